@@ -1,0 +1,168 @@
+package dev.coffer.conformance;
+
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real {@code coffer serve} process started from the packaged jar, as a user would run it,
+ * with its own data directory and socket.
+ */
+public final class DaemonProcess implements AutoCloseable {
+
+  public static final Path ROOT = Path.of(System.getProperty("coffer.root", "..")).toAbsolutePath().normalize();
+  public static final Path DAEMON_JAR = Path.of(System.getProperty("coffer.daemonJar",
+      ROOT.resolve("service-daemon/target/coffer.jar").toString()));
+  public static final Path JAVA = Path.of(System.getProperty("java.home"), "bin", "java");
+
+  private final Path home;
+  private final Path socket;
+  private final Path log;
+  private Process process;
+
+  private DaemonProcess(Path home) {
+    this.home = home;
+    this.socket = home.resolve("coffer.sock");
+    this.log = home.resolve("daemon.log");
+  }
+
+  /** Starts a daemon in a fresh directory under /tmp (Unix socket paths must stay short). */
+  public static DaemonProcess start() throws IOException {
+    Path home = Files.createTempDirectory(Path.of("/tmp"), "cof");
+    DaemonProcess d = new DaemonProcess(home);
+    d.launch();
+    return d;
+  }
+
+  public Path home() {
+    return home;
+  }
+
+  public Path socket() {
+    return socket;
+  }
+
+  public long pid() {
+    return process.pid();
+  }
+
+  /** Environment a client needs to find this daemon. */
+  public Map<String, String> env() {
+    return Map.of("COFFER_HOME", home.toString(), "COFFER_SOCKET", socket.toString());
+  }
+
+  public void launch() throws IOException {
+    ProcessBuilder pb = new ProcessBuilder(JAVA.toString(), "-jar", DAEMON_JAR.toString(), "serve");
+    pb.environment().putAll(env());
+    pb.redirectErrorStream(true);
+    pb.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    process = pb.start();
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!process.isAlive()) {
+        throw new IOException("daemon exited with " + process.exitValue() + ": " + logText());
+      }
+      if (accepts()) {
+        return;
+      }
+      sleep(50);
+    }
+    throw new IOException("daemon did not open " + socket + " within 30 s: " + logText());
+  }
+
+  private boolean accepts() {
+    if (!Files.exists(socket)) {
+      return false;
+    }
+    try (SocketChannel c = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+      c.connect(UnixDomainSocketAddress.of(socket));
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** SIGKILL: no shutdown hook, no flush, exactly as a crash. */
+  public void kill9() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  public void restart() throws IOException, InterruptedException {
+    if (process.isAlive()) {
+      kill9();
+    }
+    launch();
+  }
+
+  public String logText() {
+    try {
+      return Files.exists(log) ? Files.readString(log) : "";
+    } catch (IOException e) {
+      return "(log unreadable: " + e + ")";
+    }
+  }
+
+  /** Runs {@code bin/coffer ARGS} against this daemon. */
+  public CliResult cli(String... args) throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(ROOT.resolve("bin/coffer").toString());
+    cmd.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    pb.environment().putAll(env());
+    pb.environment().put("JAVA", JAVA.toString());
+    Process p = pb.start();
+    byte[] out = p.getInputStream().readAllBytes();
+    byte[] err = p.getErrorStream().readAllBytes();
+    if (!p.waitFor(60, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new IOException("coffer " + String.join(" ", args) + " hung");
+    }
+    return new CliResult(p.exitValue(), new String(out, StandardCharsets.UTF_8),
+        new String(err, StandardCharsets.UTF_8));
+  }
+
+  /** What a CLI run printed and how it exited. */
+  public record CliResult(int exitCode, String stdout, String stderr) {}
+
+  @Override
+  public void close() throws IOException {
+    if (process != null && process.isAlive()) {
+      process.destroy();
+      try {
+        if (!process.waitFor(10, TimeUnit.SECONDS)) {
+          process.destroyForcibly();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    deleteTree(home);
+  }
+
+  static void deleteTree(Path p) throws IOException {
+    if (!Files.exists(p)) {
+      return;
+    }
+    try (var s = Files.walk(p)) {
+      s.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+    }
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

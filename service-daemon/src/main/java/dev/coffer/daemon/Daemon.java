@@ -1,0 +1,121 @@
+package dev.coffer.daemon;
+
+import dev.coffer.daemon.config.DaemonConfig;
+import dev.coffer.daemon.keys.BackingKeys;
+import dev.coffer.daemon.keys.KeyRegistry;
+import dev.coffer.daemon.keys.KeyResolver;
+import dev.coffer.daemon.keystore.KeyStoreBackend;
+import dev.coffer.daemon.keystore.RootKey;
+import dev.coffer.daemon.keystore.SoftwareKeyStore;
+import dev.coffer.daemon.ops.KmsOperations;
+import dev.coffer.daemon.server.SocketServer;
+import dev.coffer.daemon.storage.Database;
+import dev.coffer.daemon.storage.Database.StoredVersion;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * A running Coffer daemon: data directory, database, key stores, operations and the socket
+ * listener, wired together. {@link #start} returns once the socket accepts connections.
+ */
+public final class Daemon implements Closeable {
+
+  private static final Logger LOG = Logger.getLogger(Daemon.class.getName());
+
+  private final DaemonConfig config;
+  private final Database db;
+  private final KeyRegistry registry;
+  private final BackingKeys backingKeys;
+  private final SocketServer server;
+  private final ScheduledExecutorService scheduler;
+
+  private Daemon(DaemonConfig config) throws IOException {
+    this.config = config;
+    prepareHome(config.home());
+    SecureRandom random = newRandom();
+    RootKey root = RootKey.loadOrCreate(config.home(), random);
+    this.db = Database.open(config.home().resolve("coffer.db"));
+    try {
+      this.registry = new KeyRegistry(db, config.maxKeys());
+      KeyStoreBackend software = new SoftwareKeyStore(root, random);
+      this.backingKeys = new BackingKeys(db, Map.of(software.id(), software), 100_000);
+      KeyResolver resolver = new KeyResolver(registry, config.region(), config.account());
+      KmsOperations ops = new KmsOperations(registry, resolver, backingKeys, config.clock(),
+          random, config.account());
+      deleteDueKeys();
+      this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "coffer-scheduler");
+        t.setDaemon(true);
+        return t;
+      });
+      long every = Math.max(1, config.deletionCheckInterval().toMillis());
+      scheduler.scheduleWithFixedDelay(this::deleteDueKeys, every, every, TimeUnit.MILLISECONDS);
+      this.server = new SocketServer(config.socket(), ops.table(), config.maxFrameBytes(),
+          config.maxConnections(), config.workerThreads());
+    } catch (IOException | RuntimeException e) {
+      db.close();
+      throw e;
+    }
+  }
+
+  /** Starts a daemon; the socket accepts connections when this returns. */
+  public static Daemon start(DaemonConfig config) throws IOException {
+    return new Daemon(config);
+  }
+
+  public Path socket() {
+    return server.socket();
+  }
+
+  public DaemonConfig config() {
+    return config;
+  }
+
+  /** Deletes keys whose waiting period has ended; runs at start-up and periodically. */
+  public void deleteDueKeys() {
+    try {
+      List<StoredVersion> gone = registry.deleteDue(config.clock().instant());
+      backingKeys.destroy(gone);
+      if (!gone.isEmpty()) {
+        LOG.info(() -> "deleted " + gone.stream().map(StoredVersion::keyId).distinct().count()
+            + " key(s) whose deletion window ended");
+      }
+    } catch (RuntimeException e) {
+      LOG.log(Level.SEVERE, "scheduled key deletion failed; will retry", e);
+    }
+  }
+
+  private static void prepareHome(Path home) throws IOException {
+    if (!Files.isDirectory(home)) {
+      Files.createDirectories(home,
+          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    }
+  }
+
+  private static SecureRandom newRandom() {
+    try {
+      return SecureRandom.getInstance("DRBG");
+    } catch (NoSuchAlgorithmException e) {
+      return new SecureRandom();
+    }
+  }
+
+  @Override
+  public void close() {
+    server.close();
+    scheduler.shutdownNow();
+    db.close();
+  }
+}

@@ -1,0 +1,109 @@
+package dev.coffer.daemon.cli;
+
+import java.util.List;
+
+/**
+ * The {@code coffer} commands that call daemon operations: {@code aws kms} command names and
+ * parameter names, each mapped to its AWS request field.
+ */
+final class CliOperations {
+  private CliOperations() {}
+
+  enum Type { STRING, INT, BOOL, BLOB, MAP, LIST, TAGS }
+
+  record Param(String option, String field, Type type, boolean required, String help) {}
+
+  record Command(String name, String operation, String help, List<Param> params) {}
+
+  private static Param keyId(String help) {
+    return new Param("--key-id", "KeyId", Type.STRING, true, help);
+  }
+
+  private static final Param CONTEXT = new Param("--encryption-context", "EncryptionContext",
+      Type.MAP, false, "encryption context: JSON {\"k\":\"v\"} or k=v,k2=v2");
+  private static final Param GRANT_TOKENS = new Param("--grant-tokens", "GrantTokens", Type.LIST,
+      false, "grant tokens");
+  private static final Param DRY_RUN = new Param("--dry-run", "DryRun", Type.BOOL, false,
+      "check the request without performing it");
+  private static final Param LIMIT = new Param("--limit", "Limit", Type.INT, false,
+      "maximum items in one page");
+  private static final Param MARKER = new Param("--marker", "Marker", Type.STRING, false,
+      "NextMarker from the previous page");
+
+  static final List<Command> ALL = List.of(
+      new Command("create-key", "CreateKey", "Create a KMS key.", List.of(
+          new Param("--description", "Description", Type.STRING, false, "description (up to 8192 chars)"),
+          new Param("--key-usage", "KeyUsage", Type.STRING, false, "ENCRYPT_DECRYPT"),
+          new Param("--key-spec", "KeySpec", Type.STRING, false, "SYMMETRIC_DEFAULT"),
+          new Param("--origin", "Origin", Type.STRING, false, "AWS_KMS"),
+          new Param("--tags", "Tags", Type.TAGS, false, "TagKey=k,TagValue=v ... or JSON list"))),
+      new Command("describe-key", "DescribeKey", "Show a key's metadata.", List.of(
+          keyId("key id, key ARN, alias name or alias ARN"), GRANT_TOKENS)),
+      new Command("list-keys", "ListKeys", "List KMS keys.", List.of(LIMIT, MARKER)),
+      new Command("create-alias", "CreateAlias", "Create an alias for a key.", List.of(
+          new Param("--alias-name", "AliasName", Type.STRING, true, "alias/<name>"),
+          new Param("--target-key-id", "TargetKeyId", Type.STRING, true, "key id or key ARN"))),
+      new Command("update-alias", "UpdateAlias", "Point an alias at another key.", List.of(
+          new Param("--alias-name", "AliasName", Type.STRING, true, "alias/<name>"),
+          new Param("--target-key-id", "TargetKeyId", Type.STRING, true, "key id or key ARN"))),
+      new Command("delete-alias", "DeleteAlias", "Delete an alias (the key stays).", List.of(
+          new Param("--alias-name", "AliasName", Type.STRING, true, "alias/<name>"))),
+      new Command("list-aliases", "ListAliases", "List aliases.", List.of(
+          new Param("--key-id", "KeyId", Type.STRING, false, "only aliases of this key"),
+          LIMIT, MARKER)),
+      new Command("update-key-description", "UpdateKeyDescription", "Change a key's description.",
+          List.of(keyId("key id or key ARN"),
+              new Param("--description", "Description", Type.STRING, true, "new description"))),
+      new Command("tag-resource", "TagResource", "Add or overwrite tags on a key.", List.of(
+          keyId("key id or key ARN"),
+          new Param("--tags", "Tags", Type.TAGS, true, "TagKey=k,TagValue=v ... or JSON list"))),
+      new Command("untag-resource", "UntagResource", "Remove tags from a key.", List.of(
+          keyId("key id or key ARN"),
+          new Param("--tag-keys", "TagKeys", Type.LIST, true, "tag keys to remove"))),
+      new Command("list-resource-tags", "ListResourceTags", "List a key's tags.", List.of(
+          keyId("key id or key ARN"), LIMIT, MARKER)),
+      new Command("enable-key", "EnableKey", "Enable a key.", List.of(keyId("key id or key ARN"))),
+      new Command("disable-key", "DisableKey", "Disable a key.", List.of(keyId("key id or key ARN"))),
+      new Command("schedule-key-deletion", "ScheduleKeyDeletion",
+          "Schedule a key for deletion after a waiting period (7-30 days, default 30).", List.of(
+              keyId("key id or key ARN"),
+              new Param("--pending-window-in-days", "PendingWindowInDays", Type.INT, false,
+                  "waiting period in days (7-30, default 30)"))),
+      new Command("cancel-key-deletion", "CancelKeyDeletion",
+          "Cancel a scheduled deletion; the key becomes Disabled.", List.of(keyId("key id or key ARN"))),
+      new Command("encrypt", "Encrypt", "Encrypt up to 4096 bytes under a key.", List.of(
+          keyId("key id, key ARN, alias name or alias ARN"),
+          new Param("--plaintext", "Plaintext", Type.BLOB, true, "fileb://FILE or base64"),
+          CONTEXT, GRANT_TOKENS,
+          new Param("--encryption-algorithm", "EncryptionAlgorithm", Type.STRING, false,
+              "SYMMETRIC_DEFAULT"), DRY_RUN)),
+      new Command("decrypt", "Decrypt", "Decrypt a ciphertext blob.", List.of(
+          new Param("--ciphertext-blob", "CiphertextBlob", Type.BLOB, true, "fileb://FILE or base64"),
+          new Param("--key-id", "KeyId", Type.STRING, false, "optional: the key that must have encrypted it"),
+          CONTEXT, GRANT_TOKENS,
+          new Param("--encryption-algorithm", "EncryptionAlgorithm", Type.STRING, false,
+              "SYMMETRIC_DEFAULT"), DRY_RUN)),
+      new Command("re-encrypt", "ReEncrypt", "Decrypt and re-encrypt inside the daemon.", List.of(
+          new Param("--ciphertext-blob", "CiphertextBlob", Type.BLOB, true, "fileb://FILE or base64"),
+          new Param("--source-encryption-context", "SourceEncryptionContext", Type.MAP, false,
+              "context the blob was encrypted with"),
+          new Param("--source-key-id", "SourceKeyId", Type.STRING, false, "optional source key"),
+          new Param("--destination-key-id", "DestinationKeyId", Type.STRING, true, "key to re-encrypt under"),
+          new Param("--destination-encryption-context", "DestinationEncryptionContext", Type.MAP,
+              false, "context for the new blob"),
+          GRANT_TOKENS, DRY_RUN)),
+      new Command("generate-data-key", "GenerateDataKey",
+          "Generate a data key: plaintext and encrypted copy.", List.of(
+              keyId("key id, key ARN, alias name or alias ARN"),
+              new Param("--key-spec", "KeySpec", Type.STRING, false, "AES_128 or AES_256"),
+              new Param("--number-of-bytes", "NumberOfBytes", Type.INT, false, "1-1024"),
+              CONTEXT, GRANT_TOKENS, DRY_RUN)),
+      new Command("generate-data-key-without-plaintext", "GenerateDataKeyWithoutPlaintext",
+          "Generate a data key, returning only its encrypted copy.", List.of(
+              keyId("key id, key ARN, alias name or alias ARN"),
+              new Param("--key-spec", "KeySpec", Type.STRING, false, "AES_128 or AES_256"),
+              new Param("--number-of-bytes", "NumberOfBytes", Type.INT, false, "1-1024"),
+              CONTEXT, GRANT_TOKENS, DRY_RUN)),
+      new Command("generate-random", "GenerateRandom", "Random bytes from the daemon.", List.of(
+          new Param("--number-of-bytes", "NumberOfBytes", Type.INT, true, "1-1024"))));
+}

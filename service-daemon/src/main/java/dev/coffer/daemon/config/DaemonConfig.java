@@ -1,0 +1,151 @@
+package dev.coffer.daemon.config;
+
+import dev.coffer.protocol.Frame;
+import dev.coffer.protocol.SocketLocator;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Properties;
+
+/**
+ * Everything the daemon is configured with. Immutable; built from defaults, the optional
+ * {@code $COFFER_HOME/coffer.properties} file, and command-line overrides.
+ *
+ * @param home data directory (database, root key)
+ * @param socket Unix socket the daemon listens on
+ * @param region region part of ARNs
+ * @param account account part of ARNs
+ * @param maxKeys quota of KMS keys ({@code LimitExceededException} beyond)
+ * @param maxFrameBytes cap on a request body; larger frames are refused unread
+ * @param maxConnections concurrent client connections
+ * @param workerThreads threads executing requests
+ * @param deletionCheckInterval how often keys whose deletion window ended are deleted
+ * @param clock time source (tests move it forward)
+ */
+public record DaemonConfig(
+    Path home,
+    Path socket,
+    String region,
+    String account,
+    int maxKeys,
+    int maxFrameBytes,
+    int maxConnections,
+    int workerThreads,
+    Duration deletionCheckInterval,
+    Clock clock) {
+
+  public static final String DEFAULT_REGION = "local";
+  public static final String DEFAULT_ACCOUNT = "000000000000";
+  public static final int DEFAULT_MAX_KEYS = 100_000;
+
+  public DaemonConfig {
+    if (home == null || socket == null) {
+      throw new IllegalArgumentException("home and socket are required");
+    }
+    if (!region.matches("[a-z0-9-]{1,32}")) {
+      throw new IllegalArgumentException("region must be 1-32 of [a-z0-9-]: " + region);
+    }
+    if (!account.matches("[0-9]{12}")) {
+      throw new IllegalArgumentException("account must be 12 digits: " + account);
+    }
+    if (maxKeys < 1 || maxConnections < 1 || workerThreads < 1) {
+      throw new IllegalArgumentException("maxKeys, maxConnections and workerThreads must be >= 1");
+    }
+  }
+
+  /** State in {@code home}, socket {@code home/coffer.sock}, every other value default. */
+  public static DaemonConfig forDirectory(Path home) {
+    return new DaemonConfig(
+        home,
+        home.resolve("coffer.sock"),
+        DEFAULT_REGION,
+        DEFAULT_ACCOUNT,
+        DEFAULT_MAX_KEYS,
+        Frame.DEFAULT_MAX_BODY_BYTES,
+        256,
+        Math.max(4, 2 * Runtime.getRuntime().availableProcessors()),
+        Duration.ofSeconds(60),
+        Clock.systemUTC());
+  }
+
+  /**
+   * The configuration a user gets from {@code coffer serve}: {@code $COFFER_HOME} (default
+   * {@code ~/.coffer}), the socket {@link SocketLocator#forDaemon()} finds, and overrides from
+   * {@code $COFFER_HOME/coffer.properties} (keys {@code region}, {@code account}, {@code
+   * max-keys}, {@code max-frame-bytes}, {@code max-connections}, {@code worker-threads}, {@code
+   * deletion-check-seconds}).
+   */
+  public static DaemonConfig fromEnvironment(Path homeOverride, Path socketOverride)
+      throws IOException {
+    Path home = homeOverride != null ? homeOverride : defaultHome();
+    DaemonConfig c = forDirectory(home);
+    Path socket = socketOverride != null ? socketOverride : SocketLocator.forDaemon();
+    c = c.withSocket(socket);
+    Path file = home.resolve("coffer.properties");
+    if (Files.isRegularFile(file)) {
+      Properties p = new Properties();
+      try (InputStream in = Files.newInputStream(file)) {
+        p.load(in);
+      }
+      c = c.withProperties(p);
+    }
+    return c;
+  }
+
+  public static Path defaultHome() {
+    String env = System.getenv("COFFER_HOME");
+    return env != null && !env.isBlank()
+        ? Path.of(env)
+        : Path.of(System.getProperty("user.home"), ".coffer");
+  }
+
+  public DaemonConfig withSocket(Path s) {
+    return new DaemonConfig(home, s, region, account, maxKeys, maxFrameBytes, maxConnections,
+        workerThreads, deletionCheckInterval, clock);
+  }
+
+  public DaemonConfig withClock(Clock c) {
+    return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
+        workerThreads, deletionCheckInterval, c);
+  }
+
+  public DaemonConfig withMaxKeys(int n) {
+    return new DaemonConfig(home, socket, region, account, n, maxFrameBytes, maxConnections,
+        workerThreads, deletionCheckInterval, clock);
+  }
+
+  public DaemonConfig withDeletionCheckInterval(Duration d) {
+    return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
+        workerThreads, d, clock);
+  }
+
+  DaemonConfig withProperties(Properties p) {
+    return new DaemonConfig(
+        home,
+        socket,
+        p.getProperty("region", region).trim(),
+        p.getProperty("account", account).trim(),
+        intProp(p, "max-keys", maxKeys),
+        intProp(p, "max-frame-bytes", maxFrameBytes),
+        intProp(p, "max-connections", maxConnections),
+        intProp(p, "worker-threads", workerThreads),
+        Duration.ofSeconds(intProp(p, "deletion-check-seconds",
+            (int) deletionCheckInterval.toSeconds())),
+        clock);
+  }
+
+  private static int intProp(Properties p, String name, int dflt) {
+    String v = p.getProperty(name);
+    if (v == null) {
+      return dflt;
+    }
+    try {
+      return Integer.parseInt(v.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("coffer.properties: " + name + " must be an integer: " + v);
+    }
+  }
+}

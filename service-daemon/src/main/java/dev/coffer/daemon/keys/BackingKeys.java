@@ -1,0 +1,68 @@
+package dev.coffer.daemon.keys;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.RemovalCause;
+import dev.coffer.daemon.keystore.BackingKey;
+import dev.coffer.daemon.keystore.KeyStoreBackend;
+import dev.coffer.daemon.storage.Database;
+import dev.coffer.daemon.storage.Database.StoredVersion;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Opened backing key versions, cached so a request does not unwrap its key each time.
+ *
+ * <p>Material is zeroed when a key is deleted. A version evicted for size is only dropped, not
+ * zeroed, because a request on another thread may still be using it.
+ */
+public final class BackingKeys {
+
+  private record VersionId(UUID keyId, int version) {}
+
+  private final Database db;
+  private final Map<String, KeyStoreBackend> stores;
+  private final Cache<VersionId, BackingKey> cache;
+
+  public BackingKeys(Database db, Map<String, KeyStoreBackend> stores, int maxCached) {
+    this.db = db;
+    this.stores = Map.copyOf(stores);
+    this.cache =
+        Caffeine.newBuilder()
+            .maximumSize(maxCached)
+            .removalListener(
+                (VersionId id, BackingKey k, RemovalCause cause) -> {
+                  if (k != null && cause == RemovalCause.EXPLICIT) {
+                    k.destroy();
+                  }
+                })
+            .build();
+  }
+
+  public KeyStoreBackend store(String id) {
+    KeyStoreBackend s = stores.get(id);
+    if (s == null) {
+      throw new IllegalStateException("no key store " + id + " is configured");
+    }
+    return s;
+  }
+
+  /** The backing key of one version, or {@code null} if that version does not exist. */
+  public BackingKey get(UUID keyId, int version) {
+    return cache.get(
+        new VersionId(keyId, version),
+        id -> {
+          StoredVersion v = db.loadVersion(keyId, version);
+          return v == null ? null : store(v.keyStore()).open(keyId, version, v.stored());
+        });
+  }
+
+  /** Destroys the material of deleted key versions, in memory and in their stores. */
+  public void destroy(List<StoredVersion> versions) {
+    for (StoredVersion v : versions) {
+      cache.invalidate(new VersionId(v.keyId(), v.version()));
+      store(v.keyStore()).destroy(v.keyId(), v.version(), v.stored());
+    }
+  }
+}

@@ -1,0 +1,114 @@
+package dev.coffer.daemon.keys;
+
+import dev.coffer.protocol.ErrorType;
+import dev.coffer.protocol.KmsException;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/**
+ * Turns the key references AWS accepts (key id, key ARN, alias name, alias ARN) into key ids, and
+ * builds ARNs. ARNs look like {@code arn:coffer:<region>:<account>:key/<id>}.
+ */
+public final class KeyResolver {
+
+  private static final Pattern ALIAS_NAME = Pattern.compile("alias/[a-zA-Z0-9/_-]{1,250}");
+  private final KeyRegistry registry;
+  private final String arnPrefix;
+
+  public KeyResolver(KeyRegistry registry, String region, String account) {
+    this.registry = registry;
+    this.arnPrefix = "arn:coffer:" + region + ":" + account + ":";
+  }
+
+  public String keyArn(UUID id) {
+    return arnPrefix + "key/" + id;
+  }
+
+  public String aliasArn(String aliasName) {
+    return arnPrefix + aliasName;
+  }
+
+  /** Resolves a reference that may name an alias (cryptographic operations, DescribeKey). */
+  public KeyRecord resolve(String ref) {
+    return registry.get(resolveId(ref, true));
+  }
+
+  /** Resolves a key id or key ARN only (management operations, as in AWS). */
+  public KeyRecord resolveKeyOnly(String ref) {
+    return registry.get(resolveId(ref, false));
+  }
+
+  private UUID resolveId(String ref, boolean aliasAllowed) {
+    if (ref == null || ref.isEmpty()) {
+      throw new KmsException(ErrorType.VALIDATION, "KeyId is required");
+    }
+    if (ref.length() > 2048) {
+      throw new KmsException(ErrorType.VALIDATION, "KeyId must be at most 2048 characters");
+    }
+    String resource = ref;
+    if (ref.startsWith("arn:")) {
+      if (!ref.startsWith(arnPrefix)) {
+        if (ref.split(":", 6).length < 6) {
+          throw new KmsException(ErrorType.INVALID_ARN, "malformed ARN " + ref);
+        }
+        throw notFound(ref);
+      }
+      resource = ref.substring(arnPrefix.length());
+      if (resource.startsWith("key/")) {
+        resource = resource.substring(4);
+      } else if (!resource.startsWith("alias/")) {
+        throw new KmsException(ErrorType.INVALID_ARN, "ARN " + ref + " names neither a key nor an alias");
+      }
+    }
+    if (resource.startsWith("alias/")) {
+      if (!aliasAllowed) {
+        throw new KmsException(
+            ErrorType.NOT_FOUND,
+            "this operation takes a key id or key ARN, not an alias (" + ref
+                + "); find the key id with describe-key");
+      }
+      AliasRecord a = registry.alias(resource);
+      if (a == null || registry.get(a.targetKeyId()) == null) {
+        throw new KmsException(ErrorType.NOT_FOUND, "alias " + resource + " is not found");
+      }
+      return a.targetKeyId();
+    }
+    UUID id = parseUuid(resource);
+    if (id == null || registry.get(id) == null) {
+      throw notFound(ref);
+    }
+    return id;
+  }
+
+  static UUID parseUuid(String s) {
+    if (s.length() != 36) {
+      return null;
+    }
+    try {
+      UUID u = UUID.fromString(s);
+      return u.toString().equals(s.toLowerCase(java.util.Locale.ROOT)) ? u : null;
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  public static KmsException notFound(String ref) {
+    return new KmsException(
+        ErrorType.NOT_FOUND, "key " + ref + " does not exist; check the key id with list-keys");
+  }
+
+  /** Validates an alias name as AWS does, reserving {@code alias/aws/} and {@code alias/coffer/}. */
+  public static void checkAliasName(String name) {
+    if (name == null || !ALIAS_NAME.matcher(name).matches() || name.length() > 256) {
+      throw new KmsException(
+          ErrorType.INVALID_ALIAS_NAME,
+          "alias name must be alias/ followed by 1-250 characters of a-z A-Z 0-9 / _ -, got "
+              + (name == null ? "nothing" : "'" + name + "'"));
+    }
+    if (name.startsWith("alias/aws/") || name.startsWith("alias/coffer/")) {
+      throw new KmsException(
+          ErrorType.INVALID_ALIAS_NAME,
+          "alias names under alias/aws/ and alias/coffer/ are reserved; choose another name");
+    }
+  }
+}

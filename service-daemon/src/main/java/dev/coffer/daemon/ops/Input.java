@@ -1,0 +1,179 @@
+package dev.coffer.daemon.ops;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.coffer.protocol.ErrorType;
+import dev.coffer.protocol.KmsException;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Typed, validating access to one request's input fields. Every wrong type, missing required
+ * field or unknown field is a {@code ValidationException} naming the field.
+ */
+public final class Input {
+
+  private final ObjectNode node;
+
+  Input(ObjectNode node, Set<String> allowed) {
+    this.node = node;
+    Iterator<String> names = node.fieldNames();
+    while (names.hasNext()) {
+      String n = names.next();
+      if (!allowed.contains(n)) {
+        throw invalid(n, "is not a parameter of this operation (parameters: "
+            + String.join(", ", new java.util.TreeSet<>(allowed)) + ")");
+      }
+    }
+  }
+
+  public boolean has(String name) {
+    JsonNode v = node.get(name);
+    return v != null && !v.isNull();
+  }
+
+  public String string(String name) {
+    JsonNode v = node.get(name);
+    if (v == null || v.isNull()) {
+      return null;
+    }
+    if (!v.isTextual()) {
+      throw invalid(name, "must be a string");
+    }
+    return v.textValue();
+  }
+
+  public String requiredString(String name) {
+    String s = string(name);
+    if (s == null || s.isEmpty()) {
+      throw invalid(name, "is required");
+    }
+    return s;
+  }
+
+  public Integer integer(String name) {
+    JsonNode v = node.get(name);
+    if (v == null || v.isNull()) {
+      return null;
+    }
+    if (!v.canConvertToInt() || !v.isIntegralNumber()) {
+      throw invalid(name, "must be an integer");
+    }
+    return v.intValue();
+  }
+
+  public int integer(String name, int min, int max, int dflt) {
+    Integer v = integer(name);
+    if (v == null) {
+      return dflt;
+    }
+    if (v < min || v > max) {
+      throw invalid(name, "must be between " + min + " and " + max + ", got " + v);
+    }
+    return v;
+  }
+
+  public boolean bool(String name) {
+    JsonNode v = node.get(name);
+    if (v == null || v.isNull()) {
+      return false;
+    }
+    if (!v.isBoolean()) {
+      throw invalid(name, "must be true or false");
+    }
+    return v.booleanValue();
+  }
+
+  /** A base64 blob field; {@code null} when absent. */
+  public byte[] blob(String name) {
+    JsonNode v = node.get(name);
+    if (v == null || v.isNull()) {
+      return null;
+    }
+    try {
+      if (v.isBinary() || v.isTextual()) {
+        return v.binaryValue();
+      }
+    } catch (IOException | IllegalArgumentException e) {
+      // fall through
+    }
+    throw invalid(name, "must be base64-encoded binary");
+  }
+
+  public byte[] requiredBlob(String name) {
+    byte[] b = blob(name);
+    if (b == null) {
+      throw invalid(name, "is required");
+    }
+    return b;
+  }
+
+  public Map<String, String> stringMap(String name) {
+    JsonNode v = node.get(name);
+    if (v == null || v.isNull()) {
+      return Map.of();
+    }
+    if (!v.isObject()) {
+      throw invalid(name, "must be an object of string values");
+    }
+    Map<String, String> out = new LinkedHashMap<>();
+    Iterator<Map.Entry<String, JsonNode>> it = v.fields();
+    while (it.hasNext()) {
+      Map.Entry<String, JsonNode> e = it.next();
+      if (!e.getValue().isTextual()) {
+        throw invalid(name, "value of '" + e.getKey() + "' must be a string");
+      }
+      out.put(e.getKey(), e.getValue().textValue());
+    }
+    return out;
+  }
+
+  public List<String> stringList(String name) {
+    JsonNode v = node.get(name);
+    if (v == null || v.isNull()) {
+      return List.of();
+    }
+    if (!v.isArray()) {
+      throw invalid(name, "must be a list of strings");
+    }
+    List<String> out = new ArrayList<>();
+    for (JsonNode e : v) {
+      if (!e.isTextual()) {
+        throw invalid(name, "must be a list of strings");
+      }
+      out.add(e.textValue());
+    }
+    return out;
+  }
+
+  /** A list of {@code {"TagKey":..,"TagValue":..}} objects, in request order. */
+  public List<Map.Entry<String, String>> tags(String name) {
+    JsonNode v = node.get(name);
+    if (v == null || v.isNull()) {
+      return List.of();
+    }
+    if (!v.isArray()) {
+      throw invalid(name, "must be a list of {TagKey, TagValue}");
+    }
+    List<Map.Entry<String, String>> out = new ArrayList<>();
+    for (JsonNode t : v) {
+      JsonNode k = t.get("TagKey");
+      JsonNode val = t.get("TagValue");
+      if (!t.isObject() || k == null || !k.isTextual() || val == null || !val.isTextual()
+          || t.size() != 2) {
+        throw invalid(name, "entries must be {\"TagKey\": string, \"TagValue\": string}");
+      }
+      out.add(Map.entry(k.textValue(), val.textValue()));
+    }
+    return out;
+  }
+
+  static KmsException invalid(String field, String what) {
+    return new KmsException(ErrorType.VALIDATION, field + " " + what);
+  }
+}

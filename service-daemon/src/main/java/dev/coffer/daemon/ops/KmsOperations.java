@@ -1,0 +1,636 @@
+package dev.coffer.daemon.ops;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.coffer.daemon.crypto.Bytes;
+import dev.coffer.daemon.crypto.CiphertextBlob;
+import dev.coffer.daemon.crypto.EncryptionContext;
+import dev.coffer.daemon.keys.AliasRecord;
+import dev.coffer.daemon.keys.BackingKeys;
+import dev.coffer.daemon.keys.KeyRecord;
+import dev.coffer.daemon.keys.KeyRegistry;
+import dev.coffer.daemon.keys.KeyResolver;
+import dev.coffer.daemon.keys.KeyState;
+import dev.coffer.daemon.keystore.BackingKey;
+import dev.coffer.daemon.keystore.SoftwareKeyStore;
+import dev.coffer.protocol.ErrorType;
+import dev.coffer.protocol.Json;
+import dev.coffer.protocol.KmsException;
+import dev.coffer.protocol.Operation;
+import java.nio.ByteBuffer;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+import javax.crypto.AEADBadTagException;
+
+/**
+ * The AWS KMS operations on keys, aliases, tags and ciphertexts, with AWS semantics: the same
+ * parameters, limits, key-state rules and exception names (see {@code
+ * shared/reference/kms-semantics.md} and {@code docs/operations.md}).
+ *
+ * <p>This layer knows no transport and no key store: it talks to the {@link KeyRegistry} for
+ * metadata and to {@link BackingKey}s for cryptography.
+ */
+public final class KmsOperations {
+
+  public static final int MAX_PLAINTEXT = 4096;
+  public static final int MAX_DESCRIPTION = 8192;
+  public static final int MAX_TAGS = 50;
+  public static final int MAX_ALIASES_PER_KEY = 50;
+  public static final int MAX_GRANT_TOKENS = 10;
+  static final String SYMMETRIC_DEFAULT = "SYMMETRIC_DEFAULT";
+
+  private final KeyRegistry registry;
+  private final KeyResolver resolver;
+  private final BackingKeys backingKeys;
+  private final Clock clock;
+  private final SecureRandom random;
+  private final String account;
+  private final OperationTable table = new OperationTable();
+
+  public KmsOperations(
+      KeyRegistry registry, KeyResolver resolver, BackingKeys backingKeys, Clock clock,
+      SecureRandom random, String account) {
+    this.registry = registry;
+    this.resolver = resolver;
+    this.backingKeys = backingKeys;
+    this.clock = clock;
+    this.random = random;
+    this.account = account;
+    Set<String> crypto = Set.of("GrantTokens", "DryRun");
+    table.register(Operation.CREATE_KEY, Set.of("Description", "Tags", "KeyUsage", "KeySpec",
+        "CustomerMasterKeySpec", "Origin", "Policy", "BypassPolicyLockoutSafetyCheck",
+        "MultiRegion", "CustomKeyStoreId", "XksKeyId"), this::createKey);
+    table.register(Operation.DESCRIBE_KEY, Set.of("KeyId", "GrantTokens"), this::describeKey);
+    table.register(Operation.LIST_KEYS, Set.of("Limit", "Marker"), this::listKeys);
+    table.register(Operation.CREATE_ALIAS, Set.of("AliasName", "TargetKeyId"), this::createAlias);
+    table.register(Operation.UPDATE_ALIAS, Set.of("AliasName", "TargetKeyId"), this::updateAlias);
+    table.register(Operation.DELETE_ALIAS, Set.of("AliasName"), this::deleteAlias);
+    table.register(Operation.LIST_ALIASES, Set.of("KeyId", "Limit", "Marker"), this::listAliases);
+    table.register(Operation.UPDATE_KEY_DESCRIPTION, Set.of("KeyId", "Description"),
+        this::updateKeyDescription);
+    table.register(Operation.TAG_RESOURCE, Set.of("KeyId", "Tags"), this::tagResource);
+    table.register(Operation.UNTAG_RESOURCE, Set.of("KeyId", "TagKeys"), this::untagResource);
+    table.register(Operation.LIST_RESOURCE_TAGS, Set.of("KeyId", "Limit", "Marker"),
+        this::listResourceTags);
+    table.register(Operation.ENABLE_KEY, Set.of("KeyId"), this::enableKey);
+    table.register(Operation.DISABLE_KEY, Set.of("KeyId"), this::disableKey);
+    table.register(Operation.SCHEDULE_KEY_DELETION, Set.of("KeyId", "PendingWindowInDays"),
+        this::scheduleKeyDeletion);
+    table.register(Operation.CANCEL_KEY_DELETION, Set.of("KeyId"), this::cancelKeyDeletion);
+    table.register(Operation.ENCRYPT, union(crypto, "KeyId", "Plaintext", "EncryptionContext",
+        "EncryptionAlgorithm"), this::encrypt);
+    table.register(Operation.DECRYPT, union(crypto, "KeyId", "CiphertextBlob",
+        "EncryptionContext", "EncryptionAlgorithm"), this::decrypt);
+    table.register(Operation.RE_ENCRYPT, union(crypto, "CiphertextBlob",
+        "SourceEncryptionContext", "SourceKeyId", "DestinationKeyId",
+        "DestinationEncryptionContext", "SourceEncryptionAlgorithm",
+        "DestinationEncryptionAlgorithm"), this::reEncrypt);
+    table.register(Operation.GENERATE_DATA_KEY, union(crypto, "KeyId", "KeySpec",
+        "NumberOfBytes", "EncryptionContext"), (c, in) -> generateDataKey(c, in, true));
+    table.register(Operation.GENERATE_DATA_KEY_WITHOUT_PLAINTEXT, union(crypto, "KeyId",
+        "KeySpec", "NumberOfBytes", "EncryptionContext"), (c, in) -> generateDataKey(c, in, false));
+    table.register(Operation.GENERATE_RANDOM, Set.of("NumberOfBytes", "CustomKeyStoreId"),
+        this::generateRandom);
+  }
+
+  private static Set<String> union(Set<String> base, String... more) {
+    Set<String> s = new java.util.HashSet<>(base);
+    s.addAll(List.of(more));
+    return Set.copyOf(s);
+  }
+
+  public OperationTable table() {
+    return table;
+  }
+
+  // ---------------------------------------------------------------- keys
+
+  private ObjectNode createKey(Caller caller, Input in) {
+    String description = in.string("Description");
+    if (description == null) {
+      description = "";
+    }
+    if (description.length() > MAX_DESCRIPTION) {
+      throw Input.invalid("Description", "must be at most " + MAX_DESCRIPTION + " characters");
+    }
+    String usage = in.string("KeyUsage");
+    if (usage != null && !usage.equals("ENCRYPT_DECRYPT")) {
+      throw new KmsException(ErrorType.UNSUPPORTED_OPERATION,
+          "KeyUsage " + usage + " is not supported; Coffer keys are ENCRYPT_DECRYPT");
+    }
+    String spec = in.string("KeySpec");
+    String legacySpec = in.string("CustomerMasterKeySpec");
+    if (spec != null && legacySpec != null) {
+      throw Input.invalid("KeySpec", "and CustomerMasterKeySpec cannot both be given; use KeySpec");
+    }
+    spec = spec != null ? spec : legacySpec;
+    if (spec != null && !spec.equals(SYMMETRIC_DEFAULT)) {
+      throw new KmsException(ErrorType.UNSUPPORTED_OPERATION,
+          "KeySpec " + spec + " is not supported; Coffer keys are SYMMETRIC_DEFAULT");
+    }
+    String origin = in.string("Origin");
+    if (origin != null && !origin.equals("AWS_KMS")) {
+      throw new KmsException(ErrorType.UNSUPPORTED_OPERATION,
+          "Origin " + origin + " is not supported yet; use AWS_KMS (the default)");
+    }
+    OperationTable.refuseIfPresent(in, "Policy",
+        "key policies are not available in this release; omit Policy");
+    OperationTable.refuseIfPresent(in, "CustomKeyStoreId",
+        "custom key stores are not available in this release");
+    OperationTable.refuseIfPresent(in, "XksKeyId", "external key stores are not supported");
+    if (in.bool("MultiRegion")) {
+      throw new KmsException(ErrorType.UNSUPPORTED_OPERATION,
+          "multi-Region keys are not supported; a Coffer daemon is one Region");
+    }
+    TreeMap<String, String> tags = new TreeMap<>();
+    addTags(tags, in.tags("Tags"));
+
+    Instant now = clock.instant();
+    UUID id = UUID.randomUUID();
+    KeyRecord key = new KeyRecord(id, now, description, KeyState.Enabled, "ENCRYPT_DECRYPT",
+        SYMMETRIC_DEFAULT, "AWS_KMS", SoftwareKeyStore.ID, null, 0, 1, tags);
+    byte[] stored = backingKeys.store(SoftwareKeyStore.ID).generate(id, 1);
+    registry.create(key, now, SoftwareKeyStore.ID, stored);
+    ObjectNode out = Json.object();
+    out.set("KeyMetadata", Responses.keyMetadata(key, resolver, account));
+    return out;
+  }
+
+  private ObjectNode describeKey(Caller caller, Input in) {
+    KeyRecord k = resolver.resolve(in.requiredString("KeyId"));
+    checkGrantTokens(in);
+    ObjectNode out = Json.object();
+    out.set("KeyMetadata", Responses.keyMetadata(k, resolver, account));
+    return out;
+  }
+
+  private ObjectNode listKeys(Caller caller, Input in) {
+    ObjectNode out = Json.object();
+    ArrayNode keys = out.putArray("Keys");
+    for (KeyRecord k : Paging.page(registry.all(), r -> r.id().toString(), in, 100, 1000, out)) {
+      keys.addObject().put("KeyId", k.id().toString()).put("KeyArn", resolver.keyArn(k.id()));
+    }
+    return out;
+  }
+
+  private ObjectNode updateKeyDescription(Caller caller, Input in) {
+    KeyRecord k = resolver.resolveKeyOnly(in.requiredString("KeyId"));
+    String d = in.string("Description");
+    if (d == null) {
+      throw Input.invalid("Description", "is required");
+    }
+    if (d.length() > MAX_DESCRIPTION) {
+      throw Input.invalid("Description", "must be at most " + MAX_DESCRIPTION + " characters");
+    }
+    registry.update(k.id(), cur -> requireNotPendingDeletion(cur).withDescription(d));
+    return Json.object();
+  }
+
+  private ObjectNode enableKey(Caller caller, Input in) {
+    KeyRecord k = resolver.resolveKeyOnly(in.requiredString("KeyId"));
+    registry.update(k.id(), cur -> requireEnableable(cur).withState(KeyState.Enabled));
+    return Json.object();
+  }
+
+  private ObjectNode disableKey(Caller caller, Input in) {
+    KeyRecord k = resolver.resolveKeyOnly(in.requiredString("KeyId"));
+    registry.update(k.id(), cur -> requireEnableable(cur).withState(KeyState.Disabled));
+    return Json.object();
+  }
+
+  private ObjectNode scheduleKeyDeletion(Caller caller, Input in) {
+    KeyRecord k = resolver.resolveKeyOnly(in.requiredString("KeyId"));
+    int days = in.integer("PendingWindowInDays", 7, 30, 30);
+    Instant when = clock.instant().plus(Duration.ofDays(days));
+    KeyRecord updated =
+        registry.update(
+            k.id(),
+            cur -> {
+              if (cur.state() == KeyState.PendingDeletion) {
+                throw new KmsException(ErrorType.INVALID_STATE,
+                    "key " + cur.id() + " is already pending deletion (on "
+                        + cur.deletionDate() + "); cancel-key-deletion first to change the window");
+              }
+              return cur.withPendingDeletion(when, days);
+            });
+    ObjectNode out = Json.object();
+    out.put("KeyId", resolver.keyArn(k.id()));
+    out.put("DeletionDate", Responses.epochSeconds(updated.deletionDate()));
+    out.put("KeyState", KeyState.PendingDeletion.name());
+    out.put("PendingWindowInDays", days);
+    return out;
+  }
+
+  private ObjectNode cancelKeyDeletion(Caller caller, Input in) {
+    KeyRecord k = resolver.resolveKeyOnly(in.requiredString("KeyId"));
+    registry.update(
+        k.id(),
+        cur -> {
+          if (cur.state() != KeyState.PendingDeletion) {
+            throw new KmsException(ErrorType.INVALID_STATE,
+                "key " + cur.id() + " is " + cur.state() + ", not pending deletion; nothing to"
+                    + " cancel");
+          }
+          return cur.withState(KeyState.Disabled);
+        });
+    ObjectNode out = Json.object();
+    out.put("KeyId", resolver.keyArn(k.id()));
+    return out;
+  }
+
+  // ---------------------------------------------------------------- aliases
+
+  private ObjectNode createAlias(Caller caller, Input in) {
+    String name = in.requiredString("AliasName");
+    KeyResolver.checkAliasName(name);
+    KeyRecord target = resolver.resolveKeyOnly(in.requiredString("TargetKeyId"));
+    Instant now = clock.instant();
+    registry.putAlias(
+        name,
+        existing -> {
+          if (existing != null) {
+            throw new KmsException(ErrorType.ALREADY_EXISTS,
+                "alias " + name + " already exists; use update-alias to point it at another key");
+          }
+          checkAliasTarget(target.id());
+          if (registry.aliasesOf(target.id()).size() >= MAX_ALIASES_PER_KEY) {
+            throw new KmsException(ErrorType.LIMIT_EXCEEDED,
+                "key " + target.id() + " already has " + MAX_ALIASES_PER_KEY + " aliases; delete"
+                    + " one first");
+          }
+          return new AliasRecord(name, target.id(), now, now);
+        });
+    return Json.object();
+  }
+
+  private ObjectNode updateAlias(Caller caller, Input in) {
+    String name = in.requiredString("AliasName");
+    KeyResolver.checkAliasName(name);
+    KeyRecord target = resolver.resolveKeyOnly(in.requiredString("TargetKeyId"));
+    Instant now = clock.instant();
+    registry.putAlias(
+        name,
+        existing -> {
+          if (existing == null) {
+            throw new KmsException(ErrorType.NOT_FOUND,
+                "alias " + name + " does not exist; create it with create-alias");
+          }
+          checkAliasTarget(target.id());
+          return existing.retarget(target.id(), now);
+        });
+    return Json.object();
+  }
+
+  private void checkAliasTarget(UUID id) {
+    KeyRecord cur = registry.get(id);
+    if (cur == null) {
+      throw KeyResolver.notFound(id.toString());
+    }
+    requireNotPendingDeletion(cur);
+  }
+
+  private ObjectNode deleteAlias(Caller caller, Input in) {
+    String name = in.requiredString("AliasName");
+    KeyResolver.checkAliasName(name);
+    registry.deleteAlias(name);
+    return Json.object();
+  }
+
+  private ObjectNode listAliases(Caller caller, Input in) {
+    List<AliasRecord> all = registry.aliases();
+    if (in.has("KeyId")) {
+      UUID id = resolver.resolveKeyOnly(in.requiredString("KeyId")).id();
+      all = all.stream().filter(a -> a.targetKeyId().equals(id)).toList();
+    }
+    ObjectNode page = Json.object();
+    List<AliasRecord> items = Paging.page(all, AliasRecord::name, in, 100, 100, page);
+    ObjectNode out = Json.object();
+    ArrayNode arr = out.putArray("Aliases");
+    for (AliasRecord a : items) {
+      arr.addObject()
+          .put("AliasName", a.name())
+          .put("AliasArn", resolver.aliasArn(a.name()))
+          .put("TargetKeyId", a.targetKeyId().toString())
+          .put("CreationDate", Responses.epochSeconds(a.creationDate()))
+          .put("LastUpdatedDate", Responses.epochSeconds(a.lastUpdatedDate()));
+    }
+    out.setAll(page);
+    return out;
+  }
+
+  // ---------------------------------------------------------------- tags
+
+  private ObjectNode tagResource(Caller caller, Input in) {
+    KeyRecord k = resolver.resolveKeyOnly(in.requiredString("KeyId"));
+    List<Map.Entry<String, String>> tags = in.tags("Tags");
+    if (tags.isEmpty()) {
+      throw Input.invalid("Tags", "is required (at least one tag)");
+    }
+    registry.update(
+        k.id(),
+        cur -> {
+          TreeMap<String, String> next = new TreeMap<>(requireNotPendingDeletion(cur).tags());
+          addTags(next, tags);
+          return cur.withTags(next);
+        });
+    return Json.object();
+  }
+
+  private ObjectNode untagResource(Caller caller, Input in) {
+    KeyRecord k = resolver.resolveKeyOnly(in.requiredString("KeyId"));
+    List<String> keys = in.stringList("TagKeys");
+    if (keys.isEmpty()) {
+      throw Input.invalid("TagKeys", "is required (at least one tag key)");
+    }
+    registry.update(
+        k.id(),
+        cur -> {
+          TreeMap<String, String> next = new TreeMap<>(requireNotPendingDeletion(cur).tags());
+          keys.forEach(next::remove);
+          return cur.withTags(next);
+        });
+    return Json.object();
+  }
+
+  private ObjectNode listResourceTags(Caller caller, Input in) {
+    KeyRecord k = resolver.resolveKeyOnly(in.requiredString("KeyId"));
+    ObjectNode page = Json.object();
+    List<Map.Entry<String, String>> items =
+        Paging.page(new ArrayList<>(k.tags().entrySet()), Map.Entry::getKey, in, 50, 50, page);
+    ObjectNode out = Json.object();
+    ArrayNode arr = out.putArray("Tags");
+    items.forEach(t -> arr.addObject().put("TagKey", t.getKey()).put("TagValue", t.getValue()));
+    out.setAll(page);
+    return out;
+  }
+
+  private static void addTags(TreeMap<String, String> into, List<Map.Entry<String, String>> tags) {
+    java.util.HashSet<String> seen = new java.util.HashSet<>();
+    for (Map.Entry<String, String> t : tags) {
+      String key = t.getKey();
+      if (!seen.add(key)) {
+        throw new KmsException(ErrorType.TAG, "tag key '" + key + "' appears twice in one request");
+      }
+      if (key.isEmpty() || key.length() > 128) {
+        throw new KmsException(ErrorType.TAG, "TagKey must be 1-128 characters");
+      }
+      if (t.getValue().length() > 256) {
+        throw new KmsException(ErrorType.TAG, "TagValue must be at most 256 characters");
+      }
+      if (key.startsWith("aws:") || key.startsWith("coffer:")) {
+        throw new KmsException(ErrorType.TAG, "tag keys beginning aws: or coffer: are reserved");
+      }
+      into.put(key, t.getValue());
+    }
+    if (into.size() > MAX_TAGS) {
+      throw new KmsException(ErrorType.TAG,
+          "a key can have at most " + MAX_TAGS + " tags; untag some first");
+    }
+  }
+
+  // ---------------------------------------------------------------- cryptography
+
+  private ObjectNode encrypt(Caller caller, Input in) {
+    KeyRecord k = usableKey(in.requiredString("KeyId"));
+    checkAlgorithm(in, "EncryptionAlgorithm");
+    byte[] plaintext = caller.secret(in.requiredBlob("Plaintext"));
+    if (plaintext.length < 1 || plaintext.length > MAX_PLAINTEXT) {
+      throw Input.invalid("Plaintext", "must be 1 to " + MAX_PLAINTEXT + " bytes, got "
+          + plaintext.length + "; encrypt larger data locally under a data key");
+    }
+    EncryptionContext ctx = context(in, "EncryptionContext");
+    checkGrantTokens(in);
+    dryRun(in);
+    ObjectNode out = Json.object();
+    out.put("CiphertextBlob", seal(k, plaintext, ctx));
+    out.put("KeyId", resolver.keyArn(k.id()));
+    out.put("EncryptionAlgorithm", SYMMETRIC_DEFAULT);
+    return out;
+  }
+
+  private ObjectNode decrypt(Caller caller, Input in) {
+    byte[] blobBytes = in.requiredBlob("CiphertextBlob");
+    checkAlgorithm(in, "EncryptionAlgorithm");
+    EncryptionContext ctx = context(in, "EncryptionContext");
+    checkGrantTokens(in);
+    Opened opened = open(blobBytes, in.string("KeyId"), ctx, in);
+    ObjectNode out = Json.object();
+    out.put("KeyId", resolver.keyArn(opened.key.id()));
+    out.put("Plaintext", caller.secret(opened.plaintext));
+    out.put("EncryptionAlgorithm", SYMMETRIC_DEFAULT);
+    return out;
+  }
+
+  private ObjectNode reEncrypt(Caller caller, Input in) {
+    byte[] blobBytes = in.requiredBlob("CiphertextBlob");
+    checkAlgorithm(in, "SourceEncryptionAlgorithm");
+    checkAlgorithm(in, "DestinationEncryptionAlgorithm");
+    EncryptionContext srcCtx = context(in, "SourceEncryptionContext");
+    EncryptionContext dstCtx = context(in, "DestinationEncryptionContext");
+    KeyRecord dst = usableKey(in.requiredString("DestinationKeyId"));
+    checkGrantTokens(in);
+    Opened opened = open(blobBytes, in.string("SourceKeyId"), srcCtx, in);
+    try {
+      ObjectNode out = Json.object();
+      out.put("CiphertextBlob", seal(dst, opened.plaintext, dstCtx));
+      out.put("SourceKeyId", resolver.keyArn(opened.key.id()));
+      out.put("KeyId", resolver.keyArn(dst.id()));
+      out.put("SourceEncryptionAlgorithm", SYMMETRIC_DEFAULT);
+      out.put("DestinationEncryptionAlgorithm", SYMMETRIC_DEFAULT);
+      return out;
+    } finally {
+      Bytes.zero(opened.plaintext);
+    }
+  }
+
+  private ObjectNode generateDataKey(Caller caller, Input in, boolean withPlaintext) {
+    KeyRecord k = usableKey(in.requiredString("KeyId"));
+    String spec = in.string("KeySpec");
+    Integer n = in.integer("NumberOfBytes");
+    if ((spec == null) == (n == null)) {
+      throw Input.invalid("KeySpec", "or NumberOfBytes is required, and only one of them");
+    }
+    int bytes;
+    if (spec != null) {
+      bytes = switch (spec) {
+        case "AES_256" -> 32;
+        case "AES_128" -> 16;
+        default -> throw Input.invalid("KeySpec", "must be AES_128 or AES_256, got " + spec);
+      };
+    } else {
+      bytes = in.integer("NumberOfBytes", 1, 1024, 0);
+    }
+    EncryptionContext ctx = context(in, "EncryptionContext");
+    checkGrantTokens(in);
+    dryRun(in);
+    byte[] dataKey = caller.secret(new byte[bytes]);
+    random.nextBytes(dataKey);
+    ObjectNode out = Json.object();
+    out.put("CiphertextBlob", seal(k, dataKey, ctx));
+    if (withPlaintext) {
+      out.put("Plaintext", dataKey);
+    }
+    out.put("KeyId", resolver.keyArn(k.id()));
+    return out;
+  }
+
+  private ObjectNode generateRandom(Caller caller, Input in) {
+    OperationTable.refuseIfPresent(in, "CustomKeyStoreId",
+        "custom key stores are not available in this release");
+    if (!in.has("NumberOfBytes")) {
+      throw Input.invalid("NumberOfBytes", "is required (1 to 1024)");
+    }
+    byte[] out = caller.secret(new byte[in.integer("NumberOfBytes", 1, 1024, 0)]);
+    random.nextBytes(out);
+    ObjectNode o = Json.object();
+    o.put("Plaintext", out);
+    return o;
+  }
+
+  private byte[] seal(KeyRecord k, byte[] plaintext, EncryptionContext ctx) {
+    BackingKey bk = backingKeys.get(k.id(), k.currentVersion());
+    if (bk == null) {
+      throw new KmsException(ErrorType.INTERNAL,
+          "the current backing key of " + k.id() + " is missing; restore the database");
+    }
+    byte[] nonce = new byte[CiphertextBlob.NONCE_BYTES];
+    byte[] iv = new byte[CiphertextBlob.IV_BYTES];
+    random.nextBytes(nonce);
+    random.nextBytes(iv);
+    byte[] header = new CiphertextBlob(k.id(), k.currentVersion(), nonce, iv,
+        new byte[CiphertextBlob.TAG_BYTES]).header();
+    byte[] sealed = bk.seal(nonce, iv, plaintext, aad(header, ctx));
+    return ByteBuffer.allocate(header.length + sealed.length).put(header).put(sealed).array();
+  }
+
+  private record Opened(KeyRecord key, byte[] plaintext) {}
+
+  private Opened open(byte[] blobBytes, String keyRef, EncryptionContext ctx, Input in) {
+    CiphertextBlob blob = CiphertextBlob.parse(blobBytes);
+    KeyRecord named = registry.get(blob.keyId());
+    if (keyRef != null) {
+      KeyRecord expected = resolver.resolve(keyRef);
+      if (!expected.id().equals(blob.keyId())) {
+        throw new KmsException(ErrorType.INCORRECT_KEY,
+            "the ciphertext was not encrypted under " + keyRef + "; omit KeyId or pass the key"
+                + " that encrypted it");
+      }
+    }
+    if (named == null) {
+      throw new KmsException(ErrorType.NOT_FOUND,
+          "the key that encrypted this ciphertext (" + blob.keyId() + ") does not exist;"
+              + " it may have been deleted, after which its ciphertexts cannot be decrypted");
+    }
+    requireUsable(named);
+    dryRun(in);
+    if (blob.version() > named.currentVersion()) {
+      throw CiphertextBlob.invalid();
+    }
+    BackingKey bk = backingKeys.get(named.id(), blob.version());
+    if (bk == null) {
+      throw CiphertextBlob.invalid();
+    }
+    try {
+      return new Opened(named, bk.open(blob.nonce(), blob.iv(), blob.sealed(),
+          aad(blob.header(), ctx)));
+    } catch (AEADBadTagException e) {
+      throw CiphertextBlob.invalid();
+    }
+  }
+
+  private static byte[] aad(byte[] header, EncryptionContext ctx) {
+    byte[] c = ctx.canonicalBytes();
+    return ByteBuffer.allocate(header.length + c.length).put(header).put(c).array();
+  }
+
+  private EncryptionContext context(Input in, String field) {
+    Map<String, String> m = in.stringMap(field);
+    for (Map.Entry<String, String> e : m.entrySet()) {
+      if (e.getKey().isEmpty()) {
+        throw Input.invalid(field, "keys must not be empty");
+      }
+    }
+    EncryptionContext ctx = EncryptionContext.of(m);
+    if (ctx.canonicalBytes().length > 8192) {
+      throw Input.invalid(field, "must encode to at most 8192 bytes");
+    }
+    return ctx;
+  }
+
+  private static void checkAlgorithm(Input in, String field) {
+    String alg = in.string(field);
+    if (alg != null && !alg.equals(SYMMETRIC_DEFAULT)) {
+      throw new KmsException(ErrorType.INVALID_KEY_USAGE,
+          field + " " + alg + " does not apply to symmetric keys; use SYMMETRIC_DEFAULT");
+    }
+  }
+
+  private static void checkGrantTokens(Input in) {
+    if (in.stringList("GrantTokens").size() > MAX_GRANT_TOKENS) {
+      throw new KmsException(ErrorType.LIMIT_EXCEEDED,
+          "at most " + MAX_GRANT_TOKENS + " grant tokens may be sent with one request");
+    }
+  }
+
+  private static void dryRun(Input in) {
+    if (in.bool("DryRun")) {
+      throw new KmsException("DryRunOperationException",
+          "the request would have succeeded, but DryRun was set");
+    }
+  }
+
+  // ---------------------------------------------------------------- key-state rules
+
+  private KeyRecord usableKey(String ref) {
+    return requireUsable(resolver.resolve(ref));
+  }
+
+  /** Encrypt, Decrypt, ReEncrypt, GenerateDataKey*: only Enabled keys. */
+  static KeyRecord requireUsable(KeyRecord k) {
+    switch (k.state()) {
+      case Enabled:
+        return k;
+      case Disabled:
+        throw new KmsException(ErrorType.DISABLED,
+            "key " + k.id() + " is disabled; enable it with enable-key");
+      case PendingDeletion:
+        throw new KmsException(ErrorType.DISABLED,
+            "key " + k.id() + " is pending deletion and cannot be used; cancel-key-deletion"
+                + " (then enable-key) to use it again");
+      case PendingImport:
+        throw new KmsException(ErrorType.INVALID_STATE,
+            "key " + k.id() + " is pending import; import its key material first");
+      default:
+        throw new KmsException(ErrorType.INVALID_STATE,
+            "key " + k.id() + " is unavailable; connect its custom key store");
+    }
+  }
+
+  private static KeyRecord requireEnableable(KeyRecord k) {
+    if (k.state() == KeyState.PendingDeletion) {
+      throw new KmsException(ErrorType.INVALID_STATE,
+          "key " + k.id() + " is pending deletion; cancel-key-deletion first");
+    }
+    if (k.state() == KeyState.PendingImport) {
+      throw new KmsException(ErrorType.INVALID_STATE,
+          "key " + k.id() + " is pending import; import its key material first");
+    }
+    return k;
+  }
+
+  private static KeyRecord requireNotPendingDeletion(KeyRecord k) {
+    if (k.state() == KeyState.PendingDeletion) {
+      throw new KmsException(ErrorType.INVALID_STATE,
+          "key " + k.id() + " is pending deletion; cancel-key-deletion first");
+    }
+    return k;
+  }
+}

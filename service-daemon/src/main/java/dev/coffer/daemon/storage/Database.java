@@ -1,0 +1,326 @@
+package dev.coffer.daemon.storage;
+
+import dev.coffer.daemon.keys.AliasRecord;
+import dev.coffer.daemon.keys.KeyRecord;
+import dev.coffer.daemon.keys.KeyState;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import org.sqlite.SQLiteConfig;
+
+/**
+ * Durable state in SQLite (WAL journal, {@code synchronous=FULL}): a change the daemon has
+ * acknowledged has been committed and fsynced, so it survives {@code kill -9} and power loss.
+ *
+ * <p>One connection, used under this object's monitor: SQLite serialises writers anyway, and
+ * reads are served from the daemon's in-memory view.
+ */
+public final class Database implements Closeable {
+
+  private static final int SCHEMA_VERSION = 1;
+  private final Connection conn;
+
+  private Database(Connection conn) {
+    this.conn = conn;
+  }
+
+  public static Database open(Path file) throws IOException {
+    SQLiteConfig cfg = new SQLiteConfig();
+    cfg.setJournalMode(SQLiteConfig.JournalMode.WAL);
+    cfg.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
+    cfg.enforceForeignKeys(true);
+    cfg.setBusyTimeout(10_000);
+    try {
+      Connection c = DriverManager.getConnection("jdbc:sqlite:" + file, cfg.toProperties());
+      Database db = new Database(c);
+      db.migrate();
+      return db;
+    } catch (SQLException e) {
+      throw new IOException("cannot open the database " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  private void migrate() throws SQLException {
+    try (Statement s = conn.createStatement()) {
+      s.executeUpdate("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)");
+      s.executeUpdate(
+          "CREATE TABLE IF NOT EXISTS keys ("
+              + " id TEXT PRIMARY KEY, creation_ms INTEGER NOT NULL, description TEXT NOT NULL,"
+              + " state TEXT NOT NULL, key_usage TEXT NOT NULL, key_spec TEXT NOT NULL,"
+              + " origin TEXT NOT NULL, key_store TEXT NOT NULL, deletion_ms INTEGER,"
+              + " pending_window_days INTEGER NOT NULL DEFAULT 0,"
+              + " current_version INTEGER NOT NULL)");
+      s.executeUpdate(
+          "CREATE TABLE IF NOT EXISTS key_versions ("
+              + " key_id TEXT NOT NULL REFERENCES keys(id) ON DELETE CASCADE,"
+              + " version INTEGER NOT NULL, created_ms INTEGER NOT NULL,"
+              + " key_store TEXT NOT NULL, stored BLOB NOT NULL, PRIMARY KEY (key_id, version))");
+      s.executeUpdate(
+          "CREATE TABLE IF NOT EXISTS tags ("
+              + " key_id TEXT NOT NULL REFERENCES keys(id) ON DELETE CASCADE,"
+              + " tag_key TEXT NOT NULL, tag_value TEXT NOT NULL, PRIMARY KEY (key_id, tag_key))");
+      s.executeUpdate(
+          "CREATE TABLE IF NOT EXISTS aliases ("
+              + " name TEXT PRIMARY KEY, target_key_id TEXT NOT NULL REFERENCES keys(id)"
+              + " ON DELETE CASCADE, creation_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL)");
+      s.executeUpdate(
+          "INSERT OR IGNORE INTO meta(name, value) VALUES ('schema_version', '"
+              + SCHEMA_VERSION + "')");
+    }
+  }
+
+  /** A unit of work run inside one transaction. */
+  @FunctionalInterface
+  public interface Work<T> {
+    T run(Tx tx) throws SQLException;
+  }
+
+  /** Runs {@code work} in one committed transaction; on any failure nothing is applied. */
+  public synchronized <T> T inTransaction(Work<T> work) {
+    try {
+      conn.setAutoCommit(false);
+      try {
+        T result = work.run(new Tx(conn));
+        conn.commit();
+        return result;
+      } catch (SQLException | RuntimeException e) {
+        conn.rollback();
+        throw e;
+      } finally {
+        conn.setAutoCommit(true);
+      }
+    } catch (SQLException e) {
+      throw new StorageException("database write failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** Reads every key with its tags. */
+  public synchronized List<KeyRecord> loadKeys() {
+    try {
+      Map<String, TreeMap<String, String>> tags = new java.util.HashMap<>();
+      try (Statement s = conn.createStatement();
+          ResultSet r = s.executeQuery("SELECT key_id, tag_key, tag_value FROM tags")) {
+        while (r.next()) {
+          tags.computeIfAbsent(r.getString(1), k -> new TreeMap<>())
+              .put(r.getString(2), r.getString(3));
+        }
+      }
+      List<KeyRecord> out = new ArrayList<>();
+      try (Statement s = conn.createStatement();
+          ResultSet r =
+              s.executeQuery(
+                  "SELECT id, creation_ms, description, state, key_usage, key_spec, origin,"
+                      + " key_store, deletion_ms, pending_window_days, current_version FROM keys")) {
+        while (r.next()) {
+          long del = r.getLong(9);
+          boolean hasDel = !r.wasNull();
+          out.add(
+              new KeyRecord(
+                  UUID.fromString(r.getString(1)),
+                  Instant.ofEpochMilli(r.getLong(2)),
+                  r.getString(3),
+                  KeyState.valueOf(r.getString(4)),
+                  r.getString(5),
+                  r.getString(6),
+                  r.getString(7),
+                  r.getString(8),
+                  hasDel ? Instant.ofEpochMilli(del) : null,
+                  r.getInt(10),
+                  r.getInt(11),
+                  tags.getOrDefault(r.getString(1), new TreeMap<>())));
+        }
+      }
+      return out;
+    } catch (SQLException e) {
+      throw new StorageException("cannot read keys: " + e.getMessage(), e);
+    }
+  }
+
+  public synchronized List<AliasRecord> loadAliases() {
+    try (Statement s = conn.createStatement();
+        ResultSet r =
+            s.executeQuery("SELECT name, target_key_id, creation_ms, updated_ms FROM aliases")) {
+      List<AliasRecord> out = new ArrayList<>();
+      while (r.next()) {
+        out.add(
+            new AliasRecord(
+                r.getString(1),
+                UUID.fromString(r.getString(2)),
+                Instant.ofEpochMilli(r.getLong(3)),
+                Instant.ofEpochMilli(r.getLong(4))));
+      }
+      return out;
+    } catch (SQLException e) {
+      throw new StorageException("cannot read aliases: " + e.getMessage(), e);
+    }
+  }
+
+  /** The stored form of one backing key version, or null. */
+  public synchronized StoredVersion loadVersion(UUID keyId, int version) {
+    try (PreparedStatement p =
+        conn.prepareStatement(
+            "SELECT key_store, stored FROM key_versions WHERE key_id = ? AND version = ?")) {
+      p.setString(1, keyId.toString());
+      p.setInt(2, version);
+      try (ResultSet r = p.executeQuery()) {
+        return r.next() ? new StoredVersion(keyId, version, r.getString(1), r.getBytes(2)) : null;
+      }
+    } catch (SQLException e) {
+      throw new StorageException("cannot read a key version: " + e.getMessage(), e);
+    }
+  }
+
+  /** A persisted backing key version: which store holds it and its stored (wrapped) form. */
+  public record StoredVersion(UUID keyId, int version, String keyStore, byte[] stored) {}
+
+  @Override
+  public synchronized void close() {
+    try {
+      conn.close();
+    } catch (SQLException ignored) {
+      // closing
+    }
+  }
+
+  /** Write operations, only available inside {@link #inTransaction}. */
+  public static final class Tx {
+    private final Connection conn;
+
+    Tx(Connection conn) {
+      this.conn = conn;
+    }
+
+    public void insertKey(KeyRecord k) throws SQLException {
+      try (PreparedStatement p =
+          conn.prepareStatement(
+              "INSERT INTO keys(id, creation_ms, description, state, key_usage, key_spec, origin,"
+                  + " key_store, deletion_ms, pending_window_days, current_version)"
+                  + " VALUES (?,?,?,?,?,?,?,?,?,?,?)")) {
+        p.setString(1, k.id().toString());
+        p.setLong(2, k.creationDate().toEpochMilli());
+        bindMutable(p, 3, k);
+        p.executeUpdate();
+      }
+      replaceTags(k);
+    }
+
+    public void updateKey(KeyRecord k) throws SQLException {
+      try (PreparedStatement p =
+          conn.prepareStatement(
+              "UPDATE keys SET description = ?, state = ?, key_usage = ?, key_spec = ?,"
+                  + " origin = ?, key_store = ?, deletion_ms = ?, pending_window_days = ?,"
+                  + " current_version = ? WHERE id = ?")) {
+        bindMutable(p, 1, k);
+        p.setString(10, k.id().toString());
+        if (p.executeUpdate() != 1) {
+          throw new SQLException("key " + k.id() + " vanished");
+        }
+      }
+      replaceTags(k);
+    }
+
+    private static void bindMutable(PreparedStatement p, int i, KeyRecord k) throws SQLException {
+      p.setString(i, k.description());
+      p.setString(i + 1, k.state().name());
+      p.setString(i + 2, k.keyUsage());
+      p.setString(i + 3, k.keySpec());
+      p.setString(i + 4, k.origin());
+      p.setString(i + 5, k.keyStore());
+      if (k.deletionDate() == null) {
+        p.setNull(i + 6, java.sql.Types.INTEGER);
+      } else {
+        p.setLong(i + 6, k.deletionDate().toEpochMilli());
+      }
+      p.setInt(i + 7, k.pendingWindowInDays());
+      p.setInt(i + 8, k.currentVersion());
+    }
+
+    private void replaceTags(KeyRecord k) throws SQLException {
+      try (PreparedStatement del = conn.prepareStatement("DELETE FROM tags WHERE key_id = ?")) {
+        del.setString(1, k.id().toString());
+        del.executeUpdate();
+      }
+      try (PreparedStatement ins =
+          conn.prepareStatement("INSERT INTO tags(key_id, tag_key, tag_value) VALUES (?,?,?)")) {
+        for (Map.Entry<String, String> t : k.tags().entrySet()) {
+          ins.setString(1, k.id().toString());
+          ins.setString(2, t.getKey());
+          ins.setString(3, t.getValue());
+          ins.addBatch();
+        }
+        ins.executeBatch();
+      }
+    }
+
+    public void insertVersion(UUID keyId, int version, Instant created, String keyStore,
+        byte[] stored) throws SQLException {
+      try (PreparedStatement p =
+          conn.prepareStatement(
+              "INSERT INTO key_versions(key_id, version, created_ms, key_store, stored)"
+                  + " VALUES (?,?,?,?,?)")) {
+        p.setString(1, keyId.toString());
+        p.setInt(2, version);
+        p.setLong(3, created.toEpochMilli());
+        p.setString(4, keyStore);
+        p.setBytes(5, stored);
+        p.executeUpdate();
+      }
+    }
+
+    /** Deletes a key with its versions, tags and aliases. */
+    public void deleteKey(UUID keyId) throws SQLException {
+      try (PreparedStatement p = conn.prepareStatement("DELETE FROM keys WHERE id = ?")) {
+        p.setString(1, keyId.toString());
+        p.executeUpdate();
+      }
+    }
+
+    public List<StoredVersion> versions(UUID keyId) throws SQLException {
+      try (PreparedStatement p =
+          conn.prepareStatement(
+              "SELECT version, key_store, stored FROM key_versions WHERE key_id = ?")) {
+        p.setString(1, keyId.toString());
+        try (ResultSet r = p.executeQuery()) {
+          List<StoredVersion> out = new ArrayList<>();
+          while (r.next()) {
+            out.add(new StoredVersion(keyId, r.getInt(1), r.getString(2), r.getBytes(3)));
+          }
+          return out;
+        }
+      }
+    }
+
+    public void upsertAlias(AliasRecord a) throws SQLException {
+      try (PreparedStatement p =
+          conn.prepareStatement(
+              "INSERT INTO aliases(name, target_key_id, creation_ms, updated_ms) VALUES (?,?,?,?)"
+                  + " ON CONFLICT(name) DO UPDATE SET target_key_id = excluded.target_key_id,"
+                  + " updated_ms = excluded.updated_ms")) {
+        p.setString(1, a.name());
+        p.setString(2, a.targetKeyId().toString());
+        p.setLong(3, a.creationDate().toEpochMilli());
+        p.setLong(4, a.lastUpdatedDate().toEpochMilli());
+        p.executeUpdate();
+      }
+    }
+
+    public void deleteAlias(String name) throws SQLException {
+      try (PreparedStatement p = conn.prepareStatement("DELETE FROM aliases WHERE name = ?")) {
+        p.setString(1, name);
+        p.executeUpdate();
+      }
+    }
+  }
+}
