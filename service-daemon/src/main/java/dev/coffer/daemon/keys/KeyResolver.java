@@ -48,7 +48,7 @@ public final class KeyResolver {
     String resource = ref;
     if (ref.startsWith("arn:")) {
       if (!ref.startsWith(arnPrefix)) {
-        if (ref.split(":", 6).length < 6) {
+        if (ref.split(":", 5).length < 5) {
           throw new KmsException(ErrorType.INVALID_ARN, "malformed ARN " + ref);
         }
         throw notFound(ref);
