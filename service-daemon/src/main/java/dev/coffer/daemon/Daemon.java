@@ -10,7 +10,6 @@ import dev.coffer.daemon.keystore.SoftwareKeyStore;
 import dev.coffer.daemon.ops.KmsOperations;
 import dev.coffer.daemon.server.SocketServer;
 import dev.coffer.daemon.storage.Database;
-import dev.coffer.daemon.storage.Database.StoredVersion;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -18,7 +17,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -38,6 +36,7 @@ public final class Daemon implements Closeable {
   private final Database db;
   private final KeyRegistry registry;
   private final BackingKeys backingKeys;
+  private final KmsOperations ops;
   private final SocketServer server;
   private final ScheduledExecutorService scheduler;
 
@@ -52,16 +51,16 @@ public final class Daemon implements Closeable {
       KeyStoreBackend software = new SoftwareKeyStore(root, random);
       this.backingKeys = new BackingKeys(db, Map.of(software.id(), software), 100_000);
       KeyResolver resolver = new KeyResolver(registry, config.region(), config.account());
-      KmsOperations ops = new KmsOperations(registry, resolver, backingKeys, config.clock(),
+      this.ops = new KmsOperations(registry, resolver, backingKeys, root, config.clock(),
           random, config.account());
-      deleteDueKeys();
+      runMaintenance();
       this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "coffer-scheduler");
         t.setDaemon(true);
         return t;
       });
       long every = Math.max(1, config.deletionCheckInterval().toMillis());
-      scheduler.scheduleWithFixedDelay(this::deleteDueKeys, every, every, TimeUnit.MILLISECONDS);
+      scheduler.scheduleWithFixedDelay(this::runMaintenance, every, every, TimeUnit.MILLISECONDS);
       this.server = new SocketServer(config.socket(), ops.table(), config.maxFrameBytes(),
           config.maxConnections(), config.workerThreads());
     } catch (IOException | RuntimeException e) {
@@ -83,18 +82,29 @@ public final class Daemon implements Closeable {
     return config;
   }
 
-  /** Deletes keys whose waiting period has ended; runs at start-up and periodically. */
-  public void deleteDueKeys() {
+  /**
+   * Deletes keys whose waiting period has ended, rotates keys that are due, expires imported
+   * material, and refreshes {@code metrics.prom}; runs at start-up and periodically.
+   */
+  public void runMaintenance() {
     try {
-      List<StoredVersion> gone = registry.deleteDue(config.clock().instant());
-      backingKeys.destroy(gone);
-      if (!gone.isEmpty()) {
-        LOG.info(() -> "deleted " + gone.stream().map(StoredVersion::keyId).distinct().count()
-            + " key(s) whose deletion window ended");
+      KmsOperations.Maintenance m = ops.runMaintenance();
+      if (m.deleted() + m.rotated() + m.expired() > 0) {
+        LOG.info(() -> "maintenance: deleted " + m.deleted() + " key(s), rotated " + m.rotated()
+            + ", expired imported material of " + m.expired());
       }
-    } catch (RuntimeException e) {
-      LOG.log(Level.SEVERE, "scheduled key deletion failed; will retry", e);
+      writeMetrics();
+    } catch (RuntimeException | IOException e) {
+      LOG.log(Level.SEVERE, "maintenance failed; will retry", e);
     }
+  }
+
+  private void writeMetrics() throws IOException {
+    Path tmp = config.home().resolve("metrics.prom.tmp");
+    Files.writeString(tmp, ops.metrics().prometheus());
+    Files.move(tmp, config.home().resolve("metrics.prom"),
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
   }
 
   private static void prepareHome(Path home) throws IOException {

@@ -9,7 +9,7 @@ import java.util.List;
 final class CliOperations {
   private CliOperations() {}
 
-  enum Type { STRING, INT, BOOL, BLOB, MAP, LIST, TAGS }
+  enum Type { STRING, INT, BOOL, BLOB, MAP, LIST, TAGS, TIMESTAMP }
 
   record Param(String option, String field, Type type, boolean required, String help) {}
 
@@ -105,5 +105,43 @@ final class CliOperations {
               new Param("--number-of-bytes", "NumberOfBytes", Type.INT, false, "1-1024"),
               CONTEXT, GRANT_TOKENS, DRY_RUN)),
       new Command("generate-random", "GenerateRandom", "Random bytes from the daemon.", List.of(
-          new Param("--number-of-bytes", "NumberOfBytes", Type.INT, true, "1-1024"))));
+          new Param("--number-of-bytes", "NumberOfBytes", Type.INT, true, "1-1024"))),
+      new Command("enable-key-rotation", "EnableKeyRotation",
+          "Turn on automatic rotation (every 90-2560 days, default 365).", List.of(
+              keyId("key id or key ARN"),
+              new Param("--rotation-period-in-days", "RotationPeriodInDays", Type.INT, false,
+                  "90-2560, default 365"))),
+      new Command("disable-key-rotation", "DisableKeyRotation", "Turn off automatic rotation.",
+          List.of(keyId("key id or key ARN"))),
+      new Command("get-key-rotation-status", "GetKeyRotationStatus",
+          "Show whether automatic rotation is on and when it is next due.",
+          List.of(keyId("key id or key ARN"))),
+      new Command("rotate-key-on-demand", "RotateKeyOnDemand",
+          "Rotate now (adds a backing key version; old versions keep decrypting).",
+          List.of(keyId("key id or key ARN"))),
+      new Command("list-key-rotations", "ListKeyRotations", "List a key's completed rotations.",
+          List.of(keyId("key id or key ARN"), LIMIT, MARKER)),
+      new Command("get-parameters-for-import", "GetParametersForImport",
+          "Get a public wrapping key and an import token (valid 24 h) for BYOK.", List.of(
+              keyId("key id or key ARN of a key created with --origin EXTERNAL"),
+              new Param("--wrapping-algorithm", "WrappingAlgorithm", Type.STRING, true,
+                  "RSAES_OAEP_SHA_256, RSAES_OAEP_SHA_1, RSA_AES_KEY_WRAP_SHA_256 or RSA_AES_KEY_WRAP_SHA_1"),
+              new Param("--wrapping-key-spec", "WrappingKeySpec", Type.STRING, true,
+                  "RSA_2048, RSA_3072 or RSA_4096"))),
+      new Command("import-key-material", "ImportKeyMaterial",
+          "Import wrapped 256-bit key material into a key of origin EXTERNAL.", List.of(
+              keyId("key id or key ARN"),
+              new Param("--import-token", "ImportToken", Type.BLOB, true, "fileb://FILE or base64"),
+              new Param("--encrypted-key-material", "EncryptedKeyMaterial", Type.BLOB, true,
+                  "fileb://FILE or base64"),
+              new Param("--valid-to", "ValidTo", Type.TIMESTAMP, false,
+                  "expiry: ISO-8601 (2027-01-31T00:00:00Z) or epoch seconds"),
+              new Param("--expiration-model", "ExpirationModel", Type.STRING, false,
+                  "KEY_MATERIAL_EXPIRES (default) or KEY_MATERIAL_DOES_NOT_EXPIRE"))),
+      new Command("delete-imported-key-material", "DeleteImportedKeyMaterial",
+          "Erase imported key material now; the key returns to PendingImport.",
+          List.of(keyId("key id or key ARN"))),
+      new Command("metrics", "GetMetrics",
+          "Keys per state and seconds until imported key material expires (Coffer extension).",
+          List.of()));
 }

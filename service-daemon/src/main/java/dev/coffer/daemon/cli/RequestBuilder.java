@@ -32,6 +32,14 @@ final class RequestBuilder {
           }
         }
         case BOOL -> input.put(p.field(), true);
+        case TIMESTAMP -> {
+          String v = parsed.matchedOptionValue(p.option(), "").trim();
+          if (v.matches("[0-9]+(\\.[0-9]+)?")) {
+            input.put(p.field(), Double.parseDouble(v));
+          } else {
+            input.put(p.field(), v);
+          }
+        }
         case BLOB -> input.put(p.field(),
             CofferCli.readBlobArgument(parsed.matchedOptionValue(p.option(), "")));
         case MAP -> input.set(p.field(),

@@ -64,7 +64,11 @@ public final class KeyRegistry {
     return aliases.values().stream().filter(a -> a.targetKeyId().equals(keyId)).toList();
   }
 
-  /** Creates a key with its first backing version, within the key quota. */
+  public Database database() {
+    return db;
+  }
+
+  /** Creates a key with its first backing version (if any), within the key quota. */
   public KeyRecord create(KeyRecord key, Instant now, String keyStore, byte[] storedVersion) {
     synchronized (writeLock) {
       if (keys.size() >= maxKeys) {
@@ -77,7 +81,7 @@ public final class KeyRegistry {
           tx -> {
             tx.insertKey(key);
             if (storedVersion != null) {
-              tx.insertVersion(key.id(), key.currentVersion(), now, keyStore, storedVersion);
+              tx.insertVersion(key.id(), key.currentVersion(), now, keyStore, storedVersion, null);
             }
             return null;
           });
@@ -107,6 +111,94 @@ public final class KeyRegistry {
           });
       keys.put(id, next);
       return next;
+    }
+  }
+
+  /** Makes the stored form of a new backing key version for a key. */
+  @FunctionalInterface
+  public interface VersionFactory {
+    byte[] create(KeyRecord key, int version);
+  }
+
+  /**
+   * Adds a backing key version (a rotation) in one transaction with the key's metadata change:
+   * after a crash the rotation is either complete or absent.
+   *
+   * @param change checks the current record (may throw) and returns it with rotation
+   *     bookkeeping updated; the version number is set here
+   */
+  public KeyRecord addVersion(UUID id, Instant now, String rotationType,
+      UnaryOperator<KeyRecord> change, VersionFactory factory) {
+    synchronized (writeLock) {
+      KeyRecord current = keys.get(id);
+      if (current == null) {
+        throw KeyResolver.notFound(id.toString());
+      }
+      int version = current.currentVersion() + 1;
+      KeyRecord next = change.apply(current).toBuilder().currentVersion(version).build();
+      byte[] stored = factory.create(next, version);
+      db.inTransaction(tx -> {
+        tx.insertVersion(id, version, now, next.keyStore(), stored, rotationType);
+        tx.updateKey(next);
+        return null;
+      });
+      keys.put(id, next);
+      return next;
+    }
+  }
+
+  /**
+   * Stores imported key material as version 1 and consumes the import token, in one
+   * transaction; a token that was already consumed refuses the import.
+   */
+  public KeyRecord importMaterial(UUID id, byte[] token, UnaryOperator<KeyRecord> change,
+      byte[] fingerprint, VersionFactory factory) {
+    synchronized (writeLock) {
+      KeyRecord current = keys.get(id);
+      if (current == null) {
+        throw KeyResolver.notFound(id.toString());
+      }
+      KeyRecord next = change.apply(current);
+      boolean needsMaterial = current.currentVersion() == 0;
+      byte[] stored = needsMaterial ? factory.create(next, 1) : null;
+      KeyRecord finalNext = needsMaterial ? next.toBuilder().currentVersion(1).build() : next;
+      db.inTransaction(tx -> {
+        if (!tx.consumeImportToken(token)) {
+          throw new KmsException(ErrorType.INVALID_IMPORT_TOKEN,
+              "this import token was already used; call get-parameters-for-import for a new one");
+        }
+        if (stored != null) {
+          tx.insertVersion(id, 1, finalNext.creationDate(), finalNext.keyStore(), stored, null);
+        }
+        tx.putMaterialFingerprint(id, fingerprint);
+        tx.updateKey(finalNext);
+        return null;
+      });
+      keys.put(id, finalNext);
+      return finalNext;
+    }
+  }
+
+  /**
+   * Erases a key's backing key versions (imported material expired or was deleted) together
+   * with the metadata change.
+   *
+   * @return the erased versions, for the key stores to destroy
+   */
+  public List<StoredVersion> eraseMaterial(UUID id, UnaryOperator<KeyRecord> change) {
+    synchronized (writeLock) {
+      KeyRecord current = keys.get(id);
+      if (current == null) {
+        throw KeyResolver.notFound(id.toString());
+      }
+      KeyRecord next = change.apply(current).toBuilder().currentVersion(0).build();
+      List<StoredVersion> erased = db.inTransaction(tx -> {
+        List<StoredVersion> v = tx.deleteVersions(id);
+        tx.updateKey(next);
+        return v;
+      });
+      keys.put(id, next);
+      return erased;
     }
   }
 

@@ -18,6 +18,22 @@ public interface KeyStoreBackend {
   /** Creates backing key material for a key version and returns its stored form. */
   byte[] generate(UUID keyId, int version);
 
+  /**
+   * Stores caller-supplied key material (BYOK import) for a key version and returns its stored
+   * form.
+   *
+   * @throws UnsupportedOperationException when this store cannot accept material (e.g. a token
+   *     whose keys must be generated inside it)
+   */
+  byte[] importMaterial(UUID keyId, int version, byte[] material);
+
+  /**
+   * A keyed fingerprint of key material: equal for equal material of one key, useless to anyone
+   * without this store's secret. Lets re-import check "same material" after the material itself
+   * was erased.
+   */
+  byte[] fingerprint(UUID keyId, byte[] material);
+
   /** Makes a stored backing key usable. */
   BackingKey open(UUID keyId, int version, byte[] stored);
 

@@ -85,6 +85,25 @@ public final class RootKey {
     }
   }
 
+  /**
+   * HMAC-SHA256 under a key derived from the root key for {@code label}: a keyed digest that
+   * only this daemon can compute.
+   */
+  public byte[] mac(String label, byte[] context, byte[] data) {
+    byte[] rootBytes = key.getEncoded();
+    byte[] derived = dev.coffer.daemon.crypto.CounterModeKdf.derive256(rootBytes, label, context);
+    Bytes.zero(rootBytes);
+    try {
+      javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(derived, "HmacSHA256"));
+      return mac.doFinal(data);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("HmacSHA256 unavailable", e);
+    } finally {
+      Bytes.zero(derived);
+    }
+  }
+
   /** Wraps {@code material}: returns {@code iv || ciphertext || tag}. */
   public byte[] wrap(byte[] material, byte[] aad) {
     byte[] iv = new byte[IV_BYTES];

@@ -57,6 +57,21 @@ public final class SoftwareKeyStore implements KeyStoreBackend {
   }
 
   @Override
+  public byte[] importMaterial(UUID keyId, int version, byte[] material) {
+    if (material.length != 32) {
+      throw new IllegalArgumentException("backing keys are 32 bytes");
+    }
+    return root.wrap(material, wrapAad(keyId, version));
+  }
+
+  @Override
+  public byte[] fingerprint(UUID keyId, byte[] material) {
+    byte[] id = ByteBuffer.allocate(16).putLong(keyId.getMostSignificantBits())
+        .putLong(keyId.getLeastSignificantBits()).array();
+    return root.mac("coffer-v1-material-fingerprint", id, material);
+  }
+
+  @Override
   public BackingKey open(UUID keyId, int version, byte[] stored) {
     try {
       return new SoftwareBackingKey(keyId, version, root.unwrap(stored, wrapAad(keyId, version)));

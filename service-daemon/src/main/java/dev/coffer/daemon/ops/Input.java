@@ -78,6 +78,29 @@ public final class Input {
     return v;
   }
 
+  /** A timestamp: epoch seconds (the AWS JSON protocol) or an ISO-8601 instant; null if absent. */
+  public java.time.Instant timestamp(String name) {
+    JsonNode v = node.get(name);
+    if (v == null || v.isNull()) {
+      return null;
+    }
+    if (v.isNumber()) {
+      return java.time.Instant.ofEpochMilli(Math.round(v.doubleValue() * 1000));
+    }
+    if (v.isTextual()) {
+      try {
+        return java.time.OffsetDateTime.parse(v.textValue()).toInstant();
+      } catch (java.time.format.DateTimeParseException e) {
+        try {
+          return java.time.Instant.parse(v.textValue());
+        } catch (java.time.format.DateTimeParseException e2) {
+          // fall through
+        }
+      }
+    }
+    throw invalid(name, "must be epoch seconds or an ISO-8601 timestamp like 2027-01-31T00:00:00Z");
+  }
+
   public boolean bool(String name) {
     JsonNode v = node.get(name);
     if (v == null || v.isNull()) {

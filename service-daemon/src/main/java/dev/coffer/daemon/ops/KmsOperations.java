@@ -12,6 +12,7 @@ import dev.coffer.daemon.keys.KeyRegistry;
 import dev.coffer.daemon.keys.KeyResolver;
 import dev.coffer.daemon.keys.KeyState;
 import dev.coffer.daemon.keystore.BackingKey;
+import dev.coffer.daemon.keystore.RootKey;
 import dev.coffer.daemon.keystore.SoftwareKeyStore;
 import dev.coffer.protocol.ErrorType;
 import dev.coffer.protocol.Json;
@@ -40,6 +41,9 @@ import javax.crypto.AEADBadTagException;
  */
 public final class KmsOperations {
 
+  private static final java.util.logging.Logger LOG =
+      java.util.logging.Logger.getLogger(KmsOperations.class.getName());
+
   public static final int MAX_PLAINTEXT = 4096;
   public static final int MAX_DESCRIPTION = 8192;
   public static final int MAX_TAGS = 50;
@@ -54,16 +58,26 @@ public final class KmsOperations {
   private final SecureRandom random;
   private final String account;
   private final OperationTable table = new OperationTable();
+  private final RotationOperations rotation;
+  private final ImportOperations imports;
+  private final MetricsOperations metrics;
 
   public KmsOperations(
-      KeyRegistry registry, KeyResolver resolver, BackingKeys backingKeys, Clock clock,
-      SecureRandom random, String account) {
+      KeyRegistry registry, KeyResolver resolver, BackingKeys backingKeys, RootKey root,
+      Clock clock, SecureRandom random, String account) {
     this.registry = registry;
     this.resolver = resolver;
     this.backingKeys = backingKeys;
     this.clock = clock;
     this.random = random;
     this.account = account;
+    this.rotation = new RotationOperations(registry, resolver, backingKeys, clock);
+    this.imports = new ImportOperations(registry, resolver, backingKeys, root, clock, random,
+        event -> LOG.info(() -> "key material event: " + event));
+    this.metrics = new MetricsOperations(registry, resolver, clock);
+    rotation.register(table);
+    imports.register(table);
+    metrics.register(table);
     Set<String> crypto = Set.of("GrantTokens", "DryRun");
     table.register(Operation.CREATE_KEY, Set.of("Description", "Tags", "KeyUsage", "KeySpec",
         "CustomerMasterKeySpec", "Origin", "Policy", "BypassPolicyLockoutSafetyCheck",
@@ -111,6 +125,26 @@ public final class KmsOperations {
     return table;
   }
 
+  /** What one maintenance pass did. */
+  public record Maintenance(int deleted, int rotated, int expired) {}
+
+  /**
+   * Deletes keys whose deletion window ended, rotates keys whose rotation is due, and erases
+   * imported material whose ValidTo has passed. Runs at start-up (catching up on whatever fell
+   * due while the daemon was down) and periodically.
+   */
+  public Maintenance runMaintenance() {
+    List<dev.coffer.daemon.storage.Database.StoredVersion> gone =
+        registry.deleteDue(clock.instant());
+    backingKeys.destroy(gone);
+    int deleted = (int) gone.stream().map(v -> v.keyId()).distinct().count();
+    return new Maintenance(deleted, rotation.rotateDueKeys(), imports.expireMaterial());
+  }
+
+  public MetricsOperations metrics() {
+    return metrics;
+  }
+
   // ---------------------------------------------------------------- keys
 
   private ObjectNode createKey(Caller caller, Input in) {
@@ -137,9 +171,10 @@ public final class KmsOperations {
           "KeySpec " + spec + " is not supported; Coffer keys are SYMMETRIC_DEFAULT");
     }
     String origin = in.string("Origin");
-    if (origin != null && !origin.equals("AWS_KMS")) {
+    origin = origin == null ? KeyRecord.ORIGIN_AWS_KMS : origin;
+    if (!origin.equals(KeyRecord.ORIGIN_AWS_KMS) && !origin.equals(KeyRecord.ORIGIN_EXTERNAL)) {
       throw new KmsException(ErrorType.UNSUPPORTED_OPERATION,
-          "Origin " + origin + " is not supported yet; use AWS_KMS (the default)");
+          "Origin " + origin + " is not supported; use AWS_KMS (the default) or EXTERNAL");
     }
     OperationTable.refuseIfPresent(in, "Policy",
         "key policies are not available in this release; omit Policy");
@@ -155,9 +190,12 @@ public final class KmsOperations {
 
     Instant now = clock.instant();
     UUID id = UUID.randomUUID();
-    KeyRecord key = new KeyRecord(id, now, description, KeyState.Enabled, "ENCRYPT_DECRYPT",
-        SYMMETRIC_DEFAULT, "AWS_KMS", SoftwareKeyStore.ID, null, 0, 1, tags);
-    byte[] stored = backingKeys.store(SoftwareKeyStore.ID).generate(id, 1);
+    boolean external = origin.equals(KeyRecord.ORIGIN_EXTERNAL);
+    KeyRecord key = KeyRecord.builder(id, now).description(description).origin(origin)
+        .keyStore(SoftwareKeyStore.ID).tags(tags)
+        .state(external ? KeyState.PendingImport : KeyState.Enabled)
+        .currentVersion(external ? 0 : 1).build();
+    byte[] stored = external ? null : backingKeys.store(SoftwareKeyStore.ID).generate(id, 1);
     registry.create(key, now, SoftwareKeyStore.ID, stored);
     ObjectNode out = Json.object();
     out.set("KeyMetadata", Responses.keyMetadata(key, resolver, account));
@@ -190,19 +228,19 @@ public final class KmsOperations {
     if (d.length() > MAX_DESCRIPTION) {
       throw Input.invalid("Description", "must be at most " + MAX_DESCRIPTION + " characters");
     }
-    registry.update(k.id(), cur -> requireNotPendingDeletion(cur).withDescription(d));
+    registry.update(k.id(), cur -> KeyStateRules.requireNotPendingDeletion(cur).toBuilder().description(d).build());
     return Json.object();
   }
 
   private ObjectNode enableKey(Caller caller, Input in) {
     KeyRecord k = resolver.resolveKeyOnly(in.requiredString("KeyId"));
-    registry.update(k.id(), cur -> requireEnableable(cur).withState(KeyState.Enabled));
+    registry.update(k.id(), cur -> KeyStateRules.requireEnableable(cur).toBuilder().state(KeyState.Enabled).build());
     return Json.object();
   }
 
   private ObjectNode disableKey(Caller caller, Input in) {
     KeyRecord k = resolver.resolveKeyOnly(in.requiredString("KeyId"));
-    registry.update(k.id(), cur -> requireEnableable(cur).withState(KeyState.Disabled));
+    registry.update(k.id(), cur -> KeyStateRules.requireEnableable(cur).toBuilder().state(KeyState.Disabled).build());
     return Json.object();
   }
 
@@ -219,7 +257,7 @@ public final class KmsOperations {
                     "key " + cur.id() + " is already pending deletion (on "
                         + cur.deletionDate() + "); cancel-key-deletion first to change the window");
               }
-              return cur.withPendingDeletion(when, days);
+              return cur.toBuilder().pendingDeletion(when, days).build();
             });
     ObjectNode out = Json.object();
     out.put("KeyId", resolver.keyArn(k.id()));
@@ -239,7 +277,7 @@ public final class KmsOperations {
                 "key " + cur.id() + " is " + cur.state() + ", not pending deletion; nothing to"
                     + " cancel");
           }
-          return cur.withState(KeyState.Disabled);
+          return cur.toBuilder().state(KeyState.Disabled).build();
         });
     ObjectNode out = Json.object();
     out.put("KeyId", resolver.keyArn(k.id()));
@@ -294,7 +332,7 @@ public final class KmsOperations {
     if (cur == null) {
       throw KeyResolver.notFound(id.toString());
     }
-    requireNotPendingDeletion(cur);
+    KeyStateRules.requireNotPendingDeletion(cur);
   }
 
   private ObjectNode deleteAlias(Caller caller, Input in) {
@@ -337,9 +375,9 @@ public final class KmsOperations {
     registry.update(
         k.id(),
         cur -> {
-          TreeMap<String, String> next = new TreeMap<>(requireNotPendingDeletion(cur).tags());
+          TreeMap<String, String> next = new TreeMap<>(KeyStateRules.requireNotPendingDeletion(cur).tags());
           addTags(next, tags);
-          return cur.withTags(next);
+          return cur.toBuilder().tags(next).build();
         });
     return Json.object();
   }
@@ -353,9 +391,9 @@ public final class KmsOperations {
     registry.update(
         k.id(),
         cur -> {
-          TreeMap<String, String> next = new TreeMap<>(requireNotPendingDeletion(cur).tags());
+          TreeMap<String, String> next = new TreeMap<>(KeyStateRules.requireNotPendingDeletion(cur).tags());
           keys.forEach(next::remove);
-          return cur.withTags(next);
+          return cur.toBuilder().tags(next).build();
         });
     return Json.object();
   }
@@ -529,7 +567,7 @@ public final class KmsOperations {
           "the key that encrypted this ciphertext (" + blob.keyId() + ") does not exist;"
               + " it may have been deleted, after which its ciphertexts cannot be decrypted");
     }
-    requireUsable(named);
+    KeyStateRules.requireUsable(named);
     dryRun(in);
     if (blob.version() > named.currentVersion()) {
       throw CiphertextBlob.invalid();
@@ -587,50 +625,8 @@ public final class KmsOperations {
     }
   }
 
-  // ---------------------------------------------------------------- key-state rules
 
   private KeyRecord usableKey(String ref) {
-    return requireUsable(resolver.resolve(ref));
-  }
-
-  /** Encrypt, Decrypt, ReEncrypt, GenerateDataKey*: only Enabled keys. */
-  static KeyRecord requireUsable(KeyRecord k) {
-    switch (k.state()) {
-      case Enabled:
-        return k;
-      case Disabled:
-        throw new KmsException(ErrorType.DISABLED,
-            "key " + k.id() + " is disabled; enable it with enable-key");
-      case PendingDeletion:
-        throw new KmsException(ErrorType.DISABLED,
-            "key " + k.id() + " is pending deletion and cannot be used; cancel-key-deletion"
-                + " (then enable-key) to use it again");
-      case PendingImport:
-        throw new KmsException(ErrorType.INVALID_STATE,
-            "key " + k.id() + " is pending import; import its key material first");
-      default:
-        throw new KmsException(ErrorType.INVALID_STATE,
-            "key " + k.id() + " is unavailable; connect its custom key store");
-    }
-  }
-
-  private static KeyRecord requireEnableable(KeyRecord k) {
-    if (k.state() == KeyState.PendingDeletion) {
-      throw new KmsException(ErrorType.INVALID_STATE,
-          "key " + k.id() + " is pending deletion; cancel-key-deletion first");
-    }
-    if (k.state() == KeyState.PendingImport) {
-      throw new KmsException(ErrorType.INVALID_STATE,
-          "key " + k.id() + " is pending import; import its key material first");
-    }
-    return k;
-  }
-
-  private static KeyRecord requireNotPendingDeletion(KeyRecord k) {
-    if (k.state() == KeyState.PendingDeletion) {
-      throw new KmsException(ErrorType.INVALID_STATE,
-          "key " + k.id() + " is pending deletion; cancel-key-deletion first");
-    }
-    return k;
+    return KeyStateRules.requireUsable(resolver.resolve(ref));
   }
 }

@@ -31,6 +31,12 @@ final class Responses {
       m.put("DeletionDate", epochSeconds(k.deletionDate()));
     }
     m.put("Origin", k.origin());
+    if (k.expirationModel() != null) {
+      m.put("ExpirationModel", k.expirationModel());
+    }
+    if (k.validTo() != null) {
+      m.put("ValidTo", epochSeconds(k.validTo()));
+    }
     m.put("KeyManager", "CUSTOMER");
     m.put("CustomerMasterKeySpec", k.keySpec());
     m.put("KeySpec", k.keySpec());

@@ -61,12 +61,26 @@ public final class Database implements Closeable {
               + " state TEXT NOT NULL, key_usage TEXT NOT NULL, key_spec TEXT NOT NULL,"
               + " origin TEXT NOT NULL, key_store TEXT NOT NULL, deletion_ms INTEGER,"
               + " pending_window_days INTEGER NOT NULL DEFAULT 0,"
-              + " current_version INTEGER NOT NULL)");
+              + " current_version INTEGER NOT NULL,"
+              + " rotation_period_days INTEGER NOT NULL DEFAULT 0, next_rotation_ms INTEGER,"
+              + " on_demand_rotations INTEGER NOT NULL DEFAULT 0,"
+              + " expiration_model TEXT, valid_to_ms INTEGER)");
       s.executeUpdate(
           "CREATE TABLE IF NOT EXISTS key_versions ("
               + " key_id TEXT NOT NULL REFERENCES keys(id) ON DELETE CASCADE,"
               + " version INTEGER NOT NULL, created_ms INTEGER NOT NULL,"
-              + " key_store TEXT NOT NULL, stored BLOB NOT NULL, PRIMARY KEY (key_id, version))");
+              + " key_store TEXT NOT NULL, stored BLOB NOT NULL, rotation_type TEXT,"
+              + " PRIMARY KEY (key_id, version))");
+      s.executeUpdate(
+          "CREATE TABLE IF NOT EXISTS import_tokens ("
+              + " token BLOB PRIMARY KEY, key_id TEXT NOT NULL REFERENCES keys(id)"
+              + " ON DELETE CASCADE, algorithm TEXT NOT NULL, wrapping_key_spec TEXT NOT NULL,"
+              + " wrapped_private_key BLOB NOT NULL, valid_to_ms INTEGER NOT NULL,"
+              + " used INTEGER NOT NULL DEFAULT 0)");
+      s.executeUpdate(
+          "CREATE TABLE IF NOT EXISTS imported_material ("
+              + " key_id TEXT PRIMARY KEY REFERENCES keys(id) ON DELETE CASCADE,"
+              + " fingerprint BLOB NOT NULL)");
       s.executeUpdate(
           "CREATE TABLE IF NOT EXISTS tags ("
               + " key_id TEXT NOT NULL REFERENCES keys(id) ON DELETE CASCADE,"
@@ -122,10 +136,10 @@ public final class Database implements Closeable {
           ResultSet r =
               s.executeQuery(
                   "SELECT id, creation_ms, description, state, key_usage, key_spec, origin,"
-                      + " key_store, deletion_ms, pending_window_days, current_version FROM keys")) {
+                      + " key_store, deletion_ms, pending_window_days, current_version,"
+                      + " rotation_period_days, next_rotation_ms, on_demand_rotations,"
+                      + " expiration_model, valid_to_ms FROM keys")) {
         while (r.next()) {
-          long del = r.getLong(9);
-          boolean hasDel = !r.wasNull();
           out.add(
               new KeyRecord(
                   UUID.fromString(r.getString(1)),
@@ -136,9 +150,14 @@ public final class Database implements Closeable {
                   r.getString(6),
                   r.getString(7),
                   r.getString(8),
-                  hasDel ? Instant.ofEpochMilli(del) : null,
+                  instant(r, 9),
                   r.getInt(10),
                   r.getInt(11),
+                  r.getInt(12),
+                  instant(r, 13),
+                  r.getInt(14),
+                  r.getString(15),
+                  instant(r, 16),
                   tags.getOrDefault(r.getString(1), new TreeMap<>())));
         }
       }
@@ -146,6 +165,11 @@ public final class Database implements Closeable {
     } catch (SQLException e) {
       throw new StorageException("cannot read keys: " + e.getMessage(), e);
     }
+  }
+
+  private static Instant instant(ResultSet r, int column) throws SQLException {
+    long v = r.getLong(column);
+    return r.wasNull() ? null : Instant.ofEpochMilli(v);
   }
 
   public synchronized List<AliasRecord> loadAliases() {
@@ -185,6 +209,62 @@ public final class Database implements Closeable {
   /** A persisted backing key version: which store holds it and its stored (wrapped) form. */
   public record StoredVersion(UUID keyId, int version, String keyStore, byte[] stored) {}
 
+  /** Versions of a key with when and how each was created, oldest first. */
+  public synchronized List<VersionInfo> versionInfo(UUID keyId) {
+    try (PreparedStatement p =
+        conn.prepareStatement(
+            "SELECT version, created_ms, rotation_type FROM key_versions WHERE key_id = ?"
+                + " ORDER BY version")) {
+      p.setString(1, keyId.toString());
+      try (ResultSet r = p.executeQuery()) {
+        List<VersionInfo> out = new ArrayList<>();
+        while (r.next()) {
+          out.add(new VersionInfo(r.getInt(1), Instant.ofEpochMilli(r.getLong(2)), r.getString(3)));
+        }
+        return out;
+      }
+    } catch (SQLException e) {
+      throw new StorageException("cannot read key versions: " + e.getMessage(), e);
+    }
+  }
+
+  /** When a version was created and, for rotations, {@code AUTOMATIC} or {@code ON_DEMAND}. */
+  public record VersionInfo(int version, Instant created, String rotationType) {}
+
+  /** An import token: the wrapping key pair's private half, wrapped under the root key. */
+  public record ImportToken(byte[] token, UUID keyId, String algorithm, String wrappingKeySpec,
+      byte[] wrappedPrivateKey, Instant validTo, boolean used) {}
+
+  public synchronized ImportToken loadImportToken(byte[] token) {
+    try (PreparedStatement p =
+        conn.prepareStatement(
+            "SELECT key_id, algorithm, wrapping_key_spec, wrapped_private_key, valid_to_ms, used"
+                + " FROM import_tokens WHERE token = ?")) {
+      p.setBytes(1, token);
+      try (ResultSet r = p.executeQuery()) {
+        return r.next()
+            ? new ImportToken(token, UUID.fromString(r.getString(1)), r.getString(2),
+                r.getString(3), r.getBytes(4), Instant.ofEpochMilli(r.getLong(5)), r.getInt(6) != 0)
+            : null;
+      }
+    } catch (SQLException e) {
+      throw new StorageException("cannot read an import token: " + e.getMessage(), e);
+    }
+  }
+
+  /** The keyed fingerprint of a key's imported material, or null if none was ever imported. */
+  public synchronized byte[] loadMaterialFingerprint(UUID keyId) {
+    try (PreparedStatement p =
+        conn.prepareStatement("SELECT fingerprint FROM imported_material WHERE key_id = ?")) {
+      p.setString(1, keyId.toString());
+      try (ResultSet r = p.executeQuery()) {
+        return r.next() ? r.getBytes(1) : null;
+      }
+    } catch (SQLException e) {
+      throw new StorageException("cannot read a material fingerprint: " + e.getMessage(), e);
+    }
+  }
+
   @Override
   public synchronized void close() {
     try {
@@ -206,8 +286,9 @@ public final class Database implements Closeable {
       try (PreparedStatement p =
           conn.prepareStatement(
               "INSERT INTO keys(id, creation_ms, description, state, key_usage, key_spec, origin,"
-                  + " key_store, deletion_ms, pending_window_days, current_version)"
-                  + " VALUES (?,?,?,?,?,?,?,?,?,?,?)")) {
+                  + " key_store, deletion_ms, pending_window_days, current_version,"
+                  + " rotation_period_days, next_rotation_ms, on_demand_rotations,"
+                  + " expiration_model, valid_to_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
         p.setString(1, k.id().toString());
         p.setLong(2, k.creationDate().toEpochMilli());
         bindMutable(p, 3, k);
@@ -221,9 +302,11 @@ public final class Database implements Closeable {
           conn.prepareStatement(
               "UPDATE keys SET description = ?, state = ?, key_usage = ?, key_spec = ?,"
                   + " origin = ?, key_store = ?, deletion_ms = ?, pending_window_days = ?,"
-                  + " current_version = ? WHERE id = ?")) {
+                  + " current_version = ?, rotation_period_days = ?, next_rotation_ms = ?,"
+                  + " on_demand_rotations = ?, expiration_model = ?, valid_to_ms = ?"
+                  + " WHERE id = ?")) {
         bindMutable(p, 1, k);
-        p.setString(10, k.id().toString());
+        p.setString(15, k.id().toString());
         if (p.executeUpdate() != 1) {
           throw new SQLException("key " + k.id() + " vanished");
         }
@@ -238,13 +321,22 @@ public final class Database implements Closeable {
       p.setString(i + 3, k.keySpec());
       p.setString(i + 4, k.origin());
       p.setString(i + 5, k.keyStore());
-      if (k.deletionDate() == null) {
-        p.setNull(i + 6, java.sql.Types.INTEGER);
-      } else {
-        p.setLong(i + 6, k.deletionDate().toEpochMilli());
-      }
+      setInstant(p, i + 6, k.deletionDate());
       p.setInt(i + 7, k.pendingWindowInDays());
       p.setInt(i + 8, k.currentVersion());
+      p.setInt(i + 9, k.rotationPeriodDays());
+      setInstant(p, i + 10, k.nextRotationDate());
+      p.setInt(i + 11, k.onDemandRotations());
+      p.setString(i + 12, k.expirationModel());
+      setInstant(p, i + 13, k.validTo());
+    }
+
+    private static void setInstant(PreparedStatement p, int i, Instant t) throws SQLException {
+      if (t == null) {
+        p.setNull(i, java.sql.Types.INTEGER);
+      } else {
+        p.setLong(i, t.toEpochMilli());
+      }
     }
 
     private void replaceTags(KeyRecord k) throws SQLException {
@@ -265,16 +357,70 @@ public final class Database implements Closeable {
     }
 
     public void insertVersion(UUID keyId, int version, Instant created, String keyStore,
-        byte[] stored) throws SQLException {
+        byte[] stored, String rotationType) throws SQLException {
       try (PreparedStatement p =
           conn.prepareStatement(
-              "INSERT INTO key_versions(key_id, version, created_ms, key_store, stored)"
-                  + " VALUES (?,?,?,?,?)")) {
+              "INSERT INTO key_versions(key_id, version, created_ms, key_store, stored,"
+                  + " rotation_type) VALUES (?,?,?,?,?,?)")) {
         p.setString(1, keyId.toString());
         p.setInt(2, version);
         p.setLong(3, created.toEpochMilli());
         p.setString(4, keyStore);
         p.setBytes(5, stored);
+        p.setString(6, rotationType);
+        p.executeUpdate();
+      }
+    }
+
+    /** Erases every backing key version of a key (imported material expired or deleted). */
+    public List<StoredVersion> deleteVersions(UUID keyId) throws SQLException {
+      List<StoredVersion> v = versions(keyId);
+      try (PreparedStatement p = conn.prepareStatement("DELETE FROM key_versions WHERE key_id = ?")) {
+        p.setString(1, keyId.toString());
+        p.executeUpdate();
+      }
+      return v;
+    }
+
+    public void insertImportToken(ImportToken t) throws SQLException {
+      try (PreparedStatement p =
+          conn.prepareStatement(
+              "INSERT INTO import_tokens(token, key_id, algorithm, wrapping_key_spec,"
+                  + " wrapped_private_key, valid_to_ms) VALUES (?,?,?,?,?,?)")) {
+        p.setBytes(1, t.token());
+        p.setString(2, t.keyId().toString());
+        p.setString(3, t.algorithm());
+        p.setString(4, t.wrappingKeySpec());
+        p.setBytes(5, t.wrappedPrivateKey());
+        p.setLong(6, t.validTo().toEpochMilli());
+        p.executeUpdate();
+      }
+    }
+
+    /** Marks a token used; false when it was already used (or does not exist). */
+    public boolean consumeImportToken(byte[] token) throws SQLException {
+      try (PreparedStatement p =
+          conn.prepareStatement("UPDATE import_tokens SET used = 1 WHERE token = ? AND used = 0")) {
+        p.setBytes(1, token);
+        return p.executeUpdate() == 1;
+      }
+    }
+
+    /** Removes tokens that expired before {@code now}. */
+    public int purgeImportTokens(Instant now) throws SQLException {
+      try (PreparedStatement p =
+          conn.prepareStatement("DELETE FROM import_tokens WHERE valid_to_ms < ?")) {
+        p.setLong(1, now.toEpochMilli());
+        return p.executeUpdate();
+      }
+    }
+
+    public void putMaterialFingerprint(UUID keyId, byte[] fingerprint) throws SQLException {
+      try (PreparedStatement p =
+          conn.prepareStatement(
+              "INSERT OR REPLACE INTO imported_material(key_id, fingerprint) VALUES (?,?)")) {
+        p.setString(1, keyId.toString());
+        p.setBytes(2, fingerprint);
         p.executeUpdate();
       }
     }

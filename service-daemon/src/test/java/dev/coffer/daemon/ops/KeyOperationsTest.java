@@ -308,10 +308,10 @@ class KeyOperationsTest {
     d.call("CreateAlias", "AliasName", "alias/doomed", "TargetKeyId", id);
     d.call("ScheduleKeyDeletion", "KeyId", id, "PendingWindowInDays", 7);
     d.clock.advance(Duration.ofDays(7).minusMinutes(1));
-    d.daemon.deleteDueKeys();
+    d.daemon.runMaintenance();
     assertEquals("PendingDeletion", describe(id).get("KeyState").asText());
     d.clock.advance(Duration.ofMinutes(2));
-    d.daemon.deleteDueKeys();
+    d.daemon.runMaintenance();
     d.fails("NotFoundException", "DescribeKey", "KeyId", id);
     d.fails("NotFoundException", "DescribeKey", "KeyId", "alias/doomed");
     assertEquals(keep, d.call("ListKeys").get("Keys").get(0).get("KeyId").asText());

@@ -1,0 +1,86 @@
+package dev.coffer.daemon.ops;
+
+import dev.coffer.daemon.keys.KeyRecord;
+import dev.coffer.daemon.keys.KeyState;
+import dev.coffer.protocol.ErrorType;
+import dev.coffer.protocol.KmsException;
+
+/**
+ * Which operation is allowed in which key state, and the AWS exception otherwise (the table in
+ * {@code docs/operations.md}). Each method returns the key when allowed.
+ */
+final class KeyStateRules {
+  private KeyStateRules() {}
+
+  /** Encrypt, Decrypt, ReEncrypt, GenerateDataKey*: only Enabled keys. */
+  static KeyRecord requireUsable(KeyRecord k) {
+    switch (k.state()) {
+      case Enabled:
+        return k;
+      case Disabled:
+        throw disabled(k);
+      case PendingDeletion:
+        throw new KmsException(ErrorType.DISABLED,
+            "key " + k.id() + " is pending deletion and cannot be used; cancel-key-deletion"
+                + " (then enable-key) to use it again");
+      case PendingImport:
+        throw pendingImport(k);
+      default:
+        throw new KmsException(ErrorType.INVALID_STATE,
+            "key " + k.id() + " is unavailable; connect its custom key store");
+    }
+  }
+
+  /** EnableKey, DisableKey. */
+  static KeyRecord requireEnableable(KeyRecord k) {
+    requireNotPendingDeletion(k);
+    if (k.state() == KeyState.PendingImport) {
+      throw pendingImport(k);
+    }
+    return k;
+  }
+
+  /** CreateAlias, UpdateAlias targets, tags, description, ScheduleKeyDeletion. */
+  static KeyRecord requireNotPendingDeletion(KeyRecord k) {
+    if (k.state() == KeyState.PendingDeletion) {
+      throw new KmsException(ErrorType.INVALID_STATE,
+          "key " + k.id() + " is pending deletion; cancel-key-deletion first");
+    }
+    return k;
+  }
+
+  /** Enable/DisableKeyRotation, GetKeyRotationStatus, RotateKeyOnDemand. */
+  static KeyRecord requireRotatable(KeyRecord k) {
+    if (k.isExternal()) {
+      throw new KmsException(ErrorType.UNSUPPORTED_OPERATION,
+          "key " + k.id() + " has imported key material (origin EXTERNAL), which Coffer cannot"
+              + " rotate; create a new key, import new material, and move the alias");
+    }
+    if (k.state() == KeyState.Disabled) {
+      throw disabled(k);
+    }
+    requireNotPendingDeletion(k);
+    return requireUsable(k);
+  }
+
+  /** GetParametersForImport, ImportKeyMaterial, DeleteImportedKeyMaterial. */
+  static KeyRecord requireExternal(KeyRecord k) {
+    if (!k.isExternal()) {
+      throw new KmsException(ErrorType.UNSUPPORTED_OPERATION,
+          "key " + k.id() + " has origin " + k.origin() + "; key material can only be imported"
+              + " into keys created with --origin EXTERNAL");
+    }
+    return k;
+  }
+
+  static KmsException disabled(KeyRecord k) {
+    return new KmsException(ErrorType.DISABLED,
+        "key " + k.id() + " is disabled; enable it with enable-key");
+  }
+
+  static KmsException pendingImport(KeyRecord k) {
+    return new KmsException(ErrorType.INVALID_STATE,
+        "key " + k.id() + " is pending import; import its key material with"
+            + " get-parameters-for-import and import-key-material");
+  }
+}

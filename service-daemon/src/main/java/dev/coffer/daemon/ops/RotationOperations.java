@@ -1,0 +1,181 @@
+package dev.coffer.daemon.ops;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.coffer.daemon.keys.BackingKeys;
+import dev.coffer.daemon.keys.KeyRecord;
+import dev.coffer.daemon.keys.KeyRegistry;
+import dev.coffer.daemon.keys.KeyResolver;
+import dev.coffer.daemon.keys.KeyState;
+import dev.coffer.daemon.storage.Database.VersionInfo;
+import dev.coffer.protocol.ErrorType;
+import dev.coffer.protocol.Json;
+import dev.coffer.protocol.KmsException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Key rotation: automatic (a period of 90–2560 days, default 365) and on demand (at most 25 per
+ * key). A rotation adds a backing key version; the newest encrypts, every version keeps
+ * decrypting, so no ciphertext needs rewriting.
+ */
+final class RotationOperations {
+
+  private static final Logger LOG = Logger.getLogger(RotationOperations.class.getName());
+  static final int DEFAULT_PERIOD_DAYS = 365;
+  static final int MIN_PERIOD_DAYS = 90;
+  static final int MAX_PERIOD_DAYS = 2560;
+  static final int MAX_ON_DEMAND_ROTATIONS = 25;
+  static final String AUTOMATIC = "AUTOMATIC";
+  static final String ON_DEMAND = "ON_DEMAND";
+
+  private final KeyRegistry registry;
+  private final KeyResolver resolver;
+  private final BackingKeys backingKeys;
+  private final Clock clock;
+
+  RotationOperations(KeyRegistry registry, KeyResolver resolver, BackingKeys backingKeys,
+      Clock clock) {
+    this.registry = registry;
+    this.resolver = resolver;
+    this.backingKeys = backingKeys;
+    this.clock = clock;
+  }
+
+  void register(OperationTable table) {
+    table.register("EnableKeyRotation", Set.of("KeyId", "RotationPeriodInDays"),
+        this::enableKeyRotation);
+    table.register("DisableKeyRotation", Set.of("KeyId"), this::disableKeyRotation);
+    table.register("GetKeyRotationStatus", Set.of("KeyId"), this::getKeyRotationStatus);
+    table.register("RotateKeyOnDemand", Set.of("KeyId"), this::rotateKeyOnDemand);
+    table.register("ListKeyRotations", Set.of("KeyId", "Limit", "Marker"),
+        this::listKeyRotations);
+  }
+
+  private ObjectNode enableKeyRotation(Caller caller, Input in) {
+    KeyRecord k = resolver.resolveKeyOnly(in.requiredString("KeyId"));
+    int period = in.integer("RotationPeriodInDays", MIN_PERIOD_DAYS, MAX_PERIOD_DAYS,
+        DEFAULT_PERIOD_DAYS);
+    Instant now = clock.instant();
+    registry.update(k.id(), cur -> {
+      KeyStateRules.requireRotatable(cur);
+      // A changed period counts from the start of the current one, as AWS does.
+      Instant start = cur.rotationEnabled()
+          ? cur.nextRotationDate().minus(Duration.ofDays(cur.rotationPeriodDays())) : now;
+      return cur.toBuilder().rotation(period, start.plus(Duration.ofDays(period))).build();
+    });
+    return Json.object();
+  }
+
+  private ObjectNode disableKeyRotation(Caller caller, Input in) {
+    KeyRecord k = resolver.resolveKeyOnly(in.requiredString("KeyId"));
+    registry.update(k.id(),
+        cur -> KeyStateRules.requireRotatable(cur).toBuilder().rotation(0, null).build());
+    return Json.object();
+  }
+
+  private ObjectNode getKeyRotationStatus(Caller caller, Input in) {
+    KeyRecord k = KeyStateRules.requireRotatable(
+        resolver.resolveKeyOnly(in.requiredString("KeyId")));
+    ObjectNode out = Json.object();
+    out.put("KeyId", resolver.keyArn(k.id()));
+    out.put("KeyRotationEnabled", k.rotationEnabled());
+    if (k.rotationEnabled()) {
+      out.put("RotationPeriodInDays", k.rotationPeriodDays());
+      out.put("NextRotationDate", Responses.epochSeconds(k.nextRotationDate()));
+    }
+    return out;
+  }
+
+  private ObjectNode rotateKeyOnDemand(Caller caller, Input in) {
+    KeyRecord k = resolver.resolveKeyOnly(in.requiredString("KeyId"));
+    registry.addVersion(k.id(), clock.instant(), ON_DEMAND, cur -> {
+      KeyStateRules.requireRotatable(cur);
+      if (cur.onDemandRotations() >= MAX_ON_DEMAND_ROTATIONS) {
+        throw new KmsException(ErrorType.LIMIT_EXCEEDED,
+            "key " + cur.id() + " has been rotated on demand " + MAX_ON_DEMAND_ROTATIONS
+                + " times, the limit; enable automatic rotation or create a new key");
+      }
+      return cur.toBuilder().onDemandRotations(cur.onDemandRotations() + 1).build();
+    }, this::newVersion);
+    ObjectNode out = Json.object();
+    out.put("KeyId", k.id().toString());
+    return out;
+  }
+
+  private ObjectNode listKeyRotations(Caller caller, Input in) {
+    KeyRecord k = resolver.resolveKeyOnly(in.requiredString("KeyId"));
+    if (k.isExternal()) {
+      throw new KmsException(ErrorType.UNSUPPORTED_OPERATION,
+          "key " + k.id() + " has imported key material, which is never rotated");
+    }
+    List<VersionInfo> rotations = new ArrayList<>();
+    for (VersionInfo v : registry.database().versionInfo(k.id())) {
+      if (v.rotationType() != null) {
+        rotations.add(v);
+      }
+    }
+    ObjectNode page = Json.object();
+    List<VersionInfo> items = Paging.page(rotations, v -> String.format("%010d", v.version()), in,
+        100, 1000, page);
+    ObjectNode out = Json.object();
+    ArrayNode arr = out.putArray("Rotations");
+    for (VersionInfo v : items) {
+      arr.addObject().put("KeyId", k.id().toString())
+          .put("RotationDate", Responses.epochSeconds(v.created()))
+          .put("RotationType", v.rotationType());
+    }
+    out.setAll(page);
+    return out;
+  }
+
+  private byte[] newVersion(KeyRecord key, int version) {
+    return backingKeys.store(key.keyStore()).generate(key.id(), version);
+  }
+
+  /**
+   * Rotates every Enabled key whose automatic rotation is due. Each rotation is one
+   * transaction that also moves the next due date, so a crash never rotates a due date twice
+   * and a rotation missed while the daemon was down happens once at the next check.
+   *
+   * @return how many keys were rotated
+   */
+  int rotateDueKeys() {
+    Instant now = clock.instant();
+    int rotated = 0;
+    for (KeyRecord k : registry.all()) {
+      if (!isDue(k, now)) {
+        continue;
+      }
+      try {
+        registry.addVersion(k.id(), now, AUTOMATIC, cur -> {
+          if (!isDue(cur, now)) {
+            throw new KmsException(ErrorType.CONFLICT, "no longer due");
+          }
+          Instant next = cur.nextRotationDate().plus(Duration.ofDays(cur.rotationPeriodDays()));
+          if (!next.isAfter(now)) {
+            next = now.plus(Duration.ofDays(cur.rotationPeriodDays()));
+          }
+          return cur.toBuilder().rotation(cur.rotationPeriodDays(), next).build();
+        }, this::newVersion);
+        rotated++;
+      } catch (KmsException raced) {
+        // disabled, deleted or rotated between the scan and the lock: skip it
+      } catch (RuntimeException e) {
+        LOG.log(Level.SEVERE, "automatic rotation of " + k.id() + " failed; will retry", e);
+      }
+    }
+    return rotated;
+  }
+
+  private static boolean isDue(KeyRecord k, Instant now) {
+    return k.state() == KeyState.Enabled && k.rotationEnabled() && !k.isExternal()
+        && !k.nextRotationDate().isAfter(now);
+  }
+}
