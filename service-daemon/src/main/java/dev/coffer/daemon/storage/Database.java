@@ -120,6 +120,27 @@ public final class Database implements Closeable {
     }
   }
 
+  /**
+   * Runs a read against the database connection, for tables owned by other packages (e.g. custom
+   * key stores). Serialised with every other use of the connection.
+   */
+  public synchronized <T> T read(Work<T> work) {
+    try {
+      return work.run(new Tx(conn));
+    } catch (SQLException e) {
+      throw new StorageException("database read failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** Creates a table owned by another package, if it does not exist yet. */
+  public synchronized void ensureTable(String createTableSql) {
+    try (Statement s = conn.createStatement()) {
+      s.executeUpdate(createTableSql);
+    } catch (SQLException e) {
+      throw new StorageException("cannot create a table: " + e.getMessage(), e);
+    }
+  }
+
   /** Reads every key with its tags. */
   public synchronized List<KeyRecord> loadKeys() {
     try {
@@ -280,6 +301,11 @@ public final class Database implements Closeable {
 
     Tx(Connection conn) {
       this.conn = conn;
+    }
+
+    /** The connection, for statements on tables owned by other packages. */
+    public Connection connection() {
+      return conn;
     }
 
     public void insertKey(KeyRecord k) throws SQLException {
