@@ -1,5 +1,6 @@
 package dev.coffer.daemon;
 
+import dev.coffer.daemon.audit.AuditSink;
 import dev.coffer.daemon.config.DaemonConfig;
 import dev.coffer.daemon.keys.BackingKeys;
 import dev.coffer.daemon.keys.KeyRegistry;
@@ -46,6 +47,7 @@ public final class Daemon implements Closeable {
     SecureRandom random = newRandom();
     RootKey root = RootKey.loadOrCreate(config.home(), random);
     this.db = Database.open(config.home().resolve("coffer.db"));
+    AuditSink audit = AuditSink.NONE;
     try {
       this.registry = new KeyRegistry(db, config.maxKeys());
       KeyStoreBackend software = new SoftwareKeyStore(root, random);
@@ -62,7 +64,7 @@ public final class Daemon implements Closeable {
       long every = Math.max(1, config.deletionCheckInterval().toMillis());
       scheduler.scheduleWithFixedDelay(this::runMaintenance, every, every, TimeUnit.MILLISECONDS);
       this.server = new SocketServer(config.socket(), ops.table(), config.maxFrameBytes(),
-          config.maxConnections(), config.workerThreads());
+          config.maxConnections(), config.workerThreads(), audit, config.clock());
     } catch (IOException | RuntimeException e) {
       db.close();
       throw e;

@@ -1,29 +1,45 @@
 package dev.coffer.daemon.ops;
 
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
- * Who sent a request, as the kernel reports it for the Unix socket (never what the client
- * claims), and per-request scratch state.
- *
- * @param user peer user name from {@code SO_PEERCRED}
- * @param group peer primary group name from {@code SO_PEERCRED}
+ * One request's caller and scratch state: who sent it ({@link Peer}), the key ARNs it touched
+ * (for the audit record), and buffers holding secrets to zero once the response is written.
  */
-public record Caller(String user, String group, List<byte[]> secretsToZero) {
+public final class Caller {
 
-  public Caller(String user, String group) {
-    this(user, group, new ArrayList<>());
+  private final Peer peer;
+  private final List<byte[]> secrets = new ArrayList<>();
+  private final Set<String> resources = new LinkedHashSet<>();
+
+  public Caller(Peer peer) {
+    this.peer = peer;
+  }
+
+  public Peer peer() {
+    return peer;
   }
 
   /** Registers a buffer holding secrets, zeroed once the response has been written. */
   public byte[] secret(byte[] b) {
-    secretsToZero.add(b);
+    secrets.add(b);
     return b;
   }
 
   public void zeroSecrets() {
-    secretsToZero.forEach(b -> java.util.Arrays.fill(b, (byte) 0));
-    secretsToZero.clear();
+    secrets.forEach(b -> java.util.Arrays.fill(b, (byte) 0));
+    secrets.clear();
+  }
+
+  /** Records that the request touched the key with this ARN. */
+  public void resource(String arn) {
+    resources.add(arn);
+  }
+
+  public List<String> resources() {
+    return List.copyOf(resources);
   }
 }

@@ -2,8 +2,12 @@ package dev.coffer.daemon.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.coffer.daemon.audit.AuditEvent;
+import dev.coffer.daemon.audit.AuditSink;
 import dev.coffer.daemon.ops.Caller;
+import dev.coffer.daemon.ops.OperationKinds;
 import dev.coffer.daemon.ops.OperationTable;
+import dev.coffer.daemon.ops.Peer;
 import dev.coffer.daemon.storage.StorageException;
 import dev.coffer.protocol.ChannelStreams;
 import dev.coffer.protocol.ErrorType;
@@ -32,8 +36,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
 import java.util.logging.Logger;
-import jdk.net.ExtendedSocketOptions;
-import jdk.net.UnixDomainPrincipal;
+import org.newsclub.net.unix.AFUNIXServerSocketChannel;
+import org.newsclub.net.unix.AFUNIXSocketAddress;
+import org.newsclub.net.unix.AFUNIXSocketChannel;
 
 /**
  * The Unix-socket listener: one reader thread per connection, requests executed on a bounded
@@ -56,15 +61,21 @@ public final class SocketServer implements Closeable {
   private final FrameCodec codec;
   private final Semaphore connectionSlots;
   private final ExecutorService workers;
-  private final ServerSocketChannel server;
+  private final AFUNIXServerSocketChannel server;
+  private final AuditSink audit;
+  private final java.time.Clock clock;
+  private final PeerIdentity identities = new PeerIdentity();
   private final Thread acceptor;
   private final AtomicInteger connections = new AtomicInteger();
   private final Set<SocketChannel> open = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private volatile boolean running = true;
 
   public SocketServer(Path socketPath, OperationTable operations, int maxFrameBytes,
-      int maxConnections, int workerThreads) throws IOException {
+      int maxConnections, int workerThreads, AuditSink audit, java.time.Clock clock)
+      throws IOException {
     this.socketPath = socketPath;
+    this.audit = audit;
+    this.clock = clock;
     this.operations = operations;
     this.codec = new FrameCodec(maxFrameBytes);
     this.connectionSlots = new Semaphore(maxConnections);
@@ -74,7 +85,7 @@ public final class SocketServer implements Closeable {
     acceptor.start();
   }
 
-  private static ServerSocketChannel bind(Path socketPath) throws IOException {
+  private static AFUNIXServerSocketChannel bind(Path socketPath) throws IOException {
     Path dir = socketPath.toAbsolutePath().getParent();
     if (!Files.isDirectory(dir)) {
       Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(
@@ -91,8 +102,8 @@ public final class SocketServer implements Closeable {
       }
       Files.delete(socketPath);
     }
-    ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-    ch.bind(UnixDomainSocketAddress.of(socketPath), 128);
+    AFUNIXServerSocketChannel ch = AFUNIXServerSocketChannel.open();
+    ch.bind(AFUNIXSocketAddress.of(socketPath.toFile()), 128);
     Files.setPosixFilePermissions(socketPath, PosixFilePermissions.fromString("rw-------"));
     return ch;
   }
@@ -116,7 +127,7 @@ public final class SocketServer implements Closeable {
 
   private void acceptLoop() {
     while (running) {
-      SocketChannel ch;
+      AFUNIXSocketChannel ch;
       try {
         ch = server.accept();
       } catch (IOException e) {
@@ -145,7 +156,7 @@ public final class SocketServer implements Closeable {
     }
   }
 
-  private void serve(SocketChannel ch) {
+  private void serve(AFUNIXSocketChannel ch) {
     open.add(ch);
     Connection conn = new Connection(ch);
     try {
@@ -165,24 +176,21 @@ public final class SocketServer implements Closeable {
     private final OutputStream out;
     private final Object writeLock = new Object();
     private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT_PER_CONNECTION);
-    private final String user;
-    private final String group;
+    private final Peer peer;
 
-    Connection(SocketChannel ch) {
+    Connection(AFUNIXSocketChannel ch) {
       this.ch = ch;
       this.in = ChannelStreams.in(ch);
       this.out = ChannelStreams.out(ch);
-      String u = "unknown";
-      String g = "unknown";
+      Peer p;
       try {
-        UnixDomainPrincipal p = ch.getOption(ExtendedSocketOptions.SO_PEERCRED);
-        u = p.user().getName();
-        g = p.group().getName();
-      } catch (IOException | UnsupportedOperationException e) {
-        LOG.log(Level.FINE, "peer credentials unavailable", e);
+        p = identities.resolve(ch.getPeerCredentials());
+      } catch (IOException | RuntimeException e) {
+        // No credentials, no identity: such a caller matches no principal in any policy.
+        LOG.log(Level.WARNING, "peer credentials unavailable", e);
+        p = new Peer(-1, -1, -1, "unknown", java.util.Set.of());
       }
-      this.user = u;
-      this.group = g;
+      this.peer = p;
     }
 
     void readLoop() {
@@ -224,8 +232,13 @@ public final class SocketServer implements Closeable {
     }
 
     private void handle(Frame frame) {
-      Caller caller = new Caller(user, group);
+      java.time.Instant received = clock.instant();
+      Caller caller = new Caller(peer);
       Frame response;
+      String operation = "Unknown";
+      ObjectNode inputNode = Json.object();
+      ObjectNode output = null;
+      KmsException failure = null;
       try {
         ObjectNode body = Json.parseObject(frame.body());
         JsonNode op = body.get("Operation");
@@ -233,26 +246,43 @@ public final class SocketServer implements Closeable {
         if (op == null || !op.isTextual()) {
           throw new KmsException(ErrorType.VALIDATION, "the request names no Operation");
         }
+        operation = op.textValue();
         if (input != null && !input.isNull() && !input.isObject()) {
           throw new KmsException(ErrorType.VALIDATION, "Input must be a JSON object");
         }
-        ObjectNode output = operations.dispatch(op.textValue(), caller,
-            input instanceof ObjectNode o ? o : Json.object());
+        inputNode = input instanceof ObjectNode o ? o : Json.object();
+        output = operations.dispatch(operation, caller, inputNode);
         response = new Frame(Frame.Kind.RESPONSE, frame.requestId(), Json.toBytes(output));
       } catch (KmsException e) {
+        failure = e;
         response = new Frame(Frame.Kind.ERROR, frame.requestId(),
             Json.error(e.errorType(), e.getMessage()));
       } catch (StorageException e) {
         LOG.log(Level.SEVERE, "storage failure", e);
-        response = new Frame(Frame.Kind.ERROR, frame.requestId(), Json.error(ErrorType.INTERNAL,
+        failure = new KmsException(ErrorType.INTERNAL,
             "the daemon could not commit the change; nothing was applied; retry, and check the"
-                + " daemon's log and disk"));
+                + " daemon's log and disk");
+        response = new Frame(Frame.Kind.ERROR, frame.requestId(),
+            Json.error(failure.errorType(), failure.getMessage()));
       } catch (RuntimeException e) {
         LOG.log(Level.SEVERE, "internal error", e);
-        response = new Frame(Frame.Kind.ERROR, frame.requestId(), Json.error(ErrorType.INTERNAL,
-            "internal error in the daemon; see its log"));
+        failure = new KmsException(ErrorType.INTERNAL, "internal error in the daemon; see its log");
+        response = new Frame(Frame.Kind.ERROR, frame.requestId(),
+            Json.error(failure.errorType(), failure.getMessage()));
       } finally {
         java.util.Arrays.fill(frame.body(), (byte) 0);
+      }
+      try {
+        // Written (durably, for management operations) before the caller sees the answer.
+        audit.record(new AuditEvent(received, operation, peer, frame.requestId(), inputNode,
+            output, failure == null ? null : failure.errorType(),
+            failure == null ? null : failure.getMessage(), caller.resources(),
+            !OperationKinds.isCryptographic(operation), OperationKinds.isReadOnly(operation)));
+      } catch (RuntimeException e) {
+        LOG.log(Level.SEVERE, "audit log write failed; refusing to answer", e);
+        response = new Frame(Frame.Kind.ERROR, frame.requestId(), Json.error(ErrorType.INTERNAL,
+            "the audit log could not be written, so the daemon withholds the result; check the"
+                + " daemon's log and disk"));
       }
       try {
         send(response);

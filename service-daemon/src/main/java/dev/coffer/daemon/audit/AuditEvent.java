@@ -1,0 +1,37 @@
+package dev.coffer.daemon.audit;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.coffer.daemon.ops.Peer;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * One request as the audit log records it, before it is shaped into a CloudTrail-like JSON
+ * record. The request and response are the raw AWS-shaped objects; the audit log removes
+ * plaintext, key material and other secrets before writing (see {@code AuditRecords}).
+ *
+ * @param eventTime when the daemon received the request
+ * @param eventName the AWS operation name
+ * @param peer who sent it (from the socket's peer credentials)
+ * @param requestId the frame's request id on its connection
+ * @param request the request input (unsanitised: must be filtered before writing)
+ * @param response the operation output, or null when it failed (unsanitised)
+ * @param errorCode the AWS exception name when it failed, else null
+ * @param errorMessage the exception message when it failed, else null
+ * @param resources ARNs of the keys the request touched
+ * @param managementEvent true for operations that change state: written durably before the
+ *     response is sent
+ * @param readOnly true for operations that change nothing
+ */
+public record AuditEvent(
+    Instant eventTime,
+    String eventName,
+    Peer peer,
+    long requestId,
+    ObjectNode request,
+    ObjectNode response,
+    String errorCode,
+    String errorMessage,
+    List<String> resources,
+    boolean managementEvent,
+    boolean readOnly) {}

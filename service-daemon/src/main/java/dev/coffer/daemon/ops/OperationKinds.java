@@ -1,0 +1,26 @@
+package dev.coffer.daemon.ops;
+
+import java.util.Set;
+
+/** How each operation is classified for audit: cryptographic (data plane) and read-only. */
+public final class OperationKinds {
+  private OperationKinds() {}
+
+  private static final Set<String> CRYPTOGRAPHIC = Set.of("Encrypt", "Decrypt", "ReEncrypt",
+      "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "GenerateRandom");
+
+  private static final Set<String> READ_ONLY = Set.of("Encrypt", "Decrypt", "ReEncrypt",
+      "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "GenerateRandom", "DescribeKey",
+      "ListKeys", "ListAliases", "ListResourceTags", "GetKeyRotationStatus", "ListKeyRotations",
+      "GetKeyPolicy", "ListKeyPolicies", "ListGrants", "ListRetirableGrants",
+      "DescribeCustomKeyStores", "GetMetrics");
+
+  /** Cryptographic operations may be audited in batches; every other one is durable first. */
+  public static boolean isCryptographic(String operation) {
+    return CRYPTOGRAPHIC.contains(operation);
+  }
+
+  public static boolean isReadOnly(String operation) {
+    return READ_ONLY.contains(operation);
+  }
+}
