@@ -2,6 +2,10 @@ package dev.coffer.daemon;
 
 import dev.coffer.daemon.audit.AuditSink;
 import dev.coffer.daemon.config.DaemonConfig;
+import dev.coffer.daemon.policy.AccountAccess;
+import dev.coffer.daemon.policy.Authorizer;
+import dev.coffer.daemon.policy.PolicyStore;
+import dev.coffer.daemon.policy.Principals;
 import dev.coffer.daemon.keys.BackingKeys;
 import dev.coffer.daemon.keys.KeyRegistry;
 import dev.coffer.daemon.keys.KeyResolver;
@@ -53,8 +57,12 @@ public final class Daemon implements Closeable {
       KeyStoreBackend software = new SoftwareKeyStore(root, random);
       this.backingKeys = new BackingKeys(db, Map.of(software.id(), software), 100_000);
       KeyResolver resolver = new KeyResolver(registry, config.region(), config.account());
+      Principals principals = new Principals(config.account(), config.access().administrators());
+      Authorizer authorizer = new Authorizer(registry, resolver,
+          new PolicyStore(db, principals),
+          new AccountAccess(principals, config.access().keyCreators()), config.clock());
       this.ops = new KmsOperations(registry, resolver, backingKeys, root, config.clock(),
-          random, config.account());
+          random, config.account(), authorizer);
       runMaintenance();
       this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "coffer-scheduler");
@@ -64,7 +72,8 @@ public final class Daemon implements Closeable {
       long every = Math.max(1, config.deletionCheckInterval().toMillis());
       scheduler.scheduleWithFixedDelay(this::runMaintenance, every, every, TimeUnit.MILLISECONDS);
       this.server = new SocketServer(config.socket(), ops.table(), config.maxFrameBytes(),
-          config.maxConnections(), config.workerThreads(), audit, config.clock());
+          config.maxConnections(), config.workerThreads(), audit, config.clock(),
+          config.access().socketMode(), config.access().socketGroup());
     } catch (IOException | RuntimeException e) {
       db.close();
       throw e;

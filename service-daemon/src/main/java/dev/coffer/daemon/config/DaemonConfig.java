@@ -24,6 +24,7 @@ import java.util.Properties;
  * @param workerThreads threads executing requests
  * @param deletionCheckInterval how often keys whose deletion window ended are deleted
  * @param clock time source (tests move it forward)
+ * @param access who administers the daemon, who may create keys, and the socket's mode
  */
 public record DaemonConfig(
     Path home,
@@ -35,7 +36,41 @@ public record DaemonConfig(
     int maxConnections,
     int workerThreads,
     Duration deletionCheckInterval,
-    Clock clock) {
+    Clock clock,
+    Access access) {
+
+  /**
+   * Account-level access, the part AWS leaves to IAM.
+   *
+   * @param administrators {@code user/<name>} or {@code group/<name>} entries: the account root
+   *     principal of key policies ({@code arn:coffer:iam::<account>:root})
+   * @param keyCreators who may call {@code CreateKey}
+   * @param socketMode permissions of the socket file, {@code rw-------} or {@code rw-rw----}
+   *     (with {@code socketGroup}) or {@code rw-rw-rw-}; key policies then decide who may do what
+   * @param socketGroup group owning the socket file, or null
+   */
+  public record Access(java.util.List<String> administrators, java.util.List<String> keyCreators,
+      String socketMode, String socketGroup) {
+
+    public Access {
+      administrators = java.util.List.copyOf(administrators);
+      keyCreators = java.util.List.copyOf(keyCreators);
+      if (!java.util.Set.of("rw-------", "rw-rw----", "rw-rw-rw-").contains(socketMode)) {
+        throw new IllegalArgumentException(
+            "socket-mode must be 0600, 0660 or 0666 (rw-------, rw-rw----, rw-rw-rw-)");
+      }
+    }
+
+    /** root and the user running the daemon administer it; only they create keys. */
+    public static Access defaults() {
+      java.util.List<String> admins = new java.util.ArrayList<>(java.util.List.of("user/root"));
+      String me = System.getProperty("user.name");
+      if (me != null && !me.equals("root")) {
+        admins.add("user/" + me);
+      }
+      return new Access(admins, admins, "rw-------", null);
+    }
+  }
 
   public static final String DEFAULT_REGION = "local";
   public static final String DEFAULT_ACCOUNT = "000000000000";
@@ -68,7 +103,8 @@ public record DaemonConfig(
         256,
         Math.max(4, 2 * Runtime.getRuntime().availableProcessors()),
         Duration.ofSeconds(60),
-        Clock.systemUTC());
+        Clock.systemUTC(),
+        Access.defaults());
   }
 
   /**
@@ -104,22 +140,22 @@ public record DaemonConfig(
 
   public DaemonConfig withSocket(Path s) {
     return new DaemonConfig(home, s, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock);
+        workerThreads, deletionCheckInterval, clock, access);
   }
 
   public DaemonConfig withClock(Clock c) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, c);
+        workerThreads, deletionCheckInterval, c, access);
   }
 
   public DaemonConfig withMaxKeys(int n) {
     return new DaemonConfig(home, socket, region, account, n, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock);
+        workerThreads, deletionCheckInterval, clock, access);
   }
 
   public DaemonConfig withDeletionCheckInterval(Duration d) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, d, clock);
+        workerThreads, d, clock, access);
   }
 
   DaemonConfig withProperties(Properties p) {
@@ -134,7 +170,45 @@ public record DaemonConfig(
         intProp(p, "worker-threads", workerThreads),
         Duration.ofSeconds(intProp(p, "deletion-check-seconds",
             (int) deletionCheckInterval.toSeconds())),
-        clock);
+        clock,
+        accessFrom(p, access));
+  }
+
+  public DaemonConfig withAccess(Access a) {
+    return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
+        workerThreads, deletionCheckInterval, clock, a);
+  }
+
+  private static Access accessFrom(Properties p, Access dflt) {
+    java.util.List<String> admins = p.containsKey("admins")
+        ? principalList(p.getProperty("admins")) : dflt.administrators();
+    java.util.List<String> creators = p.containsKey("key-creators")
+        ? principalList(p.getProperty("key-creators")) : admins;
+    String mode = switch (p.getProperty("socket-mode", "0600").trim()) {
+      case "0600", "600" -> "rw-------";
+      case "0660", "660" -> "rw-rw----";
+      case "0666", "666" -> "rw-rw-rw-";
+      default -> throw new IllegalArgumentException(
+          "coffer.properties: socket-mode must be 0600, 0660 or 0666");
+    };
+    String group = p.getProperty("socket-group");
+    return new Access(admins, creators, mode, group == null ? null : group.trim());
+  }
+
+  private static java.util.List<String> principalList(String v) {
+    java.util.List<String> out = new java.util.ArrayList<>();
+    for (String e : v.split(",")) {
+      String t = e.trim();
+      if (t.isEmpty()) {
+        continue;
+      }
+      if (!t.matches("(user|group)/[A-Za-z0-9._-]{1,64}")) {
+        throw new IllegalArgumentException(
+            "coffer.properties: principals are user/<name> or group/<name>, got " + t);
+      }
+      out.add(t);
+    }
+    return out;
   }
 
   private static int intProp(Properties p, String name, int dflt) {

@@ -70,6 +70,15 @@ public final class KeyRegistry {
 
   /** Creates a key with its first backing version (if any), within the key quota. */
   public KeyRecord create(KeyRecord key, Instant now, String keyStore, byte[] storedVersion) {
+    return create(key, now, keyStore, storedVersion, tx -> null);
+  }
+
+  /**
+   * Creates a key as {@link #create(KeyRecord, Instant, String, byte[])} does, running {@code
+   * alsoInTx} (e.g. storing its key policy) in the same transaction.
+   */
+  public KeyRecord create(KeyRecord key, Instant now, String keyStore, byte[] storedVersion,
+      Database.Work<Void> alsoInTx) {
     synchronized (writeLock) {
       if (keys.size() >= maxKeys) {
         throw new KmsException(
@@ -83,7 +92,7 @@ public final class KeyRegistry {
             if (storedVersion != null) {
               tx.insertVersion(key.id(), key.currentVersion(), now, keyStore, storedVersion, null);
             }
-            return null;
+            return alsoInTx.run(tx);
           });
       keys.put(key.id(), key);
       return key;

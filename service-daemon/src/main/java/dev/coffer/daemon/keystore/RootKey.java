@@ -1,142 +1,33 @@
 package dev.coffer.daemon.keystore;
 
-import dev.coffer.daemon.crypto.Bytes;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
-import java.util.Arrays;
-import java.util.Set;
 import javax.crypto.AEADBadTagException;
-import javax.crypto.Cipher;
-import javax.crypto.spec.GCMParameterSpec;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
- * The software root (domain) key: 32 random bytes in {@code root.key} (mode 0600) in the data
- * directory, generated on first start. It only wraps backing keys (AES-256-GCM, AAD naming the
- * key version), so a wrapped backing key cannot be moved to another key or version.
+ * The root (domain) key that protects everything the daemon keeps at rest: it wraps backing
+ * keys, custom key store PINs and import wrapping keys, and keys the fingerprints of imported
+ * material. Its own material never leaves its implementation: {@link SoftwareRootKey} (the
+ * embedded default, a 0600 file) or a non-extractable key in a PKCS#11 token ({@code
+ * keystore.pkcs11.Pkcs11RootKey}, chosen with {@code root-key-store=pkcs11}).
  */
-public final class RootKey {
+public interface RootKey {
 
-  static final String FILE_NAME = "root.key";
-  private static final int IV_BYTES = 12;
-
-  private final SecretKeySpec key;
-  private final SecureRandom random;
-
-  private RootKey(byte[] material, SecureRandom random) {
-    this.key = new SecretKeySpec(material, "AES");
-    this.random = random;
+  /** Loads the software root key from {@code home}, creating it on first start. */
+  static RootKey loadOrCreate(Path home, SecureRandom random) throws IOException {
+    return SoftwareRootKey.loadOrCreate(home, random);
   }
 
-  /** Loads the root key from {@code home}, creating it on first start. */
-  public static RootKey loadOrCreate(Path home, SecureRandom random) throws IOException {
-    Path file = home.resolve(FILE_NAME);
-    if (!Files.exists(file)) {
-      byte[] fresh = new byte[32];
-      random.nextBytes(fresh);
-      try {
-        Set<PosixFilePermission> rw = PosixFilePermissions.fromString("rw-------");
-        try (FileChannel ch =
-            FileChannel.open(
-                file,
-                Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
-                PosixFilePermissions.asFileAttribute(rw))) {
-          ch.write(ByteBuffer.wrap(fresh));
-          ch.force(true);
-        }
-        fsyncDirectory(home);
-      } catch (FileAlreadyExistsException raced) {
-        // another process created it first: use theirs
-      } finally {
-        Bytes.zero(fresh);
-      }
-    }
-    Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
-    if (perms.stream().anyMatch(p -> p.name().startsWith("GROUP") || p.name().startsWith("OTHERS"))) {
-      throw new IOException(
-          file + " is readable by others (" + PosixFilePermissions.toString(perms)
-              + "); run `chmod 600 " + file + "` and restart");
-    }
-    byte[] material = Files.readAllBytes(file);
-    try {
-      if (material.length != 32) {
-        throw new IOException(file + " is not a 32-byte root key; restore it from backup");
-      }
-      return new RootKey(material, random);
-    } finally {
-      Bytes.zero(material);
-    }
-  }
-
-  static void fsyncDirectory(Path dir) {
-    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-      ch.force(true);
-    } catch (IOException ignored) {
-      // not every file system lets a directory be opened for sync
-    }
-  }
-
-  /**
-   * HMAC-SHA256 under a key derived from the root key for {@code label}: a keyed digest that
-   * only this daemon can compute.
-   */
-  public byte[] mac(String label, byte[] context, byte[] data) {
-    byte[] rootBytes = key.getEncoded();
-    byte[] derived = dev.coffer.daemon.crypto.CounterModeKdf.derive256(rootBytes, label, context);
-    Bytes.zero(rootBytes);
-    try {
-      javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(derived, "HmacSHA256"));
-      return mac.doFinal(data);
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("HmacSHA256 unavailable", e);
-    } finally {
-      Bytes.zero(derived);
-    }
-  }
-
-  /** Wraps {@code material}: returns {@code iv || ciphertext || tag}. */
-  public byte[] wrap(byte[] material, byte[] aad) {
-    byte[] iv = new byte[IV_BYTES];
-    random.nextBytes(iv);
-    try {
-      Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
-      c.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(128, iv));
-      c.updateAAD(aad);
-      byte[] ct = c.doFinal(material);
-      byte[] out = new byte[IV_BYTES + ct.length];
-      System.arraycopy(iv, 0, out, 0, IV_BYTES);
-      System.arraycopy(ct, 0, out, IV_BYTES, ct.length);
-      return out;
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("AES-GCM unavailable", e);
-    }
-  }
+  /** Wraps {@code material} under AES-GCM: returns {@code iv || ciphertext || tag}. */
+  byte[] wrap(byte[] material, byte[] aad);
 
   /** Unwraps what {@link #wrap} produced; a wrong AAD or a modified blob fails. */
-  public byte[] unwrap(byte[] wrapped, byte[] aad) throws AEADBadTagException {
-    if (wrapped.length < IV_BYTES + 16) {
-      throw new AEADBadTagException("wrapped key too short");
-    }
-    try {
-      Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
-      c.init(
-          Cipher.DECRYPT_MODE, key, new GCMParameterSpec(128, Arrays.copyOf(wrapped, IV_BYTES)));
-      c.updateAAD(aad);
-      return c.doFinal(wrapped, IV_BYTES, wrapped.length - IV_BYTES);
-    } catch (AEADBadTagException e) {
-      throw e;
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("AES-GCM unavailable", e);
-    }
-  }
+  byte[] unwrap(byte[] wrapped, byte[] aad) throws AEADBadTagException;
+
+  /**
+   * A keyed digest (HMAC-SHA256) of {@code data} for the purpose named by {@code label} and
+   * {@code context}: only this daemon can compute it.
+   */
+  byte[] mac(String label, byte[] context, byte[] data);
 }

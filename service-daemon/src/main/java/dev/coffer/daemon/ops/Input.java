@@ -32,6 +32,15 @@ public final class Input {
     }
   }
 
+  /** A nested object field, validated against its own allowed fields. */
+  public Input object(String name, Set<String> allowed) {
+    JsonNode v = node.get(name);
+    if (!(v instanceof ObjectNode o)) {
+      throw invalid(name, "must be an object");
+    }
+    return new Input(o, allowed);
+  }
+
   public boolean has(String name) {
     JsonNode v = node.get(name);
     return v != null && !v.isNull();

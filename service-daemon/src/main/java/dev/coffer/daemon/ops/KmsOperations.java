@@ -13,6 +13,8 @@ import dev.coffer.daemon.keys.KeyResolver;
 import dev.coffer.daemon.keys.KeyState;
 import dev.coffer.daemon.keystore.BackingKey;
 import dev.coffer.daemon.keystore.RootKey;
+import dev.coffer.daemon.policy.Authorizer;
+import dev.coffer.daemon.policy.KeyPolicy;
 import dev.coffer.daemon.keystore.SoftwareKeyStore;
 import dev.coffer.protocol.ErrorType;
 import dev.coffer.protocol.Json;
@@ -62,9 +64,14 @@ public final class KmsOperations {
   private final ImportOperations imports;
   private final MetricsOperations metrics;
 
+  private final Authorizer authorizer;
+  private final PolicyOperations policies;
+
   public KmsOperations(
       KeyRegistry registry, KeyResolver resolver, BackingKeys backingKeys, RootKey root,
-      Clock clock, SecureRandom random, String account) {
+      Clock clock, SecureRandom random, String account, Authorizer authorizer) {
+    this.authorizer = authorizer;
+    this.policies = new PolicyOperations(resolver, authorizer, registry.database(), clock);
     this.registry = registry;
     this.resolver = resolver;
     this.backingKeys = backingKeys;
@@ -78,6 +85,9 @@ public final class KmsOperations {
     rotation.register(table);
     imports.register(table);
     metrics.register(table);
+    policies.register(table);
+    new GrantOperations(resolver, authorizer, clock, random).register(table);
+    table.setAccessCheck(authorizer::authorize);
     Set<String> crypto = Set.of("GrantTokens", "DryRun");
     table.register(Operation.CREATE_KEY, Set.of("Description", "Tags", "KeyUsage", "KeySpec",
         "CustomerMasterKeySpec", "Origin", "Policy", "BypassPolicyLockoutSafetyCheck",
@@ -137,6 +147,7 @@ public final class KmsOperations {
     List<dev.coffer.daemon.storage.Database.StoredVersion> gone =
         registry.deleteDue(clock.instant());
     backingKeys.destroy(gone);
+    gone.stream().map(v -> v.keyId()).distinct().forEach(authorizer.store()::keyDeleted);
     int deleted = (int) gone.stream().map(v -> v.keyId()).distinct().count();
     return new Maintenance(deleted, rotation.rotateDueKeys(), imports.expireMaterial());
   }
@@ -176,8 +187,6 @@ public final class KmsOperations {
       throw new KmsException(ErrorType.UNSUPPORTED_OPERATION,
           "Origin " + origin + " is not supported; use AWS_KMS (the default) or EXTERNAL");
     }
-    OperationTable.refuseIfPresent(in, "Policy",
-        "key policies are not available in this release; omit Policy");
     OperationTable.refuseIfPresent(in, "CustomKeyStoreId",
         "custom key stores are not available in this release");
     OperationTable.refuseIfPresent(in, "XksKeyId", "external key stores are not supported");
@@ -195,8 +204,21 @@ public final class KmsOperations {
         .keyStore(SoftwareKeyStore.ID).tags(tags)
         .state(external ? KeyState.PendingImport : KeyState.Enabled)
         .currentVersion(external ? 0 : 1).build();
+    KeyPolicy policy = in.has("Policy")
+        ? policies.checked(caller, in.requiredString("Policy"),
+            in.bool("BypassPolicyLockoutSafetyCheck"), resolver.keyArn(id))
+        : null;
     byte[] stored = external ? null : backingKeys.store(SoftwareKeyStore.ID).generate(id, 1);
-    registry.create(key, now, SoftwareKeyStore.ID, stored);
+    registry.create(key, now, SoftwareKeyStore.ID, stored, tx -> {
+      if (policy != null) {
+        authorizer.store().putPolicy(tx, id, policy);
+      }
+      return null;
+    });
+    if (policy != null) {
+      authorizer.store().policyCommitted(id, policy);
+    }
+    caller.resource(resolver.keyArn(id));
     ObjectNode out = Json.object();
     out.set("KeyMetadata", Responses.keyMetadata(key, resolver, account));
     return out;

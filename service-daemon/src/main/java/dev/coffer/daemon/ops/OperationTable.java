@@ -13,6 +13,17 @@ public final class OperationTable {
   private record Entry(Set<String> parameters, Handler handler) {}
 
   private final Map<String, Entry> entries = new TreeMap<>();
+  private volatile AccessCheck accessCheck = (op, caller, input) -> { };
+
+  /** Decides whether a caller may make a request, before the operation runs. */
+  @FunctionalInterface
+  public interface AccessCheck {
+    void authorize(String operation, Caller caller, ObjectNode input);
+  }
+
+  public void setAccessCheck(AccessCheck check) {
+    this.accessCheck = check;
+  }
 
   void register(String operation, Set<String> parameters, Handler handler) {
     if (entries.put(operation, new Entry(parameters, handler)) != null) {
@@ -32,7 +43,9 @@ public final class OperationTable {
           "UnknownOperationException",
           "operation '" + operation + "' does not exist; `coffer --help` lists the operations");
     }
-    return e.handler.handle(caller, new Input(input, e.parameters));
+    Input validated = new Input(input, e.parameters);
+    accessCheck.authorize(operation, caller, input);
+    return e.handler.handle(caller, validated);
   }
 
   /** Refuses a parameter Coffer recognises but does not implement, rather than ignoring it. */

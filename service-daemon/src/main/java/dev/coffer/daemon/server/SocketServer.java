@@ -71,8 +71,8 @@ public final class SocketServer implements Closeable {
   private volatile boolean running = true;
 
   public SocketServer(Path socketPath, OperationTable operations, int maxFrameBytes,
-      int maxConnections, int workerThreads, AuditSink audit, java.time.Clock clock)
-      throws IOException {
+      int maxConnections, int workerThreads, AuditSink audit, java.time.Clock clock,
+      String socketMode, String socketGroup) throws IOException {
     this.socketPath = socketPath;
     this.audit = audit;
     this.clock = clock;
@@ -80,12 +80,13 @@ public final class SocketServer implements Closeable {
     this.codec = new FrameCodec(maxFrameBytes);
     this.connectionSlots = new Semaphore(maxConnections);
     this.workers = Executors.newFixedThreadPool(workerThreads, named("coffer-worker"));
-    this.server = bind(socketPath);
+    this.server = bind(socketPath, socketMode, socketGroup);
     this.acceptor = named("coffer-accept").newThread(this::acceptLoop);
     acceptor.start();
   }
 
-  private static AFUNIXServerSocketChannel bind(Path socketPath) throws IOException {
+  private static AFUNIXServerSocketChannel bind(Path socketPath, String mode, String group)
+      throws IOException {
     Path dir = socketPath.toAbsolutePath().getParent();
     if (!Files.isDirectory(dir)) {
       Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(
@@ -104,7 +105,12 @@ public final class SocketServer implements Closeable {
     }
     AFUNIXServerSocketChannel ch = AFUNIXServerSocketChannel.open();
     ch.bind(AFUNIXSocketAddress.of(socketPath.toFile()), 128);
-    Files.setPosixFilePermissions(socketPath, PosixFilePermissions.fromString("rw-------"));
+    if (group != null) {
+      Files.getFileAttributeView(socketPath, java.nio.file.attribute.PosixFileAttributeView.class)
+          .setGroup(socketPath.getFileSystem().getUserPrincipalLookupService()
+              .lookupPrincipalByGroupName(group));
+    }
+    Files.setPosixFilePermissions(socketPath, PosixFilePermissions.fromString(mode));
     return ch;
   }
 

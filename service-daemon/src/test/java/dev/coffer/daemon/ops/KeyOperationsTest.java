@@ -75,8 +75,10 @@ class KeyOperationsTest {
   }
 
   @Test
-  void createKey_policy_refusedRatherThanIgnored() {
-    d.fails("UnsupportedOperationException", "CreateKey", "Policy", "{}");
+  void createKey_malformedPolicy_malformedPolicyDocument_noKeyCreated() {
+    d.fails("MalformedPolicyDocumentException", "CreateKey", "Policy", "{}");
+    d.fails("MalformedPolicyDocumentException", "CreateKey", "Policy", "not json");
+    assertEquals(0, d.call("ListKeys").get("Keys").size());
   }
 
   @Test

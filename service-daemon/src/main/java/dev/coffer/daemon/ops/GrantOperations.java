@@ -1,0 +1,258 @@
+package dev.coffer.daemon.ops;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.coffer.daemon.keys.KeyRecord;
+import dev.coffer.daemon.keys.KeyResolver;
+import dev.coffer.daemon.keys.KeyState;
+import dev.coffer.daemon.policy.Authorizer;
+import dev.coffer.daemon.policy.PolicyEvaluator;
+import dev.coffer.daemon.policy.Grant;
+import dev.coffer.daemon.policy.PolicyStore;
+import dev.coffer.daemon.policy.Principals;
+import dev.coffer.daemon.policy.RequestContext;
+import dev.coffer.protocol.ErrorType;
+import dev.coffer.protocol.Json;
+import dev.coffer.protocol.KmsException;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.Base64;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Grants: {@code CreateGrant}, {@code ListGrants}, {@code ListRetirableGrants}, {@code
+ * RetireGrant}, {@code RevokeGrant}. A grant takes effect for the next request; its token is
+ * accepted in {@code GrantTokens} wherever AWS accepts one.
+ */
+final class GrantOperations {
+
+  static final int MAX_GRANTS_PER_KEY = 50_000;
+
+  private final KeyResolver resolver;
+  private final Authorizer authorizer;
+  private final Clock clock;
+  private final SecureRandom random;
+
+  GrantOperations(KeyResolver resolver, Authorizer authorizer, Clock clock, SecureRandom random) {
+    this.resolver = resolver;
+    this.authorizer = authorizer;
+    this.clock = clock;
+    this.random = random;
+  }
+
+  void register(OperationTable table) {
+    table.register("CreateGrant", Set.of("KeyId", "GranteePrincipal", "RetiringPrincipal",
+        "Operations", "Constraints", "GrantTokens", "Name", "DryRun"), this::createGrant);
+    table.register("ListGrants", Set.of("KeyId", "Limit", "Marker", "GrantId",
+        "GranteePrincipal"), this::listGrants);
+    table.register("ListRetirableGrants", Set.of("RetiringPrincipal", "Limit", "Marker"),
+        this::listRetirableGrants);
+    table.register("RetireGrant", Set.of("GrantToken", "KeyId", "GrantId", "DryRun"),
+        this::retireGrant);
+    table.register("RevokeGrant", Set.of("KeyId", "GrantId", "DryRun"), this::revokeGrant);
+  }
+
+  private PolicyStore store() {
+    return authorizer.store();
+  }
+
+  private Principals principals() {
+    return store().principals();
+  }
+
+  private ObjectNode createGrant(Caller caller, Input in) {
+    KeyRecord k = resolver.resolveKeyOnly(in.requiredString("KeyId"));
+    switch (k.state()) {
+      case Disabled -> throw KeyStateRules.disabled(k);
+      case PendingDeletion -> throw new KmsException(ErrorType.DISABLED,
+          "key " + k.id() + " is pending deletion; no grants can be created for it");
+      case PendingImport -> throw KeyStateRules.pendingImport(k);
+      default -> { }
+    }
+    String grantee = principal(in.requiredString("GranteePrincipal"), "GranteePrincipal");
+    String retiring = in.has("RetiringPrincipal")
+        ? principal(in.requiredString("RetiringPrincipal"), "RetiringPrincipal") : null;
+    List<String> ops = in.stringList("Operations");
+    if (ops.isEmpty()) {
+      throw Input.invalid("Operations", "is required: the operations the grant allows");
+    }
+    for (String op : ops) {
+      if (!Grant.OPERATIONS.contains(op)) {
+        throw Input.invalid("Operations", "contains " + op + "; allowed: "
+            + String.join(", ", new java.util.TreeSet<>(Grant.OPERATIONS)));
+      }
+    }
+    Map<String, String> equals = null;
+    Map<String, String> subset = null;
+    if (in.has("Constraints")) {
+      Input c = in.object("Constraints", Set.of("EncryptionContextEquals",
+          "EncryptionContextSubset"));
+      equals = c.has("EncryptionContextEquals") ? c.stringMap("EncryptionContextEquals") : null;
+      subset = c.has("EncryptionContextSubset") ? c.stringMap("EncryptionContextSubset") : null;
+    }
+    requireWithinCallersGrant(caller, k, new HashSet<>(ops));
+    if (store().grantsOf(k.id()).size() >= MAX_GRANTS_PER_KEY) {
+      throw new KmsException(ErrorType.LIMIT_EXCEEDED, "key " + k.id() + " already has "
+          + MAX_GRANTS_PER_KEY + " grants; retire or revoke some first");
+    }
+    if (in.bool("DryRun")) {
+      throw new KmsException("DryRunOperationException",
+          "the request would have succeeded, but DryRun was set");
+    }
+    byte[] id = new byte[32];
+    byte[] token = new byte[32];
+    random.nextBytes(id);
+    random.nextBytes(token);
+    Grant g = new Grant(HexFormat.of().formatHex(id), k.id(), in.string("Name"), grantee,
+        retiring, Set.copyOf(ops), equals == null ? null : Map.copyOf(equals),
+        subset == null ? null : Map.copyOf(subset), clock.instant(),
+        Base64.getUrlEncoder().withoutPadding().encodeToString(token));
+    store().addGrant(g);
+    ObjectNode out = Json.object();
+    out.put("GrantToken", g.token());
+    out.put("GrantId", g.grantId());
+    return out;
+  }
+
+  /** A caller allowed CreateGrant only through a grant may not hand out more than it holds. */
+  private void requireWithinCallersGrant(Caller caller, KeyRecord k, Set<String> ops) {
+    RequestContext rc = new RequestContext(caller.peer(), "kms:CreateGrant",
+        resolver.keyArn(k.id()), Map.of(), clock.instant(), Map.of("kms:GrantOperations",
+            List.copyOf(ops)));
+    if (authorizer.decide(k.id(), rc) == PolicyEvaluator.Decision.ALLOW) {
+      return;
+    }
+    Set<String> held = new HashSet<>();
+    for (Grant g : store().grantsOf(k.id())) {
+      if (principals().matches(g.grantee(), caller.peer()) && g.operations().contains("CreateGrant")) {
+        held.addAll(g.operations());
+      }
+    }
+    if (!held.containsAll(ops)) {
+      throw new KmsException(ErrorType.ACCESS_DENIED, "a grant can only pass on operations its"
+          + " creator's grant allows; you hold " + new java.util.TreeSet<>(held));
+    }
+  }
+
+  private String principal(String p, String field) {
+    String why = p.equals("*") ? "must name one principal, not *" : principals().invalidReason(p);
+    if (why != null) {
+      throw Input.invalid(field, why);
+    }
+    return p;
+  }
+
+  private ObjectNode grantJson(ArrayNode into, Grant g) {
+    ObjectNode o = into.addObject();
+    o.put("KeyId", resolver.keyArn(g.keyId()));
+    o.put("GrantId", g.grantId());
+    if (g.name() != null) {
+      o.put("Name", g.name());
+    }
+    o.put("CreationDate", Responses.epochSeconds(g.creationDate()));
+    o.put("GranteePrincipal", g.grantee());
+    if (g.retiringPrincipal() != null) {
+      o.put("RetiringPrincipal", g.retiringPrincipal());
+    }
+    o.put("IssuingAccount", principals().rootArn());
+    ArrayNode ops = o.putArray("Operations");
+    new java.util.TreeSet<>(g.operations()).forEach(ops::add);
+    if (g.contextEquals() != null || g.contextSubset() != null) {
+      ObjectNode c = o.putObject("Constraints");
+      if (g.contextEquals() != null) {
+        c.set("EncryptionContextEquals", Json.MAPPER.valueToTree(new TreeMap<>(g.contextEquals())));
+      }
+      if (g.contextSubset() != null) {
+        c.set("EncryptionContextSubset", Json.MAPPER.valueToTree(new TreeMap<>(g.contextSubset())));
+      }
+    }
+    return o;
+  }
+
+  private ObjectNode list(List<Grant> grants, Input in) {
+    List<Grant> sorted = grants.stream()
+        .sorted(java.util.Comparator.comparing(Grant::grantId)).toList();
+    ObjectNode page = Json.object();
+    List<Grant> items = Paging.page(sorted, Grant::grantId, in, 50, 100, page);
+    ObjectNode out = Json.object();
+    ArrayNode arr = out.putArray("Grants");
+    items.forEach(g -> grantJson(arr, g));
+    out.setAll(page);
+    return out;
+  }
+
+  private ObjectNode listGrants(Caller caller, Input in) {
+    KeyRecord k = resolver.resolveKeyOnly(in.requiredString("KeyId"));
+    String id = in.string("GrantId");
+    String grantee = in.string("GranteePrincipal");
+    return list(store().grantsOf(k.id()).stream()
+        .filter(g -> id == null || g.grantId().equals(id))
+        .filter(g -> grantee == null || g.grantee().equals(grantee)).toList(), in);
+  }
+
+  private ObjectNode listRetirableGrants(Caller caller, Input in) {
+    String retiring = principal(in.requiredString("RetiringPrincipal"), "RetiringPrincipal");
+    if (!principals().matches(retiring, caller.peer()) && !principals().isAdministrator(caller.peer())) {
+      throw new KmsException(ErrorType.ACCESS_DENIED, "you may list only grants that you can"
+          + " retire; RetiringPrincipal must name you");
+    }
+    return list(store().allGrants().stream()
+        .filter(g -> retiring.equals(g.retiringPrincipal())).toList(), in);
+  }
+
+  private Grant find(Input in) {
+    String token = in.string("GrantToken");
+    if (token != null) {
+      Grant g = store().grantByToken(token);
+      if (g == null) {
+        throw new KmsException(ErrorType.INVALID_GRANT_TOKEN,
+            "no grant has this token; it may have been retired or revoked already");
+      }
+      return g;
+    }
+    KeyRecord k = resolver.resolveKeyOnly(in.requiredString("KeyId"));
+    String id = in.requiredString("GrantId");
+    if (!id.matches("[0-9a-f]{64}")) {
+      throw new KmsException(ErrorType.INVALID_GRANT_ID, "GrantId " + id + " is not a grant id");
+    }
+    return store().grantsOf(k.id()).stream().filter(g -> g.grantId().equals(id)).findFirst()
+        .orElseThrow(() -> new KmsException(ErrorType.NOT_FOUND,
+            "key " + k.id() + " has no grant " + id + "; list them with list-grants"));
+  }
+
+  private ObjectNode retireGrant(Caller caller, Input in) {
+    Grant g = find(in);
+    caller.resource(resolver.keyArn(g.keyId()));
+    boolean retiring = g.retiringPrincipal() != null
+        && principals().matches(g.retiringPrincipal(), caller.peer());
+    boolean granteeMayRetire = g.operations().contains("RetireGrant")
+        && principals().matches(g.grantee(), caller.peer());
+    if (!retiring && !granteeMayRetire) {
+      throw new KmsException(ErrorType.ACCESS_DENIED, "only the grant's retiring principal, or its"
+          + " grantee when the grant allows RetireGrant, may retire it; administrators use"
+          + " revoke-grant");
+    }
+    if (in.bool("DryRun")) {
+      throw new KmsException("DryRunOperationException",
+          "the request would have succeeded, but DryRun was set");
+    }
+    store().removeGrant(g);
+    return Json.object();
+  }
+
+  private ObjectNode revokeGrant(Caller caller, Input in) {
+    Grant g = find(in);
+    if (in.bool("DryRun")) {
+      throw new KmsException("DryRunOperationException",
+          "the request would have succeeded, but DryRun was set");
+    }
+    store().removeGrant(g);
+    return Json.object();
+  }
+}

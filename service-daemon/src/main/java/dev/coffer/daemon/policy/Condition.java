@@ -1,0 +1,212 @@
+package dev.coffer.daemon.policy;
+
+import dev.coffer.protocol.ErrorType;
+import dev.coffer.protocol.KmsException;
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * One condition of a statement: {@code [ForAnyValue:|ForAllValues:]Operator[IfExists]} applied to
+ * one condition key and a list of values (any of which may match).
+ */
+record Condition(String set, String operator, boolean ifExists, String key, List<String> values) {
+
+  private static final List<String> OPERATORS = List.of("StringEquals", "StringNotEquals",
+      "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase", "StringLike", "StringNotLike",
+      "Bool", "Null", "DateEquals", "DateNotEquals", "DateLessThan", "DateLessThanEquals",
+      "DateGreaterThan", "DateGreaterThanEquals", "NumericEquals", "NumericNotEquals",
+      "NumericLessThan", "NumericLessThanEquals", "NumericGreaterThan",
+      "NumericGreaterThanEquals");
+
+  static Condition parse(String op, String key, List<String> values) {
+    String set = "";
+    String rest = op;
+    if (op.startsWith("ForAnyValue:") || op.startsWith("ForAllValues:")) {
+      set = op.substring(0, op.indexOf(':'));
+      rest = op.substring(op.indexOf(':') + 1);
+    }
+    boolean ifExists = rest.endsWith("IfExists") && !rest.equals("Null");
+    if (ifExists) {
+      rest = rest.substring(0, rest.length() - "IfExists".length());
+    }
+    if (!OPERATORS.contains(rest)) {
+      throw KeyPolicy.malformed("condition operator " + op + " is not supported (supported: "
+          + String.join(", ", OPERATORS) + ", with ForAnyValue:/ForAllValues: and IfExists)");
+    }
+    if (!isKnownKey(key)) {
+      throw KeyPolicy.malformed("condition key " + key + " is not one Coffer evaluates; see"
+          + " docs/policies.md for the list");
+    }
+    for (String v : values) {
+      if (rest.startsWith("Date")) {
+        parseDate(v);
+      } else if (rest.startsWith("Numeric")) {
+        parseNumber(v, key);
+      } else if ((rest.equals("Bool") || rest.equals("Null"))
+          && !v.equals("true") && !v.equals("false")) {
+        throw KeyPolicy.malformed(rest + " takes \"true\" or \"false\", got " + v);
+      }
+    }
+    return new Condition(set, rest, ifExists, key, List.copyOf(values));
+  }
+
+  static boolean isKnownKey(String key) {
+    String k = key.toLowerCase(Locale.ROOT);
+    return k.startsWith("kms:encryptioncontext:") || List.of("kms:encryptioncontextkeys",
+        "kms:calleraccount", "kms:grantisforawsresource", "kms:grantoperations",
+        "kms:granteeprincipal", "kms:retiringprincipal", "kms:encryptionalgorithm",
+        "kms:keyorigin", "kms:keyspec", "kms:keyusage", "coffer:peeruid", "coffer:peergid",
+        "coffer:peeruser", "aws:currenttime", "aws:epochtime", "aws:principalarn").contains(k);
+  }
+
+  /** The request's values for a condition key, or null when the key is absent. */
+  static List<String> valuesOf(String key, RequestContext rc, Principals principals) {
+    String k = key.toLowerCase(Locale.ROOT);
+    if (k.startsWith("kms:encryptioncontext:")) {
+      String v = rc.encryptionContext().get(key.substring("kms:EncryptionContext:".length()));
+      return v == null ? null : List.of(v);
+    }
+    switch (k) {
+      case "kms:encryptioncontextkeys":
+        return rc.encryptionContext().isEmpty() ? null
+            : new ArrayList<>(rc.encryptionContext().keySet());
+      case "kms:calleraccount":
+        return List.of(principals.account());
+      case "kms:grantisforawsresource":
+        return List.of("false");
+      case "coffer:peeruid":
+        return List.of(Long.toString(rc.peer().uid()));
+      case "coffer:peergid":
+        return List.of(Long.toString(rc.peer().gid()));
+      case "coffer:peeruser":
+        return List.of(rc.peer().user());
+      case "aws:principalarn":
+        return List.of(principals.userArn(rc.peer().user()));
+      case "aws:currenttime":
+        return List.of(rc.now().toString());
+      case "aws:epochtime":
+        return List.of(Long.toString(rc.now().getEpochSecond()));
+      default:
+        for (Map.Entry<String, List<String>> e : rc.extra().entrySet()) {
+          if (e.getKey().equalsIgnoreCase(key)) {
+            return e.getValue();
+          }
+        }
+        return null;
+    }
+  }
+
+  boolean holds(RequestContext rc, Principals principals) {
+    List<String> actual = valuesOf(key, rc, principals);
+    if (operator.equals("Null")) {
+      boolean wantAbsent = values.contains("true");
+      return wantAbsent == (actual == null || actual.isEmpty());
+    }
+    if (actual == null || actual.isEmpty()) {
+      // Absent key: IfExists and ForAllValues are vacuously true, negations hold, others fail.
+      return ifExists || set.equals("ForAllValues") || isNegated();
+    }
+    if (set.equals("ForAllValues")) {
+      return actual.stream().allMatch(this::matchesAny);
+    }
+    if (set.equals("ForAnyValue") || actual.size() > 1) {
+      return isNegated() ? actual.stream().allMatch(this::matchesAny)
+          : actual.stream().anyMatch(this::matchesAny);
+    }
+    return matchesAny(actual.get(0));
+  }
+
+  private boolean isNegated() {
+    return operator.contains("Not");
+  }
+
+  /** For negated operators: true when the value matches none of the policy's values. */
+  private boolean matchesAny(String actual) {
+    boolean any = false;
+    for (String expected : values) {
+      if (compare(actual, expected)) {
+        any = true;
+        break;
+      }
+    }
+    return isNegated() ? !any : any;
+  }
+
+  private boolean compare(String actual, String expected) {
+    String base = operator.replace("Not", "");
+    switch (base) {
+      case "StringEquals":
+      case "Bool":
+        return actual.equals(expected);
+      case "StringEqualsIgnoreCase":
+        return actual.equalsIgnoreCase(expected);
+      case "StringLike":
+        return Glob.matches(expected, actual);
+      default:
+        break;
+    }
+    if (base.startsWith("Date")) {
+      Instant a;
+      try {
+        a = parseDate(actual);
+      } catch (KmsException e) {
+        return false;
+      }
+      int c = a.compareTo(parseDate(expected));
+      return compareResult(base.substring(4), c);
+    }
+    if (base.startsWith("Numeric")) {
+      BigDecimal a;
+      try {
+        a = new BigDecimal(actual);
+      } catch (NumberFormatException e) {
+        return false;
+      }
+      return compareResult(base.substring(7), a.compareTo(parseNumber(expected, key)));
+    }
+    throw new IllegalStateException(operator);
+  }
+
+  private static boolean compareResult(String rel, int c) {
+    return switch (rel) {
+      case "Equals" -> c == 0;
+      case "LessThan" -> c < 0;
+      case "LessThanEquals" -> c <= 0;
+      case "GreaterThan" -> c > 0;
+      case "GreaterThanEquals" -> c >= 0;
+      default -> throw new IllegalStateException(rel);
+    };
+  }
+
+  private static Instant parseDate(String v) {
+    try {
+      return OffsetDateTime.parse(v).toInstant();
+    } catch (DateTimeParseException e) {
+      try {
+        return Instant.parse(v);
+      } catch (DateTimeParseException e2) {
+        try {
+          return Instant.ofEpochSecond(Long.parseLong(v));
+        } catch (NumberFormatException e3) {
+          throw new KmsException(ErrorType.MALFORMED_POLICY,
+              "date condition values must be ISO-8601 (2026-12-31T00:00:00Z) or epoch seconds,"
+                  + " got " + v);
+        }
+      }
+    }
+  }
+
+  private static BigDecimal parseNumber(String v, String key) {
+    try {
+      return new BigDecimal(v);
+    } catch (NumberFormatException e) {
+      throw KeyPolicy.malformed("numeric condition on " + key + " needs a number, got " + v);
+    }
+  }
+}
