@@ -9,7 +9,7 @@ import java.util.List;
 final class CliOperations {
   private CliOperations() {}
 
-  enum Type { STRING, INT, BOOL, BLOB, MAP, LIST, TAGS, TIMESTAMP }
+  enum Type { STRING, INT, BOOL, BLOB, MAP, LIST, TAGS, TIMESTAMP, JSON }
 
   record Param(String option, String field, Type type, boolean required, String help) {}
 
@@ -36,7 +36,10 @@ final class CliOperations {
           new Param("--key-usage", "KeyUsage", Type.STRING, false, "ENCRYPT_DECRYPT"),
           new Param("--key-spec", "KeySpec", Type.STRING, false, "SYMMETRIC_DEFAULT"),
           new Param("--origin", "Origin", Type.STRING, false, "AWS_KMS"),
-          new Param("--tags", "Tags", Type.TAGS, false, "TagKey=k,TagValue=v ... or JSON list"))),
+          new Param("--tags", "Tags", Type.TAGS, false, "TagKey=k,TagValue=v ... or JSON list"),
+          new Param("--policy", "Policy", Type.STRING, false, "key policy JSON, or file://FILE"),
+          new Param("--bypass-policy-lockout-safety-check", "BypassPolicyLockoutSafetyCheck",
+              Type.BOOL, false, "accept a policy that does not let you change it again"))),
       new Command("describe-key", "DescribeKey", "Show a key's metadata.", List.of(
           keyId("key id, key ARN, alias name or alias ARN"), GRANT_TOKENS)),
       new Command("list-keys", "ListKeys", "List KMS keys.", List.of(LIMIT, MARKER)),
@@ -141,6 +144,45 @@ final class CliOperations {
       new Command("delete-imported-key-material", "DeleteImportedKeyMaterial",
           "Erase imported key material now; the key returns to PendingImport.",
           List.of(keyId("key id or key ARN"))),
+      new Command("put-key-policy", "PutKeyPolicy", "Replace a key's policy.", List.of(
+          keyId("key id or key ARN"),
+          new Param("--policy-name", "PolicyName", Type.STRING, false, "default"),
+          new Param("--policy", "Policy", Type.STRING, true, "key policy JSON, or file://FILE"),
+          new Param("--bypass-policy-lockout-safety-check", "BypassPolicyLockoutSafetyCheck",
+              Type.BOOL, false, "accept a policy that does not let you change it again"))),
+      new Command("get-key-policy", "GetKeyPolicy", "Show a key's policy.", List.of(
+          keyId("key id or key ARN"),
+          new Param("--policy-name", "PolicyName", Type.STRING, false, "default"))),
+      new Command("list-key-policies", "ListKeyPolicies", "List a key's policy names.", List.of(
+          keyId("key id or key ARN"), LIMIT, MARKER)),
+      new Command("create-grant", "CreateGrant", "Let a principal use a key for some operations.",
+          List.of(keyId("key id or key ARN"),
+              new Param("--grantee-principal", "GranteePrincipal", Type.STRING, true,
+                  "arn:coffer:iam::<account>:user/<name> or .../group/<name>"),
+              new Param("--operations", "Operations", Type.LIST, true,
+                  "Encrypt Decrypt GenerateDataKey ... (space separated)"),
+              new Param("--retiring-principal", "RetiringPrincipal", Type.STRING, false,
+                  "who may retire the grant"),
+              new Param("--constraints", "Constraints", Type.JSON, false,
+                  "JSON, e.g. {\"EncryptionContextSubset\":{\"tenant\":\"a\"}}"),
+              new Param("--name", "Name", Type.STRING, false, "a name for the grant"),
+              GRANT_TOKENS, DRY_RUN)),
+      new Command("list-grants", "ListGrants", "List a key's grants.", List.of(
+          keyId("key id or key ARN"),
+          new Param("--grant-id", "GrantId", Type.STRING, false, "only this grant"),
+          new Param("--grantee-principal", "GranteePrincipal", Type.STRING, false,
+              "only grants to this principal"), LIMIT, MARKER)),
+      new Command("list-retirable-grants", "ListRetirableGrants",
+          "List grants a principal may retire.", List.of(
+              new Param("--retiring-principal", "RetiringPrincipal", Type.STRING, true,
+                  "the retiring principal"), LIMIT, MARKER)),
+      new Command("retire-grant", "RetireGrant", "Retire a grant (by its retiring principal).",
+          List.of(new Param("--grant-token", "GrantToken", Type.STRING, false, "the grant token"),
+              new Param("--key-id", "KeyId", Type.STRING, false, "with --grant-id"),
+              new Param("--grant-id", "GrantId", Type.STRING, false, "with --key-id"), DRY_RUN)),
+      new Command("revoke-grant", "RevokeGrant", "Revoke a grant (needs kms:RevokeGrant).",
+          List.of(keyId("key id or key ARN"),
+              new Param("--grant-id", "GrantId", Type.STRING, true, "the grant id"), DRY_RUN)),
       new Command("metrics", "GetMetrics",
           "Keys per state and seconds until imported key material expires (Coffer extension).",
           List.of()));

@@ -53,6 +53,13 @@ final class RequestBuilder {
             values.forEach(a::add);
           }
         }
+        case JSON -> {
+          JsonNode n = json(p, CofferCli.readTextArgument(parsed.matchedOptionValue(p.option(), "")));
+          if (!n.isObject()) {
+            throw new IllegalArgumentException(p.option() + " must be a JSON object");
+          }
+          input.set(p.field(), n);
+        }
         case TAGS -> input.set(p.field(), tags(p, parsed.matchedOptionValue(p.option(), List.of())));
       }
     }
