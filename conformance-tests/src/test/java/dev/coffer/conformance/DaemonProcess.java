@@ -30,9 +30,28 @@ public final class DaemonProcess implements AutoCloseable {
   private Process process;
 
   private DaemonProcess(Path home) {
+    this(home, home.resolve("coffer.sock"));
+  }
+
+  private DaemonProcess(Path home, Path socket) {
     this.home = home;
-    this.socket = home.resolve("coffer.sock");
+    this.socket = socket;
     this.log = home.resolve("daemon.log");
+  }
+
+  /**
+   * Starts a daemon with {@code coffer.properties} settings and its socket at {@code socket}
+   * (e.g. in a directory other users can reach).
+   */
+  public static DaemonProcess start(java.util.Map<String, String> properties, Path socket)
+      throws IOException {
+    Path home = Files.createTempDirectory(Path.of("/tmp"), "cof");
+    StringBuilder b = new StringBuilder();
+    properties.forEach((k, v) -> b.append(k).append('=').append(v).append('\n'));
+    Files.writeString(home.resolve("coffer.properties"), b.toString());
+    DaemonProcess d = new DaemonProcess(home, socket);
+    d.launch();
+    return d;
   }
 
   /** Starts a daemon in a fresh directory under /tmp (Unix socket paths must stay short). */

@@ -234,9 +234,10 @@ final class GrantOperations {
     boolean granteeMayRetire = g.operations().contains("RetireGrant")
         && principals().matches(g.grantee(), caller.peer());
     if (!retiring && !granteeMayRetire) {
-      throw new KmsException(ErrorType.ACCESS_DENIED, "only the grant's retiring principal, or its"
-          + " grantee when the grant allows RetireGrant, may retire it; administrators use"
-          + " revoke-grant");
+      throw new KmsException(ErrorType.ACCESS_DENIED, "User: "
+          + principals().userArn(caller.peer().user()) + " is not authorized to perform:"
+          + " kms:RetireGrant; only the grant's retiring principal, or its grantee when the grant"
+          + " allows RetireGrant, may retire it; key administrators use revoke-grant");
     }
     if (in.bool("DryRun")) {
       throw new KmsException("DryRunOperationException",
