@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -102,7 +101,8 @@ public final class DaemonClient implements Closeable {
     if (closed) {
       throw new IOException("client is closed");
     }
-    int i = slots.length == 1 ? 0 : ThreadLocalRandom.current().nextInt(slots.length);
+    // A thread keeps to one connection, so concurrent callers spread over the pool evenly.
+    int i = slots.length == 1 ? 0 : (int) (Thread.currentThread().getId() % slots.length);
     DaemonConnection c = slots[i];
     if (c != null && c.isOpen()) {
       return c;
