@@ -11,6 +11,7 @@ import dev.coffer.daemon.keys.KeyRegistry;
 import dev.coffer.daemon.keys.KeyResolver;
 import dev.coffer.daemon.keystore.KeyStoreBackend;
 import dev.coffer.daemon.keystore.RootKey;
+import dev.coffer.daemon.keystore.RootKeys;
 import dev.coffer.daemon.keystore.SoftwareKeyStore;
 import dev.coffer.daemon.ops.KmsOperations;
 import dev.coffer.daemon.server.SocketServer;
@@ -49,7 +50,7 @@ public final class Daemon implements Closeable {
     this.config = config;
     prepareHome(config.home());
     SecureRandom random = newRandom();
-    RootKey root = RootKey.loadOrCreate(config.home(), random);
+    RootKey root = RootKeys.load(config.home(), random);
     this.db = Database.open(config.home().resolve("coffer.db"));
     AuditSink audit = AuditSink.NONE;
     try {

@@ -27,7 +27,7 @@ public final class BackingKeys {
 
   public BackingKeys(Database db, Map<String, KeyStoreBackend> stores, int maxCached) {
     this.db = db;
-    this.stores = Map.copyOf(stores);
+    this.stores = new java.util.concurrent.ConcurrentHashMap<>(stores);
     this.cache =
         Caffeine.newBuilder()
             .maximumSize(maxCached)
@@ -38,6 +38,16 @@ public final class BackingKeys {
                   }
                 })
             .build();
+  }
+
+  /** Adds a key store created at runtime (a custom key store). */
+  public void register(KeyStoreBackend store) {
+    stores.put(store.id(), store);
+  }
+
+  /** Removes a key store that holds no key versions any more. */
+  public void unregister(String id) {
+    stores.remove(id);
   }
 
   public KeyStoreBackend store(String id) {

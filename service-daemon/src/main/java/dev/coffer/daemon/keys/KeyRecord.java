@@ -39,6 +39,8 @@ public record KeyRecord(
 
   public static final String ORIGIN_AWS_KMS = "AWS_KMS";
   public static final String ORIGIN_EXTERNAL = "EXTERNAL";
+  /** A key in a custom key store (AWS's name; here a PKCS#11 token). */
+  public static final String ORIGIN_AWS_CLOUDHSM = "AWS_CLOUDHSM";
 
   public KeyRecord {
     tags = Collections.unmodifiableSortedMap(new TreeMap<>(tags));
@@ -46,6 +48,10 @@ public record KeyRecord(
 
   public boolean isExternal() {
     return ORIGIN_EXTERNAL.equals(origin);
+  }
+
+  public boolean inCustomKeyStore() {
+    return ORIGIN_AWS_CLOUDHSM.equals(origin);
   }
 
   public boolean rotationEnabled() {

@@ -28,6 +28,7 @@ public final class KeyRegistry {
   private final Map<UUID, KeyRecord> keys = new ConcurrentHashMap<>();
   private final ConcurrentSkipListMap<String, AliasRecord> aliases = new ConcurrentSkipListMap<>();
   private final Object writeLock = new Object();
+  private volatile UnaryOperator<KeyRecord> view = UnaryOperator.identity();
 
   public KeyRegistry(Database db, int maxKeys) {
     this.db = db;
@@ -37,7 +38,17 @@ public final class KeyRegistry {
   }
 
   public KeyRecord get(UUID id) {
-    return keys.get(id);
+    KeyRecord k = keys.get(id);
+    return k == null ? null : view.apply(k);
+  }
+
+  /**
+   * Sets how reads ({@link #get}, {@link #all}) present a key: custom key stores show the keys of
+   * a store that is not connected as {@code Unavailable}. Changes ({@link #update} and the
+   * others) always see and persist the stored record, so reconnecting restores the state.
+   */
+  public void setView(UnaryOperator<KeyRecord> v) {
+    view = v;
   }
 
   public int count() {
@@ -46,7 +57,8 @@ public final class KeyRegistry {
 
   /** All keys ordered by id, which keeps list markers stable across calls. */
   public List<KeyRecord> all() {
-    List<KeyRecord> out = new ArrayList<>(keys.values());
+    List<KeyRecord> out = new ArrayList<>(keys.size());
+    keys.values().forEach(k -> out.add(view.apply(k)));
     out.sort(Comparator.comparing(k -> k.id().toString()));
     return out;
   }

@@ -51,6 +51,11 @@ final class KeyStateRules {
 
   /** Enable/DisableKeyRotation, GetKeyRotationStatus, RotateKeyOnDemand. */
   static KeyRecord requireRotatable(KeyRecord k) {
+    if (k.inCustomKeyStore()) {
+      throw new KmsException(ErrorType.UNSUPPORTED_OPERATION,
+          "key " + k.id() + " is in custom key store " + k.keyStore() + ", whose keys are never"
+              + " rotated; create a new key in the store and move the alias to it");
+    }
     if (k.isExternal()) {
       throw new KmsException(ErrorType.UNSUPPORTED_OPERATION,
           "key " + k.id() + " has imported key material (origin EXTERNAL), which Coffer cannot"

@@ -66,6 +66,7 @@ public final class KmsOperations {
 
   private final Authorizer authorizer;
   private final PolicyOperations policies;
+  private final CustomKeyStoreOperations customKeyStores;
 
   public KmsOperations(
       KeyRegistry registry, KeyResolver resolver, BackingKeys backingKeys, RootKey root,
@@ -85,6 +86,8 @@ public final class KmsOperations {
     rotation.register(table);
     imports.register(table);
     metrics.register(table);
+    this.customKeyStores = new CustomKeyStoreOperations(registry, backingKeys, root, clock, random);
+    customKeyStores.register(table);
     policies.register(table);
     new GrantOperations(resolver, authorizer, clock, random).register(table);
     table.setAccessCheck(authorizer::authorize);
@@ -182,13 +185,21 @@ public final class KmsOperations {
           "KeySpec " + spec + " is not supported; Coffer keys are SYMMETRIC_DEFAULT");
     }
     String origin = in.string("Origin");
-    origin = origin == null ? KeyRecord.ORIGIN_AWS_KMS : origin;
-    if (!origin.equals(KeyRecord.ORIGIN_AWS_KMS) && !origin.equals(KeyRecord.ORIGIN_EXTERNAL)) {
-      throw new KmsException(ErrorType.UNSUPPORTED_OPERATION,
-          "Origin " + origin + " is not supported; use AWS_KMS (the default) or EXTERNAL");
+    String customStore = in.string("CustomKeyStoreId");
+    origin = origin == null
+        ? (customStore != null ? KeyRecord.ORIGIN_AWS_CLOUDHSM : KeyRecord.ORIGIN_AWS_KMS) : origin;
+    if (!origin.equals(KeyRecord.ORIGIN_AWS_KMS) && !origin.equals(KeyRecord.ORIGIN_EXTERNAL)
+        && !origin.equals(KeyRecord.ORIGIN_AWS_CLOUDHSM)) {
+      throw new KmsException(ErrorType.UNSUPPORTED_OPERATION, "Origin " + origin
+          + " is not supported; use AWS_KMS (the default), EXTERNAL or AWS_CLOUDHSM");
     }
-    OperationTable.refuseIfPresent(in, "CustomKeyStoreId",
-        "custom key stores are not available in this release");
+    if (origin.equals(KeyRecord.ORIGIN_AWS_CLOUDHSM) != (customStore != null)) {
+      throw Input.invalid("CustomKeyStoreId", "is required with Origin AWS_CLOUDHSM, and only"
+          + " with it: keys in a custom key store have origin AWS_CLOUDHSM");
+    }
+    // Custom key stores: the key is generated in the token of a CONNECTED store.
+    var keyStore = customStore != null ? customKeyStores.storeForNewKey(customStore)
+        : backingKeys.store(SoftwareKeyStore.ID);
     OperationTable.refuseIfPresent(in, "XksKeyId", "external key stores are not supported");
     if (in.bool("MultiRegion")) {
       throw new KmsException(ErrorType.UNSUPPORTED_OPERATION,
@@ -201,20 +212,27 @@ public final class KmsOperations {
     UUID id = UUID.randomUUID();
     boolean external = origin.equals(KeyRecord.ORIGIN_EXTERNAL);
     KeyRecord key = KeyRecord.builder(id, now).description(description).origin(origin)
-        .keyStore(SoftwareKeyStore.ID).tags(tags)
+        .keyStore(keyStore.id()).tags(tags)
         .state(external ? KeyState.PendingImport : KeyState.Enabled)
         .currentVersion(external ? 0 : 1).build();
     KeyPolicy policy = in.has("Policy")
         ? policies.checked(caller, in.requiredString("Policy"),
             in.bool("BypassPolicyLockoutSafetyCheck"), resolver.keyArn(id))
         : null;
-    byte[] stored = external ? null : backingKeys.store(SoftwareKeyStore.ID).generate(id, 1);
-    registry.create(key, now, SoftwareKeyStore.ID, stored, tx -> {
-      if (policy != null) {
-        authorizer.store().putPolicy(tx, id, policy);
+    byte[] stored = external ? null : keyStore.generate(id, 1);
+    try {
+      registry.create(key, now, keyStore.id(), stored, tx -> {
+        if (policy != null) {
+          authorizer.store().putPolicy(tx, id, policy);
+        }
+        return null;
+      });
+    } catch (RuntimeException e) {
+      if (stored != null) {
+        keyStore.destroy(id, 1, stored); // a token object must not outlive a refused key
       }
-      return null;
-    });
+      throw e;
+    }
     if (policy != null) {
       authorizer.store().policyCommitted(id, policy);
     }

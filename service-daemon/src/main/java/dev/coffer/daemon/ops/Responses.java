@@ -31,6 +31,9 @@ final class Responses {
       m.put("DeletionDate", epochSeconds(k.deletionDate()));
     }
     m.put("Origin", k.origin());
+    if (k.inCustomKeyStore()) {
+      m.put("CustomKeyStoreId", k.keyStore());
+    }
     if (k.expirationModel() != null) {
       m.put("ExpirationModel", k.expirationModel());
     }

@@ -1,0 +1,516 @@
+package dev.coffer.daemon.ops;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.coffer.daemon.keys.BackingKeys;
+import dev.coffer.daemon.keys.KeyRecord;
+import dev.coffer.daemon.keys.KeyRegistry;
+import dev.coffer.daemon.keys.KeyState;
+import dev.coffer.daemon.keystore.RootKey;
+import dev.coffer.daemon.keystore.pkcs11.ConnectionErrorCode;
+import dev.coffer.daemon.keystore.pkcs11.Pkcs11Config;
+import dev.coffer.daemon.keystore.pkcs11.Pkcs11KeyStore;
+import dev.coffer.daemon.keystore.pkcs11.Pkcs11KeyStore.ConnectionState;
+import dev.coffer.daemon.storage.Database;
+import dev.coffer.protocol.ErrorType;
+import dev.coffer.protocol.Json;
+import dev.coffer.protocol.KmsException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import javax.crypto.AEADBadTagException;
+
+/**
+ * Custom key stores (AWS's CloudHSM key stores, here any PKCS#11 token through SunPKCS11):
+ * {@code CreateCustomKeyStore}, {@code DescribeCustomKeyStores}, {@code UpdateCustomKeyStore},
+ * {@code ConnectCustomKeyStore}, {@code DisconnectCustomKeyStore}, {@code DeleteCustomKeyStore}.
+ *
+ * <p>Security contract: the crypto-user PIN is kept only wrapped under the root key (AAD names
+ * the store) and is unwrapped only to log in. Stores live in the {@code custom_key_stores}
+ * table, owned here; stores the operator left connected are reconnected at start-up.
+ *
+ * <p>Key states: while a store is not {@code CONNECTED}, reads of its keys show {@code
+ * Unavailable} (except keys pending deletion), computed from the connection state rather than
+ * persisted, so reconnecting restores every key's own state.
+ */
+final class CustomKeyStoreOperations {
+
+  static final String TYPE = "PKCS11";
+  private static final int MAX_NAME = 256;
+
+  private record Settings(String id, String name, Pkcs11Config config, byte[] wrappedPin,
+      Instant created) {}
+
+  private static final class Entry {
+    volatile Settings settings;
+    final Pkcs11KeyStore store;
+
+    Entry(Settings settings, Pkcs11KeyStore store) {
+      this.settings = settings;
+      this.store = store;
+    }
+  }
+
+  private final KeyRegistry registry;
+  private final BackingKeys backingKeys;
+  private final RootKey root;
+  private final Clock clock;
+  private final SecureRandom random;
+  private final Database db;
+  private final Map<String, Entry> stores = new ConcurrentHashMap<>();
+  private final Object lock = new Object();
+
+  CustomKeyStoreOperations(KeyRegistry registry, BackingKeys backingKeys, RootKey root,
+      Clock clock, SecureRandom random) {
+    this.registry = registry;
+    this.backingKeys = backingKeys;
+    this.root = root;
+    this.clock = clock;
+    this.random = random;
+    this.db = registry.database();
+    db.ensureTable("CREATE TABLE IF NOT EXISTS custom_key_stores ("
+        + " id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, type TEXT NOT NULL,"
+        + " library TEXT NOT NULL, token_label TEXT, slot_list_index INTEGER,"
+        + " wrapped_pin BLOB NOT NULL, creation_ms INTEGER NOT NULL,"
+        + " connect_wanted INTEGER NOT NULL DEFAULT 0)");
+    List<Settings> wanted = new ArrayList<>();
+    db.read(tx -> {
+      try (PreparedStatement s = tx.connection().prepareStatement(
+          "SELECT id, name, library, token_label, slot_list_index, wrapped_pin, creation_ms,"
+              + " connect_wanted FROM custom_key_stores");
+          ResultSet r = s.executeQuery()) {
+        while (r.next()) {
+          int index = r.getInt(5);
+          Integer slotIndex = r.wasNull() ? null : index;
+          Settings st = new Settings(r.getString(1), r.getString(2),
+              new Pkcs11Config(r.getString(3), r.getString(4), slotIndex), r.getBytes(6),
+              Instant.ofEpochMilli(r.getLong(7)));
+          add(st);
+          if (r.getInt(8) != 0) {
+            wanted.add(st);
+          }
+        }
+      }
+      return null;
+    });
+    registry.setView(this::effective);
+    for (Settings st : wanted) {
+      connect(stores.get(st.id()));
+    }
+  }
+
+  void register(OperationTable table) {
+    table.register("CreateCustomKeyStore", Set.of("CustomKeyStoreName", "CustomKeyStoreType",
+        "KeyStorePassword", "Pkcs11LibraryPath", "Pkcs11TokenLabel", "Pkcs11SlotListIndex",
+        "CloudHsmClusterId", "TrustAnchorCertificate", "XksProxyUriEndpoint", "XksProxyUriPath",
+        "XksProxyVpcEndpointServiceName", "XksProxyAuthenticationCredential",
+        "XksProxyConnectivity"), this::create);
+    table.register("DescribeCustomKeyStores", Set.of("CustomKeyStoreId", "CustomKeyStoreName",
+        "Limit", "Marker"), this::describe);
+    table.register("UpdateCustomKeyStore", Set.of("CustomKeyStoreId", "NewCustomKeyStoreName",
+        "KeyStorePassword", "Pkcs11LibraryPath", "Pkcs11TokenLabel", "Pkcs11SlotListIndex",
+        "CloudHsmClusterId", "XksProxyUriEndpoint", "XksProxyUriPath",
+        "XksProxyVpcEndpointServiceName", "XksProxyAuthenticationCredential",
+        "XksProxyConnectivity"), this::update);
+    table.register("ConnectCustomKeyStore", Set.of("CustomKeyStoreId"), this::connectOp);
+    table.register("DisconnectCustomKeyStore", Set.of("CustomKeyStoreId"), this::disconnectOp);
+    table.register("DeleteCustomKeyStore", Set.of("CustomKeyStoreId"), this::delete);
+  }
+
+  // ------------------------------------------------------------ used by CreateKey and reads
+
+  /** The connected store {@code CreateKey --custom-key-store-id} creates a key in. */
+  Pkcs11KeyStore storeForNewKey(String id) {
+    Entry e = entry(id);
+    if (e.store.state() != ConnectionState.CONNECTED) {
+      throw new KmsException("CustomKeyStoreInvalidStateException",
+          "custom key store " + id + " is " + e.store.state() + "; keys can only be created in"
+              + " a CONNECTED store (connect-custom-key-store)");
+    }
+    return e.store;
+  }
+
+  /** A key as reads present it: Unavailable while its store is not connected. */
+  private KeyRecord effective(KeyRecord k) {
+    if (!k.inCustomKeyStore() || k.state() == KeyState.PendingDeletion) {
+      return k;
+    }
+    Entry e = stores.get(k.keyStore());
+    if (e != null && e.store.state() == ConnectionState.CONNECTED) {
+      return k;
+    }
+    return k.toBuilder().state(KeyState.Unavailable).build();
+  }
+
+  // ------------------------------------------------------------ operations
+
+  private ObjectNode create(Caller caller, Input in) {
+    String type = in.string("CustomKeyStoreType");
+    if (type != null && !type.equals(TYPE)) {
+      throw new KmsException(ErrorType.UNSUPPORTED_OPERATION, "CustomKeyStoreType " + type
+          + " is not supported; Coffer's custom key stores are PKCS11 tokens");
+    }
+    refuseAwsOnly(in);
+    String name = name(in, "CustomKeyStoreName");
+    Pkcs11Config config = config(in, null);
+    char[] pin = pin(in);
+    String id = newId();
+    byte[] wrapped = wrapPin(id, pin);
+    Arrays.fill(pin, '\0');
+    Settings st = new Settings(id, name, config, wrapped, clock.instant());
+    synchronized (lock) {
+      checkName(name, null);
+      checkTokenFree(config, null);
+      db.inTransaction(tx -> {
+        try (PreparedStatement s = tx.connection().prepareStatement(
+            "INSERT INTO custom_key_stores (id, name, type, library, token_label,"
+                + " slot_list_index, wrapped_pin, creation_ms) VALUES (?,?,?,?,?,?,?,?)")) {
+          s.setString(1, id);
+          s.setString(2, name);
+          s.setString(3, TYPE);
+          s.setString(4, config.library());
+          s.setString(5, config.tokenLabel());
+          s.setObject(6, config.slotListIndex());
+          s.setBytes(7, wrapped);
+          s.setLong(8, st.created().toEpochMilli());
+          s.executeUpdate();
+        }
+        return null;
+      });
+      add(st);
+    }
+    ObjectNode out = Json.object();
+    out.put("CustomKeyStoreId", id);
+    return out;
+  }
+
+  private ObjectNode describe(Caller caller, Input in) {
+    String id = in.string("CustomKeyStoreId");
+    String name = in.string("CustomKeyStoreName");
+    if (id != null && name != null) {
+      throw Input.invalid("CustomKeyStoreId", "and CustomKeyStoreName cannot both be given");
+    }
+    List<Entry> all = new ArrayList<>(stores.values());
+    all.sort(Comparator.comparing(e -> e.settings.id()));
+    if (id != null) {
+      all = List.of(entry(id));
+    } else if (name != null) {
+      all = all.stream().filter(e -> e.settings.name().equals(name)).toList();
+      if (all.isEmpty()) {
+        throw notFound("named " + name);
+      }
+    }
+    ObjectNode page = Json.object();
+    List<Entry> items = Paging.page(all, e -> e.settings.id(), in, 100, 1000, page);
+    ObjectNode out = Json.object();
+    ArrayNode arr = out.putArray("CustomKeyStores");
+    for (Entry e : items) {
+      Settings st = e.settings;
+      ObjectNode o = arr.addObject();
+      o.put("CustomKeyStoreId", st.id());
+      o.put("CustomKeyStoreName", st.name());
+      o.put("CustomKeyStoreType", TYPE);
+      o.put("ConnectionState", e.store.state().name());
+      ConnectionErrorCode code = e.store.errorCode();
+      if (code != null) {
+        o.put("ConnectionErrorCode", code.name());
+        o.put("ConnectionErrorMessage", e.store.errorMessage());
+      }
+      o.put("CreationDate", Responses.epochSeconds(st.created()));
+      ObjectNode p = o.putObject("Pkcs11Configuration");
+      p.put("LibraryPath", st.config().library());
+      if (st.config().tokenLabel() != null) {
+        p.put("TokenLabel", st.config().tokenLabel());
+      } else {
+        p.put("SlotListIndex", st.config().slotListIndex());
+      }
+    }
+    out.setAll(page);
+    return out;
+  }
+
+  private ObjectNode update(Caller caller, Input in) {
+    Entry e = entry(in.requiredString("CustomKeyStoreId"));
+    refuseAwsOnly(in);
+    String newName = in.has("NewCustomKeyStoreName") ? name(in, "NewCustomKeyStoreName") : null;
+    boolean tokenChange = in.has("Pkcs11LibraryPath") || in.has("Pkcs11TokenLabel")
+        || in.has("Pkcs11SlotListIndex");
+    boolean pinChange = in.has("KeyStorePassword");
+    if (newName == null && !tokenChange && !pinChange) {
+      throw Input.invalid("NewCustomKeyStoreName",
+          "KeyStorePassword or a Pkcs11* field is required: there is nothing to update");
+    }
+    synchronized (lock) {
+      Settings cur = e.settings;
+      if ((tokenChange || pinChange) && e.store.state() != ConnectionState.DISCONNECTED) {
+        throw new KmsException("CustomKeyStoreInvalidStateException",
+            "custom key store " + cur.id() + " is " + e.store.state() + "; disconnect it"
+                + " (disconnect-custom-key-store) before changing its token or password");
+      }
+      Pkcs11Config config = tokenChange ? config(in, cur.config()) : cur.config();
+      byte[] wrapped = cur.wrappedPin();
+      if (pinChange) {
+        char[] pin = pin(in);
+        wrapped = wrapPin(cur.id(), pin);
+        Arrays.fill(pin, '\0');
+      }
+      String name = newName != null ? newName : cur.name();
+      checkName(name, cur.id());
+      if (tokenChange) {
+        checkTokenFree(config, cur.id());
+      }
+      Settings next = new Settings(cur.id(), name, config, wrapped, cur.created());
+      db.inTransaction(tx -> {
+        try (PreparedStatement s = tx.connection().prepareStatement(
+            "UPDATE custom_key_stores SET name = ?, library = ?, token_label = ?,"
+                + " slot_list_index = ?, wrapped_pin = ? WHERE id = ?")) {
+          s.setString(1, next.name());
+          s.setString(2, next.config().library());
+          s.setString(3, next.config().tokenLabel());
+          s.setObject(4, next.config().slotListIndex());
+          s.setBytes(5, next.wrappedPin());
+          s.setString(6, next.id());
+          s.executeUpdate();
+        }
+        return null;
+      });
+      e.settings = next;
+    }
+    return Json.object();
+  }
+
+  private ObjectNode connectOp(Caller caller, Input in) {
+    Entry e = entry(in.requiredString("CustomKeyStoreId"));
+    setWanted(e.settings.id(), true);
+    connect(e);
+    return Json.object();
+  }
+
+  private ObjectNode disconnectOp(Caller caller, Input in) {
+    Entry e = entry(in.requiredString("CustomKeyStoreId"));
+    setWanted(e.settings.id(), false);
+    e.store.disconnect();
+    return Json.object();
+  }
+
+  private ObjectNode delete(Caller caller, Input in) {
+    Entry e = entry(in.requiredString("CustomKeyStoreId"));
+    String id = e.settings.id();
+    synchronized (lock) {
+      if (e.store.state() != ConnectionState.DISCONNECTED) {
+        throw new KmsException("CustomKeyStoreInvalidStateException",
+            "custom key store " + id + " is " + e.store.state() + "; disconnect it before"
+                + " deleting it");
+      }
+      long keys = registry.all().stream().filter(k -> id.equals(k.keyStore())).count();
+      if (keys > 0) {
+        throw new KmsException("CustomKeyStoreHasCMKsException",
+            "custom key store " + id + " still holds " + keys + " KMS key(s); schedule them for"
+                + " deletion and wait for the waiting period to end first");
+      }
+      db.inTransaction(tx -> {
+        try (PreparedStatement s = tx.connection().prepareStatement(
+            "DELETE FROM custom_key_stores WHERE id = ?")) {
+          s.setString(1, id);
+          s.executeUpdate();
+        }
+        return null;
+      });
+      stores.remove(id);
+      backingKeys.unregister(id);
+    }
+    return Json.object();
+  }
+
+  // ------------------------------------------------------------ helpers
+
+  private void add(Settings st) {
+    String id = st.id();
+    Pkcs11KeyStore store = new Pkcs11KeyStore(id, () -> referencedLabels(id), random,
+        Pkcs11KeyStore.DEFAULT_MAX_SESSIONS);
+    stores.put(id, new Entry(st, store));
+    backingKeys.register(store);
+  }
+
+  private void connect(Entry e) {
+    Settings st = e.settings;
+    char[] pin = unwrapPin(st);
+    try {
+      e.store.connect(st.config(), pin);
+    } finally {
+      Arrays.fill(pin, '\0');
+    }
+  }
+
+  private Set<String> referencedLabels(String storeId) {
+    return db.read(tx -> {
+      Set<String> out = new HashSet<>();
+      try (PreparedStatement s = tx.connection().prepareStatement(
+          "SELECT stored FROM key_versions WHERE key_store = ?")) {
+        s.setString(1, storeId);
+        try (ResultSet r = s.executeQuery()) {
+          while (r.next()) {
+            out.add(new String(r.getBytes(1), StandardCharsets.UTF_8));
+          }
+        }
+      }
+      return out;
+    });
+  }
+
+  private void setWanted(String id, boolean wanted) {
+    db.inTransaction(tx -> {
+      try (PreparedStatement s = tx.connection().prepareStatement(
+          "UPDATE custom_key_stores SET connect_wanted = ? WHERE id = ?")) {
+        s.setInt(1, wanted ? 1 : 0);
+        s.setString(2, id);
+        s.executeUpdate();
+      }
+      return null;
+    });
+  }
+
+  private Entry entry(String id) {
+    Entry e = id == null ? null : stores.get(id);
+    if (e == null) {
+      throw notFound(id);
+    }
+    return e;
+  }
+
+  private static KmsException notFound(String what) {
+    return new KmsException("CustomKeyStoreNotFoundException",
+        "custom key store " + what + " does not exist; list them with"
+            + " describe-custom-key-stores");
+  }
+
+  private void checkName(String name, String self) {
+    for (Entry e : stores.values()) {
+      if (e.settings.name().equals(name) && !e.settings.id().equals(self)) {
+        throw new KmsException("CustomKeyStoreNameInUseException",
+            "a custom key store named " + name + " already exists (" + e.settings.id() + ")");
+      }
+    }
+  }
+
+  /** One token backs at most one store, as one CloudHSM cluster backs one store in AWS. */
+  private void checkTokenFree(Pkcs11Config config, String self) {
+    for (Entry e : stores.values()) {
+      if (e.settings.config().equals(config) && !e.settings.id().equals(self)) {
+        throw new KmsException("CloudHsmClusterInUseException",
+            config.describe() + " already backs custom key store " + e.settings.id());
+      }
+    }
+  }
+
+  private static void refuseAwsOnly(Input in) {
+    for (String f : List.of("CloudHsmClusterId", "TrustAnchorCertificate", "XksProxyUriEndpoint",
+        "XksProxyUriPath", "XksProxyVpcEndpointServiceName", "XksProxyAuthenticationCredential",
+        "XksProxyConnectivity")) {
+      OperationTable.refuseIfPresent(in, f, "Coffer's custom key stores are PKCS#11 tokens;"
+          + " use Pkcs11LibraryPath and Pkcs11TokenLabel (or Pkcs11SlotListIndex)");
+    }
+  }
+
+  private static String name(Input in, String field) {
+    String n = in.requiredString(field);
+    if (n.length() > MAX_NAME || !n.matches("[a-zA-Z0-9:/_.@-]+")) {
+      throw Input.invalid(field, "must be 1-" + MAX_NAME + " of a-z A-Z 0-9 : / _ - . @");
+    }
+    return n;
+  }
+
+  private static Pkcs11Config config(Input in, Pkcs11Config base) {
+    String library = in.has("Pkcs11LibraryPath") ? in.requiredString("Pkcs11LibraryPath")
+        : base == null ? in.requiredString("Pkcs11LibraryPath") : base.library();
+    if (!library.startsWith("/")) {
+      throw Input.invalid("Pkcs11LibraryPath", "must be an absolute path, got " + library);
+    }
+    String label = in.string("Pkcs11TokenLabel");
+    Integer index = in.integer("Pkcs11SlotListIndex");
+    if (label != null && index != null) {
+      throw Input.invalid("Pkcs11TokenLabel", "and Pkcs11SlotListIndex cannot both be given");
+    }
+    if (label == null && index == null) {
+      if (base == null) {
+        throw Input.invalid("Pkcs11TokenLabel", "or Pkcs11SlotListIndex is required");
+      }
+      label = base.tokenLabel();
+      index = base.slotListIndex();
+    }
+    try {
+      return new Pkcs11Config(library, label, index);
+    } catch (IllegalArgumentException e) {
+      throw Input.invalid(label != null ? "Pkcs11TokenLabel" : "Pkcs11SlotListIndex",
+          e.getMessage());
+    }
+  }
+
+  private static char[] pin(Input in) {
+    String p = in.requiredString("KeyStorePassword");
+    if (p.length() > 256) {
+      throw Input.invalid("KeyStorePassword", "must be 1-256 characters");
+    }
+    return p.strip().toCharArray();
+  }
+
+  private String newId() {
+    byte[] b = new byte[9];
+    random.nextBytes(b);
+    return "cks-" + HexFormat.of().formatHex(b).substring(0, 17);
+  }
+
+  private static byte[] pinAad(String id) {
+    byte[] label = "coffer-custom-key-store-pin-v1".getBytes(StandardCharsets.US_ASCII);
+    byte[] idb = id.getBytes(StandardCharsets.US_ASCII);
+    return ByteBuffer.allocate(8 + label.length + idb.length).putInt(label.length).put(label)
+        .putInt(idb.length).put(idb).array();
+  }
+
+  private byte[] wrapPin(String id, char[] pin) {
+    ByteBuffer bb = StandardCharsets.UTF_8.encode(CharBuffer.wrap(pin));
+    byte[] raw = new byte[bb.remaining()];
+    bb.get(raw);
+    try {
+      return root.wrap(raw, pinAad(id));
+    } finally {
+      Arrays.fill(raw, (byte) 0);
+      if (bb.hasArray()) {
+        Arrays.fill(bb.array(), (byte) 0);
+      }
+    }
+  }
+
+  private char[] unwrapPin(Settings st) {
+    byte[] raw;
+    try {
+      raw = root.unwrap(st.wrappedPin(), pinAad(st.id()));
+    } catch (AEADBadTagException e) {
+      throw new KmsException(ErrorType.INTERNAL, "the password of custom key store " + st.id()
+          + " does not unwrap under this root key; the database and root key do not belong"
+          + " together");
+    }
+    CharBuffer cb = StandardCharsets.UTF_8.decode(ByteBuffer.wrap(raw));
+    char[] pin = new char[cb.remaining()];
+    cb.get(pin);
+    Arrays.fill(raw, (byte) 0);
+    if (cb.hasArray()) {
+      Arrays.fill(cb.array(), '\0');
+    }
+    return pin;
+  }
+}
