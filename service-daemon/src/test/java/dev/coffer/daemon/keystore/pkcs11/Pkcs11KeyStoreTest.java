@@ -243,6 +243,8 @@ class Pkcs11KeyStoreTest {
       assertEquals(Set.of(Pkcs11RootKey.AES_LABEL, Pkcs11RootKey.HMAC_LABEL), labels);
       assertTrue(t.key(Pkcs11RootKey.AES_LABEL).toString().contains("unextractable"));
       assertTrue(t.key(Pkcs11RootKey.HMAC_LABEL).toString().contains("unextractable"));
+      assertTrue(t.key(Pkcs11RootKey.HMAC_LABEL).toString().contains(" sensitive"),
+          t.key(Pkcs11RootKey.HMAC_LABEL).toString());
     }
   }
 }
