@@ -1,0 +1,157 @@
+package dev.coffer.jca.core;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.coffer.protocol.ErrorType;
+import dev.coffer.protocol.KmsException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Data-key caches, like the AWS Encryption SDK's caching materials manager: one for encryption
+ * (a data key from {@code GenerateDataKey}, reused until it is too old or has protected too many
+ * messages or bytes) and one for decryption (plaintext data keys by encrypted data key, until too
+ * old). Evicted keys are zeroed at once: the removal listener runs on the evicting thread.
+ *
+ * <p>Caching trades daemon round trips against how quickly a key disablement takes effect: a
+ * cached data key keeps working for at most its maximum age after the KMS key is disabled, as
+ * with AWS's caching materials manager.
+ */
+public final class DataKeyCaches {
+
+  private static volatile DataKeyCaches shared;
+
+  private record EncryptionId(Path socket, String keyArn, List<String> grantTokens) {}
+
+  private record DecryptionId(Path socket, ByteBuffer encryptedKey) {}
+
+  private final CacheSettings settings;
+  private final Cache<EncryptionId, DataKey> encryption;
+  private final Cache<DecryptionId, DataKey> decryption;
+
+  public DataKeyCaches(CacheSettings settings) {
+    this.settings = settings;
+    boolean encOn = settings.enabled() && settings.encryptMaxEntries() > 0;
+    boolean decOn = settings.enabled() && settings.decryptMaxEntries() > 0;
+    this.encryption =
+        encOn
+            ? Caffeine.newBuilder()
+                .expireAfterWrite(settings.encryptMaxAge())
+                .maximumSize(settings.encryptMaxEntries())
+                .executor(Runnable::run)
+                .<EncryptionId, DataKey>removalListener((k, v, cause) -> destroy(v))
+                .build()
+            : null;
+    this.decryption =
+        decOn
+            ? Caffeine.newBuilder()
+                .expireAfterWrite(settings.decryptMaxAge())
+                .maximumSize(settings.decryptMaxEntries())
+                .executor(Runnable::run)
+                .<DecryptionId, DataKey>removalListener((k, v, cause) -> destroy(v))
+                .build()
+            : null;
+  }
+
+  /** The JVM-wide caches, configured from system properties on first use. */
+  public static DataKeyCaches shared() {
+    DataKeyCaches c = shared;
+    if (c == null) {
+      synchronized (DataKeyCaches.class) {
+        c = shared;
+        if (c == null) {
+          c = new DataKeyCaches(CacheSettings.fromSystemProperties());
+          shared = c;
+        }
+      }
+    }
+    return c;
+  }
+
+  /** Evicts (and zeroes) every cached data key of the shared caches. */
+  public static void clearShared() {
+    shared().clear();
+  }
+
+  public CacheSettings settings() {
+    return settings;
+  }
+
+  public void clear() {
+    if (encryption != null) {
+      encryption.invalidateAll();
+      encryption.cleanUp();
+    }
+    if (decryption != null) {
+      decryption.invalidateAll();
+      decryption.cleanUp();
+    }
+  }
+
+  /** A data key for one new message under {@code keyArn}; counts the message. */
+  DataKey forEncryption(KmsService service, String keyArn, List<String> grantTokens) {
+    if (encryption == null) {
+      return load(service, keyArn, grantTokens);
+    }
+    EncryptionId id = new EncryptionId(service.socket(), keyArn, grantTokens);
+    while (true) {
+      DataKey dk = encryption.get(id, x -> load(service, keyArn, grantTokens));
+      long used = dk.messages.incrementAndGet();
+      if (used <= settings.encryptMaxMessages()
+          && dk.bytes.get() < settings.encryptMaxBytes()
+          && !dk.isDestroyed()) {
+        return dk;
+      }
+      encryption.asMap().remove(id, dk);
+    }
+  }
+
+  /** Counts {@code n} bytes protected with {@code dk}; retires it once over the byte bound. */
+  void recordBytes(DataKey dk, long n) {
+    if (dk.bytes.addAndGet(n) >= settings.encryptMaxBytes() && encryption != null) {
+      encryption.asMap().values().remove(dk);
+    }
+  }
+
+  /** The plaintext data key for {@code encryptedKey}, which must belong to {@code keyArn}. */
+  DataKey forDecryption(
+      KmsService service, String keyArn, List<String> grantTokens, byte[] encryptedKey) {
+    DataKey dk;
+    if (decryption == null) {
+      dk = open(service, keyArn, grantTokens, encryptedKey);
+    } else {
+      DecryptionId id = new DecryptionId(service.socket(), ByteBuffer.wrap(encryptedKey.clone()));
+      dk = decryption.get(id, x -> open(service, keyArn, grantTokens, encryptedKey));
+    }
+    if (!dk.keyArn.equals(keyArn)) {
+      // Same answer the daemon gives when the blob belongs to another key.
+      throw new KmsException(ErrorType.INCORRECT_KEY, "the data key belongs to another KMS key");
+    }
+    return dk;
+  }
+
+  /** Called when a cipher is done with a data key: zeroes it unless a cache owns it. */
+  void release(DataKey dk, boolean forEncryption) {
+    if ((forEncryption ? encryption : decryption) == null) {
+      dk.destroy();
+    }
+  }
+
+  private static DataKey load(KmsService service, String keyArn, List<String> grantTokens) {
+    KmsService.Opened o = service.generateDataKey(keyArn, grantTokens);
+    return new DataKey(o.keyArn(), o.plaintext(), o.ciphertextBlob());
+  }
+
+  private static DataKey open(
+      KmsService service, String keyArn, List<String> grantTokens, byte[] encryptedKey) {
+    KmsService.Opened o = service.decrypt(encryptedKey, keyArn, null, grantTokens);
+    return new DataKey(o.keyArn(), o.plaintext(), encryptedKey.clone());
+  }
+
+  private static void destroy(DataKey dk) {
+    if (dk != null) {
+      dk.destroy();
+    }
+  }
+}

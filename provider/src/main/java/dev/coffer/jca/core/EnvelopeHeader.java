@@ -1,0 +1,139 @@
+package dev.coffer.jca.core;
+
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.util.Arrays;
+import javax.crypto.AEADBadTagException;
+
+/**
+ * The envelope header (format version 1), see {@code docs/envelope-format.md}:
+ *
+ * <pre>
+ * u8  version = 0x01
+ * u8  log2 of the segment plaintext size = 16 (64 KiB)
+ * u16 length n of the encrypted data key (1..6144), big-endian
+ * n   encrypted data key (the daemon's ciphertext blob)
+ * 16  salt, random per message
+ * u8  IV length m (1..64)
+ * m   IV (the caller's GCMParameterSpec IV, or 12 random bytes)
+ * </pre>
+ *
+ * Every length is checked before anything is allocated.
+ */
+final class EnvelopeHeader {
+
+  static final int VERSION = 1;
+  static final int SEGMENT_SHIFT = 16;
+  static final int SEGMENT_SIZE = 1 << SEGMENT_SHIFT;
+  static final int TAG_SIZE = 16;
+  static final int SALT_SIZE = 16;
+  static final int MAX_ENCRYPTED_KEY = 6144;
+  static final int MAX_IV = 64;
+  static final int FIXED_PREFIX = 4;
+  static final byte[] KEY_LABEL = "coffer-envelope-v1 message key\0".getBytes(StandardCharsets.US_ASCII);
+
+  final byte[] encoded;
+  final byte[] encryptedKey;
+  final byte[] salt;
+  final byte[] iv;
+
+  private EnvelopeHeader(byte[] encoded, byte[] encryptedKey, byte[] salt, byte[] iv) {
+    this.encoded = encoded;
+    this.encryptedKey = encryptedKey;
+    this.salt = salt;
+    this.iv = iv;
+  }
+
+  static EnvelopeHeader create(byte[] encryptedKey, byte[] salt, byte[] iv) {
+    if (encryptedKey.length < 1 || encryptedKey.length > MAX_ENCRYPTED_KEY) {
+      throw new IllegalArgumentException("encrypted data key of " + encryptedKey.length + " bytes");
+    }
+    if (iv.length < 1 || iv.length > MAX_IV || salt.length != SALT_SIZE) {
+      throw new IllegalArgumentException("IV must be 1.." + MAX_IV + " bytes");
+    }
+    int n = encryptedKey.length;
+    byte[] h = new byte[FIXED_PREFIX + n + SALT_SIZE + 1 + iv.length];
+    h[0] = VERSION;
+    h[1] = SEGMENT_SHIFT;
+    h[2] = (byte) (n >>> 8);
+    h[3] = (byte) n;
+    System.arraycopy(encryptedKey, 0, h, FIXED_PREFIX, n);
+    System.arraycopy(salt, 0, h, FIXED_PREFIX + n, SALT_SIZE);
+    h[FIXED_PREFIX + n + SALT_SIZE] = (byte) iv.length;
+    System.arraycopy(iv, 0, h, FIXED_PREFIX + n + SALT_SIZE + 1, iv.length);
+    return new EnvelopeHeader(h, encryptedKey.clone(), salt.clone(), iv.clone());
+  }
+
+  static int length(int encryptedKeyLength, int ivLength) {
+    return FIXED_PREFIX + encryptedKeyLength + SALT_SIZE + 1 + ivLength;
+  }
+
+  /**
+   * How many header bytes {@code prefix} (the first {@code have} bytes of a message) needs in
+   * total, or -1 if that is not known yet. Rejects malformed prefixes at once.
+   */
+  static int requiredLength(byte[] prefix, int have) throws AEADBadTagException {
+    if (have >= 1 && (prefix[0] & 0xff) != VERSION) {
+      throw JcaErrors.badTag();
+    }
+    if (have >= 2 && (prefix[1] & 0xff) != SEGMENT_SHIFT) {
+      throw JcaErrors.badTag();
+    }
+    if (have < FIXED_PREFIX) {
+      return -1;
+    }
+    int n = ((prefix[2] & 0xff) << 8) | (prefix[3] & 0xff);
+    if (n < 1 || n > MAX_ENCRYPTED_KEY) {
+      throw JcaErrors.badTag();
+    }
+    int ivAt = FIXED_PREFIX + n + SALT_SIZE;
+    if (have <= ivAt) {
+      return -1;
+    }
+    int m = prefix[ivAt] & 0xff;
+    if (m < 1 || m > MAX_IV) {
+      throw JcaErrors.badTag();
+    }
+    return ivAt + 1 + m;
+  }
+
+  /** Parses a complete header (exactly {@link #requiredLength} bytes). */
+  static EnvelopeHeader parse(byte[] h) throws AEADBadTagException {
+    if (requiredLength(h, h.length) != h.length) {
+      throw JcaErrors.badTag();
+    }
+    int n = ((h[2] & 0xff) << 8) | (h[3] & 0xff);
+    byte[] edk = Arrays.copyOfRange(h, FIXED_PREFIX, FIXED_PREFIX + n);
+    byte[] salt = Arrays.copyOfRange(h, FIXED_PREFIX + n, FIXED_PREFIX + n + SALT_SIZE);
+    byte[] iv = Arrays.copyOfRange(h, FIXED_PREFIX + n + SALT_SIZE + 1, h.length);
+    return new EnvelopeHeader(h, edk, salt, iv);
+  }
+
+  /** The 12-byte base nonce: the IV itself when 12 bytes, else the first 12 of SHA-256(IV). */
+  byte[] baseNonce() {
+    if (iv.length == 12) {
+      return iv.clone();
+    }
+    try {
+      return Arrays.copyOf(MessageDigest.getInstance("SHA-256").digest(iv), 12);
+    } catch (GeneralSecurityException e) {
+      throw new java.security.ProviderException("SHA-256 is not available", e);
+    }
+  }
+
+  /** Writes the nonce of segment {@code index} into {@code out}: base XOR (0^7 || u32 index || last). */
+  static void segmentNonce(byte[] base, long index, boolean last, byte[] out) {
+    System.arraycopy(base, 0, out, 0, 12);
+    out[7] ^= (byte) (index >>> 24);
+    out[8] ^= (byte) (index >>> 16);
+    out[9] ^= (byte) (index >>> 8);
+    out[10] ^= (byte) index;
+    out[11] ^= (byte) (last ? 1 : 0);
+  }
+
+  /** Segments (each with a tag) a plaintext of {@code length} bytes is split into. */
+  static long segments(long length) {
+    return length == 0 ? 1 : (length + SEGMENT_SIZE - 1) >>> SEGMENT_SHIFT;
+  }
+}

@@ -1,0 +1,220 @@
+package dev.coffer.jca.core;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.coffer.jca.transport.KmsTransport;
+import dev.coffer.protocol.ErrorType;
+import dev.coffer.protocol.Json;
+import dev.coffer.protocol.KmsException;
+import dev.coffer.protocol.Operation;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Typed KMS operations over one daemon socket. Knows no JCA: it speaks AWS field names and
+ * throws {@link KmsException}; the SPI layer maps failures through {@link JcaErrors}.
+ */
+public final class KmsService {
+
+  private final KmsTransport transport;
+
+  private KmsService(KmsTransport transport) {
+    this.transport = transport;
+  }
+
+  /** The service at {@code socket}, or at the located default socket when null. */
+  public static KmsService forSocket(Path socket) {
+    return new KmsService(KmsTransport.forSocket(socket));
+  }
+
+  public Path socket() {
+    return transport.socket();
+  }
+
+  public KeyInfo describeKey(String keyReference, List<String> grantTokens) {
+    ObjectNode in = Json.object();
+    in.put("KeyId", keyReference);
+    grants(in, grantTokens);
+    return keyInfo(transport.call(Operation.DESCRIBE_KEY, in));
+  }
+
+  public KeyInfo createKey(String description, Map<String, String> tags) {
+    ObjectNode in = Json.object();
+    if (description != null && !description.isEmpty()) {
+      in.put("Description", description);
+    }
+    if (!tags.isEmpty()) {
+      ArrayNode a = in.putArray("Tags");
+      tags.forEach((k, v) -> a.addObject().put("TagKey", k).put("TagValue", v));
+    }
+    return keyInfo(transport.call(Operation.CREATE_KEY, in));
+  }
+
+  public void createAlias(String aliasName, String targetKeyId) {
+    ObjectNode in = Json.object();
+    in.put("AliasName", aliasName);
+    in.put("TargetKeyId", targetKeyId);
+    transport.call(Operation.CREATE_ALIAS, in);
+  }
+
+  public void updateAlias(String aliasName, String targetKeyId) {
+    ObjectNode in = Json.object();
+    in.put("AliasName", aliasName);
+    in.put("TargetKeyId", targetKeyId);
+    transport.call(Operation.UPDATE_ALIAS, in);
+  }
+
+  public void deleteAlias(String aliasName) {
+    ObjectNode in = Json.object();
+    in.put("AliasName", aliasName);
+    transport.call(Operation.DELETE_ALIAS, in);
+  }
+
+  /** One alias: its name, target key id (null for an alias without target) and creation date. */
+  public record AliasInfo(String aliasName, String targetKeyId, Instant creationDate) {}
+
+  /** Every alias, following NextMarker. */
+  public List<AliasInfo> listAliases() {
+    List<AliasInfo> out = new ArrayList<>();
+    String marker = null;
+    do {
+      ObjectNode in = Json.object();
+      in.put("Limit", 1000);
+      if (marker != null) {
+        in.put("Marker", marker);
+      }
+      ObjectNode page = transport.call(Operation.LIST_ALIASES, in);
+      for (JsonNode a : page.path("Aliases")) {
+        out.add(
+            new AliasInfo(
+                a.path("AliasName").asText(),
+                a.hasNonNull("TargetKeyId") ? a.get("TargetKeyId").asText() : null,
+                instant(a.get("CreationDate"))));
+      }
+      marker = next(page);
+    } while (marker != null);
+    return out;
+  }
+
+  /** Every key id, following NextMarker. */
+  public List<String> listKeyIds() {
+    List<String> out = new ArrayList<>();
+    String marker = null;
+    do {
+      ObjectNode in = Json.object();
+      in.put("Limit", 1000);
+      if (marker != null) {
+        in.put("Marker", marker);
+      }
+      ObjectNode page = transport.call(Operation.LIST_KEYS, in);
+      for (JsonNode k : page.path("Keys")) {
+        out.add(k.path("KeyId").asText());
+      }
+      marker = next(page);
+    } while (marker != null);
+    return out;
+  }
+
+  /** {@code Encrypt}: returns the ciphertext blob. */
+  public byte[] encrypt(
+      String keyId, byte[] plaintext, Map<String, String> context, List<String> grantTokens) {
+    ObjectNode in = Json.object();
+    in.put("KeyId", keyId);
+    in.put("Plaintext", plaintext);
+    context(in, context);
+    grants(in, grantTokens);
+    return binary(transport.call(Operation.ENCRYPT, in), "CiphertextBlob");
+  }
+
+  /** What {@code Decrypt} and {@code GenerateDataKey} return. The caller owns (and zeroes) it. */
+  public record Opened(String keyArn, byte[] plaintext, byte[] ciphertextBlob) {}
+
+  /** {@code Decrypt}; {@code keyId} may be null (the blob names its key). */
+  public Opened decrypt(
+      byte[] blob, String keyId, Map<String, String> context, List<String> grantTokens) {
+    ObjectNode in = Json.object();
+    in.put("CiphertextBlob", blob);
+    if (keyId != null) {
+      in.put("KeyId", keyId);
+    }
+    context(in, context);
+    grants(in, grantTokens);
+    ObjectNode out = transport.call(Operation.DECRYPT, in);
+    return new Opened(out.path("KeyId").asText(), binary(out, "Plaintext"), blob);
+  }
+
+  /** {@code GenerateDataKey} with {@code KeySpec AES_256}. */
+  public Opened generateDataKey(String keyId, List<String> grantTokens) {
+    ObjectNode in = Json.object();
+    in.put("KeyId", keyId);
+    in.put("KeySpec", "AES_256");
+    grants(in, grantTokens);
+    ObjectNode out = transport.call(Operation.GENERATE_DATA_KEY, in);
+    return new Opened(
+        out.path("KeyId").asText(), binary(out, "Plaintext"), binary(out, "CiphertextBlob"));
+  }
+
+  public byte[] generateRandom(int numberOfBytes) {
+    ObjectNode in = Json.object();
+    in.put("NumberOfBytes", numberOfBytes);
+    return binary(transport.call(Operation.GENERATE_RANDOM, in), "Plaintext");
+  }
+
+  private static void grants(ObjectNode in, List<String> grantTokens) {
+    if (grantTokens != null && !grantTokens.isEmpty()) {
+      ArrayNode a = in.putArray("GrantTokens");
+      grantTokens.forEach(a::add);
+    }
+  }
+
+  private static void context(ObjectNode in, Map<String, String> context) {
+    if (context != null && !context.isEmpty()) {
+      ObjectNode c = in.putObject("EncryptionContext");
+      context.forEach(c::put);
+    }
+  }
+
+  private static String next(ObjectNode page) {
+    return page.path("Truncated").asBoolean(false) && page.hasNonNull("NextMarker")
+        ? page.get("NextMarker").asText()
+        : null;
+  }
+
+  private static KeyInfo keyInfo(ObjectNode out) {
+    JsonNode m = out.path("KeyMetadata");
+    if (!m.hasNonNull("Arn") || !m.hasNonNull("KeyId")) {
+      throw new KmsException(ErrorType.INTERNAL, "the daemon returned no key metadata");
+    }
+    return new KeyInfo(
+        m.get("Arn").asText(),
+        m.get("KeyId").asText(),
+        instant(m.get("CreationDate")),
+        m.path("Description").asText(""),
+        m.path("KeyState").asText(""));
+  }
+
+  private static Instant instant(JsonNode n) {
+    if (n == null || !n.isNumber()) {
+      return null;
+    }
+    double seconds = n.asDouble();
+    return Instant.ofEpochMilli((long) (seconds * 1000));
+  }
+
+  private static byte[] binary(ObjectNode out, String field) {
+    JsonNode n = out.get(field);
+    if (n == null || n.isNull()) {
+      throw new KmsException(ErrorType.INTERNAL, "the daemon's answer has no " + field);
+    }
+    try {
+      return n.binaryValue();
+    } catch (IOException e) {
+      throw new KmsException(ErrorType.INTERNAL, "the daemon's " + field + " is not base64");
+    }
+  }
+}

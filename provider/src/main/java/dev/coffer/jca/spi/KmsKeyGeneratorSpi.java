@@ -1,0 +1,65 @@
+package dev.coffer.jca.spi;
+
+import dev.coffer.jca.core.JcaErrors;
+import dev.coffer.jca.core.KeyInfo;
+import dev.coffer.jca.core.KmsService;
+import dev.coffer.jca.key.KmsKey;
+import dev.coffer.jca.key.KmsKeyGenParameterSpec;
+import dev.coffer.protocol.KmsException;
+import java.security.InvalidAlgorithmParameterException;
+import java.security.InvalidParameterException;
+import java.security.SecureRandom;
+import java.security.spec.AlgorithmParameterSpec;
+import java.util.List;
+import javax.crypto.KeyGeneratorSpi;
+import javax.crypto.SecretKey;
+
+/**
+ * {@code KeyGenerator KMS} and {@code AES} (under provider {@code Coffer}): {@code generateKey}
+ * creates a new KMS key in the daemon ({@code CreateKey}, then {@code CreateAlias} if the spec
+ * names one) and returns its handle. The material is made in, and stays in, the daemon; the
+ * caller's {@code SecureRandom} is not used. Key size is 256 bits (SYMMETRIC_DEFAULT).
+ */
+public final class KmsKeyGeneratorSpi extends KeyGeneratorSpi {
+
+  private KmsKeyGenParameterSpec spec = KmsKeyGenParameterSpec.defaults();
+
+  @Override
+  protected void engineInit(SecureRandom random) {
+    spec = KmsKeyGenParameterSpec.defaults();
+  }
+
+  @Override
+  protected void engineInit(AlgorithmParameterSpec params, SecureRandom random)
+      throws InvalidAlgorithmParameterException {
+    if (!(params instanceof KmsKeyGenParameterSpec s)) {
+      throw new InvalidAlgorithmParameterException(
+          "KeyGenerator KMS takes a KmsKeyGenParameterSpec, got "
+              + (params == null ? "null" : params.getClass().getName()));
+    }
+    spec = s;
+  }
+
+  @Override
+  protected void engineInit(int keysize, SecureRandom random) {
+    if (keysize != 256) {
+      throw new InvalidParameterException("KMS keys are 256-bit AES keys; got " + keysize);
+    }
+    spec = KmsKeyGenParameterSpec.defaults();
+  }
+
+  @Override
+  protected SecretKey engineGenerateKey() {
+    KmsService service = KmsService.forSocket(null);
+    try {
+      KeyInfo k = service.createKey(spec.description(), spec.tags());
+      if (spec.alias() != null) {
+        service.createAlias(spec.alias(), k.keyId());
+      }
+      return KmsKey.of(
+          k.arn(), k.keyId(), k.creationDate(), k.description(), List.of(), null);
+    } catch (KmsException e) {
+      throw JcaErrors.provider(e);
+    }
+  }
+}

@@ -1,0 +1,273 @@
+package dev.coffer.jca.spi;
+
+import dev.coffer.jca.core.JcaErrors;
+import dev.coffer.jca.core.KeyInfo;
+import dev.coffer.jca.core.KmsService;
+import dev.coffer.jca.key.KmsKey;
+import dev.coffer.protocol.KmsException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Path;
+import java.security.Key;
+import java.security.KeyStore;
+import java.security.KeyStoreException;
+import java.security.KeyStoreSpi;
+import java.security.NoSuchAlgorithmException;
+import java.security.UnrecoverableKeyException;
+import java.security.cert.Certificate;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Date;
+import java.util.Enumeration;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Properties;
+import java.util.Set;
+import javax.crypto.SecretKey;
+
+/**
+ * {@code KeyStore KMS}: a live view of the daemon's keys. Entries are aliases ({@code alias/name})
+ * and key ids; every entry is a secret-key entry whose key is a {@link KmsKey} handle. Nothing is
+ * stored locally: {@code store} succeeds and does nothing, passwords are ignored (the daemon
+ * authenticates the process by its Unix credentials).
+ *
+ * <p>{@code load(null, null)} uses the located socket; {@code load(stream, any)} reads a
+ * properties stream whose {@code socket} property names it. {@code setEntry}/{@code setKeyEntry}
+ * with a handle creates or moves an alias; with raw material it fails (importing key material is
+ * not available yet). {@code deleteEntry} deletes an alias only: keys are deleted solely through
+ * {@code ScheduleKeyDeletion}.
+ *
+ * <p>Methods whose JCA signature has no checked exception ({@code aliases}, {@code containsAlias},
+ * {@code size}, ...) report an unreachable daemon as {@code KmsProviderException}.
+ */
+public final class KmsKeyStoreSpi extends KeyStoreSpi {
+
+  private Path socket;
+  private KmsService service;
+
+  @Override
+  public void engineLoad(InputStream stream, char[] password) throws IOException {
+    Path s = null;
+    if (stream != null) {
+      Properties p = new Properties();
+      p.load(stream);
+      String v = p.getProperty("socket");
+      if (v != null && !v.isBlank()) {
+        s = Path.of(v.trim());
+      }
+    }
+    KmsService svc = KmsService.forSocket(s);
+    try {
+      svc.listAliases(); // fail now, with a checked exception, if the daemon is not there
+    } catch (KmsException e) {
+      throw JcaErrors.io(e);
+    }
+    socket = s;
+    service = svc;
+  }
+
+  @Override
+  public void engineStore(OutputStream stream, char[] password) {
+    // State lives in the daemon; nothing to write.
+  }
+
+  private KmsService service() {
+    if (service == null) {
+      throw new IllegalStateException("KeyStore not loaded");
+    }
+    return service;
+  }
+
+  private static boolean isAlias(String name) {
+    return name != null && name.startsWith("alias/");
+  }
+
+  private KeyInfo describe(String name) {
+    try {
+      return service().describeKey(name, List.of());
+    } catch (KmsException e) {
+      if (JcaErrors.isNotFound(e)) {
+        return null;
+      }
+      throw JcaErrors.provider(e);
+    }
+  }
+
+  @Override
+  public Key engineGetKey(String alias, char[] password)
+      throws NoSuchAlgorithmException, UnrecoverableKeyException {
+    try {
+      KeyInfo k = service().describeKey(alias, List.of());
+      return KmsKey.of(k.arn(), k.keyId(), k.creationDate(), k.description(), List.of(), socket);
+    } catch (KmsException e) {
+      if (JcaErrors.isNotFound(e)) {
+        return null;
+      }
+      throw JcaErrors.unrecoverableKey(e);
+    }
+  }
+
+  @Override
+  public KeyStore.Entry engineGetEntry(String alias, KeyStore.ProtectionParameter p)
+      throws KeyStoreException, NoSuchAlgorithmException, UnrecoverableKeyException {
+    // No password protects a KMS entry, so a null protection parameter is fine.
+    Key k = engineGetKey(alias, null);
+    return k == null ? null : new KeyStore.SecretKeyEntry((SecretKey) k);
+  }
+
+  @Override
+  public Certificate[] engineGetCertificateChain(String alias) {
+    return null;
+  }
+
+  @Override
+  public Certificate engineGetCertificate(String alias) {
+    return null;
+  }
+
+  @Override
+  public Date engineGetCreationDate(String alias) {
+    if (isAlias(alias)) {
+      try {
+        for (KmsService.AliasInfo a : service().listAliases()) {
+          if (a.aliasName().equals(alias) && a.targetKeyId() != null) {
+            return a.creationDate() == null ? null : Date.from(a.creationDate());
+          }
+        }
+        return null;
+      } catch (KmsException e) {
+        throw JcaErrors.provider(e);
+      }
+    }
+    KeyInfo k = alias == null ? null : describe(alias);
+    return k == null || k.creationDate() == null ? null : Date.from(k.creationDate());
+  }
+
+  @Override
+  public void engineSetKeyEntry(String alias, Key key, char[] password, Certificate[] chain)
+      throws KeyStoreException {
+    if (!(key instanceof SecretKey)) {
+      throw new KeyStoreException("KeyStore KMS holds secret keys only");
+    }
+    if (!(key instanceof KmsKey handle)) {
+      throw new KeyStoreException(
+          "importing key material into Coffer is not available yet (GetParametersForImport/"
+              + "ImportKeyMaterial); create the key with KeyGenerator.getInstance(\"KMS\") or "
+              + "\"AES\" under provider Coffer, or `coffer create-key`");
+    }
+    if (!isAlias(alias)) {
+      throw new KeyStoreException(
+          "entries are set by alias name (alias/name); key ids are fixed by the daemon");
+    }
+    if (handle.isDestroyed()) {
+      throw new KeyStoreException("the KMS key handle has been destroyed");
+    }
+    try {
+      if (aliasExists(alias)) {
+        service().updateAlias(alias, handle.keyId());
+      } else {
+        service().createAlias(alias, handle.keyId());
+      }
+    } catch (KmsException e) {
+      throw JcaErrors.keyStore(e);
+    }
+  }
+
+  @Override
+  public void engineSetKeyEntry(String alias, byte[] key, Certificate[] chain)
+      throws KeyStoreException {
+    throw new KeyStoreException(
+        "importing key material into Coffer is not available yet (GetParametersForImport/"
+            + "ImportKeyMaterial)");
+  }
+
+  @Override
+  public void engineSetCertificateEntry(String alias, Certificate cert) throws KeyStoreException {
+    throw new KeyStoreException("KeyStore KMS holds KMS keys, not certificates");
+  }
+
+  @Override
+  public void engineSetEntry(String alias, KeyStore.Entry entry, KeyStore.ProtectionParameter p)
+      throws KeyStoreException {
+    if (entry instanceof KeyStore.SecretKeyEntry s) {
+      engineSetKeyEntry(alias, s.getSecretKey(), null, null);
+      return;
+    }
+    throw new KeyStoreException("KeyStore KMS holds secret-key entries only");
+  }
+
+  @Override
+  public void engineDeleteEntry(String alias) throws KeyStoreException {
+    if (!isAlias(alias)) {
+      throw new KeyStoreException(
+          "only aliases can be deleted here; delete a key with ScheduleKeyDeletion "
+              + "(`coffer schedule-key-deletion --key-id ...`)");
+    }
+    try {
+      service().deleteAlias(alias);
+    } catch (KmsException e) {
+      throw JcaErrors.keyStore(e);
+    }
+  }
+
+  private boolean aliasExists(String alias) {
+    for (KmsService.AliasInfo a : service().listAliases()) {
+      if (a.aliasName().equals(alias)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private List<String> names() {
+    try {
+      Set<String> out = new LinkedHashSet<>();
+      for (KmsService.AliasInfo a : service().listAliases()) {
+        if (a.targetKeyId() != null) {
+          out.add(a.aliasName());
+        }
+      }
+      out.addAll(service().listKeyIds());
+      return new ArrayList<>(out);
+    } catch (KmsException e) {
+      throw JcaErrors.provider(e);
+    }
+  }
+
+  @Override
+  public Enumeration<String> engineAliases() {
+    return Collections.enumeration(names());
+  }
+
+  @Override
+  public boolean engineContainsAlias(String alias) {
+    return alias != null && describe(alias) != null;
+  }
+
+  @Override
+  public int engineSize() {
+    return names().size();
+  }
+
+  @Override
+  public boolean engineIsKeyEntry(String alias) {
+    return engineContainsAlias(alias);
+  }
+
+  @Override
+  public boolean engineIsCertificateEntry(String alias) {
+    return false;
+  }
+
+  @Override
+  public String engineGetCertificateAlias(Certificate cert) {
+    return null;
+  }
+
+  @Override
+  public boolean engineEntryInstanceOf(
+      String alias, Class<? extends KeyStore.Entry> entryClass) {
+    return entryClass == KeyStore.SecretKeyEntry.class && engineContainsAlias(alias);
+  }
+}
