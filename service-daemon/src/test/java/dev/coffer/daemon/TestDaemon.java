@@ -93,6 +93,15 @@ public final class TestDaemon implements AutoCloseable {
     return e;
   }
 
+  /** The bytes of a base64 field of a response. */
+  public static byte[] bytes(com.fasterxml.jackson.databind.JsonNode n) {
+    try {
+      return n.binaryValue();
+    } catch (IOException e) {
+      throw new AssertionError("not a base64 field: " + n, e);
+    }
+  }
+
   /** Creates a key and returns its id. */
   public String createKey() {
     return call("CreateKey").get("KeyMetadata").get("KeyId").asText();

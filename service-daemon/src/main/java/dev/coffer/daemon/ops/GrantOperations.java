@@ -101,10 +101,7 @@ final class GrantOperations {
       throw new KmsException(ErrorType.LIMIT_EXCEEDED, "key " + k.id() + " already has "
           + MAX_GRANTS_PER_KEY + " grants; retire or revoke some first");
     }
-    if (in.bool("DryRun")) {
-      throw new KmsException("DryRunOperationException",
-          "the request would have succeeded, but DryRun was set");
-    }
+    in.stopIfDryRun();
     byte[] id = new byte[32];
     byte[] token = new byte[32];
     random.nextBytes(id);
@@ -239,20 +236,14 @@ final class GrantOperations {
           + " kms:RetireGrant; only the grant's retiring principal, or its grantee when the grant"
           + " allows RetireGrant, may retire it; key administrators use revoke-grant");
     }
-    if (in.bool("DryRun")) {
-      throw new KmsException("DryRunOperationException",
-          "the request would have succeeded, but DryRun was set");
-    }
+    in.stopIfDryRun();
     store().removeGrant(g);
     return Json.object();
   }
 
   private ObjectNode revokeGrant(Caller caller, Input in) {
     Grant g = find(in);
-    if (in.bool("DryRun")) {
-      throw new KmsException("DryRunOperationException",
-          "the request would have succeeded, but DryRun was set");
-    }
+    in.stopIfDryRun();
     store().removeGrant(g);
     return Json.object();
   }

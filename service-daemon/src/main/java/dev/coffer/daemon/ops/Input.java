@@ -41,6 +41,17 @@ public final class Input {
     return new Input(o, allowed);
   }
 
+  /**
+   * Ends a request whose checks all passed when it asked for {@code DryRun}: AWS answers
+   * {@code DryRunOperationException} for a request that would have succeeded.
+   */
+  public void stopIfDryRun() {
+    if (bool("DryRun")) {
+      throw new KmsException("DryRunOperationException",
+          "the request would have succeeded, but DryRun was set");
+    }
+  }
+
   public boolean has(String name) {
     JsonNode v = node.get(name);
     return v != null && !v.isNull();

@@ -486,7 +486,7 @@ public final class KmsOperations {
     }
     EncryptionContext ctx = context(in, "EncryptionContext");
     checkGrantTokens(in);
-    dryRun(in);
+    in.stopIfDryRun();
     ObjectNode out = Json.object();
     out.put("CiphertextBlob", seal(k, plaintext, ctx));
     out.put("KeyId", resolver.keyArn(k.id()));
@@ -548,7 +548,7 @@ public final class KmsOperations {
     }
     EncryptionContext ctx = context(in, "EncryptionContext");
     checkGrantTokens(in);
-    dryRun(in);
+    in.stopIfDryRun();
     byte[] dataKey = caller.secret(new byte[bytes]);
     random.nextBytes(dataKey);
     ObjectNode out = Json.object();
@@ -608,7 +608,7 @@ public final class KmsOperations {
               + " it may have been deleted, after which its ciphertexts cannot be decrypted");
     }
     KeyStateRules.requireUsable(named);
-    dryRun(in);
+    in.stopIfDryRun();
     if (blob.version() > named.currentVersion()) {
       throw CiphertextBlob.invalid();
     }
@@ -658,12 +658,6 @@ public final class KmsOperations {
     }
   }
 
-  private static void dryRun(Input in) {
-    if (in.bool("DryRun")) {
-      throw new KmsException("DryRunOperationException",
-          "the request would have succeeded, but DryRun was set");
-    }
-  }
 
 
   private KeyRecord usableKey(String ref) {

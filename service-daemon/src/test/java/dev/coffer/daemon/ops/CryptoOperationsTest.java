@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import static dev.coffer.daemon.TestDaemon.bytes;
+
 import dev.coffer.daemon.TestDaemon;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -40,13 +42,6 @@ class CryptoOperationsTest {
         "EncryptionContext", ctx).get("CiphertextBlob"));
   }
 
-  private static byte[] bytes(JsonNode n) {
-    try {
-      return n.binaryValue();
-    } catch (IOException e) {
-      throw new AssertionError(e);
-    }
-  }
 
   @Test
   void encryptDecrypt_roundTrip_withoutKeyId() {

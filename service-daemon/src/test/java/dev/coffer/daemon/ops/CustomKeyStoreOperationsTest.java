@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import static dev.coffer.daemon.TestDaemon.bytes;
+
 import dev.coffer.daemon.TestDaemon;
 import dev.coffer.daemon.keystore.pkcs11.SoftHsm;
 import java.io.IOException;
@@ -90,13 +92,6 @@ class CustomKeyStoreOperationsTest {
         "EncryptionContext", Map.of("purpose", "test")).get("Plaintext"));
   }
 
-  private static byte[] bytes(JsonNode n) {
-    try {
-      return n.binaryValue();
-    } catch (IOException e) {
-      throw new AssertionError(e);
-    }
-  }
 
   @Test
   void createCustomKeyStore_disconnectedUntilConnected_describedWithConfiguration() {

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import static dev.coffer.daemon.TestDaemon.bytes;
+
 import dev.coffer.daemon.TestDaemon;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -52,13 +54,6 @@ class ImportOperationsTest {
     d.close();
   }
 
-  private static byte[] bytes(JsonNode n) {
-    try {
-      return n.binaryValue();
-    } catch (IOException e) {
-      throw new AssertionError(e);
-    }
-  }
 
   private Params params(String keyId, String algorithm) throws Exception {
     JsonNode r = d.call("GetParametersForImport", "KeyId", keyId, "WrappingAlgorithm", algorithm,

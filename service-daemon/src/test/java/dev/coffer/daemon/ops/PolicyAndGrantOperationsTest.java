@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import static dev.coffer.daemon.TestDaemon.bytes;
+
 import dev.coffer.daemon.TestDaemon;
 import dev.coffer.daemon.config.DaemonConfig;
 import java.io.IOException;
@@ -52,13 +54,6 @@ class PolicyAndGrantOperationsTest {
         .get("KeyMetadata").get("KeyId").asText();
   }
 
-  private static byte[] bytes(JsonNode n) {
-    try {
-      return n.binaryValue();
-    } catch (IOException e) {
-      throw new AssertionError(e);
-    }
-  }
 
   @Test
   void defaultPolicy_creatorWhoIsNoAdministrator_cannotUseOrManageIt() {

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import static dev.coffer.daemon.TestDaemon.bytes;
+
 import dev.coffer.daemon.TestDaemon;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -42,13 +44,6 @@ class RotationOperationsTest {
     return bytes(d.call("Decrypt", "CiphertextBlob", blob).get("Plaintext"));
   }
 
-  private static byte[] bytes(JsonNode n) {
-    try {
-      return n.binaryValue();
-    } catch (IOException e) {
-      throw new AssertionError(e);
-    }
-  }
 
   /** The backing key version a blob names (docs/ciphertext-format.md, offset 17). */
   private static int version(byte[] blob) {
