@@ -1,0 +1,66 @@
+package dev.coffer.bench;
+
+import dev.coffer.bench.support.AeadPeer;
+import dev.coffer.bench.support.AeadPeer.Sealed;
+import dev.coffer.bench.support.InProcessDaemon;
+import dev.coffer.bench.support.Peers;
+import dev.coffer.bench.support.Shows;
+import java.security.GeneralSecurityException;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/** Envelope AES-GCM with a KMS handle (data-key cache warm) against SunJCE with a plain key. */
+@Shows("Envelope AES-GCM with a KMS handle (data-key cache warm) against SunJCE with a plain key.")
+@State(Scope.Thread)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+public class EnvelopeCipherBenchmark {
+
+  @Param({Peers.COFFER, Peers.SUNJCE})
+  public String provider;
+
+  @Param({"1024", "65536", "1048576"})
+  public int size;
+
+  private AeadPeer peer;
+  private byte[] plaintext;
+  private Sealed sealed;
+
+  @Setup(Level.Trial)
+  public void setUp(InProcessDaemon daemon) throws GeneralSecurityException {
+    peer = Peers.create(provider, daemon);
+    plaintext = new byte[size];
+    new SplittableRandom(size).nextBytes(plaintext);
+    // Warms the data-key caches (encrypt and decrypt) and checks the peer round-trips.
+    sealed = peer.encrypt(plaintext);
+    if (!Arrays.equals(plaintext, peer.decrypt(sealed))) {
+      throw new IllegalStateException(provider + " does not round-trip");
+    }
+  }
+
+  @Benchmark
+  public Sealed encrypt() throws GeneralSecurityException {
+    return peer.encrypt(plaintext);
+  }
+
+  @Benchmark
+  public byte[] decrypt() throws GeneralSecurityException {
+    return peer.decrypt(sealed);
+  }
+}
