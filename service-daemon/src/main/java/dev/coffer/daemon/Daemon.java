@@ -1,6 +1,6 @@
 package dev.coffer.daemon;
 
-import dev.coffer.daemon.audit.AuditSink;
+import dev.coffer.daemon.audit.AuditLog;
 import dev.coffer.daemon.config.DaemonConfig;
 import dev.coffer.daemon.policy.AccountAccess;
 import dev.coffer.daemon.policy.Authorizer;
@@ -45,6 +45,7 @@ public final class Daemon implements Closeable {
   private final KmsOperations ops;
   private final SocketServer server;
   private final ScheduledExecutorService scheduler;
+  private final AuditLog audit;
 
   private Daemon(DaemonConfig config) throws IOException {
     this.config = config;
@@ -52,7 +53,13 @@ public final class Daemon implements Closeable {
     SecureRandom random = newRandom();
     RootKey root = RootKeys.load(config.home(), random);
     this.db = Database.open(config.home().resolve("coffer.db"));
-    AuditSink audit = AuditSink.NONE;
+    try {
+      this.audit = AuditLog.open(config.home(), config.home().resolve("audit"),
+          config.region(), config.account(), config.clock(), AuditLog.Options.defaults());
+    } catch (IOException | RuntimeException e) {
+      db.close();
+      throw e;
+    }
     try {
       this.registry = new KeyRegistry(db, config.maxKeys());
       KeyStoreBackend software = new SoftwareKeyStore(root, random);
@@ -64,6 +71,7 @@ public final class Daemon implements Closeable {
           new AccountAccess(principals, config.access().keyCreators()), config.clock());
       this.ops = new KmsOperations(registry, resolver, backingKeys, root, config.clock(),
           random, config.account(), authorizer);
+      ops.auditServiceEventsTo(audit);
       runMaintenance();
       this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "coffer-scheduler");
@@ -76,6 +84,7 @@ public final class Daemon implements Closeable {
           config.maxConnections(), config.workerThreads(), audit, config.clock(),
           config.access().socketMode(), config.access().socketGroup());
     } catch (IOException | RuntimeException e) {
+      audit.close();
       db.close();
       throw e;
     }
@@ -138,6 +147,7 @@ public final class Daemon implements Closeable {
   public void close() {
     server.close();
     scheduler.shutdownNow();
+    audit.close();
     db.close();
   }
 }

@@ -34,4 +34,17 @@ public record AuditEvent(
     String errorMessage,
     List<String> resources,
     boolean managementEvent,
-    boolean readOnly) {}
+    boolean readOnly) {
+
+  /**
+   * An event the daemon originates itself, as CloudTrail's {@code AwsServiceEvent}s (a key
+   * deleted at the end of its waiting period, imported material expired): caller {@link
+   * Peer#daemon()}, durable like a management event. {@code details} are written as the
+   * request parameters unfiltered, so they must hold nothing secret.
+   */
+  public static AuditEvent serviceEvent(Instant time, String eventName, List<String> resources,
+      ObjectNode details) {
+    return new AuditEvent(time, eventName, Peer.daemon(), -1, details, null, null, null,
+        List.copyOf(resources), true, false);
+  }
+}

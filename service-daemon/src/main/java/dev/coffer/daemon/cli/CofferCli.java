@@ -76,6 +76,7 @@ public final class CofferCli {
     serve.addOption(socketOption());
     serve.mixinStandardHelpOptions(true);
     cl.addSubcommand("serve", new CommandLine(serve));
+    cl.addSubcommand("audit", AuditCommands.command());
 
     for (Command c : CliOperations.ALL) {
       CommandSpec spec = CommandSpec.create().name(c.name());
@@ -131,6 +132,9 @@ public final class CofferCli {
     String name = sub.commandSpec().name();
     if (name.equals("serve")) {
       return serve(sub);
+    }
+    if (name.equals("audit")) {
+      return AuditCommands.run(sub, out, err);
     }
     Command command = CliOperations.ALL.stream().filter(c -> c.name().equals(name)).findFirst()
         .orElseThrow();

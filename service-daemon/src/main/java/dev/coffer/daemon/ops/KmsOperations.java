@@ -81,7 +81,12 @@ public final class KmsOperations {
     this.account = account;
     this.rotation = new RotationOperations(registry, resolver, backingKeys, clock);
     this.imports = new ImportOperations(registry, resolver, backingKeys, root, clock, random,
-        event -> LOG.info(() -> "key material event: " + event));
+        event -> {
+          LOG.info(() -> "key material event: " + event);
+          if (event.startsWith("KeyMaterialExpired ")) {
+            serviceEvent("KeyMaterialExpired", UUID.fromString(event.substring(19).trim()));
+          }
+        });
     this.metrics = new MetricsOperations(registry, resolver, clock);
     rotation.register(table);
     imports.register(table);
@@ -138,6 +143,24 @@ public final class KmsOperations {
     return table;
   }
 
+  private volatile dev.coffer.daemon.audit.AuditSink serviceEvents =
+      dev.coffer.daemon.audit.AuditSink.NONE;
+
+  /**
+   * Where maintenance records what the daemon does on its own (a key deleted at the end of its
+   * waiting period, imported material expired), as audit service events.
+   */
+  public void auditServiceEventsTo(dev.coffer.daemon.audit.AuditSink sink) {
+    this.serviceEvents = sink;
+  }
+
+  private void serviceEvent(String name, UUID keyId) {
+    ObjectNode details = Json.object();
+    details.put("KeyId", resolver.keyArn(keyId));
+    serviceEvents.record(dev.coffer.daemon.audit.AuditEvent.serviceEvent(clock.instant(), name,
+        List.of(resolver.keyArn(keyId)), details));
+  }
+
   /** What one maintenance pass did. */
   public record Maintenance(int deleted, int rotated, int expired) {}
 
@@ -151,6 +174,7 @@ public final class KmsOperations {
         registry.deleteDue(clock.instant());
     backingKeys.destroy(gone);
     gone.stream().map(v -> v.keyId()).distinct().forEach(authorizer.store()::keyDeleted);
+    gone.stream().map(v -> v.keyId()).distinct().forEach(id -> serviceEvent("DeleteKey", id));
     int deleted = (int) gone.stream().map(v -> v.keyId()).distinct().count();
     return new Maintenance(deleted, rotation.rotateDueKeys(), imports.expireMaterial());
   }

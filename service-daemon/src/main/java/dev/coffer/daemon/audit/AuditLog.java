@@ -1,0 +1,596 @@
+package dev.coffer.daemon.audit;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.coffer.daemon.ops.Peer;
+import dev.coffer.protocol.Json;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The audit log: a hash-chained, signed, append-only JSON Lines log with durable group commit.
+ *
+ * <p>Durability contract: {@link #record} of a management event returns only after the record
+ * is written and {@code fsync}ed ({@link FileChannel#force}); the daemon answers the request
+ * after that. Cryptographic events are queued and {@code record} returns at once; they are
+ * written and fsynced within {@link Options#cryptoFlushBound()} (100 ms by default) plus one
+ * fsync. One appender thread writes everything, so under load one fsync covers many events. If
+ * the log cannot be written, every later {@code record} throws, and the daemon withholds its
+ * answers (fails closed).
+ *
+ * <p>Integrity contract: every record carries its global {@code sequence}, the previous record's
+ * hash and its own, chained across files; every file is covered by Ed25519-signed digests
+ * (periodically, and finally when the file is closed at rotation or shutdown), each digest naming
+ * the previous one's SHA-256. After a crash, start-up cuts only a torn final line, seals the
+ * unfinished file with a final digest, and records {@code AuditLogRecovered} at the head of the
+ * next file, so the chain continues unbroken. The format is in {@link AuditFiles}.
+ */
+public final class AuditLog implements AuditSink, Closeable {
+
+  private static final Logger LOG = Logger.getLogger(AuditLog.class.getName());
+
+  /**
+   * Tunables.
+   *
+   * @param maxFileBytes a file is rotated once it reaches this size
+   * @param cryptoFlushBound longest a cryptographic event waits before it is written and fsynced
+   * @param digestInterval how often the file being written gets an interim signed digest
+   * @param queueCapacity events waiting for the appender; beyond it {@code record} blocks
+   */
+  public record Options(long maxFileBytes, Duration cryptoFlushBound, Duration digestInterval,
+      int queueCapacity) {
+    public static Options defaults() {
+      return new Options(16L << 20, Duration.ofMillis(100), Duration.ofMinutes(1), 1 << 16);
+    }
+  }
+
+  private static final int MAX_BATCH = 4096;
+  private static final Pending STOP = new Pending(null, null, 0);
+
+  private record Pending(byte[] record, CompletableFuture<Void> durable, long enqueuedNanos) {}
+
+  private final Path dir;
+  private final String region;
+  private final String account;
+  private final Clock clock;
+  private final Options options;
+  private final AuditSigningKey key;
+  private final BlockingQueue<Pending> queue;
+  private final ReentrantReadWriteLock closing = new ReentrantReadWriteLock();
+  private final Thread appender;
+  private volatile Throwable failure;
+  private boolean closed;
+
+  // Appender-thread state.
+  private FileChannel channel;
+  private String fileName;
+  private long fileSequence;
+  private long fileBytes;
+  private MessageDigest fileHash;
+  private long fileRecords;
+  private long fileFirstSequence;
+  private String fileFirstHash;
+  private long digestedRecords;
+  private long sequence;
+  private byte[] previousHash = new byte[32];
+  private long digestSequence;
+  private String previousDigestFile;
+  private String previousDigestHash = AuditFiles.ZERO_HASH;
+  private long nextDigestNanos;
+  private final MessageDigest chain = AuditRecords.sha256();
+  private final ByteBufferOut buffer = new ByteBufferOut();
+
+  private AuditLog(Path home, Path dir, String region, String account, Clock clock,
+      Options options) throws IOException {
+    this.dir = dir;
+    this.region = region;
+    this.account = account;
+    this.clock = clock;
+    this.options = options;
+    this.queue = new ArrayBlockingQueue<>(options.queueCapacity());
+    createPrivateDir(dir);
+    createPrivateDir(dir.resolve(AuditFiles.DIGEST_DIR));
+    this.key = AuditSigningKey.loadOrCreate(home, dir);
+    ObjectNode recovered = recover();
+    openNextFile();
+    this.nextDigestNanos = System.nanoTime() + options.digestInterval().toNanos();
+    this.appender = new Thread(this::appendLoop, "coffer-audit");
+    appender.setDaemon(true);
+    appender.start();
+    if (recovered != null) {
+      record(new AuditEvent(clock.instant(), "AuditLogRecovered", Peer.daemon(), -1, recovered,
+          null, null, null, List.of(), true, false));
+    }
+  }
+
+  /**
+   * Opens the log in {@code dir} (created mode 0700), with the signing key kept in {@code
+   * home}; recovers from a crash and starts a new file.
+   */
+  public static AuditLog open(Path home, Path dir, String region, String account, Clock clock,
+      Options options) throws IOException {
+    return new AuditLog(home, dir, region, account, clock, options);
+  }
+
+  @Override
+  public void record(AuditEvent event) {
+    byte[] rec = Json.toBytes(AuditRecords.record(event, region, account));
+    Pending p = new Pending(rec, event.managementEvent() ? new CompletableFuture<>() : null,
+        System.nanoTime());
+    ReentrantReadWriteLock.ReadLock lock = closing.readLock();
+    lock.lock();
+    try {
+      if (closed) {
+        throw new IllegalStateException("the audit log is closed");
+      }
+      checkHealthy();
+      try {
+        queue.put(p);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while queueing an audit record", e);
+      }
+    } finally {
+      lock.unlock();
+    }
+    if (p.durable() != null) {
+      try {
+        p.durable().join();
+      } catch (CompletionException e) {
+        throw new UncheckedIOException("audit record not written",
+            e.getCause() instanceof IOException io ? io : new IOException(e.getCause()));
+      }
+    }
+  }
+
+  private void checkHealthy() {
+    Throwable f = failure;
+    if (f != null) {
+      throw new UncheckedIOException("the audit log failed earlier and accepts no more records",
+          f instanceof IOException io ? io : new IOException(f));
+    }
+  }
+
+  /** Writes what is queued, seals the current file with a final digest, and stops. */
+  @Override
+  public void close() {
+    closing.writeLock().lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      queue.add(STOP);
+    } catch (IllegalStateException full) {
+      // the appender drains the queue; put the stop marker when there is room
+      try {
+        queue.put(STOP);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    } finally {
+      closing.writeLock().unlock();
+    }
+    try {
+      appender.join(TimeUnit.SECONDS.toMillis(30));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  // ------------------------------------------------------------------ appender thread
+
+  private void appendLoop() {
+    List<Pending> batch = new ArrayList<>();
+    long unsyncedSince = -1;
+    boolean stop = false;
+    while (!stop) {
+      long now = System.nanoTime();
+      long wait = unsyncedSince >= 0
+          ? unsyncedSince + options.cryptoFlushBound().toNanos() - now
+          : nextDigestNanos - now;
+      Pending first;
+      try {
+        first = queue.poll(Math.max(0, wait), TimeUnit.NANOSECONDS);
+      } catch (InterruptedException e) {
+        first = null;
+      }
+      if (first != null) {
+        batch.add(first);
+        queue.drainTo(batch, MAX_BATCH - 1);
+      }
+      boolean management = false;
+      for (int i = 0; i < batch.size(); i++) {
+        Pending p = batch.get(i);
+        if (p == STOP) {
+          stop = true;
+          batch.remove(i--);
+        } else if (p.durable() != null) {
+          management = true;
+        } else if (unsyncedSince < 0) {
+          unsyncedSince = p.enqueuedNanos();
+        }
+      }
+      if (failure != null) {
+        batch.forEach(p -> fail(p, failure));
+        batch.clear();
+        continue;
+      }
+      try {
+        if (!batch.isEmpty()) {
+          append(batch);
+        }
+        now = System.nanoTime();
+        boolean dueCrypto = unsyncedSince >= 0
+            && now - unsyncedSince >= options.cryptoFlushBound().toNanos();
+        if (management || dueCrypto || stop) {
+          channel.force(false);
+          unsyncedSince = -1;
+          for (Pending p : batch) {
+            if (p.durable() != null) {
+              p.durable().complete(null);
+            }
+          }
+        }
+        if (stop) {
+          sealCurrentFile(true);
+          channel.close();
+        } else if (now - nextDigestNanos >= 0) {
+          if (fileRecords > digestedRecords) {
+            channel.force(false);
+            unsyncedSince = -1;
+            writeDigest(false);
+          }
+          nextDigestNanos = now + options.digestInterval().toNanos();
+        }
+      } catch (IOException | GeneralSecurityException | RuntimeException e) {
+        LOG.log(Level.SEVERE, "audit log write failed; the daemon now refuses requests", e);
+        failure = e;
+        batch.forEach(p -> fail(p, e));
+      }
+      batch.clear();
+    }
+  }
+
+  private static void fail(Pending p, Throwable t) {
+    if (p.durable() != null) {
+      p.durable().completeExceptionally(t);
+    }
+  }
+
+  /** Chains and writes one batch, rotating by size between records. */
+  private void append(List<Pending> batch) throws IOException, GeneralSecurityException {
+    buffer.reset();
+    for (Pending p : batch) {
+      if (fileBytes + buffer.size() >= options.maxFileBytes() && fileBytes + buffer.size() > 0) {
+        flushBuffer();
+        rotate();
+      }
+      chainInto(p.record());
+    }
+    flushBuffer();
+  }
+
+  /**
+   * Appends {@code record} (ending in '}') as {@code record-minus-brace ,"sequence":n,
+   * "previousHash":"hex"} then {@code ,"hash":"hex"}}.
+   */
+  private void chainInto(byte[] record) {
+    long seq = ++sequence;
+    String prevHex = AuditFiles.HEX.formatHex(previousHash);
+    byte[] link = (",\"sequence\":" + seq + ",\"previousHash\":\"" + prevHex + "\"")
+        .getBytes(StandardCharsets.US_ASCII);
+    int start = buffer.size();
+    buffer.write(record, 0, record.length - 1);
+    buffer.write(link, 0, link.length);
+    chain.update(previousHash);
+    chain.update(buffer.array(), start, buffer.size() - start);
+    chain.update((byte) '}');
+    byte[] hash = chain.digest();
+    String hex = AuditFiles.HEX.formatHex(hash);
+    byte[] tail = (",\"hash\":\"" + hex + "\"}\n").getBytes(StandardCharsets.US_ASCII);
+    buffer.write(tail, 0, tail.length);
+    previousHash = hash;
+    if (fileRecords == 0) {
+      fileFirstSequence = seq;
+      fileFirstHash = hex;
+    }
+    fileRecords++;
+  }
+
+  private void flushBuffer() throws IOException {
+    if (buffer.size() == 0) {
+      return;
+    }
+    fileHash.update(buffer.array(), 0, buffer.size());
+    ByteBuffer bb = ByteBuffer.wrap(buffer.array(), 0, buffer.size());
+    while (bb.hasRemaining()) {
+      channel.write(bb);
+    }
+    fileBytes += buffer.size();
+    buffer.reset();
+  }
+
+  private void rotate() throws IOException, GeneralSecurityException {
+    channel.force(false);
+    sealCurrentFile(true);
+    channel.close();
+    openNextFile();
+  }
+
+  private void sealCurrentFile(boolean fin) throws IOException, GeneralSecurityException {
+    writeDigest(fin);
+  }
+
+  private void writeDigest(boolean fin) throws IOException, GeneralSecurityException {
+    String fileSha;
+    try {
+      fileSha = AuditFiles.HEX.formatHex(((MessageDigest) fileHash.clone()).digest());
+    } catch (CloneNotSupportedException e) {
+      throw new IllegalStateException(e);
+    }
+    writeDigest(fileName, fileSequence, fin, fileBytes, fileSha, fileRecords,
+        fileRecords == 0 ? null : fileFirstSequence, fileFirstHash,
+        fileRecords == 0 ? null : sequence, fileRecords == 0 ? null
+            : AuditFiles.HEX.formatHex(previousHash));
+    digestedRecords = fileRecords;
+  }
+
+  private void writeDigest(String logFile, long logSeq, boolean fin, long bytes, String fileSha,
+      long records, Long firstSeq, String firstHash, Long lastSeq, String lastHash)
+      throws IOException, GeneralSecurityException {
+    long n = ++digestSequence;
+    ObjectNode d = Json.object();
+    d.put("digestVersion", "1.0");
+    d.put("digestSequence", n);
+    d.put("digestTime", AuditRecords.TIME.format(clock.instant()));
+    d.put("logFile", logFile);
+    d.put("logFileSequence", logSeq);
+    d.put("final", fin);
+    d.put("logFileBytes", bytes);
+    d.put("logFileSha256", fileSha);
+    d.put("recordCount", records);
+    if (firstSeq == null) {
+      d.putNull("firstSequence");
+      d.putNull("firstRecordHash");
+      d.putNull("lastSequence");
+      d.putNull("lastRecordHash");
+    } else {
+      d.put("firstSequence", firstSeq);
+      d.put("firstRecordHash", firstHash);
+      d.put("lastSequence", lastSeq);
+      d.put("lastRecordHash", lastHash);
+    }
+    if (previousDigestFile == null) {
+      d.putNull("previousDigestFile");
+    } else {
+      d.put("previousDigestFile", previousDigestFile);
+    }
+    d.put("previousDigestSha256", previousDigestHash);
+    d.put("signatureAlgorithm", AuditSigningKey.ALGORITHM);
+    d.put("signingKeyFingerprint", AuditSigningKey.fingerprint(key.publicKey()));
+    byte[] bytesOut = (new String(Json.toBytes(d), StandardCharsets.UTF_8) + "\n")
+        .getBytes(StandardCharsets.UTF_8);
+    byte[] sig = key.sign(bytesOut);
+    Path digests = dir.resolve(AuditFiles.DIGEST_DIR);
+    String name = AuditFiles.digestFileName(n);
+    // Signature first: a digest never appears without one.
+    writeDurably(digests.resolve(name + ".sig"), sig);
+    writeDurably(digests.resolve(name), bytesOut);
+    fsyncDir(digests);
+    previousDigestFile = name;
+    previousDigestHash = AuditFiles.sha256Hex(bytesOut);
+  }
+
+  // ------------------------------------------------------------------ start-up
+
+  private void openNextFile() throws IOException {
+    fileSequence++;
+    fileName = AuditFiles.logFileName(fileSequence, clock.instant());
+    Path f = dir.resolve(fileName);
+    channel = FileChannel.open(f, Set0600.OPTIONS, Set0600.ATTR);
+    fsyncDir(dir);
+    fileBytes = 0;
+    fileHash = AuditRecords.sha256();
+    fileRecords = 0;
+    fileFirstHash = null;
+    digestedRecords = 0;
+  }
+
+  /**
+   * Restores the chain and digest state from disk. If the last file was not sealed (a crash),
+   * cuts a torn final line, seals the file, and returns the details for an
+   * {@code AuditLogRecovered} event; otherwise null.
+   */
+  private ObjectNode recover() throws IOException {
+    TreeMap<Long, Path> digests = AuditFiles.digestFiles(dir);
+    deleteTemporaries();
+    Map.Entry<Long, Path> lastDigest = digests.lastEntry();
+    String lastSealed = null;
+    if (lastDigest != null) {
+      byte[] bytes = Files.readAllBytes(lastDigest.getValue());
+      digestSequence = lastDigest.getKey();
+      previousDigestFile = lastDigest.getValue().getFileName().toString();
+      previousDigestHash = AuditFiles.sha256Hex(bytes);
+      ObjectNode d = Json.parseObject(bytes);
+      if (d.path("final").asBoolean()) {
+        lastSealed = d.path("logFile").asText();
+      }
+    }
+    TreeMap<Long, Path> logs = AuditFiles.logFiles(dir);
+    if (logs.isEmpty()) {
+      return null;
+    }
+    Map.Entry<Long, Path> last = logs.lastEntry();
+    fileSequence = last.getKey();
+    Path file = last.getValue();
+    byte[] data = Files.readAllBytes(file);
+    int complete = AuditFiles.completeLength(data);
+    List<AuditFiles.Line> lines = AuditFiles.lines(data);
+    AuditFiles.Line lastLine = null;
+    boolean damaged = false;
+    for (AuditFiles.Line l : lines) {
+      if (!l.hashOk()) {
+        damaged = true;
+      }
+      if (l.record() != null && l.hash() != null && l.sequence() > 0) {
+        lastLine = l;
+      }
+    }
+    if (damaged) {
+      LOG.severe(() -> "audit log " + file + " has records that do not verify; the chain"
+          + " continues after its last readable record; run `coffer audit verify`");
+    }
+    if (lastLine != null) {
+      sequence = lastLine.sequence();
+      previousHash = AuditFiles.HEX.parseHex(lastLine.hash());
+    } else if (logs.size() > 1) {
+      // an empty last file: the chain continues from the file before it
+      byte[] before = Files.readAllBytes(logs.lowerEntry(last.getKey()).getValue());
+      List<AuditFiles.Line> prev = AuditFiles.lines(before);
+      for (int i = prev.size() - 1; i >= 0; i--) {
+        if (prev.get(i).hash() != null && prev.get(i).sequence() > 0) {
+          sequence = prev.get(i).sequence();
+          previousHash = AuditFiles.HEX.parseHex(prev.get(i).hash());
+          break;
+        }
+      }
+    }
+    String name = file.getFileName().toString();
+    if (name.equals(lastSealed)) {
+      return null;
+    }
+    // Unclean shutdown: keep every complete line, cut the torn tail, seal the file.
+    int torn = data.length - complete;
+    String tornSha = AuditFiles.sha256Hex(java.util.Arrays.copyOfRange(data, complete,
+        data.length));
+    if (torn > 0) {
+      try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+        ch.truncate(complete);
+        ch.force(true);
+      }
+    }
+    AuditFiles.Line firstLine = lines.isEmpty() ? null : lines.get(0);
+    try {
+      writeDigest(name, fileSequence, true, complete, AuditFiles.sha256Hex(data, complete),
+          lines.size(), firstLine == null ? null : firstLine.sequence(),
+          firstLine == null ? null : firstLine.hash(),
+          lastLine == null ? null : lastLine.sequence(),
+          lastLine == null ? null : lastLine.hash());
+    } catch (GeneralSecurityException e) {
+      throw new IOException("cannot sign the audit digest", e);
+    }
+    ObjectNode details = Json.object();
+    details.put("logFile", name);
+    details.put("recordsKept", lines.size());
+    details.put("lastSequence", sequence);
+    details.put("truncatedBytes", torn);
+    if (torn > 0) {
+      details.put("truncatedSha256", tornSha);
+    }
+    details.put("damagedRecords", damaged);
+    LOG.warning(() -> "audit log " + name + " was not closed cleanly; sealed it after "
+        + lines.size() + " record(s)" + (torn > 0 ? ", cutting a torn final line of " + torn
+        + " byte(s)" : ""));
+    return details;
+  }
+
+  private void deleteTemporaries() throws IOException {
+    for (Path d : new Path[] {dir, dir.resolve(AuditFiles.DIGEST_DIR)}) {
+      try (var s = Files.list(d)) {
+        for (Path p : (Iterable<Path>) s::iterator) {
+          if (p.getFileName().toString().endsWith(".tmp")) {
+            Files.deleteIfExists(p);
+          }
+        }
+      }
+    }
+  }
+
+  private static void createPrivateDir(Path d) throws IOException {
+    if (!Files.isDirectory(d)) {
+      Files.createDirectories(d,
+          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    }
+    Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwx------"));
+  }
+
+  private static void writeDurably(Path target, byte[] bytes) throws IOException {
+    Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
+    Files.deleteIfExists(tmp);
+    try (FileChannel ch = FileChannel.open(tmp, Set0600.OPTIONS, Set0600.ATTR)) {
+      ByteBuffer bb = ByteBuffer.wrap(bytes);
+      while (bb.hasRemaining()) {
+        ch.write(bb);
+      }
+      ch.force(true);
+    }
+    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  private static void fsyncDir(Path d) {
+    try (FileChannel ch = FileChannel.open(d, StandardOpenOption.READ)) {
+      ch.force(true);
+    } catch (IOException e) {
+      // some file systems cannot fsync a directory; the file contents are already synced
+    }
+  }
+
+  /** Creation options for log and digest files: new, append-only, mode 0600. */
+  private static final class Set0600 {
+    static final java.util.Set<StandardOpenOption> OPTIONS = java.util.Set.of(
+        StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+    static final java.nio.file.attribute.FileAttribute<?> ATTR =
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
+  }
+
+  /** A growable byte buffer whose array the appender reads without copying. */
+  private static final class ByteBufferOut {
+    private byte[] buf = new byte[1 << 16];
+    private int size;
+
+    void write(byte[] b, int off, int len) {
+      if (size + len > buf.length) {
+        buf = java.util.Arrays.copyOf(buf, Math.max(buf.length * 2, size + len));
+      }
+      System.arraycopy(b, off, buf, size, len);
+      size += len;
+    }
+
+    byte[] array() {
+      return buf;
+    }
+
+    int size() {
+      return size;
+    }
+
+    void reset() {
+      size = 0;
+    }
+  }
+}

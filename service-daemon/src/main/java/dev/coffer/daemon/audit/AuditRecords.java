@@ -1,0 +1,310 @@
+package dev.coffer.daemon.audit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.coffer.daemon.ops.Peer;
+import dev.coffer.protocol.Json;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * Shapes an {@link AuditEvent} into a CloudTrail-like record.
+ *
+ * <p>Security contract: nothing secret reaches the log. Request parameters pass an allow-list of
+ * AWS field names whose values are not secret (plaintext, ciphertext blobs, key material, import
+ * tokens, public wrapping keys, passwords, grant tokens and policy documents are never copied;
+ * any field not on the list is dropped). Response elements are written only for management
+ * operations that change state, again through an allow-list; cryptographic and read-only
+ * operations record {@code null}, as CloudTrail does. Binary JSON nodes are never copied.
+ */
+public final class AuditRecords {
+  private AuditRecords() {}
+
+  public static final String EVENT_VERSION = "1.08";
+  public static final String EVENT_SOURCE = "kms.coffer";
+  /** The user name of {@link Peer#daemon()}: events the daemon originates itself. */
+  static final String DAEMON_USER = "coffer-daemon";
+
+  static final DateTimeFormatter TIME =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
+
+  /** Longest string value copied; longer ones are cut (a Description is at most 8192). */
+  static final int MAX_STRING = 8192;
+
+  private enum Kind { SCALAR, STRING_MAP, STRING_LIST, TAGS, CONSTRAINTS, COUNT, SHA256 }
+
+  /** Request fields that may be logged, and how. Everything else is dropped. */
+  private static final Map<String, Kind> REQUEST = Map.ofEntries(
+      Map.entry("KeyId", Kind.SCALAR), Map.entry("AliasName", Kind.SCALAR),
+      Map.entry("TargetKeyId", Kind.SCALAR), Map.entry("Description", Kind.SCALAR),
+      Map.entry("KeySpec", Kind.SCALAR), Map.entry("CustomerMasterKeySpec", Kind.SCALAR),
+      Map.entry("KeyUsage", Kind.SCALAR), Map.entry("Origin", Kind.SCALAR),
+      Map.entry("MultiRegion", Kind.SCALAR),
+      Map.entry("BypassPolicyLockoutSafetyCheck", Kind.SCALAR),
+      Map.entry("NumberOfBytes", Kind.SCALAR), Map.entry("EncryptionAlgorithm", Kind.SCALAR),
+      Map.entry("SourceEncryptionAlgorithm", Kind.SCALAR),
+      Map.entry("DestinationEncryptionAlgorithm", Kind.SCALAR),
+      Map.entry("SourceKeyId", Kind.SCALAR), Map.entry("DestinationKeyId", Kind.SCALAR),
+      Map.entry("EncryptionContext", Kind.STRING_MAP),
+      Map.entry("SourceEncryptionContext", Kind.STRING_MAP),
+      Map.entry("DestinationEncryptionContext", Kind.STRING_MAP),
+      Map.entry("PendingWindowInDays", Kind.SCALAR), Map.entry("Tags", Kind.TAGS),
+      Map.entry("TagKeys", Kind.STRING_LIST), Map.entry("RotationPeriodInDays", Kind.SCALAR),
+      Map.entry("WrappingAlgorithm", Kind.SCALAR), Map.entry("WrappingKeySpec", Kind.SCALAR),
+      Map.entry("ValidTo", Kind.SCALAR), Map.entry("ExpirationModel", Kind.SCALAR),
+      Map.entry("GrantTokens", Kind.COUNT), Map.entry("PolicyName", Kind.SCALAR),
+      Map.entry("Policy", Kind.SHA256), Map.entry("Limit", Kind.SCALAR),
+      Map.entry("Marker", Kind.SCALAR), Map.entry("CustomKeyStoreId", Kind.SCALAR),
+      Map.entry("CustomKeyStoreName", Kind.SCALAR), Map.entry("CustomKeyStoreType", Kind.SCALAR),
+      Map.entry("NewCustomKeyStoreName", Kind.SCALAR),
+      Map.entry("Pkcs11LibraryPath", Kind.SCALAR), Map.entry("Pkcs11TokenLabel", Kind.SCALAR),
+      Map.entry("Pkcs11SlotListIndex", Kind.SCALAR),
+      Map.entry("GranteePrincipal", Kind.SCALAR), Map.entry("RetiringPrincipal", Kind.SCALAR),
+      Map.entry("Operations", Kind.STRING_LIST), Map.entry("Constraints", Kind.CONSTRAINTS),
+      Map.entry("GrantId", Kind.SCALAR), Map.entry("Name", Kind.SCALAR),
+      Map.entry("DryRun", Kind.SCALAR));
+
+  /** Response fields of state-changing management operations that may be logged. */
+  private static final Set<String> RESPONSE = Set.of("KeyId", "KeyMetadata", "KeyState",
+      "DeletionDate", "PendingWindowInDays", "GrantId", "CustomKeyStoreId", "ParametersValidTo",
+      "KeyRotationEnabled", "RotationPeriodInDays", "NextRotationDate", "AliasName",
+      "TargetKeyId");
+
+  /** True for events the daemon originates itself (maintenance, recovery). */
+  static boolean isServiceEvent(Peer peer) {
+    return peer.uid() == -1 && DAEMON_USER.equals(peer.user());
+  }
+
+  /**
+   * The record as CloudTrail would shape it, without the chain fields ({@code sequence},
+   * {@code previousHash}, {@code hash}), which the appender adds in log order.
+   */
+  public static ObjectNode record(AuditEvent e, String region, String account) {
+    boolean service = isServiceEvent(e.peer());
+    ObjectNode r = Json.object();
+    r.put("eventVersion", EVENT_VERSION);
+    r.set("userIdentity", identity(e.peer(), account, service));
+    r.put("eventTime", TIME.format(e.eventTime()));
+    r.put("eventSource", EVENT_SOURCE);
+    r.put("eventName", e.eventName());
+    r.put("awsRegion", region);
+    r.set("requestParameters", service ? copyTrusted(e.request()) : requestParameters(e.request()));
+    r.set("responseElements", responseElements(e));
+    if (e.errorCode() != null) {
+      r.put("errorCode", e.errorCode());
+      r.put("errorMessage", cut(e.errorMessage() == null ? "" : e.errorMessage()));
+    }
+    ObjectNode extra = r.putObject("additionalEventData");
+    extra.put("connectionRequestId", e.requestId());
+    r.put("requestID", UUID.randomUUID().toString());
+    r.put("eventID", UUID.randomUUID().toString());
+    r.put("readOnly", e.readOnly());
+    ArrayNode res = r.putArray("resources");
+    for (String arn : e.resources()) {
+      ObjectNode o = res.addObject();
+      o.put("accountId", account);
+      o.put("type", "AWS::KMS::Key");
+      o.put("ARN", arn);
+    }
+    r.put("eventType", service ? "AwsServiceEvent" : "AwsApiCall");
+    r.put("managementEvent", e.managementEvent());
+    r.put("eventCategory", e.managementEvent() ? "Management" : "Data");
+    r.put("recipientAccountId", account);
+    return r;
+  }
+
+  private static ObjectNode identity(Peer p, String account, boolean service) {
+    ObjectNode id = Json.object();
+    if (service) {
+      id.put("type", "AWSService");
+      id.put("invokedBy", EVENT_SOURCE);
+      id.put("accountId", account);
+      id.put("userName", DAEMON_USER);
+      id.put("pid", p.pid());
+      return id;
+    }
+    id.put("type", "UnixUser");
+    id.put("principalId", Long.toString(p.uid()));
+    id.put("arn", "arn:coffer:iam::" + account + ":user/" + p.user());
+    id.put("accountId", account);
+    id.put("userName", p.user());
+    id.put("uid", p.uid());
+    id.put("gid", p.gid());
+    id.put("pid", p.pid());
+    ArrayNode groups = id.putArray("groups");
+    p.groups().stream().sorted().forEach(groups::add);
+    return id;
+  }
+
+  static ObjectNode requestParameters(ObjectNode in) {
+    ObjectNode out = Json.object();
+    if (in == null) {
+      return out;
+    }
+    in.fields().forEachRemaining(f -> {
+      Kind kind = REQUEST.get(f.getKey());
+      if (kind == null) {
+        return;
+      }
+      JsonNode v = f.getValue();
+      JsonNode copied = switch (kind) {
+        case SCALAR -> scalar(v);
+        case STRING_MAP -> stringMap(v);
+        case STRING_LIST -> stringList(v);
+        case TAGS -> tags(v);
+        case CONSTRAINTS -> constraints(v);
+        case COUNT -> v.isArray() ? Json.MAPPER.getNodeFactory().numberNode(v.size()) : null;
+        case SHA256 -> v.isTextual() ? Json.MAPPER.getNodeFactory().textNode(sha256(v.textValue()))
+            : null;
+      };
+      if (copied != null) {
+        out.set(kind == Kind.COUNT ? f.getKey() + "Count"
+            : kind == Kind.SHA256 ? f.getKey() + "Sha256" : f.getKey(), copied);
+      }
+    });
+    return out;
+  }
+
+  private static JsonNode responseElements(AuditEvent e) {
+    if (e.response() == null || !e.managementEvent() || e.readOnly()
+        || isServiceEvent(e.peer())) {
+      return Json.MAPPER.nullNode();
+    }
+    ObjectNode out = Json.object();
+    e.response().fields().forEachRemaining(f -> {
+      if (RESPONSE.contains(f.getKey())) {
+        JsonNode v = plain(f.getValue());
+        if (v != null) {
+          out.set(f.getKey(), v);
+        }
+      }
+    });
+    return out;
+  }
+
+  /** A deep copy keeping only text, numbers, booleans, nulls, objects and arrays. */
+  private static JsonNode plain(JsonNode v) {
+    if (v.isObject()) {
+      ObjectNode o = Json.object();
+      v.fields().forEachRemaining(f -> {
+        JsonNode c = plain(f.getValue());
+        if (c != null) {
+          o.set(f.getKey(), c);
+        }
+      });
+      return o;
+    }
+    if (v.isArray()) {
+      ArrayNode a = Json.MAPPER.createArrayNode();
+      v.forEach(x -> {
+        JsonNode c = plain(x);
+        if (c != null) {
+          a.add(c);
+        }
+      });
+      return a;
+    }
+    return scalar(v);
+  }
+
+  private static JsonNode copyTrusted(ObjectNode in) {
+    return in == null ? Json.object() : plain(in);
+  }
+
+  private static JsonNode scalar(JsonNode v) {
+    if (v.isTextual()) {
+      return v.textValue().length() > MAX_STRING
+          ? Json.MAPPER.getNodeFactory().textNode(cut(v.textValue())) : v;
+    }
+    if (v.isNumber() || v.isBoolean() || v.isNull()) {
+      return v;
+    }
+    return null;
+  }
+
+  private static JsonNode stringMap(JsonNode v) {
+    if (!v.isObject()) {
+      return null;
+    }
+    ObjectNode o = Json.object();
+    v.fields().forEachRemaining(f -> {
+      if (f.getValue().isTextual()) {
+        o.set(cut(f.getKey()), scalar(f.getValue()));
+      }
+    });
+    return o;
+  }
+
+  private static JsonNode stringList(JsonNode v) {
+    if (!v.isArray()) {
+      return null;
+    }
+    ArrayNode a = Json.MAPPER.createArrayNode();
+    v.forEach(x -> {
+      if (x.isTextual()) {
+        a.add(scalar(x));
+      }
+    });
+    return a;
+  }
+
+  private static JsonNode tags(JsonNode v) {
+    if (!v.isArray()) {
+      return null;
+    }
+    ArrayNode a = Json.MAPPER.createArrayNode();
+    v.forEach(t -> {
+      if (t.isObject()) {
+        ObjectNode o = a.addObject();
+        for (String k : new String[] {"TagKey", "TagValue"}) {
+          JsonNode x = t.get(k);
+          if (x != null && x.isTextual()) {
+            o.set(k, scalar(x));
+          }
+        }
+      }
+    });
+    return a;
+  }
+
+  private static JsonNode constraints(JsonNode v) {
+    if (!v.isObject()) {
+      return null;
+    }
+    ObjectNode o = Json.object();
+    for (String k : new String[] {"EncryptionContextSubset", "EncryptionContextEquals"}) {
+      JsonNode x = v.get(k);
+      if (x != null) {
+        JsonNode m = stringMap(x);
+        if (m != null) {
+          o.set(k, m);
+        }
+      }
+    }
+    return o;
+  }
+
+  private static String cut(String s) {
+    return s.length() > MAX_STRING ? s.substring(0, MAX_STRING) + "...(truncated)" : s;
+  }
+
+  static String sha256(String s) {
+    return HexFormat.of().formatHex(sha256().digest(s.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is a required JDK algorithm", e);
+    }
+  }
+}

@@ -1,0 +1,106 @@
+package dev.coffer.daemon.cli;
+
+import dev.coffer.daemon.audit.AuditLookup;
+import dev.coffer.daemon.audit.AuditVerifier;
+import dev.coffer.daemon.config.DaemonConfig;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.ParseResult;
+
+/**
+ * {@code coffer audit verify} and {@code coffer audit lookup}: read {@code $COFFER_HOME/audit}
+ * directly, without the daemon, so an auditor can run them on a copy of the directory.
+ *
+ * <p>Exit status of {@code verify}: 0 the log verified; 1 a problem was found (the first one is
+ * printed); 252 the command line is wrong; 2 the files could not be read.
+ */
+final class AuditCommands {
+  private AuditCommands() {}
+
+  static final int EXIT_PROBLEM = 1;
+  static final int EXIT_IO = 2;
+
+  static CommandLine command() {
+    CommandSpec audit = CommandSpec.create().name("audit");
+    audit.usageMessage().description("Check and search the audit log (reads the files directly).");
+    audit.mixinStandardHelpOptions(true);
+    CommandLine cl = new CommandLine(audit);
+
+    CommandSpec verify = CommandSpec.create().name("verify");
+    verify.usageMessage().description(
+        "Verify record hashes, the chain across files, digests and their signatures;",
+        "print OK with counts or the first problem (exit 1).");
+    verify.addOption(home());
+    verify.addOption(OptionSpec.builder("--public-key").paramLabel("FILE").type(Path.class)
+        .description("pinned Ed25519 public key (PEM or DER); default: audit/signing-public.pem")
+        .build());
+    verify.mixinStandardHelpOptions(true);
+    cl.addSubcommand("verify", new CommandLine(verify));
+
+    CommandSpec lookup = CommandSpec.create().name("lookup");
+    lookup.usageMessage().description("Print matching audit records as JSON lines, oldest first.");
+    lookup.addOption(home());
+    lookup.addOption(text("--key-id", "KEY", "key id, key ARN or alias name"));
+    lookup.addOption(text("--event-name", "NAME", "operation, e.g. Decrypt"));
+    lookup.addOption(text("--start-time", "TIME", "ISO-8601 instant or date, inclusive"));
+    lookup.addOption(text("--end-time", "TIME", "ISO-8601 instant or date, exclusive"));
+    lookup.addOption(text("--principal", "USER", "Unix user name or its principal ARN"));
+    lookup.mixinStandardHelpOptions(true);
+    cl.addSubcommand("lookup", new CommandLine(lookup));
+    return cl;
+  }
+
+  private static OptionSpec home() {
+    return OptionSpec.builder("--home").paramLabel("DIR").type(Path.class)
+        .description("data directory (default $COFFER_HOME, else ~/.coffer)").build();
+  }
+
+  private static OptionSpec text(String name, String label, String description) {
+    return OptionSpec.builder(name).paramLabel(label).type(String.class).description(description)
+        .build();
+  }
+
+  static int run(ParseResult audit, PrintWriter out, PrintWriter err) {
+    if (!audit.hasSubcommand()) {
+      audit.commandSpec().commandLine().usage(out);
+      return 0;
+    }
+    ParseResult sub = audit.subcommand();
+    Path home = sub.matchedOptionValue("--home", (Path) null);
+    Path dir = (home != null ? home : DaemonConfig.defaultHome()).resolve("audit");
+    String name = sub.commandSpec().name();
+    try {
+      if (name.equals("verify")) {
+        Path pinned = sub.matchedOptionValue("--public-key", (Path) null);
+        AuditVerifier.Result r = AuditVerifier.verify(dir,
+            pinned == null ? null : dev.coffer.daemon.audit.AuditVerifier.readKey(pinned));
+        (r.ok() ? out : err).println(r.summary());
+        return r.ok() ? 0 : EXIT_PROBLEM;
+      }
+      Instant start;
+      Instant end;
+      try {
+        start = AuditLookup.parseTime(sub.matchedOptionValue("--start-time", (String) null));
+        end = AuditLookup.parseTime(sub.matchedOptionValue("--end-time", (String) null));
+      } catch (DateTimeParseException e) {
+        err.println("coffer audit lookup: times are ISO-8601, e.g. 2026-01-01T10:00:00Z or"
+            + " 2026-01-01: " + e.getParsedString());
+        return CofferCli.EXIT_USAGE;
+      }
+      AuditLookup q = new AuditLookup(sub.matchedOptionValue("--key-id", (String) null),
+          sub.matchedOptionValue("--event-name", (String) null), start, end,
+          sub.matchedOptionValue("--principal", (String) null));
+      q.run(dir, out::println);
+      return 0;
+    } catch (IOException e) {
+      err.println("coffer audit " + name + ": cannot read " + dir + ": " + e.getMessage());
+      return EXIT_IO;
+    }
+  }
+}
