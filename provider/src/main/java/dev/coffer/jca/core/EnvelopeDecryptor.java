@@ -79,10 +79,18 @@ public final class EnvelopeDecryptor {
     return header == null ? expectedIv : header.iv.clone();
   }
 
-  /** An upper bound of what {@link #update} writes. */
+  /** What {@link #update} writes for {@code len} more bytes: exact once the header was read. */
   public int updateOutputSize(int len) {
-    long total = headerLen + bufLen + (long) len;
-    return (int) Math.min(Integer.MAX_VALUE, total);
+    long body;
+    if (header != null) {
+      body = bufLen + (long) len;
+    } else {
+      // At most this much of the input can be body: every header is at least this long.
+      int minHeader = EnvelopeHeader.length(1, 1);
+      body = Math.max(0, headerLen + (long) len - minHeader);
+    }
+    long full = body > SEGMENT_CT ? (body - 1) / SEGMENT_CT : 0;
+    return (int) Math.min(Integer.MAX_VALUE, full * SEGMENT_SIZE);
   }
 
   /** What {@link #finish} writes: exact once the header has been read, else an upper bound. */
