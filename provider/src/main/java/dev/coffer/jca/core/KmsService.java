@@ -84,7 +84,7 @@ public final class KmsService {
     String marker = null;
     do {
       ObjectNode in = Json.object();
-      in.put("Limit", 1000);
+      in.put("Limit", 100);
       if (marker != null) {
         in.put("Marker", marker);
       }
@@ -107,7 +107,7 @@ public final class KmsService {
     String marker = null;
     do {
       ObjectNode in = Json.object();
-      in.put("Limit", 1000);
+      in.put("Limit", 100);
       if (marker != null) {
         in.put("Marker", marker);
       }
