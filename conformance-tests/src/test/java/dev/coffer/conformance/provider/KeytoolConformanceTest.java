@@ -4,6 +4,7 @@ import static dev.coffer.conformance.provider.ProviderTools.PROVIDER_CLASS;
 import static dev.coffer.conformance.provider.ProviderTools.PROVIDER_JAR;
 import static dev.coffer.conformance.provider.ProviderTools.command;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -38,6 +39,22 @@ import org.junit.jupiter.api.Test;
  *     -J-cp -Jcoffer-provider.jar -J-Djava.security.properties=coffer.java.security
  * </pre>
  *
+ * For {@code -genseckey}, JDK 17 keytool generates with {@code KeyGenerator.getInstance("AES")}
+ * (no provider name; {@code -providerName} only chooses the key store). Two forms follow:
+ *
+ * <pre>
+ * # 4. Coffer first in a keytool-only java.security file: Coffer's AES KeyGenerator creates the
+ * #    KMS key in the daemon (Origin AWS_KMS); the material never exists outside it
+ * keytool -genseckey -providerName Coffer -keyalg AES -keysize 256 -alias alias/x \
+ *     -storetype KMS -keystore NONE -storepass changeit -keypass changeit \
+ *     -J-cp -Jcoffer-provider.jar -J-Djava.security.properties=coffer-first.java.security
+ * # 5. Coffer appended (forms 1-3): SunJCE generates the key and KeyStore.setEntry imports it
+ * #    as a key of Origin EXTERNAL
+ * keytool -genseckey -providerName Coffer -keyalg AES -keysize 256 -alias alias/x \
+ *     -storetype KMS -keystore NONE -storepass changeit -keypass changeit \
+ *     -providerpath coffer-provider.jar -providerclass dev.coffer.jca.CofferProvider
+ * </pre>
+ *
  * The socket is passed as {@code -J-Dcoffer.socket=PATH} ({@code $COFFER_SOCKET} works too).
  * {@code -storepass} is required only because keytool would otherwise prompt; its value is
  * ignored: access is decided by the daemon from the caller's Unix identity.
@@ -50,12 +67,14 @@ class KeytoolConformanceTest {
   private static DaemonProcess daemon;
   private static Path work;
   private static Path securityFile;
+  private static Path cofferFirstFile;
 
   @BeforeAll
   static void setUp() throws Exception {
     ProviderTools.requireProviderJar();
     work = Files.createTempDirectory(Path.of("/tmp"), "cofkt");
     securityFile = ProviderTools.securityProperties(work);
+    cofferFirstFile = ProviderTools.cofferFirstSecurityProperties(work);
     daemon = DaemonProcess.start();
   }
 
@@ -77,6 +96,10 @@ class KeytoolConformanceTest {
 
   private static List<String> byJavaSecurity() {
     return List.of("-J-cp", "-J" + PROVIDER_JAR, "-J-Djava.security.properties=" + securityFile);
+  }
+
+  private static List<String> cofferFirst() {
+    return List.of("-J-cp", "-J" + PROVIDER_JAR, "-J-Djava.security.properties=" + cofferFirstFile);
   }
 
   private static Result keytool(List<String> providerForm, String... args) throws Exception {
@@ -135,31 +158,45 @@ class KeytoolConformanceTest {
     assertListed(keytool(byJavaSecurity(), "-list"), "alias/kt-sec");
   }
 
-  @Test
-  void genseckeyWithProviderNameCoffer_createsKmsKeyUnderAlias() throws Exception {
-    Result r = keytool(byClassAndPath(), "-genseckey", "-providerName", "Coffer",
-        "-keyalg", "AES", "-keysize", "256", "-alias", "alias/x", "-keypass", STOREPASS);
-    assertEquals(0, r.exitCode(), r::toString);
+  private static Result genseckey(List<String> providerForm, String alias) throws Exception {
+    return keytool(providerForm, "-genseckey", "-providerName", "Coffer", "-keyalg", "AES",
+        "-keysize", "256", "-alias", alias, "-keypass", STOREPASS);
+  }
 
-    String target = targetOf("alias/x");
-    assertNotNull(target, "alias/x must exist after keytool -genseckey");
-    assertTrue(!target.isEmpty(), "alias/x must point at a key");
+  /** The key {@code alias} points at, per the CLI: exists, enabled, for encryption. */
+  private static JsonNode assertAliasOnUsableKey(String alias) throws Exception {
+    String target = targetOf(alias);
+    assertNotNull(target, alias + " must exist after keytool -genseckey");
+    assertFalse(target.isEmpty(), alias + " must point at a key");
     JsonNode meta = cli("describe-key", "--key-id", target).get("KeyMetadata");
     assertEquals("Enabled", meta.get("KeyState").asText());
     assertEquals("ENCRYPT_DECRYPT", meta.get("KeyUsage").asText());
-    // Recorded, not asserted: AWS_KMS if keytool reached Coffer's KeyGenerator, EXTERNAL if
-    // keytool generated with SunJCE and the KeyStore imported the material.
-    System.out.println("keytool -genseckey alias/x -> " + target + " Origin="
-        + meta.path("Origin").asText());
+    assertEquals("SYMMETRIC_DEFAULT", meta.path("KeySpec").asText("SYMMETRIC_DEFAULT"));
+    return meta;
+  }
 
+  @Test
+  void genseckeyWithCofferFirstForKeytool_createsKmsKeyInDaemon() throws Exception {
+    Result r = genseckey(cofferFirst(), "alias/x");
+    assertEquals(0, r.exitCode(), r::toString);
+    JsonNode meta = assertAliasOnUsableKey("alias/x");
+    assertEquals("AWS_KMS", meta.get("Origin").asText(), "generated by the daemon, not imported");
     assertListed(keytool(byClassAndPath(), "-list"), "alias/x");
+  }
+
+  @Test
+  void genseckeyWithProviderAppended_importsGeneratedKeyAsKmsKey() throws Exception {
+    Result r = genseckey(byClassAndPath(), "alias/x-imported");
+    assertEquals(0, r.exitCode(), r::toString);
+    JsonNode meta = assertAliasOnUsableKey("alias/x-imported");
+    assertEquals("EXTERNAL", meta.get("Origin").asText(),
+        "keytool generated the material with SunJCE, so the key store imported it");
   }
 
   @Test
   void genseckeyOnExistingAlias_failsAndLeavesAliasOnItsKey() throws Exception {
     String id = createKeyWithAlias("alias/taken");
-    Result r = keytool(byClassAndPath(), "-genseckey", "-providerName", "Coffer",
-        "-keyalg", "AES", "-keysize", "256", "-alias", "alias/taken", "-keypass", STOREPASS);
+    Result r = genseckey(cofferFirst(), "alias/taken");
     assertNotEquals(0, r.exitCode(), r::toString);
     assertTrue(r.output().contains("alias/taken") && r.output().contains("already exists"),
         r::toString);

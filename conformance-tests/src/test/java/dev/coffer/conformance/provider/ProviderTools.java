@@ -58,6 +58,26 @@ final class ProviderTools {
     return file;
   }
 
+  /**
+   * A {@code java.security} file for keytool only ({@code -J-Djava.security.properties=FILE}):
+   * Coffer first, the JDK's providers after it in their order. JDK 17 keytool's {@code
+   * -genseckey} calls {@code KeyGenerator.getInstance(keyalg)} without a provider name, so only
+   * with Coffer first does it reach Coffer's {@code AES} generator (a KMS key, no material
+   * outside the daemon); with Coffer after SunJCE, SunJCE generates and the KMS key store
+   * imports that material.
+   */
+  static Path cofferFirstSecurityProperties(Path dir) throws IOException {
+    StringBuilder b = new StringBuilder("# keytool only: Coffer before every JDK provider\n");
+    b.append("security.provider.1=").append(PROVIDER_NAME).append('\n');
+    for (Map.Entry<Integer, String> e : jdkProviders().entrySet()) {
+      b.append("security.provider.").append(e.getKey() + 1).append('=').append(e.getValue())
+          .append('\n');
+    }
+    Path file = dir.resolve("coffer-first.java.security");
+    Files.writeString(file, b.toString());
+    return file;
+  }
+
   /** {@code security.provider.N} entries of {@code $JAVA_HOME/conf/security/java.security}. */
   static Map<Integer, String> jdkProviders() throws IOException {
     Pattern p = Pattern.compile("^security\\.provider\\.(\\d+)=\\s*(\\S+)");
