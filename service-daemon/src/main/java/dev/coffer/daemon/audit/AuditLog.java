@@ -83,6 +83,8 @@ public final class AuditLog implements AuditSink, Closeable {
   private final ReentrantReadWriteLock closing = new ReentrantReadWriteLock();
   private final Thread appender;
   private volatile Throwable failure;
+  private final java.util.concurrent.atomic.AtomicLong syncs =
+      new java.util.concurrent.atomic.AtomicLong();
   private boolean closed;
 
   // Appender-thread state.
@@ -175,6 +177,11 @@ public final class AuditLog implements AuditSink, Closeable {
     }
   }
 
+  /** How many group commits (fsyncs of the log file) have run: a measure of batching. */
+  long syncs() {
+    return syncs.get();
+  }
+
   /** Writes what is queued, seals the current file with a final digest, and stops. */
   @Override
   public void close() {
@@ -249,6 +256,7 @@ public final class AuditLog implements AuditSink, Closeable {
             && now - unsyncedSince >= options.cryptoFlushBound().toNanos();
         if (management || dueCrypto || stop) {
           channel.force(false);
+          syncs.incrementAndGet();
           unsyncedSince = -1;
           for (Pending p : batch) {
             if (p.durable() != null) {
