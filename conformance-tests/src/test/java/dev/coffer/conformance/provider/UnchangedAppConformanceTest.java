@@ -183,6 +183,8 @@ class UnchangedAppConformanceTest {
           .reduce("", (a, b) -> a + b + "\n");
       assertTrue(error.toLowerCase(Locale.ROOT).contains("daemon"),
           () -> "the failure must name the daemon:\n" + r);
+      assertTrue(error.contains(stopped.socket().toString()),
+          () -> "the failure must say where it looked for the daemon:\n" + r);
       assertFalse(error.contains("NullPointerException"), r::toString);
       assertFalse(r.stdout().contains("roundtrip=true"), r::toString);
     }
