@@ -55,6 +55,48 @@ public final class KmsService {
     return keyInfo(transport.call(Operation.CREATE_KEY, in));
   }
 
+  /**
+   * Imports 256-bit key material as a new KMS key of origin EXTERNAL, the whole AWS flow on the
+   * client side: {@code CreateKey}, {@code GetParametersForImport}, RSA-OAEP-SHA-256 wrapping in
+   * this JVM (the raw key never crosses the socket), {@code ImportKeyMaterial} without expiry.
+   * If any step after {@code CreateKey} fails, the half-made key is scheduled for deletion.
+   *
+   * @param material the raw key; not retained, not modified
+   */
+  public KeyInfo importKey(byte[] material, String description) {
+    if (material == null || material.length != 32) {
+      throw new KmsException(ErrorType.INCORRECT_KEY_MATERIAL,
+          "only 256-bit AES keys can be imported into Coffer");
+    }
+    ObjectNode create = Json.object();
+    create.put("Origin", "EXTERNAL");
+    create.put("Description", description);
+    KeyInfo key = keyInfo(transport.call(Operation.CREATE_KEY, create));
+    try {
+      ObjectNode params = transport.call("GetParametersForImport", Json.object()
+          .put("KeyId", key.keyId()).put("WrappingAlgorithm", "RSAES_OAEP_SHA_256")
+          .put("WrappingKeySpec", "RSA_3072"));
+      byte[] wrapped = ImportWrapping.wrapOaepSha256(params.get("PublicKey").binaryValue(),
+          material);
+      transport.call("ImportKeyMaterial", Json.object().put("KeyId", key.keyId())
+          .put("ImportToken", params.get("ImportToken").binaryValue())
+          .put("EncryptedKeyMaterial", wrapped)
+          .put("ExpirationModel", "KEY_MATERIAL_DOES_NOT_EXPIRE"));
+      return describeKey(key.keyId(), List.of());
+    } catch (IOException | RuntimeException e) {
+      try {
+        transport.call(Operation.SCHEDULE_KEY_DELETION, Json.object().put("KeyId", key.keyId())
+            .put("PendingWindowInDays", 7));
+      } catch (KmsException ignored) {
+        // best effort: the key is unusable without material anyway
+      }
+      if (e instanceof KmsException k) {
+        throw k;
+      }
+      throw new KmsException(ErrorType.INTERNAL, "key import failed: " + e.getMessage(), e);
+    }
+  }
+
   public void createAlias(String aliasName, String targetKeyId) {
     ObjectNode in = Json.object();
     in.put("AliasName", aliasName);

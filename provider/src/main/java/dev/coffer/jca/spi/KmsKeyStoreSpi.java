@@ -34,8 +34,9 @@ import javax.crypto.SecretKey;
  *
  * <p>{@code load(null, null)} uses the located socket; {@code load(stream, any)} reads a
  * properties stream whose {@code socket} property names it. {@code setEntry}/{@code setKeyEntry}
- * with a handle creates or moves an alias; with raw material it fails (importing key material is
- * not available yet). {@code deleteEntry} deletes an alias only: keys are deleted solely through
+ * with a handle creates or moves an alias; with a plain 256-bit AES key it imports that material as
+ * a new key of origin EXTERNAL (wrapped with RSA-OAEP-SHA-256 in this JVM; the raw key never crosses
+ * the socket) and names it with the alias. {@code deleteEntry} deletes an alias only: keys are deleted solely through
  * {@code ScheduleKeyDeletion}.
  *
  * <p>Methods whose JCA signature has no checked exception ({@code aliases}, {@code containsAlias},
@@ -150,15 +151,13 @@ public final class KmsKeyStoreSpi extends KeyStoreSpi {
     if (!(key instanceof SecretKey)) {
       throw new KeyStoreException("KeyStore KMS holds secret keys only");
     }
-    if (!(key instanceof KmsKey handle)) {
-      throw new KeyStoreException(
-          "importing key material into Coffer is not available yet (GetParametersForImport/"
-              + "ImportKeyMaterial); create the key with KeyGenerator.getInstance(\"KMS\") or "
-              + "\"AES\" under provider Coffer, or `coffer create-key`");
-    }
     if (!isAlias(alias)) {
       throw new KeyStoreException(
           "entries are set by alias name (alias/name); key ids are fixed by the daemon");
+    }
+    if (!(key instanceof KmsKey handle)) {
+      importKey(alias, (SecretKey) key);
+      return;
     }
     if (handle.isDestroyed()) {
       throw new KeyStoreException("the KMS key handle has been destroyed");
@@ -174,12 +173,42 @@ public final class KmsKeyStoreSpi extends KeyStoreSpi {
     }
   }
 
+  /**
+   * Imports a plain 256-bit AES key as a new KMS key (origin EXTERNAL) under {@code alias}. The
+   * material is wrapped with the daemon's RSA import key in this JVM and never crosses the
+   * socket in plaintext; this JVM's copy is zeroed afterwards.
+   */
+  private void importKey(String alias, SecretKey key) throws KeyStoreException {
+    if (!"AES".equalsIgnoreCase(key.getAlgorithm()) || !"RAW".equalsIgnoreCase(key.getFormat())) {
+      throw new KeyStoreException("only raw AES keys can be imported into Coffer, not "
+          + key.getAlgorithm() + "/" + key.getFormat());
+    }
+    byte[] material = key.getEncoded();
+    try {
+      if (material == null || material.length != 32) {
+        throw new KeyStoreException("only 256-bit AES keys can be imported into Coffer (got "
+            + (material == null ? 0 : material.length * 8) + " bits)");
+      }
+      if (aliasExists(alias)) {
+        throw new KeyStoreException(alias + " already names a KMS key; delete the alias first"
+            + " or choose another one (an import never silently retargets an alias)");
+      }
+      KeyInfo imported = service().importKey(material, "imported through KeyStore as " + alias);
+      service().createAlias(alias, imported.keyId());
+    } catch (KmsException e) {
+      throw JcaErrors.keyStore(e);
+    } finally {
+      if (material != null) {
+        java.util.Arrays.fill(material, (byte) 0);
+      }
+    }
+  }
+
   @Override
   public void engineSetKeyEntry(String alias, byte[] key, Certificate[] chain)
       throws KeyStoreException {
-    throw new KeyStoreException(
-        "importing key material into Coffer is not available yet (GetParametersForImport/"
-            + "ImportKeyMaterial)");
+    throw new KeyStoreException("KeyStore KMS cannot take protected key bytes; pass the"
+        + " SecretKey itself (setKeyEntry(alias, key, null, null) or setEntry)");
   }
 
   @Override

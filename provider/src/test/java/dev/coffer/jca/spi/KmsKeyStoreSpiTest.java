@@ -83,10 +83,50 @@ class KmsKeyStoreSpiTest {
   }
 
   @Test
-  void plainAesKey_refusedUntilImportExists() {
+  void plainAes256Key_importedAsExternalKey_usableThroughItsAlias() throws Exception {
+    String alias = newAlias();
+    byte[] material = new byte[32];
+    new java.security.SecureRandom().nextBytes(material);
+    ks.setEntry(alias, new KeyStore.SecretKeyEntry(new SecretKeySpec(material, "AES")), null);
+    KmsKey imported = (KmsKey) ks.getKey(alias, null);
+    assertNull(imported.getEncoded());
+    com.fasterxml.jackson.databind.node.ObjectNode in =
+        dev.coffer.protocol.Json.object().put("KeyId", alias);
+    com.fasterxml.jackson.databind.JsonNode meta = TestDaemon.call("DescribeKey", in)
+        .get("KeyMetadata");
+    assertEquals("EXTERNAL", meta.get("Origin").asText());
+    assertEquals("Enabled", meta.get("KeyState").asText());
+    javax.crypto.Cipher enc = javax.crypto.Cipher.getInstance("AES/GCM/NoPadding", "Coffer");
+    enc.init(javax.crypto.Cipher.ENCRYPT_MODE, imported);
+    byte[] ct = enc.doFinal("imported".getBytes(StandardCharsets.UTF_8));
+    javax.crypto.Cipher dec = javax.crypto.Cipher.getInstance("AES/GCM/NoPadding", "Coffer");
+    dec.init(javax.crypto.Cipher.DECRYPT_MODE, imported, enc.getParameters());
+    assertEquals("imported", new String(dec.doFinal(ct), StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void plainAes128Key_refusedNamingTheSize_noAliasCreated() throws Exception {
+    String alias = newAlias();
     KeyStoreException e = assertThrows(KeyStoreException.class,
-        () -> ks.setKeyEntry(newAlias(), new SecretKeySpec(new byte[32], "AES"), null, null));
-    assertTrue(e.getMessage().contains("not available yet"), e.getMessage());
+        () -> ks.setKeyEntry(alias, new SecretKeySpec(new byte[16], "AES"), null, null));
+    assertTrue(e.getMessage().contains("256-bit"), e.getMessage());
+    assertFalse(ks.containsAlias(alias));
+  }
+
+  @Test
+  void plainKeyOnExistingAlias_refused_aliasStaysOnItsKey() throws Exception {
+    String alias = newAlias();
+    ks.setKeyEntry(alias, key, null, null);
+    KeyStoreException e = assertThrows(KeyStoreException.class,
+        () -> ks.setKeyEntry(alias, new SecretKeySpec(new byte[32], "AES"), null, null));
+    assertTrue(e.getMessage().contains("already names"), e.getMessage());
+    assertEquals(key, ks.getKey(alias, null));
+  }
+
+  @Test
+  void nonAesSecretKey_refused() {
+    assertThrows(KeyStoreException.class, () -> ks.setKeyEntry(newAlias(),
+        new SecretKeySpec(new byte[32], "HmacSHA256"), null, null));
   }
 
   @Test
