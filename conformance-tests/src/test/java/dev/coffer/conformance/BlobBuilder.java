@@ -14,10 +14,10 @@ import javax.crypto.spec.SecretKeySpec;
  * {@code docs/ciphertext-format.md} specifies: an independent implementation of the format, used
  * to prove that imported material is really the key the daemon uses.
  */
-final class BlobBuilder {
+public final class BlobBuilder {
   private BlobBuilder() {}
 
-  static byte[] seal(byte[] material, UUID keyId, int version, byte[] plaintext) throws Exception {
+  public static byte[] seal(byte[] material, UUID keyId, int version, byte[] plaintext) throws Exception {
     SecureRandom random = new SecureRandom();
     byte[] nonce = new byte[16];
     byte[] iv = new byte[12];

@@ -168,7 +168,7 @@ public final class DaemonProcess implements AutoCloseable {
     deleteTree(home);
   }
 
-  static void deleteTree(Path p) throws IOException {
+  public static void deleteTree(Path p) throws IOException {
     if (!Files.exists(p)) {
       return;
     }

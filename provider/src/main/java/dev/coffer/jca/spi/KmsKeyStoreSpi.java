@@ -80,6 +80,19 @@ public final class KmsKeyStoreSpi extends KeyStoreSpi {
     return service;
   }
 
+  /**
+   * A bare entry name such as {@code appkey} (what {@code keytool -importkeystore} passes from a
+   * JCEKS or PKCS12 store) means the alias {@code alias/appkey}; aliases, key ids and ARNs are
+   * taken as they are.
+   */
+  static String entryName(String name) {
+    if (name == null || name.startsWith("alias/") || name.startsWith("arn:")
+        || name.matches("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")) {
+      return name;
+    }
+    return "alias/" + name;
+  }
+
   private static boolean isAlias(String name) {
     return name != null && name.startsWith("alias/");
   }
@@ -98,6 +111,7 @@ public final class KmsKeyStoreSpi extends KeyStoreSpi {
   @Override
   public Key engineGetKey(String alias, char[] password)
       throws NoSuchAlgorithmException, UnrecoverableKeyException {
+    alias = entryName(alias);
     try {
       KeyInfo k = service().describeKey(alias, List.of());
       return KmsKey.of(k.arn(), k.keyId(), k.creationDate(), k.description(), List.of(), socket);
@@ -129,6 +143,7 @@ public final class KmsKeyStoreSpi extends KeyStoreSpi {
 
   @Override
   public Date engineGetCreationDate(String alias) {
+    alias = entryName(alias);
     if (isAlias(alias)) {
       try {
         for (KmsService.AliasInfo a : service().listAliases()) {
@@ -148,6 +163,7 @@ public final class KmsKeyStoreSpi extends KeyStoreSpi {
   @Override
   public void engineSetKeyEntry(String alias, Key key, char[] password, Certificate[] chain)
       throws KeyStoreException {
+    alias = entryName(alias);
     if (!(key instanceof SecretKey)) {
       throw new KeyStoreException("KeyStore KMS holds secret keys only");
     }
@@ -228,6 +244,7 @@ public final class KmsKeyStoreSpi extends KeyStoreSpi {
 
   @Override
   public void engineDeleteEntry(String alias) throws KeyStoreException {
+    alias = entryName(alias);
     if (!isAlias(alias)) {
       throw new KeyStoreException(
           "only aliases can be deleted here; delete a key with ScheduleKeyDeletion "
@@ -271,6 +288,7 @@ public final class KmsKeyStoreSpi extends KeyStoreSpi {
 
   @Override
   public boolean engineContainsAlias(String alias) {
+    alias = entryName(alias);
     return alias != null && describe(alias) != null;
   }
 

@@ -124,6 +124,17 @@ class KmsKeyStoreSpiTest {
   }
 
   @Test
+  void bareEntryName_meansAliasOfThatName() throws Exception {
+    String bare = "t-" + UUID.randomUUID();
+    ks.setKeyEntry(bare, key, null, null);
+    assertTrue(ks.containsAlias("alias/" + bare));
+    assertTrue(ks.containsAlias(bare));
+    assertEquals(key, ks.getKey(bare, null));
+    ks.deleteEntry(bare);
+    assertFalse(ks.containsAlias("alias/" + bare));
+  }
+
+  @Test
   void nonAesSecretKey_refused() {
     assertThrows(KeyStoreException.class, () -> ks.setKeyEntry(newAlias(),
         new SecretKeySpec(new byte[32], "HmacSHA256"), null, null));
