@@ -32,7 +32,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.function.Consumer;
 import javax.crypto.Cipher;
 import javax.crypto.spec.OAEPParameterSpec;
 import javax.crypto.spec.PSource;
@@ -64,10 +63,10 @@ final class ImportOperations {
   private final RootKey root;
   private final Clock clock;
   private final SecureRandom random;
-  private final Consumer<String> events;
+  private final KeyEvents events;
 
   ImportOperations(KeyRegistry registry, KeyResolver resolver, BackingKeys backingKeys,
-      RootKey root, Clock clock, SecureRandom random, Consumer<String> events) {
+      RootKey root, Clock clock, SecureRandom random, KeyEvents events) {
     this.registry = registry;
     this.resolver = resolver;
     this.backingKeys = backingKeys;
@@ -207,8 +206,7 @@ final class ImportOperations {
         return cur.state() == KeyState.PendingImport ? b.state(KeyState.Enabled).build()
             : b.build();
       }, fingerprint, (key, version) -> store.importMaterial(key.id(), version, material));
-      events.accept("ImportKeyMaterial " + updated.id() + " " + finalModel
-          + (finalValidTo == null ? "" : " ValidTo=" + finalValidTo));
+      events.record("ImportKeyMaterial", updated.id());
     } finally {
       Bytes.zero(material);
     }
@@ -282,7 +280,7 @@ final class ImportOperations {
           : b.state(KeyState.PendingImport).build();
     });
     backingKeys.destroy(erased);
-    events.accept(why + " " + id);
+    events.record(why, id);
   }
 
   /** Erases imported material whose {@code ValidTo} has passed; returns how many keys. */

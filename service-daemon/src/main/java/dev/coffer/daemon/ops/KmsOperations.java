@@ -79,14 +79,16 @@ public final class KmsOperations {
     this.clock = clock;
     this.random = random;
     this.account = account;
-    this.rotation = new RotationOperations(registry, resolver, backingKeys, clock);
+    KeyEvents keyEvents = (name, keyId) -> {
+      LOG.info(() -> name + " " + keyId);
+      // API calls are audited as such; only what the daemon does on its own is a service event.
+      if (!name.equals("ImportKeyMaterial") && !name.equals("DeleteImportedKeyMaterial")) {
+        serviceEvent(name, keyId);
+      }
+    };
+    this.rotation = new RotationOperations(registry, resolver, backingKeys, clock, keyEvents);
     this.imports = new ImportOperations(registry, resolver, backingKeys, root, clock, random,
-        event -> {
-          LOG.info(() -> "key material event: " + event);
-          if (event.startsWith("KeyMaterialExpired ")) {
-            serviceEvent("KeyMaterialExpired", UUID.fromString(event.substring(19).trim()));
-          }
-        });
+        keyEvents);
     this.metrics = new MetricsOperations(registry, resolver, clock);
     rotation.register(table);
     imports.register(table);

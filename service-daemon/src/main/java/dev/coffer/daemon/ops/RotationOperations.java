@@ -40,8 +40,11 @@ final class RotationOperations {
   private final BackingKeys backingKeys;
   private final Clock clock;
 
+  private final KeyEvents events;
+
   RotationOperations(KeyRegistry registry, KeyResolver resolver, BackingKeys backingKeys,
-      Clock clock) {
+      Clock clock, KeyEvents events) {
+    this.events = events;
     this.registry = registry;
     this.resolver = resolver;
     this.backingKeys = backingKeys;
@@ -164,6 +167,7 @@ final class RotationOperations {
           }
           return cur.toBuilder().rotation(cur.rotationPeriodDays(), next).build();
         }, this::newVersion);
+        events.record("RotateKey", k.id());
         rotated++;
       } catch (KmsException raced) {
         // disabled, deleted or rotated between the scan and the lock: skip it

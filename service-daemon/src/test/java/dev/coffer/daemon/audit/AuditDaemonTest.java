@@ -224,6 +224,18 @@ class AuditDaemonTest {
   }
 
   @Test
+  void scheduledRotationAndMaterialExpiry_recordedAsServiceEvents() throws Exception {
+    String key = d.createKey();
+    d.call("EnableKeyRotation", "KeyId", key, "RotationPeriodInDays", 90);
+    d.clock.advance(Duration.ofDays(90));
+    d.daemon.runMaintenance();
+    List<ObjectNode> rotated = lookup(new AuditLookup(key, "RotateKey", null, null, null));
+    assertEquals(1, rotated.size());
+    assertEquals("AwsServiceEvent", rotated.get(0).get("eventType").asText());
+    assertTrue(AuditVerifier.verify(auditDir(), null).ok());
+  }
+
+  @Test
   void manyClients_cryptoEventsAllRecorded_logVerifies() throws Exception {
     String key = d.createKey();
     int threads = 4;
