@@ -1,0 +1,68 @@
+package dev.coffer.bench.report;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The report's arithmetic and layout on a hand-written JMH result file (no timing asserted). */
+class ResultsReportTest {
+
+  private static final String JMH_JSON = """
+      [
+       {"benchmark":"dev.coffer.bench.EnvelopeCipherBenchmark.encrypt","mode":"thrpt",
+        "jdkVersion":"17.0.15","vmName":"OpenJDK 64-Bit Server VM","vmVersion":"17.0.15+6",
+        "jmhVersion":"1.37","forks":1,"threads":1,"warmupIterations":2,"warmupTime":"2 s",
+        "measurementIterations":3,"measurementTime":"2 s","jvmArgs":["-Xmx1g"],
+        "params":{"provider":"Coffer","size":"65536"},
+        "primaryMetric":{"score":500.0,"scoreError":10.0,"scoreUnit":"ops/s"}},
+       {"benchmark":"dev.coffer.bench.EnvelopeCipherBenchmark.encrypt","mode":"thrpt",
+        "params":{"provider":"SunJCE","size":"65536"},
+        "primaryMetric":{"score":1000.0,"scoreError":20.0,"scoreUnit":"ops/s"}},
+       {"benchmark":"dev.coffer.bench.EnvelopeCipherBenchmark.decrypt","mode":"thrpt",
+        "params":{"provider":"Coffer","size":"1024"},
+        "primaryMetric":{"score":3.0,"scoreError":0.1,"scoreUnit":"ops/ms"}}
+      ]
+      """;
+
+  private static String render() throws Exception {
+    JsonNode root = new ObjectMapper().readTree(JMH_JSON);
+    Map<String, String> machine = new LinkedHashMap<>();
+    machine.put("nproc", "2");
+    return ResultsReport.render(root, "short", machine);
+  }
+
+  @Test
+  void peerAndSunJceWithSameParameters_ratioIsTheirThroughputQuotient() throws Exception {
+    String md = render();
+    assertTrue(md.contains("| encrypt | 64 KiB | 0.50 |"), md);
+  }
+
+  @Test
+  void sizeParameter_givesMegabytesPerSecondFromAnyRateUnit() throws Exception {
+    String md = render();
+    // 1000 ops/s x 65536 B = 65.5 MB/s; 3 ops/ms x 1024 B = 3.07 MB/s
+    assertTrue(md.contains("| encrypt | 64 KiB | SunJCE | 1,000 ± 20.00 ops/s | 65.54 |"), md);
+    assertTrue(md.contains("| decrypt | 1 KiB | Coffer | 3.00 ± 0.100 ops/ms | 3.07 |"), md);
+  }
+
+  @Test
+  void caseWithoutSunJceRow_hasNoRatioLine() throws Exception {
+    String md = render();
+    assertFalse(md.contains("| decrypt | 1 KiB | |"), md);
+    assertFalse(md.contains("| decrypt | 1 KiB | 0"), md);
+  }
+
+  @Test
+  void header_namesMachineJdkAndProfile() throws Exception {
+    String md = render();
+    assertTrue(md.contains("| nproc | 2 |"), md);
+    assertTrue(md.contains("17.0.15, OpenJDK 64-Bit Server VM 17.0.15+6"), md);
+    assertTrue(md.contains("short: 1 fork(s), 2 × 2 s warm-up, 3 × 2 s measured"), md);
+    assertTrue(md.contains("Envelope AES-GCM with a KMS handle"), md);
+  }
+}
