@@ -55,7 +55,8 @@ import org.junit.jupiter.api.Test;
  *     -providerpath coffer-provider.jar -providerclass dev.coffer.jca.CofferProvider
  * </pre>
  *
- * The socket is passed as {@code -J-Dcoffer.socket=PATH} ({@code $COFFER_SOCKET} works too).
+ * The socket is passed as {@code -J-Dcoffer.socket=PATH} or in {@code $COFFER_SOCKET} (the
+ * {@code -delete} case).
  * {@code -storepass} is required only because keytool would otherwise prompt; its value is
  * ignored: access is decided by the daemon from the caller's Unix identity.
  */
@@ -102,10 +103,19 @@ class KeytoolConformanceTest {
     return List.of("-J-cp", "-J" + PROVIDER_JAR, "-J-Djava.security.properties=" + cofferFirstFile);
   }
 
+  /** keytool with the socket given as {@code -J-Dcoffer.socket}. */
   private static Result keytool(List<String> providerForm, String... args) throws Exception {
     return ProviderTools.run(command(ProviderTools.jdkTool("keytool"), List.of(args),
         "-storetype", "KMS", "-keystore", "NONE", "-storepass", STOREPASS, providerForm,
         "-J-Dcoffer.socket=" + daemon.socket()), Map.of(), work);
+  }
+
+  /** keytool with the socket found through {@code $COFFER_SOCKET} only. */
+  private static Result keytoolWithSocketInEnvironment(List<String> providerForm, String... args)
+      throws Exception {
+    return ProviderTools.run(command(ProviderTools.jdkTool("keytool"), List.of(args),
+        "-storetype", "KMS", "-keystore", "NONE", "-storepass", STOREPASS, providerForm),
+        Map.of("COFFER_SOCKET", daemon.socket().toString()), work);
   }
 
   private static JsonNode cli(String... args) throws Exception {
@@ -206,7 +216,8 @@ class KeytoolConformanceTest {
   @Test
   void deleteAlias_removesAliasKeepsKey() throws Exception {
     String id = createKeyWithAlias("alias/doomed");
-    Result r = keytool(byJavaSecurity(), "-delete", "-alias", "alias/doomed");
+    Result r = keytoolWithSocketInEnvironment(byJavaSecurity(), "-delete", "-alias",
+        "alias/doomed");
     assertEquals(0, r.exitCode(), r::toString);
 
     assertNull(targetOf("alias/doomed"), "alias/doomed must be gone");
