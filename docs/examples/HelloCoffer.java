@@ -10,7 +10,7 @@ import javax.crypto.Cipher;
  * handle and the cipher is Coffer's envelope encryption.
  *
  * <p>Run: java -cp provider/target/coffer-provider.jar \
- *           -Djava.security.properties=META-INF-templates/java.security \
+ *           -Djava.security.properties=META-INF-templates/java.security.coffer \
  *           docs/examples/HelloCoffer.java alias/quickstart
  */
 public class HelloCoffer {
