@@ -18,6 +18,12 @@ case "$profile" in
   *) echo "usage: $0 [short|full] [JMH options...]" >&2; exit 2 ;;
 esac
 java="${JAVA:-java}"
+# What is measured: this commit plus whatever the working tree changes in the measured modules.
+commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+if [[ -n "$(git status --porcelain -- protocol service-daemon provider 2>/dev/null)" ]]; then
+  commit="$commit plus uncommitted changes in protocol/, service-daemon/ or provider/"
+fi
+export COFFER_BENCH_COMMIT="$commit"
 if [[ -z "${SKIP_BUILD:-}" ]]; then
   mvn -B -q -DskipTests install
 fi

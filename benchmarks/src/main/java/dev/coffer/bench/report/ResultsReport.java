@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
@@ -87,7 +88,8 @@ public final class ResultsReport {
     Path out = Path.of(args[1]);
     String profile = args.length > 2 ? args[2] : "";
     JsonNode root = new ObjectMapper().readTree(in.toFile());
-    Files.writeString(out, render(root, profile, machine()), StandardCharsets.UTF_8);
+    Instant measuredAt = Files.getLastModifiedTime(in).toInstant();
+    Files.writeString(out, render(root, profile, machine(measuredAt)), StandardCharsets.UTF_8);
     System.out.println("wrote " + out);
   }
 
@@ -227,13 +229,19 @@ public final class ResultsReport {
     }
   }
 
-  static Map<String, String> machine() throws InterruptedException {
+  /** The machine and the time the results were written ({@code measuredAt}). */
+  static Map<String, String> machine(Instant measuredAt) throws InterruptedException {
     Map<String, String> m = new LinkedHashMap<>();
-    m.put("date", ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ISO_LOCAL_DATE)
-        + " " + ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("HH:mm 'UTC'")));
+    m.put("date", ZonedDateTime.ofInstant(measuredAt, ZoneOffset.UTC)
+        .format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'")));
     m.put("nproc", command("nproc", String.valueOf(Runtime.getRuntime().availableProcessors())));
     m.put("CPU", cpuModel());
     m.put("uname -a", command("uname -a", ""));
+    // run.sh records the commit before building, so a report regenerated later stays truthful.
+    String commit = System.getenv("COFFER_BENCH_COMMIT");
+    if (commit != null && !commit.isBlank()) {
+      m.put("commit", commit.strip());
+    }
     return m;
   }
 
