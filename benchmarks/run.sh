@@ -2,7 +2,8 @@
 # Builds the project and runs the JMH suite, then writes benchmarks/results.json and
 # benchmarks/RESULTS.md (machine, JDK, date, ops/s, MB/s, each peer relative to SunJCE).
 #
-#   benchmarks/run.sh [short|full] [JMH options or benchmark regexps...]
+#   benchmarks/run.sh [short|full] [benchmark regexps, -p name=v1,v2 ...]
+#   (the profile fixes forks and iterations; JMH refuses them twice)
 #
 # short: 1 fork, 2 x 2 s warm-up, 3 x 2 s measured (the whole suite in well under 10 minutes)
 # full:  3 forks, 5 x 5 s warm-up, 5 x 5 s measured
@@ -15,7 +16,7 @@ profile="${1:-short}"
 case "$profile" in
   short) opts=(-f 1 -wi 2 -w 2s -i 3 -r 2s) ;;
   full) opts=(-f 3 -wi 5 -w 5s -i 5 -r 5s) ;;
-  *) echo "usage: $0 [short|full] [JMH options...]" >&2; exit 2 ;;
+  *) echo "usage: $0 [short|full] [benchmark regexps, -p name=values ...]" >&2; exit 2 ;;
 esac
 java="${JAVA:-java}"
 # What is measured: this commit plus whatever the working tree changes in the measured modules.

@@ -192,6 +192,9 @@ public final class ResultsReport {
     }
     List<String> peers = peerOrder.stream().filter(p -> !p.equals(BASELINE) && !p.isEmpty())
         .toList();
+    if (peers.isEmpty()) {
+      return;
+    }
     b.append("\nThroughput relative to ").append(BASELINE)
         .append(" in the same run (1.00 = as fast; above 1 = faster):\n\n");
     b.append("| operation | case |");

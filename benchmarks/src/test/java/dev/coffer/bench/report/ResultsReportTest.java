@@ -65,4 +65,15 @@ class ResultsReportTest {
     assertTrue(md.contains("short: 1 fork(s), 2 × 2 s warm-up, 3 × 2 s measured"), md);
     assertTrue(md.contains("Envelope AES-GCM with a KMS handle"), md);
   }
+
+  @Test
+  void onlySunJceMeasured_printsNoRatioTable() throws Exception {
+    JsonNode root = new ObjectMapper().readTree("""
+        [{"benchmark":"dev.coffer.bench.EnvelopeCipherBenchmark.encrypt","mode":"thrpt",
+          "params":{"provider":"SunJCE","size":"1024"},
+          "primaryMetric":{"score":10.0,"scoreError":1.0,"scoreUnit":"ops/s"}}]
+        """);
+    String md = ResultsReport.render(root, "short", Map.of());
+    assertFalse(md.contains("relative to"), md);
+  }
 }
