@@ -170,7 +170,8 @@ public final class ResultsReport {
       double ops = r.opsPerSecond();
       String mbs = r.sizeOrZero() > 0 && !Double.isNaN(ops)
           ? fmt(ops * r.sizeOrZero() / 1e6) : "";
-      b.append("| ").append(r.method()).append(r.mode().equals("thrpt") ? "" : " (" + r.mode() + ")")
+      b.append("| ").append(r.method())
+          .append(r.mode().equals("thrpt") ? "" : " (" + r.mode() + ")")
           .append(" | ").append(r.otherParams()).append(" | ").append(r.peer())
           .append(" | ").append(fmt(r.score())).append(Double.isNaN(r.error()) ? "" : " ± "
               + fmt(r.error())).append(' ').append(r.unit())
@@ -186,7 +187,8 @@ public final class ResultsReport {
 
     // Each peer against SunJCE with the same operation and parameters.
     Map<String, Row> baseline = new LinkedHashMap<>();
-    sorted.stream().filter(r -> r.peer().equals(BASELINE)).forEach(r -> baseline.put(r.caseKey(), r));
+    sorted.stream().filter(r -> r.peer().equals(BASELINE))
+        .forEach(r -> baseline.put(r.caseKey(), r));
     if (baseline.isEmpty()) {
       return;
     }

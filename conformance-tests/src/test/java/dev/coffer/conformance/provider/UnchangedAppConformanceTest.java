@@ -98,8 +98,13 @@ class UnchangedAppConformanceTest {
    * the socket comes from {@code $COFFER_SOCKET}, as for any process the operator starts.
    */
   private static Result app(DaemonProcess d, String mode, Path dir) throws Exception {
+    return app(d, mode, dir, securityFile);
+  }
+
+  private static Result app(DaemonProcess d, String mode, Path dir, Path javaSecurity)
+      throws Exception {
     return ProviderTools.run(command(DaemonProcess.JAVA,
-        "-Djava.security.properties=" + securityFile,
+        "-Djava.security.properties=" + javaSecurity,
         "-cp", appClasses + ":" + PROVIDER_JAR,
         "UnchangedApp", mode, ALIAS, dir), d.env(), work);
   }
@@ -117,9 +122,7 @@ class UnchangedAppConformanceTest {
     Map<String, String> v = ok(r);
 
     // Registered by name from java.security, after SunJCE.
-    assertNotNull(v.get("provider.Coffer"), r::toString);
-    assertTrue(Integer.parseInt(v.get("provider.Coffer")) > Integer.parseInt(v.get("provider.SunJCE")),
-        r::toString);
+    assertTrue(position(v, "Coffer") > position(v, "SunJCE"), r::toString);
 
     assertEquals("Coffer", v.get("keystore.provider"), r::toString);
     assertTrue(List.of(v.get("keystore.aliases").split(",")).contains(ALIAS), r::toString);
@@ -172,6 +175,31 @@ class UnchangedAppConformanceTest {
   }
 
   @Test
+  void shippedJavaSecurityTemplate_registersCofferAfterSunJceWithoutDisplacingJdkProviders()
+      throws Exception {
+    Path template = DaemonProcess.ROOT.resolve("META-INF-templates/java.security.coffer");
+    assertTrue(Files.isRegularFile(template), template::toString);
+    List<String> entries = Files.readAllLines(template).stream().map(String::strip)
+        .filter(l -> l.startsWith("security.provider.")).toList();
+    assertEquals(1, entries.size(), () -> "one provider line expected: " + entries);
+    int n = Integer.parseInt(
+        entries.get(0).replaceAll("^security\\.provider\\.(\\d+)=.*$", "$1"));
+    assertEquals("security.provider." + n + "=Coffer", entries.get(0));
+    Map<Integer, String> jdk = ProviderTools.jdkProviders();
+    assertFalse(jdk.containsKey(n), () -> "N=" + n + " would replace " + jdk.get(n));
+
+    Path dir = Files.createDirectories(work.resolve("template"));
+    Result r = app(daemon, "roundtrip", dir, template);
+    Map<String, String> v = ok(r);
+    assertTrue(position(v, "Coffer") > position(v, "SunJCE"), r::toString);
+    assertEquals(jdk.size() + 1, v.keySet().stream().filter(k -> k.startsWith("provider.")).count(),
+        r::toString);
+    assertEquals("Coffer", v.get("small.encrypt.provider"), r::toString);
+    assertEquals("true", v.get("large.roundtrip"), r::toString);
+    assertEquals("SunJCE", v.get("plainKey.encrypt.provider"), r::toString);
+  }
+
+  @Test
   void daemonStopped_appFailsWithExceptionNamingTheDaemon() throws Exception {
     try (DaemonProcess stopped = DaemonProcess.start()) {
       createKeyWithAlias(stopped, ALIAS);
@@ -179,7 +207,8 @@ class UnchangedAppConformanceTest {
       Path dir = Files.createDirectories(work.resolve("stopped"));
       Result r = app(stopped, "roundtrip", dir);
       assertEquals(3, r.exitCode(), r::toString);
-      String error = r.stdout().lines().filter(l -> l.startsWith("error=") || l.startsWith("cause="))
+      String error = r.stdout().lines()
+          .filter(l -> l.startsWith("error=") || l.startsWith("cause="))
           .reduce("", (a, b) -> a + b + "\n");
       assertTrue(error.toLowerCase(Locale.ROOT).contains("daemon"),
           () -> "the failure must name the daemon:\n" + r);
@@ -188,6 +217,12 @@ class UnchangedAppConformanceTest {
       assertFalse(error.contains("NullPointerException"), r::toString);
       assertFalse(r.stdout().contains("roundtrip=true"), r::toString);
     }
+  }
+
+  private static int position(Map<String, String> appOutput, String provider) {
+    String p = appOutput.get("provider." + provider);
+    assertNotNull(p, () -> provider + " is not registered: " + appOutput);
+    return Integer.parseInt(p);
   }
 
   static void deleteTree(Path p) throws IOException {
