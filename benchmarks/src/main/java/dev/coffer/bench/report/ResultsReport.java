@@ -27,7 +27,8 @@ import java.util.stream.Collectors;
  * for sample-time runs), and each peer's throughput relative to the {@code SunJCE} case with
  * the same operation and parameters.
  *
- * <p>Usage: {@code ResultsReport results.json RESULTS.md [profile]}
+ * <p>Usage: {@code ResultsReport results.json RESULTS.md [profile]}. A {@code FINDINGS.md} beside
+ * the output (hand-written analysis) is appended.
  */
 public final class ResultsReport {
 
@@ -89,7 +90,16 @@ public final class ResultsReport {
     String profile = args.length > 2 ? args[2] : "";
     JsonNode root = new ObjectMapper().readTree(in.toFile());
     Instant measuredAt = Files.getLastModifiedTime(in).toInstant();
-    Files.writeString(out, render(root, profile, machine(measuredAt)), StandardCharsets.UTF_8);
+    String report = render(root, profile, machine(measuredAt));
+    // Analysis outlives a regeneration: it lives in FINDINGS.md beside the report.
+    Path parent = out.toAbsolutePath().getParent();
+    Path findings = parent == null ? null : parent.resolve("FINDINGS.md");
+    if (findings != null && Files.isRegularFile(findings)) {
+      report += "\n---\n\n_Appended from `benchmarks/FINDINGS.md` (hand-written; the numbers there "
+          + "are from the runs it names, not necessarily the tables above)._\n\n"
+          + Files.readString(findings, StandardCharsets.UTF_8);
+    }
+    Files.writeString(out, report, StandardCharsets.UTF_8);
     System.out.println("wrote " + out);
   }
 
