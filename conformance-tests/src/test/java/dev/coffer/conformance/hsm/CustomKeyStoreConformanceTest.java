@@ -10,7 +10,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.coffer.conformance.DaemonProcess;
 import dev.coffer.conformance.DaemonProcess.CliResult;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,9 +20,7 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
-import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -33,32 +30,9 @@ import org.junit.jupiter.api.Test;
  */
 class CustomKeyStoreConformanceTest {
 
-  private static final String LIBRARY = "/usr/lib/softhsm/libsofthsm2.so";
-  private static final String PIN = "246810";
+  private static final String LIBRARY = SoftHsm.LIBRARY;
+  private static final String PIN = SoftHsm.PIN;
   private static final ObjectMapper JSON = new ObjectMapper();
-
-  /** SoftHSM2's configuration; surefire points SOFTHSM2_CONF here for this JVM and its children. */
-  private static Path softhsmConf() throws IOException {
-    Path conf = Path.of(System.getenv("SOFTHSM2_CONF"));
-    Path tokens = conf.resolveSibling("tokens");
-    if (Files.exists(tokens)) {
-      try (var s = Files.walk(tokens)) {
-        s.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-      }
-    }
-    Files.createDirectories(tokens);
-    Files.writeString(conf, "directories.tokendir = " + tokens
-        + "\nobjectstore.backend = file\nlog.level = ERROR\n");
-    return conf;
-  }
-
-  private static String run(String... cmd) throws Exception {
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-    assertEquals(0, p.exitValue(), () -> String.join(" ", cmd) + ": " + out);
-    return out;
-  }
 
   private static JsonNode ok(DaemonProcess d, String... args) throws Exception {
     CliResult r = d.cli(args);
@@ -68,7 +42,7 @@ class CustomKeyStoreConformanceTest {
 
   /** pkcs11-tool's description of each secret key object, by label. */
   private static List<String[]> objects(String token) throws Exception {
-    String out = run("pkcs11-tool", "--module", LIBRARY, "--token-label", token, "--login",
+    String out = SoftHsm.run("pkcs11-tool", "--module", LIBRARY, "--token-label", token, "--login",
         "--pin", PIN, "--list-objects", "--type", "secrkey");
     List<String[]> objects = new ArrayList<>();
     String label = null;
@@ -87,18 +61,11 @@ class CustomKeyStoreConformanceTest {
   @Test
   void keyInCustomKeyStore_isSensitiveNonExtractableTokenObject_databaseHoldsOnlyItsLabel()
       throws Exception {
-    softhsmConf();
+    SoftHsm.reset();
     String token = "conformance";
-    run("softhsm2-util", "--init-token", "--free", "--label", token, "--so-pin", "13579111",
-        "--pin", PIN);
+    SoftHsm.initToken(token);
     try (DaemonProcess d = DaemonProcess.start()) {
-      Path pinFile = d.home().resolve("pin.txt");
-      Files.writeString(pinFile, PIN + "\n");
-      String store = ok(d, "create-custom-key-store", "--custom-key-store-name", "softhsm",
-          "--custom-key-store-type", "PKCS11", "--pkcs11-library-path", LIBRARY,
-          "--pkcs11-token-label", token, "--key-store-password", "file://" + pinFile)
-          .get("CustomKeyStoreId").asText();
-      ok(d, "connect-custom-key-store", "--custom-key-store-id", store);
+      String store = SoftHsm.connectStore(d, token);
       JsonNode stores = ok(d, "describe-custom-key-stores", "--custom-key-store-id", store);
       assertEquals("CONNECTED",
           stores.get("CustomKeyStores").get(0).get("ConnectionState").asText());

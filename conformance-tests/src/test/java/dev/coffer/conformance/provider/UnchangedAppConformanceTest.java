@@ -8,8 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.coffer.conformance.DaemonProcess;
 import dev.coffer.conformance.DaemonProcess.CliResult;
+import dev.coffer.conformance.hsm.SoftHsm;
 import dev.coffer.conformance.provider.ProviderTools.Result;
 import java.io.IOException;
 import java.io.InputStream;
@@ -103,10 +105,15 @@ class UnchangedAppConformanceTest {
 
   private static Result app(DaemonProcess d, String mode, Path dir, Path javaSecurity)
       throws Exception {
+    return app(d, mode, dir, javaSecurity, ALIAS);
+  }
+
+  private static Result app(DaemonProcess d, String mode, Path dir, Path javaSecurity,
+      String alias) throws Exception {
     return ProviderTools.run(command(DaemonProcess.JAVA,
         "-Djava.security.properties=" + javaSecurity,
         "-cp", appClasses + ":" + PROVIDER_JAR,
-        "UnchangedApp", mode, ALIAS, dir), d.env(), work);
+        "UnchangedApp", mode, alias, dir), d.env(), work);
   }
 
   private static Map<String, String> ok(Result r) {
@@ -139,6 +146,30 @@ class UnchangedAppConformanceTest {
       assertEquals("true", v.get(m + ".roundtrip"), r::toString);
       assertEquals("true", v.get(m + ".outputSizeExact"), r::toString);
       assertEquals("false", v.get(m + ".ciphertextContainsPlaintext"), r::toString);
+    }
+  }
+
+  /** Issue 6: the same unchanged app, with its key held by a PKCS#11 token (SoftHSM2). */
+  @Test
+  void keyInCustomKeyStore_unchangedAppRoundTripsThroughTheToken() throws Exception {
+    SoftHsm.reset();
+    SoftHsm.initToken("unchanged-app");
+    String store = SoftHsm.connectStore(daemon, "unchanged-app");
+    CliResult created = daemon.cli("create-key", "--custom-key-store-id", store);
+    assertEquals(0, created.exitCode(), created.stderr());
+    JsonNode meta = JSON.readTree(created.stdout()).get("KeyMetadata");
+    assertEquals("AWS_CLOUDHSM", meta.get("Origin").asText());
+    CliResult aliased = daemon.cli("create-alias", "--alias-name", "alias/app-hsm",
+        "--target-key-id", meta.get("KeyId").asText());
+    assertEquals(0, aliased.exitCode(), aliased.stderr());
+
+    Path dir = Files.createDirectories(work.resolve("sealed-hsm"));
+    Result r = app(daemon, "roundtrip", dir, securityFile, "alias/app-hsm");
+    Map<String, String> v = ok(r);
+    assertEquals("true", v.get("key.encodedIsNull"), r::toString);
+    for (String m : List.of("small", "large")) {
+      assertEquals("Coffer", v.get(m + ".encrypt.provider"), r::toString);
+      assertEquals("true", v.get(m + ".roundtrip"), r::toString);
     }
   }
 
