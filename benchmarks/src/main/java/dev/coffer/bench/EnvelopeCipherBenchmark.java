@@ -22,8 +22,12 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
-/** Envelope AES-GCM with a KMS handle (data-key cache warm) against SunJCE with a plain key. */
-@Shows("Envelope AES-GCM with a KMS handle (data-key cache warm) against SunJCE with a plain key.")
+/**
+ * Envelope AES-GCM with a KMS handle (data-key cache warm) against SunJCE with a plain key, Tink
+ * KmsEnvelopeAead and the AWS Encryption SDK.
+ */
+@Shows("Envelope AES-GCM with a KMS handle (data-key cache warm) against SunJCE with a plain key, "
+    + "Tink KmsEnvelopeAead and the AWS Encryption SDK.")
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
@@ -32,7 +36,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 2)
 public class EnvelopeCipherBenchmark {
 
-  @Param({Peers.COFFER, Peers.SUNJCE})
+  @Param({Peers.COFFER, Peers.SUNJCE, Peers.TINK, Peers.AWS_ESDK, Peers.AWS_ESDK_UNSIGNED})
   public String provider;
 
   @Param({"1024", "65536", "1048576"})

@@ -154,17 +154,18 @@ public final class ResultsReport {
 
     Map<String, List<Row>> byClass = new LinkedHashMap<>();
     rows.forEach(r -> byClass.computeIfAbsent(r.benchmarkClass(), k -> new ArrayList<>()).add(r));
-    byClass.forEach((cls, list) -> renderClass(b, cls, list));
+    byClass.forEach((cls, list) -> renderClass(b, cls, list, rows));
     return b.toString();
   }
 
-  private static void renderClass(StringBuilder b, String cls, List<Row> rows) {
+  private static void renderClass(StringBuilder b, String cls, List<Row> rows, List<Row> all) {
     String simple = cls.substring(cls.lastIndexOf('.') + 1);
     b.append("\n## ").append(simple).append("\n\n");
-    String shows = shows(cls);
-    if (shows != null) {
-      b.append(shows).append("\n\n");
+    Shows annotation = shows(cls);
+    if (annotation != null) {
+      b.append(annotation.value()).append("\n\n");
     }
+    String baselinePeer = annotation == null ? BASELINE : annotation.baseline();
     List<String> peerOrder = rows.stream().map(Row::peer).distinct().toList();
     Comparator<Row> order = Comparator.comparing(Row::method).thenComparing(Row::mode)
         .thenComparingLong(Row::sizeOrZero).thenComparing(Row::otherParams)
@@ -183,8 +184,7 @@ public final class ResultsReport {
       b.append("| ").append(r.method())
           .append(r.mode().equals("thrpt") ? "" : " (" + r.mode() + ")")
           .append(" | ").append(r.otherParams()).append(" | ").append(r.peer())
-          .append(" | ").append(fmt(r.score())).append(Double.isNaN(r.error()) ? "" : " ± "
-              + fmt(r.error())).append(' ').append(r.unit())
+          .append(" | ").append(score(r))
           .append(" | ").append(mbs).append(" |");
       if (sample) {
         for (String q : List.of("50.0", "99.0", "99.9")) {
@@ -195,22 +195,33 @@ public final class ResultsReport {
       b.append('\n');
     }
 
-    // Each peer against SunJCE with the same operation and parameters.
+    // Each peer against the class's baseline peer with the same operation and parameters;
+    // a class that does not measure the baseline itself borrows it from another class.
     Map<String, Row> baseline = new LinkedHashMap<>();
-    sorted.stream().filter(r -> r.peer().equals(BASELINE))
+    sorted.stream().filter(r -> r.peer().equals(baselinePeer))
         .forEach(r -> baseline.put(r.caseKey(), r));
+    String borrowedFrom = null;
+    if (baseline.isEmpty()) {
+      for (Row r : all) {
+        if (r.peer().equals(baselinePeer) && !r.benchmarkClass().equals(cls)) {
+          baseline.putIfAbsent(r.caseKey(), r);
+          borrowedFrom = r.benchmarkClass().substring(r.benchmarkClass().lastIndexOf('.') + 1);
+        }
+      }
+    }
     if (baseline.isEmpty()) {
       return;
     }
-    List<String> peers = peerOrder.stream().filter(p -> !p.equals(BASELINE) && !p.isEmpty())
+    List<String> peers = peerOrder.stream().filter(p -> !p.equals(baselinePeer) && !p.isEmpty())
         .toList();
     if (peers.isEmpty()) {
       return;
     }
-    b.append("\nThroughput relative to ").append(BASELINE)
+    b.append("\nThroughput relative to ").append(baselinePeer)
+        .append(borrowedFrom == null ? "" : " (measured in `" + borrowedFrom + "`)")
         .append(" in the same run (1.00 = as fast; above 1 = faster):\n\n");
     b.append("| operation | case |");
-    peers.forEach(p -> b.append(' ').append(p).append(" / ").append(BASELINE).append(" |"));
+    peers.forEach(p -> b.append(' ').append(p).append(" / ").append(baselinePeer).append(" |"));
     b.append('\n').append("|---|---|").append("---:|".repeat(peers.size())).append('\n');
     Map<String, Map<String, Row>> byCase = new TreeMap<>();
     List<String> caseOrder = new ArrayList<>();
@@ -235,13 +246,23 @@ public final class ResultsReport {
     }
   }
 
-  private static String shows(String cls) {
+  private static Shows shows(String cls) {
     try {
-      Shows s = Class.forName(cls).getAnnotation(Shows.class);
-      return s == null ? null : s.value();
+      return Class.forName(cls).getAnnotation(Shows.class);
     } catch (ClassNotFoundException | LinkageError e) {
       return null;
     }
+  }
+
+  /** Throughput in ops/s whatever unit JMH used; other modes as JMH reported them. */
+  static String score(Row r) {
+    double factor = r.mode().equals("thrpt") ? r.opsPerSecond() / r.score() : Double.NaN;
+    if (Double.isNaN(factor) || Double.isInfinite(factor)) {
+      return fmt(r.score()) + (Double.isNaN(r.error()) ? "" : " ± " + fmt(r.error())) + " "
+          + r.unit();
+    }
+    return fmt(r.score() * factor) + (Double.isNaN(r.error()) ? "" : " ± "
+        + fmt(r.error() * factor)) + " ops/s";
   }
 
   /** The machine and the time the results were written ({@code measuredAt}). */

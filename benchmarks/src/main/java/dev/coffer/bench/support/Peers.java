@@ -14,6 +14,17 @@ public final class Peers {
   public static final String COFFER = "Coffer";
   /** The JDK's AES-GCM under an ordinary AES-256 key. */
   public static final String SUNJCE = "SunJCE";
+  /**
+   * Coffer's envelope cipher in a JVM started with {@code -Dcoffer.cache.enabled=false}: every
+   * message one {@code GenerateDataKey} or {@code Decrypt} round trip to the daemon.
+   */
+  public static final String COFFER_NO_CACHE = "CofferNoCache";
+  /** Google Tink {@code KmsEnvelopeAead} with a local AES-GCM KEK. */
+  public static final String TINK = "Tink";
+  /** AWS Encryption SDK, raw AES keyring, default (signed) suite. */
+  public static final String AWS_ESDK = "AwsEsdk";
+  /** AWS Encryption SDK, raw AES keyring, committing suite without a signature. */
+  public static final String AWS_ESDK_UNSIGNED = "AwsEsdkUnsigned";
 
   private Peers() {}
 
@@ -22,6 +33,18 @@ public final class Peers {
     switch (name) {
       case COFFER:
         return new JcaAeadPeer("Coffer", daemon.kmsKey());
+      case COFFER_NO_CACHE:
+        if (!"false".equals(System.getProperty("coffer.cache.enabled"))) {
+          throw new IllegalStateException(COFFER_NO_CACHE
+              + " needs a JVM started with -Dcoffer.cache.enabled=false");
+        }
+        return new JcaAeadPeer("Coffer", daemon.kmsKey());
+      case TINK:
+        return new TinkEnvelopePeer();
+      case AWS_ESDK:
+        return new AwsEsdkPeer(true);
+      case AWS_ESDK_UNSIGNED:
+        return new AwsEsdkPeer(false);
       case SUNJCE:
         byte[] raw = new byte[32];
         new SecureRandom().nextBytes(raw);

@@ -13,4 +13,11 @@ import java.lang.annotation.Target;
 @Target(ElementType.TYPE)
 public @interface Shows {
   String value();
+
+  /**
+   * The {@code provider} value every other peer of this class is divided by in the ratio table.
+   * When the class has no row for it, the same operation and parameters are looked up in the
+   * other classes of the run (so a case measured in its own JVM still gets a ratio).
+   */
+  String baseline() default "SunJCE";
 }

@@ -47,7 +47,7 @@ class ResultsReportTest {
     String md = render();
     // 1000 ops/s x 65536 B = 65.5 MB/s; 3 ops/ms x 1024 B = 3.07 MB/s
     assertTrue(md.contains("| encrypt | 64 KiB | SunJCE | 1,000 ± 20.00 ops/s | 65.54 |"), md);
-    assertTrue(md.contains("| decrypt | 1 KiB | Coffer | 3.00 ± 0.100 ops/ms | 3.07 |"), md);
+    assertTrue(md.contains("| decrypt | 1 KiB | Coffer | 3,000 ± 100 ops/s | 3.07 |"), md);
   }
 
   @Test
@@ -75,5 +75,32 @@ class ResultsReportTest {
         """);
     String md = ResultsReport.render(root, "short", Map.of());
     assertFalse(md.contains("relative to"), md);
+  }
+
+  @Test
+  void classWithoutItsBaselineRow_borrowsTheBaselineFromAnotherClassAndSaysSo() throws Exception {
+    JsonNode root = new ObjectMapper().readTree("""
+        [{"benchmark":"dev.coffer.bench.EnvelopeCipherBenchmark.encrypt","mode":"thrpt",
+          "params":{"provider":"Coffer","size":"1024"},
+          "primaryMetric":{"score":400.0,"scoreError":1.0,"scoreUnit":"ops/s"}},
+         {"benchmark":"dev.coffer.bench.EnvelopeNoCacheBenchmark.encrypt","mode":"thrpt",
+          "params":{"provider":"CofferNoCache","size":"1024"},
+          "primaryMetric":{"score":100.0,"scoreError":1.0,"scoreUnit":"ops/s"}}]
+        """);
+    String md = ResultsReport.render(root, "short", Map.of());
+    assertTrue(md.contains("relative to Coffer (measured in `EnvelopeCipherBenchmark`)"), md);
+    assertTrue(md.contains("| encrypt | 1 KiB | 0.25 |"), md);
+  }
+
+  @Test
+  void sampleTimeRows_printTheirPercentiles() throws Exception {
+    JsonNode root = new ObjectMapper().readTree("""
+        [{"benchmark":"dev.coffer.bench.DirectKmsCipherBenchmark.encrypt_1thread","mode":"sample",
+          "params":{},
+          "primaryMetric":{"score":40.0,"scoreError":1.0,"scoreUnit":"us/op",
+            "scorePercentiles":{"50.0":30.0,"99.0":120.0,"99.9":400.0}}}]
+        """);
+    String md = ResultsReport.render(root, "short", Map.of());
+    assertTrue(md.contains("| 30.00 us/op | 120 us/op | 400 us/op |"), md);
   }
 }

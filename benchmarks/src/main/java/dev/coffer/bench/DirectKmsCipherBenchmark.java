@@ -1,0 +1,99 @@
+package dev.coffer.bench;
+
+import dev.coffer.bench.support.InProcessDaemon;
+import dev.coffer.bench.support.Shows;
+import java.security.GeneralSecurityException;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import javax.crypto.Cipher;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Threads;
+
+/**
+ * Direct Encrypt and Decrypt of 1 KiB through the daemon (provider Cipher KMS, audit records
+ * written) with 1, 2 and 4 client threads: throughput and latency percentiles.
+ */
+@Shows("Direct Encrypt and Decrypt of 1 KiB through the daemon (provider Cipher KMS, audit "
+    + "records written) with 1, 2 and 4 client threads: throughput and latency percentiles.")
+@State(Scope.Thread)
+@BenchmarkMode({Mode.Throughput, Mode.SampleTime})
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Fork(value = 1, jvmArgsAppend = {"-Xms512m", "-Xmx512m"})
+public class DirectKmsCipherBenchmark {
+
+  static final int SIZE = 1024;
+
+  private Cipher encryptor;
+  private Cipher decryptor;
+  private byte[] plaintext;
+  private byte[] blob;
+  private InProcessDaemon daemon;
+
+  @Setup(Level.Trial)
+  public void setUp(InProcessDaemon daemon) throws GeneralSecurityException {
+    this.daemon = daemon;
+    encryptor = Cipher.getInstance("KMS", "Coffer");
+    decryptor = Cipher.getInstance("KMS", "Coffer");
+    plaintext = new byte[SIZE];
+    new SplittableRandom(SIZE).nextBytes(plaintext);
+    blob = encrypt();
+    if (!Arrays.equals(plaintext, decrypt())) {
+      throw new IllegalStateException("Cipher KMS does not round-trip");
+    }
+  }
+
+  private byte[] encrypt() throws GeneralSecurityException {
+    encryptor.init(Cipher.ENCRYPT_MODE, daemon.kmsKey());
+    return encryptor.doFinal(plaintext);
+  }
+
+  private byte[] decrypt() throws GeneralSecurityException {
+    decryptor.init(Cipher.DECRYPT_MODE, daemon.kmsKey());
+    return decryptor.doFinal(blob);
+  }
+
+  @Benchmark
+  @Threads(1)
+  public byte[] encrypt_1thread() throws GeneralSecurityException {
+    return encrypt();
+  }
+
+  @Benchmark
+  @Threads(2)
+  public byte[] encrypt_2threads() throws GeneralSecurityException {
+    return encrypt();
+  }
+
+  @Benchmark
+  @Threads(4)
+  public byte[] encrypt_4threads() throws GeneralSecurityException {
+    return encrypt();
+  }
+
+  @Benchmark
+  @Threads(1)
+  public byte[] decrypt_1thread() throws GeneralSecurityException {
+    return decrypt();
+  }
+
+  @Benchmark
+  @Threads(2)
+  public byte[] decrypt_2threads() throws GeneralSecurityException {
+    return decrypt();
+  }
+
+  @Benchmark
+  @Threads(4)
+  public byte[] decrypt_4threads() throws GeneralSecurityException {
+    return decrypt();
+  }
+}
