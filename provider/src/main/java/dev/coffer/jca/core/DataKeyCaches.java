@@ -27,11 +27,15 @@ public final class DataKeyCaches {
   private record DecryptionId(Path socket, ByteBuffer encryptedKey) {}
 
   private final CacheSettings settings;
+  private final long encryptMaxAgeNanos;
+  private final long decryptMaxAgeNanos;
   private final Cache<EncryptionId, DataKey> encryption;
   private final Cache<DecryptionId, DataKey> decryption;
 
   public DataKeyCaches(CacheSettings settings) {
     this.settings = settings;
+    this.encryptMaxAgeNanos = nanos(settings.encryptMaxAge());
+    this.decryptMaxAgeNanos = nanos(settings.decryptMaxAge());
     boolean encOn = settings.enabled() && settings.encryptMaxEntries() > 0;
     boolean decOn = settings.enabled() && settings.decryptMaxEntries() > 0;
     this.encryption =
@@ -129,6 +133,27 @@ public final class DataKeyCaches {
       throw new KmsException(ErrorType.INCORRECT_KEY, "the data key belongs to another KMS key");
     }
     return dk;
+  }
+
+  /**
+   * Whether the cache would still hand out {@code dk} (a key it returned earlier): not evicted
+   * and younger than the maximum age. Lets a cipher reuse the data key of its previous message
+   * without a lookup, under exactly the cache's bounds.
+   */
+  boolean stillCached(DataKey dk, boolean forEncryption) {
+    if ((forEncryption ? encryption : decryption) == null || dk.isDestroyed()) {
+      return false;
+    }
+    long maxAge = forEncryption ? encryptMaxAgeNanos : decryptMaxAgeNanos;
+    return System.nanoTime() - dk.createdNanos < maxAge;
+  }
+
+  private static long nanos(java.time.Duration d) {
+    try {
+      return d.toNanos();
+    } catch (ArithmeticException e) {
+      return Long.MAX_VALUE;
+    }
   }
 
   /** Called when a cipher is done with a data key: zeroes it unless a cache owns it. */

@@ -11,7 +11,6 @@ import java.util.List;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Decrypts one envelope. Plaintext is released only segment by segment, each after its GCM tag
@@ -19,23 +18,27 @@ import javax.crypto.spec.SecretKeySpec;
  * last segment was sealed as non-final) and reordered segments fail (wrong index in the nonce).
  * The data key is resolved when the header is complete: from the cache, or with one {@code
  * Decrypt} call. On any failure the output written by the failing call is zeroed and the
- * instance stays failed.
+ * instance stays failed until {@link #reset()}. Version 1 derives the segment key from the data
+ * key and the whole header; version 2 takes the data key's session key for the header's salt
+ * and authenticates the whole header as AAD of segment 0, which is always verified first.
  *
- * <p>Not thread-safe; one message per instance.
+ * <p>Not thread-safe; one message at a time, {@link #reset()} between messages.
  */
 public final class EnvelopeDecryptor {
 
   private static final int SEGMENT_CT = SEGMENT_SIZE + TAG_SIZE;
 
-  private final KmsService service;
+  private KmsService service;
   private final DataKeyCaches caches;
-  private final String keyArn;
-  private final List<String> grantTokens;
-  private final byte[] expectedIv;
+  private String keyArn;
+  private List<String> grantTokens;
+  private byte[] expectedIv;
   private byte[] headerBuf = new byte[64];
   private int headerLen;
   private EnvelopeHeader header;
-  private SecretKeySpec messageKey;
+  private MessageKey messageKey;
+  // The data key of the previous message: reused while the cache would still hand it out.
+  private DataKey lastDataKey;
   private byte[] baseNonce;
   private final byte[] nonce = new byte[12];
   private byte[] aad;
@@ -58,6 +61,41 @@ public final class EnvelopeDecryptor {
     this.keyArn = keyArn;
     this.grantTokens = grantTokens;
     this.expectedIv = expectedIv == null ? null : expectedIv.clone();
+  }
+
+  /**
+   * Ready for a message under other parameters, as after construction; keeps the buffers, and
+   * the previous data key only when service and key are the same.
+   */
+  public void reinit(
+      KmsService service, String keyArn, List<String> grantTokens, byte[] expectedIv) {
+    reset();
+    if (service != this.service || !keyArn.equals(this.keyArn)) {
+      lastDataKey = null;
+    }
+    this.service = service;
+    this.keyArn = keyArn;
+    this.grantTokens = grantTokens;
+    this.expectedIv = expectedIv == null ? null : expectedIv.clone();
+  }
+
+  /** Ready for the next message with the same key and parameters; keeps buffers and the data key. */
+  public void reset() {
+    if (messageKey != null) {
+      messageKey.destroy();
+      messageKey = null;
+    }
+    if (buf != null && (bufLen > 0 || failed)) {
+      Arrays.fill(buf, (byte) 0);
+    }
+    header = null;
+    headerLen = 0;
+    baseNonce = null;
+    aadLen = 0;
+    bufLen = 0;
+    segmentIndex = 0;
+    outPos = 0;
+    failed = false;
   }
 
   public void updateAad(byte[] src, int off, int len) {
@@ -91,6 +129,27 @@ public final class EnvelopeDecryptor {
     }
     long full = body > SEGMENT_CT ? (body - 1) / SEGMENT_CT : 0;
     return (int) Math.min(Integer.MAX_VALUE, full * SEGMENT_SIZE);
+  }
+
+  /**
+   * What {@link #finish} writes for {@code in[off..off+len)}: exact when no input came before and
+   * {@code in} starts with a complete header (a one-shot {@code doFinal}), else as {@link
+   * #finishOutputSize}.
+   */
+  public int finishOutputSize(byte[] in, int off, int len) {
+    if (header == null && headerLen == 0 && in != null && len > 0) {
+      try {
+        int h = EnvelopeHeader.requiredLength(in, off, len);
+        if (h >= 0 && h <= len) {
+          long body = len - h;
+          long segs = Math.max(1, (body + SEGMENT_CT - 1) / SEGMENT_CT);
+          return (int) Math.max(0, body - segs * TAG_SIZE);
+        }
+      } catch (AEADBadTagException e) {
+        // Malformed: finish() reports it; any size will do.
+      }
+    }
+    return finishOutputSize(len);
   }
 
   /** What {@link #finish} writes: exact once the header has been read, else an upper bound. */
@@ -163,6 +222,8 @@ public final class EnvelopeDecryptor {
         bufLen = 0;
         outPos += open(buf, 0, n, true, out, outPos);
       }
+      messageKey.destroy();
+      messageKey = null;
       return outPos - outOff;
     } catch (AEADBadTagException | RuntimeException e) {
       fail(out, outOff);
@@ -178,6 +239,10 @@ public final class EnvelopeDecryptor {
 
   private void fail(byte[] out, int outOff) {
     failed = true;
+    if (messageKey != null) {
+      messageKey.destroy();
+      messageKey = null;
+    }
     if (out != null && outPos > outOff) {
       Arrays.fill(out, outOff, outPos, (byte) 0);
     }
@@ -190,6 +255,14 @@ public final class EnvelopeDecryptor {
   private int readHeader(byte[] in, int off, int len) throws AEADBadTagException {
     if (header != null) {
       return 0;
+    }
+    if (headerLen == 0 && len > 0) {
+      int need = EnvelopeHeader.requiredLength(in, off, len);
+      if (need >= 0 && need <= len) {
+        begin(EnvelopeHeader.parse(in, off, need)); // whole header at hand: no staging copy
+        headerLen = need;
+        return need;
+      }
     }
     int taken = 0;
     while (header == null && taken < len) {
@@ -222,22 +295,38 @@ public final class EnvelopeDecryptor {
     if (expectedIv != null && !MessageDigest.isEqual(expectedIv, h.iv)) {
       throw JcaErrors.badTag();
     }
-    DataKey dk = caches.forDecryption(service, keyArn, grantTokens, h.encryptedKey);
-    byte[] derived = dk.deriveMessageKey(EnvelopeHeader.KEY_LABEL, h.encoded);
-    caches.release(dk, false);
+    DataKey dk = lastDataKey;
+    byte[] derived = null;
+    if (dk != null
+        && caches.stillCached(dk, false)
+        && Arrays.equals(dk.encryptedKey, h.encryptedKey)) {
+      derived = derive(dk, h); // null if evicted meanwhile
+    }
     if (derived == null) {
-      // Evicted between lookup and use; one retry fetches it again.
+      lastDataKey = null;
       dk = caches.forDecryption(service, keyArn, grantTokens, h.encryptedKey);
-      derived = dk.deriveMessageKey(EnvelopeHeader.KEY_LABEL, h.encoded);
+      derived = derive(dk, h);
       caches.release(dk, false);
       if (derived == null) {
-        throw new ProviderException("data key evicted while in use");
+        // Evicted between lookup and use; one retry fetches it again.
+        dk = caches.forDecryption(service, keyArn, grantTokens, h.encryptedKey);
+        derived = derive(dk, h);
+        caches.release(dk, false);
+        if (derived == null) {
+          throw new ProviderException("data key evicted while in use");
+        }
       }
+      lastDataKey = dk;
     }
-    messageKey = new SecretKeySpec(derived, "AES");
-    Arrays.fill(derived, (byte) 0);
+    messageKey = new MessageKey(derived);
     baseNonce = h.baseNonce();
     header = h;
+  }
+
+  private static byte[] derive(DataKey dk, EnvelopeHeader h) {
+    return h.version == EnvelopeHeader.VERSION_2
+        ? dk.sessionKey(h.salt)
+        : dk.deriveMessageKey(EnvelopeHeader.KEY_LABEL, h.encoded);
   }
 
   private int openNonFinal(byte[] in, int off, int len, byte[] out) throws AEADBadTagException {
@@ -268,8 +357,13 @@ public final class EnvelopeDecryptor {
     Cipher gcm = Segments.gcm();
     try {
       gcm.init(Cipher.DECRYPT_MODE, messageKey, new GCMParameterSpec(TAG_SIZE * 8, nonce));
-      if (segmentIndex == 0 && aadLen > 0) {
-        gcm.updateAAD(aad, 0, aadLen);
+      if (segmentIndex == 0) {
+        if (header.version == EnvelopeHeader.VERSION_2) {
+          gcm.updateAAD(header.encoded);
+        }
+        if (aadLen > 0) {
+          gcm.updateAAD(aad, 0, aadLen);
+        }
       }
       int n = gcm.doFinal(src, off, len, out, pos);
       segmentIndex++;

@@ -10,11 +10,14 @@ import java.util.Arrays;
 import java.util.List;
 import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Encrypts one message into the envelope format: header, then AES-GCM segments of 64 KiB
- * plaintext under a per-message key derived from the data key and the header. A segment is
+ * plaintext. With a caller IV (version 1) the segment key is derived per message from the data
+ * key and the whole header, so a caller reusing an IV under a cached data key still never reuses
+ * a (key, nonce) pair. With a provider-chosen IV (version 2) the segment key is the data key's
+ * current session key and the IV is that session's next counter value (see {@link
+ * DataKey#nextMessage}); the header is then authenticated as AAD of segment 0. A segment is
  * written as non-final only once more input is known to follow, so the final flag in its nonce
  * is always right; that costs at most one segment of buffering.
  *
@@ -23,7 +26,7 @@ import javax.crypto.spec.SecretKeySpec;
 public final class EnvelopeEncryptor {
 
   private final EnvelopeHeader header;
-  private final SecretKeySpec messageKey;
+  private final MessageKey messageKey;
   private final byte[] baseNonce;
   private final byte[] nonce = new byte[12];
   private final DataKeyCaches caches;
@@ -40,8 +43,7 @@ public final class EnvelopeEncryptor {
   private EnvelopeEncryptor(
       EnvelopeHeader header, byte[] derived, DataKeyCaches caches, DataKey dataKey) {
     this.header = header;
-    this.messageKey = new SecretKeySpec(derived, "AES");
-    Arrays.fill(derived, (byte) 0);
+    this.messageKey = new MessageKey(derived);
     this.baseNonce = header.baseNonce();
     this.caches = caches;
     this.dataKey = dataKey;
@@ -49,7 +51,8 @@ public final class EnvelopeEncryptor {
 
   /**
    * Starts a message under {@code keyArn}: takes a data key (cached or from {@code
-   * GenerateDataKey}) and derives the message key. Throws {@link
+   * GenerateDataKey}) and the message's key. {@code iv} is the caller's IV (version 1, a fresh
+   * salt and a per-message key), or null for a provider-chosen IV (version 2). Throws {@link
    * dev.coffer.protocol.KmsException} if the daemon refuses.
    */
   public static EnvelopeEncryptor start(
@@ -60,17 +63,34 @@ public final class EnvelopeEncryptor {
       byte[] iv,
       SecureRandom random) {
     byte[] salt = new byte[EnvelopeHeader.SALT_SIZE];
-    random.nextBytes(salt);
+    if (iv != null) {
+      random.nextBytes(salt);
+      iv = iv.clone();
+    }
+    byte[] sessionIv = iv == null ? new byte[12] : null;
     while (true) {
       DataKey dk = caches.forEncryption(service, keyArn, grantTokens);
-      EnvelopeHeader h = EnvelopeHeader.create(dk.encryptedKey, salt, iv);
-      byte[] derived = dk.deriveMessageKey(EnvelopeHeader.KEY_LABEL, h.encoded);
+      EnvelopeHeader h;
+      byte[] derived;
+      if (iv == null) {
+        derived = dk.nextMessage(random, salt, sessionIv);
+        h = EnvelopeHeader.create(
+            EnvelopeHeader.VERSION_2, dk.encryptedKey, salt.clone(), sessionIv.clone());
+      } else {
+        h = EnvelopeHeader.create(EnvelopeHeader.VERSION_1, dk.encryptedKey, salt, iv);
+        derived = dk.deriveMessageKey(EnvelopeHeader.KEY_LABEL, h.encoded);
+      }
       caches.release(dk, true);
       if (derived != null) {
         return new EnvelopeEncryptor(h, derived, caches, dk);
       }
       // Evicted between lookup and use: take a fresh one.
     }
+  }
+
+  /** The envelope format version this message is written in. */
+  public int version() {
+    return header.version;
   }
 
   public byte[] iv() {
@@ -143,6 +163,7 @@ public final class EnvelopeEncryptor {
       Arrays.fill(buf, 0, n, (byte) 0);
     }
     caches.recordBytes(dataKey, plaintextBytes);
+    messageKey.destroy();
     return outPos - outOff;
   }
 
@@ -183,8 +204,13 @@ public final class EnvelopeEncryptor {
     Cipher gcm = Segments.gcm();
     try {
       gcm.init(Cipher.ENCRYPT_MODE, messageKey, new GCMParameterSpec(TAG_SIZE * 8, nonce));
-      if (segmentIndex == 0 && aadLen > 0) {
-        gcm.updateAAD(aad, 0, aadLen);
+      if (segmentIndex == 0) {
+        if (header.version == EnvelopeHeader.VERSION_2) {
+          gcm.updateAAD(header.encoded); // v1 binds the header through the key instead
+        }
+        if (aadLen > 0) {
+          gcm.updateAAD(aad, 0, aadLen);
+        }
       }
       int n = gcm.doFinal(src, off, len, out, pos);
       segmentIndex++;

@@ -7,23 +7,25 @@ import java.util.Arrays;
 import javax.crypto.AEADBadTagException;
 
 /**
- * The envelope header (format version 1), see {@code docs/envelope-format.md}:
+ * The envelope header (format versions 1 and 2, same layout), see {@code
+ * docs/envelope-format.md}:
  *
  * <pre>
- * u8  version = 0x01
+ * u8  version = 0x01 (per-message key, any IV) or 0x02 (session key, provider-chosen IV)
  * u8  log2 of the segment plaintext size = 16 (64 KiB)
  * u16 length n of the encrypted data key (1..6144), big-endian
  * n   encrypted data key (the daemon's ciphertext blob)
- * 16  salt, random per message
- * u8  IV length m (1..64)
- * m   IV (the caller's GCMParameterSpec IV, or 12 random bytes)
+ * 16  salt: random per message (v1) or per session of one data key (v2)
+ * u8  IV length m (1..64; exactly 12 in v2)
+ * m   IV (v1: the caller's GCMParameterSpec IV; v2: the provider's unique nonce base)
  * </pre>
  *
  * Every length is checked before anything is allocated.
  */
 final class EnvelopeHeader {
 
-  static final int VERSION = 1;
+  static final int VERSION_1 = 1;
+  static final int VERSION_2 = 2;
   static final int SEGMENT_SHIFT = 16;
   static final int SEGMENT_SIZE = 1 << SEGMENT_SHIFT;
   static final int TAG_SIZE = 16;
@@ -32,29 +34,43 @@ final class EnvelopeHeader {
   static final int MAX_IV = 64;
   static final int FIXED_PREFIX = 4;
   static final byte[] KEY_LABEL = "coffer-envelope-v1 message key\0".getBytes(StandardCharsets.US_ASCII);
+  static final byte[] SESSION_LABEL =
+      "coffer-envelope-v2 session key\0".getBytes(StandardCharsets.US_ASCII);
 
+  final int version;
   final byte[] encoded;
   final byte[] encryptedKey;
   final byte[] salt;
   final byte[] iv;
 
-  private EnvelopeHeader(byte[] encoded, byte[] encryptedKey, byte[] salt, byte[] iv) {
+  private EnvelopeHeader(
+      int version, byte[] encoded, byte[] encryptedKey, byte[] salt, byte[] iv) {
+    this.version = version;
     this.encoded = encoded;
     this.encryptedKey = encryptedKey;
     this.salt = salt;
     this.iv = iv;
   }
 
+  /** A version-1 header. */
   static EnvelopeHeader create(byte[] encryptedKey, byte[] salt, byte[] iv) {
+    return create(VERSION_1, encryptedKey, salt, iv);
+  }
+
+  /** Takes the arrays as they are (no copies): callers must not change them afterwards. */
+  static EnvelopeHeader create(int version, byte[] encryptedKey, byte[] salt, byte[] iv) {
     if (encryptedKey.length < 1 || encryptedKey.length > MAX_ENCRYPTED_KEY) {
       throw new IllegalArgumentException("encrypted data key of " + encryptedKey.length + " bytes");
     }
     if (iv.length < 1 || iv.length > MAX_IV || salt.length != SALT_SIZE) {
       throw new IllegalArgumentException("IV must be 1.." + MAX_IV + " bytes");
     }
+    if ((version != VERSION_1 && version != VERSION_2) || (version == VERSION_2 && iv.length != 12)) {
+      throw new IllegalArgumentException("version " + version + " with a " + iv.length + "-byte IV");
+    }
     int n = encryptedKey.length;
     byte[] h = new byte[FIXED_PREFIX + n + SALT_SIZE + 1 + iv.length];
-    h[0] = VERSION;
+    h[0] = (byte) version;
     h[1] = SEGMENT_SHIFT;
     h[2] = (byte) (n >>> 8);
     h[3] = (byte) n;
@@ -62,7 +78,7 @@ final class EnvelopeHeader {
     System.arraycopy(salt, 0, h, FIXED_PREFIX + n, SALT_SIZE);
     h[FIXED_PREFIX + n + SALT_SIZE] = (byte) iv.length;
     System.arraycopy(iv, 0, h, FIXED_PREFIX + n + SALT_SIZE + 1, iv.length);
-    return new EnvelopeHeader(h, encryptedKey.clone(), salt.clone(), iv.clone());
+    return new EnvelopeHeader(version, h, encryptedKey, salt, iv);
   }
 
   static int length(int encryptedKeyLength, int ivLength) {
@@ -74,16 +90,22 @@ final class EnvelopeHeader {
    * total, or -1 if that is not known yet. Rejects malformed prefixes at once.
    */
   static int requiredLength(byte[] prefix, int have) throws AEADBadTagException {
-    if (have >= 1 && (prefix[0] & 0xff) != VERSION) {
+    return requiredLength(prefix, 0, have);
+  }
+
+  /** As {@link #requiredLength(byte[], int)} for a prefix starting at {@code off}. */
+  static int requiredLength(byte[] prefix, int off, int have) throws AEADBadTagException {
+    int version = have >= 1 ? prefix[off] & 0xff : 0;
+    if (have >= 1 && version != VERSION_1 && version != VERSION_2) {
       throw JcaErrors.badTag();
     }
-    if (have >= 2 && (prefix[1] & 0xff) != SEGMENT_SHIFT) {
+    if (have >= 2 && (prefix[off + 1] & 0xff) != SEGMENT_SHIFT) {
       throw JcaErrors.badTag();
     }
     if (have < FIXED_PREFIX) {
       return -1;
     }
-    int n = ((prefix[2] & 0xff) << 8) | (prefix[3] & 0xff);
+    int n = ((prefix[off + 2] & 0xff) << 8) | (prefix[off + 3] & 0xff);
     if (n < 1 || n > MAX_ENCRYPTED_KEY) {
       throw JcaErrors.badTag();
     }
@@ -91,8 +113,8 @@ final class EnvelopeHeader {
     if (have <= ivAt) {
       return -1;
     }
-    int m = prefix[ivAt] & 0xff;
-    if (m < 1 || m > MAX_IV) {
+    int m = prefix[off + ivAt] & 0xff;
+    if (m < 1 || m > MAX_IV || (version == VERSION_2 && m != 12)) {
       throw JcaErrors.badTag();
     }
     return ivAt + 1 + m;
@@ -100,14 +122,20 @@ final class EnvelopeHeader {
 
   /** Parses a complete header (exactly {@link #requiredLength} bytes). */
   static EnvelopeHeader parse(byte[] h) throws AEADBadTagException {
-    if (requiredLength(h, h.length) != h.length) {
+    return parse(h, 0, h.length);
+  }
+
+  /** Parses the complete header of {@code len} bytes at {@code off} (copied). */
+  static EnvelopeHeader parse(byte[] src, int off, int len) throws AEADBadTagException {
+    if (requiredLength(src, off, len) != len) {
       throw JcaErrors.badTag();
     }
+    byte[] h = Arrays.copyOfRange(src, off, off + len);
     int n = ((h[2] & 0xff) << 8) | (h[3] & 0xff);
     byte[] edk = Arrays.copyOfRange(h, FIXED_PREFIX, FIXED_PREFIX + n);
     byte[] salt = Arrays.copyOfRange(h, FIXED_PREFIX + n, FIXED_PREFIX + n + SALT_SIZE);
     byte[] iv = Arrays.copyOfRange(h, FIXED_PREFIX + n + SALT_SIZE + 1, h.length);
-    return new EnvelopeHeader(h, edk, salt, iv);
+    return new EnvelopeHeader(h[0] & 0xff, h, edk, salt, iv);
   }
 
   /** The 12-byte base nonce: the IV itself when 12 bytes, else the first 12 of SHA-256(IV). */

@@ -40,7 +40,6 @@ import javax.crypto.spec.GCMParameterSpec;
  */
 public final class AesGcmEnvelopeCipherSpi extends CipherSpi {
 
-  private static final int IV_LENGTH = 12;
   private static final int TAG_BITS = 128;
 
   private int mode;
@@ -49,6 +48,8 @@ public final class AesGcmEnvelopeCipherSpi extends CipherSpi {
   private SecureRandom random;
   private EnvelopeEncryptor encryptor;
   private EnvelopeDecryptor decryptor;
+  // Kept across init()s so its buffers and last data key serve the next message.
+  private EnvelopeDecryptor spareDecryptor;
   private boolean mustReinit;
   private BadPaddingException pending;
   private KmsKey lastEncryptKey;
@@ -163,26 +164,22 @@ public final class AesGcmEnvelopeCipherSpi extends CipherSpi {
           && Arrays.equals(callerIv, lastEncryptIv)) {
         throw new InvalidAlgorithmParameterException("Cannot reuse iv for GCM encryption");
       }
-      byte[] useIv = callerIv;
-      if (useIv == null) {
-        useIv = new byte[IV_LENGTH];
-        rnd.nextBytes(useIv);
-      }
       try {
+        // A null IV lets the envelope pick a unique one (format version 2).
         encryptor =
             EnvelopeEncryptor.start(
                 Handles.service(handle),
                 DataKeyCaches.shared(),
                 handle.arn(),
                 handle.grantTokens(),
-                useIv,
+                callerIv,
                 rnd);
       } catch (KmsException e) {
         throw JcaErrors.invalidKey(e);
       }
-      iv = useIv;
+      iv = encryptor.iv();
       lastEncryptKey = handle;
-      lastEncryptIv = useIv.clone();
+      lastEncryptIv = iv;
     } else {
       iv = callerIv;
       decryptor = newDecryptor(handle, callerIv);
@@ -192,13 +189,19 @@ public final class AesGcmEnvelopeCipherSpi extends CipherSpi {
     random = rnd;
   }
 
-  private static EnvelopeDecryptor newDecryptor(KmsKey handle, byte[] callerIv) {
-    return new EnvelopeDecryptor(
-        Handles.service(handle),
-        DataKeyCaches.shared(),
-        handle.arn(),
-        handle.grantTokens(),
-        callerIv);
+  private EnvelopeDecryptor newDecryptor(KmsKey handle, byte[] callerIv) {
+    if (spareDecryptor == null) {
+      spareDecryptor = new EnvelopeDecryptor(
+          Handles.service(handle),
+          DataKeyCaches.shared(),
+          handle.arn(),
+          handle.grantTokens(),
+          callerIv);
+    } else {
+      spareDecryptor.reinit(
+          Handles.service(handle), handle.arn(), handle.grantTokens(), callerIv);
+    }
+    return spareDecryptor;
   }
 
   private void reset() {
@@ -284,7 +287,7 @@ public final class AesGcmEnvelopeCipherSpi extends CipherSpi {
   protected byte[] engineDoFinal(byte[] input, int offset, int len)
       throws IllegalBlockSizeException, BadPaddingException {
     checkInitialized();
-    byte[] out = new byte[engineGetOutputSize(input == null ? 0 : len)];
+    byte[] out = new byte[finalOutputSize(input, offset, len)];
     int n;
     try {
       n = doFinal(input, offset, len, out, 0);
@@ -298,11 +301,21 @@ public final class AesGcmEnvelopeCipherSpi extends CipherSpi {
   protected int engineDoFinal(byte[] input, int offset, int len, byte[] output, int outOff)
       throws ShortBufferException, IllegalBlockSizeException, BadPaddingException {
     checkInitialized();
-    int size = engineGetOutputSize(input == null ? 0 : len);
+    int size = finalOutputSize(input, offset, len);
     if (output == null || output.length - outOff < size) {
       throw new ShortBufferException("output buffer too short: need " + size + " bytes");
     }
     return doFinal(input, offset, len, output, outOff);
+  }
+
+  // Exact for a one-shot decrypt (the header is at hand), so no second output array is needed.
+  private int finalOutputSize(byte[] input, int offset, int len) {
+    if (input == null) {
+      return engineGetOutputSize(0);
+    }
+    return encryptor != null
+        ? encryptor.finishOutputSize(len)
+        : decryptor.finishOutputSize(input, offset, len);
   }
 
   private int doFinal(byte[] input, int offset, int len, byte[] output, int outOff)
@@ -321,18 +334,18 @@ public final class AesGcmEnvelopeCipherSpi extends CipherSpi {
       mustReinit = true;
       return n;
     }
-    EnvelopeDecryptor d = decryptor;
     BadPaddingException failure = pending;
-    // Ready for the next message with the same key and parameters, as SunJCE is.
-    decryptor = newDecryptor(key, iv);
     pending = null;
-    if (failure != null) {
-      throw failure;
-    }
     try {
-      return d.finish(input, offset, len, output, outOff);
+      if (failure != null) {
+        throw failure;
+      }
+      return decryptor.finish(input, offset, len, output, outOff);
     } catch (KmsException e) {
       throw JcaErrors.cipher(e);
+    } finally {
+      // Ready for the next message with the same key and parameters, as SunJCE is.
+      decryptor.reset();
     }
   }
 

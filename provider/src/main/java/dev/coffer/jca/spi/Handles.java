@@ -3,7 +3,11 @@ package dev.coffer.jca.spi;
 import dev.coffer.jca.core.KmsService;
 import dev.coffer.jca.key.KmsKey;
 import java.security.InvalidKeyException;
+import java.nio.file.Path;
 import java.security.Key;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 
 /** Argument checks shared by the SPI classes. */
 final class Handles {
@@ -21,7 +25,31 @@ final class Handles {
     return k;
   }
 
+  private static final Map<Path, KmsService> BY_SOCKET = new ConcurrentHashMap<>();
+  private static volatile DefaultService byDefault;
+
+  private record DefaultService(String property, KmsService service) {}
+
+  /**
+   * The service for a handle's socket, resolved once per socket path rather than per {@code
+   * init} (resolving builds and hashes fresh paths). A handle without a socket follows {@code
+   * -Dcoffer.socket}, which tests and tools change at run time, so that memo is keyed by it.
+   */
   static KmsService service(KmsKey key) {
-    return KmsService.forSocket(key.socket());
+    Path socket = key.socket();
+    if (socket != null) {
+      KmsService s = BY_SOCKET.get(socket);
+      if (s == null) {
+        s = BY_SOCKET.computeIfAbsent(socket, KmsService::forSocket);
+      }
+      return s;
+    }
+    String property = System.getProperty("coffer.socket");
+    DefaultService d = byDefault;
+    if (d == null || !Objects.equals(d.property(), property)) {
+      d = new DefaultService(property, KmsService.forSocket(null));
+      byDefault = d;
+    }
+    return d.service();
   }
 }

@@ -27,7 +27,7 @@ class EnvelopeHeaderTest {
   @Test
   void unknownVersion_rejected() {
     byte[] h = EnvelopeHeader.create(EDK, SALT, IV).encoded;
-    h[0] = 2;
+    h[0] = 3;
     assertThrows(AEADBadTagException.class, () -> EnvelopeHeader.requiredLength(h, 1));
   }
 
