@@ -44,7 +44,9 @@ import org.openjdk.jmh.annotations.State;
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Fork(value = 1, jvmArgsAppend = {"-Xms512m", "-Xmx512m"})
+// The daemon finds a token by label through SunPKCS11's wrapper, as `coffer serve` does.
+@Fork(value = 1, jvmArgsAppend = {"-Xms512m", "-Xmx512m",
+    "--add-exports", "jdk.crypto.cryptoki/sun.security.pkcs11.wrapper=ALL-UNNAMED"})
 public class HsmBenchmark {
 
   /** Coffer, key generated in the token of a connected PKCS#11 custom key store. */
@@ -91,10 +93,10 @@ public class HsmBenchmark {
           .put("KeyStorePassword", SoftHsmToken.PIN)).get("CustomKeyStoreId").asText();
       c.call("ConnectCustomKeyStore", Json.object().put("CustomKeyStoreId", store));
       ObjectNode describe = Json.object().put("CustomKeyStoreId", store);
-      String state = c.call("DescribeCustomKeyStores", describe).get("CustomKeyStores").get(0)
-          .get("ConnectionState").asText();
-      if (!state.equals("CONNECTED")) {
-        throw new IllegalStateException("custom key store " + store + " is " + state);
+      ObjectNode described = (ObjectNode) c.call("DescribeCustomKeyStores", describe)
+          .get("CustomKeyStores").get(0);
+      if (!described.path("ConnectionState").asText().equals("CONNECTED")) {
+        throw new IllegalStateException("custom key store not connected: " + described);
       }
       String keyId = c.call("CreateKey", Json.object().put("CustomKeyStoreId", store))
           .get("KeyMetadata").get("KeyId").asText();
