@@ -40,6 +40,7 @@ final class DataKey {
   final String keyArn;
   final byte[] encryptedKey;
   final long createdNanos = System.nanoTime();
+  private final long sessionLimit;
   final AtomicLong messages = new AtomicLong();
   final AtomicLong bytes = new AtomicLong();
   private byte[] material;
@@ -57,6 +58,12 @@ final class DataKey {
   private int openedNext;
 
   DataKey(String keyArn, byte[] material, byte[] encryptedKey) {
+    this(keyArn, material, encryptedKey, SESSION_MESSAGES);
+  }
+
+  /** With a smaller session bound, so tests can watch a session rotate. */
+  DataKey(String keyArn, byte[] material, byte[] encryptedKey, long sessionLimit) {
+    this.sessionLimit = sessionLimit;
     this.keyArn = keyArn;
     this.material = material;
     this.encryptedKey = encryptedKey;
@@ -93,7 +100,7 @@ final class DataKey {
     if (material == null) {
       return null;
     }
-    if (sessionKey == null || sessionUsed >= SESSION_MESSAGES) {
+    if (sessionKey == null || sessionUsed >= sessionLimit) {
       byte[] r = new byte[EnvelopeHeader.SALT_SIZE + 12]; // salt and mask in one draw
       random.nextBytes(r);
       if (sessionKey != null) {

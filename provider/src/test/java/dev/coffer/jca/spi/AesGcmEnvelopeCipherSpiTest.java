@@ -395,6 +395,128 @@ class AesGcmEnvelopeCipherSpiTest {
     assertArrayEquals(pt, decrypt(key, Arrays.copyOf(buf, n)));
   }
 
+  @Test
+  void providerChosenIv_writesVersion2_callerIvWritesVersion1() throws Exception {
+    assertEquals(2, enc(key).doFinal(data(10))[0]);
+    Cipher c = Cipher.getInstance(T, "Coffer");
+    c.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(128, data(12)));
+    assertEquals(1, c.doFinal(data(10))[0]);
+  }
+
+  @Test
+  void sameCallerIvOnTwoCiphers_stillGivesDistinctKeystreams() throws Exception {
+    byte[] iv = data(12);
+    byte[] pt = new byte[64];
+    byte[][] body = new byte[2][];
+    for (int i = 0; i < 2; i++) {
+      Cipher c = Cipher.getInstance(T, "Coffer");
+      c.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(128, iv));
+      byte[] ct = c.doFinal(pt);
+      body[i] = Arrays.copyOfRange(ct, headerLength(ct), ct.length);
+      assertArrayEquals(pt, decrypt(key, ct));
+    }
+    // Same cached data key, same IV: a per-message key still makes the keystreams differ.
+    assertTrue(!Arrays.equals(body[0], body[1]));
+  }
+
+  @Test
+  void concurrentEncryptions_neverRepeatAnIv() throws Exception {
+    java.util.Set<String> ivs = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    java.util.concurrent.atomic.AtomicInteger dup = new java.util.concurrent.atomic.AtomicInteger();
+    Thread[] ts = new Thread[4];
+    for (int t = 0; t < ts.length; t++) {
+      ts[t] = new Thread(() -> {
+        try {
+          Cipher c = Cipher.getInstance(T, "Coffer");
+          for (int i = 0; i < 2000; i++) {
+            c.init(Cipher.ENCRYPT_MODE, key);
+            byte[] ct = c.doFinal(new byte[1]);
+            int h = headerLength(ct);
+            // salt and IV together name the (session key, nonce base) pair
+            if (!ivs.add(Arrays.toString(Arrays.copyOfRange(ct, h - 29, h)))) {
+              dup.incrementAndGet();
+            }
+          }
+        } catch (Exception e) {
+          dup.addAndGet(1_000_000);
+        }
+      });
+      ts[t].start();
+    }
+    for (Thread t : ts) {
+      t.join();
+    }
+    assertEquals(0, dup.get());
+    assertEquals(8000, ivs.size());
+  }
+
+  @Test
+  void segmentFromAnotherMessageOfTheSameSession_failsWithBadTag() throws Exception {
+    byte[] a = enc(key).doFinal(data(2 * 65536));
+    byte[] b = enc(key).doFinal(data(2 * 65536));
+    int h = headerLength(a);
+    assertArrayEquals(Arrays.copyOfRange(a, h - 29, h - 13), Arrays.copyOfRange(b, h - 29, h - 13),
+        "both messages are under one session salt");
+    byte[] spliced = b.clone();
+    System.arraycopy(a, h + SEG_CT, spliced, h + SEG_CT, SEG_CT);
+    assertThrows(AEADBadTagException.class, () -> decrypt(key, spliced));
+    byte[] otherIv = b.clone();
+    System.arraycopy(a, h - 12, otherIv, h - 12, 12);
+    assertThrows(AEADBadTagException.class, () -> decrypt(key, otherIv));
+  }
+
+  @Test
+  void decryptCipherReinitWithOtherKey_refusesFirstKeysEnvelope() throws Exception {
+    byte[] ct = enc(key).doFinal(data(100));
+    KmsKey other = TestDaemon.newKey();
+    Cipher d = Cipher.getInstance(T, "Coffer");
+    d.init(Cipher.DECRYPT_MODE, key);
+    assertArrayEquals(data(100), d.doFinal(ct));
+    d.init(Cipher.DECRYPT_MODE, other);
+    assertThrows(AEADBadTagException.class, () -> d.doFinal(ct));
+    d.init(Cipher.DECRYPT_MODE, key);
+    assertArrayEquals(data(100), d.doFinal(ct));
+  }
+
+  @Test
+  void evictedDataKey_reusedDecryptCipherAsksDaemonAgain() throws Exception {
+    byte[] ct = enc(key).doFinal(data(100));
+    Cipher d = Cipher.getInstance(T, "Coffer");
+    d.init(Cipher.DECRYPT_MODE, key);
+    d.doFinal(ct);
+    long before = CofferStats.daemonRoundTrips();
+    assertArrayEquals(data(100), d.doFinal(ct));
+    assertEquals(before, CofferStats.daemonRoundTrips());
+    DataKeyCaches.clearShared();
+    assertArrayEquals(data(100), d.doFinal(ct));
+    assertEquals(before + 1, CofferStats.daemonRoundTrips());
+  }
+
+  @Test
+  void oneShotDecryptIntoExactBuffer_succeeds() throws Exception {
+    for (int n : new int[] {0, 1, 65536, 65537, 200_000}) {
+      byte[] ct = enc(key).doFinal(data(n));
+      Cipher d = Cipher.getInstance(T, "Coffer");
+      d.init(Cipher.DECRYPT_MODE, key);
+      byte[] out = new byte[n + 3];
+      assertEquals(n, d.doFinal(ct, 0, ct.length, out, 3), "size " + n);
+      assertArrayEquals(data(n), Arrays.copyOfRange(out, 3, n + 3));
+    }
+  }
+
+  @Test
+  void failedDecrypt_leavesCipherReadyForNextMessage() throws Exception {
+    byte[] ct = enc(key).doFinal(data(1000));
+    byte[] bad = ct.clone();
+    bad[bad.length - 1] ^= 1;
+    Cipher d = Cipher.getInstance(T, "Coffer");
+    d.init(Cipher.DECRYPT_MODE, key);
+    byte[] out = new byte[1000];
+    assertThrows(AEADBadTagException.class, () -> d.doFinal(bad, 0, bad.length, out, 0));
+    assertArrayEquals(new byte[1000], out, "failed output zeroed");
+    assertArrayEquals(data(1000), d.doFinal(ct));
+  }
+
   @SuppressWarnings("unused")
   private static void rethrow(IOException e) {}
 }
