@@ -2,6 +2,9 @@ package dev.coffer.bench;
 
 import dev.coffer.bench.support.InProcessDaemon;
 import dev.coffer.bench.support.Shows;
+import dev.coffer.bench.support.UnixEcho;
+import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
 import java.util.Arrays;
 import java.util.SplittableRandom;
@@ -16,14 +19,17 @@ import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 
 /**
  * Direct Encrypt and Decrypt of 1 KiB through the daemon (provider Cipher KMS, audit records
- * written) with 1, 2 and 4 client threads: throughput and latency percentiles.
+ * written) with 1, 2 and 4 client threads: throughput and latency percentiles, beside a bare
+ * Unix-socket echo of 1 KiB as the floor.
  */
 @Shows("Direct Encrypt and Decrypt of 1 KiB through the daemon (provider Cipher KMS, audit "
-    + "records written) with 1, 2 and 4 client threads: throughput and latency percentiles.")
+    + "records written) with 1, 2 and 4 client threads: throughput and latency percentiles, "
+    + "beside a bare Unix-socket echo of 1 KiB as the floor.")
 @State(Scope.Thread)
 @BenchmarkMode({Mode.Throughput, Mode.SampleTime})
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -37,10 +43,13 @@ public class DirectKmsCipherBenchmark {
   private byte[] plaintext;
   private byte[] blob;
   private InProcessDaemon daemon;
+  private UnixEcho.Client echo;
 
   @Setup(Level.Trial)
-  public void setUp(InProcessDaemon daemon) throws GeneralSecurityException {
+  public void setUp(InProcessDaemon daemon, UnixEcho echoServer)
+      throws GeneralSecurityException, IOException {
     this.daemon = daemon;
+    this.echo = echoServer.connect();
     encryptor = Cipher.getInstance("KMS", "Coffer");
     decryptor = Cipher.getInstance("KMS", "Coffer");
     plaintext = new byte[SIZE];
@@ -49,6 +58,11 @@ public class DirectKmsCipherBenchmark {
     if (!Arrays.equals(plaintext, decrypt())) {
       throw new IllegalStateException("Cipher KMS does not round-trip");
     }
+  }
+
+  @TearDown(Level.Trial)
+  public void tearDown() throws IOException {
+    echo.close();
   }
 
   private byte[] encrypt() throws GeneralSecurityException {
@@ -95,5 +109,18 @@ public class DirectKmsCipherBenchmark {
   @Threads(4)
   public byte[] decrypt_4threads() throws GeneralSecurityException {
     return decrypt();
+  }
+
+  /** The same 1 KiB to a bare echo server and back: what any daemon call costs at least. */
+  @Benchmark
+  @Threads(1)
+  public ByteBuffer echo_1thread() throws IOException {
+    return echo.roundTrip(plaintext);
+  }
+
+  @Benchmark
+  @Threads(4)
+  public ByteBuffer echo_4threads() throws IOException {
+    return echo.roundTrip(plaintext);
   }
 }

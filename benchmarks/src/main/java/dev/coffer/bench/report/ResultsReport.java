@@ -188,7 +188,10 @@ public final class ResultsReport {
           .append(" | ").append(mbs).append(" |");
       if (sample) {
         for (String q : List.of("50.0", "99.0", "99.9")) {
-          JsonNode v = r.percentiles() == null ? null : r.percentiles().get(q);
+          // JMH attaches percentiles of the iteration scores to every mode; only sample-time
+          // percentiles are latencies.
+          JsonNode v = r.percentiles() == null || !r.mode().equals("sample") ? null
+              : r.percentiles().get(q);
           b.append(' ').append(v == null ? "" : fmt(v.asDouble()) + " " + r.unit()).append(" |");
         }
       }

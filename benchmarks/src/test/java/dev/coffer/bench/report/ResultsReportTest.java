@@ -98,9 +98,15 @@ class ResultsReportTest {
         [{"benchmark":"dev.coffer.bench.DirectKmsCipherBenchmark.encrypt_1thread","mode":"sample",
           "params":{},
           "primaryMetric":{"score":40.0,"scoreError":1.0,"scoreUnit":"us/op",
-            "scorePercentiles":{"50.0":30.0,"99.0":120.0,"99.9":400.0}}}]
+            "scorePercentiles":{"50.0":30.0,"99.0":120.0,"99.9":400.0}}},
+         {"benchmark":"dev.coffer.bench.DirectKmsCipherBenchmark.encrypt_1thread","mode":"thrpt",
+          "params":{},
+          "primaryMetric":{"score":0.025,"scoreError":0.001,"scoreUnit":"ops/us",
+            "scorePercentiles":{"50.0":0.025,"99.0":0.026,"99.9":0.026}}}]
         """);
     String md = ResultsReport.render(root, "short", Map.of());
     assertTrue(md.contains("| 30.00 us/op | 120 us/op | 400 us/op |"), md);
+    // Throughput in ops/s whatever the unit; no "percentiles" of iteration scores.
+    assertTrue(md.contains("| encrypt_1thread |  |  | 25,000 ± 1,000 ops/s |  |  |  |  |"), md);
   }
 }
