@@ -27,6 +27,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -69,6 +70,7 @@ public final class AuditLog implements AuditSink, Closeable {
   }
 
   private static final int MAX_BATCH = 4096;
+  private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
   private static final Pending STOP = new Pending(null, null, 0);
 
   private record Pending(byte[] record, CompletableFuture<Void> durable, long enqueuedNanos) {}
@@ -160,6 +162,7 @@ public final class AuditLog implements AuditSink, Closeable {
       lock.unlock();
     }
     if (p.durable() != null) {
+      LockSupport.unpark(appender);
       try {
         p.durable().join();
       } catch (CompletionException e) {
@@ -202,6 +205,7 @@ public final class AuditLog implements AuditSink, Closeable {
     } finally {
       closing.writeLock().unlock();
     }
+    LockSupport.unpark(appender);
     try {
       appender.join(TimeUnit.SECONDS.toMillis(30));
     } catch (InterruptedException e) {
@@ -220,11 +224,13 @@ public final class AuditLog implements AuditSink, Closeable {
       long wait = unsyncedSince >= 0
           ? unsyncedSince + options.cryptoFlushBound().toNanos() - now
           : nextDigestNanos - now;
-      Pending first;
-      try {
-        first = queue.poll(Math.max(0, wait), TimeUnit.NANOSECONDS);
-      } catch (InterruptedException e) {
-        first = null;
+      // Cryptographic events do not wake this thread: it collects them every IDLE_PARK at the
+      // latest, so a busy hot path costs one wake-up per batch, not one per request.
+      // Management events and close() unpark it at once.
+      Pending first = queue.poll();
+      if (first == null) {
+        LockSupport.parkNanos(Math.max(0, Math.min(wait, IDLE_PARK_NANOS)));
+        first = queue.poll();
       }
       if (first != null) {
         batch.add(first);
