@@ -34,6 +34,26 @@ jar=benchmarks/target/benchmarks.jar
 hsm_dir="$(mktemp -d /tmp/cofbench-hsm.XXXXXX)"
 trap 'rm -rf "$hsm_dir"' EXIT
 export SOFTHSM2_CONF="$hsm_dir/softhsm2.conf"
+# Other sessions on this machine run JMH too and JMH refuses to run twice (/tmp/jmh.lock, an
+# fcntl lock): wait for the lock to be free instead of failing, up to 20 minutes.
+if command -v python3 >/dev/null; then
+  python3 - <<'PY'
+import fcntl, os, sys, time
+deadline = time.time() + 1200
+while True:
+    fd = os.open("/tmp/jmh.lock", os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.lockf(fd, fcntl.LOCK_UN)
+        sys.exit(0)
+    except OSError:
+        if time.time() > deadline:
+            sys.exit("another JMH run still holds /tmp/jmh.lock after 20 minutes")
+        time.sleep(2)
+    finally:
+        os.close(fd)
+PY
+fi
 start=$(date +%s)
 "$java" -jar "$jar" "${opts[@]}" -rf json -rff benchmarks/results.json "$@"
 echo "JMH took $(( $(date +%s) - start )) s"
