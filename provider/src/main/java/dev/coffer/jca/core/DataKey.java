@@ -1,7 +1,6 @@
 package dev.coffer.jca.core;
 
 import java.security.GeneralSecurityException;
-import java.security.MessageDigest;
 import java.security.ProviderException;
 import java.security.SecureRandom;
 import java.util.Arrays;
@@ -17,7 +16,8 @@ import javax.crypto.spec.SecretKeySpec;
  * own copy of a derived key, so an eviction never pulls a key out from under a message in flight.
  *
  * <p>Envelope version 2 (provider-chosen IVs) encrypts many messages under one <em>session
- * key</em> {@code HMAC-SHA256(material, label || salt)} with a random salt per session; each
+ * key</em> {@code HMAC-SHA256(material, label || header without IV)}, the header carrying a
+ * random salt per session; each
  * message takes the next value of the session's counter as its nonce base, so no (key, nonce)
  * pair repeats. A session is retired after {@link #SESSION_MESSAGES} messages.
  */
@@ -52,8 +52,8 @@ final class DataKey {
   private byte[] sessionKey;
   private long sessionUsed;
 
-  // Decryption: the last few (salt, session key) pairs opened, guarded by this.
-  private final byte[][] openedSalt = new byte[OPENED_SLOTS][];
+  // Decryption: the last few (header prefix, session key) pairs opened, guarded by this.
+  private final byte[][] openedPrefix = new byte[OPENED_SLOTS][];
   private final byte[][] openedKey = new byte[OPENED_SLOTS][];
   private int openedNext;
 
@@ -78,6 +78,10 @@ final class DataKey {
   }
 
   private byte[] hmac(byte[] label, byte[] data) {
+    return hmac(label, data, data.length);
+  }
+
+  private byte[] hmac(byte[] label, byte[] data, int len) {
     Mac mac = HMAC.get();
     try {
       mac.init(new SecretKeySpec(material, "HmacSHA256"));
@@ -85,7 +89,7 @@ final class DataKey {
       throw new ProviderException("cannot key HmacSHA256", e);
     }
     mac.update(label);
-    mac.update(data);
+    mac.update(data, 0, len);
     return mac.doFinal();
   }
 
@@ -108,7 +112,8 @@ final class DataKey {
       }
       sessionSalt = Arrays.copyOf(r, EnvelopeHeader.SALT_SIZE);
       sessionMask = Arrays.copyOfRange(r, EnvelopeHeader.SALT_SIZE, r.length);
-      sessionKey = hmac(EnvelopeHeader.SESSION_LABEL, sessionSalt);
+      sessionKey = hmac(EnvelopeHeader.SESSION_LABEL,
+          EnvelopeHeader.sessionPrefix(encryptedKey, sessionSalt));
       sessionUsed = 0;
       Arrays.fill(r, (byte) 0);
     }
@@ -121,13 +126,18 @@ final class DataKey {
     return sessionKey.clone();
   }
 
-  /** A copy of the version-2 session key for {@code salt}, or null once destroyed. */
-  synchronized byte[] sessionKey(byte[] salt) {
+  /**
+   * A copy of the version-2 session key for a header whose first {@code prefixLen} bytes (all but
+   * the IV) are {@code header}'s, or null once destroyed. The last few are memoised by those
+   * exact bytes (public values), so messages of one session derive once.
+   */
+  synchronized byte[] sessionKey(byte[] header, int prefixLen) {
     if (material == null) {
       return null;
     }
     for (int i = 0; i < OPENED_SLOTS; i++) {
-      if (openedSalt[i] != null && MessageDigest.isEqual(openedSalt[i], salt)) {
+      byte[] p = openedPrefix[i];
+      if (p != null && Arrays.equals(p, 0, p.length, header, 0, prefixLen)) {
         return openedKey[i].clone();
       }
     }
@@ -136,8 +146,8 @@ final class DataKey {
     if (openedKey[i] != null) {
       Arrays.fill(openedKey[i], (byte) 0);
     }
-    openedSalt[i] = salt.clone();
-    openedKey[i] = hmac(EnvelopeHeader.SESSION_LABEL, salt);
+    openedPrefix[i] = Arrays.copyOf(header, prefixLen);
+    openedKey[i] = hmac(EnvelopeHeader.SESSION_LABEL, header, prefixLen);
     return openedKey[i].clone();
   }
 
@@ -159,7 +169,7 @@ final class DataKey {
       if (openedKey[i] != null) {
         Arrays.fill(openedKey[i], (byte) 0);
         openedKey[i] = null;
-        openedSalt[i] = null;
+        openedPrefix[i] = null;
       }
     }
   }

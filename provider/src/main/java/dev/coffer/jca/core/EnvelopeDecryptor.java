@@ -19,8 +19,8 @@ import javax.crypto.spec.GCMParameterSpec;
  * The data key is resolved when the header is complete: from the cache, or with one {@code
  * Decrypt} call. On any failure the output written by the failing call is zeroed and the
  * instance stays failed until {@link #reset()}. Version 1 derives the segment key from the data
- * key and the whole header; version 2 takes the data key's session key for the header's salt
- * and authenticates the whole header as AAD of segment 0, which is always verified first.
+ * key and the whole header; version 2 takes the data key's session key, derived from the whole
+ * header but its IV, and the IV is the GCM nonce base, so every header byte is bound either way.
  *
  * <p>Not thread-safe; one message at a time, {@link #reset()} between messages.
  */
@@ -325,7 +325,7 @@ public final class EnvelopeDecryptor {
 
   private static byte[] derive(DataKey dk, EnvelopeHeader h) {
     return h.version == EnvelopeHeader.VERSION_2
-        ? dk.sessionKey(h.salt)
+        ? dk.sessionKey(h.encoded, h.encoded.length - 12)
         : dk.deriveMessageKey(EnvelopeHeader.KEY_LABEL, h.encoded);
   }
 
@@ -357,13 +357,8 @@ public final class EnvelopeDecryptor {
     Cipher gcm = Segments.gcm();
     try {
       gcm.init(Cipher.DECRYPT_MODE, messageKey, new GCMParameterSpec(TAG_SIZE * 8, nonce));
-      if (segmentIndex == 0) {
-        if (header.version == EnvelopeHeader.VERSION_2) {
-          gcm.updateAAD(header.encoded);
-        }
-        if (aadLen > 0) {
-          gcm.updateAAD(aad, 0, aadLen);
-        }
+      if (segmentIndex == 0 && aadLen > 0) {
+        gcm.updateAAD(aad, 0, aadLen);
       }
       int n = gcm.doFinal(src, off, len, out, pos);
       segmentIndex++;

@@ -16,8 +16,8 @@ import javax.crypto.spec.GCMParameterSpec;
  * plaintext. With a caller IV (version 1) the segment key is derived per message from the data
  * key and the whole header, so a caller reusing an IV under a cached data key still never reuses
  * a (key, nonce) pair. With a provider-chosen IV (version 2) the segment key is the data key's
- * current session key and the IV is that session's next counter value (see {@link
- * DataKey#nextMessage}); the header is then authenticated as AAD of segment 0. A segment is
+ * current session key, derived from the data key and the whole header but the IV, and the IV is
+ * that session's next counter value (see {@link DataKey#nextMessage}). A segment is
  * written as non-final only once more input is known to follow, so the final flag in its nonce
  * is always right; that costs at most one segment of buffering.
  *
@@ -204,13 +204,8 @@ public final class EnvelopeEncryptor {
     Cipher gcm = Segments.gcm();
     try {
       gcm.init(Cipher.ENCRYPT_MODE, messageKey, new GCMParameterSpec(TAG_SIZE * 8, nonce));
-      if (segmentIndex == 0) {
-        if (header.version == EnvelopeHeader.VERSION_2) {
-          gcm.updateAAD(header.encoded); // v1 binds the header through the key instead
-        }
-        if (aadLen > 0) {
-          gcm.updateAAD(aad, 0, aadLen);
-        }
+      if (segmentIndex == 0 && aadLen > 0) {
+        gcm.updateAAD(aad, 0, aadLen);
       }
       int n = gcm.doFinal(src, off, len, out, pos);
       segmentIndex++;

@@ -81,6 +81,15 @@ final class EnvelopeHeader {
     return new EnvelopeHeader(version, h, encryptedKey, salt, iv);
   }
 
+  /**
+   * The version-2 header without its trailing 12-byte IV: constant for every message of one
+   * session, and the HMAC input of the session key, which so binds all of it.
+   */
+  static byte[] sessionPrefix(byte[] encryptedKey, byte[] salt) {
+    byte[] full = create(VERSION_2, encryptedKey, salt, new byte[12]).encoded;
+    return Arrays.copyOf(full, full.length - 12);
+  }
+
   static int length(int encryptedKeyLength, int ivLength) {
     return FIXED_PREFIX + encryptedKeyLength + SALT_SIZE + 1 + ivLength;
   }
