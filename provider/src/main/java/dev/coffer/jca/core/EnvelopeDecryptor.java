@@ -299,17 +299,17 @@ public final class EnvelopeDecryptor {
     byte[] derived = null;
     if (dk != null
         && caches.stillCached(dk, false)
-        && Arrays.equals(dk.encryptedKey, h.encryptedKey)) {
+        && h.encryptedKeyEquals(dk.encryptedKey)) {
       derived = derive(dk, h); // null if evicted meanwhile
     }
     if (derived == null) {
       lastDataKey = null;
-      dk = caches.forDecryption(service, keyArn, grantTokens, h.encryptedKey);
+      dk = caches.forDecryption(service, keyArn, grantTokens, h.encryptedKey());
       derived = derive(dk, h);
       caches.release(dk, false);
       if (derived == null) {
         // Evicted between lookup and use; one retry fetches it again.
-        dk = caches.forDecryption(service, keyArn, grantTokens, h.encryptedKey);
+        dk = caches.forDecryption(service, keyArn, grantTokens, h.encryptedKey());
         derived = derive(dk, h);
         caches.release(dk, false);
         if (derived == null) {

@@ -75,7 +75,7 @@ public final class EnvelopeEncryptor {
       if (iv == null) {
         derived = dk.nextMessage(random, salt, sessionIv);
         h = EnvelopeHeader.create(
-            EnvelopeHeader.VERSION_2, dk.encryptedKey, salt.clone(), sessionIv.clone());
+            EnvelopeHeader.VERSION_2, dk.encryptedKey, salt, sessionIv);
       } else {
         h = EnvelopeHeader.create(EnvelopeHeader.VERSION_1, dk.encryptedKey, salt, iv);
         derived = dk.deriveMessageKey(EnvelopeHeader.KEY_LABEL, h.encoded);

@@ -39,17 +39,32 @@ final class EnvelopeHeader {
 
   final int version;
   final byte[] encoded;
-  final byte[] encryptedKey;
-  final byte[] salt;
   final byte[] iv;
+  private byte[] encryptedKey;
 
-  private EnvelopeHeader(
-      int version, byte[] encoded, byte[] encryptedKey, byte[] salt, byte[] iv) {
+  private EnvelopeHeader(int version, byte[] encoded, byte[] encryptedKey, byte[] iv) {
     this.version = version;
     this.encoded = encoded;
     this.encryptedKey = encryptedKey;
-    this.salt = salt;
     this.iv = iv;
+  }
+
+  int encryptedKeyLength() {
+    return ((encoded[2] & 0xff) << 8) | (encoded[3] & 0xff);
+  }
+
+  /** Whether the encrypted data key equals {@code edk}, without copying it out. */
+  boolean encryptedKeyEquals(byte[] edk) {
+    return Arrays.equals(edk, 0, edk.length,
+        encoded, FIXED_PREFIX, FIXED_PREFIX + encryptedKeyLength());
+  }
+
+  /** The encrypted data key (copied out of the header once, on demand). */
+  byte[] encryptedKey() {
+    if (encryptedKey == null) {
+      encryptedKey = Arrays.copyOfRange(encoded, FIXED_PREFIX, FIXED_PREFIX + encryptedKeyLength());
+    }
+    return encryptedKey;
   }
 
   /** A version-1 header. */
@@ -78,7 +93,7 @@ final class EnvelopeHeader {
     System.arraycopy(salt, 0, h, FIXED_PREFIX + n, SALT_SIZE);
     h[FIXED_PREFIX + n + SALT_SIZE] = (byte) iv.length;
     System.arraycopy(iv, 0, h, FIXED_PREFIX + n + SALT_SIZE + 1, iv.length);
-    return new EnvelopeHeader(version, h, encryptedKey, salt, iv);
+    return new EnvelopeHeader(version, h, encryptedKey, iv);
   }
 
   /**
@@ -141,10 +156,8 @@ final class EnvelopeHeader {
     }
     byte[] h = Arrays.copyOfRange(src, off, off + len);
     int n = ((h[2] & 0xff) << 8) | (h[3] & 0xff);
-    byte[] edk = Arrays.copyOfRange(h, FIXED_PREFIX, FIXED_PREFIX + n);
-    byte[] salt = Arrays.copyOfRange(h, FIXED_PREFIX + n, FIXED_PREFIX + n + SALT_SIZE);
     byte[] iv = Arrays.copyOfRange(h, FIXED_PREFIX + n + SALT_SIZE + 1, h.length);
-    return new EnvelopeHeader(h[0] & 0xff, h, edk, salt, iv);
+    return new EnvelopeHeader(h[0] & 0xff, h, null, iv);
   }
 
   /** The 12-byte base nonce: the IV itself when 12 bytes, else the first 12 of SHA-256(IV). */

@@ -20,7 +20,7 @@ class EnvelopeHeaderTest {
     EnvelopeHeader h = EnvelopeHeader.create(EDK, SALT, IV);
     assertEquals(EnvelopeHeader.length(100, 12), h.encoded.length);
     EnvelopeHeader p = EnvelopeHeader.parse(h.encoded);
-    assertArrayEquals(EDK, p.encryptedKey);
+    assertArrayEquals(EDK, p.encryptedKey());
     assertArrayEquals(IV, p.iv);
   }
 
