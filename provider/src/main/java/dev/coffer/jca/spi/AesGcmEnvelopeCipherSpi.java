@@ -4,6 +4,7 @@ import dev.coffer.jca.core.DataKeyCaches;
 import dev.coffer.jca.core.EnvelopeDecryptor;
 import dev.coffer.jca.core.EnvelopeEncryptor;
 import dev.coffer.jca.core.JcaErrors;
+import dev.coffer.jca.core.Segments;
 import dev.coffer.jca.key.KmsKey;
 import dev.coffer.protocol.KmsException;
 import java.security.AlgorithmParameters;
@@ -41,6 +42,11 @@ import javax.crypto.spec.GCMParameterSpec;
 public final class AesGcmEnvelopeCipherSpi extends CipherSpi {
 
   private static final int TAG_BITS = 128;
+
+  static {
+    // An application that asks for the envelope cipher will encrypt: get the JIT going now.
+    Segments.warmUpInBackground();
+  }
 
   private int mode;
   private KmsKey key;
