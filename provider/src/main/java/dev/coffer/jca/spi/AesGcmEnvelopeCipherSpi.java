@@ -30,12 +30,16 @@ import javax.crypto.spec.GCMParameterSpec;
 /**
  * {@code Cipher AES/GCM/NoPadding} for KMS key handles: envelope encryption (see {@code
  * docs/envelope-format.md}). The JCE contract is SunJCE's: caller IVs through {@link
- * GCMParameterSpec} (128-bit tags only), {@code updateAAD} before any data, a random IV otherwise
- * (read back with {@code getIV()}/{@code getParameters()}), re-initialisation required after an
+ * GCMParameterSpec} (128-bit tags only), {@code updateAAD} before any data, otherwise an IV the
+ * provider picks, unique under its key (read back with {@code getIV()}/{@code getParameters()};
+ * it is a masked per-session counter, not a random draw), re-initialisation required after an
  * encryption, and {@link AEADBadTagException} for any tampering. Decryption needs no parameters:
  * the IV travels in the header (if the caller gives one, it must match).
  *
- * <p>Security contract: plaintext of a segment is released only after its tag verified; on
+ * <p>Security contract: no AES key ever sees the same nonce twice, whatever IVs the caller
+ * passes (a caller IV gets a per-message key, envelope version 1; a provider IV is a session
+ * counter, version 2); every header byte is authenticated; plaintext of a segment is released
+ * only after its tag verified; on
  * failure the output of the failing call is zeroed. Daemon errors during {@code update} are held
  * back and thrown by {@code doFinal}, whose signature allows checked exceptions.
  */
