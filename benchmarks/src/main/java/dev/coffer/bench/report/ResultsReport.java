@@ -39,7 +39,8 @@ public final class ResultsReport {
 
   /** One JMH result row. */
   record Row(String benchmarkClass, String method, String mode, Map<String, String> params,
-      double score, double error, String unit, JsonNode percentiles) {
+      double score, double error, String unit, JsonNode percentiles, int threads,
+      String jvmArgs) {
 
     String peer() {
       return params.getOrDefault(PEER_PARAM, "");
@@ -119,7 +120,8 @@ public final class ResultsReport {
       JsonNode m = r.get("primaryMetric");
       rows.add(new Row(full.substring(0, dot), full.substring(dot + 1), r.get("mode").asText(),
           params, m.get("score").asDouble(), m.path("scoreError").asDouble(Double.NaN),
-          m.get("scoreUnit").asText(), m.get("scorePercentiles")));
+          m.get("scoreUnit").asText(), m.get("scorePercentiles"), r.path("threads").asInt(1),
+          jvmArgs(r.path("jvmArgs"))));
     }
 
     StringBuilder b = new StringBuilder();
@@ -139,14 +141,8 @@ public final class ResultsReport {
           .append(first.path("warmupIterations").asInt()).append(" × ")
           .append(first.path("warmupTime").asText()).append(" warm-up, ")
           .append(first.path("measurementIterations").asInt()).append(" × ")
-          .append(first.path("measurementTime").asText()).append(" measured, threads ")
-          .append(first.path("threads").asInt()).append(" |\n");
-      JsonNode jvmArgs = first.path("jvmArgs");
-      if (jvmArgs.size() > 0) {
-        List<String> a = new ArrayList<>();
-        jvmArgs.forEach(x -> a.add(x.asText()));
-        b.append("| JVM args | `").append(String.join(" ", a)).append("` |\n");
-      }
+          .append(first.path("measurementTime").asText()).append(" measured (client threads "
+              + "and JVM options per case, below) |\n");
     }
     b.append("\nMB/s is 10^6 bytes of plaintext per second. Scores are mean ± 99.9% "
         + "confidence half-width as JMH reports them; with one fork the error understates "
@@ -166,6 +162,10 @@ public final class ResultsReport {
       b.append(annotation.value()).append("\n\n");
     }
     String baselinePeer = annotation == null ? BASELINE : annotation.baseline();
+    String args = rows.get(0).jvmArgs();
+    if (!args.isEmpty()) {
+      b.append("JVM options: `").append(args).append("`.\n\n");
+    }
     List<String> peerOrder = rows.stream().map(Row::peer).distinct().toList();
     Comparator<Row> order = Comparator.comparing(Row::method).thenComparing(Row::mode)
         .thenComparingLong(Row::sizeOrZero).thenComparing(Row::otherParams)
@@ -183,6 +183,8 @@ public final class ResultsReport {
           ? fmt(ops * r.sizeOrZero() / 1e6) : "";
       b.append("| ").append(r.method())
           .append(r.mode().equals("thrpt") ? "" : " (" + r.mode() + ")")
+          .append(r.threads() > 1 && !r.method().contains("thread")
+              ? ", " + r.threads() + " threads" : "")
           .append(" | ").append(r.otherParams()).append(" | ").append(r.peer())
           .append(" | ").append(score(r))
           .append(" | ").append(mbs).append(" |");
@@ -255,6 +257,12 @@ public final class ResultsReport {
     } catch (ClassNotFoundException | LinkageError e) {
       return null;
     }
+  }
+
+  private static String jvmArgs(JsonNode args) {
+    List<String> a = new ArrayList<>();
+    args.forEach(x -> a.add(x.asText()));
+    return String.join(" ", a);
   }
 
   /** Throughput in ops/s whatever unit JMH used; other modes as JMH reported them. */

@@ -63,6 +63,7 @@ class ResultsReportTest {
     assertTrue(md.contains("| nproc | 2 |"), md);
     assertTrue(md.contains("17.0.15, OpenJDK 64-Bit Server VM 17.0.15+6"), md);
     assertTrue(md.contains("short: 1 fork(s), 2 × 2 s warm-up, 3 × 2 s measured"), md);
+    assertTrue(md.contains("JVM options: `-Xmx1g`."), md);
     assertTrue(md.contains("Envelope AES-GCM with a KMS handle"), md);
   }
 
