@@ -254,8 +254,8 @@ public final class KmsService {
       throw new KmsException(ErrorType.INTERNAL, "the daemon's answer has no " + field);
     }
     try {
-      return n.binaryValue();
-    } catch (IOException e) {
+      return Json.bytes(n);
+    } catch (IllegalArgumentException e) {
       throw new KmsException(ErrorType.INTERNAL, "the daemon's " + field + " is not base64");
     }
   }

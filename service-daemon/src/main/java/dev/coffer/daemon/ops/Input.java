@@ -3,8 +3,8 @@ package dev.coffer.daemon.ops;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coffer.protocol.ErrorType;
+import dev.coffer.protocol.Json;
 import dev.coffer.protocol.KmsException;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -134,18 +134,11 @@ public final class Input {
 
   /** A base64 blob field; {@code null} when absent. */
   public byte[] blob(String name) {
-    JsonNode v = node.get(name);
-    if (v == null || v.isNull()) {
-      return null;
-    }
     try {
-      if (v.isBinary() || v.isTextual()) {
-        return v.binaryValue();
-      }
-    } catch (IOException | IllegalArgumentException e) {
-      // fall through
+      return Json.bytes(node.get(name));
+    } catch (IllegalArgumentException e) {
+      throw invalid(name, "must be base64-encoded binary");
     }
-    throw invalid(name, "must be base64-encoded binary");
   }
 
   public byte[] requiredBlob(String name) {

@@ -137,8 +137,8 @@ public final class Authorizer {
       return null;
     }
     try {
-      return registry.get(CiphertextBlob.parse(b.binaryValue()).keyId());
-    } catch (java.io.IOException | KmsException e) {
+      return registry.get(CiphertextBlob.parse(dev.coffer.protocol.Json.bytes(b)).keyId());
+    } catch (IllegalArgumentException | KmsException e) {
       return null; // the operation reports the malformed blob
     }
   }
