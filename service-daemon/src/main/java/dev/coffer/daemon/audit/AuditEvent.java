@@ -19,8 +19,8 @@ import java.util.List;
  * @param errorCode the AWS exception name when it failed, else null
  * @param errorMessage the exception message when it failed, else null
  * @param resources ARNs of the keys the request touched
- * @param managementEvent true for operations that change state: written durably before the
- *     response is sent
+ * @param managementEvent true for every operation but the cryptographic ones (CloudTrail's
+ *     split of management and data events)
  * @param readOnly true for operations that change nothing
  */
 public record AuditEvent(
@@ -35,6 +35,16 @@ public record AuditEvent(
     List<String> resources,
     boolean managementEvent,
     boolean readOnly) {
+
+  /**
+   * Whether the response must wait until this record is on disk: for every request that changes
+   * state, because its answer acknowledges the change. Reads and cryptographic operations
+   * change nothing and are batched (see {@code AuditLog}), so the hot path never waits for an
+   * fsync.
+   */
+  public boolean durableBeforeResponse() {
+    return managementEvent && !readOnly;
+  }
 
   /**
    * An event the daemon originates itself, as CloudTrail's {@code AwsServiceEvent}s (a key

@@ -15,11 +15,15 @@ public final class OperationKinds {
       "GetKeyPolicy", "ListKeyPolicies", "ListGrants", "ListRetirableGrants",
       "DescribeCustomKeyStores", "GetMetrics");
 
-  /** Cryptographic operations may be audited in batches; every other one is durable first. */
+  /** The data plane: CloudTrail's data events, as opposed to management events. */
   public static boolean isCryptographic(String operation) {
     return CRYPTOGRAPHIC.contains(operation);
   }
 
+  /**
+   * Operations that change no state. Their audit records are batched like the cryptographic
+   * ones (see {@code AuditEvent#durableBeforeResponse}), so they never wait on the disk.
+   */
   public static boolean isReadOnly(String operation) {
     return READ_ONLY.contains(operation);
   }

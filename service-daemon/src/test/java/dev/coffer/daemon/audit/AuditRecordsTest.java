@@ -55,6 +55,33 @@ class AuditRecordsTest {
   }
 
   @Test
+  void eventTime_isTheFixedMillisecondFormat_acrossSeconds() {
+    Instant t = Instant.parse("1999-12-31T23:59:58.000Z");
+    for (int i = 0; i < 5000; i++) {
+      t = t.plusNanos(987_654_321L * (i % 7));
+      assertEquals(AuditRecords.TIME.format(t), AuditRecords.eventTime(t));
+    }
+    assertEquals("2026-01-02T03:04:05.678Z", shape("Encrypt", Json.object(), null, false, false)
+        .get("eventTime").asText());
+    assertEquals("2026-01-02T03:04:05.007Z",
+        AuditRecords.eventTime(Instant.parse("2026-01-02T03:04:05.007999Z")));
+  }
+
+  @Test
+  void requestAndEventIds_areDistinctVersion4Uuids() {
+    Set<String> seen = new java.util.HashSet<>();
+    for (int i = 0; i < 1000; i++) {
+      ObjectNode r = shape("Encrypt", Json.object(), null, false, false);
+      for (String field : List.of("requestID", "eventID")) {
+        java.util.UUID id = java.util.UUID.fromString(r.get(field).asText());
+        assertEquals(4, id.version(), field);
+        assertEquals(2, id.variant(), field);
+        assertTrue(seen.add(id.toString()), "repeated " + field + " " + id);
+      }
+    }
+  }
+
+  @Test
   void responseOfCryptoOrReadOnlyOperation_null() {
     ObjectNode out = Json.object();
     out.put("Plaintext", "c2VjcmV0");
