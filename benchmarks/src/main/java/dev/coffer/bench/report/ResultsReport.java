@@ -34,13 +34,15 @@ public final class ResultsReport {
 
   static final String BASELINE = "SunJCE";
   static final String PEER_PARAM = "provider";
+  /** The secondary metric of {@code support.DaemonRoundTrips} (JMH names it after the field). */
+  static final String ROUND_TRIPS = "daemonRoundTrips";
 
   private ResultsReport() {}
 
   /** One JMH result row. */
   record Row(String benchmarkClass, String method, String mode, Map<String, String> params,
       double score, double error, String unit, JsonNode percentiles, int threads,
-      String jvmArgs) {
+      String jvmArgs, double roundTripsPerOp) {
 
     String peer() {
       return params.getOrDefault(PEER_PARAM, "");
@@ -118,10 +120,14 @@ public final class ResultsReport {
         }
       }
       JsonNode m = r.get("primaryMetric");
+      // An auxiliary counter is reported as a rate in the primary metric's unit.
+      JsonNode trips = r.path("secondaryMetrics").path(ROUND_TRIPS);
+      double tripsPerOp = trips.isMissingNode() || m.get("score").asDouble() == 0 ? Double.NaN
+          : trips.get("score").asDouble() / m.get("score").asDouble();
       rows.add(new Row(full.substring(0, dot), full.substring(dot + 1), r.get("mode").asText(),
           params, m.get("score").asDouble(), m.path("scoreError").asDouble(Double.NaN),
           m.get("scoreUnit").asText(), m.get("scorePercentiles"), r.path("threads").asInt(1),
-          jvmArgs(r.path("jvmArgs"))));
+          jvmArgs(r.path("jvmArgs")), tripsPerOp));
     }
 
     StringBuilder b = new StringBuilder();
@@ -174,9 +180,12 @@ public final class ResultsReport {
     boolean sample = sorted.stream().anyMatch(r -> r.percentiles() != null
         && r.percentiles().size() > 0 && r.mode().equals("sample"));
 
+    boolean trips = sorted.stream().anyMatch(r -> !Double.isNaN(r.roundTripsPerOp()));
     b.append("| operation | case | peer | score | MB/s |")
-        .append(sample ? " p50 | p99 | p99.9 |" : "").append('\n');
-    b.append("|---|---|---|---:|---:|").append(sample ? "---:|---:|---:|" : "").append('\n');
+        .append(sample ? " p50 | p99 | p99.9 |" : "")
+        .append(trips ? " daemon round trips / message |" : "").append('\n');
+    b.append("|---|---|---|---:|---:|").append(sample ? "---:|---:|---:|" : "")
+        .append(trips ? "---:|" : "").append('\n');
     for (Row r : sorted) {
       double ops = r.opsPerSecond();
       String mbs = r.sizeOrZero() > 0 && !Double.isNaN(ops)
@@ -196,6 +205,11 @@ public final class ResultsReport {
               : r.percentiles().get(q);
           b.append(' ').append(v == null ? "" : fmt(v.asDouble()) + " " + r.unit()).append(" |");
         }
+      }
+      if (trips) {
+        // Only Coffer's provider talks to the daemon; the counter is meaningless for peers.
+        b.append(' ').append(Double.isNaN(r.roundTripsPerOp()) || !r.peer().startsWith("Coffer")
+            ? "" : String.format(Locale.ROOT, "%.4f", r.roundTripsPerOp())).append(" |");
       }
       b.append('\n');
     }

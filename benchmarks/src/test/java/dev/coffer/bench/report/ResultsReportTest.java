@@ -68,6 +68,31 @@ class ResultsReportTest {
   }
 
   @Test
+  void roundTripCounter_printedPerMessageForCofferRowsOnly() throws Exception {
+    JsonNode root = new ObjectMapper().readTree("""
+        [{"benchmark":"dev.coffer.bench.EnvelopeCipherBenchmark.decrypt","mode":"thrpt",
+          "params":{"provider":"Coffer","size":"1024"},
+          "primaryMetric":{"score":2000.0,"scoreError":1.0,"scoreUnit":"ops/s"},
+          "secondaryMetrics":{"daemonRoundTrips":{"score":0.0,"scoreUnit":"ops/s"}}},
+         {"benchmark":"dev.coffer.bench.EnvelopeCipherBenchmark.decrypt","mode":"thrpt",
+          "params":{"provider":"CofferNoCache","size":"1024"},
+          "primaryMetric":{"score":400.0,"scoreError":1.0,"scoreUnit":"ops/s"},
+          "secondaryMetrics":{"daemonRoundTrips":{"score":400.0,"scoreUnit":"ops/s"}}},
+         {"benchmark":"dev.coffer.bench.EnvelopeCipherBenchmark.decrypt","mode":"thrpt",
+          "params":{"provider":"SunJCE","size":"1024"},
+          "primaryMetric":{"score":4000.0,"scoreError":1.0,"scoreUnit":"ops/s"},
+          "secondaryMetrics":{"daemonRoundTrips":{"score":0.0,"scoreUnit":"ops/s"}}}]
+        """);
+    String md = ResultsReport.render(root, "short", Map.of());
+    assertTrue(md.contains("daemon round trips / message |"), md);
+    assertTrue(md.contains("| decrypt | 1 KiB | Coffer | 2,000 ± 1.00 ops/s | 2.05 | 0.0000 |"),
+        md);
+    assertTrue(md.contains("| decrypt | 1 KiB | CofferNoCache | 400 ± 1.00 ops/s | 0.410 | 1.0000 |"),
+        md);
+    assertTrue(md.contains("| decrypt | 1 KiB | SunJCE | 4,000 ± 1.00 ops/s | 4.10 |  |"), md);
+  }
+
+  @Test
   void onlySunJceMeasured_printsNoRatioTable() throws Exception {
     JsonNode root = new ObjectMapper().readTree("""
         [{"benchmark":"dev.coffer.bench.EnvelopeCipherBenchmark.encrypt","mode":"thrpt",
