@@ -3,6 +3,7 @@ package dev.coffer.bench;
 import dev.coffer.bench.support.InProcessDaemon;
 import dev.coffer.bench.support.Shows;
 import dev.coffer.bench.support.UnixEcho;
+import dev.coffer.bench.support.WarmDaemon;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
@@ -26,6 +27,9 @@ import org.openjdk.jmh.annotations.Threads;
  * Direct Encrypt and Decrypt of 1 KiB through the daemon (provider Cipher KMS, audit records
  * written) with 1, 2 and 4 client threads: throughput and latency percentiles, beside a bare
  * Unix-socket echo of 1 KiB as the floor.
+ *
+ * <p>Each fork first serves {@link WarmDaemon#SECONDS} seconds of 4-thread traffic, so the
+ * numbers are those of a daemon that has been running, not of its JIT warm-up.
  */
 @Shows("Direct Encrypt and Decrypt of 1 KiB through the daemon (provider Cipher KMS, audit "
     + "records written) with 1, 2 and 4 client threads: throughput and latency percentiles, "
@@ -46,7 +50,7 @@ public class DirectKmsCipherBenchmark {
   private UnixEcho.Client echo;
 
   @Setup(Level.Trial)
-  public void setUp(InProcessDaemon daemon, UnixEcho echoServer)
+  public void setUp(InProcessDaemon daemon, UnixEcho echoServer, WarmDaemon warm)
       throws GeneralSecurityException, IOException {
     this.daemon = daemon;
     this.echo = echoServer.connect();
