@@ -28,8 +28,8 @@ import org.openjdk.jmh.annotations.Threads;
  * written) with 1, 2 and 4 client threads: throughput and latency percentiles, beside a bare
  * Unix-socket echo of 1 KiB as the floor.
  *
- * <p>Each fork first serves {@link WarmDaemon#SECONDS} seconds of 4-thread traffic, so the
- * numbers are those of a daemon that has been running, not of its JIT warm-up.
+ * <p>Each Encrypt and Decrypt fork first serves {@link WarmDaemon#SECONDS} seconds of 4-thread
+ * traffic, so the numbers are those of a daemon that has been running, not of its JIT warm-up.
  */
 @Shows("Direct Encrypt and Decrypt of 1 KiB through the daemon (provider Cipher KMS, audit "
     + "records written) with 1, 2 and 4 client threads: throughput and latency percentiles, "
@@ -50,7 +50,7 @@ public class DirectKmsCipherBenchmark {
   private UnixEcho.Client echo;
 
   @Setup(Level.Trial)
-  public void setUp(InProcessDaemon daemon, UnixEcho echoServer, WarmDaemon warm)
+  public void setUp(InProcessDaemon daemon, UnixEcho echoServer)
       throws GeneralSecurityException, IOException {
     this.daemon = daemon;
     this.echo = echoServer.connect();
@@ -81,37 +81,37 @@ public class DirectKmsCipherBenchmark {
 
   @Benchmark
   @Threads(1)
-  public byte[] encrypt_1thread() throws GeneralSecurityException {
+  public byte[] encrypt_1thread(WarmDaemon warm) throws GeneralSecurityException {
     return encrypt();
   }
 
   @Benchmark
   @Threads(2)
-  public byte[] encrypt_2threads() throws GeneralSecurityException {
+  public byte[] encrypt_2threads(WarmDaemon warm) throws GeneralSecurityException {
     return encrypt();
   }
 
   @Benchmark
   @Threads(4)
-  public byte[] encrypt_4threads() throws GeneralSecurityException {
+  public byte[] encrypt_4threads(WarmDaemon warm) throws GeneralSecurityException {
     return encrypt();
   }
 
   @Benchmark
   @Threads(1)
-  public byte[] decrypt_1thread() throws GeneralSecurityException {
+  public byte[] decrypt_1thread(WarmDaemon warm) throws GeneralSecurityException {
     return decrypt();
   }
 
   @Benchmark
   @Threads(2)
-  public byte[] decrypt_2threads() throws GeneralSecurityException {
+  public byte[] decrypt_2threads(WarmDaemon warm) throws GeneralSecurityException {
     return decrypt();
   }
 
   @Benchmark
   @Threads(4)
-  public byte[] decrypt_4threads() throws GeneralSecurityException {
+  public byte[] decrypt_4threads(WarmDaemon warm) throws GeneralSecurityException {
     return decrypt();
   }
 
