@@ -110,8 +110,11 @@ final class CliOperations {
               new Param("--key-spec", "KeySpec", Type.STRING, false, "AES_128 or AES_256"),
               new Param("--number-of-bytes", "NumberOfBytes", Type.INT, false, "1-1024"),
               CONTEXT, GRANT_TOKENS, DRY_RUN)),
-      new Command("generate-random", "GenerateRandom", "Random bytes from the daemon.", List.of(
-          new Param("--number-of-bytes", "NumberOfBytes", Type.INT, true, "1-1024"))),
+      new Command("generate-random", "GenerateRandom",
+          "Random bytes from the daemon, or from a custom key store's token.", List.of(
+              new Param("--number-of-bytes", "NumberOfBytes", Type.INT, true, "1-1024"),
+              new Param("--custom-key-store-id", "CustomKeyStoreId", Type.STRING, false,
+                  "generate them in this (connected) custom key store's token"))),
       new Command("enable-key-rotation", "EnableKeyRotation",
           "Turn on automatic rotation (every 90-2560 days, default 365).", List.of(
               keyId("key id or key ARN"),

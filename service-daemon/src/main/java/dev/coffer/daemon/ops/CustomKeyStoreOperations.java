@@ -144,6 +144,17 @@ final class CustomKeyStoreOperations {
     return e.store;
   }
 
+  /** {@code GenerateRandom --custom-key-store-id}: bytes from that store's token. */
+  byte[] generateRandom(String id, int n) {
+    Entry e = entry(id);
+    if (e.store.state() != ConnectionState.CONNECTED) {
+      throw new KmsException("CustomKeyStoreInvalidStateException",
+          "custom key store " + id + " is " + e.store.state() + "; random bytes come from its"
+              + " token only while it is CONNECTED (connect-custom-key-store)");
+    }
+    return e.store.generateRandom(n);
+  }
+
   /** A key as reads present it: Unavailable while its store is not connected. */
   private KeyRecord effective(KeyRecord k) {
     if (!k.inCustomKeyStore() || k.state() == KeyState.PendingDeletion) {

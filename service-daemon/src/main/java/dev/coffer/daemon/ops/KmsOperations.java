@@ -587,13 +587,18 @@ public final class KmsOperations {
   }
 
   private ObjectNode generateRandom(Caller caller, Input in) {
-    OperationTable.refuseIfPresent(in, "CustomKeyStoreId",
-        "custom key stores are not available in this release");
     if (!in.has("NumberOfBytes")) {
       throw Input.invalid("NumberOfBytes", "is required (1 to 1024)");
     }
-    byte[] out = caller.secret(new byte[in.integer("NumberOfBytes", 1, 1024, 0)]);
-    random.nextBytes(out);
+    int n = in.integer("NumberOfBytes", 1, 1024, 0);
+    String store = in.string("CustomKeyStoreId");
+    byte[] out;
+    if (store != null) {
+      out = caller.secret(customKeyStores.generateRandom(store, n));
+    } else {
+      out = caller.secret(new byte[n]);
+      random.nextBytes(out);
+    }
     ObjectNode o = Json.object();
     o.put("Plaintext", out);
     return o;

@@ -183,6 +183,27 @@ class CustomKeyStoreOperationsTest {
   }
 
   @Test
+  void generateRandom_inStore_onlyWhileConnected_unknownStoreNotFound() {
+    String id = connectedStore("random", tokenA);
+    byte[] a = bytes(d.call("GenerateRandom", "NumberOfBytes", 1024, "CustomKeyStoreId", id)
+        .get("Plaintext"));
+    byte[] b = bytes(d.call("GenerateRandom", "NumberOfBytes", 32, "CustomKeyStoreId", id)
+        .get("Plaintext"));
+    assertEquals(1024, a.length);
+    assertEquals(32, b.length);
+    assertFalse(java.util.Arrays.equals(java.util.Arrays.copyOf(a, 32), b));
+    d.call("DisconnectCustomKeyStore", "CustomKeyStoreId", id);
+    d.fails("CustomKeyStoreInvalidStateException", "GenerateRandom", "NumberOfBytes", 16,
+        "CustomKeyStoreId", id);
+    assertEquals(16, bytes(d.call("GenerateRandom", "NumberOfBytes", 16).get("Plaintext")).length,
+        "without a store id the daemon's own generator answers");
+    d.fails("CustomKeyStoreNotFoundException", "GenerateRandom", "NumberOfBytes", 16,
+        "CustomKeyStoreId", "cks-00000000000000000");
+    d.fails("ValidationException", "GenerateRandom", "NumberOfBytes", 1025,
+        "CustomKeyStoreId", id);
+  }
+
+  @Test
   void createKey_inConnectedStore_originAwsCloudhsm_cryptoWorksAndBlobsLookTheSame() {
     String id = connectedStore("crypto", tokenA);
     JsonNode meta = d.call("CreateKey", "CustomKeyStoreId", id, "Origin", "AWS_CLOUDHSM",

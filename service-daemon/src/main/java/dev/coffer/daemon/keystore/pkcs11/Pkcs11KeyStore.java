@@ -246,6 +246,18 @@ public final class Pkcs11KeyStore implements KeyStoreBackend {
     return label.getBytes(StandardCharsets.UTF_8);
   }
 
+  /**
+   * {@code n} random bytes generated in the token (AWS's {@code GenerateRandom} with a
+   * {@code CustomKeyStoreId}); fails like any token operation when the store is not connected.
+   */
+  public byte[] generateRandom(int n) {
+    try {
+      return onToken(t -> t.random(n));
+    } catch (AEADBadTagException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   @Override
   public byte[] importMaterial(UUID keyId, int version, byte[] material) {
     throw new UnsupportedOperationException(

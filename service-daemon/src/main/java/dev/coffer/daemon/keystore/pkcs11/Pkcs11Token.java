@@ -276,6 +276,15 @@ final class Pkcs11Token implements AutoCloseable {
   }
 
   /** HMAC-SHA256 with a generic-secret token key. */
+  /** {@code n} bytes from the token's random number generator ({@code C_GenerateRandom}). */
+  byte[] random(int n) throws GeneralSecurityException {
+    return call(p -> {
+      byte[] out = new byte[n];
+      java.security.SecureRandom.getInstance("PKCS11", p).nextBytes(out);
+      return out;
+    });
+  }
+
   byte[] hmac(SecretKey key, byte[] data) throws GeneralSecurityException {
     return call(p -> {
       Mac m = Mac.getInstance(HMAC, p);
