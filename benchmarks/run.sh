@@ -6,6 +6,7 @@
 #   (the profile fixes forks and iterations; JMH refuses them twice)
 #
 # short: 1 fork, 2 x 1 s warm-up, 3 x 1 s measured (the whole suite, 70 forks, about 8.5 minutes)
+#        and ColdStartBenchmark in 3 fresh JVMs per case (10 in the full profile)
 # full:  2 forks, 5 x 3 s warm-up, 5 x 3 s measured (about an hour)
 # SKIP_BUILD=1 reuses benchmarks/target/benchmarks.jar.
 set -euo pipefail
@@ -14,8 +15,8 @@ cd "$root"
 profile="${1:-short}"
 [[ $# -gt 0 ]] && shift
 case "$profile" in
-  short) opts=(-f 1 -wi 2 -w 1s -i 3 -r 1s) ;;
-  full) opts=(-f 2 -wi 5 -w 3s -i 5 -r 3s) ;;
+  short) opts=(-f 1 -wi 2 -w 1s -i 3 -r 1s); cold_forks=3 ;;
+  full) opts=(-f 2 -wi 5 -w 3s -i 5 -r 3s); cold_forks=10 ;;
   *) echo "usage: $0 [short|full] [benchmark regexps, -p name=values ...]" >&2; exit 2 ;;
 esac
 java="${JAVA:-java}"
@@ -55,7 +56,15 @@ while True:
 PY
 fi
 start=$(date +%s)
-"$java" -jar "$jar" "${opts[@]}" -rf json -rff benchmarks/results.json "$@"
+# ColdStartBenchmark measures a fresh JVM's first calls: the profile's warm-up and iterations
+# would warm it, so it runs on its own (whole-suite runs only), one measured call per fork.
+"$java" -jar "$jar" "${opts[@]}" -e ColdStartBenchmark -rf json -rff benchmarks/results.json "$@"
+cold=()
+if [[ $# -eq 0 ]]; then
+  "$java" -jar "$jar" ColdStartBenchmark -f "$cold_forks" -wi 0 -i 1 -rf json \
+    -rff benchmarks/results-cold.json
+  cold=(benchmarks/results-cold.json)
+fi
 echo "JMH took $(( $(date +%s) - start )) s"
 "$java" -cp "$jar" dev.coffer.bench.report.ResultsReport benchmarks/results.json \
-  benchmarks/RESULTS.md "$profile"
+  benchmarks/RESULTS.md "$profile" "${cold[@]}"

@@ -42,7 +42,7 @@ public final class ResultsReport {
   /** One JMH result row. */
   record Row(String benchmarkClass, String method, String mode, Map<String, String> params,
       double score, double error, String unit, JsonNode percentiles, int threads,
-      String jvmArgs, double roundTripsPerOp) {
+      String jvmArgs, double roundTripsPerOp, int forks) {
 
     String peer() {
       return params.getOrDefault(PEER_PARAM, "");
@@ -85,13 +85,20 @@ public final class ResultsReport {
 
   public static void main(String[] args) throws IOException, InterruptedException {
     if (args.length < 2) {
-      System.err.println("usage: ResultsReport results.json RESULTS.md [profile]");
+      System.err.println("usage: ResultsReport results.json RESULTS.md [profile [more.json ...]]");
       System.exit(2);
     }
     Path in = Path.of(args[0]);
     Path out = Path.of(args[1]);
     String profile = args.length > 2 ? args[2] : "";
-    JsonNode root = new ObjectMapper().readTree(in.toFile());
+    ObjectMapper mapper = new ObjectMapper();
+    JsonNode root = mapper.readTree(in.toFile());
+    for (int i = 3; i < args.length; i++) {
+      // Runs made with other JMH options (the cold-start run): their rows carry their own.
+      ((com.fasterxml.jackson.databind.node.ArrayNode) root)
+          .addAll((com.fasterxml.jackson.databind.node.ArrayNode) mapper.readTree(
+              Path.of(args[i]).toFile()));
+    }
     Instant measuredAt = Files.getLastModifiedTime(in).toInstant();
     String report = render(root, profile, machine(measuredAt));
     // Analysis outlives a regeneration: it lives in FINDINGS.md beside the report.
@@ -127,7 +134,7 @@ public final class ResultsReport {
       rows.add(new Row(full.substring(0, dot), full.substring(dot + 1), r.get("mode").asText(),
           params, m.get("score").asDouble(), m.path("scoreError").asDouble(Double.NaN),
           m.get("scoreUnit").asText(), m.get("scorePercentiles"), r.path("threads").asInt(1),
-          jvmArgs(r.path("jvmArgs")), tripsPerOp));
+          jvmArgs(r.path("jvmArgs")), tripsPerOp, r.path("forks").asInt(1)));
     }
 
     StringBuilder b = new StringBuilder();
@@ -171,6 +178,11 @@ public final class ResultsReport {
     String args = rows.get(0).jvmArgs();
     if (!args.isEmpty()) {
       b.append("JVM options: `").append(args).append("`.\n\n");
+    }
+    if (rows.stream().allMatch(r -> r.mode().equals("ss"))) {
+      b.append("Single shot: one measured call in each of ").append(rows.get(0).forks())
+          .append(" fresh JVM(s), no warm-up iteration; the score is the mean time of that "
+              + "call, MB/s the bytes it processed over that time.\n\n");
     }
     List<String> peerOrder = rows.stream().map(Row::peer).distinct().toList();
     Comparator<Row> order = Comparator.comparing(Row::method).thenComparing(Row::mode)

@@ -93,6 +93,23 @@ class ResultsReportTest {
   }
 
   @Test
+  void singleShotRows_saySoAndRateTheirBytesOverTheCallTime() throws Exception {
+    JsonNode root = new ObjectMapper().readTree("""
+        [{"benchmark":"dev.coffer.bench.ColdStartBenchmark.encrypt","mode":"ss","forks":3,
+          "params":{"provider":"Coffer","size":"33554432"},
+          "primaryMetric":{"score":100.0,"scoreError":5.0,"scoreUnit":"ms/op"}},
+         {"benchmark":"dev.coffer.bench.ColdStartBenchmark.encrypt","mode":"ss","forks":3,
+          "params":{"provider":"SunJCE","size":"33554432"},
+          "primaryMetric":{"score":400.0,"scoreError":5.0,"scoreUnit":"ms/op"}}]
+        """);
+    String md = ResultsReport.render(root, "short", Map.of());
+    assertTrue(md.contains("Single shot: one measured call in each of 3 fresh JVM(s)"), md);
+    // 32 MiB in 100 ms = 336 MB/s; SunJCE takes four times as long
+    assertTrue(md.contains("| encrypt (ss) | 32 MiB | Coffer | 100 ± 5.00 ms/op | 336 |"), md);
+    assertTrue(md.contains("| encrypt | 32 MiB | 4.00 |"), md);
+  }
+
+  @Test
   void onlySunJceMeasured_printsNoRatioTable() throws Exception {
     JsonNode root = new ObjectMapper().readTree("""
         [{"benchmark":"dev.coffer.bench.EnvelopeCipherBenchmark.encrypt","mode":"thrpt",

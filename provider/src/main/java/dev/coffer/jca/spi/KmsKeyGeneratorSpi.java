@@ -3,6 +3,7 @@ package dev.coffer.jca.spi;
 import dev.coffer.jca.core.JcaErrors;
 import dev.coffer.jca.core.KeyInfo;
 import dev.coffer.jca.core.KmsService;
+import dev.coffer.jca.core.Segments;
 import dev.coffer.jca.key.KmsKey;
 import dev.coffer.jca.key.KmsKeyGenParameterSpec;
 import dev.coffer.protocol.KmsException;
@@ -21,6 +22,12 @@ import javax.crypto.SecretKey;
  * caller's {@code SecureRandom} is not used. Key size is 256 bits (SYMMETRIC_DEFAULT).
  */
 public final class KmsKeyGeneratorSpi extends KeyGeneratorSpi {
+
+  static {
+    // Whoever asks for KMS key handles is about to encrypt with them: start the JIT warm-up of
+    // large messages now, well before the first one (see Segments).
+    Segments.warmUpInBackground();
+  }
 
   private KmsKeyGenParameterSpec spec = KmsKeyGenParameterSpec.defaults();
 

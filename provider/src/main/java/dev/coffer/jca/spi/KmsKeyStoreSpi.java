@@ -3,6 +3,7 @@ package dev.coffer.jca.spi;
 import dev.coffer.jca.core.JcaErrors;
 import dev.coffer.jca.core.KeyInfo;
 import dev.coffer.jca.core.KmsService;
+import dev.coffer.jca.core.Segments;
 import dev.coffer.jca.key.KmsKey;
 import dev.coffer.protocol.KmsException;
 import java.io.IOException;
@@ -43,6 +44,12 @@ import javax.crypto.SecretKey;
  * {@code size}, ...) report an unreachable daemon as {@code KmsProviderException}.
  */
 public final class KmsKeyStoreSpi extends KeyStoreSpi {
+
+  static {
+    // Whoever asks for KMS key handles is about to encrypt with them: start the JIT warm-up of
+    // large messages now, well before the first one (see Segments).
+    Segments.warmUpInBackground();
+  }
 
   private Path socket;
   private KmsService service;

@@ -3,6 +3,7 @@ package dev.coffer.jca.spi;
 import dev.coffer.jca.core.JcaErrors;
 import dev.coffer.jca.core.KeyInfo;
 import dev.coffer.jca.core.KmsService;
+import dev.coffer.jca.core.Segments;
 import dev.coffer.jca.key.KmsKey;
 import dev.coffer.jca.key.KmsKeySpec;
 import dev.coffer.protocol.KmsException;
@@ -18,6 +19,12 @@ import javax.crypto.SecretKeyFactorySpi;
  * material; {@code translateKey} accepts handles only.
  */
 public final class KmsSecretKeyFactorySpi extends SecretKeyFactorySpi {
+
+  static {
+    // Whoever asks for KMS key handles is about to encrypt with them: start the JIT warm-up of
+    // large messages now, well before the first one (see Segments).
+    Segments.warmUpInBackground();
+  }
 
   @Override
   protected SecretKey engineGenerateSecret(KeySpec keySpec) throws InvalidKeySpecException {
