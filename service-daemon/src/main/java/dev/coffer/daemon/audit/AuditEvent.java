@@ -20,7 +20,7 @@ import java.util.List;
  * @param errorMessage the exception message when it failed, else null
  * @param resources ARNs of the keys the request touched
  * @param managementEvent true for every operation but the cryptographic ones (CloudTrail's
- *     split of management and data events)
+ *     split of management and data events): written durably before the response is sent
  * @param readOnly true for operations that change nothing
  */
 public record AuditEvent(
@@ -37,13 +37,13 @@ public record AuditEvent(
     boolean readOnly) {
 
   /**
-   * Whether the response must wait until this record is on disk: for every request that changes
-   * state, because its answer acknowledges the change. Reads and cryptographic operations
-   * change nothing and are batched (see {@code AuditLog}), so the hot path never waits for an
-   * fsync.
+   * Whether the response must wait until this record is on disk: for every management event,
+   * reads included (CloudTrail's management events; an auditor must find every acknowledged
+   * management call). Cryptographic events are batched within a documented bound (see {@code
+   * AuditLog}), so the data plane never waits for an fsync.
    */
   public boolean durableBeforeResponse() {
-    return managementEvent && !readOnly;
+    return managementEvent;
   }
 
   /**

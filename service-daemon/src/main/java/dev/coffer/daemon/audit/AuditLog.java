@@ -35,10 +35,9 @@ import java.util.logging.Logger;
 /**
  * The audit log: a hash-chained, signed, append-only JSON Lines log with durable group commit.
  *
- * <p>Durability contract: {@link #record} of an event that changes state returns only after the
- * record is written and {@code fsync}ed ({@link FileChannel#force}); the daemon answers the
- * request after that. Cryptographic and read-only events are queued and {@code record} returns
- * at once; they are
+ * <p>Durability contract: {@link #record} of a management event returns only after the record
+ * is written and {@code fsync}ed ({@link FileChannel#force}); the daemon answers the request
+ * after that. Cryptographic events are queued and {@code record} returns at once; they are
  * written and fsynced within {@link Options#cryptoFlushBound()} (100 ms by default) plus one
  * fsync. One appender thread writes everything, so under load one fsync covers many events. If
  * the log cannot be written, every later {@code record} throws, and the daemon withholds its

@@ -20,10 +20,7 @@ public final class OperationKinds {
     return CRYPTOGRAPHIC.contains(operation);
   }
 
-  /**
-   * Operations that change no state. Their audit records are batched like the cryptographic
-   * ones (see {@code AuditEvent#durableBeforeResponse}), so they never wait on the disk.
-   */
+  /** Operations that change no state (CloudTrail's {@code readOnly}). */
   public static boolean isReadOnly(String operation) {
     return READ_ONLY.contains(operation);
   }

@@ -41,9 +41,9 @@ import org.newsclub.net.unix.AFUNIXSocketAddress;
 import org.newsclub.net.unix.AFUNIXSocketChannel;
 
 /**
- * The Unix-socket listener: one reader thread per connection, which runs cryptographic and
- * read-only requests itself; requests that change state go to a bounded worker pool, so one
- * connection can have several in flight while each waits for its audit record's fsync.
+ * The Unix-socket listener: one reader thread per connection, which runs cryptographic requests
+ * itself; management requests go to a bounded worker pool, so one connection can have several
+ * in flight while each waits for its audit record's fsync.
  * Responses are written whole under the connection's write lock.
  *
  * <p>Hostile input is contained per connection: a frame with a bad header or over the size cap
@@ -227,11 +227,11 @@ public final class SocketServer implements Closeable {
           }
           JsonNode op = body == null ? null : body.get("Operation");
           ObjectNode parsed = body;
-          if (op != null && OperationKinds.isReadOnly(op.asText())) {
-            // Cryptographic and read-only operations are short and never wait for the disk
-            // (their audit records are batched): run them here and save two thread hand-offs
-            // per request on the hot path. Changes go to the worker pool, which waits for the
-            // fsync of their audit record without stalling this connection's other requests.
+          if (op != null && OperationKinds.isCryptographic(op.asText())) {
+            // Cryptographic operations are short and never wait for the disk (their audit
+            // records are batched): run them here and save two thread hand-offs per request on
+            // the hot path. Management calls go to the worker pool, which waits for the fsync
+            // of their audit record without stalling this connection's other requests.
             handle(frame, parsed);
             continue;
           }
