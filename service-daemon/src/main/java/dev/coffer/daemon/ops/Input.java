@@ -19,6 +19,9 @@ import java.util.Set;
 public final class Input {
 
   private final ObjectNode node;
+  // Decoded blobs by field: the access check reads CiphertextBlob's key id before the operation
+  // opens it, and a 4 KiB blob need not be base64-decoded twice per request.
+  private Map<String, byte[]> blobs;
 
   Input(ObjectNode node, Set<String> allowed) {
     this.node = node;
@@ -134,11 +137,25 @@ public final class Input {
 
   /** A base64 blob field; {@code null} when absent. */
   public byte[] blob(String name) {
+    if (blobs != null && blobs.containsKey(name)) {
+      return blobs.get(name);
+    }
+    byte[] b;
     try {
-      return Json.bytes(node.get(name));
+      b = Json.bytes(node.get(name));
     } catch (IllegalArgumentException e) {
       throw invalid(name, "must be base64-encoded binary");
     }
+    if (blobs == null) {
+      blobs = new java.util.HashMap<>(4);
+    }
+    blobs.put(name, b);
+    return b;
+  }
+
+  /** The fields as they came, for checks that read them before the operation validates them. */
+  public ObjectNode node() {
+    return node;
   }
 
   public byte[] requiredBlob(String name) {

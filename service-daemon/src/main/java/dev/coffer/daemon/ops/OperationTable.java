@@ -18,7 +18,7 @@ public final class OperationTable {
   /** Decides whether a caller may make a request, before the operation runs. */
   @FunctionalInterface
   public interface AccessCheck {
-    void authorize(String operation, Caller caller, ObjectNode input);
+    void authorize(String operation, Caller caller, Input input);
   }
 
   public void setAccessCheck(AccessCheck check) {
@@ -44,7 +44,7 @@ public final class OperationTable {
           "operation '" + operation + "' does not exist; `coffer --help` lists the operations");
     }
     Input validated = new Input(input, e.parameters);
-    accessCheck.authorize(operation, caller, input);
+    accessCheck.authorize(operation, caller, validated);
     return e.handler.handle(caller, validated);
   }
 

@@ -2,6 +2,7 @@ package dev.coffer.daemon.policy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.coffer.daemon.crypto.CiphertextBlob;
@@ -10,6 +11,7 @@ import dev.coffer.daemon.keys.KeyRecord;
 import dev.coffer.daemon.keys.KeyRegistry;
 import dev.coffer.daemon.keys.KeyResolver;
 import dev.coffer.daemon.ops.Caller;
+import dev.coffer.daemon.ops.Input;
 import dev.coffer.daemon.ops.Peer;
 import dev.coffer.daemon.policy.KeyPolicy.Statement;
 import dev.coffer.daemon.policy.PolicyEvaluator.Decision;
@@ -71,7 +73,8 @@ public final class Authorizer {
       "ListKeyPolicies", "CreateGrant", "ListGrants", "RevokeGrant");
 
   /** Checks one request; throws {@code AccessDeniedException} (or the resolution error). */
-  public void authorize(String operation, Caller caller, ObjectNode input) {
+  public void authorize(String operation, Caller caller, Input request) {
+    ObjectNode input = request.node();
     Map<String, String> ctx = context(input, "EncryptionContext");
     if (BY_KEY_ID.contains(operation)) {
       KeyRecord k = keyOf(input, "KeyId");
@@ -84,13 +87,13 @@ public final class Authorizer {
     }
     switch (operation) {
       case "Decrypt" -> {
-        KeyRecord k = keyOfBlob(input);
+        KeyRecord k = keyOfBlob(request);
         if (k != null) {
           requireKeyAccess(caller, "kms:Decrypt", k, ctx, Map.of(), "Decrypt", input);
         }
       }
       case "ReEncrypt" -> {
-        KeyRecord src = keyOfBlob(input);
+        KeyRecord src = keyOfBlob(request);
         if (src != null) {
           requireKeyAccess(caller, "kms:ReEncryptFrom", src,
               context(input, "SourceEncryptionContext"), Map.of(), "ReEncryptFrom", input);
@@ -131,14 +134,13 @@ public final class Authorizer {
     return resolver.resolve(ref);
   }
 
-  private KeyRecord keyOfBlob(ObjectNode input) {
-    JsonNode b = input.get("CiphertextBlob");
-    if (b == null || !b.isTextual()) {
+  private KeyRecord keyOfBlob(Input request) {
+    if (!(request.node().get("CiphertextBlob") instanceof TextNode)) {
       return null;
     }
     try {
-      return registry.get(CiphertextBlob.parse(dev.coffer.protocol.Json.bytes(b)).keyId());
-    } catch (IllegalArgumentException | KmsException e) {
+      return registry.get(CiphertextBlob.parse(request.blob("CiphertextBlob")).keyId());
+    } catch (KmsException e) {
       return null; // the operation reports the malformed blob
     }
   }
