@@ -20,7 +20,8 @@ import java.util.List;
  * @param errorMessage the exception message when it failed, else null
  * @param resources ARNs of the keys the request touched
  * @param managementEvent true for every operation but the cryptographic ones (CloudTrail's
- *     split of management and data events): written durably before the response is sent
+ *     split of management and data events), reads included: written durably before the
+ *     response is sent
  * @param readOnly true for operations that change nothing
  */
 public record AuditEvent(
@@ -35,16 +36,6 @@ public record AuditEvent(
     List<String> resources,
     boolean managementEvent,
     boolean readOnly) {
-
-  /**
-   * Whether the response must wait until this record is on disk: for every management event,
-   * reads included (CloudTrail's management events; an auditor must find every acknowledged
-   * management call). Cryptographic events are batched within a documented bound (see {@code
-   * AuditLog}), so the data plane never waits for an fsync.
-   */
-  public boolean durableBeforeResponse() {
-    return managementEvent;
-  }
 
   /**
    * An event the daemon originates itself, as CloudTrail's {@code AwsServiceEvent}s (a key

@@ -143,7 +143,7 @@ public final class AuditLog implements AuditSink, Closeable {
   @Override
   public void record(AuditEvent event) {
     byte[] rec = AuditRecords.toJson(event, region, account);
-    Pending p = new Pending(rec, event.durableBeforeResponse() ? new CompletableFuture<>() : null,
+    Pending p = new Pending(rec, event.managementEvent() ? new CompletableFuture<>() : null,
         System.nanoTime());
     ReentrantReadWriteLock.ReadLock lock = closing.readLock();
     lock.lock();

@@ -4,9 +4,8 @@ package dev.coffer.daemon.audit;
 public interface AuditSink {
 
   /**
-   * Records an event. For {@link AuditEvent#durableBeforeResponse()} events this returns only
-   * once the record is durable (fsynced); other events may be batched, bounded by a documented
-   * delay.
+   * Records an event. For {@link AuditEvent#managementEvent()} events this returns only once the
+   * record is durable (fsynced); other events may be batched, bounded by a documented delay.
    */
   void record(AuditEvent event);
 

@@ -275,7 +275,6 @@ final class Pkcs11Token implements AutoCloseable {
     });
   }
 
-  /** HMAC-SHA256 with a generic-secret token key. */
   /** {@code n} bytes from the token's random number generator ({@code C_GenerateRandom}). */
   byte[] random(int n) throws GeneralSecurityException {
     return call(p -> {
@@ -285,6 +284,7 @@ final class Pkcs11Token implements AutoCloseable {
     });
   }
 
+  /** HMAC-SHA256 with a generic-secret token key. */
   byte[] hmac(SecretKey key, byte[] data) throws GeneralSecurityException {
     return call(p -> {
       Mac m = Mac.getInstance(HMAC, p);
