@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import java.util.Map;
 
 /**
@@ -122,30 +123,20 @@ public final class KmsService {
 
   /** Every alias, following NextMarker. */
   public List<AliasInfo> listAliases() {
-    List<AliasInfo> out = new ArrayList<>();
-    String marker = null;
-    do {
-      ObjectNode in = Json.object();
-      in.put("Limit", 100);
-      if (marker != null) {
-        in.put("Marker", marker);
-      }
-      ObjectNode page = transport.call(Operation.LIST_ALIASES, in);
-      for (JsonNode a : page.path("Aliases")) {
-        out.add(
-            new AliasInfo(
-                a.path("AliasName").asText(),
-                a.hasNonNull("TargetKeyId") ? a.get("TargetKeyId").asText() : null,
-                instant(a.get("CreationDate"))));
-      }
-      marker = next(page);
-    } while (marker != null);
-    return out;
+    return listAll(Operation.LIST_ALIASES, "Aliases", a -> new AliasInfo(
+        a.path("AliasName").asText(),
+        a.hasNonNull("TargetKeyId") ? a.get("TargetKeyId").asText() : null,
+        instant(a.get("CreationDate"))));
   }
 
   /** Every key id, following NextMarker. */
   public List<String> listKeyIds() {
-    List<String> out = new ArrayList<>();
+    return listAll(Operation.LIST_KEYS, "Keys", k -> k.path("KeyId").asText());
+  }
+
+  /** Every entry of a paged List operation's {@code field}, 100 per call, following NextMarker. */
+  private <T> List<T> listAll(String operation, String field, Function<JsonNode, T> entry) {
+    List<T> out = new ArrayList<>();
     String marker = null;
     do {
       ObjectNode in = Json.object();
@@ -153,9 +144,9 @@ public final class KmsService {
       if (marker != null) {
         in.put("Marker", marker);
       }
-      ObjectNode page = transport.call(Operation.LIST_KEYS, in);
-      for (JsonNode k : page.path("Keys")) {
-        out.add(k.path("KeyId").asText());
+      ObjectNode page = transport.call(operation, in);
+      for (JsonNode e : page.path(field)) {
+        out.add(entry.apply(e));
       }
       marker = next(page);
     } while (marker != null);
