@@ -1,6 +1,7 @@
 package dev.coffer.bench;
 
 import dev.coffer.bench.support.InProcessDaemon;
+import dev.coffer.bench.support.Peers;
 import dev.coffer.bench.support.Shows;
 import dev.coffer.bench.support.UnixEcho;
 import dev.coffer.bench.support.WarmDaemon;
@@ -8,7 +9,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
 import java.util.Arrays;
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import javax.crypto.Cipher;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -56,8 +56,7 @@ public class DirectKmsCipherBenchmark {
     this.echo = echoServer.connect();
     encryptor = Cipher.getInstance("KMS", "Coffer");
     decryptor = Cipher.getInstance("KMS", "Coffer");
-    plaintext = new byte[SIZE];
-    new SplittableRandom(SIZE).nextBytes(plaintext);
+    plaintext = Peers.message(SIZE);
     blob = encrypt();
     if (!Arrays.equals(plaintext, decrypt())) {
       throw new IllegalStateException("Cipher KMS does not round-trip");

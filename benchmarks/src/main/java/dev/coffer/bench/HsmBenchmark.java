@@ -6,6 +6,7 @@ import dev.coffer.bench.support.AeadPeer.Sealed;
 import dev.coffer.bench.support.InProcessDaemon;
 import dev.coffer.bench.support.JcaAeadPeer;
 import dev.coffer.bench.support.KmsCipherPeer;
+import dev.coffer.bench.support.Peers;
 import dev.coffer.bench.support.Shows;
 import dev.coffer.bench.support.SoftHsmToken;
 import dev.coffer.jca.key.KmsKeySpec;
@@ -17,8 +18,6 @@ import java.security.KeyStore;
 import java.security.Provider;
 import java.security.Security;
 import java.time.Duration;
-import java.util.Arrays;
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import javax.crypto.KeyGenerator;
 import javax.crypto.SecretKey;
@@ -82,12 +81,8 @@ public class HsmBenchmark {
       case SUNPKCS11_AAD -> sunPkcs11(token, new byte[64]);
       default -> throw new IllegalArgumentException("unknown peer " + provider);
     };
-    plaintext = new byte[size];
-    new SplittableRandom(size).nextBytes(plaintext);
-    sealed = peer.encrypt(plaintext);
-    if (!Arrays.equals(plaintext, peer.decrypt(sealed))) {
-      throw new IllegalStateException(provider + " does not round-trip");
-    }
+    plaintext = Peers.message(size);
+    sealed = Peers.sealChecked(provider, peer, plaintext);
   }
 
   /** CreateCustomKeyStore, ConnectCustomKeyStore and CreateKey in it, through the protocol. */

@@ -2,6 +2,8 @@ package dev.coffer.bench.support;
 
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
+import java.util.SplittableRandom;
+import java.util.Arrays;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
@@ -27,6 +29,26 @@ public final class Peers {
   public static final String AWS_ESDK_UNSIGNED = "AwsEsdkUnsigned";
 
   private Peers() {}
+
+  /** {@code size} pseudo-random bytes, the same in every run: a benchmark's message. */
+  public static byte[] message(int size) {
+    byte[] m = new byte[size];
+    new SplittableRandom(size).nextBytes(m);
+    return m;
+  }
+
+  /**
+   * Seals {@code plaintext} with the peer called {@code name} and checks that it opens to the
+   * same bytes (which also puts any data key in the caches); returns the sealed message.
+   */
+  public static AeadPeer.Sealed sealChecked(String name, AeadPeer peer, byte[] plaintext)
+      throws GeneralSecurityException {
+    AeadPeer.Sealed sealed = peer.encrypt(plaintext);
+    if (!Arrays.equals(plaintext, peer.decrypt(sealed))) {
+      throw new IllegalStateException(name + " does not round-trip");
+    }
+    return sealed;
+  }
 
   public static AeadPeer create(String name, InProcessDaemon daemon)
       throws GeneralSecurityException {
