@@ -12,14 +12,21 @@ import javax.crypto.spec.SecretKeySpec;
  * One plaintext data key with its encrypted form, as cached. The material is only ever used to
  * derive AES keys, under this object's lock, and is zeroed by {@link #destroy()} (called when the
  * cache evicts the entry), together with every session key derived from it; after that the
- * deriving methods return null and the caller fetches a fresh data key. Callers always get their
- * own copy of a derived key, so an eviction never pulls a key out from under a message in flight.
+ * deriving methods return null and the caller fetches a fresh data key. Encryption and version-1
+ * decryption get their own copy of a derived key, so an eviction never pulls a key out from under
+ * those messages.
  *
  * <p>Envelope version 2 (provider-chosen IVs) encrypts many messages under one <em>session
  * key</em> {@code HMAC-SHA256(material, label || header without IV)}, the header carrying a
  * random salt per session; each
  * message takes the next value of the session's counter as its nonce base, so no (key, nonce)
  * pair repeats. A session is retired after {@link #SESSION_MESSAGES} messages.
+ *
+ * <p>Decryption shares the session keys it opens ({@link #session}): every cipher decrypting
+ * messages of one session uses the same {@link Session} object, which this data key zeroes when
+ * it is destroyed or when the session's memo slot is reused. A cipher that finds its session key
+ * zeroed under it (its GCM tag then fails) takes a private copy and retries; see {@code
+ * EnvelopeDecryptor}.
  */
 final class DataKey {
 
@@ -52,9 +59,8 @@ final class DataKey {
   private byte[] sessionKey;
   private long sessionUsed;
 
-  // Decryption: the last few (header prefix, session key) pairs opened, guarded by this.
-  private final byte[][] openedPrefix = new byte[OPENED_SLOTS][];
-  private final byte[][] openedKey = new byte[OPENED_SLOTS][];
+  // Decryption: the last few sessions opened, guarded by this.
+  private final Session[] opened = new Session[OPENED_SLOTS];
   private int openedNext;
 
   DataKey(String keyArn, byte[] material, byte[] encryptedKey) {
@@ -71,17 +77,18 @@ final class DataKey {
 
   /** HMAC-SHA256(material, label || data) into a fresh array, or null once destroyed. */
   synchronized byte[] deriveMessageKey(byte[] label, byte[] data) {
+    return deriveMessageKey(label, data, 0, data.length);
+  }
+
+  /** As {@link #deriveMessageKey(byte[], byte[])} over {@code data[off..off+len)}. */
+  synchronized byte[] deriveMessageKey(byte[] label, byte[] data, int off, int len) {
     if (material == null) {
       return null;
     }
-    return hmac(label, data);
+    return hmac(label, data, off, len);
   }
 
-  private byte[] hmac(byte[] label, byte[] data) {
-    return hmac(label, data, data.length);
-  }
-
-  private byte[] hmac(byte[] label, byte[] data, int len) {
+  private byte[] hmac(byte[] label, byte[] data, int off, int len) {
     Mac mac = HMAC.get();
     try {
       mac.init(new SecretKeySpec(material, "HmacSHA256"));
@@ -89,7 +96,7 @@ final class DataKey {
       throw new ProviderException("cannot key HmacSHA256", e);
     }
     mac.update(label);
-    mac.update(data, 0, len);
+    mac.update(data, off, len);
     return mac.doFinal();
   }
 
@@ -112,8 +119,8 @@ final class DataKey {
       }
       sessionSalt = Arrays.copyOf(r, EnvelopeHeader.SALT_SIZE);
       sessionMask = Arrays.copyOfRange(r, EnvelopeHeader.SALT_SIZE, r.length);
-      sessionKey = hmac(EnvelopeHeader.SESSION_LABEL,
-          EnvelopeHeader.sessionPrefix(encryptedKey, sessionSalt));
+      byte[] prefix = EnvelopeHeader.sessionPrefix(encryptedKey, sessionSalt);
+      sessionKey = hmac(EnvelopeHeader.SESSION_LABEL, prefix, 0, prefix.length);
       sessionUsed = 0;
       Arrays.fill(r, (byte) 0);
     }
@@ -127,28 +134,33 @@ final class DataKey {
   }
 
   /**
-   * A copy of the version-2 session key for a header whose first {@code prefixLen} bytes (all but
-   * the IV) are {@code header}'s, or null once destroyed. The last few are memoised by those
-   * exact bytes (public values), so messages of one session derive once.
+   * The version-2 session whose header prefix (the whole header but the IV) is {@code
+   * header[off..off+prefixLen)}, shared, or null once destroyed. The last few are memoised by
+   * those exact bytes (public values), so messages of one session derive once.
    */
-  synchronized byte[] sessionKey(byte[] header, int prefixLen) {
+  synchronized Session session(byte[] header, int off, int prefixLen) {
     if (material == null) {
       return null;
     }
-    for (int i = 0; i < OPENED_SLOTS; i++) {
-      byte[] p = openedPrefix[i];
-      if (p != null && Arrays.equals(p, 0, p.length, header, 0, prefixLen)) {
-        return openedKey[i].clone();
+    for (Session s : opened) {
+      if (s != null && s.hasPrefix(header, off, prefixLen)) {
+        return s;
       }
     }
     int i = openedNext;
     openedNext = (i + 1) % OPENED_SLOTS;
-    if (openedKey[i] != null) {
-      Arrays.fill(openedKey[i], (byte) 0);
+    if (opened[i] != null) {
+      opened[i].key.destroy();
     }
-    openedPrefix[i] = Arrays.copyOf(header, prefixLen);
-    openedKey[i] = hmac(EnvelopeHeader.SESSION_LABEL, header, prefixLen);
-    return openedKey[i].clone();
+    opened[i] = new Session(this, Arrays.copyOfRange(header, off, off + prefixLen),
+        new MessageKey(hmac(EnvelopeHeader.SESSION_LABEL, header, off, prefixLen)));
+    return opened[i];
+  }
+
+  /** A private copy of the session key for that prefix, or null once destroyed. */
+  synchronized byte[] sessionKeyCopy(byte[] header, int off, int prefixLen) {
+    Session s = session(header, off, prefixLen);
+    return s == null ? null : s.key.getEncoded();
   }
 
   boolean isDestroyed() {
@@ -166,11 +178,46 @@ final class DataKey {
       sessionKey = null;
     }
     for (int i = 0; i < OPENED_SLOTS; i++) {
-      if (openedKey[i] != null) {
-        Arrays.fill(openedKey[i], (byte) 0);
-        openedKey[i] = null;
-        openedPrefix[i] = null;
+      if (opened[i] != null) {
+        opened[i].key.destroy();
+        opened[i] = null;
       }
+    }
+  }
+
+  /**
+   * A version-2 session key opened for decryption and the header prefix it was derived from.
+   * Shared between ciphers: they must not destroy {@link #key()}, and must expect it to be zeroed
+   * at any time by its data key.
+   */
+  static final class Session {
+    private final DataKey dataKey;
+    private final byte[] prefix;
+    private final MessageKey key;
+
+    private Session(DataKey dataKey, byte[] prefix, MessageKey key) {
+      this.dataKey = dataKey;
+      this.prefix = prefix;
+      this.key = key;
+    }
+
+    /** The data key the session key was derived from. */
+    DataKey dataKey() {
+      return dataKey;
+    }
+
+    MessageKey key() {
+      return key;
+    }
+
+    /** The header prefix, to fetch the data key again; callers must not change it. */
+    byte[] prefix() {
+      return prefix;
+    }
+
+    /** Whether this session's header prefix is exactly {@code header[off..off+len)}. */
+    boolean hasPrefix(byte[] header, int off, int len) {
+      return Arrays.equals(prefix, 0, prefix.length, header, off, off + len);
     }
   }
 }

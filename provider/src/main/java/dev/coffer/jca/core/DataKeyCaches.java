@@ -2,6 +2,7 @@ package dev.coffer.jca.core;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Scheduler;
 import dev.coffer.protocol.ErrorType;
 import dev.coffer.protocol.KmsException;
 import java.nio.ByteBuffer;
@@ -12,7 +13,12 @@ import java.util.List;
  * Data-key caches, like the AWS Encryption SDK's caching materials manager: one for encryption
  * (a data key from {@code GenerateDataKey}, reused until it is too old or has protected too many
  * messages or bytes) and one for decryption (plaintext data keys by encrypted data key, until too
- * old). Evicted keys are zeroed at once: the removal listener runs on the evicting thread.
+ * old). Evicted keys are zeroed at once: the removal listener runs on the evicting thread. Expiry
+ * does not wait for the next cache access: the caches schedule it on the JVM's shared scheduler
+ * thread, so a data key is zeroed about a second after its maximum age at the latest (Caffeine
+ * paces scheduled clean-ups at that tolerance) even when the application has gone quiet. The
+ * decryptor's per-session shortcut relies on that: it reuses a session key while its data key is
+ * not destroyed, without reading the clock per message.
  *
  * <p>Caching trades daemon round trips against how quickly a key disablement takes effect: a
  * cached data key keeps working for at most its maximum age after the KMS key is disabled, as
@@ -44,6 +50,7 @@ public final class DataKeyCaches {
                 .expireAfterWrite(settings.encryptMaxAge())
                 .maximumSize(settings.encryptMaxEntries())
                 .executor(Runnable::run)
+                .scheduler(Scheduler.systemScheduler())
                 .<EncryptionId, DataKey>removalListener((k, v, cause) -> destroy(v))
                 .build()
             : null;
@@ -53,6 +60,7 @@ public final class DataKeyCaches {
                 .expireAfterWrite(settings.decryptMaxAge())
                 .maximumSize(settings.decryptMaxEntries())
                 .executor(Runnable::run)
+                .scheduler(Scheduler.systemScheduler())
                 .<DecryptionId, DataKey>removalListener((k, v, cause) -> destroy(v))
                 .build()
             : null;
@@ -133,6 +141,11 @@ public final class DataKeyCaches {
       throw new KmsException(ErrorType.INCORRECT_KEY, "the data key belongs to another KMS key");
     }
     return dk;
+  }
+
+  /** Whether decrypted data keys are cached (else {@link #release} destroys them). */
+  boolean cachesDecryption() {
+    return decryption != null;
   }
 
   /**

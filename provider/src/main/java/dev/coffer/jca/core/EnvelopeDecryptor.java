@@ -4,7 +4,6 @@ import static dev.coffer.jca.core.EnvelopeHeader.SEGMENT_SIZE;
 import static dev.coffer.jca.core.EnvelopeHeader.TAG_SIZE;
 
 import java.security.GeneralSecurityException;
-import java.security.MessageDigest;
 import java.security.ProviderException;
 import java.util.Arrays;
 import java.util.List;
@@ -22,6 +21,14 @@ import javax.crypto.spec.GCMParameterSpec;
  * key and the whole header; version 2 takes the data key's session key, derived from the whole
  * header but its IV, and the IV is the GCM nonce base, so every header byte is bound either way.
  *
+ * <p>The header is read in place in the caller's input (only the IV is kept, for {@code
+ * getIV()}), and a version-2 session key is the data key's shared {@link DataKey.Session}, kept
+ * for the next message of the same session while the cache would still hand out its data key:
+ * a run of messages from one session costs no lookup, copy or derivation. The data key zeroes
+ * that shared key when the cache evicts it, even under a message in flight; the segment's tag
+ * then fails, and {@link #open} fetches the data key again, takes a private copy of the session
+ * key and opens the segment once more, so an eviction never fails a genuine message.
+ *
  * <p>Not thread-safe; one message at a time, {@link #reset()} between messages.
  */
 public final class EnvelopeDecryptor {
@@ -35,10 +42,16 @@ public final class EnvelopeDecryptor {
   private byte[] expectedIv;
   private byte[] headerBuf = new byte[64];
   private int headerLen;
-  private EnvelopeHeader header;
+  private boolean headerRead;
+  private final byte[] iv = new byte[EnvelopeHeader.MAX_IV];
+  private int ivLen;
   private MessageKey messageKey;
-  // The data key of the previous message: reused while the cache would still hand it out.
+  // False when messageKey is the shared session key, which only its data key may destroy.
+  private boolean ownsKey;
+  // The data key and the version-2 session of previous messages: reused while the cache would
+  // still hand out their data key.
   private DataKey lastDataKey;
+  private DataKey.Session lastSession;
   private byte[] baseNonce;
   private final byte[] nonce = new byte[12];
   private byte[] aad;
@@ -49,7 +62,10 @@ public final class EnvelopeDecryptor {
   private int outPos;
   private boolean failed;
 
-  /** {@code expectedIv} is the caller's GCMParameterSpec IV, or null to take the header's. */
+  /**
+   * {@code expectedIv} is the caller's GCMParameterSpec IV, or null to take the header's; the
+   * decryptor keeps the array (callers pass their own copy).
+   */
   public EnvelopeDecryptor(
       KmsService service,
       DataKeyCaches caches,
@@ -60,7 +76,7 @@ public final class EnvelopeDecryptor {
     this.caches = caches;
     this.keyArn = keyArn;
     this.grantTokens = grantTokens;
-    this.expectedIv = expectedIv == null ? null : expectedIv.clone();
+    this.expectedIv = expectedIv;
   }
 
   /**
@@ -72,23 +88,21 @@ public final class EnvelopeDecryptor {
     reset();
     if (service != this.service || !keyArn.equals(this.keyArn)) {
       lastDataKey = null;
+      lastSession = null;
     }
     this.service = service;
     this.keyArn = keyArn;
     this.grantTokens = grantTokens;
-    this.expectedIv = expectedIv == null ? null : expectedIv.clone();
+    this.expectedIv = expectedIv;
   }
 
   /** Ready for the next message with the same key and parameters; keeps buffers and the data key. */
   public void reset() {
-    if (messageKey != null) {
-      messageKey.destroy();
-      messageKey = null;
-    }
+    releaseKey();
     if (buf != null && (bufLen > 0 || failed)) {
       Arrays.fill(buf, (byte) 0);
     }
-    header = null;
+    headerRead = false;
     headerLen = 0;
     baseNonce = null;
     aadLen = 0;
@@ -112,15 +126,15 @@ public final class EnvelopeDecryptor {
     return headerLen > 0;
   }
 
-  /** The IV from the header, or null before the header has been read. */
+  /** The IV from the header, or the caller's (null if none) before the header has been read. */
   public byte[] iv() {
-    return header == null ? expectedIv : header.iv.clone();
+    return headerRead ? Arrays.copyOf(iv, ivLen) : expectedIv;
   }
 
   /** What {@link #update} writes for {@code len} more bytes: exact once the header was read. */
   public int updateOutputSize(int len) {
     long body;
-    if (header != null) {
+    if (headerRead) {
       body = bufLen + (long) len;
     } else {
       // At most this much of the input can be body: every header is at least this long.
@@ -137,7 +151,7 @@ public final class EnvelopeDecryptor {
    * #finishOutputSize}.
    */
   public int finishOutputSize(byte[] in, int off, int len) {
-    if (header == null && headerLen == 0 && in != null && len > 0) {
+    if (!headerRead && headerLen == 0 && in != null && len > 0) {
       try {
         int h = EnvelopeHeader.requiredLength(in, off, len);
         if (h >= 0 && h <= len) {
@@ -155,7 +169,7 @@ public final class EnvelopeDecryptor {
   /** What {@link #finish} writes: exact once the header has been read, else an upper bound. */
   public int finishOutputSize(int len) {
     long total = bufLen + (long) len;
-    if (header == null) {
+    if (!headerRead) {
       return (int) Math.min(Integer.MAX_VALUE, Math.max(0, headerLen + total - TAG_SIZE));
     }
     long segs = Math.max(1, (total + SEGMENT_CT - 1) / SEGMENT_CT);
@@ -176,7 +190,7 @@ public final class EnvelopeDecryptor {
       int used = readHeader(in, off, len);
       off += used;
       len -= used;
-      if (header == null) {
+      if (!headerRead) {
         return 0;
       }
       int consumed = openNonFinal(in, off, len, out);
@@ -205,7 +219,7 @@ public final class EnvelopeDecryptor {
       int used = readHeader(in, off, len);
       off += used;
       len -= used;
-      if (header == null) {
+      if (!headerRead) {
         throw JcaErrors.badTag(); // too short to be an envelope
       }
       int consumed = openNonFinal(in, off, len, out);
@@ -222,8 +236,7 @@ public final class EnvelopeDecryptor {
         bufLen = 0;
         outPos += open(buf, 0, n, true, out, outPos);
       }
-      messageKey.destroy();
-      messageKey = null;
+      releaseKey();
       return outPos - outOff;
     } catch (AEADBadTagException | RuntimeException e) {
       fail(out, outOff);
@@ -239,10 +252,7 @@ public final class EnvelopeDecryptor {
 
   private void fail(byte[] out, int outOff) {
     failed = true;
-    if (messageKey != null) {
-      messageKey.destroy();
-      messageKey = null;
-    }
+    releaseKey();
     if (out != null && outPos > outOff) {
       Arrays.fill(out, outOff, outPos, (byte) 0);
     }
@@ -253,19 +263,19 @@ public final class EnvelopeDecryptor {
 
   // Accumulates header bytes; returns how many of the input it took.
   private int readHeader(byte[] in, int off, int len) throws AEADBadTagException {
-    if (header != null) {
+    if (headerRead) {
       return 0;
     }
     if (headerLen == 0 && len > 0) {
       int need = EnvelopeHeader.requiredLength(in, off, len);
       if (need >= 0 && need <= len) {
-        begin(EnvelopeHeader.parse(in, off, need)); // whole header at hand: no staging copy
+        begin(in, off, need); // whole header at hand: read in place
         headerLen = need;
         return need;
       }
     }
     int taken = 0;
-    while (header == null && taken < len) {
+    while (!headerRead && taken < len) {
       int need = EnvelopeHeader.requiredLength(headerBuf, headerLen);
       int want = need < 0 ? (headerLen < EnvelopeHeader.FIXED_PREFIX
           ? EnvelopeHeader.FIXED_PREFIX - headerLen
@@ -279,7 +289,7 @@ public final class EnvelopeDecryptor {
       taken += n;
       int now = EnvelopeHeader.requiredLength(headerBuf, headerLen);
       if (now >= 0 && now == headerLen) {
-        begin(EnvelopeHeader.parse(Arrays.copyOf(headerBuf, headerLen)));
+        begin(headerBuf, 0, headerLen);
       }
     }
     return taken;
@@ -291,42 +301,118 @@ public final class EnvelopeDecryptor {
     return EnvelopeHeader.FIXED_PREFIX + n + EnvelopeHeader.SALT_SIZE + 1;
   }
 
-  private void begin(EnvelopeHeader h) throws AEADBadTagException {
-    if (expectedIv != null && !MessageDigest.isEqual(expectedIv, h.iv)) {
+  // Takes the complete header h[off..off+len), already checked by requiredLength.
+  private void begin(byte[] h, int off, int len) throws AEADBadTagException {
+    int ivAt = off + EnvelopeHeader.ivOffset(h, off);
+    int n = off + len - ivAt;
+    if (expectedIv != null && !Arrays.equals(expectedIv, 0, expectedIv.length, h, ivAt, ivAt + n)) {
       throw JcaErrors.badTag();
     }
-    DataKey dk = lastDataKey;
-    byte[] derived = null;
-    if (dk != null
-        && caches.stillCached(dk, false)
-        && h.encryptedKeyEquals(dk.encryptedKey)) {
-      derived = derive(dk, h); // null if evicted meanwhile
+    System.arraycopy(h, ivAt, iv, 0, n);
+    ivLen = n;
+    baseNonce = n == 12 ? iv : EnvelopeHeader.hashedNonce(iv, n);
+    if (EnvelopeHeader.version(h, off) == EnvelopeHeader.VERSION_2) {
+      openSession(h, off, len - 12);
+    } else {
+      openMessageKey(h, off, len);
     }
-    if (derived == null) {
-      lastDataKey = null;
-      dk = caches.forDecryption(service, keyArn, grantTokens, h.encryptedKey());
-      derived = derive(dk, h);
-      caches.release(dk, false);
-      if (derived == null) {
-        // Evicted between lookup and use; one retry fetches it again.
-        dk = caches.forDecryption(service, keyArn, grantTokens, h.encryptedKey());
-        derived = derive(dk, h);
-        caches.release(dk, false);
-        if (derived == null) {
-          throw new ProviderException("data key evicted while in use");
-        }
-      }
-      lastDataKey = dk;
-    }
-    messageKey = new MessageKey(derived);
-    baseNonce = h.baseNonce();
-    header = h;
+    headerRead = true;
   }
 
-  private static byte[] derive(DataKey dk, EnvelopeHeader h) {
-    return h.version == EnvelopeHeader.VERSION_2
-        ? dk.sessionKey(h.encoded, h.encoded.length - 12)
-        : dk.deriveMessageKey(EnvelopeHeader.KEY_LABEL, h.encoded);
+  private void openSession(byte[] h, int off, int prefixLen) {
+    DataKey.Session s = lastSession;
+    // No clock read per message: the cache zeroes a data key once it is too old (its scheduled
+    // expiry), and with it every session key, which isDestroyed() sees.
+    if (s != null && !s.key().isDestroyed() && s.hasPrefix(h, off, prefixLen)) {
+      useShared(s);
+      return;
+    }
+    lastSession = null;
+    for (int attempt = 0; attempt < 2; attempt++) {
+      DataKey dk = dataKey(h, off, attempt > 0);
+      if (caches.cachesDecryption()) {
+        s = dk.session(h, off, prefixLen);
+        if (s != null) {
+          lastDataKey = dk;
+          lastSession = s;
+          useShared(s);
+          return;
+        }
+      } else {
+        // The data key is destroyed on release: a shared key would die with it.
+        byte[] k = dk.sessionKeyCopy(h, off, prefixLen);
+        caches.release(dk, false);
+        if (k != null) {
+          useOwn(k);
+          return;
+        }
+      }
+    }
+    throw new ProviderException("data key evicted while in use");
+  }
+
+  private void openMessageKey(byte[] h, int off, int len) {
+    for (int attempt = 0; attempt < 2; attempt++) {
+      DataKey dk = dataKey(h, off, attempt > 0);
+      byte[] k = dk.deriveMessageKey(EnvelopeHeader.KEY_LABEL, h, off, len);
+      caches.release(dk, false);
+      if (k != null) {
+        lastDataKey = dk;
+        useOwn(k);
+        return;
+      }
+    }
+    throw new ProviderException("data key evicted while in use");
+  }
+
+  /**
+   * The data key of the header at h[off..]: the previous message's while the cache would still
+   * hand it out (unless {@code again}, after it was evicted under us), else the cache's, which
+   * costs one Decrypt call on a miss.
+   */
+  private DataKey dataKey(byte[] h, int off, boolean again) {
+    DataKey dk = lastDataKey;
+    if (!again
+        && dk != null
+        && caches.stillCached(dk, false)
+        && EnvelopeHeader.encryptedKeyEquals(h, off, dk.encryptedKey)) {
+      return dk;
+    }
+    lastDataKey = null;
+    return caches.forDecryption(service, keyArn, grantTokens, EnvelopeHeader.encryptedKey(h, off));
+  }
+
+  private void useShared(DataKey.Session s) {
+    messageKey = s.key();
+    ownsKey = false;
+  }
+
+  private void useOwn(byte[] key) {
+    messageKey = new MessageKey(key);
+    ownsKey = true;
+  }
+
+  private void releaseKey() {
+    if (messageKey != null && ownsKey) {
+      messageKey.destroy();
+    }
+    messageKey = null;
+  }
+
+  /**
+   * After the shared session key was zeroed under a segment: the same session key, privately
+   * this time, from the data key fetched again (its prefix carries the encrypted data key).
+   */
+  private void replaceZeroedSessionKey() {
+    byte[] prefix = lastSession.prefix();
+    lastSession = null;
+    DataKey dk = dataKey(prefix, 0, true);
+    byte[] k = dk.sessionKeyCopy(prefix, 0, prefix.length);
+    caches.release(dk, false);
+    if (k == null) {
+      throw new ProviderException("data key evicted while in use");
+    }
+    useOwn(k);
   }
 
   private int openNonFinal(byte[] in, int off, int len, byte[] out) throws AEADBadTagException {
@@ -354,17 +440,40 @@ public final class EnvelopeDecryptor {
       throw JcaErrors.badTag();
     }
     EnvelopeHeader.segmentNonce(baseNonce, segmentIndex, last, nonce);
+    int n;
+    try {
+      n = openSegment(src, off, len, out, pos);
+    } catch (AEADBadTagException | IllegalStateException e) {
+      if (ownsKey || !messageKey.isDestroyed()) {
+        if (e instanceof IllegalStateException) {
+          throw e;
+        }
+        throw JcaErrors.badTag();
+      }
+      // The shared session key was zeroed under us (its data key was evicted): once more with a
+      // private copy. A genuine forgery fails again.
+      replaceZeroedSessionKey();
+      try {
+        n = openSegment(src, off, len, out, pos);
+      } catch (AEADBadTagException again) {
+        throw JcaErrors.badTag();
+      }
+    }
+    segmentIndex++;
+    return n;
+  }
+
+  private int openSegment(byte[] src, int off, int len, byte[] out, int pos)
+      throws AEADBadTagException {
     Cipher gcm = Segments.gcm();
     try {
       gcm.init(Cipher.DECRYPT_MODE, messageKey, new GCMParameterSpec(TAG_SIZE * 8, nonce));
       if (segmentIndex == 0 && aadLen > 0) {
         gcm.updateAAD(aad, 0, aadLen);
       }
-      int n = gcm.doFinal(src, off, len, out, pos);
-      segmentIndex++;
-      return n;
+      return gcm.doFinal(src, off, len, out, pos);
     } catch (AEADBadTagException e) {
-      throw JcaErrors.badTag();
+      throw e;
     } catch (GeneralSecurityException e) {
       throw new ProviderException("AES-GCM segment decryption failed", e);
     }

@@ -20,7 +20,8 @@ import javax.crypto.AEADBadTagException;
  * m   IV (v1: the caller's GCMParameterSpec IV; v2: the provider's unique nonce base)
  * </pre>
  *
- * Every length is checked before anything is allocated.
+ * Every length is checked before anything is allocated. Encryption builds a header ({@link
+ * #create}); decryption reads one in place in the caller's input (the static accessors).
  */
 final class EnvelopeHeader {
 
@@ -40,31 +41,11 @@ final class EnvelopeHeader {
   final int version;
   final byte[] encoded;
   final byte[] iv;
-  private byte[] encryptedKey;
 
-  private EnvelopeHeader(int version, byte[] encoded, byte[] encryptedKey, byte[] iv) {
+  private EnvelopeHeader(int version, byte[] encoded, byte[] iv) {
     this.version = version;
     this.encoded = encoded;
-    this.encryptedKey = encryptedKey;
     this.iv = iv;
-  }
-
-  int encryptedKeyLength() {
-    return ((encoded[2] & 0xff) << 8) | (encoded[3] & 0xff);
-  }
-
-  /** Whether the encrypted data key equals {@code edk}, without copying it out. */
-  boolean encryptedKeyEquals(byte[] edk) {
-    return Arrays.equals(edk, 0, edk.length,
-        encoded, FIXED_PREFIX, FIXED_PREFIX + encryptedKeyLength());
-  }
-
-  /** The encrypted data key (copied out of the header once, on demand). */
-  byte[] encryptedKey() {
-    if (encryptedKey == null) {
-      encryptedKey = Arrays.copyOfRange(encoded, FIXED_PREFIX, FIXED_PREFIX + encryptedKeyLength());
-    }
-    return encryptedKey;
   }
 
   /** A version-1 header. */
@@ -93,7 +74,7 @@ final class EnvelopeHeader {
     System.arraycopy(salt, 0, h, FIXED_PREFIX + n, SALT_SIZE);
     h[FIXED_PREFIX + n + SALT_SIZE] = (byte) iv.length;
     System.arraycopy(iv, 0, h, FIXED_PREFIX + n + SALT_SIZE + 1, iv.length);
-    return new EnvelopeHeader(version, h, encryptedKey, iv);
+    return new EnvelopeHeader(version, h, iv);
   }
 
   /**
@@ -144,29 +125,46 @@ final class EnvelopeHeader {
     return ivAt + 1 + m;
   }
 
-  /** Parses a complete header (exactly {@link #requiredLength} bytes). */
-  static EnvelopeHeader parse(byte[] h) throws AEADBadTagException {
-    return parse(h, 0, h.length);
+  // The accessors below read a complete header in place, at h[off..] (requiredLength checked it):
+  // decryption never copies a header out of the caller's input.
+
+  /** The format version of the header at {@code h[off..]}. */
+  static int version(byte[] h, int off) {
+    return h[off] & 0xff;
   }
 
-  /** Parses the complete header of {@code len} bytes at {@code off} (copied). */
-  static EnvelopeHeader parse(byte[] src, int off, int len) throws AEADBadTagException {
-    if (requiredLength(src, off, len) != len) {
-      throw JcaErrors.badTag();
-    }
-    byte[] h = Arrays.copyOfRange(src, off, off + len);
-    int n = ((h[2] & 0xff) << 8) | (h[3] & 0xff);
-    byte[] iv = Arrays.copyOfRange(h, FIXED_PREFIX + n + SALT_SIZE + 1, h.length);
-    return new EnvelopeHeader(h[0] & 0xff, h, null, iv);
+  /** Where the IV of the header at {@code h[off..]} starts, relative to {@code off}. */
+  static int ivOffset(byte[] h, int off) {
+    return FIXED_PREFIX + encryptedKeyLength(h, off) + SALT_SIZE + 1;
+  }
+
+  private static int encryptedKeyLength(byte[] h, int off) {
+    return ((h[off + 2] & 0xff) << 8) | (h[off + 3] & 0xff);
+  }
+
+  /** Whether the header at {@code h[off..]} carries {@code edk} as its encrypted data key. */
+  static boolean encryptedKeyEquals(byte[] h, int off, byte[] edk) {
+    int at = off + FIXED_PREFIX;
+    return Arrays.equals(edk, 0, edk.length, h, at, at + encryptedKeyLength(h, off));
+  }
+
+  /** A copy of the encrypted data key of the header at {@code h[off..]}. */
+  static byte[] encryptedKey(byte[] h, int off) {
+    int at = off + FIXED_PREFIX;
+    return Arrays.copyOfRange(h, at, at + encryptedKeyLength(h, off));
   }
 
   /** The 12-byte base nonce: the IV itself when 12 bytes, else the first 12 of SHA-256(IV). */
   byte[] baseNonce() {
-    if (iv.length == 12) {
-      return iv.clone();
-    }
+    return iv.length == 12 ? iv.clone() : hashedNonce(iv, iv.length);
+  }
+
+  /** The base nonce of an IV of other than 12 bytes: the first 12 bytes of SHA-256(IV). */
+  static byte[] hashedNonce(byte[] iv, int len) {
     try {
-      return Arrays.copyOf(MessageDigest.getInstance("SHA-256").digest(iv), 12);
+      MessageDigest sha = MessageDigest.getInstance("SHA-256");
+      sha.update(iv, 0, len);
+      return Arrays.copyOf(sha.digest(), 12);
     } catch (GeneralSecurityException e) {
       throw new java.security.ProviderException("SHA-256 is not available", e);
     }

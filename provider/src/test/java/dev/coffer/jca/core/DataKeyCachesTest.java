@@ -86,4 +86,23 @@ class DataKeyCachesTest {
     c.clear();
     assertTrue(a.isDestroyed());
   }
+
+  @Test
+  void expiredDataKeys_zeroedWithoutAnyFurtherCacheUse() throws Exception {
+    KmsKey key = TestDaemon.newKey();
+    KmsService svc = KmsService.forSocket(null);
+    DataKeyCaches c = new DataKeyCaches(new CacheSettings(true, Duration.ofSeconds(1), 100,
+        1L << 40, 100, Duration.ofSeconds(1), 100));
+    DataKey enc = c.forEncryption(svc, key.arn(), List.of());
+    DataKey dec = c.forDecryption(svc, key.arn(), List.of(), enc.encryptedKey);
+    assertFalse(dec.isDestroyed());
+
+    // No cache call from here on: only the caches' scheduled expiry can zero them.
+    long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+    while (!(enc.isDestroyed() && dec.isDestroyed()) && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertTrue(enc.isDestroyed(), "encryption data key zeroed after its maximum age");
+    assertTrue(dec.isDestroyed(), "decryption data key zeroed after its maximum age");
+  }
 }

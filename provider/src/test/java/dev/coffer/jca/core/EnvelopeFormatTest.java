@@ -216,7 +216,7 @@ class EnvelopeFormatTest {
     assertArrayEquals(salts[3], salts[5]);
     assertFalse(Arrays.equals(salts[5], salts[6]));
     byte[] h = EnvelopeHeader.create(EnvelopeHeader.VERSION_2, edk, salts[0], new byte[12]).encoded;
-    assertArrayEquals(keys[0], dk.sessionKey(h, h.length - 12), "decrypt side derives the same");
+    assertArrayEquals(keys[0], dk.sessionKeyCopy(h, 0, h.length - 12), "decrypt side derives the same");
   }
 
   @Test
@@ -226,7 +226,8 @@ class EnvelopeFormatTest {
     dk.nextMessage(new SecureRandom(), salt, new byte[12]);
     dk.destroy();
     assertNull(dk.nextMessage(new SecureRandom(), new byte[16], new byte[12]));
-    assertNull(dk.sessionKey(new byte[100], 88));
+    assertNull(dk.sessionKeyCopy(new byte[100], 0, 88));
+    assertNull(dk.session(new byte[100], 0, 88));
     assertNull(dk.deriveMessageKey(EnvelopeHeader.KEY_LABEL, salt));
   }
 

@@ -2,8 +2,10 @@ package dev.coffer.jca.core;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
 import javax.crypto.AEADBadTagException;
@@ -16,12 +18,18 @@ class EnvelopeHeaderTest {
   private static final byte[] IV = new byte[12];
 
   @Test
-  void createThenParse_roundTrips() throws Exception {
+  void createdHeader_readsBackInPlace() throws Exception {
     EnvelopeHeader h = EnvelopeHeader.create(EDK, SALT, IV);
     assertEquals(EnvelopeHeader.length(100, 12), h.encoded.length);
-    EnvelopeHeader p = EnvelopeHeader.parse(h.encoded);
-    assertArrayEquals(EDK, p.encryptedKey());
-    assertArrayEquals(IV, p.iv);
+    byte[] framed = new byte[7 + h.encoded.length + 5];
+    System.arraycopy(h.encoded, 0, framed, 7, h.encoded.length);
+    assertEquals(h.encoded.length, EnvelopeHeader.requiredLength(framed, 7, framed.length - 7));
+    assertEquals(EnvelopeHeader.VERSION_1, EnvelopeHeader.version(framed, 7));
+    assertArrayEquals(EDK, EnvelopeHeader.encryptedKey(framed, 7));
+    assertTrue(EnvelopeHeader.encryptedKeyEquals(framed, 7, EDK));
+    assertFalse(EnvelopeHeader.encryptedKeyEquals(framed, 7, new byte[99]));
+    int ivAt = 7 + EnvelopeHeader.ivOffset(framed, 7);
+    assertArrayEquals(IV, Arrays.copyOfRange(framed, ivAt, ivAt + 12));
   }
 
   @Test
@@ -35,7 +43,7 @@ class EnvelopeHeaderTest {
   void otherSegmentSize_rejected() {
     byte[] h = EnvelopeHeader.create(EDK, SALT, IV).encoded;
     h[1] = 20;
-    assertThrows(AEADBadTagException.class, () -> EnvelopeHeader.parse(h));
+    assertThrows(AEADBadTagException.class, () -> EnvelopeHeader.requiredLength(h, h.length));
   }
 
   @Test
