@@ -6,7 +6,7 @@
 #   (the profile fixes forks and iterations; JMH refuses them twice)
 #
 # short: 1 fork, 2 x 1 s warm-up, 3 x 1 s measured (the whole suite, 70 forks, about 8.5 minutes)
-#        and ColdStartBenchmark in 3 fresh JVMs per case (10 in the full profile)
+#        and the two ColdStart benchmarks in 3 fresh JVMs per case (10 in the full profile)
 # full:  2 forks, 5 x 3 s warm-up, 5 x 3 s measured (about an hour)
 # SKIP_BUILD=1 reuses benchmarks/target/benchmarks.jar.
 set -euo pipefail
@@ -56,12 +56,13 @@ while True:
 PY
 fi
 start=$(date +%s)
-# ColdStartBenchmark measures a fresh JVM's first calls: the profile's warm-up and iterations
-# would warm it, so it runs on its own (whole-suite runs only), one measured call per fork.
-"$java" -jar "$jar" "${opts[@]}" -e ColdStartBenchmark -rf json -rff benchmarks/results.json "$@"
+# ColdStartBenchmark and ColdStartPreTouchedBenchmark measure a fresh JVM's first calls: the
+# profile's warm-up and iterations would warm them, so they run on their own (whole-suite runs
+# only), one measured call per fork.
+"$java" -jar "$jar" "${opts[@]}" -e 'ColdStart' -rf json -rff benchmarks/results.json "$@"
 cold=()
 if [[ $# -eq 0 ]]; then
-  "$java" -jar "$jar" ColdStartBenchmark -f "$cold_forks" -wi 0 -i 1 -rf json \
+  "$java" -jar "$jar" 'ColdStart' -f "$cold_forks" -wi 0 -i 1 -rf json \
     -rff benchmarks/results-cold.json
   cold=(benchmarks/results-cold.json)
 fi
