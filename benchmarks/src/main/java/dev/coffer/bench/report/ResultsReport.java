@@ -42,7 +42,23 @@ public final class ResultsReport {
   /** One JMH result row. */
   record Row(String benchmarkClass, String method, String mode, Map<String, String> params,
       double score, double error, String unit, JsonNode percentiles, int threads,
-      String jvmArgs, double roundTripsPerOp, int forks) {
+      String jvmArgs, double roundTripsPerOp, int forks, List<Double> measurements) {
+
+    /** The median of every measured iteration of every fork (for single shots: of the forks). */
+    double median() {
+      if (measurements.isEmpty()) {
+        return Double.NaN;
+      }
+      List<Double> m = measurements.stream().sorted().toList();
+      int n = m.size();
+      return n % 2 == 1 ? m.get(n / 2) : (m.get(n / 2 - 1) + m.get(n / 2)) / 2;
+    }
+
+    /** This row with its median as the score, so rates and ratios can be taken of medians. */
+    Row byMedian() {
+      return new Row(benchmarkClass, method, mode, params, median(), Double.NaN, unit,
+          percentiles, threads, jvmArgs, roundTripsPerOp, forks, measurements);
+    }
 
     String peer() {
       return params.getOrDefault(PEER_PARAM, "");
@@ -131,10 +147,12 @@ public final class ResultsReport {
       JsonNode trips = r.path("secondaryMetrics").path(ROUND_TRIPS);
       double tripsPerOp = trips.isMissingNode() || m.get("score").asDouble() == 0 ? Double.NaN
           : trips.get("score").asDouble() / m.get("score").asDouble();
+      List<Double> measured = new ArrayList<>();
+      m.path("rawData").forEach(fork -> fork.forEach(v -> measured.add(v.asDouble())));
       rows.add(new Row(full.substring(0, dot), full.substring(dot + 1), r.get("mode").asText(),
           params, m.get("score").asDouble(), m.path("scoreError").asDouble(Double.NaN),
           m.get("scoreUnit").asText(), m.get("scorePercentiles"), r.path("threads").asInt(1),
-          jvmArgs(r.path("jvmArgs")), tripsPerOp, r.path("forks").asInt(1)));
+          jvmArgs(r.path("jvmArgs")), tripsPerOp, r.path("forks").asInt(1), measured));
     }
 
     StringBuilder b = new StringBuilder();
@@ -179,10 +197,13 @@ public final class ResultsReport {
     if (!args.isEmpty()) {
       b.append("JVM options: `").append(args).append("`.\n\n");
     }
-    if (rows.stream().allMatch(r -> r.mode().equals("ss"))) {
+    boolean singleShot = rows.stream().allMatch(r -> r.mode().equals("ss"));
+    if (singleShot) {
       b.append("Single shot: one measured call in each of ").append(rows.get(0).forks())
           .append(" fresh JVM(s), no warm-up iteration; the score is the mean time of that "
-              + "call, MB/s the bytes it processed over that time.\n\n");
+              + "call, MB/s the bytes it processed over that time. A fresh JVM's first calls "
+              + "vary from fork to fork, so every fork's time is listed and ratios are given of "
+              + "medians too.\n\n");
     }
     List<String> peerOrder = rows.stream().map(Row::peer).distinct().toList();
     Comparator<Row> order = Comparator.comparing(Row::method).thenComparing(Row::mode)
@@ -195,9 +216,10 @@ public final class ResultsReport {
     boolean trips = sorted.stream().anyMatch(r -> !Double.isNaN(r.roundTripsPerOp()));
     b.append("| operation | case | peer | score | MB/s |")
         .append(sample ? " p50 | p99 | p99.9 |" : "")
-        .append(trips ? " daemon round trips / message |" : "").append('\n');
+        .append(trips ? " daemon round trips / message |" : "")
+        .append(singleShot ? " median | each fork |" : "").append('\n');
     b.append("|---|---|---|---:|---:|").append(sample ? "---:|---:|---:|" : "")
-        .append(trips ? "---:|" : "").append('\n');
+        .append(trips ? "---:|" : "").append(singleShot ? "---:|---|" : "").append('\n');
     for (Row r : sorted) {
       double ops = r.opsPerSecond();
       String mbs = r.sizeOrZero() > 0 && !Double.isNaN(ops)
@@ -223,6 +245,12 @@ public final class ResultsReport {
         b.append(' ').append(Double.isNaN(r.roundTripsPerOp()) || !r.peer().startsWith("Coffer")
             ? "" : String.format(Locale.ROOT, "%.4f", r.roundTripsPerOp())).append(" |");
       }
+      if (singleShot) {
+        b.append(' ').append(fmt(r.median())).append(' ').append(r.unit()).append(" | ")
+            .append(r.measurements().stream().sorted().map(ResultsReport::fmt)
+                .collect(Collectors.joining(", ")))
+            .append(" |");
+      }
       b.append('\n');
     }
 
@@ -233,9 +261,12 @@ public final class ResultsReport {
         .forEach(r -> baseline.put(r.caseKey(), r));
     String borrowedFrom = null;
     if (baseline.isEmpty()) {
+      // Only cases this class measures: another class's other cases must not name the source.
+      List<String> keys = sorted.stream().map(Row::caseKey).distinct().toList();
       for (Row r : all) {
-        if (r.peer().equals(baselinePeer) && !r.benchmarkClass().equals(cls)) {
-          baseline.putIfAbsent(r.caseKey(), r);
+        if (r.peer().equals(baselinePeer) && !r.benchmarkClass().equals(cls)
+            && keys.contains(r.caseKey()) && !baseline.containsKey(r.caseKey())) {
+          baseline.put(r.caseKey(), r);
           borrowedFrom = r.benchmarkClass().substring(r.benchmarkClass().lastIndexOf('.') + 1);
         }
       }
@@ -253,7 +284,12 @@ public final class ResultsReport {
         .append(" in the same run (1.00 = as fast; above 1 = faster):\n\n");
     b.append("| operation | case |");
     peers.forEach(p -> b.append(' ').append(p).append(" / ").append(baselinePeer).append(" |"));
-    b.append('\n').append("|---|---|").append("---:|".repeat(peers.size())).append('\n');
+    if (singleShot) {
+      peers.forEach(p -> b.append(' ').append(p).append(" / ").append(baselinePeer)
+          .append(", medians |"));
+    }
+    int columns = singleShot ? 2 * peers.size() : peers.size();
+    b.append('\n').append("|---|---|").append("---:|".repeat(columns)).append('\n');
     Map<String, Map<String, Row>> byCase = new TreeMap<>();
     List<String> caseOrder = new ArrayList<>();
     for (Row r : sorted) {
@@ -272,6 +308,13 @@ public final class ResultsReport {
         Row r = byCase.get(key).get(p);
         b.append(' ').append(r == null ? "" : String.format(Locale.ROOT, "%.2f",
             r.opsPerSecond() / base.opsPerSecond())).append(" |");
+      }
+      if (singleShot) {
+        for (String p : peers) {
+          Row r = byCase.get(key).get(p);
+          b.append(' ').append(r == null ? "" : String.format(Locale.ROOT, "%.2f",
+              r.byMedian().opsPerSecond() / base.byMedian().opsPerSecond())).append(" |");
+        }
       }
       b.append('\n');
     }
