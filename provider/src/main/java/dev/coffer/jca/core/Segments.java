@@ -17,8 +17,8 @@ import javax.crypto.spec.GCMParameterSpec;
  * <p>SunJCE's AES and GHASH intrinsics apply only once their callers ({@code GHASH.update},
  * {@code GCTR.doFinal}) are C2-compiled, which takes ~5,000 calls: a few per 64 KiB segment, so
  * a fresh JVM would encrypt its first ~200 MiB at ~100 MB/s. {@link #warmUpInBackground()}
- * makes those calls on small messages under a throwaway key in a daemon thread (~0.1 s of one
- * core), so real messages reach GB/s within the first second. It never touches caller data.
+ * makes those calls under a throwaway key in a daemon thread (0.2-0.3 s of one core in a fresh
+ * JVM), so real messages reach GB/s within the first second. It never touches caller data.
  * Disable with {@code -Dcoffer.gcm.warmup=false}.
  */
 public final class Segments {
