@@ -1,5 +1,6 @@
 package dev.coffer.jca.core;
 
+import static dev.coffer.jca.TestData.data;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -11,7 +12,6 @@ import dev.coffer.protocol.KmsException;
 import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Random;
 import javax.crypto.AEADBadTagException;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -31,12 +31,6 @@ class EnvelopeDecryptorTest {
     TestDaemon.socket();
     key = TestDaemon.newKey();
     service = KmsService.forSocket(null);
-  }
-
-  private static byte[] data(int n) {
-    byte[] b = new byte[n];
-    new Random(n).nextBytes(b);
-    return b;
   }
 
   // A version-2 envelope (provider-chosen IV) under the caches' current data key.

@@ -1,5 +1,6 @@
 package dev.coffer.jca.core;
 
+import static dev.coffer.jca.TestData.data;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -17,7 +18,6 @@ import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Random;
 import java.util.Set;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
@@ -42,12 +42,6 @@ class EnvelopeFormatTest {
     TestDaemon.socket();
     key = TestDaemon.newKey();
     service = KmsService.forSocket(null);
-  }
-
-  private static byte[] data(int n) {
-    byte[] b = new byte[n];
-    new Random(n).nextBytes(b);
-    return b;
   }
 
   private static byte[] hmac(byte[] k, String label, byte[] data) throws Exception {

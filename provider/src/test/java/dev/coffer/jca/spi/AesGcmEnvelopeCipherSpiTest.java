@@ -1,5 +1,6 @@
 package dev.coffer.jca.spi;
 
+import static dev.coffer.jca.TestData.data;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -20,7 +21,6 @@ import java.security.InvalidAlgorithmParameterException;
 import java.security.InvalidKeyException;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Random;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
 import javax.crypto.CipherInputStream;
@@ -39,12 +39,6 @@ class AesGcmEnvelopeCipherSpiTest {
   static void setUp() {
     TestDaemon.socket();
     key = TestDaemon.newKey();
-  }
-
-  private static byte[] data(int n) {
-    byte[] b = new byte[n];
-    new Random(n).nextBytes(b);
-    return b;
   }
 
   private static Cipher enc(KmsKey k) throws Exception {
