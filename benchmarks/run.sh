@@ -7,7 +7,7 @@
 #
 # short: 1 fork, 2 x 1 s warm-up, 3 x 1 s measured (the whole suite, 70 forks, about 8.5 minutes)
 #        and the two ColdStart benchmarks in 3 fresh JVMs per case (10 in the full profile)
-# full:  2 forks, 5 x 3 s warm-up, 5 x 3 s measured (about an hour)
+# full:  2 forks, 5 x 3 s warm-up, 5 x 3 s measured (about 75 minutes)
 # SKIP_BUILD=1 reuses benchmarks/target/benchmarks.jar.
 set -euo pipefail
 root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
