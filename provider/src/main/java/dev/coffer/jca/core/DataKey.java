@@ -152,7 +152,7 @@ final class DataKey {
     if (opened[i] != null) {
       opened[i].key.destroy();
     }
-    opened[i] = new Session(this, Arrays.copyOfRange(header, off, off + prefixLen),
+    opened[i] = new Session(Arrays.copyOfRange(header, off, off + prefixLen),
         new MessageKey(hmac(EnvelopeHeader.SESSION_LABEL, header, off, prefixLen)));
     return opened[i];
   }
@@ -191,19 +191,12 @@ final class DataKey {
    * at any time by its data key.
    */
   static final class Session {
-    private final DataKey dataKey;
     private final byte[] prefix;
     private final MessageKey key;
 
-    private Session(DataKey dataKey, byte[] prefix, MessageKey key) {
-      this.dataKey = dataKey;
+    private Session(byte[] prefix, MessageKey key) {
       this.prefix = prefix;
       this.key = key;
-    }
-
-    /** The data key the session key was derived from. */
-    DataKey dataKey() {
-      return dataKey;
     }
 
     MessageKey key() {
