@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 
 /**
@@ -282,14 +283,17 @@ public final class ResultsReport {
     b.append("\nThroughput relative to ").append(baselinePeer)
         .append(borrowedFrom == null ? "" : " (measured in `" + borrowedFrom + "`)")
         .append(" in the same run (1.00 = as fast; above 1 = faster):\n\n");
-    b.append("| operation | case |");
-    peers.forEach(p -> b.append(' ').append(p).append(" / ").append(baselinePeer).append(" |"));
+    // Ratios of the scores, and for single shots of the fork medians too.
+    Map<String, UnaryOperator<Row>> measures = new LinkedHashMap<>();
+    measures.put("", r -> r);
     if (singleShot) {
-      peers.forEach(p -> b.append(' ').append(p).append(" / ").append(baselinePeer)
-          .append(", medians |"));
+      measures.put(", medians", Row::byMedian);
     }
-    int columns = singleShot ? 2 * peers.size() : peers.size();
-    b.append('\n').append("|---|---|").append("---:|".repeat(columns)).append('\n');
+    b.append("| operation | case |");
+    measures.keySet().forEach(suffix -> peers.forEach(p -> b.append(' ').append(p).append(" / ")
+        .append(baselinePeer).append(suffix).append(" |")));
+    b.append('\n').append("|---|---|").append("---:|".repeat(measures.size() * peers.size()))
+        .append('\n');
     Map<String, Map<String, Row>> byCase = new TreeMap<>();
     List<String> caseOrder = new ArrayList<>();
     for (Row r : sorted) {
@@ -304,16 +308,12 @@ public final class ResultsReport {
         continue;
       }
       b.append("| ").append(base.method()).append(" | ").append(base.otherParams()).append(" |");
-      for (String p : peers) {
-        Row r = byCase.get(key).get(p);
-        b.append(' ').append(r == null ? "" : String.format(Locale.ROOT, "%.2f",
-            r.opsPerSecond() / base.opsPerSecond())).append(" |");
-      }
-      if (singleShot) {
+      for (UnaryOperator<Row> measure : measures.values()) {
         for (String p : peers) {
           Row r = byCase.get(key).get(p);
           b.append(' ').append(r == null ? "" : String.format(Locale.ROOT, "%.2f",
-              r.byMedian().opsPerSecond() / base.byMedian().opsPerSecond())).append(" |");
+              measure.apply(r).opsPerSecond() / measure.apply(base).opsPerSecond()))
+              .append(" |");
         }
       }
       b.append('\n');

@@ -44,26 +44,19 @@ public final class DataKeyCaches {
     this.decryptMaxAgeNanos = nanos(settings.decryptMaxAge());
     boolean encOn = settings.enabled() && settings.encryptMaxEntries() > 0;
     boolean decOn = settings.enabled() && settings.decryptMaxEntries() > 0;
-    this.encryption =
-        encOn
-            ? Caffeine.newBuilder()
-                .expireAfterWrite(settings.encryptMaxAge())
-                .maximumSize(settings.encryptMaxEntries())
-                .executor(Runnable::run)
-                .scheduler(Scheduler.systemScheduler())
-                .<EncryptionId, DataKey>removalListener((k, v, cause) -> destroy(v))
-                .build()
-            : null;
-    this.decryption =
-        decOn
-            ? Caffeine.newBuilder()
-                .expireAfterWrite(settings.decryptMaxAge())
-                .maximumSize(settings.decryptMaxEntries())
-                .executor(Runnable::run)
-                .scheduler(Scheduler.systemScheduler())
-                .<DecryptionId, DataKey>removalListener((k, v, cause) -> destroy(v))
-                .build()
-            : null;
+    this.encryption = encOn ? cache(settings.encryptMaxAge(), settings.encryptMaxEntries()) : null;
+    this.decryption = decOn ? cache(settings.decryptMaxAge(), settings.decryptMaxEntries()) : null;
+  }
+
+  // Evictions zero the key on the evicting thread; expiry is scheduled, not left to the next access.
+  private static <K> Cache<K, DataKey> cache(java.time.Duration maxAge, long maxEntries) {
+    return Caffeine.newBuilder()
+        .expireAfterWrite(maxAge)
+        .maximumSize(maxEntries)
+        .executor(Runnable::run)
+        .scheduler(Scheduler.systemScheduler())
+        .<K, DataKey>removalListener((k, v, cause) -> destroy(v))
+        .build();
   }
 
   /** The JVM-wide caches, configured from system properties on first use. */

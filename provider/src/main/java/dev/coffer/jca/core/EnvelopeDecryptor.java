@@ -7,6 +7,7 @@ import java.security.GeneralSecurityException;
 import java.security.ProviderException;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Function;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
@@ -277,9 +278,15 @@ public final class EnvelopeDecryptor {
     int taken = 0;
     while (!headerRead && taken < len) {
       int need = EnvelopeHeader.requiredLength(headerBuf, headerLen);
-      int want = need < 0 ? (headerLen < EnvelopeHeader.FIXED_PREFIX
-          ? EnvelopeHeader.FIXED_PREFIX - headerLen
-          : Math.max(1, nextKnownLength() - headerLen)) : need - headerLen;
+      int want;
+      if (need >= 0) {
+        want = need - headerLen;
+      } else if (headerLen < EnvelopeHeader.FIXED_PREFIX) {
+        want = EnvelopeHeader.FIXED_PREFIX - headerLen;
+      } else {
+        // The data key length is known, the IV length byte not yet: read up to that byte.
+        want = Math.max(1, EnvelopeHeader.ivOffset(headerBuf, 0) - headerLen);
+      }
       int n = Math.min(want, len - taken);
       if (headerLen + n > headerBuf.length) {
         headerBuf = Arrays.copyOf(headerBuf, Math.max(headerBuf.length * 2, headerLen + n));
@@ -295,12 +302,6 @@ public final class EnvelopeDecryptor {
     return taken;
   }
 
-  // With the data key length known but the IV length byte not yet read: read up to that byte.
-  private int nextKnownLength() {
-    int n = ((headerBuf[2] & 0xff) << 8) | (headerBuf[3] & 0xff);
-    return EnvelopeHeader.FIXED_PREFIX + n + EnvelopeHeader.SALT_SIZE + 1;
-  }
-
   // Takes the complete header h[off..off+len), already checked by requiredLength.
   private void begin(byte[] h, int off, int len) throws AEADBadTagException {
     int ivAt = off + EnvelopeHeader.ivOffset(h, off);
@@ -314,7 +315,7 @@ public final class EnvelopeDecryptor {
     if (EnvelopeHeader.version(h, off) == EnvelopeHeader.VERSION_2) {
       openSession(h, off, len - 12);
     } else {
-      openMessageKey(h, off, len);
+      useOwnKey(h, off, dk -> dk.deriveMessageKey(EnvelopeHeader.KEY_LABEL, h, off, len));
     }
     headerRead = true;
   }
@@ -328,33 +329,32 @@ public final class EnvelopeDecryptor {
       return;
     }
     lastSession = null;
+    if (!caches.cachesDecryption()) {
+      // The data key is destroyed on release: a shared key would die with it.
+      useOwnKey(h, off, dk -> dk.sessionKeyCopy(h, off, prefixLen));
+      return;
+    }
     for (int attempt = 0; attempt < 2; attempt++) {
       DataKey dk = dataKey(h, off, attempt > 0);
-      if (caches.cachesDecryption()) {
-        s = dk.session(h, off, prefixLen);
-        if (s != null) {
-          lastDataKey = dk;
-          lastSession = s;
-          useShared(s);
-          return;
-        }
-      } else {
-        // The data key is destroyed on release: a shared key would die with it.
-        byte[] k = dk.sessionKeyCopy(h, off, prefixLen);
-        caches.release(dk, false);
-        if (k != null) {
-          useOwn(k);
-          return;
-        }
+      s = dk.session(h, off, prefixLen);
+      if (s != null) {
+        lastDataKey = dk;
+        lastSession = s;
+        useShared(s);
+        return;
       }
     }
     throw new ProviderException("data key evicted while in use");
   }
 
-  private void openMessageKey(byte[] h, int off, int len) {
+  /**
+   * Takes a private key derived from the header's data key; if that data key is evicted between
+   * lookup and derivation ({@code derive} gives null), fetches it once more.
+   */
+  private void useOwnKey(byte[] h, int off, Function<DataKey, byte[]> derive) {
     for (int attempt = 0; attempt < 2; attempt++) {
       DataKey dk = dataKey(h, off, attempt > 0);
-      byte[] k = dk.deriveMessageKey(EnvelopeHeader.KEY_LABEL, h, off, len);
+      byte[] k = derive.apply(dk);
       caches.release(dk, false);
       if (k != null) {
         lastDataKey = dk;
@@ -406,13 +406,7 @@ public final class EnvelopeDecryptor {
   private void replaceZeroedSessionKey() {
     byte[] prefix = lastSession.prefix();
     lastSession = null;
-    DataKey dk = dataKey(prefix, 0, true);
-    byte[] k = dk.sessionKeyCopy(prefix, 0, prefix.length);
-    caches.release(dk, false);
-    if (k == null) {
-      throw new ProviderException("data key evicted while in use");
-    }
-    useOwn(k);
+    useOwnKey(prefix, 0, dk -> dk.sessionKeyCopy(prefix, 0, prefix.length));
   }
 
   private int openNonFinal(byte[] in, int off, int len, byte[] out) throws AEADBadTagException {

@@ -110,7 +110,7 @@ final class EnvelopeHeader {
     if (have < FIXED_PREFIX) {
       return -1;
     }
-    int n = ((prefix[off + 2] & 0xff) << 8) | (prefix[off + 3] & 0xff);
+    int n = encryptedKeyLength(prefix, off);
     if (n < 1 || n > MAX_ENCRYPTED_KEY) {
       throw JcaErrors.badTag();
     }
