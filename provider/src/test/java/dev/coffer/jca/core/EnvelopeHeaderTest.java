@@ -82,6 +82,27 @@ class EnvelopeHeaderTest {
   }
 
   @Test
+  void segmentNonce_isBaseXorBigEndianIndexAndFinalFlag() {
+    // The layout docs/envelope-format.md gives, byte by byte: a change here breaks every
+    // envelope already written.
+    byte[] base = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+    long index = 0xA1B2C3D4L;
+    byte[] expected = base.clone();
+    expected[7] ^= (byte) 0xA1;
+    expected[8] ^= (byte) 0xB2;
+    expected[9] ^= (byte) 0xC3;
+    expected[10] ^= (byte) 0xD4;
+    expected[11] ^= 1;
+    byte[] out = new byte[12];
+    EnvelopeHeader.segmentNonce(base, index, true, out);
+    assertArrayEquals(expected, out);
+    expected[11] ^= 1;
+    EnvelopeHeader.segmentNonce(base, index, false, out);
+    assertArrayEquals(expected, out);
+    assertArrayEquals(new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, base);
+  }
+
+  @Test
   void segmentCount_countsEmptyMessageAsOne() {
     assertEquals(1, EnvelopeHeader.segments(0));
     assertEquals(1, EnvelopeHeader.segments(65536));
