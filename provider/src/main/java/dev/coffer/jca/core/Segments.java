@@ -17,14 +17,14 @@ import javax.crypto.spec.GCMParameterSpec;
  * <p>SunJCE's AES and GHASH intrinsics apply only once their callers ({@code GHASH.update},
  * {@code GCTR.doFinal}) are C2-compiled, which takes ~5,000 calls: a few per 64 KiB segment, so
  * a fresh JVM would encrypt its first ~200 MiB at ~100 MB/s. {@link #warmUpInBackground()}
- * makes those calls under a throwaway key in a daemon thread (0.2-0.3 s of one core in a fresh
- * JVM), so real messages reach GB/s within the first second. It never touches caller data.
- * Disable with {@code -Dcoffer.gcm.warmup=false}.
+ * makes those calls under a throwaway key in a daemon thread (C2 has compiled the GHASH and GCTR
+ * callers ~0.15 s after JVM start here), so real messages reach GB/s within the first second. It
+ * never touches caller data. Disable with {@code -Dcoffer.gcm.warmup=false}.
  */
 public final class Segments {
   private Segments() {}
 
-  private static final int WARM_UP_MESSAGES = 8000;
+  private static final int WARM_UP_MESSAGES = 12000;
   private static final AtomicBoolean WARM_UP_STARTED = new AtomicBoolean();
 
   /** Starts the JIT warm-up once per JVM (no-op when disabled or already started). */
@@ -39,10 +39,13 @@ public final class Segments {
   }
 
   // The calls have the shapes of the envelope's own: a MessageKey, separate input and output
-  // arrays at offsets, with and without AAD, and every 64th a whole 64 KiB segment. A warm-up
+  // arrays at offsets, with and without AAD, and every 256th a whole 64 KiB segment. A warm-up
   // that ran in place on small messages under a SecretKeySpec left C2 code that deoptimised at
   // the first real segment (another key class, other branches), after which a fork could run
-  // its first large messages at SunJCE's cold rate again.
+  // its first large messages at SunJCE's cold rate again. The others are short (64-256 bytes):
+  // C2 compiles on call counts, and until it has, every byte runs at the interpreter's ~100 MB/s,
+  // so small calls reach the counts sooner. With 256 B-3 KiB messages, 8 of 40 fresh JVMs still
+  // met their first large message before C2 had compiled (benchmarks/FINDINGS.md).
   private static void warmUp() {
     byte[] raw = new byte[32];
     new SecureRandom().nextBytes(raw);
@@ -56,7 +59,7 @@ public final class Segments {
       for (int i = 0; i < WARM_UP_MESSAGES; i++) {
         iv[0] = (byte) i; // distinct IVs: SunJCE refuses a repeated (key, IV) for encryption
         iv[1] = (byte) (i >>> 8);
-        int len = i % 64 == 63 ? EnvelopeHeader.SEGMENT_SIZE : 256 + (i & 3) * 1024;
+        int len = i % 256 == 255 ? EnvelopeHeader.SEGMENT_SIZE : 64 + (i & 3) * 64;
         int at = 1 + (i & 7) * 8;
         gcm.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(128, iv));
         if ((i & 1) == 0) {
