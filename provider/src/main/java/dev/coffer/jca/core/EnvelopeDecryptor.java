@@ -311,7 +311,7 @@ public final class EnvelopeDecryptor {
     }
     System.arraycopy(h, ivAt, iv, 0, n);
     ivLen = n;
-    baseNonce = n == 12 ? iv : EnvelopeHeader.hashedNonce(iv, n);
+    baseNonce = EnvelopeHeader.baseNonce(iv, n);
     if (EnvelopeHeader.version(h, off) == EnvelopeHeader.VERSION_2) {
       openSession(h, off, len - 12);
     } else {

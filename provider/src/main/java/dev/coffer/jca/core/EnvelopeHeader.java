@@ -154,13 +154,20 @@ final class EnvelopeHeader {
     return Arrays.copyOfRange(h, at, at + encryptedKeyLength(h, off));
   }
 
-  /** The 12-byte base nonce: the IV itself when 12 bytes, else the first 12 of SHA-256(IV). */
+  /** This header's base nonce, in an array of the caller's own. */
   byte[] baseNonce() {
-    return iv.length == 12 ? iv.clone() : hashedNonce(iv, iv.length);
+    return baseNonce(iv.clone(), iv.length);
   }
 
-  /** The base nonce of an IV of other than 12 bytes: the first 12 bytes of SHA-256(IV). */
-  static byte[] hashedNonce(byte[] iv, int len) {
+  /**
+   * The 12-byte base nonce of the IV {@code iv[0..len)}: the IV itself when 12 bytes (this very
+   * array, not a copy), else the first 12 bytes of SHA-256(IV).
+   */
+  static byte[] baseNonce(byte[] iv, int len) {
+    return len == 12 ? iv : hashedNonce(iv, len);
+  }
+
+  private static byte[] hashedNonce(byte[] iv, int len) {
     try {
       MessageDigest sha = MessageDigest.getInstance("SHA-256");
       sha.update(iv, 0, len);
