@@ -22,11 +22,13 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Envelope AES-GCM with a KMS handle (data-key cache warm) against SunJCE with a plain key, Tink
- * KmsEnvelopeAead and the AWS Encryption SDK.
+ * Envelope AES-GCM with a KMS handle (data-key cache warm) against SunJCE with a plain key, the
+ * same SunJCE behind a provider that only forwards (the floor of any provider built on SunJCE),
+ * Tink KmsEnvelopeAead and the AWS Encryption SDK.
  */
 @Shows("Envelope AES-GCM with a KMS handle (data-key cache warm) against SunJCE with a plain key, "
-    + "Tink KmsEnvelopeAead and the AWS Encryption SDK.")
+    + "SunJCE behind a provider that only forwards (PassThrough: the floor of any provider built "
+    + "on SunJCE), Tink KmsEnvelopeAead and the AWS Encryption SDK.")
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
@@ -35,7 +37,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 2)
 public class EnvelopeCipherBenchmark {
 
-  @Param({Peers.COFFER, Peers.SUNJCE, Peers.TINK, Peers.AWS_ESDK, Peers.AWS_ESDK_UNSIGNED})
+  @Param({Peers.COFFER, Peers.SUNJCE, Peers.PASS_THROUGH, Peers.TINK, Peers.AWS_ESDK, Peers.AWS_ESDK_UNSIGNED})
   public String provider;
 
   @Param({"1024", "65536", "1048576"})

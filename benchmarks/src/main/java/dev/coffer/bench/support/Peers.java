@@ -17,6 +17,11 @@ public final class Peers {
   /** The JDK's AES-GCM under an ordinary AES-256 key. */
   public static final String SUNJCE = "SunJCE";
   /**
+   * SunJCE behind one more {@code Cipher} layer that only forwards ({@link PassThroughProvider}):
+   * the floor of any provider that runs AES-GCM on SunJCE, as Coffer does.
+   */
+  public static final String PASS_THROUGH = PassThroughProvider.NAME;
+  /**
    * Coffer's envelope cipher in a JVM started with {@code -Dcoffer.cache.enabled=false}: every
    * message one {@code GenerateDataKey} or {@code Decrypt} round trip to the daemon.
    */
@@ -50,6 +55,12 @@ public final class Peers {
     return sealed;
   }
 
+  private static SecretKeySpec randomAesKey() {
+    byte[] raw = new byte[32];
+    new SecureRandom().nextBytes(raw);
+    return new SecretKeySpec(raw, "AES");
+  }
+
   public static AeadPeer create(String name, InProcessDaemon daemon)
       throws GeneralSecurityException {
     switch (name) {
@@ -68,9 +79,10 @@ public final class Peers {
       case AWS_ESDK_UNSIGNED:
         return new AwsEsdkPeer(false);
       case SUNJCE:
-        byte[] raw = new byte[32];
-        new SecureRandom().nextBytes(raw);
-        return new JcaAeadPeer("SunJCE", new SecretKeySpec(raw, "AES"));
+        return new JcaAeadPeer("SunJCE", randomAesKey());
+      case PASS_THROUGH:
+        PassThroughProvider.install();
+        return new JcaAeadPeer(PassThroughProvider.NAME, randomAesKey());
       default:
         throw new IllegalArgumentException("unknown peer " + name);
     }
