@@ -61,6 +61,8 @@ public final class EnvelopeDecryptor {
   private int bufLen;
   private long segmentIndex;
   private int outPos;
+  // The plaintext of finishWhole's segment, between openSegment and finishWhole.
+  private byte[] whole;
   private boolean failed;
 
   /**
@@ -207,6 +209,34 @@ public final class EnvelopeDecryptor {
       return outPos - outOff;
     } catch (AEADBadTagException | RuntimeException e) {
       fail(out, outOff);
+      throw e;
+    }
+  }
+
+  /**
+   * Decrypts a whole message of one segment, {@code in[off..off+len)} with nothing before it, into
+   * an array of its own; null (nothing consumed) when the message is not of that kind, for
+   * {@link #finish} to take. The plaintext is the array SunJCE returns: one allocation and no
+   * copy, where {@code finish} writes into the caller's.
+   */
+  public byte[] finishWhole(byte[] in, int off, int len) throws AEADBadTagException {
+    checkNotFailed();
+    if (headerLen > 0) {
+      return null;
+    }
+    try {
+      int h = EnvelopeHeader.requiredLength(in, off, len);
+      if (h < 0 || len - h < TAG_SIZE || len - h > SEGMENT_CT) {
+        return null;
+      }
+      readHeader(in, off, h);
+      open(in, off + h, len - h, true, null, 0);
+      byte[] plaintext = whole;
+      whole = null;
+      releaseKey();
+      return plaintext;
+    } catch (AEADBadTagException | RuntimeException e) {
+      fail(null, 0);
       throw e;
     }
   }
@@ -457,6 +487,7 @@ public final class EnvelopeDecryptor {
     return n;
   }
 
+  // Into out at pos; with out null, into a new array left in `whole`.
   private int openSegment(byte[] src, int off, int len, byte[] out, int pos)
       throws AEADBadTagException {
     Cipher gcm = Segments.gcm();
@@ -464,6 +495,10 @@ public final class EnvelopeDecryptor {
       gcm.init(Cipher.DECRYPT_MODE, messageKey, new GCMParameterSpec(TAG_SIZE * 8, nonce));
       if (segmentIndex == 0 && aadLen > 0) {
         gcm.updateAAD(aad, 0, aadLen);
+      }
+      if (out == null) {
+        whole = gcm.doFinal(src, off, len);
+        return whole.length;
       }
       return gcm.doFinal(src, off, len, out, pos);
     } catch (AEADBadTagException e) {

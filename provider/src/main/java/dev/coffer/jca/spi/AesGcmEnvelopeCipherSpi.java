@@ -297,6 +297,12 @@ public final class AesGcmEnvelopeCipherSpi extends CipherSpi {
   protected byte[] engineDoFinal(byte[] input, int offset, int len)
       throws IllegalBlockSizeException, BadPaddingException {
     checkInitialized();
+    if (decryptor != null && pending == null && input != null) {
+      byte[] whole = decryptWhole(input, offset, len);
+      if (whole != null) {
+        return whole;
+      }
+    }
     byte[] out = new byte[finalOutputSize(input, offset, len)];
     int n;
     try {
@@ -305,6 +311,25 @@ public final class AesGcmEnvelopeCipherSpi extends CipherSpi {
       throw new ProviderException("output size miscalculated", e);
     }
     return n == out.length ? out : Arrays.copyOf(out, n);
+  }
+
+  // A one-shot decrypt of a one-segment message (up to 64 KiB), or null for doFinal to take.
+  private byte[] decryptWhole(byte[] input, int offset, int len) throws BadPaddingException {
+    byte[] plaintext;
+    try {
+      plaintext = decryptor.finishWhole(input, offset, len);
+    } catch (KmsException e) {
+      decryptor.reset();
+      throw JcaErrors.cipher(e);
+    } catch (AEADBadTagException | RuntimeException e) {
+      decryptor.reset();
+      throw e;
+    }
+    if (plaintext != null) {
+      // Ready for the next message with the same key and parameters, as SunJCE is.
+      decryptor.reset();
+    }
+    return plaintext;
   }
 
   @Override

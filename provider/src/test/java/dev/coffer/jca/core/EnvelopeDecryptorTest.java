@@ -3,6 +3,7 @@ package dev.coffer.jca.core;
 import static dev.coffer.jca.TestData.data;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.coffer.jca.TestDaemon;
@@ -125,5 +126,56 @@ class EnvelopeDecryptorTest {
     KmsException e = assertThrows(KmsException.class, () -> open(d, ct),
         "an envelope of another KMS key fails, memo or not");
     assertEquals(ErrorType.INCORRECT_KEY, e.errorType());
+  }
+
+  @Test
+  void wholeMessageOfOneSegment_openedIntoItsOwnArray() throws Exception {
+    DataKeyCaches caches = new DataKeyCaches(CacheSettings.defaults());
+    EnvelopeDecryptor d = new EnvelopeDecryptor(service, caches, key.arn(), List.of(), null);
+    for (int size : new int[] {0, 1, 1024, SEG}) {
+      byte[] pt = data(size);
+      byte[] ct = seal(caches, pt);
+      byte[] framed = new byte[ct.length + 7];
+      System.arraycopy(ct, 0, framed, 3, ct.length);
+
+      assertArrayEquals(pt, d.finishWhole(framed, 3, ct.length), size + " bytes");
+      d.reset();
+    }
+  }
+
+  @Test
+  void wholeMessage_notOneSegmentOrAlreadyStarted_leftToFinish() throws Exception {
+    DataKeyCaches caches = new DataKeyCaches(CacheSettings.defaults());
+    EnvelopeDecryptor d = new EnvelopeDecryptor(service, caches, key.arn(), List.of(), null);
+    byte[] twoSegments = data(SEG + 1);
+    byte[] ct = seal(caches, twoSegments);
+
+    assertNull(d.finishWhole(ct, 0, ct.length), "two segments");
+    assertNull(d.finishWhole(ct, 0, 5), "not even a whole header");
+    assertArrayEquals(twoSegments, open(d, ct), "nothing was consumed");
+
+    byte[] small = data(100);
+    byte[] ct2 = seal(caches, small);
+    int head = headerLength(ct2);
+    d.update(ct2, 0, head, new byte[0], 0);
+    assertNull(d.finishWhole(ct2, head, ct2.length - head), "header already read");
+    byte[] out = new byte[small.length];
+    assertEquals(small.length, d.finish(ct2, head, ct2.length - head, out, 0));
+    assertArrayEquals(small, out);
+  }
+
+  @Test
+  void forgedWholeMessage_failsAndTheDecryptorStaysFailedUntilReset() throws Exception {
+    DataKeyCaches caches = new DataKeyCaches(CacheSettings.defaults());
+    byte[] pt = data(1024);
+    byte[] ct = seal(caches, pt);
+    byte[] forged = ct.clone();
+    forged[forged.length - 1] ^= 1;
+    EnvelopeDecryptor d = new EnvelopeDecryptor(service, caches, key.arn(), List.of(), null);
+
+    assertThrows(AEADBadTagException.class, () -> d.finishWhole(forged, 0, forged.length));
+    assertThrows(AEADBadTagException.class, () -> d.finishWhole(ct, 0, ct.length));
+    d.reset();
+    assertArrayEquals(pt, d.finishWhole(ct, 0, ct.length));
   }
 }
