@@ -7,7 +7,7 @@
 #
 # short: 1 fork, 2 x 1 s warm-up, 3 x 1 s measured (the whole suite, 70 forks, about 8.5 minutes)
 #        and the two ColdStart benchmarks in 3 fresh JVMs per case (10 in the full profile)
-# full:  4 forks, 3 x 2 s warm-up, 3 x 2 s measured (about 75 minutes). Each fork's JIT settles
+# full:  4 forks, 3 x 2 s warm-up, 3 x 2 s measured (about 80 minutes). Each fork's JIT settles
 #        into its own speed (1 KiB rows differ by up to 15 % between forks, not between
 #        iterations), so the time goes to more forks rather than longer ones.
 # SKIP_BUILD=1 reuses benchmarks/target/benchmarks.jar.
