@@ -5,7 +5,7 @@
 #   benchmarks/run.sh [short|full] [benchmark regexps, -p name=v1,v2 ...]
 #   (the profile fixes forks and iterations; JMH refuses them twice)
 #
-# short: 1 fork, 2 x 1 s warm-up, 3 x 1 s measured (the whole suite, 70 forks, about 8.5 minutes)
+# short: 1 fork, 2 x 1 s warm-up, 3 x 1 s measured (the whole suite, 76 forks, about 9 minutes)
 #        and the two ColdStart benchmarks in 3 fresh JVMs per case (10 in the full profile)
 # full:  4 forks, 3 x 2 s warm-up, 3 x 2 s measured (about 80 minutes). Each fork's JIT settles
 #        into its own speed (1 KiB rows differ by up to 15 % between forks, not between
