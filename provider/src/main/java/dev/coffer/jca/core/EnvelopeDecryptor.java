@@ -229,7 +229,7 @@ public final class EnvelopeDecryptor {
       if (h < 0 || len - h < TAG_SIZE || len - h > SEGMENT_CT) {
         return null;
       }
-      readHeader(in, off, h);
+      beginInPlace(in, off, h);
       open(in, off + h, len - h, true, null, 0);
       byte[] plaintext = whole;
       whole = null;
@@ -300,8 +300,7 @@ public final class EnvelopeDecryptor {
     if (headerLen == 0 && len > 0) {
       int need = EnvelopeHeader.requiredLength(in, off, len);
       if (need >= 0 && need <= len) {
-        begin(in, off, need); // whole header at hand: read in place
-        headerLen = need;
+        beginInPlace(in, off, need);
         return need;
       }
     }
@@ -330,6 +329,12 @@ public final class EnvelopeDecryptor {
       }
     }
     return taken;
+  }
+
+  // The whole header is at hand in the caller's input, h[off..off+len): read it there.
+  private void beginInPlace(byte[] h, int off, int len) throws AEADBadTagException {
+    begin(h, off, len);
+    headerLen = len;
   }
 
   // Takes the complete header h[off..off+len), already checked by requiredLength.

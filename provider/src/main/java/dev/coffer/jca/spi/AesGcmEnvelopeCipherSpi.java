@@ -315,21 +315,19 @@ public final class AesGcmEnvelopeCipherSpi extends CipherSpi {
 
   // A one-shot decrypt of a one-segment message (up to 64 KiB), or null for doFinal to take.
   private byte[] decryptWhole(byte[] input, int offset, int len) throws BadPaddingException {
-    byte[] plaintext;
+    boolean consumed = true; // unless finishWhole declines: then doFinal takes the message
     try {
-      plaintext = decryptor.finishWhole(input, offset, len);
+      byte[] plaintext = decryptor.finishWhole(input, offset, len);
+      consumed = plaintext != null;
+      return plaintext;
     } catch (KmsException e) {
-      decryptor.reset();
       throw JcaErrors.cipher(e);
-    } catch (AEADBadTagException | RuntimeException e) {
-      decryptor.reset();
-      throw e;
+    } finally {
+      if (consumed) {
+        // Ready for the next message with the same key and parameters, as SunJCE is.
+        decryptor.reset();
+      }
     }
-    if (plaintext != null) {
-      // Ready for the next message with the same key and parameters, as SunJCE is.
-      decryptor.reset();
-    }
-    return plaintext;
   }
 
   @Override
