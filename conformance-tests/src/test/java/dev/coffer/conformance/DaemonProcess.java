@@ -27,6 +27,7 @@ public final class DaemonProcess implements AutoCloseable {
   private final Path home;
   private final Path socket;
   private final Path log;
+  private final String umask;
   private Process process;
 
   private DaemonProcess(Path home) {
@@ -34,9 +35,23 @@ public final class DaemonProcess implements AutoCloseable {
   }
 
   private DaemonProcess(Path home, Path socket) {
+    this(home, socket, home.resolve("daemon.log"), null);
+  }
+
+  private DaemonProcess(Path home, Path socket, Path log, String umask) {
     this.home = home;
     this.socket = socket;
-    this.log = home.resolve("daemon.log");
+    this.log = log;
+    this.umask = umask;
+  }
+
+  /**
+   * A daemon for {@code home} (which need not exist yet), not yet {@linkplain #launch launched},
+   * run under {@code umask} (e.g. {@code "000"}; null: inherit) and logging to {@code log}
+   * outside the home, so the home holds only what the daemon writes.
+   */
+  public static DaemonProcess prepare(Path home, Path socket, Path log, String umask) {
+    return new DaemonProcess(home, socket, log, umask);
   }
 
   /**
@@ -80,7 +95,8 @@ public final class DaemonProcess implements AutoCloseable {
   }
 
   public void launch() throws IOException {
-    ProcessBuilder pb = new ProcessBuilder(JAVA.toString(), "-jar", DAEMON_JAR.toString(), "serve");
+    List<String> serve = List.of(JAVA.toString(), "-jar", DAEMON_JAR.toString(), "serve");
+    ProcessBuilder pb = new ProcessBuilder(umask == null ? serve : withUmask(umask, serve));
     pb.environment().putAll(env());
     pb.redirectErrorStream(true);
     pb.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
@@ -96,6 +112,14 @@ public final class DaemonProcess implements AutoCloseable {
       sleep(50);
     }
     throw new IOException("daemon did not open " + socket + " within 30 s: " + logText());
+  }
+
+  /** {@code sh -c 'umask U; exec "$@"' sh CMD...}: the daemon runs with exactly that umask. */
+  private static List<String> withUmask(String umask, List<String> command) {
+    List<String> cmd = new ArrayList<>(List.of("sh", "-c", "umask " + umask + "; exec \"$@\"",
+        "sh"));
+    cmd.addAll(command);
+    return cmd;
   }
 
   private boolean accepts() {

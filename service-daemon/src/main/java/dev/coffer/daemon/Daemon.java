@@ -2,6 +2,7 @@ package dev.coffer.daemon;
 
 import dev.coffer.daemon.audit.AuditLog;
 import dev.coffer.daemon.config.DaemonConfig;
+import dev.coffer.daemon.files.SecureFiles;
 import dev.coffer.daemon.policy.AccountAccess;
 import dev.coffer.daemon.policy.Authorizer;
 import dev.coffer.daemon.policy.PolicyStore;
@@ -18,9 +19,8 @@ import dev.coffer.daemon.server.SocketServer;
 import dev.coffer.daemon.storage.Database;
 import java.io.Closeable;
 import java.io.IOException;
-import java.nio.file.Files;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.Map;
@@ -37,6 +37,7 @@ import java.util.logging.Logger;
 public final class Daemon implements Closeable {
 
   private static final Logger LOG = Logger.getLogger(Daemon.class.getName());
+  private static final String DB_FILE = "coffer.db";
 
   private final DaemonConfig config;
   private final Database db;
@@ -52,7 +53,7 @@ public final class Daemon implements Closeable {
     prepareHome(config.home());
     SecureRandom random = newRandom();
     RootKey root = RootKeys.load(config.home(), random);
-    this.db = Database.open(config.home().resolve("coffer.db"));
+    this.db = Database.open(config.home().resolve(DB_FILE));
     try {
       this.audit = AuditLog.open(config.home(), config.home().resolve("audit"),
           config.region(), config.account(), config.clock(), AuditLog.Options.defaults());
@@ -120,19 +121,38 @@ public final class Daemon implements Closeable {
     }
   }
 
+  /** {@code metrics.prom}, mode 0644: for a node_exporter textfile collector; counts only. */
   private void writeMetrics() throws IOException {
-    Path tmp = config.home().resolve("metrics.prom.tmp");
-    Files.writeString(tmp, ops.metrics().prometheus());
-    Files.move(tmp, config.home().resolve("metrics.prom"),
-        java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    SecureFiles.replace(config.home().resolve("metrics.prom"),
+        ops.metrics().prometheus().getBytes(StandardCharsets.UTF_8), SecureFiles.PUBLIC_READ);
   }
 
+  /**
+   * Creates the data directory (0700) on first start, and refuses to start, saying which
+   * {@code chmod} fixes it, when other users could list or write it or could read or write a
+   * file holding secret or wrapped key material: the ssh rule, because a home made 0755 once let
+   * another user open the database.
+   */
   private static void prepareHome(Path home) throws IOException {
-    if (!Files.isDirectory(home)) {
-      Files.createDirectories(home,
-          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    SecureFiles.createPrivateDirectory(home);
+    SecureFiles.requirePrivateDirectory(home);
+    for (Map.Entry<String, String> f : SECRET_FILES.entrySet()) {
+      SecureFiles.requireOwnerOnlyIfPresent(home.resolve(f.getKey()), f.getValue());
     }
+  }
+
+  /** Files of the data directory that hold secret or wrapped key material, and what they hold. */
+  private static final Map<String, String> SECRET_FILES = secretFiles();
+
+  private static Map<String, String> secretFiles() {
+    Map<String, String> m = new java.util.LinkedHashMap<>();
+    m.put("root.key", "the root key");
+    m.put(DB_FILE, "wrapped key material, grant tokens and wrapped PINs");
+    for (String journal : Database.JOURNAL_SUFFIXES) {
+      m.put(DB_FILE + journal, "recent database changes (wrapped key material)");
+    }
+    m.put("audit-signing-key.p8", "the audit signing key");
+    return java.util.Collections.unmodifiableMap(m);
   }
 
   private static SecureRandom newRandom() {

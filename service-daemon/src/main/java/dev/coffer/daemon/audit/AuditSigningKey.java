@@ -1,11 +1,10 @@
 package dev.coffer.daemon.audit;
 
+import dev.coffer.daemon.files.SecureFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyPair;
@@ -21,11 +20,11 @@ import java.util.Base64;
  * The daemon's Ed25519 key that signs audit digests.
  *
  * <p>Security contract: the private key is not KMS key material and never leaves the daemon's
- * data directory ({@code audit-signing-key.p8}, PKCS#8 DER, mode 0600); the public key is
- * published as {@code audit/signing-public.pem} (SubjectPublicKeyInfo PEM) so auditors can check
- * digests with {@code coffer audit verify} or {@code openssl pkeyutl -verify -rawin}. Anyone who
- * can read the private key can forge digests, so auditors should pin the public key's
- * fingerprint out of band rather than trust the copy beside the logs.
+ * data directory ({@code audit-signing-key.p8}, PKCS#8 DER, mode 0600, written atomically); the
+ * public key is published as {@code audit/signing-public.pem} (SubjectPublicKeyInfo PEM, mode
+ * 0644) so auditors can check digests with {@code coffer audit verify} or {@code openssl pkeyutl
+ * -verify -rawin}. Anyone who can read the private key can forge digests, so auditors should pin
+ * the public key's fingerprint out of band rather than trust the copy beside the logs.
  */
 final class AuditSigningKey {
 
@@ -47,6 +46,7 @@ final class AuditSigningKey {
       KeyFactory kf = KeyFactory.getInstance(ALGORITHM);
       AuditSigningKey key;
       if (Files.exists(file)) {
+        SecureFiles.requireOwnerOnly(file, "the audit signing key");
         byte[] der = Files.readAllBytes(file);
         PrivateKey priv = kf.generatePrivate(new PKCS8EncodedKeySpec(der));
         java.util.Arrays.fill(der, (byte) 0);
@@ -58,14 +58,17 @@ final class AuditSigningKey {
         key = new AuditSigningKey(priv, readPublic(pem));
       } else {
         KeyPair kp = KeyPairGenerator.getInstance(ALGORITHM).generateKeyPair();
-        Path tmp = home.resolve(PRIVATE_FILE + ".tmp");
-        Files.deleteIfExists(tmp);
-        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(
-            PosixFilePermissions.fromString("rw-------")));
-        Files.write(tmp, kp.getPrivate().getEncoded());
-        key = new AuditSigningKey(kp.getPrivate(), kp.getPublic());
+        // Public half first: a private key never exists without the PEM auditors check with.
         writePublic(auditDir, kp.getPublic());
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+        byte[] der = kp.getPrivate().getEncoded();
+        try {
+          if (!SecureFiles.createNew(file, der, SecureFiles.OWNER_ONLY)) {
+            return loadOrCreate(home, auditDir); // another process created it first
+          }
+        } finally {
+          java.util.Arrays.fill(der, (byte) 0);
+        }
+        key = new AuditSigningKey(kp.getPrivate(), kp.getPublic());
       }
       key.checkPair();
       return key;
@@ -79,10 +82,8 @@ final class AuditSigningKey {
         + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
             .encodeToString(pub.getEncoded())
         + "\n-----END PUBLIC KEY-----\n";
-    Path tmp = auditDir.resolve(AuditFiles.PUBLIC_KEY + ".tmp");
-    Files.writeString(tmp, pem);
-    Files.move(tmp, auditDir.resolve(AuditFiles.PUBLIC_KEY), StandardCopyOption.ATOMIC_MOVE,
-        StandardCopyOption.REPLACE_EXISTING);
+    SecureFiles.replace(auditDir.resolve(AuditFiles.PUBLIC_KEY),
+        pem.getBytes(StandardCharsets.US_ASCII), SecureFiles.PUBLIC_READ);
   }
 
   /** Reads a SubjectPublicKeyInfo PEM (or DER) Ed25519 public key. */

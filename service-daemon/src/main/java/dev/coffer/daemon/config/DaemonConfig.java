@@ -3,8 +3,6 @@ package dev.coffer.daemon.config;
 import dev.coffer.protocol.Frame;
 import dev.coffer.protocol.SocketLocator;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -108,11 +106,37 @@ public record DaemonConfig(
   }
 
   /**
+   * Every key {@code coffer.properties} may hold, one a line; any other key is refused at
+   * start-up with the nearest of these ({@link Settings#requireKnown}). Keys read in {@link
+   * #withProperties} count as known anyway, so forgetting a line here only loses the suggestion.
+   */
+  public static final java.util.List<String> SETTINGS = java.util.List.of(
+      "region",
+      "account",
+      "max-keys",
+      "max-frame-bytes",
+      "max-connections",
+      "worker-threads",
+      "deletion-check-seconds",
+      "admins",
+      "key-creators",
+      "socket-mode",
+      "socket-group",
+      "root-key-store",
+      "root-key-pkcs11-library",
+      "root-key-pkcs11-token-label",
+      "root-key-pkcs11-slot-list-index",
+      "root-key-pkcs11-pin-file");
+
+  /**
    * The configuration a user gets from {@code coffer serve}: {@code $COFFER_HOME} (default
-   * {@code ~/.coffer}), the socket {@link SocketLocator#forDaemon()} finds, and overrides from
-   * {@code $COFFER_HOME/coffer.properties} (keys {@code region}, {@code account}, {@code
-   * max-keys}, {@code max-frame-bytes}, {@code max-connections}, {@code worker-threads}, {@code
-   * deletion-check-seconds}).
+   * {@code ~/.coffer}), the socket {@link SocketLocator#forDaemon()} finds (or {@code
+   * socketOverride}), and the settings of {@code $COFFER_HOME/coffer.properties} ({@link
+   * #SETTINGS}; docs/operations.md lists them with their ranges).
+   *
+   * @throws IllegalArgumentException naming the file and key for an unknown key, a key set twice
+   *     or an invalid value
+   * @throws IOException if the file is unreadable or writable by other users
    */
   public static DaemonConfig fromEnvironment(Path homeOverride, Path socketOverride)
       throws IOException {
@@ -120,14 +144,9 @@ public record DaemonConfig(
     DaemonConfig c = forDirectory(home);
     Path socket = socketOverride != null ? socketOverride : SocketLocator.forDaemon();
     c = c.withSocket(socket);
-    Path file = home.resolve("coffer.properties");
-    if (Files.isRegularFile(file)) {
-      Properties p = new Properties();
-      try (InputStream in = Files.newInputStream(file)) {
-        p.load(in);
-      }
-      c = c.withProperties(p);
-    }
+    Settings settings = Settings.read(home.resolve("coffer.properties"));
+    c = c.withProperties(settings);
+    settings.requireKnown(SETTINGS);
     return c;
   }
 
@@ -158,18 +177,19 @@ public record DaemonConfig(
         workerThreads, d, clock, access);
   }
 
-  DaemonConfig withProperties(Properties p) {
+  DaemonConfig withProperties(Properties props) {
+    Settings p = props instanceof Settings s ? s : Settings.of(props);
     return new DaemonConfig(
         home,
         socket,
-        p.getProperty("region", region).trim(),
-        p.getProperty("account", account).trim(),
-        intProp(p, "max-keys", maxKeys),
-        intProp(p, "max-frame-bytes", maxFrameBytes),
-        intProp(p, "max-connections", maxConnections),
-        intProp(p, "worker-threads", workerThreads),
-        Duration.ofSeconds(intProp(p, "deletion-check-seconds",
-            (int) deletionCheckInterval.toSeconds())),
+        p.getMatching("region", region, "[a-z0-9-]{1,32}", "must be 1 to 32 of a-z, 0-9 and -"),
+        p.getMatching("account", account, "[0-9]{12}", "must be 12 digits"),
+        p.getInt("max-keys", maxKeys, 1, 100_000_000),
+        p.getInt("max-frame-bytes", maxFrameBytes, 1024, 16 * 1024 * 1024),
+        p.getInt("max-connections", maxConnections, 1, 65_536),
+        p.getInt("worker-threads", workerThreads, 1, 1024),
+        Duration.ofSeconds(p.getInt("deletion-check-seconds",
+            (int) deletionCheckInterval.toSeconds(), 1, 86_400)),
         clock,
         accessFrom(p, access));
   }
@@ -179,47 +199,35 @@ public record DaemonConfig(
         workerThreads, deletionCheckInterval, clock, a);
   }
 
-  private static Access accessFrom(Properties p, Access dflt) {
+  private static Access accessFrom(Settings p, Access dflt) {
     java.util.List<String> admins = p.containsKey("admins")
-        ? principalList(p.getProperty("admins")) : dflt.administrators();
+        ? principalList(p, "admins") : dflt.administrators();
     java.util.List<String> creators = p.containsKey("key-creators")
-        ? principalList(p.getProperty("key-creators")) : admins;
-    String mode = switch (p.getProperty("socket-mode", "0600").trim()) {
+        ? principalList(p, "key-creators") : admins;
+    String given = p.get("socket-mode", "0600");
+    String mode = switch (given) {
       case "0600", "600" -> "rw-------";
       case "0660", "660" -> "rw-rw----";
       case "0666", "666" -> "rw-rw-rw-";
-      default -> throw new IllegalArgumentException(
-          "coffer.properties: socket-mode must be 0600, 0660 or 0666");
+      default -> throw p.invalid("socket-mode", given, "must be 0600, 0660 or 0666");
     };
-    String group = p.getProperty("socket-group");
-    return new Access(admins, creators, mode, group == null ? null : group.trim());
+    String group = p.getMatching("socket-group", null, "[A-Za-z0-9._][A-Za-z0-9._-]{0,31}",
+        "must be a group name");
+    return new Access(admins, creators, mode, group);
   }
 
-  private static java.util.List<String> principalList(String v) {
+  private static java.util.List<String> principalList(Settings p, String key) {
     java.util.List<String> out = new java.util.ArrayList<>();
-    for (String e : v.split(",")) {
+    for (String e : p.getProperty(key).split(",")) {
       String t = e.trim();
       if (t.isEmpty()) {
         continue;
       }
       if (!t.matches("(user|group)/[A-Za-z0-9._-]{1,64}")) {
-        throw new IllegalArgumentException(
-            "coffer.properties: principals are user/<name> or group/<name>, got " + t);
+        throw p.invalid(key, t, "principals are user/<name> or group/<name>, comma-separated");
       }
       out.add(t);
     }
     return out;
-  }
-
-  private static int intProp(Properties p, String name, int dflt) {
-    String v = p.getProperty(name);
-    if (v == null) {
-      return dflt;
-    }
-    try {
-      return Integer.parseInt(v.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("coffer.properties: " + name + " must be an integer: " + v);
-    }
   }
 }

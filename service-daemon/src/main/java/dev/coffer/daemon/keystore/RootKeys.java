@@ -1,15 +1,15 @@
 package dev.coffer.daemon.keystore;
 
+import dev.coffer.daemon.config.Settings;
+import dev.coffer.daemon.files.SecureFiles;
 import dev.coffer.daemon.keystore.pkcs11.Pkcs11Config;
 import dev.coffer.daemon.keystore.pkcs11.Pkcs11RootKey;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.Arrays;
-import java.util.Properties;
 
 /**
  * Chooses the root key from {@code $COFFER_HOME/coffer.properties}:
@@ -25,41 +25,35 @@ import java.util.Properties;
 public final class RootKeys {
   private RootKeys() {}
 
+  /**
+   * Opens the root key {@code coffer.properties} names, creating a software one on first start.
+   *
+   * @throws IOException if it cannot be opened, or a file holding it (or its token's PIN) is
+   *     accessible by other users
+   * @throws IllegalArgumentException naming the setting for an invalid or missing value
+   */
   public static RootKey load(Path home, SecureRandom random) throws IOException {
-    Properties p = new Properties();
-    Path file = home.resolve("coffer.properties");
-    if (Files.isRegularFile(file)) {
-      try (InputStream in = Files.newInputStream(file)) {
-        p.load(in);
-      }
-    }
-    String kind = p.getProperty("root-key-store", "software").trim();
+    Settings p = Settings.read(home.resolve("coffer.properties"));
+    String kind = p.get("root-key-store", "software");
     switch (kind) {
       case "software":
         return SoftwareRootKey.loadOrCreate(home, random);
       case "pkcs11":
         break;
       default:
-        throw new IOException("coffer.properties: root-key-store must be software or pkcs11, got "
-            + kind);
+        throw p.invalid("root-key-store", kind, "must be software or pkcs11");
     }
     String library = required(p, "root-key-pkcs11-library");
-    String label = p.getProperty("root-key-pkcs11-token-label");
-    String index = p.getProperty("root-key-pkcs11-slot-list-index");
+    String label = p.get("root-key-pkcs11-token-label", null);
+    int index = p.getInt("root-key-pkcs11-slot-list-index", -1, 0, Integer.MAX_VALUE);
     Pkcs11Config config;
     try {
-      config = new Pkcs11Config(library, label == null ? null : label.trim(),
-          index == null ? null : Integer.valueOf(index.trim()));
+      config = new Pkcs11Config(library, label, index < 0 ? null : index);
     } catch (IllegalArgumentException e) {
-      throw new IOException("coffer.properties: root-key-pkcs11-*: " + e.getMessage(), e);
+      throw new IOException(p.source() + ": root-key-pkcs11-*: " + e.getMessage(), e);
     }
     Path pinFile = Path.of(required(p, "root-key-pkcs11-pin-file"));
-    String perms = java.nio.file.attribute.PosixFilePermissions.toString(
-        Files.getPosixFilePermissions(pinFile));
-    if (!perms.substring(3).equals("------")) {
-      throw new IOException(pinFile + " is readable by others (" + perms + "); run `chmod 600 "
-          + pinFile + "` and restart");
-    }
+    SecureFiles.requireOwnerOnly(pinFile, "the PIN of the root key's token");
     byte[] raw = Files.readAllBytes(pinFile);
     char[] pin = new String(raw, StandardCharsets.UTF_8).strip().toCharArray();
     Arrays.fill(raw, (byte) 0);
@@ -70,11 +64,11 @@ public final class RootKeys {
     }
   }
 
-  private static String required(Properties p, String name) throws IOException {
-    String v = p.getProperty(name);
-    if (v == null || v.isBlank()) {
-      throw new IOException("coffer.properties: root-key-store=pkcs11 needs " + name);
+  private static String required(Settings p, String name) {
+    String v = p.get(name, "");
+    if (v.isEmpty()) {
+      throw p.invalid(name, v, "root-key-store=pkcs11 needs it");
     }
-    return v.trim();
+    return v;
   }
 }

@@ -1,19 +1,13 @@
 package dev.coffer.daemon.keystore;
 
 import dev.coffer.daemon.crypto.Bytes;
+import dev.coffer.daemon.files.SecureFiles;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.util.Arrays;
-import java.util.Set;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
@@ -38,51 +32,41 @@ public final class SoftwareRootKey implements RootKey {
     this.random = random;
   }
 
-  /** Loads the root key from {@code home}, creating it on first start. */
+  /**
+   * Loads the root key from {@code home}, creating it on first start.
+   *
+   * <p>The file is created atomically ({@link SecureFiles#createNew}): a first start that fails
+   * (a full disk, say) leaves no {@code root.key} at all, so the next start creates it afresh.
+   *
+   * @throws IOException if {@code root.key} is accessible by other users, cannot be written, or
+   *     is not 32 bytes
+   */
   public static SoftwareRootKey loadOrCreate(Path home, SecureRandom random) throws IOException {
     Path file = home.resolve(FILE_NAME);
     if (!Files.exists(file)) {
       byte[] fresh = new byte[32];
       random.nextBytes(fresh);
       try {
-        Set<PosixFilePermission> rw = PosixFilePermissions.fromString("rw-------");
-        try (FileChannel ch =
-            FileChannel.open(
-                file,
-                Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
-                PosixFilePermissions.asFileAttribute(rw))) {
-          ch.write(ByteBuffer.wrap(fresh));
-          ch.force(true);
-        }
-        fsyncDirectory(home);
-      } catch (FileAlreadyExistsException raced) {
-        // another process created it first: use theirs
+        // false: another process created it first; use theirs, read below.
+        SecureFiles.createNew(file, fresh, SecureFiles.OWNER_ONLY);
       } finally {
         Bytes.zero(fresh);
       }
     }
-    Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
-    if (perms.stream().anyMatch(p -> p.name().startsWith("GROUP") || p.name().startsWith("OTHERS"))) {
-      throw new IOException(
-          file + " is readable by others (" + PosixFilePermissions.toString(perms)
-              + "); run `chmod 600 " + file + "` and restart");
-    }
+    SecureFiles.requireOwnerOnly(file, "the root key");
     byte[] material = Files.readAllBytes(file);
     try {
+      if (material.length == 0) {
+        throw new IOException(file + " is empty: a first start on a full disk (before Coffer"
+            + " wrote it atomically) can leave it so. If this data directory has never held"
+            + " keys, delete it and start again; otherwise restore it from backup");
+      }
       if (material.length != 32) {
         throw new IOException(file + " is not a 32-byte root key; restore it from backup");
       }
       return new SoftwareRootKey(material, random);
     } finally {
       Bytes.zero(material);
-    }
-  }
-
-  static void fsyncDirectory(Path dir) {
-    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-      ch.force(true);
-    } catch (IOException ignored) {
-      // not every file system lets a directory be opened for sync
     }
   }
 

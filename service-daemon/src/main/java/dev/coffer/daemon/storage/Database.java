@@ -1,5 +1,6 @@
 package dev.coffer.daemon.storage;
 
+import dev.coffer.daemon.files.SecureFiles;
 import dev.coffer.daemon.keys.AliasRecord;
 import dev.coffer.daemon.keys.KeyRecord;
 import dev.coffer.daemon.keys.KeyState;
@@ -30,13 +31,32 @@ import org.sqlite.SQLiteConfig;
 public final class Database implements Closeable {
 
   private static final int SCHEMA_VERSION = 1;
+
+  /** Files SQLite keeps beside the database; they hold the same data, so the same mode. */
+  public static final java.util.List<String> JOURNAL_SUFFIXES =
+      java.util.List.of("-wal", "-shm", "-journal");
+
   private final Connection conn;
 
   private Database(Connection conn) {
     this.conn = conn;
   }
 
+  /**
+   * Opens (creating) the database at {@code file}. A new database is created empty with mode
+   * 0600 before SQLite opens it: SQLite would create it 0644 minus the umask, and on Unix it
+   * gives the {@code -wal} and {@code -shm} files it creates later the main file's mode, so they
+   * are 0600 too (checked by {@code FileModesTest}); they are set again after opening should a
+   * SQLite build behave otherwise.
+   */
   public static Database open(Path file) throws IOException {
+    if (!java.nio.file.Files.exists(file)) {
+      try {
+        SecureFiles.createEmpty(file, SecureFiles.OWNER_ONLY);
+      } catch (java.nio.file.FileAlreadyExistsException raced) {
+        // created meanwhile: SQLite opens it as it is
+      }
+    }
     SQLiteConfig cfg = new SQLiteConfig();
     cfg.setJournalMode(SQLiteConfig.JournalMode.WAL);
     cfg.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
@@ -46,6 +66,12 @@ public final class Database implements Closeable {
       Connection c = DriverManager.getConnection("jdbc:sqlite:" + file, cfg.toProperties());
       Database db = new Database(c);
       db.migrate();
+      for (String journal : JOURNAL_SUFFIXES) {
+        Path j = file.resolveSibling(file.getFileName() + journal);
+        if (java.nio.file.Files.exists(j)) {
+          java.nio.file.Files.setPosixFilePermissions(j, SecureFiles.OWNER_ONLY);
+        }
+      }
       return db;
     } catch (SQLException e) {
       throw new IOException("cannot open the database " + file + ": " + e.getMessage(), e);

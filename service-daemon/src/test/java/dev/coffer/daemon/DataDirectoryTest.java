@@ -1,0 +1,110 @@
+package dev.coffer.daemon;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.coffer.daemon.config.DaemonConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Comparator;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The daemon refuses a data directory other users could read or write, and any file holding
+ * secret or wrapped key material that they could open, saying which {@code chmod} fixes it
+ * (issue 14: a home made 0755 let another user open the database).
+ */
+class DataDirectoryTest {
+
+  private Path home;
+
+  @BeforeEach
+  void home() throws IOException {
+    home = Files.createTempDirectory(Path.of("/tmp"), "cd");
+  }
+
+  @AfterEach
+  void clean() throws IOException {
+    try (var s = Files.walk(home)) {
+      s.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+    }
+  }
+
+  private void startAndStop() throws IOException {
+    Daemon.start(DaemonConfig.forDirectory(home)).close();
+  }
+
+  private String refused() {
+    return assertThrows(IOException.class, this::startAndStop).getMessage();
+  }
+
+  private void chmod(Path p, String mode) throws IOException {
+    Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(mode));
+  }
+
+  @ParameterizedTest(name = "home {0}")
+  @CsvSource({"rwxr-xr-x,0755", "rwxrwxrwx,0777", "rwxrwx---,0770", "rwx---r-x,0705",
+      "rwx-w----,0720"})
+  void homeOthersCouldListOrWriteIsRefused(String mode, String octal) throws IOException {
+    chmod(home, mode);
+    assertEquals("permissions " + octal + " for '" + home + "' are too open: other users could"
+        + " list or replace the files of this data directory; run chmod 700 " + home
+        + " (711 if other users reach a socket inside it) and start again", refused());
+    chmod(home, "rwx------");
+    startAndStop();
+  }
+
+  @Test
+  void homeOthersCanOnlySearchIsAccepted() throws IOException {
+    chmod(home, "rwx--x--x");
+    startAndStop();
+  }
+
+  @ParameterizedTest(name = "{0} {1}")
+  @CsvSource({
+      "root.key,rw-r--r--,0644,the root key",
+      "root.key,rw-----w-,0602,the root key",
+      "coffer.db,rw-r--r--,0644,'wrapped key material, grant tokens and wrapped PINs'",
+      "coffer.db,rw-r-----,0640,'wrapped key material, grant tokens and wrapped PINs'",
+      "audit-signing-key.p8,rw-r--r--,0644,the audit signing key",
+  })
+  void secretFileOthersCouldOpenIsRefused(String name, String mode, String octal, String what)
+      throws IOException {
+    startAndStop();
+    Path f = home.resolve(name);
+    chmod(f, mode);
+    assertEquals("permissions " + octal + " for '" + f + "' are too open: it holds " + what
+        + " and must not be accessible by other users; run chmod 600 " + f + " and start again",
+        refused());
+    chmod(f, "rw-------");
+    startAndStop();
+  }
+
+  /** A journal left by a crash of an older build (SQLite removes them on a clean close). */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"coffer.db-wal", "coffer.db-shm", "coffer.db-journal"})
+  void journalOthersCouldOpenIsRefused(String name) throws IOException {
+    startAndStop();
+    Path f = home.resolve(name);
+    Files.deleteIfExists(f);
+    Files.createFile(f);
+    chmod(f, "rw-rw-rw-");
+    assertEquals("permissions 0666 for '" + f + "' are too open: it holds recent database"
+        + " changes (wrapped key material) and must not be accessible by other users; run chmod"
+        + " 600 " + f + " and start again", refused());
+  }
+
+  @Test
+  void newHomeIsCreatedPrivate() throws IOException {
+    Path fresh = home.resolve("a/b");
+    Daemon.start(DaemonConfig.forDirectory(fresh)).close();
+    assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(fresh)));
+  }
+}
