@@ -2,6 +2,7 @@ package dev.coffer.daemon;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.coffer.daemon.config.DaemonConfig;
 import java.io.IOException;
@@ -99,6 +100,25 @@ class DataDirectoryTest {
     assertEquals("permissions 0666 for '" + f + "' are too open: it holds recent database"
         + " changes (wrapped key material) and must not be accessible by other users; run chmod"
         + " 600 " + f + " and start again", refused());
+  }
+
+  /** Its owner could read it or chmod it whatever its mode: the OpenSSH StrictModes rule. */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {".", "root.key", "coffer.db", "audit-signing-key.p8",
+      "coffer.properties"})
+  void fileOwnedByAnotherUserIsRefused(String name) throws IOException {
+    Files.writeString(home.resolve("coffer.properties"), "max-keys = 10\n");
+    startAndStop();
+    Path f = home.resolve(name).normalize();
+    long us = new com.sun.security.auth.module.UnixSystem().getUid();
+    assumeTrue(us == 0, "only root can give a file to another user");
+    Files.setAttribute(f, "unix:uid", 65534);
+    IOException e = assertThrows(IOException.class,
+        () -> Daemon.start(DaemonConfig.fromEnvironment(home, home.resolve("coffer.sock"))));
+    assertEquals("'" + f + "' is owned by uid 65534, not by the user the daemon runs as (uid "
+        + us + "); run chown " + us + " " + f + " and start again", e.getMessage());
+    Files.setAttribute(f, "unix:uid", (int) us);
+    Daemon.start(DaemonConfig.fromEnvironment(home, home.resolve("coffer.sock"))).close();
   }
 
   @Test

@@ -29,7 +29,8 @@ import java.util.Set;
  * crash is replaced by the next write of the same file.
  *
  * <p>Checks: {@link #requireOwnerOnly} and {@link #requirePrivateDirectory} refuse, as OpenSSH
- * refuses a private key with loose permissions, and say the {@code chmod} that fixes it.
+ * refuses a private key with loose permissions or another owner, and say the {@code chmod} (or
+ * {@code chown}) that fixes it.
  */
 public final class SecureFiles {
 
@@ -169,6 +170,7 @@ public final class SecureFiles {
    *     /x/root.key"
    */
   public static void requireOwnerOnly(Path file, String what) throws IOException {
+    requireOwnedByUs(file);
     Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
     if (perms.stream().anyMatch(GROUP_OR_OTHERS::contains)) {
       throw new IOException("permissions " + octal(perms) + " for '" + file + "' are too open: it"
@@ -190,6 +192,7 @@ public final class SecureFiles {
    * @param what what the file decides, for the message
    */
   public static void requireNotWritableByOthers(Path file, String what) throws IOException {
+    requireOwnedByUs(file);
     Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
     if (perms.contains(PosixFilePermission.GROUP_WRITE)
         || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
@@ -205,6 +208,7 @@ public final class SecureFiles {
    * every file in it is checked or created with its own mode.
    */
   public static void requirePrivateDirectory(Path dir) throws IOException {
+    requireOwnedByUs(dir);
     Set<PosixFilePermission> perms = Files.getPosixFilePermissions(dir);
     if (perms.contains(PosixFilePermission.GROUP_READ)
         || perms.contains(PosixFilePermission.GROUP_WRITE)
@@ -213,6 +217,20 @@ public final class SecureFiles {
       throw new IOException("permissions " + octal(perms) + " for '" + dir + "' are too open:"
           + " other users could list or replace the files of this data directory; run chmod 700 "
           + dir + " (711 if other users reach a socket inside it) and start again");
+    }
+  }
+
+  /**
+   * Refuses a file owned by a user other than the daemon's (or root): its owner could read it
+   * or change its mode whatever the mode is now, as OpenSSH's {@code StrictModes} reasons.
+   */
+  static void requireOwnedByUs(Path file) throws IOException {
+    int owner = (Integer) Files.getAttribute(file, "unix:uid");
+    long us = new com.sun.security.auth.module.UnixSystem().getUid();
+    if (owner != us && owner != 0) {
+      throw new IOException("'" + file + "' is owned by uid " + owner + ", not by the user the"
+          + " daemon runs as (uid " + us + "); run chown " + us + " " + file
+          + " and start again");
     }
   }
 
