@@ -39,6 +39,9 @@ public final class Daemon implements Closeable {
   private static final Logger LOG = Logger.getLogger(Daemon.class.getName());
   private static final String DB_FILE = "coffer.db";
 
+  /** Files of the data directory that hold secret or wrapped key material, and what they hold. */
+  private static final Map<String, String> SECRET_FILES = secretFiles();
+
   private final DaemonConfig config;
   private final Database db;
   private final KeyRegistry registry;
@@ -140,9 +143,6 @@ public final class Daemon implements Closeable {
       SecureFiles.requireOwnerOnlyIfPresent(home.resolve(f.getKey()), f.getValue());
     }
   }
-
-  /** Files of the data directory that hold secret or wrapped key material, and what they hold. */
-  private static final Map<String, String> SECRET_FILES = secretFiles();
 
   private static Map<String, String> secretFiles() {
     Map<String, String> m = new java.util.LinkedHashMap<>();

@@ -28,6 +28,7 @@ import org.apache.commons.text.similarity.LevenshteinDistance;
 public final class Settings extends Properties {
 
   private static final long serialVersionUID = 1L;
+  private static final LevenshteinDistance DISTANCE = LevenshteinDistance.getDefaultInstance();
 
   private final transient Path source;
   private final transient Set<String> queried = ConcurrentHashMap.newKeySet();
@@ -93,17 +94,21 @@ public final class Settings extends Properties {
   /**
    * Refuses any key neither in {@code declared} nor looked up so far.
    *
-   * @throws IllegalArgumentException "unknown setting 'storgae' in /x/coffer.properties; did
-   *     you mean 'storage'? (valid settings: ...)"
+   * @throws IllegalArgumentException "unknown setting 'max-conections' in /x/coffer.properties;
+   *     did you mean 'max-connections'? (valid settings: ...)", or for a key no valid one is a
+   *     few edits from, "...; the nearest valid setting is 'account' (valid settings: ...)"
    */
   public void requireKnown(Collection<String> declared) {
     Set<String> valid = new TreeSet<>(declared);
     valid.addAll(queried);
     for (String key : new TreeSet<>(stringPropertyNames())) {
       if (!valid.contains(key)) {
+        String nearest = nearest(key, valid);
+        // A typo is a few edits away; past that the nearest key is named, not guessed at.
+        boolean typo = DISTANCE.apply(key, nearest) <= Math.max(2, key.length() / 3);
         throw new IllegalArgumentException("unknown setting '" + key + "' in " + source
-            + "; did you mean '" + nearest(key, valid) + "'? (valid settings: "
-            + String.join(", ", valid) + ")");
+            + (typo ? "; did you mean '" + nearest + "'?" : "; the nearest valid setting is '"
+                + nearest + "'") + " (valid settings: " + String.join(", ", valid) + ")");
       }
     }
   }
@@ -161,9 +166,9 @@ public final class Settings extends Properties {
     return t;
   }
 
+  /** The valid key fewest single-character edits away (Levenshtein), alphabetically first. */
   static String nearest(String key, Collection<String> valid) {
-    LevenshteinDistance d = LevenshteinDistance.getDefaultInstance();
-    return valid.stream().min(Comparator.comparingInt((String v) -> d.apply(key, v))
+    return valid.stream().min(Comparator.comparingInt((String v) -> DISTANCE.apply(key, v))
         .thenComparing(Comparator.naturalOrder())).orElseThrow();
   }
 }

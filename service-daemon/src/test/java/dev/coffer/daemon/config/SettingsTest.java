@@ -55,8 +55,9 @@ class SettingsTest {
     assertTrue(m.startsWith("unknown setting 'max-conections' in " + file
         + "; did you mean 'max-connections'?"), m);
     m = refused("storgae=postgresql\n");
-    assertTrue(m.startsWith("unknown setting 'storgae' in " + file + "; did you mean '"), m);
-    assertTrue(m.contains("valid settings: account, admins,"), m);
+    assertTrue(m.startsWith("unknown setting 'storgae' in " + file
+        + "; the nearest valid setting is '"), m);
+    assertTrue(m.contains("(valid settings: account, admins,"), m);
     m = refused("socketmode=0600\n");
     assertTrue(m.contains("did you mean 'socket-mode'?"), m);
     m = refused("root-key-pkcs11-pin=/x\n");
