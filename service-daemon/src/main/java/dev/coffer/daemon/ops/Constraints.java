@@ -2,11 +2,13 @@ package dev.coffer.daemon.ops;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.coffer.daemon.crypto.EncryptionContext;
 import dev.coffer.protocol.ErrorType;
 import dev.coffer.protocol.KmsException;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -108,6 +110,43 @@ final class Constraints {
     if (op == null) {
       return;
     }
+    checkFields(op, in);
+    // Coffer's own rule for encryption contexts (the model has none), checked as early.
+    for (String field : CONTEXT_FIELDS) {
+      if (in.has(field)) {
+        encryptionContext(in, field);
+      }
+    }
+  }
+
+  /** The request members that hold an encryption context. */
+  private static final List<String> CONTEXT_FIELDS = List.of("EncryptionContext",
+      "SourceEncryptionContext", "DestinationEncryptionContext");
+
+  /** Largest canonical encoding of an encryption context, in bytes. */
+  static final int MAX_CONTEXT_BYTES = 8192;
+
+  /**
+   * An encryption context member: a map of strings with non-empty keys whose canonical encoding
+   * is at most {@link #MAX_CONTEXT_BYTES}; empty when absent.
+   *
+   * @throws KmsException {@code ValidationException} naming the member otherwise
+   */
+  static EncryptionContext encryptionContext(Input in, String field) {
+    Map<String, String> m = in.stringMap(field);
+    for (String key : m.keySet()) {
+      if (key.isEmpty()) {
+        throw Input.invalid(field, "keys must not be empty");
+      }
+    }
+    EncryptionContext ctx = EncryptionContext.of(m);
+    if (ctx.canonicalBytes().length > MAX_CONTEXT_BYTES) {
+      throw Input.invalid(field, "must encode to at most " + MAX_CONTEXT_BYTES + " bytes");
+    }
+    return ctx;
+  }
+
+  private static void checkFields(Operation op, Input in) {
     for (Field f : op.fields()) {
       JsonNode v = in.node().get(f.name());
       if (v == null || v.isNull()) {

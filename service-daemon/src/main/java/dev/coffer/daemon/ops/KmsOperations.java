@@ -660,18 +660,8 @@ public final class KmsOperations {
     return ByteBuffer.allocate(header.length + c.length).put(header).put(c).array();
   }
 
-  private EncryptionContext context(Input in, String field) {
-    Map<String, String> m = in.stringMap(field);
-    for (Map.Entry<String, String> e : m.entrySet()) {
-      if (e.getKey().isEmpty()) {
-        throw Input.invalid(field, "keys must not be empty");
-      }
-    }
-    EncryptionContext ctx = EncryptionContext.of(m);
-    if (ctx.canonicalBytes().length > 8192) {
-      throw Input.invalid(field, "must encode to at most 8192 bytes");
-    }
-    return ctx;
+  private static EncryptionContext context(Input in, String field) {
+    return Constraints.encryptionContext(in, field);
   }
 
   private static void checkAlgorithm(Input in, String field) {

@@ -163,6 +163,18 @@ class ApiConstraintsTest {
   }
 
   @Test
+  void encryptionContext_emptyKeyOrOversized_validationException_beforeTheKeyIsLookedUp() {
+    d.fails("ValidationException", "Encrypt", "KeyId", UNKNOWN, "Plaintext", new byte[1],
+        "EncryptionContext", Map.of("", "v"));
+    d.fails("ValidationException", "Encrypt", "KeyId", UNKNOWN, "Plaintext", new byte[1],
+        "EncryptionContext", Map.of("k", "v".repeat(8193)));
+    d.fails("ValidationException", "GenerateDataKey", "KeyId", UNKNOWN, "NumberOfBytes", 8,
+        "EncryptionContext", Map.of("", "v"));
+    d.fails("ValidationException", "ReEncrypt", "CiphertextBlob", new byte[60],
+        "DestinationKeyId", UNKNOWN, "DestinationEncryptionContext", Map.of("", "v"));
+  }
+
+  @Test
   void grantTokens_countAndLength_validationException() {
     d.fails("ValidationException", "Encrypt", "KeyId", UNKNOWN, "Plaintext", new byte[1],
         "GrantTokens", Collections.nCopies(11, "t"));
