@@ -175,6 +175,17 @@ class ApiConstraintsTest {
   }
 
   @Test
+  void wrongJsonTypes_validationException_beforeTheKeyIsLookedUp() {
+    d.fails("ValidationException", "DescribeKey", "KeyId", 5);
+    d.fails("ValidationException", "Encrypt", "KeyId", UNKNOWN, "Plaintext", 5);
+    d.fails("ValidationException", "Encrypt", "KeyId", UNKNOWN, "Plaintext", new byte[1],
+        "GrantTokens", "t");
+    d.fails("ValidationException", "TagResource", "KeyId", UNKNOWN, "Tags", "x");
+    d.fails("ValidationException", "TagResource", "KeyId", UNKNOWN, "Tags", List.of("x"));
+    d.fails("ValidationException", "Decrypt", "CiphertextBlob", Map.of("a", "b"));
+  }
+
+  @Test
   void grantTokens_countAndLength_validationException() {
     d.fails("ValidationException", "Encrypt", "KeyId", UNKNOWN, "Plaintext", new byte[1],
         "GrantTokens", Collections.nCopies(11, "t"));
