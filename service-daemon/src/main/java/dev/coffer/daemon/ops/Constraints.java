@@ -40,8 +40,9 @@ final class Constraints {
   /**
    * One member's constraint.
    *
-   * @param min, max inclusive bounds: characters (TEXT), bytes (BYTES), value (INTEGER), entries
-   *     (LIST)
+   * @param min inclusive lower bound: characters (TEXT), bytes (BYTES), value (INTEGER),
+   *     entries (LIST)
+   * @param max inclusive upper bound, in the same unit; {@link #UNBOUNDED} for none
    * @param pattern the model's pattern, matched against the whole value; null for none
    * @param values the allowed values of an ENUM
    * @param member the rule of each LIST entry; null for none
