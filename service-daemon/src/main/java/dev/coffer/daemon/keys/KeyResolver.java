@@ -42,7 +42,7 @@ public final class KeyResolver {
     if (ref == null || ref.isEmpty()) {
       throw new KmsException(ErrorType.VALIDATION, "KeyId is required");
     }
-    if (ref.length() > 2048) {
+    if (ref.codePointCount(0, ref.length()) > 2048) {
       throw new KmsException(ErrorType.VALIDATION, "KeyId must be at most 2048 characters");
     }
     String resource = ref;
@@ -97,9 +97,19 @@ public final class KeyResolver {
         ErrorType.NOT_FOUND, "key " + ref + " does not exist; check the key id with list-keys");
   }
 
-  /** Validates an alias name as AWS does, reserving {@code alias/aws/} and {@code alias/coffer/}. */
+  /**
+   * Validates an alias name as AWS does: a name that is not {@code alias/} followed by at least
+   * one character is a {@code ValidationException} (AWS's answer for {@code abc}); characters
+   * outside {@code a-z A-Z 0-9 / _ -} in the name, and the reserved {@code alias/aws/} (and
+   * Coffer's {@code alias/coffer/}), are {@code InvalidAliasNameException}. Length (1-256) and
+   * the API pattern are checked before, with the other API constraints.
+   */
   public static void checkAliasName(String name) {
-    if (name == null || !ALIAS_NAME.matcher(name).matches() || name.length() > 256) {
+    if (name == null || !name.startsWith("alias/") || name.length() == "alias/".length()) {
+      throw new KmsException(ErrorType.VALIDATION, "AliasName must begin with alias/ followed by"
+          + " a name, like alias/orders; got " + (name == null ? "nothing" : "'" + name + "'"));
+    }
+    if (!ALIAS_NAME.matcher(name).matches() || name.length() > 256) {
       throw new KmsException(
           ErrorType.INVALID_ALIAS_NAME,
           "alias name must be alias/ followed by 1-250 characters of a-z A-Z 0-9 / _ -, got "

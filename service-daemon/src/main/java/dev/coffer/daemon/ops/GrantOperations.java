@@ -68,10 +68,12 @@ final class GrantOperations {
 
   private ObjectNode createGrant(Caller caller, Input in) {
     KeyRecord k = resolver.resolveKeyOnly(in.requiredString("KeyId"));
+    // AWS's key-state table: Disabled is DisabledException, pending deletion or import
+    // KMSInvalidStateException; an Unavailable key (custom key store disconnected) takes grants.
     switch (k.state()) {
       case Disabled -> throw KeyStateRules.disabled(k);
-      case PendingDeletion -> throw new KmsException(ErrorType.DISABLED,
-          "key " + k.id() + " is pending deletion; no grants can be created for it");
+      case PendingDeletion -> throw KeyStateRules.pendingDeletion(k,
+          "no grants can be created for it; cancel-key-deletion first");
       case PendingImport -> throw KeyStateRules.pendingImport(k);
       default -> { }
     }
@@ -230,11 +232,15 @@ final class GrantOperations {
         && principals().matches(g.retiringPrincipal(), caller.peer());
     boolean granteeMayRetire = g.operations().contains("RetireGrant")
         && principals().matches(g.grantee(), caller.peer());
-    if (!retiring && !granteeMayRetire) {
+    // AWS lets the account that created the grant retire it. A daemon is one account, whose
+    // account principal (":root") is the administrators (docs/policies.md).
+    boolean creatingAccount = principals().isAdministrator(caller.peer());
+    if (!retiring && !granteeMayRetire && !creatingAccount) {
       throw new KmsException(ErrorType.ACCESS_DENIED, "User: "
           + principals().userArn(caller.peer().user()) + " is not authorized to perform:"
-          + " kms:RetireGrant; only the grant's retiring principal, or its grantee when the grant"
-          + " allows RetireGrant, may retire it; key administrators use revoke-grant");
+          + " kms:RetireGrant; only the grant's retiring principal, its grantee when the grant"
+          + " allows RetireGrant, or the account that created it (the administrators) may"
+          + " retire it");
     }
     in.stopIfDryRun();
     store().removeGrant(g);

@@ -229,4 +229,26 @@ public final class Input {
   static KmsException invalid(String field, String what) {
     return new KmsException(ErrorType.VALIDATION, field + " " + what);
   }
+
+  // ---------------------------------------------------------------- paging context
+  // Set by OperationTable before the operation runs: Paging binds its markers to the operation.
+
+  private String listingOperation;
+  private Paging.MarkerKey markerKey;
+
+  void forListing(String operation, Paging.MarkerKey key) {
+    this.listingOperation = operation;
+    this.markerKey = key;
+  }
+
+  String listingOperation() {
+    return listingOperation;
+  }
+
+  Paging.MarkerKey markerKey() {
+    if (markerKey == null) {
+      throw new IllegalStateException("Input was not dispatched through an OperationTable");
+    }
+    return markerKey;
+  }
 }

@@ -6,13 +6,22 @@ import dev.coffer.protocol.ErrorType;
 import dev.coffer.protocol.KmsException;
 
 /**
- * Which operation is allowed in which key state, and the AWS exception otherwise (the table in
- * {@code docs/operations.md}). Each method returns the key when allowed.
+ * Which operation is allowed in which key state, and the AWS exception otherwise: the table of
+ * AWS's key-state reference ({@code developerguide/key-state.html}), reproduced in {@code
+ * docs/operations.md}. Each method returns the key when allowed.
+ *
+ * <p>The pattern AWS follows: a <em>disabled</em> key refuses use with {@code
+ * DisabledException}; every other unusable state (pending deletion, pending import,
+ * unavailable) is {@code KMSInvalidStateException}.
  */
 final class KeyStateRules {
   private KeyStateRules() {}
 
-  /** Encrypt, Decrypt, ReEncrypt, GenerateDataKey*: only Enabled keys. */
+  /**
+   * Encrypt, Decrypt, ReEncrypt, GenerateDataKey*, CreateGrant: only Enabled keys. Disabled is
+   * {@code DisabledException}; pending deletion, pending import and unavailable are {@code
+   * KMSInvalidStateException}.
+   */
   static KeyRecord requireUsable(KeyRecord k) {
     switch (k.state()) {
       case Enabled:
@@ -20,9 +29,8 @@ final class KeyStateRules {
       case Disabled:
         throw disabled(k);
       case PendingDeletion:
-        throw new KmsException(ErrorType.DISABLED,
-            "key " + k.id() + " is pending deletion and cannot be used; cancel-key-deletion"
-                + " (then enable-key) to use it again");
+        throw pendingDeletion(k, "it cannot be used; cancel-key-deletion (then enable-key) to use"
+            + " it again");
       case PendingImport:
         throw pendingImport(k);
       default:
@@ -43,14 +51,27 @@ final class KeyStateRules {
   /** CreateAlias, UpdateAlias targets, tags, description, ScheduleKeyDeletion. */
   static KeyRecord requireNotPendingDeletion(KeyRecord k) {
     if (k.state() == KeyState.PendingDeletion) {
-      throw new KmsException(ErrorType.INVALID_STATE,
-          "key " + k.id() + " is pending deletion; cancel-key-deletion first");
+      throw pendingDeletion(k, "cancel-key-deletion first");
     }
     return k;
   }
 
+  static KmsException pendingDeletion(KeyRecord k, String what) {
+    return new KmsException(ErrorType.INVALID_STATE,
+        "key " + k.id() + " is pending deletion; " + what);
+  }
+
   /** Enable/DisableKeyRotation, GetKeyRotationStatus, RotateKeyOnDemand. */
   static KeyRecord requireRotatable(KeyRecord k) {
+    requireRotatableOrigin(k);
+    if (k.state() == KeyState.Disabled) {
+      throw disabled(k);
+    }
+    requireNotPendingDeletion(k);
+    return requireUsable(k);
+  }
+
+  private static void requireRotatableOrigin(KeyRecord k) {
     if (k.inCustomKeyStore()) {
       throw new KmsException(ErrorType.UNSUPPORTED_OPERATION,
           "key " + k.id() + " is in custom key store " + k.keyStore() + ", whose keys are never"
@@ -61,11 +82,19 @@ final class KeyStateRules {
           "key " + k.id() + " has imported key material (origin EXTERNAL), which Coffer cannot"
               + " rotate; create a new key, import new material, and move the alias");
     }
-    if (k.state() == KeyState.Disabled) {
-      throw disabled(k);
+  }
+
+  /**
+   * GetKeyRotationStatus: the key's origin must allow rotation, but AWS answers in every state
+   * but PendingImport and Unavailable (a disabled key keeps its setting; a key pending deletion
+   * reports rotation disabled).
+   */
+  static KeyRecord requireRotationStatusReadable(KeyRecord k) {
+    if (k.state() == KeyState.Disabled || k.state() == KeyState.PendingDeletion) {
+      requireRotatableOrigin(k);
+      return k;
     }
-    requireNotPendingDeletion(k);
-    return requireUsable(k);
+    return requireRotatable(k);
   }
 
   /** GetParametersForImport, ImportKeyMaterial, DeleteImportedKeyMaterial. */

@@ -46,11 +46,8 @@ public final class KmsOperations {
   private static final java.util.logging.Logger LOG =
       java.util.logging.Logger.getLogger(KmsOperations.class.getName());
 
-  public static final int MAX_PLAINTEXT = 4096;
-  public static final int MAX_DESCRIPTION = 8192;
   public static final int MAX_TAGS = 50;
   public static final int MAX_ALIASES_PER_KEY = 50;
-  public static final int MAX_GRANT_TOKENS = 10;
   static final String SYMMETRIC_DEFAULT = "SYMMETRIC_DEFAULT";
 
   private final KeyRegistry registry;
@@ -98,6 +95,13 @@ public final class KmsOperations {
     policies.register(table);
     new GrantOperations(resolver, authorizer, clock, random).register(table);
     table.setAccessCheck(authorizer::authorize);
+    // Derived, never stored: markers survive a restart of this home and mean nothing elsewhere.
+    byte[] markerKey = root.mac("coffer-paging-marker-key-v1", new byte[0], new byte[0]);
+    try {
+      table.setMarkerKey(new Paging.MarkerKey(markerKey));
+    } finally {
+      Bytes.zero(markerKey);
+    }
     Set<String> crypto = Set.of("GrantTokens", "DryRun");
     table.register(Operation.CREATE_KEY, Set.of("Description", "Tags", "KeyUsage", "KeySpec",
         "CustomerMasterKeySpec", "Origin", "Policy", "BypassPolicyLockoutSafetyCheck",
@@ -192,9 +196,6 @@ public final class KmsOperations {
     if (description == null) {
       description = "";
     }
-    if (description.length() > MAX_DESCRIPTION) {
-      throw Input.invalid("Description", "must be at most " + MAX_DESCRIPTION + " characters");
-    }
     String usage = in.string("KeyUsage");
     if (usage != null && !usage.equals("ENCRYPT_DECRYPT")) {
       throw new KmsException(ErrorType.UNSUPPORTED_OPERATION,
@@ -270,7 +271,6 @@ public final class KmsOperations {
 
   private ObjectNode describeKey(Caller caller, Input in) {
     KeyRecord k = resolver.resolve(in.requiredString("KeyId"));
-    checkGrantTokens(in);
     ObjectNode out = Json.object();
     out.set("KeyMetadata", Responses.keyMetadata(k, resolver, account));
     return out;
@@ -290,9 +290,6 @@ public final class KmsOperations {
     String d = in.string("Description");
     if (d == null) {
       throw Input.invalid("Description", "is required");
-    }
-    if (d.length() > MAX_DESCRIPTION) {
-      throw Input.invalid("Description", "must be at most " + MAX_DESCRIPTION + " characters");
     }
     registry.update(k.id(), cur -> KeyStateRules.requireNotPendingDeletion(cur).toBuilder().description(d).build());
     return Json.object();
@@ -483,14 +480,10 @@ public final class KmsOperations {
       if (!seen.add(key)) {
         throw new KmsException(ErrorType.TAG, "tag key '" + key + "' appears twice in one request");
       }
-      if (key.isEmpty() || key.length() > 128) {
-        throw new KmsException(ErrorType.TAG, "TagKey must be 1-128 characters");
-      }
-      if (t.getValue().length() > 256) {
-        throw new KmsException(ErrorType.TAG, "TagValue must be at most 256 characters");
-      }
-      if (key.startsWith("aws:") || key.startsWith("coffer:")) {
-        throw new KmsException(ErrorType.TAG, "tag keys beginning aws: or coffer: are reserved");
+      // Lengths (1-128 and 0-256 Unicode characters) are API constraints, checked first.
+      if (isReservedTagKey(key)) {
+        throw new KmsException(ErrorType.TAG, "tag key '" + key + "' is reserved: keys beginning"
+            + " aws: or coffer: (in any case) belong to the service; choose another key");
       }
       into.put(key, t.getValue());
     }
@@ -500,21 +493,25 @@ public final class KmsOperations {
     }
   }
 
+  /** AWS reserves the {@code aws:} prefix case-insensitively; Coffer reserves {@code coffer:}. */
+  static boolean isReservedTagKey(String key) {
+    return key.regionMatches(true, 0, "aws:", 0, 4) || key.regionMatches(true, 0, "coffer:", 0, 7);
+  }
+
   // ---------------------------------------------------------------- cryptography
 
   private ObjectNode encrypt(Caller caller, Input in) {
     KeyRecord k = usableKey(in.requiredString("KeyId"));
     checkAlgorithm(in, "EncryptionAlgorithm");
+    // 1-4096 bytes: an API constraint, checked before anything else (Constraints).
     byte[] plaintext = caller.secret(in.requiredBlob("Plaintext"));
-    if (plaintext.length < 1 || plaintext.length > MAX_PLAINTEXT) {
-      throw Input.invalid("Plaintext", "must be 1 to " + MAX_PLAINTEXT + " bytes, got "
-          + plaintext.length + "; encrypt larger data locally under a data key");
-    }
     EncryptionContext ctx = context(in, "EncryptionContext");
-    checkGrantTokens(in);
+    // A dry run seals too (every check of the real call, the backing key's included), then
+    // discards the blob: it holds nothing secret, and nothing was stored.
+    byte[] blob = seal(k, plaintext, ctx);
     in.stopIfDryRun();
     ObjectNode out = Json.object();
-    out.put("CiphertextBlob", seal(k, plaintext, ctx));
+    out.put("CiphertextBlob", blob);
     out.put("KeyId", resolver.keyArn(k.id()));
     out.put("EncryptionAlgorithm", SYMMETRIC_DEFAULT);
     return out;
@@ -524,11 +521,14 @@ public final class KmsOperations {
     byte[] blobBytes = in.requiredBlob("CiphertextBlob");
     checkAlgorithm(in, "EncryptionAlgorithm");
     EncryptionContext ctx = context(in, "EncryptionContext");
-    checkGrantTokens(in);
-    Opened opened = open(blobBytes, in.string("KeyId"), ctx, in);
+    Opened opened = open(blobBytes, in.string("KeyId"), ctx);
+    caller.secret(opened.plaintext);
+    // A dry run decrypts too (authentication included) and then answers as AWS does; the
+    // plaintext is zeroed with the request's other secrets.
+    in.stopIfDryRun();
     ObjectNode out = Json.object();
     out.put("KeyId", resolver.keyArn(opened.key.id()));
-    out.put("Plaintext", caller.secret(opened.plaintext));
+    out.put("Plaintext", opened.plaintext);
     out.put("EncryptionAlgorithm", SYMMETRIC_DEFAULT);
     return out;
   }
@@ -540,11 +540,12 @@ public final class KmsOperations {
     EncryptionContext srcCtx = context(in, "SourceEncryptionContext");
     EncryptionContext dstCtx = context(in, "DestinationEncryptionContext");
     KeyRecord dst = usableKey(in.requiredString("DestinationKeyId"));
-    checkGrantTokens(in);
-    Opened opened = open(blobBytes, in.string("SourceKeyId"), srcCtx, in);
+    Opened opened = open(blobBytes, in.string("SourceKeyId"), srcCtx);
     try {
+      byte[] sealed = seal(dst, opened.plaintext, dstCtx);
+      in.stopIfDryRun();
       ObjectNode out = Json.object();
-      out.put("CiphertextBlob", seal(dst, opened.plaintext, dstCtx));
+      out.put("CiphertextBlob", sealed);
       out.put("SourceKeyId", resolver.keyArn(opened.key.id()));
       out.put("KeyId", resolver.keyArn(dst.id()));
       out.put("SourceEncryptionAlgorithm", SYMMETRIC_DEFAULT);
@@ -573,12 +574,12 @@ public final class KmsOperations {
       bytes = in.integer("NumberOfBytes", 1, 1024, 0);
     }
     EncryptionContext ctx = context(in, "EncryptionContext");
-    checkGrantTokens(in);
-    in.stopIfDryRun();
     byte[] dataKey = caller.secret(new byte[bytes]);
     random.nextBytes(dataKey);
+    byte[] blob = seal(k, dataKey, ctx);
+    in.stopIfDryRun(); // the data key is zeroed with the request's other secrets
     ObjectNode out = Json.object();
-    out.put("CiphertextBlob", seal(k, dataKey, ctx));
+    out.put("CiphertextBlob", blob);
     if (withPlaintext) {
       out.put("Plaintext", dataKey);
     }
@@ -622,7 +623,7 @@ public final class KmsOperations {
 
   private record Opened(KeyRecord key, byte[] plaintext) {}
 
-  private Opened open(byte[] blobBytes, String keyRef, EncryptionContext ctx, Input in) {
+  private Opened open(byte[] blobBytes, String keyRef, EncryptionContext ctx) {
     CiphertextBlob blob = CiphertextBlob.parse(blobBytes);
     KeyRecord named = registry.get(blob.keyId());
     if (keyRef != null) {
@@ -639,7 +640,6 @@ public final class KmsOperations {
               + " it may have been deleted, after which its ciphertexts cannot be decrypted");
     }
     KeyStateRules.requireUsable(named);
-    in.stopIfDryRun();
     if (blob.version() > named.currentVersion()) {
       throw CiphertextBlob.invalid();
     }
@@ -660,18 +660,8 @@ public final class KmsOperations {
     return ByteBuffer.allocate(header.length + c.length).put(header).put(c).array();
   }
 
-  private EncryptionContext context(Input in, String field) {
-    Map<String, String> m = in.stringMap(field);
-    for (Map.Entry<String, String> e : m.entrySet()) {
-      if (e.getKey().isEmpty()) {
-        throw Input.invalid(field, "keys must not be empty");
-      }
-    }
-    EncryptionContext ctx = EncryptionContext.of(m);
-    if (ctx.canonicalBytes().length > 8192) {
-      throw Input.invalid(field, "must encode to at most 8192 bytes");
-    }
-    return ctx;
+  private static EncryptionContext context(Input in, String field) {
+    return Constraints.encryptionContext(in, field);
   }
 
   private static void checkAlgorithm(Input in, String field) {
@@ -681,15 +671,6 @@ public final class KmsOperations {
           field + " " + alg + " does not apply to symmetric keys; use SYMMETRIC_DEFAULT");
     }
   }
-
-  private static void checkGrantTokens(Input in) {
-    if (in.stringList("GrantTokens").size() > MAX_GRANT_TOKENS) {
-      throw new KmsException(ErrorType.LIMIT_EXCEEDED,
-          "at most " + MAX_GRANT_TOKENS + " grant tokens may be sent with one request");
-    }
-  }
-
-
 
   private KeyRecord usableKey(String ref) {
     return KeyStateRules.requireUsable(resolver.resolve(ref));

@@ -21,11 +21,29 @@ public final class OperationTable {
     void authorize(String operation, Caller caller, Input input);
   }
 
+  // Until the daemon sets the key derived from its root key: a random one (markers then last
+  // as long as this table).
+  private volatile Paging.MarkerKey markerKey = new Paging.MarkerKey(randomKey());
+
+  private static byte[] randomKey() {
+    byte[] k = new byte[32];
+    new java.security.SecureRandom().nextBytes(k);
+    return k;
+  }
+
+  /** The key that authenticates paging markers (see {@link Paging}). */
+  void setMarkerKey(Paging.MarkerKey key) {
+    this.markerKey = key;
+  }
+
   public void setAccessCheck(AccessCheck check) {
     this.accessCheck = check;
   }
 
   void register(String operation, Set<String> parameters, Handler handler) {
+    if (ApiConstraints.of(operation) == null && !ApiConstraints.COFFER_ONLY.contains(operation)) {
+      throw new IllegalStateException(operation + " has no entry in ApiConstraints");
+    }
     if (entries.put(operation, new Entry(parameters, handler)) != null) {
       throw new IllegalStateException(operation + " registered twice");
     }
@@ -44,6 +62,9 @@ public final class OperationTable {
           "operation '" + operation + "' does not exist; `coffer --help` lists the operations");
     }
     Input validated = new Input(input, e.parameters);
+    // The API reference's constraints come first, as in AWS: before existence, state or access.
+    Constraints.check(operation, validated);
+    validated.forListing(operation, markerKey);
     accessCheck.authorize(operation, caller, validated);
     return e.handler.handle(caller, validated);
   }

@@ -13,6 +13,7 @@ import dev.coffer.protocol.ErrorType;
 import dev.coffer.protocol.Json;
 import dev.coffer.protocol.KmsException;
 import java.time.Clock;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -92,10 +93,13 @@ final class PolicyOperations {
 
   private ObjectNode listKeyPolicies(Caller caller, Input in) {
     resolver.resolveKeyOnly(in.requiredString("KeyId"));
-    in.integer("Limit", 1, 1000, 100);
+    // Paged like every listing, so a Marker is checked (InvalidMarkerException) here too.
+    ObjectNode page = Json.object();
+    List<String> names = Paging.page(List.of(POLICY_NAME), n -> n, in, 100, 1000, page);
     ObjectNode out = Json.object();
-    out.putArray("PolicyNames").add(POLICY_NAME);
-    out.put("Truncated", false);
+    var arr = out.putArray("PolicyNames");
+    names.forEach(arr::add);
+    out.setAll(page);
     return out;
   }
 }

@@ -84,12 +84,14 @@ final class RotationOperations {
   }
 
   private ObjectNode getKeyRotationStatus(Caller caller, Input in) {
-    KeyRecord k = KeyStateRules.requireRotatable(
+    KeyRecord k = KeyStateRules.requireRotationStatusReadable(
         resolver.resolveKeyOnly(in.requiredString("KeyId")));
+    // AWS: a key pending deletion reports rotation disabled; cancelling restores the setting.
+    boolean enabled = k.rotationEnabled() && k.state() != KeyState.PendingDeletion;
     ObjectNode out = Json.object();
     out.put("KeyId", resolver.keyArn(k.id()));
-    out.put("KeyRotationEnabled", k.rotationEnabled());
-    if (k.rotationEnabled()) {
+    out.put("KeyRotationEnabled", enabled);
+    if (enabled) {
       out.put("RotationPeriodInDays", k.rotationPeriodDays());
       out.put("NextRotationDate", Responses.epochSeconds(k.nextRotationDate()));
     }
@@ -108,7 +110,7 @@ final class RotationOperations {
       return cur.toBuilder().onDemandRotations(cur.onDemandRotations() + 1).build();
     }, this::newVersion);
     ObjectNode out = Json.object();
-    out.put("KeyId", k.id().toString());
+    out.put("KeyId", resolver.keyArn(k.id()));
     return out;
   }
 
@@ -130,7 +132,7 @@ final class RotationOperations {
     ObjectNode out = Json.object();
     ArrayNode arr = out.putArray("Rotations");
     for (VersionInfo v : items) {
-      arr.addObject().put("KeyId", k.id().toString())
+      arr.addObject().put("KeyId", resolver.keyArn(k.id()))
           .put("RotationDate", Responses.epochSeconds(v.created()))
           .put("RotationType", v.rotationType());
     }

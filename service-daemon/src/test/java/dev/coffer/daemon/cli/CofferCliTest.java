@@ -77,6 +77,30 @@ class CofferCliTest {
   }
 
   @Test
+  void issueExamples_guessedMarker_andDryRunDecryptUnderAnotherContext_realErrors()
+      throws Exception {
+    coffer("create-key");
+    Run marker = coffer("list-keys", "--marker", "zzzz");
+    assertEquals(254, marker.code(), marker.out());
+    assertTrue(marker.err().contains("InvalidMarkerException"), marker.err());
+
+    String id = coffer("create-key").json().get("KeyMetadata").get("KeyId").asText();
+    Path in = Files.createTempFile(d.home, "pt", ".bin");
+    Files.write(in, "secret".getBytes(StandardCharsets.UTF_8));
+    Run enc = coffer("encrypt", "--key-id", id, "--plaintext", "fileb://" + in,
+        "--encryption-context", "{\"a\":\"b\"}");
+    Path blob = Files.createTempFile(d.home, "ct", ".bin");
+    Files.write(blob, Base64.getDecoder().decode(enc.json().get("CiphertextBlob").asText()));
+    Run wrong = coffer("decrypt", "--ciphertext-blob", "fileb://" + blob,
+        "--encryption-context", "{\"a\":\"c\"}", "--dry-run");
+    assertEquals(254, wrong.code(), wrong.out());
+    assertTrue(wrong.err().contains("InvalidCiphertextException"), wrong.err());
+    Run right = coffer("decrypt", "--ciphertext-blob", "fileb://" + blob,
+        "--encryption-context", "{\"a\":\"b\"}", "--dry-run");
+    assertTrue(right.err().contains("DryRunOperationException"), right.err());
+  }
+
+  @Test
   void serviceError_printsAwsExceptionName_exit254() {
     Run r = coffer("describe-key", "--key-id", "alias/missing");
     assertEquals(254, r.code());

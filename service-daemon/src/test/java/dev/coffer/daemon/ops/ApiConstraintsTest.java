@@ -1,0 +1,196 @@
+package dev.coffer.daemon.ops;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.coffer.daemon.TestDaemon;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The KMS API reference's input constraints through the real socket: each is a {@code
+ * ValidationException} checked before existence, state and access; lengths count Unicode
+ * characters; reserved tag prefixes are case-insensitive.
+ */
+class ApiConstraintsTest {
+
+  /** U+1F511 (key): one Unicode character, two UTF-16 units, four UTF-8 bytes. */
+  private static final String KEY_EMOJI = "\uD83D\uDD11";
+  private static final String UNKNOWN = "00000000-0000-4000-8000-000000000000";
+
+  private TestDaemon d;
+  private String key;
+
+  @BeforeEach
+  void start() throws Exception {
+    d = new TestDaemon();
+    key = d.createKey();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    d.close();
+  }
+
+  private static Map<String, String> tag(String k, String v) {
+    return Map.of("TagKey", k, "TagValue", v);
+  }
+
+  private JsonNode tags() {
+    return d.call("ListResourceTags", "KeyId", key).get("Tags");
+  }
+
+  @Test
+  void reservedTagPrefix_anyCase_tagException_nothingStored() {
+    for (String k : List.of("aws:x", "AWS:x", "Aws:x", "aWs:", "coffer:y", "COFFER:y")) {
+      d.fails("TagException", "TagResource", "KeyId", key, "Tags", List.of(tag(k, "v")));
+      d.fails("TagException", "CreateKey", "Tags", List.of(tag(k, "v")));
+    }
+    assertEquals(0, tags().size());
+    d.call("TagResource", "KeyId", key, "Tags", List.of(tag("awsx", "v"), tag("aw:s", "v")));
+    assertEquals(2, tags().size());
+  }
+
+  @Test
+  void tagLengths_countUnicodeCharacters_andOverLimitIsValidationException() {
+    String key128 = KEY_EMOJI.repeat(128); // 256 UTF-16 units, 128 characters
+    String value256 = KEY_EMOJI.repeat(256);
+    d.call("TagResource", "KeyId", key, "Tags", List.of(tag(key128, value256)));
+    JsonNode t = tags().get(0);
+    assertEquals(key128, t.get("TagKey").asText());
+    assertEquals(value256, t.get("TagValue").asText());
+
+    String msg = d.fails("ValidationException", "TagResource", "KeyId", key, "Tags",
+        List.of(tag("k".repeat(129), "v"))).getMessage();
+    assertTrue(msg.contains("TagKey") && msg.contains("128"), msg);
+    d.fails("ValidationException", "TagResource", "KeyId", key, "Tags",
+        List.of(tag("k", "v".repeat(257))));
+    d.fails("ValidationException", "TagResource", "KeyId", key, "Tags", List.of(tag("", "v")));
+    d.fails("ValidationException", "CreateKey", "Tags", List.of(tag(KEY_EMOJI.repeat(129), "v")));
+    d.fails("ValidationException", "UntagResource", "KeyId", key, "TagKeys",
+        List.of("k".repeat(129)));
+    // Before existence: an over-long tag on a key that does not exist is still a constraint.
+    d.fails("ValidationException", "TagResource", "KeyId", UNKNOWN, "Tags",
+        List.of(tag("k".repeat(129), "v")));
+  }
+
+  @Test
+  void description_countsUnicodeCharacters_over8192_validationException() {
+    // 4097 characters are 8194 UTF-16 units: within the limit of 8192 characters.
+    String long4097 = KEY_EMOJI.repeat(4097);
+    JsonNode m = d.call("CreateKey", "Description", long4097).get("KeyMetadata");
+    assertEquals(long4097, m.get("Description").asText());
+    d.call("UpdateKeyDescription", "KeyId", key, "Description", long4097);
+    d.call("UpdateKeyDescription", "KeyId", key, "Description", "x".repeat(8192));
+    d.fails("ValidationException", "CreateKey", "Description", "x".repeat(8193));
+    d.fails("ValidationException", "UpdateKeyDescription", "KeyId", UNKNOWN, "Description",
+        "x".repeat(8193));
+  }
+
+  @Test
+  void aliasName_withoutPrefixOrOverLimit_validationException() {
+    d.fails("ValidationException", "CreateAlias", "AliasName", "abc", "TargetKeyId", key);
+    d.fails("ValidationException", "CreateAlias", "AliasName", "alias/", "TargetKeyId", key);
+    d.fails("ValidationException", "CreateAlias", "AliasName", "alias/" + "a".repeat(251),
+        "TargetKeyId", key);
+    d.fails("ValidationException", "UpdateAlias", "AliasName", "abc", "TargetKeyId", key);
+    d.fails("ValidationException", "DeleteAlias", "AliasName", "alias/" + KEY_EMOJI);
+    // Reserved names stay InvalidAliasNameException.
+    d.fails("InvalidAliasNameException", "CreateAlias", "AliasName", "alias/aws/x",
+        "TargetKeyId", key);
+    d.call("CreateAlias", "AliasName", "alias/" + "a".repeat(250), "TargetKeyId", key);
+  }
+
+  @Test
+  void blobs_overApiLimit_validationException_beforeTheKeyIsLookedUp() {
+    d.fails("ValidationException", "Decrypt", "CiphertextBlob", new byte[6145]);
+    d.fails("ValidationException", "ReEncrypt", "CiphertextBlob", new byte[6145],
+        "DestinationKeyId", key);
+    d.fails("ValidationException", "Encrypt", "KeyId", UNKNOWN, "Plaintext", new byte[4097]);
+    d.fails("ValidationException", "Encrypt", "KeyId", key, "Plaintext", new byte[0]);
+    d.fails("ValidationException", "Encrypt", "KeyId", UNKNOWN);
+  }
+
+  @Test
+  void ranges_outOfBounds_validationException_beforeTheKeyIsLookedUp() {
+    d.fails("ValidationException", "GenerateDataKey", "KeyId", UNKNOWN, "NumberOfBytes", 0);
+    d.fails("ValidationException", "GenerateDataKey", "KeyId", UNKNOWN, "NumberOfBytes", 1025);
+    d.fails("ValidationException", "GenerateRandom", "NumberOfBytes", 1025);
+    d.fails("ValidationException", "ScheduleKeyDeletion", "KeyId", UNKNOWN,
+        "PendingWindowInDays", 6);
+    d.fails("ValidationException", "ScheduleKeyDeletion", "KeyId", UNKNOWN,
+        "PendingWindowInDays", 31);
+    d.fails("ValidationException", "EnableKeyRotation", "KeyId", UNKNOWN,
+        "RotationPeriodInDays", 89);
+    d.fails("ValidationException", "ListKeys", "Limit", 0);
+    d.fails("ValidationException", "ListKeys", "Limit", 1001);
+    d.fails("ValidationException", "ListKeys", "Limit", "5");
+    d.fails("ValidationException", "ListResourceTags", "KeyId", UNKNOWN, "Limit", 51);
+    d.fails("ValidationException", "ListAliases", "Limit", 101);
+  }
+
+  @Test
+  void textConstraints_validationException_beforeTheKeyIsLookedUp() {
+    d.fails("ValidationException", "DescribeKey", "KeyId", "k".repeat(2049));
+    d.fails("ValidationException", "DescribeKey", "KeyId", "");
+    d.fails("ValidationException", "GetKeyPolicy", "KeyId", UNKNOWN, "PolicyName", "a-b");
+    d.fails("ValidationException", "ListKeys", "Marker", "");
+    d.fails("ValidationException", "ListKeys", "Marker", "m".repeat(1025));
+    d.fails("ValidationException", "ListKeys", "Marker", "\u0100");
+    d.fails("ValidationException", "RevokeGrant", "KeyId", UNKNOWN, "GrantId", "g".repeat(129));
+    d.fails("ValidationException", "CreateGrant", "KeyId", UNKNOWN, "GranteePrincipal",
+        "arn:coffer:iam::000000000000:user/x", "Operations", List.of("Encrypt"), "Name", "a b");
+    d.fails("ValidationException", "CreateGrant", "KeyId", UNKNOWN, "GranteePrincipal",
+        "a b", "Operations", List.of("Encrypt"));
+    d.fails("ValidationException", "CreateGrant", "KeyId", UNKNOWN, "GranteePrincipal",
+        "arn:coffer:iam::000000000000:user/x", "Operations", List.of("Fly"));
+    d.fails("ValidationException", "CreateKey", "KeyUsage", "SIGN_AND_FLY");
+  }
+
+  @Test
+  void enumValues_outsideTheModel_validationException() {
+    d.fails("ValidationException", "Encrypt", "KeyId", key, "Plaintext", new byte[1],
+        "EncryptionAlgorithm", "ROT13");
+    d.fails("ValidationException", "GenerateDataKey", "KeyId", key, "KeySpec", "AES_512");
+    // A value AWS knows that Coffer does not support keeps its own answer.
+    d.fails("InvalidKeyUsageException", "Encrypt", "KeyId", key, "Plaintext", new byte[1],
+        "EncryptionAlgorithm", "RSAES_OAEP_SHA_256");
+  }
+
+  @Test
+  void encryptionContext_emptyKeyOrOversized_validationException_beforeTheKeyIsLookedUp() {
+    d.fails("ValidationException", "Encrypt", "KeyId", UNKNOWN, "Plaintext", new byte[1],
+        "EncryptionContext", Map.of("", "v"));
+    d.fails("ValidationException", "Encrypt", "KeyId", UNKNOWN, "Plaintext", new byte[1],
+        "EncryptionContext", Map.of("k", "v".repeat(8193)));
+    d.fails("ValidationException", "GenerateDataKey", "KeyId", UNKNOWN, "NumberOfBytes", 8,
+        "EncryptionContext", Map.of("", "v"));
+    d.fails("ValidationException", "ReEncrypt", "CiphertextBlob", new byte[60],
+        "DestinationKeyId", UNKNOWN, "DestinationEncryptionContext", Map.of("", "v"));
+  }
+
+  @Test
+  void wrongJsonTypes_validationException_beforeTheKeyIsLookedUp() {
+    d.fails("ValidationException", "DescribeKey", "KeyId", 5);
+    d.fails("ValidationException", "Encrypt", "KeyId", UNKNOWN, "Plaintext", 5);
+    d.fails("ValidationException", "Encrypt", "KeyId", UNKNOWN, "Plaintext", new byte[1],
+        "GrantTokens", "t");
+    d.fails("ValidationException", "TagResource", "KeyId", UNKNOWN, "Tags", "x");
+    d.fails("ValidationException", "TagResource", "KeyId", UNKNOWN, "Tags", List.of("x"));
+    d.fails("ValidationException", "Decrypt", "CiphertextBlob", Map.of("a", "b"));
+  }
+
+  @Test
+  void grantTokens_countAndLength_validationException() {
+    d.fails("ValidationException", "Encrypt", "KeyId", UNKNOWN, "Plaintext", new byte[1],
+        "GrantTokens", Collections.nCopies(11, "t"));
+    d.fails("ValidationException", "DescribeKey", "KeyId", key, "GrantTokens", List.of(""));
+    d.fails("ValidationException", "DescribeKey", "KeyId", key, "GrantTokens",
+        List.of("t".repeat(8193)));
+  }
+}
