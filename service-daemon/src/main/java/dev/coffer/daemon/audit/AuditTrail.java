@@ -85,6 +85,7 @@ public final class AuditTrail implements AuditSink {
     private final String eventId;
     private final Supplier<AuditEvent> provisional;
     private volatile boolean committed;
+    private final Set<String> changedKeys = new java.util.LinkedHashSet<>();
 
     Request(String eventId, Supplier<AuditEvent> provisional) {
       this.eventId = eventId;
@@ -98,8 +99,17 @@ public final class AuditTrail implements AuditSink {
 
     @Override
     public List<OutboxRecord> records(List<Change> changes) {
+      // The request names some keys only after its commit (CreateKey): the keys this request's
+      // transactions changed make the provisional record name them too.
+      changes.forEach(c -> changedKeys.add(keyArn.apply(c.keyId())));
+      AuditEvent e = provisional.get();
+      java.util.LinkedHashSet<String> resources = new java.util.LinkedHashSet<>(e.resources());
+      resources.addAll(changedKeys);
+      AuditEvent withKeys = new AuditEvent(e.eventTime(), e.eventName(), e.peer(),
+          e.requestId(), e.request(), e.response(), e.errorCode(), e.errorMessage(),
+          List.copyOf(resources), e.managementEvent(), e.readOnly(), e.eventId(), e.atCommit());
       return List.of(new OutboxRecord(eventId, clock.instant(),
-          AuditRecords.toJson(provisional.get(), region, account)));
+          AuditRecords.toJson(withKeys, region, account)));
     }
 
     @Override
