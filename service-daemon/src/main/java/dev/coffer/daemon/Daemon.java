@@ -77,8 +77,13 @@ public final class Daemon implements Closeable {
       // (AuditTrail.maintenance), so KmsOperations does not record them a second time.
       this.trail = new AuditTrail(audit, db, config.region(), config.account(), config.clock(),
           resolver::keyArn);
-      // Records of changes committed before a crash that had not reached the log yet.
-      trail.ship();
+      // Records of changes committed before a crash that had not reached the log yet. If the
+      // log cannot take them now they stay in the outbox for the next attempt.
+      try {
+        trail.ship();
+      } catch (RuntimeException e) {
+        LOG.log(Level.WARNING, "audit outbox not shipped at start-up; will retry", e);
+      }
       runMaintenance();
       this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "coffer-scheduler");

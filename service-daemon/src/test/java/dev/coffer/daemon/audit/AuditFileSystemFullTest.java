@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coffer.daemon.Daemon;
+import dev.coffer.daemon.TestDaemon;
 import dev.coffer.daemon.config.DaemonConfig;
 import dev.coffer.protocol.DaemonClient;
 import dev.coffer.protocol.Json;
@@ -38,6 +39,7 @@ class AuditFileSystemFullTest {
   private Path audit;
   private boolean mounted;
   private Daemon daemon;
+  private final TestDaemon.MovableClock clock = new TestDaemon.MovableClock();
   private DaemonClient client;
 
   @BeforeEach
@@ -48,7 +50,7 @@ class AuditFileSystemFullTest {
     Files.createDirectories(audit);
     run("mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", audit.toString());
     mounted = true;
-    daemon = Daemon.start(DaemonConfig.forDirectory(home)
+    daemon = Daemon.start(DaemonConfig.forDirectory(home).withClock(clock)
         .withDeletionCheckInterval(Duration.ofHours(1)));
     client = new DaemonClient(daemon.socket(), 2, Duration.ofSeconds(20));
   }
@@ -106,6 +108,67 @@ class AuditFileSystemFullTest {
     new AuditLookup(null, eventName, null, null, null).run(audit,
         line -> out.add(Json.parseObject(line.getBytes(StandardCharsets.UTF_8))));
     return out;
+  }
+
+  /** Calls CreateAlias until the daemon notices that the log cannot be written. */
+  private void untilRefused(String key) {
+    for (int i = 0; i < 200; i++) {
+      try {
+        client.call("CreateAlias", alias("alias/probe-" + i, key));
+      } catch (KmsException e) {
+        assertEquals("KMSInternalException", e.errorType(), e.getMessage());
+        return;
+      }
+    }
+    throw new AssertionError("the audit file system never filled up");
+  }
+
+  private JsonNode waitForService() throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (System.nanoTime() < deadline) {
+      try {
+        return client.call("GenerateRandom", Json.object().put("NumberOfBytes", 16));
+      } catch (KmsException stillFailing) {
+        Thread.sleep(200);
+      }
+    }
+    throw new AssertionError("the daemon did not recover once space returned");
+  }
+
+  /**
+   * A key deleted by maintenance while the log cannot be written keeps its {@code DeleteKey}
+   * service event in the outbox, and it reaches the log once the log can be written.
+   */
+  @Test
+  void auditFileSystemFull_maintenanceDeletion_serviceEventReachesLogLater() throws Exception {
+    String key = client.call("CreateKey", Json.object()).get("KeyMetadata").get("KeyId")
+        .asText();
+    String probe = client.call("CreateKey", Json.object()).get("KeyMetadata").get("KeyId")
+        .asText();
+    client.call("ScheduleKeyDeletion", Json.object().put("KeyId", key)
+        .put("PendingWindowInDays", 7));
+    Path filler = audit.resolve("filler");
+    fill(filler);
+    untilRefused(probe);
+    clock.advance(Duration.ofDays(8));
+    daemon.runMaintenance();
+
+    Files.delete(filler);
+    waitForService();
+    KmsException gone = org.junit.jupiter.api.Assertions.assertThrows(KmsException.class,
+        () -> client.call("DescribeKey", Json.object().put("KeyId", key)));
+    assertEquals("NotFoundException", gone.errorType());
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    List<ObjectNode> deleted = List.of();
+    while (deleted.isEmpty() && System.nanoTime() < deadline) {
+      deleted = records("DeleteKey").stream().filter(r -> r.get("resources").toString()
+          .contains(key)).toList();
+      Thread.sleep(100);
+    }
+    assertEquals(1, deleted.size(), "the deletion of " + key + " was not audited");
+    assertEquals("AwsServiceEvent", deleted.get(0).get("eventType").asText());
+    AuditVerifier.Result ok = AuditVerifier.verify(audit, null);
+    assertTrue(ok.ok(), ok.summary());
   }
 
   @Test
