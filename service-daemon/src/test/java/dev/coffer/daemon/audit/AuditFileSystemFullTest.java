@@ -64,7 +64,10 @@ class AuditFileSystemFullTest {
       daemon.close();
     }
     if (mounted) {
-      run("umount", audit.toString());
+      Process p = new ProcessBuilder("umount", audit.toString()).redirectErrorStream(true).start();
+      if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        run("umount", "-l", audit.toString()); // still busy: detach it anyway
+      }
     }
     if (home != null) {
       try (var s = Files.walk(home)) {
