@@ -1,6 +1,7 @@
 package dev.coffer.daemon;
 
 import dev.coffer.daemon.audit.AuditLog;
+import dev.coffer.daemon.audit.AuditTrail;
 import dev.coffer.daemon.config.DaemonConfig;
 import dev.coffer.daemon.files.SecureFiles;
 import dev.coffer.daemon.policy.AccountAccess;
@@ -50,6 +51,7 @@ public final class Daemon implements Closeable {
   private final SocketServer server;
   private final ScheduledExecutorService scheduler;
   private final AuditLog audit;
+  private final AuditTrail trail;
 
   private Daemon(DaemonConfig config) throws IOException {
     this.config = config;
@@ -75,7 +77,17 @@ public final class Daemon implements Closeable {
           new AccountAccess(principals, config.access().keyCreators()), config.clock());
       this.ops = new KmsOperations(registry, resolver, backingKeys, root, config.clock(),
           random, config.account(), authorizer);
-      ops.auditServiceEventsTo(audit);
+      // Service events are held in the audit outbox by the maintenance pass's own transactions
+      // (AuditTrail.maintenance), so KmsOperations does not record them a second time.
+      this.trail = new AuditTrail(audit, db, config.region(), config.account(), config.clock(),
+          resolver::keyArn);
+      // Records of changes committed before a crash that had not reached the log yet. If the
+      // log cannot take them now they stay in the outbox for the next attempt.
+      try {
+        trail.ship();
+      } catch (RuntimeException e) {
+        LOG.log(Level.WARNING, "audit outbox not shipped at start-up; will retry", e);
+      }
       runMaintenance();
       this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "coffer-scheduler");
@@ -85,7 +97,7 @@ public final class Daemon implements Closeable {
       long every = Math.max(1, config.deletionCheckInterval().toMillis());
       scheduler.scheduleWithFixedDelay(this::runMaintenance, every, every, TimeUnit.MILLISECONDS);
       this.server = new SocketServer(config.socket(), ops.table(), config.maxFrameBytes(),
-          config.maxConnections(), config.workerThreads(), audit, config.clock(),
+          config.maxConnections(), config.workerThreads(), trail, config.clock(),
           config.access().socketMode(), config.access().socketGroup());
     } catch (IOException | RuntimeException e) {
       audit.close();
@@ -113,7 +125,7 @@ public final class Daemon implements Closeable {
    */
   public void runMaintenance() {
     try {
-      KmsOperations.Maintenance m = ops.runMaintenance();
+      KmsOperations.Maintenance m = trail.maintenance(ops::runMaintenance);
       if (m.deleted() + m.rotated() + m.expired() > 0) {
         LOG.info(() -> "maintenance: deleted " + m.deleted() + " key(s), rotated " + m.rotated()
             + ", expired imported material of " + m.expired());
@@ -167,6 +179,7 @@ public final class Daemon implements Closeable {
   public void close() {
     server.close();
     scheduler.shutdownNow();
+    db.deleteShipped();
     audit.close();
     db.close();
   }

@@ -23,6 +23,11 @@ import java.util.List;
  *     split of management and data events), reads included: written durably before the
  *     response is sent
  * @param readOnly true for operations that change nothing
+ * @param eventId the record's {@code eventID}, chosen before the request runs so that the
+ *     record held in the database's outbox and the one written to the log are the same event;
+ *     null to draw a fresh one
+ * @param atCommit true for the provisional record a change holds in the outbox, made inside its
+ *     transaction before the request's outcome (response or error) is known
  */
 public record AuditEvent(
     Instant eventTime,
@@ -35,7 +40,17 @@ public record AuditEvent(
     String errorMessage,
     List<String> resources,
     boolean managementEvent,
-    boolean readOnly) {
+    boolean readOnly,
+    String eventId,
+    boolean atCommit) {
+
+  /** An event with a fresh {@code eventID}, as the request's final record. */
+  public AuditEvent(Instant eventTime, String eventName, Peer peer, long requestId,
+      ObjectNode request, ObjectNode response, String errorCode, String errorMessage,
+      List<String> resources, boolean managementEvent, boolean readOnly) {
+    this(eventTime, eventName, peer, requestId, request, response, errorCode, errorMessage,
+        resources, managementEvent, readOnly, null, false);
+  }
 
   /**
    * An event the daemon originates itself, as CloudTrail's {@code AwsServiceEvent}s (a key

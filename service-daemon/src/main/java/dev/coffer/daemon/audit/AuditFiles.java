@@ -70,6 +70,12 @@ final class AuditFiles {
     return m.matches() ? Long.parseLong(m.group(1)) : -1;
   }
 
+  /** When a log file was started, from its name; null if the name is not a log file's. */
+  static Instant logStart(String fileName) {
+    Matcher m = LOG.matcher(fileName);
+    return m.matches() ? STAMP.parse(m.group(2), Instant::from) : null;
+  }
+
   private static TreeMap<Long, Path> list(Path dir, Pattern p) throws IOException {
     TreeMap<Long, Path> out = new TreeMap<>();
     if (!Files.isDirectory(dir)) {

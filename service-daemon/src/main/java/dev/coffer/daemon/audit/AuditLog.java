@@ -39,9 +39,15 @@ import java.util.logging.Logger;
  * is written and {@code fsync}ed ({@link FileChannel#force}); the daemon answers the request
  * after that. Cryptographic events are queued and {@code record} returns at once; they are
  * written and fsynced within {@link Options#cryptoFlushBound()} (100 ms by default) plus one
- * fsync. One appender thread writes everything, so under load one fsync covers many events. If
- * the log cannot be written, every later {@code record} throws, and the daemon withholds its
- * answers (fails closed).
+ * fsync. One appender thread writes everything, so under load one fsync covers many events.
+ *
+ * <p>Write failures (a full or failing file system): while the log cannot be written, {@link
+ * #writable()} is false and every {@code record} throws, so the daemon refuses requests (fails
+ * closed); records that were queued or half-written when the write failed are kept in memory
+ * (up to {@link #MAX_HELD}). Every {@link #RETRY_INTERVAL} the appender tries again: it recovers
+ * the current file exactly as start-up does after a crash (cuts a torn line, seals the file),
+ * starts a new file with an {@code AuditLogRecovered} record, writes the held records after it,
+ * and accepts records again, so the chain stays verifiable without a restart.
  *
  * <p>Integrity contract: every record carries its global {@code sequence}, the previous record's
  * hash and its own, chained across files; every file is covered by Ed25519-signed digests
@@ -72,8 +78,36 @@ public final class AuditLog implements AuditSink, Closeable {
   private static final int MAX_BATCH = 4096;
   private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
   private static final Pending STOP = new Pending(null, null, 0);
+  /** How often the appender tries to write again after a failure. */
+  static final Duration RETRY_INTERVAL = Duration.ofSeconds(1);
+  /** Records kept in memory while the log cannot be written; beyond it they are counted lost. */
+  static final int MAX_HELD = 1 << 16;
 
-  private record Pending(byte[] record, CompletableFuture<Void> durable, long enqueuedNanos) {}
+  /** A record waiting for the appender; {@code sequence} is set once it is chained. */
+  private static final class Pending {
+    final byte[] record;
+    final CompletableFuture<Void> durable;
+    final long enqueuedNanos;
+    long sequence;
+
+    Pending(byte[] record, CompletableFuture<Void> durable, long enqueuedNanos) {
+      this.record = record;
+      this.durable = durable;
+      this.enqueuedNanos = enqueuedNanos;
+    }
+
+    byte[] record() {
+      return record;
+    }
+
+    CompletableFuture<Void> durable() {
+      return durable;
+    }
+
+    long enqueuedNanos() {
+      return enqueuedNanos;
+    }
+  }
 
   private final Path dir;
   private final String region;
@@ -85,6 +119,11 @@ public final class AuditLog implements AuditSink, Closeable {
   private final ReentrantReadWriteLock closing = new ReentrantReadWriteLock();
   private final Thread appender;
   private volatile Throwable failure;
+  private volatile Runnable onRecovered = () -> { };
+  // Appender-thread state while failing: records to write once the log can be written again.
+  private final List<Pending> held = new ArrayList<>();
+  private long lost;
+  private java.time.Instant failedAt;
   private final java.util.concurrent.atomic.AtomicLong syncs =
       new java.util.concurrent.atomic.AtomicLong();
   private boolean closed;
@@ -142,9 +181,30 @@ public final class AuditLog implements AuditSink, Closeable {
 
   @Override
   public void record(AuditEvent event) {
-    byte[] rec = AuditRecords.toJson(event, region, account);
-    Pending p = new Pending(rec, event.managementEvent() ? new CompletableFuture<>() : null,
-        System.nanoTime());
+    record(AuditRecords.toJson(event, region, account), event.managementEvent());
+  }
+
+  /**
+   * Appends a record already shaped by {@link AuditRecords} (one held in the database's outbox),
+   * returning once it is durable.
+   */
+  public void recordShaped(byte[] record) {
+    record(record, true);
+  }
+
+  /** False while the log cannot be written (then {@link #record} throws); see the class doc. */
+  @Override
+  public boolean writable() {
+    return failure == null;
+  }
+
+  /** Runs {@code r} (on another thread) each time the log recovers from a write failure. */
+  public void onRecovered(Runnable r) {
+    this.onRecovered = r;
+  }
+
+  private void record(byte[] rec, boolean durable) {
+    Pending p = new Pending(rec, durable ? new CompletableFuture<>() : null, System.nanoTime());
     ReentrantReadWriteLock.ReadLock lock = closing.readLock();
     lock.lock();
     try {
@@ -175,7 +235,8 @@ public final class AuditLog implements AuditSink, Closeable {
   private void checkHealthy() {
     Throwable f = failure;
     if (f != null) {
-      throw new UncheckedIOException("the audit log failed earlier and accepts no more records",
+      throw new UncheckedIOException("the audit log cannot be written at the moment (the daemon"
+          + " retries every " + RETRY_INTERVAL.toSeconds() + " s)",
           f instanceof IOException io ? io : new IOException(f));
     }
   }
@@ -220,6 +281,11 @@ public final class AuditLog implements AuditSink, Closeable {
     long unsyncedSince = -1;
     boolean stop = false;
     while (!stop) {
+      if (failure != null) {
+        stop = retryAfterFailure(false);
+        unsyncedSince = -1;
+        continue;
+      }
       long now = System.nanoTime();
       long wait = unsyncedSince >= 0
           ? unsyncedSince + options.cryptoFlushBound().toNanos() - now
@@ -247,11 +313,6 @@ public final class AuditLog implements AuditSink, Closeable {
         } else if (unsyncedSince < 0) {
           unsyncedSince = p.enqueuedNanos();
         }
-      }
-      if (failure != null) {
-        batch.forEach(p -> fail(p, failure));
-        batch.clear();
-        continue;
       }
       try {
         if (!batch.isEmpty()) {
@@ -282,18 +343,145 @@ public final class AuditLog implements AuditSink, Closeable {
           nextDigestNanos = now + options.digestInterval().toNanos();
         }
       } catch (IOException | GeneralSecurityException | RuntimeException e) {
-        LOG.log(Level.SEVERE, "audit log write failed; the daemon now refuses requests", e);
+        LOG.log(Level.SEVERE, "audit log write failed; the daemon refuses requests until it can"
+            + " write again (retrying every " + RETRY_INTERVAL.toSeconds() + " s)", e);
+        failedAt = clock.instant();
         failure = e;
-        batch.forEach(p -> fail(p, e));
+        batch.forEach(this::hold);
+        if (stop) {
+          retryAfterFailure(true);
+        }
       }
       batch.clear();
     }
   }
 
-  private static void fail(Pending p, Throwable t) {
+  /**
+   * Keeps a record that could not be written for the next attempt; a management event's waiter
+   * is told at once that its record is not durable (so its request is answered).
+   */
+  private void hold(Pending p) {
     if (p.durable() != null) {
-      p.durable().completeExceptionally(t);
+      p.durable().completeExceptionally(failure);
     }
+    if (held.size() < MAX_HELD) {
+      held.add(p);
+    } else {
+      lost++;
+    }
+  }
+
+  /**
+   * While failing: holds what is queued, waits {@link #RETRY_INTERVAL} (or until close), then
+   * tries to write again.
+   *
+   * @param stopping the log is being closed: try once, now
+   * @return true when the log was closed (the appender then stops)
+   */
+  private boolean retryAfterFailure(boolean stopping) {
+    long deadline = System.nanoTime() + (stopping ? 0 : RETRY_INTERVAL.toNanos());
+    boolean stop = stopping;
+    while (!stop && System.nanoTime() - deadline < 0) {
+      Pending p = queue.poll();
+      if (p == null) {
+        LockSupport.parkNanos(Math.max(1, deadline - System.nanoTime()));
+      } else if (p == STOP) {
+        stop = true;
+      } else {
+        hold(p);
+      }
+    }
+    try {
+      reopen();
+    } catch (IOException | GeneralSecurityException | RuntimeException e) {
+      LOG.log(Level.WARNING, "the audit log still cannot be written", e);
+      failure = e;
+      if (stop) {
+        LOG.severe(() -> "audit log closed while it could not be written: " + held.size()
+            + " record(s) held in memory are lost");
+      }
+      return stop;
+    }
+    if (stop) {
+      try {
+        sealCurrentFile(true);
+        channel.close();
+      } catch (IOException | GeneralSecurityException e) {
+        LOG.log(Level.SEVERE, "cannot seal the audit log at close", e);
+      }
+    }
+    return stop;
+  }
+
+  /**
+   * Continues the log after a write failure as start-up continues it after a crash: recovers
+   * the current file from disk, opens a new one headed by {@code AuditLogRecovered}, and writes
+   * the held records that did not reach the disk.
+   */
+  private void reopen() throws IOException, GeneralSecurityException {
+    if (channel != null) {
+      try {
+        channel.close();
+      } catch (IOException ignored) {
+        // the file is re-read from disk below
+      }
+    }
+    ObjectNode details = recover();
+    openNextFile();
+    long onDisk = sequence;
+    List<Pending> again = new ArrayList<>();
+    for (Pending p : held) {
+      if (p.sequence == 0 || p.sequence > onDisk) {
+        again.add(p);
+      }
+    }
+    ObjectNode d = details != null ? details : Json.object();
+    d.put("cause", "writeFailed");
+    Throwable f = failure;
+    d.put("error", AuditRecords.cut(String.valueOf(f), AuditRecords.MAX_ERROR_MESSAGE));
+    if (failedAt != null) {
+      d.put("failedAt", AuditRecords.TIME.format(failedAt));
+    }
+    d.put("heldRecordsWritten", again.size());
+    d.put("lostRecords", lost);
+    List<Pending> batch = new ArrayList<>();
+    batch.add(new Pending(AuditRecords.toJson(new AuditEvent(clock.instant(),
+        "AuditLogRecovered", Peer.daemon(), -1, d, null, null, null, List.of(), true, false),
+        region, account), null, System.nanoTime()));
+    batch.addAll(again);
+    buffer.reset();
+    append(batch);
+    channel.force(false);
+    syncs.incrementAndGet();
+    long n = again.size();
+    held.clear();
+    lost = 0;
+    failure = null;
+    LOG.warning(() -> "the audit log can be written again; wrote " + n + " held record(s)");
+    CompletableFuture.runAsync(onRecovered);
+  }
+
+  /**
+   * Which of {@code eventIds} the log already holds, looking at the files written since {@code
+   * since} (and the one open then). Used to ship each outbox record exactly once.
+   */
+  public java.util.Set<String> eventIdsPresent(java.util.Collection<String> eventIds,
+      java.time.Instant since) throws IOException {
+    java.util.Set<String> found = new java.util.HashSet<>();
+    java.time.Instant from = since.minus(Duration.ofMinutes(1)); // clock steps, file stamps
+    for (Path f : AuditFiles.logFiles(dir).descendingMap().values()) {
+      String text = new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1);
+      for (String id : eventIds) {
+        if (text.contains("\"eventID\":\"" + id + "\"")) {
+          found.add(id);
+        }
+      }
+      java.time.Instant start = AuditFiles.logStart(f.getFileName().toString());
+      if (found.size() == eventIds.size() || (start != null && start.isBefore(from))) {
+        break;
+      }
+    }
+    return found;
   }
 
   /** Chains and writes one batch, rotating by size between records. */
@@ -304,7 +492,7 @@ public final class AuditLog implements AuditSink, Closeable {
         flushBuffer();
         rotate();
       }
-      chainInto(p.record());
+      chainInto(p);
     }
     flushBuffer();
   }
@@ -313,8 +501,10 @@ public final class AuditLog implements AuditSink, Closeable {
    * Appends {@code record} (ending in '}') as {@code record-minus-brace ,"sequence":n,
    * "previousHash":"hex"} then {@code ,"hash":"hex"}}.
    */
-  private void chainInto(byte[] record) {
+  private void chainInto(Pending p) {
+    byte[] record = p.record();
     long seq = ++sequence;
+    p.sequence = seq;
     String prevHex = AuditFiles.HEX.formatHex(previousHash);
     byte[] link = (",\"sequence\":" + seq + ",\"previousHash\":\"" + prevHex + "\"")
         .getBytes(StandardCharsets.US_ASCII);
@@ -441,6 +631,13 @@ public final class AuditLog implements AuditSink, Closeable {
    * {@code AuditLogRecovered} event; otherwise null.
    */
   private ObjectNode recover() throws IOException {
+    // Everything below is read back from disk (this also runs after a write failure).
+    sequence = 0;
+    previousHash = new byte[32];
+    digestSequence = 0;
+    previousDigestFile = null;
+    previousDigestHash = AuditFiles.ZERO_HASH;
+    fileSequence = 0;
     TreeMap<Long, Path> digests = AuditFiles.digestFiles(dir);
     deleteTemporaries();
     Map.Entry<Long, Path> lastDigest = digests.lastEntry();
@@ -482,15 +679,17 @@ public final class AuditLog implements AuditSink, Closeable {
     if (lastLine != null) {
       sequence = lastLine.sequence();
       previousHash = AuditFiles.HEX.parseHex(lastLine.hash());
-    } else if (logs.size() > 1) {
-      // an empty last file: the chain continues from the file before it
-      byte[] before = Files.readAllBytes(logs.lowerEntry(last.getKey()).getValue());
-      List<AuditFiles.Line> prev = AuditFiles.lines(before);
-      for (int i = prev.size() - 1; i >= 0; i--) {
-        if (prev.get(i).hash() != null && prev.get(i).sequence() > 0) {
-          sequence = prev.get(i).sequence();
-          previousHash = AuditFiles.HEX.parseHex(prev.get(i).hash());
-          break;
+    } else {
+      // an empty last file: the chain continues from the last record of the files before it
+      search:
+      for (Path before : logs.headMap(last.getKey(), false).descendingMap().values()) {
+        List<AuditFiles.Line> prev = AuditFiles.lines(Files.readAllBytes(before));
+        for (int i = prev.size() - 1; i >= 0; i--) {
+          if (prev.get(i).hash() != null && prev.get(i).sequence() > 0) {
+            sequence = prev.get(i).sequence();
+            previousHash = AuditFiles.HEX.parseHex(prev.get(i).hash());
+            break search;
+          }
         }
       }
     }
@@ -502,11 +701,12 @@ public final class AuditLog implements AuditSink, Closeable {
     int torn = data.length - complete;
     String tornSha = AuditFiles.sha256Hex(java.util.Arrays.copyOfRange(data, complete,
         data.length));
-    if (torn > 0) {
-      try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+      if (torn > 0) {
         ch.truncate(complete);
-        ch.force(true);
       }
+      // the records kept may have been written but not yet fsynced (a failure, not a crash)
+      ch.force(true);
     }
     AuditFiles.Line firstLine = lines.isEmpty() ? null : lines.get(0);
     try {

@@ -67,8 +67,29 @@ public final class AuditRecords {
         + (char) ('0' + millis % 10) + 'Z';
   }
 
-  /** Longest string value copied; longer ones are cut (a Description is at most 8192). */
+  /**
+   * Caps on untrusted text, so that no request can make a record large: every string copied
+   * from a request (field values, map keys, list items) is cut to {@link #MAX_STRING} UTF-16
+   * units, the operation name to {@link #MAX_EVENT_NAME} and the error message (which may quote
+   * input) to {@link #MAX_ERROR_MESSAGE}, each ending in {@link #TRUNCATED} when cut; and when
+   * the request parameters or response elements still serialise to more than {@link
+   * #MAX_SECTION_BYTES} bytes, the section is replaced by a summary {@code {"truncated":true,
+   * "originalBytes":n,"sha256":"<hex of the section's JSON>"}}. A record is thereby at most
+   * about 2 × {@link #MAX_SECTION_BYTES} plus 2 KiB. Documented in {@code docs/audit.md}.
+   */
   static final int MAX_STRING = 8192;
+
+  /** Longest operation name recorded (AWS operation names are at most 40 characters). */
+  static final int MAX_EVENT_NAME = 128;
+
+  /** Longest error message recorded. */
+  static final int MAX_ERROR_MESSAGE = 1024;
+
+  /** Largest {@code requestParameters} or {@code responseElements} recorded in full. */
+  static final int MAX_SECTION_BYTES = 16 * 1024;
+
+  /** Appended to a string that was cut. */
+  static final String TRUNCATED = "...(truncated)";
 
   private enum Kind { SCALAR, STRING_MAP, STRING_LIST, TAGS, CONSTRAINTS, COUNT, SHA256 }
 
@@ -137,21 +158,27 @@ public final class AuditRecords {
       g.writeRawValue(identity(e.peer(), account, service));
       g.writeStringField("eventTime", eventTime(e.eventTime()));
       g.writeStringField("eventSource", EVENT_SOURCE);
-      g.writeStringField("eventName", e.eventName());
+      g.writeStringField("eventName", cut(e.eventName(), MAX_EVENT_NAME));
       g.writeStringField("awsRegion", region);
       g.writeFieldName("requestParameters");
-      g.writeTree(service ? copyTrusted(e.request()) : requestParameters(e.request()));
+      g.writeTree(bounded(service ? copyTrusted(e.request()) : requestParameters(e.request())));
       g.writeFieldName("responseElements");
-      g.writeTree(responseElements(e));
+      g.writeTree(bounded(responseElements(e)));
       if (e.errorCode() != null) {
-        g.writeStringField("errorCode", e.errorCode());
-        g.writeStringField("errorMessage", cut(e.errorMessage() == null ? "" : e.errorMessage()));
+        g.writeStringField("errorCode", cut(e.errorCode(), MAX_EVENT_NAME));
+        g.writeStringField("errorMessage",
+            cut(e.errorMessage() == null ? "" : e.errorMessage(), MAX_ERROR_MESSAGE));
       }
       g.writeObjectFieldStart("additionalEventData");
       g.writeNumberField("connectionRequestId", e.requestId());
+      if (e.atCommit()) {
+        // Written inside the change's transaction, before its outcome was known; it reaches
+        // the log from the outbox only if the daemon could not log the final record.
+        g.writeBooleanField("recordedAtCommit", true);
+      }
       g.writeEndObject();
       g.writeStringField("requestID", randomUuid());
-      g.writeStringField("eventID", randomUuid());
+      g.writeStringField("eventID", e.eventId() != null ? e.eventId() : randomUuid());
       g.writeBooleanField("readOnly", e.readOnly());
       g.writeArrayFieldStart("resources");
       for (String arn : e.resources()) {
@@ -371,7 +398,56 @@ public final class AuditRecords {
   }
 
   private static String cut(String s) {
-    return s.length() > MAX_STRING ? s.substring(0, MAX_STRING) + "...(truncated)" : s;
+    return cut(s, MAX_STRING);
+  }
+
+  /**
+   * {@code s} cut to at most {@code max} UTF-16 units followed by {@link #TRUNCATED}, never
+   * splitting a surrogate pair.
+   */
+  static String cut(String s, int max) {
+    if (s.length() <= max) {
+      return s;
+    }
+    int end = Character.isHighSurrogate(s.charAt(max - 1)) ? max - 1 : max;
+    return s.substring(0, end) + TRUNCATED;
+  }
+
+  /**
+   * An upper bound of the bytes {@code n} serialises to (a character escapes to at most 6), so
+   * the common small record is not serialised twice.
+   */
+  private static long upperBound(JsonNode n) {
+    if (n.isTextual()) {
+      return 6L * n.textValue().length() + 2;
+    }
+    if (n.isContainerNode()) {
+      long[] sum = {2};
+      if (n.isObject()) {
+        n.fields().forEachRemaining(f ->
+            sum[0] += 6L * f.getKey().length() + 4 + upperBound(f.getValue()));
+      } else {
+        n.forEach(x -> sum[0] += 1 + upperBound(x));
+      }
+      return sum[0];
+    }
+    return 32;
+  }
+
+  /** {@code section}, or its summary when it serialises to more than MAX_SECTION_BYTES. */
+  private static JsonNode bounded(JsonNode section) {
+    if (section == null || section.isNull() || upperBound(section) <= MAX_SECTION_BYTES) {
+      return section;
+    }
+    byte[] json = Json.toBytes(section);
+    if (json.length <= MAX_SECTION_BYTES) {
+      return section;
+    }
+    ObjectNode summary = Json.object();
+    summary.put("truncated", true);
+    summary.put("originalBytes", json.length);
+    summary.put("sha256", HexFormat.of().formatHex(sha256().digest(json)));
+    return summary;
   }
 
   static String sha256(String s) {

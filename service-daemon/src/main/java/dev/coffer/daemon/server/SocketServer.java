@@ -2,13 +2,12 @@ package dev.coffer.daemon.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.coffer.daemon.audit.AuditEvent;
 import dev.coffer.daemon.audit.AuditSink;
 import dev.coffer.daemon.ops.Caller;
 import dev.coffer.daemon.ops.OperationKinds;
 import dev.coffer.daemon.ops.OperationTable;
 import dev.coffer.daemon.ops.Peer;
-import dev.coffer.daemon.storage.StorageException;
+import dev.coffer.daemon.ops.RequestPipeline;
 import dev.coffer.protocol.ChannelStreams;
 import dev.coffer.protocol.ErrorType;
 import dev.coffer.protocol.Frame;
@@ -63,8 +62,7 @@ public final class SocketServer implements Closeable {
   private final Semaphore connectionSlots;
   private final ExecutorService workers;
   private final AFUNIXServerSocketChannel server;
-  private final AuditSink audit;
-  private final java.time.Clock clock;
+  private final RequestPipeline pipeline;
   private final PeerIdentity identities = new PeerIdentity();
   private final Thread acceptor;
   private final AtomicInteger connections = new AtomicInteger();
@@ -75,9 +73,8 @@ public final class SocketServer implements Closeable {
       int maxConnections, int workerThreads, AuditSink audit, java.time.Clock clock,
       String socketMode, String socketGroup) throws IOException {
     this.socketPath = socketPath;
-    this.audit = audit;
-    this.clock = clock;
     this.operations = operations;
+    this.pipeline = new RequestPipeline(operations, audit, clock);
     this.codec = new FrameCodec(maxFrameBytes);
     this.connectionSlots = new Semaphore(maxConnections);
     this.workers = Executors.newFixedThreadPool(workerThreads, named("coffer-worker"));
@@ -254,60 +251,16 @@ public final class SocketServer implements Closeable {
       }
     }
 
-    /** Runs one request; {@code body} is its parsed body, or null when it is not JSON. */
+    /**
+     * Runs one request through the transport-neutral {@link RequestPipeline} and sends its
+     * answer; {@code parsedBody} is its parsed body, or null when it is not JSON.
+     */
     private void handle(Frame frame, ObjectNode parsedBody) {
-      java.time.Instant received = clock.instant();
       Caller caller = new Caller(peer);
-      Frame response;
-      String operation = "Unknown";
-      ObjectNode inputNode = Json.object();
-      ObjectNode output = null;
-      KmsException failure = null;
-      try {
-        ObjectNode body = parsedBody != null ? parsedBody : Json.parseObject(frame.body());
-        JsonNode op = body.get("Operation");
-        JsonNode input = body.get("Input");
-        if (op == null || !op.isTextual()) {
-          throw new KmsException(ErrorType.VALIDATION, "the request names no Operation");
-        }
-        operation = op.textValue();
-        if (input != null && !input.isNull() && !input.isObject()) {
-          throw new KmsException(ErrorType.VALIDATION, "Input must be a JSON object");
-        }
-        inputNode = input instanceof ObjectNode o ? o : Json.object();
-        output = operations.dispatch(operation, caller, inputNode);
-        response = new Frame(Frame.Kind.RESPONSE, frame.requestId(), Json.toBytes(output));
-      } catch (KmsException e) {
-        failure = e;
-        response = new Frame(Frame.Kind.ERROR, frame.requestId(),
-            Json.error(e.errorType(), e.getMessage()));
-      } catch (StorageException e) {
-        LOG.log(Level.SEVERE, "storage failure", e);
-        failure = new KmsException(ErrorType.INTERNAL,
-            "the daemon could not commit the change; nothing was applied; retry, and check the"
-                + " daemon's log and disk");
-        response = new Frame(Frame.Kind.ERROR, frame.requestId(),
-            Json.error(failure.errorType(), failure.getMessage()));
-      } catch (RuntimeException e) {
-        LOG.log(Level.SEVERE, "internal error", e);
-        failure = new KmsException(ErrorType.INTERNAL, "internal error in the daemon; see its log");
-        response = new Frame(Frame.Kind.ERROR, frame.requestId(),
-            Json.error(failure.errorType(), failure.getMessage()));
-      } finally {
-        java.util.Arrays.fill(frame.body(), (byte) 0);
-      }
-      try {
-        // Written (durably, for management operations) before the caller sees the answer.
-        audit.record(new AuditEvent(received, operation, peer, frame.requestId(), inputNode,
-            output, failure == null ? null : failure.errorType(),
-            failure == null ? null : failure.getMessage(), caller.resources(),
-            !OperationKinds.isCryptographic(operation), OperationKinds.isReadOnly(operation)));
-      } catch (RuntimeException e) {
-        LOG.log(Level.SEVERE, "audit log write failed; refusing to answer", e);
-        response = new Frame(Frame.Kind.ERROR, frame.requestId(), Json.error(ErrorType.INTERNAL,
-            "the audit log could not be written, so the daemon withholds the result; check the"
-                + " daemon's log and disk"));
-      }
+      RequestPipeline.Answer answer =
+          pipeline.handle(caller, frame.requestId(), frame.body(), parsedBody);
+      Frame response = new Frame(answer.error() ? Frame.Kind.ERROR : Frame.Kind.RESPONSE,
+          frame.requestId(), answer.body());
       try {
         send(response);
       } catch (IOException e) {

@@ -15,10 +15,14 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 import org.sqlite.SQLiteConfig;
 
 /**
@@ -27,6 +31,12 @@ import org.sqlite.SQLiteConfig;
  *
  * <p>One connection, used under this object's monitor: SQLite serialises writers anyway, and
  * reads are served from the daemon's in-memory view.
+ *
+ * <p>Audit outbox: a transaction run inside a {@linkplain #inScope commit scope} stores the audit
+ * records its changes need in the {@code audit_outbox} table, in that same transaction. A change
+ * is therefore never committed without its record; the audit side ships outbox rows to the audit
+ * log and deletes them once they are durable there ({@link #markShipped}). See
+ * {@code docs/audit.md}.
  */
 public final class Database implements Closeable {
 
@@ -37,6 +47,9 @@ public final class Database implements Closeable {
       java.util.List.of("-wal", "-shm", "-journal");
 
   private final Connection conn;
+  private final ThreadLocal<CommitScope> scope = new ThreadLocal<>();
+  /** Outbox rows whose records are durable in the audit log: deleted by the next commit. */
+  private final Set<String> shipped = ConcurrentHashMap.newKeySet();
 
   private Database(Connection conn) {
     this.conn = conn;
@@ -116,6 +129,9 @@ public final class Database implements Closeable {
               + " name TEXT PRIMARY KEY, target_key_id TEXT NOT NULL REFERENCES keys(id)"
               + " ON DELETE CASCADE, creation_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL)");
       s.executeUpdate(
+          "CREATE TABLE IF NOT EXISTS audit_outbox (event_id TEXT PRIMARY KEY,"
+              + " created_ms INTEGER NOT NULL, record BLOB NOT NULL)");
+      s.executeUpdate(
           "INSERT OR IGNORE INTO meta(name, value) VALUES ('schema_version', '"
               + SCHEMA_VERSION + "')");
     }
@@ -127,13 +143,89 @@ public final class Database implements Closeable {
     T run(Tx tx) throws SQLException;
   }
 
-  /** Runs {@code work} in one committed transaction; on any failure nothing is applied. */
+  /**
+   * What one transaction changed, as far as the {@link Tx} methods know: what a {@link
+   * CommitScope} names its audit record after.
+   *
+   * @param kind what happened to the key
+   * @param keyId the key
+   * @param detail for {@link ChangeKind#VERSION_ADDED}, the rotation type (null for a first
+   *     version); otherwise null
+   */
+  public record Change(ChangeKind kind, UUID keyId, String detail) {}
+
+  /** Kinds of {@link Change}. */
+  public enum ChangeKind { KEY_CREATED, KEY_UPDATED, KEY_DELETED, VERSION_ADDED, VERSIONS_DELETED }
+
+  /**
+   * An audit record held in the outbox.
+   *
+   * @param eventId the record's {@code eventID}, unique: one row per event
+   * @param created when the row was written
+   * @param record the record as UTF-8 JSON, without the audit log's chain fields
+   */
+  public record OutboxRecord(String eventId, Instant created, byte[] record) {}
+
+  /**
+   * Decides, inside each transaction run in its scope, which audit records the transaction must
+   * hold in the outbox.
+   */
+  public interface CommitScope {
+    /**
+     * Called inside the transaction just before it commits.
+     *
+     * @param changes what the transaction changed (through {@link Tx}'s methods; statements on
+     *     {@link Tx#connection()} are not listed)
+     * @return the records to insert in the same transaction (replacing rows with the same event
+     *     id); may be empty
+     */
+    List<OutboxRecord> records(List<Change> changes);
+
+    /** Called after the transaction committed (its records are durable in the outbox). */
+    default void committed(List<OutboxRecord> records) {}
+  }
+
+  /**
+   * Runs {@code body} on this thread with every transaction it commits holding the audit records
+   * {@code s} names, in the same transaction.
+   */
+  public <T> T inScope(CommitScope s, Supplier<T> body) {
+    CommitScope outer = scope.get();
+    scope.set(s);
+    try {
+      return body.get();
+    } finally {
+      if (outer == null) {
+        scope.remove();
+      } else {
+        scope.set(outer);
+      }
+    }
+  }
+
+  /**
+   * Runs {@code work} in one committed transaction; on any failure nothing is applied. Inside a
+   * {@linkplain #inScope commit scope} the scope's audit records are inserted into the outbox in
+   * the same transaction. Outbox rows already shipped are deleted in passing.
+   */
   public synchronized <T> T inTransaction(Work<T> work) {
+    CommitScope s = scope.get();
+    List<String> done = List.copyOf(shipped);
     try {
       conn.setAutoCommit(false);
       try {
-        T result = work.run(new Tx(conn));
+        Tx tx = new Tx(conn);
+        T result = work.run(tx);
+        List<OutboxRecord> held = s == null ? List.of() : s.records(List.copyOf(tx.changes));
+        for (OutboxRecord r : held) {
+          putOutbox(r);
+        }
+        deleteOutbox(done);
         conn.commit();
+        done.forEach(shipped::remove);
+        if (s != null) {
+          s.committed(held);
+        }
         return result;
       } catch (SQLException | RuntimeException e) {
         conn.rollback();
@@ -143,6 +235,77 @@ public final class Database implements Closeable {
       }
     } catch (SQLException e) {
       throw new StorageException("database write failed: " + e.getMessage(), e);
+    }
+  }
+
+  private void putOutbox(OutboxRecord r) throws SQLException {
+    try (PreparedStatement p = conn.prepareStatement(
+        "INSERT OR REPLACE INTO audit_outbox(event_id, created_ms, record) VALUES (?,?,?)")) {
+      p.setString(1, r.eventId());
+      p.setLong(2, r.created().toEpochMilli());
+      p.setBytes(3, r.record());
+      p.executeUpdate();
+    }
+  }
+
+  private void deleteOutbox(Collection<String> ids) throws SQLException {
+    if (ids.isEmpty()) {
+      return;
+    }
+    try (PreparedStatement p = conn.prepareStatement(
+        "DELETE FROM audit_outbox WHERE event_id = ?")) {
+      for (String id : ids) {
+        p.setString(1, id);
+        p.addBatch();
+      }
+      p.executeBatch();
+    }
+  }
+
+  /** Every record held in the outbox, oldest first. */
+  public synchronized List<OutboxRecord> outbox() {
+    try (Statement s = conn.createStatement();
+        ResultSet r = s.executeQuery(
+            "SELECT event_id, created_ms, record FROM audit_outbox ORDER BY created_ms, rowid")) {
+      List<OutboxRecord> out = new ArrayList<>();
+      while (r.next()) {
+        out.add(new OutboxRecord(r.getString(1), Instant.ofEpochMilli(r.getLong(2)),
+            r.getBytes(3)));
+      }
+      return out;
+    } catch (SQLException e) {
+      throw new StorageException("cannot read the audit outbox: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Replaces a held record with a fuller one (the request's final record, with its outcome),
+   * in a transaction of its own; a row no longer held is not re-created.
+   */
+  public synchronized void replaceOutboxRecord(String eventId, byte[] record) {
+    try (PreparedStatement p = conn.prepareStatement(
+        "UPDATE audit_outbox SET record = ? WHERE event_id = ?")) {
+      p.setBytes(1, record);
+      p.setString(2, eventId);
+      p.executeUpdate();
+    } catch (SQLException e) {
+      throw new StorageException("cannot update the audit outbox: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Notes that the record of {@code eventId} is durable in the audit log. Its row is deleted by
+   * the next transaction (or {@link #deleteShipped}): a row that outlives a crash is found in
+   * the log at start-up and deleted then, so no fsync is spent on the deletion here.
+   */
+  public void markShipped(String eventId) {
+    shipped.add(eventId);
+  }
+
+  /** Deletes the rows {@link #markShipped} named, now. */
+  public void deleteShipped() {
+    if (!shipped.isEmpty()) {
+      inTransaction(tx -> null);
     }
   }
 
@@ -324,6 +487,7 @@ public final class Database implements Closeable {
   /** Write operations, only available inside {@link #inTransaction}. */
   public static final class Tx {
     private final Connection conn;
+    private final List<Change> changes = new ArrayList<>();
 
     Tx(Connection conn) {
       this.conn = conn;
@@ -347,6 +511,7 @@ public final class Database implements Closeable {
         p.executeUpdate();
       }
       replaceTags(k);
+      changes.add(new Change(ChangeKind.KEY_CREATED, k.id(), null));
     }
 
     public void updateKey(KeyRecord k) throws SQLException {
@@ -364,6 +529,7 @@ public final class Database implements Closeable {
         }
       }
       replaceTags(k);
+      changes.add(new Change(ChangeKind.KEY_UPDATED, k.id(), null));
     }
 
     private static void bindMutable(PreparedStatement p, int i, KeyRecord k) throws SQLException {
@@ -422,6 +588,7 @@ public final class Database implements Closeable {
         p.setString(6, rotationType);
         p.executeUpdate();
       }
+      changes.add(new Change(ChangeKind.VERSION_ADDED, keyId, rotationType));
     }
 
     /** Erases every backing key version of a key (imported material expired or deleted). */
@@ -431,6 +598,7 @@ public final class Database implements Closeable {
         p.setString(1, keyId.toString());
         p.executeUpdate();
       }
+      changes.add(new Change(ChangeKind.VERSIONS_DELETED, keyId, null));
       return v;
     }
 
@@ -483,6 +651,7 @@ public final class Database implements Closeable {
         p.setString(1, keyId.toString());
         p.executeUpdate();
       }
+      changes.add(new Change(ChangeKind.KEY_DELETED, keyId, null));
     }
 
     public List<StoredVersion> versions(UUID keyId) throws SQLException {

@@ -2,6 +2,7 @@ package dev.coffer.daemon.audit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -262,5 +263,37 @@ class AuditDaemonTest {
     assertEquals(threads * each, events("Encrypt").size());
     AuditVerifier.Result r = AuditVerifier.verify(auditDir(), null);
     assertTrue(r.ok(), r.summary());
+  }
+
+  /** Every untrusted string is cut and every record stays small, however large the request. */
+  @Test
+  void untrustedText_cappedInRecords() throws IOException {
+    String key = d.createKey();
+    String hugeName = "N".repeat(90_000);
+    assertThrows(KmsException.class, () -> d.call(hugeName, Json.object()));
+    ObjectNode context = Json.object();
+    for (int i = 0; i < 20; i++) {
+      context.put("k" + i + "x".repeat(1000), "\u00e9".repeat(1000) + "\ud83d\ude00".repeat(10));
+    }
+    ObjectNode enc = Json.object().put("KeyId", key).put("Plaintext", new byte[] {1});
+    enc.set("EncryptionContext", context);
+    // refused (the context is over 8192 bytes), and audited with what was sent
+    assertThrows(KmsException.class, () -> d.call("Encrypt", enc));
+    assertThrows(KmsException.class, () -> d.call("CreateAlias", "AliasName",
+        "alias/" + "a".repeat(60_000), "TargetKeyId", key));
+    d.restart(); // flushes the batched cryptographic event
+    String all = readAll();
+    for (String line : all.split("\n")) {
+      assertTrue(line.length() <= 36 * 1024, "a record of " + line.length() + " bytes");
+    }
+    ObjectNode unknown = events(hugeName.substring(0, AuditRecords.MAX_EVENT_NAME)
+        + AuditRecords.TRUNCATED).get(0);
+    assertTrue(unknown.get("errorMessage").asText().endsWith(AuditRecords.TRUNCATED));
+    ObjectNode encrypt = events("Encrypt").get(0);
+    assertTrue(encrypt.get("requestParameters").get("truncated").asBoolean(),
+        encrypt.get("requestParameters").toString());
+    ObjectNode alias = events("CreateAlias").get(0);
+    assertTrue(alias.get("requestParameters").get("AliasName").asText()
+        .endsWith(AuditRecords.TRUNCATED));
   }
 }

@@ -1,0 +1,156 @@
+package dev.coffer.daemon.ops;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.coffer.daemon.audit.AuditEvent;
+import dev.coffer.daemon.audit.AuditSink;
+import dev.coffer.daemon.audit.AuditSink.RequestAudit;
+import dev.coffer.daemon.storage.StorageException;
+import dev.coffer.protocol.ErrorType;
+import dev.coffer.protocol.Json;
+import dev.coffer.protocol.KmsException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.UUID;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * What every door into the daemon does with one request body, whatever carried it (the Unix
+ * socket today): parse it, validate it, authorize and run the operation ({@link
+ * OperationTable#dispatch}), and audit it, in that order, answering with the AWS-shaped response
+ * or error body.
+ *
+ * <p>Audit guarantee: a request that changes state runs inside an {@link RequestAudit}, so each
+ * transaction it commits holds its audit record (see {@code AuditTrail}); its final record is
+ * durable before the answer. While the audit log cannot be written every request is refused
+ * before it runs (the daemon fails closed, cryptographic calls included), and the answer says
+ * that nothing was done. If the log fails while a request runs, the answer stays honest: a
+ * committed change is answered normally (its record is held durably in the database's outbox
+ * and reaches the log once it can be written), anything else is answered {@code
+ * KMSInternalException} saying that nothing changed. See {@code docs/audit.md}.
+ */
+public final class RequestPipeline {
+
+  private static final Logger LOG = Logger.getLogger(RequestPipeline.class.getName());
+
+  static final String REFUSED_UNAUDITABLE = "the daemon cannot write its audit log at the moment"
+      + " (see the daemon's log; is the audit file system full?), so it refuses requests until it"
+      + " can; nothing was done; retry shortly";
+  static final String WITHHELD = "the audit log could not be written, so the daemon withholds"
+      + " the result; nothing was changed; retry, and check the daemon's log and disk";
+
+  private final OperationTable operations;
+  private final AuditSink audit;
+  private final Clock clock;
+
+  public RequestPipeline(OperationTable operations, AuditSink audit, Clock clock) {
+    this.operations = operations;
+    this.audit = audit;
+    this.clock = clock;
+  }
+
+  /**
+   * The answer to one request.
+   *
+   * @param error true for an AWS error body ({@code __type}, {@code message}), false for the
+   *     operation's output
+   * @param body UTF-8 JSON; the caller zeroes it once sent (it may hold plaintext)
+   */
+  public record Answer(boolean error, byte[] body) {}
+
+  /**
+   * Runs one request.
+   *
+   * @param caller who sent it; the transport zeroes its secrets once the answer is sent
+   * @param requestId the transport's id of the request, recorded in the audit record
+   * @param body the request body {@code {"Operation": "...", "Input": {...}}}; zeroed here
+   * @param parsedBody {@code body} already parsed, or null to parse it here
+   */
+  public Answer handle(Caller caller, long requestId, byte[] body, ObjectNode parsedBody) {
+    Instant received = clock.instant();
+    Peer peer = caller.peer();
+    String operation = "Unknown";
+    ObjectNode inputNode = Json.object();
+    ObjectNode output = null;
+    KmsException failure = null;
+    RequestAudit guard = null;
+    String eventId = null;
+    boolean refused = false;
+    try {
+      ObjectNode parsed = parsedBody != null ? parsedBody : Json.parseObject(body);
+      JsonNode op = parsed.get("Operation");
+      JsonNode input = parsed.get("Input");
+      if (op == null || !op.isTextual()) {
+        throw new KmsException(ErrorType.VALIDATION, "the request names no Operation");
+      }
+      operation = op.textValue();
+      if (input != null && !input.isNull() && !input.isObject()) {
+        throw new KmsException(ErrorType.VALIDATION, "Input must be a JSON object");
+      }
+      inputNode = input instanceof ObjectNode o ? o : Json.object();
+      if (!audit.writable()) {
+        refused = true;
+        throw new KmsException(ErrorType.INTERNAL, REFUSED_UNAUDITABLE);
+      }
+      String name = operation;
+      ObjectNode in = inputNode;
+      if (OperationKinds.isCryptographic(name)) {
+        output = operations.dispatch(name, caller, in);
+      } else {
+        // A management call may change state: each commit holds its provisional record.
+        eventId = UUID.randomUUID().toString();
+        String id = eventId;
+        guard = audit.begin(id, () -> new AuditEvent(received, name, peer, requestId, in, null,
+            null, null, caller.resources(), true, OperationKinds.isReadOnly(name), id, true));
+        output = guard.run(() -> operations.dispatch(name, caller, in));
+      }
+    } catch (KmsException e) {
+      failure = e;
+    } catch (StorageException e) {
+      LOG.log(Level.SEVERE, "storage failure", e);
+      failure = new KmsException(ErrorType.INTERNAL, guard != null && guard.committed()
+          ? "the daemon could not complete the change, and part of it was applied (it is in the"
+              + " audit log); check the key with describe-key before retrying, and check the"
+              + " daemon's log and disk"
+          : "the daemon could not commit the change; nothing was applied; retry, and check the"
+              + " daemon's log and disk");
+    } catch (RuntimeException e) {
+      LOG.log(Level.SEVERE, "internal error", e);
+      failure = new KmsException(ErrorType.INTERNAL, "internal error in the daemon; see its log");
+    } finally {
+      Arrays.fill(body, (byte) 0);
+    }
+    try {
+      if (refused) {
+        return error(failure);
+      }
+      AuditEvent event = new AuditEvent(received, operation, peer, requestId, inputNode, output,
+          failure == null ? null : failure.errorType(),
+          failure == null ? null : failure.getMessage(), caller.resources(),
+          !OperationKinds.isCryptographic(operation), OperationKinds.isReadOnly(operation),
+          eventId, false);
+      try {
+        // Durable (management events) before the caller sees the answer.
+        if (guard != null) {
+          guard.record(event);
+        } else {
+          audit.record(event);
+        }
+      } catch (RuntimeException e) {
+        LOG.log(Level.SEVERE, "audit log write failed; refusing to answer", e);
+        return error(new KmsException(ErrorType.INTERNAL, WITHHELD));
+      }
+      return failure != null ? error(failure) : new Answer(false, Json.toBytes(output));
+    } finally {
+      if (guard != null) {
+        guard.close();
+      }
+    }
+  }
+
+  private static Answer error(KmsException e) {
+    return new Answer(true, Json.error(e.errorType(), e.getMessage()));
+  }
+}
