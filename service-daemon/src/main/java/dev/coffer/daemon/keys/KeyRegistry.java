@@ -134,10 +134,11 @@ public final class KeyRegistry {
             }
             return alsoInTx.run(tx);
           });
-      keys.put(key.id(), key);
+      // Materials before the record: a reader that sees a version also finds its material.
       if (first != null) {
         materials.put(key.id(), List.of(first));
       }
+      keys.put(key.id(), key);
       return key;
     }
   }
@@ -196,8 +197,8 @@ public final class KeyRegistry {
         tx.updateKey(next);
         return null;
       });
-      keys.put(id, next);
       materials.put(id, withChanges(materials(id), List.of(material), Set.of()));
+      keys.put(id, next);
       return next;
     }
   }
@@ -274,8 +275,8 @@ public final class KeyRegistry {
         tx.updateKey(c.key());
         return gone;
       });
-      keys.put(id, c.key());
       materials.put(id, withChanges(materials(id), c.put(), c.forget()));
+      keys.put(id, c.key());
       return new MaterialResult(c.key(), destroyed);
     }
   }

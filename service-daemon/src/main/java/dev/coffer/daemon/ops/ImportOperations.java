@@ -150,7 +150,8 @@ final class ImportOperations {
   }
 
   private ObjectNode importKeyMaterial(Caller caller, Input in) {
-    KeyRecord k = requireImportable(resolver.resolveKeyOnly(in.requiredString("KeyId")));
+    // Field constraints first, as AWS checks them, then the key.
+    String keyRef = in.requiredString("KeyId");
     byte[] token = in.requiredBlob("ImportToken");
     byte[] encrypted = in.requiredBlob("EncryptedKeyMaterial");
     Instant now = clock.instant();
@@ -167,6 +168,7 @@ final class ImportOperations {
       throw Input.invalid("KeyMaterialId", "cannot be given with ImportType "
           + KeyMaterials.NEW + ": new material gets its id when imported");
     }
+    KeyRecord k = requireImportable(resolver.resolveKeyOnly(keyRef));
 
     ImportToken t = token.length == 32 ? registry.database().loadImportToken(token) : null;
     if (t == null || !t.keyId().equals(k.id())) {
@@ -288,8 +290,9 @@ final class ImportOperations {
   }
 
   private ObjectNode deleteImportedKeyMaterial(Caller caller, Input in) {
-    KeyRecord k = KeyStateRules.requireExternal(resolver.resolveKeyOnly(in.requiredString("KeyId")));
+    String keyRef = in.requiredString("KeyId");
     String materialId = KeyMaterials.materialId(in);
+    KeyRecord k = KeyStateRules.requireExternal(resolver.resolveKeyOnly(keyRef));
     String[] deleted = new String[1];
     List<StoredVersion> destroyed = registry.changeMaterials(k.id(), clock.instant(), null,
         (cur, materials) -> {

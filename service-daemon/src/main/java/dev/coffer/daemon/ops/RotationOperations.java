@@ -163,12 +163,13 @@ final class RotationOperations {
    * imported material pending rotation. Import fields only for keys with imported material.
    */
   private ObjectNode listKeyRotations(Caller caller, Input in) {
-    KeyRecord k = resolver.resolveKeyOnly(in.requiredString("KeyId"));
+    String keyRef = in.requiredString("KeyId");
     String include = in.string("IncludeKeyMaterial");
     if (include != null && !include.equals(ALL_KEY_MATERIAL) && !include.equals(ROTATIONS_ONLY)) {
       throw Input.invalid("IncludeKeyMaterial", "must be " + ALL_KEY_MATERIAL + " or "
           + ROTATIONS_ONLY + ", got " + include);
     }
+    KeyRecord k = resolver.resolveKeyOnly(keyRef);
     boolean all = ALL_KEY_MATERIAL.equals(include);
     List<KeyMaterial> listed = new ArrayList<>();
     for (KeyMaterial m : registry.materials(k.id())) {
