@@ -357,7 +357,10 @@ public final class KmsOperations {
                 "key " + cur.id() + " is " + cur.state() + ", not pending deletion; nothing to"
                     + " cancel");
           }
-          return cur.toBuilder().state(KeyState.Disabled).build();
+          KeyRecord next = cur.toBuilder().state(KeyState.Disabled).build();
+          // A key whose imported material is missing cannot be Disabled (EnableKey would make
+          // an unusable key Enabled): it returns to PendingImport.
+          return cur.isExternal() ? KeyMaterials.settle(next, registry.materials(cur.id())) : next;
         });
     ObjectNode out = Json.object();
     out.put("KeyId", resolver.keyArn(k.id()));

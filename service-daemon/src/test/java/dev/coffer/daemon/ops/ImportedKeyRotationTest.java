@@ -295,6 +295,24 @@ class ImportedKeyRotationTest {
   }
 
   @Test
+  void cancelKeyDeletion_materialMissing_pendingImportNotDisabled() throws Exception {
+    byte[] material = newMaterial();
+    importMaterial(material);
+    d.call("ScheduleKeyDeletion", "KeyId", key, "PendingWindowInDays", 7);
+    d.call("DeleteImportedKeyMaterial", "KeyId", key);
+    assertEquals("PendingDeletion", state());
+    d.call("CancelKeyDeletion", "KeyId", key);
+    assertEquals("PendingImport", state());
+    d.fails("KMSInvalidStateException", "EnableKey", "KeyId", key);
+    importMaterial(material);
+    assertEquals("Enabled", state());
+    // With its material, a cancelled key is Disabled, as AWS documents.
+    d.call("ScheduleKeyDeletion", "KeyId", key, "PendingWindowInDays", 7);
+    d.call("CancelKeyDeletion", "KeyId", key);
+    assertEquals("Disabled", state());
+  }
+
+  @Test
   void generatedKey_materialIdsInDescribeListDecryptAndDataKeys() {
     JsonNode created = d.call("CreateKey").get("KeyMetadata");
     String k = created.get("KeyId").asText();
