@@ -294,6 +294,28 @@ class ImportedKeyRotationTest {
     assertFalse(materials().toString().contains(m3));
   }
 
+  /** Which material an import or a deletion touched is in its audit record. */
+  @Test
+  void auditRecords_nameTheKeyMaterial() throws Exception {
+    String m1 = importMaterial(newMaterial(), "KeyMaterialDescription", "first");
+    d.call("DeleteImportedKeyMaterial", "KeyId", key, "KeyMaterialId", m1);
+    d.restart();
+    List<JsonNode> records = new ArrayList<>();
+    new dev.coffer.daemon.audit.AuditLookup(null, null, null, null, null).run(
+        d.home.resolve("audit"), line -> records.add(dev.coffer.protocol.Json.parseObject(
+            line.getBytes(StandardCharsets.UTF_8))));
+    JsonNode imported = records.stream()
+        .filter(r -> r.get("eventName").asText().equals("ImportKeyMaterial")).findFirst()
+        .orElseThrow();
+    assertEquals(m1, imported.at("/responseElements/KeyMaterialId").asText());
+    assertEquals("first", imported.at("/requestParameters/KeyMaterialDescription").asText());
+    JsonNode deleted = records.stream()
+        .filter(r -> r.get("eventName").asText().equals("DeleteImportedKeyMaterial"))
+        .findFirst().orElseThrow();
+    assertEquals(m1, deleted.at("/requestParameters/KeyMaterialId").asText());
+    assertEquals(m1, deleted.at("/responseElements/KeyMaterialId").asText());
+  }
+
   @Test
   void cancelKeyDeletion_materialMissing_pendingImportNotDisabled() throws Exception {
     byte[] material = newMaterial();
