@@ -175,19 +175,19 @@ final class KeyMaterials {
 
   /**
    * Plans {@code RotateKeyOnDemand} of a key with imported material: the material pending
-   * rotation becomes current.
+   * rotation becomes current, and the rotation counts towards the on-demand limit.
    */
-  static MaterialChange planRotation(KeyRecord cur, List<KeyMaterial> materials, Instant now,
-      String rotationType) {
+  static MaterialChange planRotation(KeyRecord cur, List<KeyMaterial> materials, Instant now) {
     KeyMaterial pending = pendingRotation(cur, materials);
     if (pending == null || !pending.imported()) {
       throw new KmsException(ErrorType.INVALID_STATE,
           "key " + cur.id() + " has imported key material and none is pending rotation; import"
               + " the new material first with import-key-material --import-type " + NEW);
     }
-    KeyRecord next = cur.toBuilder().currentVersion(pending.version()).build();
-    return change(next, materials, List.of(pending.rotated(rotationType, now)), Map.of(),
-        Set.of(), Set.of());
+    KeyRecord next = cur.toBuilder().currentVersion(pending.version())
+        .onDemandRotations(cur.onDemandRotations() + 1).build();
+    return change(next, materials, List.of(pending.rotated(RotationOperations.ON_DEMAND, now)),
+        Map.of(), Set.of(), Set.of());
   }
 
   /** The versions of imported material whose {@code ValidTo} has passed. */

@@ -128,7 +128,8 @@ final class RotationOperations {
     if (cur.onDemandRotations() >= MAX_ON_DEMAND_ROTATIONS) {
       throw new KmsException(ErrorType.LIMIT_EXCEEDED,
           "key " + cur.id() + " has been rotated on demand " + MAX_ON_DEMAND_ROTATIONS
-              + " times, the limit; enable automatic rotation or create a new key");
+              + " times, the limit; create a new key and move its alias (keys of origin AWS_KMS"
+              + " can also rotate automatically: enable-key-rotation)");
     }
   }
 
@@ -140,10 +141,7 @@ final class RotationOperations {
       registry.changeMaterials(k.id(), now, null, (cur, materials) -> {
         requireRotatableState(cur);
         requireOnDemandQuota(cur);
-        var c = KeyMaterials.planRotation(cur, materials, now, ON_DEMAND);
-        return new KeyRegistry.MaterialChange(c.key().toBuilder()
-            .onDemandRotations(cur.onDemandRotations() + 1).build(), c.put(), c.store(),
-            c.erase(), c.forget());
+        return KeyMaterials.planRotation(cur, materials, now);
       });
     } else {
       registry.addVersion(k.id(), now, ON_DEMAND, cur -> {
