@@ -34,7 +34,7 @@ public final class Database implements Closeable {
    * 1: keys, versions, tokens, one fingerprint per imported key. 2: {@code key_materials}, one
    * row per key material with its {@code KeyMaterialId} (several imported materials per key).
    */
-  static final int SCHEMA_VERSION = 2;
+  private static final int SCHEMA_VERSION = 2;
   private final Connection conn;
 
   private Database(Connection conn) {
