@@ -150,7 +150,7 @@ final class ImportOperations {
   }
 
   private ObjectNode importKeyMaterial(Caller caller, Input in) {
-    // Field constraints first, as AWS checks them, then the key.
+    // Field constraints before the key and its state, as AWS checks them.
     String keyRef = in.requiredString("KeyId");
     byte[] token = in.requiredBlob("ImportToken");
     byte[] encrypted = in.requiredBlob("EncryptedKeyMaterial");

@@ -294,6 +294,29 @@ class ImportedKeyRotationTest {
     assertFalse(materials().toString().contains(m3));
   }
 
+  /** The new fields' constraints (API reference) are ValidationExceptions. */
+  @Test
+  void newFields_constraintsChecked() throws Exception {
+    String k = key;
+    Object[] base = {"ImportToken", new byte[32], "EncryptedKeyMaterial", new byte[256],
+        "ExpirationModel", "KEY_MATERIAL_DOES_NOT_EXPIRE"};
+    for (Object[] bad : new Object[][] {{"ImportType", "NEWER"},
+        {"KeyMaterialDescription", "no ! here"},
+        {"KeyMaterialDescription", "x".repeat(257)},
+        {"KeyMaterialId", "A".repeat(64)}, {"KeyMaterialId", "a".repeat(63)}}) {
+      List<Object> args = new ArrayList<>(List.of("KeyId", k));
+      args.addAll(List.of(base));
+      args.addAll(List.of(bad));
+      d.fails("ValidationException", "ImportKeyMaterial", args.toArray());
+    }
+    d.fails("ValidationException", "DeleteImportedKeyMaterial", "KeyId", k,
+        "KeyMaterialId", "0".repeat(65));
+    d.fails("ValidationException", "ListKeyRotations", "KeyId", k,
+        "IncludeKeyMaterial", "EVERYTHING");
+    String id = importMaterial(newMaterial(), "KeyMaterialDescription", "d".repeat(256));
+    assertEquals(256, entry(materials(), id).get("KeyMaterialDescription").asText().length());
+  }
+
   /** Which material an import or a deletion touched is in its audit record. */
   @Test
   void auditRecords_nameTheKeyMaterial() throws Exception {
