@@ -256,13 +256,7 @@ public final class KeyRegistry {
           throw new KmsException(ErrorType.INVALID_IMPORT_TOKEN,
               "this import token was already used; call get-parameters-for-import for a new one");
         }
-        List<StoredVersion> gone = new ArrayList<>();
-        for (int v : union(c.erase(), c.forget())) {
-          StoredVersion sv = tx.deleteVersion(id, v);
-          if (sv != null) {
-            gone.add(sv);
-          }
-        }
+        List<StoredVersion> gone = tx.deleteVersions(id, union(c.erase(), c.forget()));
         for (int v : c.forget()) {
           tx.deleteMaterial(id, v);
         }

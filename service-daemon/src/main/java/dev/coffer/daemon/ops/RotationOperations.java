@@ -88,7 +88,8 @@ final class RotationOperations {
   }
 
   private ObjectNode getKeyRotationStatus(Caller caller, Input in) {
-    KeyRecord k = requireRotatableState(resolver.resolveKeyOnly(in.requiredString("KeyId")));
+    KeyRecord k = requireRotationStatusReadable(
+        resolver.resolveKeyOnly(in.requiredString("KeyId")));
     ObjectNode out = Json.object();
     out.put("KeyId", resolver.keyArn(k.id()));
     out.put("KeyRotationEnabled", k.rotationEnabled());
@@ -110,6 +111,20 @@ final class RotationOperations {
     }
     KeyStateRules.requireNotPendingDeletion(k);
     return KeyStateRules.requireUsable(k);
+  }
+
+  /**
+   * GetKeyRotationStatus: an EXTERNAL key (never rotated automatically, so its status is off)
+   * answers in every state but PendingImport, the state AWS checks first.
+   */
+  private static KeyRecord requireRotationStatusReadable(KeyRecord k) {
+    if (!k.isExternal()) {
+      return KeyStateRules.requireRotatable(k);
+    }
+    if (k.state() == KeyState.PendingImport) {
+      throw KeyStateRules.pendingImport(k);
+    }
+    return k;
   }
 
   /** Enable/DisableKeyRotation: automatic rotation never applies to imported material. */
@@ -181,7 +196,7 @@ final class RotationOperations {
     ObjectNode out = Json.object();
     ArrayNode arr = out.putArray("Rotations");
     for (KeyMaterial m : items) {
-      ObjectNode e = arr.addObject().put("KeyId", k.id().toString())
+      ObjectNode e = arr.addObject().put("KeyId", resolver.keyArn(k.id()))
           .put("KeyMaterialId", m.id())
           .put("KeyMaterialState", m.state(k));
       if (m.rotationType() != null) {

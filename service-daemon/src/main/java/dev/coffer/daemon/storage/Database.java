@@ -416,26 +416,28 @@ public final class Database implements Closeable {
       }
     }
 
-    /** Deletes one stored backing key version; returns it, or null if it was not there. */
-    public StoredVersion deleteVersion(UUID keyId, int version) throws SQLException {
-      StoredVersion v = null;
-      try (PreparedStatement p = conn.prepareStatement(
-          "SELECT key_store, stored FROM key_versions WHERE key_id = ? AND version = ?")) {
-        p.setString(1, keyId.toString());
-        p.setInt(2, version);
-        try (ResultSet r = p.executeQuery()) {
-          if (r.next()) {
-            v = new StoredVersion(keyId, version, r.getString(1), r.getBytes(2));
-          }
+    /**
+     * Erases stored backing key versions of a key (imported material deleted or expired).
+     *
+     * @return the versions that were stored, for their key stores to destroy
+     */
+    public List<StoredVersion> deleteVersions(UUID keyId, java.util.Collection<Integer> versions)
+        throws SQLException {
+      List<StoredVersion> out = new ArrayList<>();
+      for (StoredVersion v : versions(keyId)) {
+        if (versions.contains(v.version())) {
+          out.add(v);
         }
       }
       try (PreparedStatement p = conn.prepareStatement(
           "DELETE FROM key_versions WHERE key_id = ? AND version = ?")) {
-        p.setString(1, keyId.toString());
-        p.setInt(2, version);
-        p.executeUpdate();
+        for (StoredVersion v : out) {
+          p.setString(1, keyId.toString());
+          p.setInt(2, v.version());
+          p.executeUpdate();
+        }
       }
-      return v;
+      return out;
     }
 
     /** Records a key material, or replaces the record of its version. */

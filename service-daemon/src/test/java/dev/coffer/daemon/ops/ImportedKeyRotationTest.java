@@ -189,6 +189,8 @@ class ImportedKeyRotationTest {
     importMaterial(newMaterial());
     d.call("DisableKey", "KeyId", key);
     d.fails("DisabledException", "RotateKeyOnDemand", "KeyId", key);
+    assertFalse(d.call("GetKeyRotationStatus", "KeyId", key).get("KeyRotationEnabled")
+        .asBoolean(), "the status of a disabled key is readable");
     d.call("EnableKey", "KeyId", key);
     assertFalse(d.call("GetKeyRotationStatus", "KeyId", key).get("KeyRotationEnabled")
         .asBoolean());
