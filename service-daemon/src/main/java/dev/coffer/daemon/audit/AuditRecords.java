@@ -112,6 +112,9 @@ public final class AuditRecords {
       Map.entry("TagKeys", Kind.STRING_LIST), Map.entry("RotationPeriodInDays", Kind.SCALAR),
       Map.entry("WrappingAlgorithm", Kind.SCALAR), Map.entry("WrappingKeySpec", Kind.SCALAR),
       Map.entry("ValidTo", Kind.SCALAR), Map.entry("ExpirationModel", Kind.SCALAR),
+      Map.entry("ImportType", Kind.SCALAR), Map.entry("KeyMaterialId", Kind.SCALAR),
+      Map.entry("KeyMaterialDescription", Kind.SCALAR),
+      Map.entry("IncludeKeyMaterial", Kind.SCALAR),
       Map.entry("GrantTokens", Kind.COUNT), Map.entry("PolicyName", Kind.SCALAR),
       Map.entry("Policy", Kind.SHA256), Map.entry("Limit", Kind.SCALAR),
       Map.entry("Marker", Kind.SCALAR), Map.entry("CustomKeyStoreId", Kind.SCALAR),
@@ -128,7 +131,7 @@ public final class AuditRecords {
   private static final Set<String> RESPONSE = Set.of("KeyId", "KeyMetadata", "KeyState",
       "DeletionDate", "PendingWindowInDays", "GrantId", "CustomKeyStoreId", "ParametersValidTo",
       "KeyRotationEnabled", "RotationPeriodInDays", "NextRotationDate", "AliasName",
-      "TargetKeyId");
+      "TargetKeyId", "KeyMaterialId");
 
   /** True for events the daemon originates itself (maintenance, recovery). */
   static boolean isServiceEvent(Peer peer) {

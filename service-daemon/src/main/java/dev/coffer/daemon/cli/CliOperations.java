@@ -126,10 +126,17 @@ final class CliOperations {
           "Show whether automatic rotation is on and when it is next due.",
           List.of(keyId("key id or key ARN"))),
       new Command("rotate-key-on-demand", "RotateKeyOnDemand",
-          "Rotate now (adds a backing key version; old versions keep decrypting).",
+          "Rotate now (adds a backing key version, or for an EXTERNAL key makes the material"
+              + " imported with --import-type NEW_KEY_MATERIAL current; old versions keep"
+              + " decrypting).",
           List.of(keyId("key id or key ARN"))),
-      new Command("list-key-rotations", "ListKeyRotations", "List a key's completed rotations.",
-          List.of(keyId("key id or key ARN"), LIMIT, MARKER)),
+      new Command("list-key-rotations", "ListKeyRotations",
+          "List a key's completed rotations, or all its key materials.",
+          List.of(keyId("key id or key ARN"),
+              new Param("--include-key-material", "IncludeKeyMaterial", Type.STRING, false,
+                  "ROTATIONS_ONLY (default) or ALL_KEY_MATERIAL (also the first material and"
+                      + " imported material pending rotation)"),
+              LIMIT, MARKER)),
       new Command("get-parameters-for-import", "GetParametersForImport",
           "Get a public wrapping key and an import token (valid 24 h) for BYOK.", List.of(
               keyId("key id or key ARN of a key created with --origin EXTERNAL"),
@@ -146,10 +153,21 @@ final class CliOperations {
               new Param("--valid-to", "ValidTo", Type.TIMESTAMP, false,
                   "expiry: ISO-8601 (2027-01-31T00:00:00Z) or epoch seconds"),
               new Param("--expiration-model", "ExpirationModel", Type.STRING, false,
-                  "KEY_MATERIAL_EXPIRES (default) or KEY_MATERIAL_DOES_NOT_EXPIRE"))),
+                  "KEY_MATERIAL_EXPIRES (default) or KEY_MATERIAL_DOES_NOT_EXPIRE"),
+              new Param("--import-type", "ImportType", Type.STRING, false,
+                  "NEW_KEY_MATERIAL (default for the first import; later: material for the next"
+                      + " rotate-key-on-demand) or EXISTING_KEY_MATERIAL (default after that:"
+                      + " re-import material the key has)"),
+              new Param("--key-material-description", "KeyMaterialDescription", Type.STRING,
+                  false, "up to 256 characters: letters, digits, spaces, : / _ . -"),
+              new Param("--key-material-id", "KeyMaterialId", Type.STRING, false,
+                  "with EXISTING_KEY_MATERIAL: the id the re-imported material must have"))),
       new Command("delete-imported-key-material", "DeleteImportedKeyMaterial",
-          "Erase imported key material now; the key returns to PendingImport.",
-          List.of(keyId("key id or key ARN"))),
+          "Erase imported key material now; the key returns to PendingImport (unless the"
+              + " material was only pending rotation).",
+          List.of(keyId("key id or key ARN"),
+              new Param("--key-material-id", "KeyMaterialId", Type.STRING, false,
+                  "the material to delete (default: the current one)"))),
       new Command("put-key-policy", "PutKeyPolicy", "Replace a key's policy.", List.of(
           keyId("key id or key ARN"),
           new Param("--policy-name", "PolicyName", Type.STRING, false, "default"),

@@ -10,13 +10,17 @@ import java.util.UUID;
  * The durable metadata of one KMS key. Immutable: every change makes a new record through
  * {@link #toBuilder()}.
  *
- * @param currentVersion newest backing key version; 0 while an imported key has no material
+ * @param currentVersion the backing key version that encrypts (its material is {@code CURRENT});
+ *     0 until an imported key's first material. Imported material pending rotation has a higher
+ *     version until {@code RotateKeyOnDemand} makes it current.
  * @param rotationPeriodDays automatic rotation period; 0 when automatic rotation is disabled
  * @param nextRotationDate when automatic rotation is next due; null when disabled
  * @param onDemandRotations how many times {@code RotateKeyOnDemand} has rotated this key
- * @param expirationModel for imported material: {@code KEY_MATERIAL_EXPIRES} or {@code
- *     KEY_MATERIAL_DOES_NOT_EXPIRE}; null otherwise
- * @param validTo when imported material expires; null when it does not
+ * @param expirationModel for imported material: {@code KEY_MATERIAL_EXPIRES} while any present
+ *     permanent material expires, else {@code KEY_MATERIAL_DOES_NOT_EXPIRE}; null without
+ *     imported material (kept from the key's {@link KeyMaterial}s)
+ * @param validTo the earliest expiry of present permanent imported material; null when none
+ *     expires
  */
 public record KeyRecord(
     UUID id,

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.function.UnaryOperator;
@@ -27,6 +28,8 @@ public final class KeyRegistry {
   private final int maxKeys;
   private final Map<UUID, KeyRecord> keys = new ConcurrentHashMap<>();
   private final ConcurrentSkipListMap<String, AliasRecord> aliases = new ConcurrentSkipListMap<>();
+  /** Each key's materials, ordered by version; replaced whole under the write lock. */
+  private final Map<UUID, List<KeyMaterial>> materials = new ConcurrentHashMap<>();
   private final Object writeLock = new Object();
   private volatile UnaryOperator<KeyRecord> view = UnaryOperator.identity();
 
@@ -35,6 +38,28 @@ public final class KeyRegistry {
     this.maxKeys = maxKeys;
     db.loadKeys().forEach(k -> keys.put(k.id(), k));
     db.loadAliases().forEach(a -> aliases.put(a.name(), a));
+    db.loadMaterials().forEach((id, list) -> materials.put(id, List.copyOf(list)));
+  }
+
+  /** A key's materials ordered by version (empty for a key without any), immutable. */
+  public List<KeyMaterial> materials(UUID keyId) {
+    return materials.getOrDefault(keyId, List.of());
+  }
+
+  /** The material stored under one version of a key, or null. */
+  public KeyMaterial material(UUID keyId, int version) {
+    for (KeyMaterial m : materials(keyId)) {
+      if (m.version() == version) {
+        return m;
+      }
+    }
+    return null;
+  }
+
+  /** The {@code KeyMaterialId} of one version of a key, or null if it has no material. */
+  public String materialId(UUID keyId, int version) {
+    KeyMaterial m = material(keyId, version);
+    return m == null ? null : m.id();
   }
 
   public KeyRecord get(UUID id) {
@@ -91,6 +116,8 @@ public final class KeyRegistry {
    */
   public KeyRecord create(KeyRecord key, Instant now, String keyStore, byte[] storedVersion,
       Database.Work<Void> alsoInTx) {
+    KeyMaterial first = storedVersion == null ? null
+        : KeyMaterial.generated(key.id(), key.currentVersion(), null, null);
     synchronized (writeLock) {
       if (keys.size() >= maxKeys) {
         throw new KmsException(
@@ -103,9 +130,14 @@ public final class KeyRegistry {
             tx.insertKey(key);
             if (storedVersion != null) {
               tx.insertVersion(key.id(), key.currentVersion(), now, keyStore, storedVersion, null);
+              tx.putMaterial(key.id(), first);
             }
             return alsoInTx.run(tx);
           });
+      // Materials before the record: a reader that sees a version also finds its material.
+      if (first != null) {
+        materials.put(key.id(), List.of(first));
+      }
       keys.put(key.id(), key);
       return key;
     }
@@ -158,69 +190,104 @@ public final class KeyRegistry {
       int version = current.currentVersion() + 1;
       KeyRecord next = change.apply(current).toBuilder().currentVersion(version).build();
       byte[] stored = factory.create(next, version);
+      KeyMaterial material = KeyMaterial.generated(id, version, rotationType, now);
       db.inTransaction(tx -> {
         tx.insertVersion(id, version, now, next.keyStore(), stored, rotationType);
+        tx.putMaterial(id, material);
         tx.updateKey(next);
         return null;
       });
+      materials.put(id, withChanges(materials(id), List.of(material), Set.of()));
       keys.put(id, next);
       return next;
     }
   }
 
   /**
-   * Stores imported key material as version 1 and consumes the import token, in one
-   * transaction; a token that was already consumed refuses the import.
+   * One change to a key's materials, applied with the key's new record in one transaction.
+   *
+   * @param key the key's record after the change
+   * @param put material records to add or replace
+   * @param store stored forms of material to add, by version
+   * @param erase versions whose stored material to destroy (their records stay)
+   * @param forget versions to drop entirely, record and stored material
    */
-  public KeyRecord importMaterial(UUID id, byte[] token, UnaryOperator<KeyRecord> change,
-      byte[] fingerprint, VersionFactory factory) {
-    synchronized (writeLock) {
-      KeyRecord current = keys.get(id);
-      if (current == null) {
-        throw KeyResolver.notFound(id.toString());
-      }
-      KeyRecord next = change.apply(current);
-      boolean needsMaterial = current.currentVersion() == 0;
-      byte[] stored = needsMaterial ? factory.create(next, 1) : null;
-      KeyRecord finalNext = needsMaterial ? next.toBuilder().currentVersion(1).build() : next;
-      db.inTransaction(tx -> {
-        if (!tx.consumeImportToken(token)) {
-          throw new KmsException(ErrorType.INVALID_IMPORT_TOKEN,
-              "this import token was already used; call get-parameters-for-import for a new one");
-        }
-        if (stored != null) {
-          tx.insertVersion(id, 1, finalNext.creationDate(), finalNext.keyStore(), stored, null);
-        }
-        tx.putMaterialFingerprint(id, fingerprint);
-        tx.updateKey(finalNext);
-        return null;
-      });
-      keys.put(id, finalNext);
-      return finalNext;
+  public record MaterialChange(KeyRecord key, List<KeyMaterial> put, Map<Integer, byte[]> store,
+      Set<Integer> erase, Set<Integer> forget) {
+    public MaterialChange {
+      put = List.copyOf(put);
+      store = Map.copyOf(store);
+      erase = Set.copyOf(erase);
+      forget = Set.copyOf(forget);
     }
   }
 
   /**
-   * Erases a key's backing key versions (imported material expired or was deleted) together
-   * with the metadata change.
-   *
-   * @return the erased versions, for the key stores to destroy
+   * Plans a {@link MaterialChange} from the current record and materials (ordered by version);
+   * may refuse by throwing a {@link KmsException}, or return null for no change.
    */
-  public List<StoredVersion> eraseMaterial(UUID id, UnaryOperator<KeyRecord> change) {
+  @FunctionalInterface
+  public interface MaterialPlanner {
+    MaterialChange plan(KeyRecord current, List<KeyMaterial> materials);
+  }
+
+  /** A key after a material change, and the stored versions the key stores must destroy. */
+  public record MaterialResult(KeyRecord key, List<StoredVersion> destroyed) {}
+
+  /**
+   * Changes a key's materials (import, rotation to imported material, deletion, expiry) in one
+   * transaction with its metadata and, when {@code token} is not null, the consumption of that
+   * import token: after a crash the change is complete or absent, and a token that was already
+   * consumed refuses the change. A planner that returns null changes nothing.
+   */
+  public MaterialResult changeMaterials(UUID id, Instant now, byte[] token,
+      MaterialPlanner planner) {
     synchronized (writeLock) {
       KeyRecord current = keys.get(id);
       if (current == null) {
         throw KeyResolver.notFound(id.toString());
       }
-      KeyRecord next = change.apply(current).toBuilder().currentVersion(0).build();
-      List<StoredVersion> erased = db.inTransaction(tx -> {
-        List<StoredVersion> v = tx.deleteVersions(id);
-        tx.updateKey(next);
-        return v;
+      MaterialChange c = planner.plan(current, materials(id));
+      if (c == null) {
+        return new MaterialResult(current, List.of());
+      }
+      List<StoredVersion> destroyed = db.inTransaction(tx -> {
+        if (token != null && !tx.consumeImportToken(token)) {
+          throw new KmsException(ErrorType.INVALID_IMPORT_TOKEN,
+              "this import token was already used; call get-parameters-for-import for a new one");
+        }
+        List<StoredVersion> gone = tx.deleteVersions(id, union(c.erase(), c.forget()));
+        for (int v : c.forget()) {
+          tx.deleteMaterial(id, v);
+        }
+        for (Map.Entry<Integer, byte[]> e : c.store().entrySet()) {
+          tx.insertVersion(id, e.getKey(), now, c.key().keyStore(), e.getValue(), null);
+        }
+        for (KeyMaterial m : c.put()) {
+          tx.putMaterial(id, m);
+        }
+        tx.updateKey(c.key());
+        return gone;
       });
-      keys.put(id, next);
-      return erased;
+      materials.put(id, withChanges(materials(id), c.put(), c.forget()));
+      keys.put(id, c.key());
+      return new MaterialResult(c.key(), destroyed);
     }
+  }
+
+  private static Set<Integer> union(Set<Integer> a, Set<Integer> b) {
+    Set<Integer> u = new java.util.TreeSet<>(a);
+    u.addAll(b);
+    return u;
+  }
+
+  private static List<KeyMaterial> withChanges(List<KeyMaterial> old, List<KeyMaterial> put,
+      Set<Integer> forget) {
+    java.util.TreeMap<Integer, KeyMaterial> byVersion = new java.util.TreeMap<>();
+    old.forEach(m -> byVersion.put(m.version(), m));
+    forget.forEach(byVersion::remove);
+    put.forEach(m -> byVersion.put(m.version(), m));
+    return List.copyOf(byVersion.values());
   }
 
   /** Creates or retargets an alias; {@code check} runs under the lock before the write. */
@@ -273,6 +340,7 @@ public final class KeyRegistry {
                     return v;
                   }));
           keys.remove(k.id());
+          materials.remove(k.id());
           aliases.values().removeIf(a -> a.targetKeyId().equals(k.id()));
         }
       }

@@ -3,6 +3,7 @@ package dev.coffer.daemon.ops;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coffer.daemon.crypto.Bytes;
 import dev.coffer.daemon.keys.BackingKeys;
+import dev.coffer.daemon.keys.KeyMaterial;
 import dev.coffer.daemon.keys.KeyRecord;
 import dev.coffer.daemon.keys.KeyRegistry;
 import dev.coffer.daemon.keys.KeyResolver;
@@ -43,8 +44,12 @@ import javax.crypto.spec.SecretKeySpec;
  *
  * <p>The RSA wrapping key's private half exists only inside the daemon, stored wrapped under the
  * root key beside its single-use token, for 24 hours. Imported material is kept like generated
- * material (wrapped under the root key); a keyed fingerprint lets a later re-import prove it is
- * the same material without the daemon keeping the material once it has been erased.
+ * material (wrapped under the root key). A key can hold several imported materials, each a
+ * backing key version with its own {@code KeyMaterialId}, expiry and description: the first
+ * import, then each {@code ImportType NEW_KEY_MATERIAL} import that {@code RotateKeyOnDemand}
+ * makes current. The id is derived from a keyed fingerprint of the material, so a re-import
+ * ({@code EXISTING_KEY_MATERIAL}) proves it is the same material without the daemon keeping the
+ * material once it has been erased. The rules live in {@link KeyMaterials}.
  */
 final class ImportOperations {
 
@@ -80,8 +85,10 @@ final class ImportOperations {
     table.register("GetParametersForImport",
         Set.of("KeyId", "WrappingAlgorithm", "WrappingKeySpec"), this::getParametersForImport);
     table.register("ImportKeyMaterial", Set.of("KeyId", "ImportToken", "EncryptedKeyMaterial",
-        "ValidTo", "ExpirationModel"), this::importKeyMaterial);
-    table.register("DeleteImportedKeyMaterial", Set.of("KeyId"), this::deleteImportedKeyMaterial);
+        "ValidTo", "ExpirationModel", "ImportType", "KeyMaterialDescription", "KeyMaterialId"),
+        this::importKeyMaterial);
+    table.register("DeleteImportedKeyMaterial", Set.of("KeyId", "KeyMaterialId"),
+        this::deleteImportedKeyMaterial);
   }
 
   private static KeyRecord requireImportable(KeyRecord k) {
@@ -143,30 +150,25 @@ final class ImportOperations {
   }
 
   private ObjectNode importKeyMaterial(Caller caller, Input in) {
-    KeyRecord k = requireImportable(resolver.resolveKeyOnly(in.requiredString("KeyId")));
+    // Field constraints before the key and its state, as AWS checks them.
+    String keyRef = in.requiredString("KeyId");
     byte[] token = in.requiredBlob("ImportToken");
     byte[] encrypted = in.requiredBlob("EncryptedKeyMaterial");
-    String model = in.string("ExpirationModel");
-    model = model == null ? EXPIRES : model;
     Instant now = clock.instant();
-    Instant validTo = null;
-    if (model.equals(EXPIRES)) {
-      validTo = in.timestamp("ValidTo");
-      if (validTo == null) {
-        throw Input.invalid("ValidTo", "is required when ExpirationModel is KEY_MATERIAL_EXPIRES"
-            + " (the default); pass --expiration-model KEY_MATERIAL_DOES_NOT_EXPIRE otherwise");
-      }
-      if (!validTo.isAfter(now) || validTo.isAfter(now.plus(MAX_VALID_TO))) {
-        throw Input.invalid("ValidTo", "must be in the future and at most 365 days ahead");
-      }
-    } else if (model.equals(DOES_NOT_EXPIRE)) {
-      if (in.has("ValidTo")) {
-        throw Input.invalid("ValidTo", "must be omitted when ExpirationModel is "
-            + DOES_NOT_EXPIRE);
-      }
-    } else {
-      throw Input.invalid("ExpirationModel", "must be " + EXPIRES + " or " + DOES_NOT_EXPIRE);
+    Expiry expiry = expiry(in, now);
+    String importType = in.string("ImportType");
+    if (importType != null && !importType.equals(KeyMaterials.NEW)
+        && !importType.equals(KeyMaterials.EXISTING)) {
+      throw Input.invalid("ImportType", "must be " + KeyMaterials.NEW + " or "
+          + KeyMaterials.EXISTING + ", got " + importType);
     }
+    String description = KeyMaterials.description(in);
+    String expectedId = KeyMaterials.materialId(in);
+    if (expectedId != null && KeyMaterials.NEW.equals(importType)) {
+      throw Input.invalid("KeyMaterialId", "cannot be given with ImportType "
+          + KeyMaterials.NEW + ": new material gets its id when imported");
+    }
+    KeyRecord k = requireImportable(resolver.resolveKeyOnly(keyRef));
 
     ImportToken t = token.length == 32 ? registry.database().loadImportToken(token) : null;
     if (t == null || !t.keyId().equals(k.id())) {
@@ -184,6 +186,7 @@ final class ImportOperations {
           "this import token was already used; call get-parameters-for-import for a new one");
     }
     byte[] material = unwrap(t, encrypted);
+    String id;
     try {
       if (material.length != 32) {
         throw new KmsException(ErrorType.INCORRECT_KEY_MATERIAL,
@@ -191,28 +194,49 @@ final class ImportOperations {
                 + material.length + " bytes");
       }
       var store = backingKeys.store(k.keyStore());
-      byte[] fingerprint = store.fingerprint(k.id(), material);
-      byte[] previous = registry.database().loadMaterialFingerprint(k.id());
-      if (previous != null && !Bytes.equal(previous, fingerprint)) {
-        throw new KmsException(ErrorType.INCORRECT_KEY_MATERIAL,
-            "key " + k.id() + " already had different key material; a key only ever accepts"
-                + " the material first imported into it");
-      }
-      String finalModel = model;
-      Instant finalValidTo = validTo;
-      KeyRecord updated = registry.importMaterial(k.id(), token, cur -> {
+      id = KeyMaterial.importedId(store.fingerprint(k.id(), material));
+      KeyMaterials.Import request = new KeyMaterials.Import(id, importType, expectedId,
+          expiry.model(), expiry.validTo(), description);
+      registry.changeMaterials(k.id(), now, token, (cur, materials) -> {
         requireImportable(cur);
-        KeyRecord.Builder b = cur.toBuilder().importedMaterial(finalModel, finalValidTo);
-        return cur.state() == KeyState.PendingImport ? b.state(KeyState.Enabled).build()
-            : b.build();
-      }, fingerprint, (key, version) -> store.importMaterial(key.id(), version, material));
-      events.record("ImportKeyMaterial", updated.id());
+        return KeyMaterials.planImport(cur, materials, request,
+            version -> store.importMaterial(cur.id(), version, material));
+      });
+      events.record("ImportKeyMaterial", k.id());
     } finally {
       Bytes.zero(material);
     }
     ObjectNode out = Json.object();
     out.put("KeyId", resolver.keyArn(k.id()));
+    out.put("KeyMaterialId", id);
     return out;
+  }
+
+  /** {@code ExpirationModel} and {@code ValidTo} of an import, checked. */
+  private record Expiry(String model, Instant validTo) {}
+
+  private static Expiry expiry(Input in, Instant now) {
+    String model = in.string("ExpirationModel");
+    model = model == null ? EXPIRES : model;
+    if (model.equals(EXPIRES)) {
+      Instant validTo = in.timestamp("ValidTo");
+      if (validTo == null) {
+        throw Input.invalid("ValidTo", "is required when ExpirationModel is KEY_MATERIAL_EXPIRES"
+            + " (the default); pass --expiration-model KEY_MATERIAL_DOES_NOT_EXPIRE otherwise");
+      }
+      if (!validTo.isAfter(now) || validTo.isAfter(now.plus(MAX_VALID_TO))) {
+        throw Input.invalid("ValidTo", "must be in the future and at most 365 days ahead");
+      }
+      return new Expiry(model, validTo);
+    }
+    if (model.equals(DOES_NOT_EXPIRE)) {
+      if (in.has("ValidTo")) {
+        throw Input.invalid("ValidTo", "must be omitted when ExpirationModel is "
+            + DOES_NOT_EXPIRE);
+      }
+      return new Expiry(model, null);
+    }
+    throw Input.invalid("ExpirationModel", "must be " + EXPIRES + " or " + DOES_NOT_EXPIRE);
   }
 
   private byte[] unwrap(ImportToken t, byte[] encrypted) {
@@ -266,32 +290,54 @@ final class ImportOperations {
   }
 
   private ObjectNode deleteImportedKeyMaterial(Caller caller, Input in) {
-    KeyRecord k = KeyStateRules.requireExternal(resolver.resolveKeyOnly(in.requiredString("KeyId")));
-    if (k.currentVersion() > 0) {
-      erase(k.id(), "DeleteImportedKeyMaterial");
+    String keyRef = in.requiredString("KeyId");
+    String materialId = KeyMaterials.materialId(in);
+    KeyRecord k = KeyStateRules.requireExternal(resolver.resolveKeyOnly(keyRef));
+    String[] deleted = new String[1];
+    List<StoredVersion> destroyed = registry.changeMaterials(k.id(), clock.instant(), null,
+        (cur, materials) -> {
+          KeyMaterial target = KeyMaterials.deletionTarget(cur, materials, materialId);
+          if (target == null) {
+            return null; // nothing imported yet: nothing to delete
+          }
+          deleted[0] = target.id();
+          return KeyMaterials.planErase(cur, materials, Set.of(target.version()));
+        }).destroyed();
+    backingKeys.destroy(destroyed);
+    if (!destroyed.isEmpty()) {
+      events.record("DeleteImportedKeyMaterial", k.id());
     }
-    return Json.object();
+    ObjectNode out = Json.object();
+    out.put("KeyId", resolver.keyArn(k.id()));
+    if (deleted[0] != null) {
+      out.put("KeyMaterialId", deleted[0]);
+    }
+    return out;
   }
 
-  private void erase(UUID id, String why) {
-    List<StoredVersion> erased = registry.eraseMaterial(id, cur -> {
-      KeyRecord.Builder b = cur.toBuilder().importedMaterial(null, null);
-      return cur.state() == KeyState.PendingDeletion ? b.build()
-          : b.state(KeyState.PendingImport).build();
-    });
-    backingKeys.destroy(erased);
-    events.record(why, id);
-  }
-
-  /** Erases imported material whose {@code ValidTo} has passed; returns how many keys. */
+  /**
+   * Erases imported material whose {@code ValidTo} has passed, each key's expired materials in
+   * one change; returns how many keys lost material.
+   */
   int expireMaterial() {
     Instant now = clock.instant();
     int n = 0;
     for (KeyRecord k : registry.all()) {
-      if (k.validTo() != null && !k.validTo().isAfter(now) && k.currentVersion() > 0) {
-        erase(k.id(), "KeyMaterialExpired");
-        n++;
+      if (!k.isExternal()) {
+        continue;
       }
+      Set<Integer> expired = KeyMaterials.expired(registry.materials(k.id()), now);
+      if (expired.isEmpty()) {
+        continue;
+      }
+      List<StoredVersion> destroyed = registry.changeMaterials(k.id(), now, null,
+          (cur, materials) -> {
+            Set<Integer> still = KeyMaterials.expired(materials, now);
+            return still.isEmpty() ? null : KeyMaterials.planErase(cur, materials, still);
+          }).destroyed();
+      backingKeys.destroy(destroyed);
+      events.record("KeyMaterialExpired", k.id());
+      n++;
     }
     registry.database().inTransaction(tx -> tx.purgeImportTokens(now));
     return n;

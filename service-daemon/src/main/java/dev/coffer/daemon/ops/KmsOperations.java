@@ -265,14 +265,28 @@ public final class KmsOperations {
     }
     caller.resource(resolver.keyArn(id));
     ObjectNode out = Json.object();
-    out.set("KeyMetadata", Responses.keyMetadata(key, resolver, account));
+    out.set("KeyMetadata", keyMetadata(key));
     return out;
+  }
+
+  /**
+   * {@link Responses#keyMetadata} with {@code CurrentKeyMaterialId}, which AWS gives for
+   * symmetric keys of origin AWS_KMS and EXTERNAL (once material was imported), not for keys in
+   * a custom key store.
+   */
+  private ObjectNode keyMetadata(KeyRecord k) {
+    ObjectNode m = Responses.keyMetadata(k, resolver, account);
+    String current = k.inCustomKeyStore() ? null : registry.materialId(k.id(), k.currentVersion());
+    if (current != null) {
+      m.put("CurrentKeyMaterialId", current);
+    }
+    return m;
   }
 
   private ObjectNode describeKey(Caller caller, Input in) {
     KeyRecord k = resolver.resolve(in.requiredString("KeyId"));
     ObjectNode out = Json.object();
-    out.set("KeyMetadata", Responses.keyMetadata(k, resolver, account));
+    out.set("KeyMetadata", keyMetadata(k));
     return out;
   }
 
@@ -340,7 +354,10 @@ public final class KmsOperations {
                 "key " + cur.id() + " is " + cur.state() + ", not pending deletion; nothing to"
                     + " cancel");
           }
-          return cur.toBuilder().state(KeyState.Disabled).build();
+          KeyRecord next = cur.toBuilder().state(KeyState.Disabled).build();
+          // A key whose imported material is missing cannot be Disabled (EnableKey would make
+          // an unusable key Enabled): it returns to PendingImport.
+          return cur.isExternal() ? KeyMaterials.settle(next, registry.materials(cur.id())) : next;
         });
     ObjectNode out = Json.object();
     out.put("KeyId", resolver.keyArn(k.id()));
@@ -530,6 +547,7 @@ public final class KmsOperations {
     out.put("KeyId", resolver.keyArn(opened.key.id()));
     out.put("Plaintext", opened.plaintext);
     out.put("EncryptionAlgorithm", SYMMETRIC_DEFAULT);
+    putMaterialId(out, "KeyMaterialId", opened.key, opened.version);
     return out;
   }
 
@@ -550,6 +568,8 @@ public final class KmsOperations {
       out.put("KeyId", resolver.keyArn(dst.id()));
       out.put("SourceEncryptionAlgorithm", SYMMETRIC_DEFAULT);
       out.put("DestinationEncryptionAlgorithm", SYMMETRIC_DEFAULT);
+      putMaterialId(out, "SourceKeyMaterialId", opened.key, opened.version);
+      putMaterialId(out, "DestinationKeyMaterialId", dst, dst.currentVersion());
       return out;
     } finally {
       Bytes.zero(opened.plaintext);
@@ -584,6 +604,7 @@ public final class KmsOperations {
       out.put("Plaintext", dataKey);
     }
     out.put("KeyId", resolver.keyArn(k.id()));
+    putMaterialId(out, "KeyMaterialId", k, k.currentVersion());
     return out;
   }
 
@@ -621,7 +642,18 @@ public final class KmsOperations {
     return ByteBuffer.allocate(header.length + sealed.length).put(header).put(sealed).array();
   }
 
-  private record Opened(KeyRecord key, byte[] plaintext) {}
+  private record Opened(KeyRecord key, int version, byte[] plaintext) {}
+
+  /**
+   * The {@code KeyMaterialId} of the material a cryptographic operation used (AWS: Decrypt,
+   * ReEncrypt, GenerateDataKey*; Encrypt's response has no such field).
+   */
+  private void putMaterialId(ObjectNode out, String field, KeyRecord k, int version) {
+    String id = registry.materialId(k.id(), version);
+    if (id != null) {
+      out.put(field, id);
+    }
+  }
 
   private Opened open(byte[] blobBytes, String keyRef, EncryptionContext ctx) {
     CiphertextBlob blob = CiphertextBlob.parse(blobBytes);
@@ -648,7 +680,7 @@ public final class KmsOperations {
       throw CiphertextBlob.invalid();
     }
     try {
-      return new Opened(named, bk.open(blob.nonce(), blob.iv(), blob.sealed(),
+      return new Opened(named, blob.version(), bk.open(blob.nonce(), blob.iv(), blob.sealed(),
           aad(blob.header(), ctx)));
     } catch (AEADBadTagException e) {
       throw CiphertextBlob.invalid();

@@ -3,11 +3,11 @@ package dev.coffer.daemon.ops;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coffer.daemon.keys.BackingKeys;
+import dev.coffer.daemon.keys.KeyMaterial;
 import dev.coffer.daemon.keys.KeyRecord;
 import dev.coffer.daemon.keys.KeyRegistry;
 import dev.coffer.daemon.keys.KeyResolver;
 import dev.coffer.daemon.keys.KeyState;
-import dev.coffer.daemon.storage.Database.VersionInfo;
 import dev.coffer.protocol.ErrorType;
 import dev.coffer.protocol.Json;
 import dev.coffer.protocol.KmsException;
@@ -23,7 +23,9 @@ import java.util.logging.Logger;
 /**
  * Key rotation: automatic (a period of 90–2560 days, default 365) and on demand (at most 25 per
  * key). A rotation adds a backing key version; the newest encrypts, every version keeps
- * decrypting, so no ciphertext needs rewriting.
+ * decrypting, so no ciphertext needs rewriting. A key with imported material rotates only on
+ * demand, to material imported beforehand with {@code ImportType NEW_KEY_MATERIAL} (see {@link
+ * KeyMaterials}).
  */
 final class RotationOperations {
 
@@ -34,6 +36,8 @@ final class RotationOperations {
   static final int MAX_ON_DEMAND_ROTATIONS = 25;
   static final String AUTOMATIC = "AUTOMATIC";
   static final String ON_DEMAND = "ON_DEMAND";
+  static final String ALL_KEY_MATERIAL = "ALL_KEY_MATERIAL";
+  static final String ROTATIONS_ONLY = "ROTATIONS_ONLY";
 
   private final KeyRegistry registry;
   private final KeyResolver resolver;
@@ -57,7 +61,7 @@ final class RotationOperations {
     table.register("DisableKeyRotation", Set.of("KeyId"), this::disableKeyRotation);
     table.register("GetKeyRotationStatus", Set.of("KeyId"), this::getKeyRotationStatus);
     table.register("RotateKeyOnDemand", Set.of("KeyId"), this::rotateKeyOnDemand);
-    table.register("ListKeyRotations", Set.of("KeyId", "Limit", "Marker"),
+    table.register("ListKeyRotations", Set.of("KeyId", "Limit", "Marker", "IncludeKeyMaterial"),
         this::listKeyRotations);
   }
 
@@ -67,7 +71,7 @@ final class RotationOperations {
         DEFAULT_PERIOD_DAYS);
     Instant now = clock.instant();
     registry.update(k.id(), cur -> {
-      KeyStateRules.requireRotatable(cur);
+      requireAutomaticRotation(cur);
       // A changed period counts from the start of the current one, as AWS does.
       Instant start = cur.rotationEnabled()
           ? cur.nextRotationDate().minus(Duration.ofDays(cur.rotationPeriodDays())) : now;
@@ -79,12 +83,12 @@ final class RotationOperations {
   private ObjectNode disableKeyRotation(Caller caller, Input in) {
     KeyRecord k = resolver.resolveKeyOnly(in.requiredString("KeyId"));
     registry.update(k.id(),
-        cur -> KeyStateRules.requireRotatable(cur).toBuilder().rotation(0, null).build());
+        cur -> requireAutomaticRotation(cur).toBuilder().rotation(0, null).build());
     return Json.object();
   }
 
   private ObjectNode getKeyRotationStatus(Caller caller, Input in) {
-    KeyRecord k = KeyStateRules.requireRotationStatusReadable(
+    KeyRecord k = requireRotationStatusReadable(
         resolver.resolveKeyOnly(in.requiredString("KeyId")));
     // AWS: a key pending deletion reports rotation disabled; cancelling restores the setting.
     boolean enabled = k.rotationEnabled() && k.state() != KeyState.PendingDeletion;
@@ -98,43 +102,121 @@ final class RotationOperations {
     return out;
   }
 
+  /**
+   * The key-state checks of the rotation operations, in AWS's order: state first, so a key with
+   * imported material that is pending import is {@code KMSInvalidStateException} (and a
+   * disabled one {@code DisabledException}), not an origin refusal.
+   */
+  private static KeyRecord requireRotatableState(KeyRecord k) {
+    if (!k.isExternal()) {
+      return KeyStateRules.requireRotatable(k);
+    }
+    KeyStateRules.requireNotPendingDeletion(k);
+    return KeyStateRules.requireUsable(k);
+  }
+
+  /**
+   * GetKeyRotationStatus: an EXTERNAL key (never rotated automatically, so its status is off)
+   * answers in every state but PendingImport, the state AWS checks first.
+   */
+  private static KeyRecord requireRotationStatusReadable(KeyRecord k) {
+    if (!k.isExternal()) {
+      return KeyStateRules.requireRotationStatusReadable(k);
+    }
+    if (k.state() == KeyState.PendingImport) {
+      throw KeyStateRules.pendingImport(k);
+    }
+    return k;
+  }
+
+  /** Enable/DisableKeyRotation: automatic rotation never applies to imported material. */
+  private static KeyRecord requireAutomaticRotation(KeyRecord k) {
+    requireRotatableState(k);
+    if (k.isExternal()) {
+      throw new KmsException(ErrorType.UNSUPPORTED_OPERATION,
+          "key " + k.id() + " has imported key material (origin EXTERNAL), which is never"
+              + " rotated automatically; import new material with import-key-material"
+              + " --import-type NEW_KEY_MATERIAL, then rotate-key-on-demand");
+    }
+    return k;
+  }
+
+  private static void requireOnDemandQuota(KeyRecord cur) {
+    if (cur.onDemandRotations() >= MAX_ON_DEMAND_ROTATIONS) {
+      throw new KmsException(ErrorType.LIMIT_EXCEEDED,
+          "key " + cur.id() + " has been rotated on demand " + MAX_ON_DEMAND_ROTATIONS
+              + " times, the limit; create a new key and move its alias (keys of origin AWS_KMS"
+              + " can also rotate automatically: enable-key-rotation)");
+    }
+  }
+
   private ObjectNode rotateKeyOnDemand(Caller caller, Input in) {
     KeyRecord k = resolver.resolveKeyOnly(in.requiredString("KeyId"));
-    registry.addVersion(k.id(), clock.instant(), ON_DEMAND, cur -> {
-      KeyStateRules.requireRotatable(cur);
-      if (cur.onDemandRotations() >= MAX_ON_DEMAND_ROTATIONS) {
-        throw new KmsException(ErrorType.LIMIT_EXCEEDED,
-            "key " + cur.id() + " has been rotated on demand " + MAX_ON_DEMAND_ROTATIONS
-                + " times, the limit; enable automatic rotation or create a new key");
-      }
-      return cur.toBuilder().onDemandRotations(cur.onDemandRotations() + 1).build();
-    }, this::newVersion);
+    Instant now = clock.instant();
+    if (k.isExternal()) {
+      // Imported material: the material imported with NEW_KEY_MATERIAL becomes current.
+      registry.changeMaterials(k.id(), now, null, (cur, materials) -> {
+        requireRotatableState(cur);
+        requireOnDemandQuota(cur);
+        return KeyMaterials.planRotation(cur, materials, now);
+      });
+    } else {
+      registry.addVersion(k.id(), now, ON_DEMAND, cur -> {
+        requireRotatableState(cur);
+        requireOnDemandQuota(cur);
+        return cur.toBuilder().onDemandRotations(cur.onDemandRotations() + 1).build();
+      }, this::newVersion);
+    }
     ObjectNode out = Json.object();
     out.put("KeyId", resolver.keyArn(k.id()));
     return out;
   }
 
+  /**
+   * Lists a key's materials (AWS {@code RotationsListEntry}): by default those that rotations
+   * made current; with {@code IncludeKeyMaterial ALL_KEY_MATERIAL} also the first material and
+   * imported material pending rotation. Import fields only for keys with imported material.
+   */
   private ObjectNode listKeyRotations(Caller caller, Input in) {
-    KeyRecord k = resolver.resolveKeyOnly(in.requiredString("KeyId"));
-    if (k.isExternal()) {
-      throw new KmsException(ErrorType.UNSUPPORTED_OPERATION,
-          "key " + k.id() + " has imported key material, which is never rotated");
+    String keyRef = in.requiredString("KeyId");
+    String include = in.string("IncludeKeyMaterial");
+    if (include != null && !include.equals(ALL_KEY_MATERIAL) && !include.equals(ROTATIONS_ONLY)) {
+      throw Input.invalid("IncludeKeyMaterial", "must be " + ALL_KEY_MATERIAL + " or "
+          + ROTATIONS_ONLY + ", got " + include);
     }
-    List<VersionInfo> rotations = new ArrayList<>();
-    for (VersionInfo v : registry.database().versionInfo(k.id())) {
-      if (v.rotationType() != null) {
-        rotations.add(v);
+    KeyRecord k = resolver.resolveKeyOnly(keyRef);
+    boolean all = ALL_KEY_MATERIAL.equals(include);
+    List<KeyMaterial> listed = new ArrayList<>();
+    for (KeyMaterial m : registry.materials(k.id())) {
+      if (all || m.rotationType() != null) {
+        listed.add(m);
       }
     }
     ObjectNode page = Json.object();
-    List<VersionInfo> items = Paging.page(rotations, v -> String.format("%010d", v.version()), in,
+    List<KeyMaterial> items = Paging.page(listed, m -> String.format("%010d", m.version()), in,
         100, 1000, page);
     ObjectNode out = Json.object();
     ArrayNode arr = out.putArray("Rotations");
-    for (VersionInfo v : items) {
-      arr.addObject().put("KeyId", resolver.keyArn(k.id()))
-          .put("RotationDate", Responses.epochSeconds(v.created()))
-          .put("RotationType", v.rotationType());
+    for (KeyMaterial m : items) {
+      ObjectNode e = arr.addObject().put("KeyId", resolver.keyArn(k.id()))
+          .put("KeyMaterialId", m.id())
+          .put("KeyMaterialState", m.state(k));
+      if (m.rotationType() != null) {
+        e.put("RotationDate", Responses.epochSeconds(m.rotationDate()))
+            .put("RotationType", m.rotationType());
+      }
+      if (k.isExternal()) {
+        e.put("ImportState", m.imported() ? "IMPORTED" : "PENDING_IMPORT");
+        if (m.expirationModel() != null) {
+          e.put("ExpirationModel", m.expirationModel());
+        }
+        if (m.validTo() != null) {
+          e.put("ValidTo", Responses.epochSeconds(m.validTo()));
+        }
+        if (m.description() != null) {
+          e.put("KeyMaterialDescription", m.description());
+        }
+      }
     }
     out.setAll(page);
     return out;

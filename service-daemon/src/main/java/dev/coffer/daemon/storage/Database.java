@@ -2,6 +2,7 @@ package dev.coffer.daemon.storage;
 
 import dev.coffer.daemon.files.SecureFiles;
 import dev.coffer.daemon.keys.AliasRecord;
+import dev.coffer.daemon.keys.KeyMaterial;
 import dev.coffer.daemon.keys.KeyRecord;
 import dev.coffer.daemon.keys.KeyState;
 import java.io.Closeable;
@@ -40,7 +41,11 @@ import org.sqlite.SQLiteConfig;
  */
 public final class Database implements Closeable {
 
-  private static final int SCHEMA_VERSION = 1;
+  /**
+   * 1: keys, versions, tokens, one fingerprint per imported key. 2: {@code key_materials}, one
+   * row per key material with its {@code KeyMaterialId} (several imported materials per key).
+   */
+  private static final int SCHEMA_VERSION = 2;
 
   /** Files SQLite keeps beside the database; they hold the same data, so the same mode. */
   public static final java.util.List<String> JOURNAL_SUFFIXES =
@@ -117,10 +122,6 @@ public final class Database implements Closeable {
               + " wrapped_private_key BLOB NOT NULL, valid_to_ms INTEGER NOT NULL,"
               + " used INTEGER NOT NULL DEFAULT 0)");
       s.executeUpdate(
-          "CREATE TABLE IF NOT EXISTS imported_material ("
-              + " key_id TEXT PRIMARY KEY REFERENCES keys(id) ON DELETE CASCADE,"
-              + " fingerprint BLOB NOT NULL)");
-      s.executeUpdate(
           "CREATE TABLE IF NOT EXISTS tags ("
               + " key_id TEXT NOT NULL REFERENCES keys(id) ON DELETE CASCADE,"
               + " tag_key TEXT NOT NULL, tag_value TEXT NOT NULL, PRIMARY KEY (key_id, tag_key))");
@@ -128,12 +129,40 @@ public final class Database implements Closeable {
           "CREATE TABLE IF NOT EXISTS aliases ("
               + " name TEXT PRIMARY KEY, target_key_id TEXT NOT NULL REFERENCES keys(id)"
               + " ON DELETE CASCADE, creation_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL)");
+      // The tables above are schema 1 (without its imported_material, which schema 2 drops); a
+      // new database starts there and migrates like an old one.
       s.executeUpdate(
           "CREATE TABLE IF NOT EXISTS audit_outbox (event_id TEXT PRIMARY KEY,"
               + " created_ms INTEGER NOT NULL, record BLOB NOT NULL)");
       s.executeUpdate(
-          "INSERT OR IGNORE INTO meta(name, value) VALUES ('schema_version', '"
-              + SCHEMA_VERSION + "')");
+          "INSERT OR IGNORE INTO meta(name, value) VALUES ('schema_version', '1')");
+    }
+    int version = schemaVersion();
+    if (version > SCHEMA_VERSION) {
+      throw new SQLException("it was written by a newer Coffer (schema " + version + "; this"
+          + " daemon knows " + SCHEMA_VERSION + "); run that version, or restore a backup");
+    }
+    if (version < 2) {
+      inTransaction(tx -> {
+        SchemaMigrations.toVersion2(conn);
+        setSchemaVersion(2);
+        return null;
+      });
+    }
+  }
+
+  private int schemaVersion() throws SQLException {
+    try (Statement s = conn.createStatement();
+        ResultSet r = s.executeQuery("SELECT value FROM meta WHERE name = 'schema_version'")) {
+      return r.next() ? Integer.parseInt(r.getString(1)) : 1;
+    }
+  }
+
+  private void setSchemaVersion(int version) throws SQLException {
+    try (PreparedStatement p =
+        conn.prepareStatement("UPDATE meta SET value = ? WHERE name = 'schema_version'")) {
+      p.setString(1, Integer.toString(version));
+      p.executeUpdate();
     }
   }
 
@@ -419,27 +448,29 @@ public final class Database implements Closeable {
   /** A persisted backing key version: which store holds it and its stored (wrapped) form. */
   public record StoredVersion(UUID keyId, int version, String keyStore, byte[] stored) {}
 
-  /** Versions of a key with when and how each was created, oldest first. */
-  public synchronized List<VersionInfo> versionInfo(UUID keyId) {
-    try (PreparedStatement p =
-        conn.prepareStatement(
-            "SELECT version, created_ms, rotation_type FROM key_versions WHERE key_id = ?"
-                + " ORDER BY version")) {
-      p.setString(1, keyId.toString());
-      try (ResultSet r = p.executeQuery()) {
-        List<VersionInfo> out = new ArrayList<>();
-        while (r.next()) {
-          out.add(new VersionInfo(r.getInt(1), Instant.ofEpochMilli(r.getLong(2)), r.getString(3)));
-        }
-        return out;
+  /**
+   * Every key's materials, each list ordered by version; whether each is present comes from
+   * its stored version.
+   */
+  public synchronized Map<UUID, List<KeyMaterial>> loadMaterials() {
+    try (Statement s = conn.createStatement();
+        ResultSet r = s.executeQuery(
+            "SELECT m.key_id, m.version, m.material_id, m.rotation_type, m.rotation_ms,"
+                + " m.expiration_model, m.valid_to_ms, m.description, v.version IS NOT NULL"
+                + " FROM key_materials m LEFT JOIN key_versions v"
+                + " ON v.key_id = m.key_id AND v.version = m.version"
+                + " ORDER BY m.key_id, m.version")) {
+      Map<UUID, List<KeyMaterial>> out = new java.util.HashMap<>();
+      while (r.next()) {
+        out.computeIfAbsent(UUID.fromString(r.getString(1)), k -> new ArrayList<>())
+            .add(new KeyMaterial(r.getInt(2), r.getString(3), r.getString(4), instant(r, 5),
+                r.getInt(9) != 0, r.getString(6), instant(r, 7), r.getString(8)));
       }
+      return out;
     } catch (SQLException e) {
-      throw new StorageException("cannot read key versions: " + e.getMessage(), e);
+      throw new StorageException("cannot read key materials: " + e.getMessage(), e);
     }
   }
-
-  /** When a version was created and, for rotations, {@code AUTOMATIC} or {@code ON_DEMAND}. */
-  public record VersionInfo(int version, Instant created, String rotationType) {}
 
   /** An import token: the wrapping key pair's private half, wrapped under the root key. */
   public record ImportToken(byte[] token, UUID keyId, String algorithm, String wrappingKeySpec,
@@ -459,19 +490,6 @@ public final class Database implements Closeable {
       }
     } catch (SQLException e) {
       throw new StorageException("cannot read an import token: " + e.getMessage(), e);
-    }
-  }
-
-  /** The keyed fingerprint of a key's imported material, or null if none was ever imported. */
-  public synchronized byte[] loadMaterialFingerprint(UUID keyId) {
-    try (PreparedStatement p =
-        conn.prepareStatement("SELECT fingerprint FROM imported_material WHERE key_id = ?")) {
-      p.setString(1, keyId.toString());
-      try (ResultSet r = p.executeQuery()) {
-        return r.next() ? r.getBytes(1) : null;
-      }
-    } catch (SQLException e) {
-      throw new StorageException("cannot read a material fingerprint: " + e.getMessage(), e);
     }
   }
 
@@ -591,15 +609,57 @@ public final class Database implements Closeable {
       changes.add(new Change(ChangeKind.VERSION_ADDED, keyId, rotationType));
     }
 
-    /** Erases every backing key version of a key (imported material expired or deleted). */
-    public List<StoredVersion> deleteVersions(UUID keyId) throws SQLException {
-      List<StoredVersion> v = versions(keyId);
-      try (PreparedStatement p = conn.prepareStatement("DELETE FROM key_versions WHERE key_id = ?")) {
-        p.setString(1, keyId.toString());
-        p.executeUpdate();
+    /**
+     * Erases stored backing key versions of a key (imported material deleted or expired).
+     *
+     * @return the versions that were stored, for their key stores to destroy
+     */
+    public List<StoredVersion> deleteVersions(UUID keyId, java.util.Collection<Integer> versions)
+        throws SQLException {
+      List<StoredVersion> out = new ArrayList<>();
+      for (StoredVersion v : versions(keyId)) {
+        if (versions.contains(v.version())) {
+          out.add(v);
+        }
+      }
+      try (PreparedStatement p = conn.prepareStatement(
+          "DELETE FROM key_versions WHERE key_id = ? AND version = ?")) {
+        for (StoredVersion v : out) {
+          p.setString(1, keyId.toString());
+          p.setInt(2, v.version());
+          p.executeUpdate();
+        }
       }
       changes.add(new Change(ChangeKind.VERSIONS_DELETED, keyId, null));
-      return v;
+      return out;
+    }
+
+    /** Records a key material, or replaces the record of its version. */
+    public void putMaterial(UUID keyId, KeyMaterial m) throws SQLException {
+      try (PreparedStatement p = conn.prepareStatement(
+          "INSERT OR REPLACE INTO key_materials(key_id, version, material_id, rotation_type,"
+              + " rotation_ms, expiration_model, valid_to_ms, description)"
+              + " VALUES (?,?,?,?,?,?,?,?)")) {
+        p.setString(1, keyId.toString());
+        p.setInt(2, m.version());
+        p.setString(3, m.id());
+        p.setString(4, m.rotationType());
+        setInstant(p, 5, m.rotationDate());
+        p.setString(6, m.expirationModel());
+        setInstant(p, 7, m.validTo());
+        p.setString(8, m.description());
+        p.executeUpdate();
+      }
+    }
+
+    /** Forgets a key material (imported material pending rotation that was deleted). */
+    public void deleteMaterial(UUID keyId, int version) throws SQLException {
+      try (PreparedStatement p = conn.prepareStatement(
+          "DELETE FROM key_materials WHERE key_id = ? AND version = ?")) {
+        p.setString(1, keyId.toString());
+        p.setInt(2, version);
+        p.executeUpdate();
+      }
     }
 
     public void insertImportToken(ImportToken t) throws SQLException {
@@ -632,16 +692,6 @@ public final class Database implements Closeable {
           conn.prepareStatement("DELETE FROM import_tokens WHERE valid_to_ms < ?")) {
         p.setLong(1, now.toEpochMilli());
         return p.executeUpdate();
-      }
-    }
-
-    public void putMaterialFingerprint(UUID keyId, byte[] fingerprint) throws SQLException {
-      try (PreparedStatement p =
-          conn.prepareStatement(
-              "INSERT OR REPLACE INTO imported_material(key_id, fingerprint) VALUES (?,?)")) {
-        p.setString(1, keyId.toString());
-        p.setBytes(2, fingerprint);
-        p.executeUpdate();
       }
     }
 

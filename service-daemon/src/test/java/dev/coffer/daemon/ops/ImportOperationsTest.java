@@ -267,11 +267,15 @@ class ImportOperationsTest {
         "ValidTo", d.clock.instant().plus(Duration.ofDays(1)).toString());
   }
 
+  /**
+   * AWS rotates imported keys on demand only, to material imported first with ImportType
+   * NEW_KEY_MATERIAL (ImportedKeyRotationTest); automatic rotation stays unsupported.
+   */
   @Test
-  void rotation_ofExternalKey_unsupported() throws Exception {
+  void rotation_ofExternalKey_automaticUnsupported_onDemandNeedsNewMaterial() throws Exception {
     importNoExpiry(material);
     d.fails("UnsupportedOperationException", "EnableKeyRotation", "KeyId", key);
-    d.fails("UnsupportedOperationException", "RotateKeyOnDemand", "KeyId", key);
+    d.fails("KMSInvalidStateException", "RotateKeyOnDemand", "KeyId", key);
   }
 
   @Test

@@ -1,0 +1,155 @@
+package dev.coffer.daemon.ops;
+
+import static dev.coffer.daemon.TestDaemon.bytes;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.coffer.daemon.TestDaemon;
+import dev.coffer.daemon.keystore.RootKey;
+import dev.coffer.daemon.keystore.RootKeys;
+import dev.coffer.daemon.keystore.SoftwareKeyStore;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A home written by schema 1 (one fingerprint per imported key, current version 0 after its
+ * material was deleted) keeps working after the schema 2 migration: every ciphertext decrypts,
+ * each version gets the key material id a fresh home would give it, and deleted imported
+ * material can be re-imported.
+ */
+class KeyMaterialMigrationTest {
+
+  private static final byte[] SECRET = "sealed by schema 1".getBytes(StandardCharsets.UTF_8);
+  private TestDaemon d;
+
+  @BeforeEach
+  void start() throws Exception {
+    d = new TestDaemon();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    d.close();
+  }
+
+  private byte[] encrypt(String key) {
+    return bytes(d.call("Encrypt", "KeyId", key, "Plaintext", SECRET).get("CiphertextBlob"));
+  }
+
+  private String decryptedBy(byte[] blob) {
+    JsonNode r = d.call("Decrypt", "CiphertextBlob", blob);
+    assertArrayEquals(SECRET, bytes(r.get("Plaintext")));
+    return r.get("KeyMaterialId").asText();
+  }
+
+  private String external() {
+    return d.call("CreateKey", "Origin", "EXTERNAL").get("KeyMetadata").get("KeyId").asText();
+  }
+
+  private Connection db() throws Exception {
+    return DriverManager.getConnection("jdbc:sqlite:" + d.home.resolve("coffer.db"));
+  }
+
+  @Test
+  void schema1Home_migrates_ciphertextsDecrypt_idsStable_deletedMaterialReimportable()
+      throws Exception {
+    String generated = d.createKey();
+    byte[] g1 = encrypt(generated);
+    d.clock.advance(Duration.ofDays(1));
+    d.call("RotateKeyOnDemand", "KeyId", generated);
+    byte[] g2 = encrypt(generated);
+    String g1Id = decryptedBy(g1);
+    String g2Id = decryptedBy(g2);
+
+    String kept = external();
+    byte[] keptMaterial = ImportedKeyRotationTest.newMaterial();
+    String keptId = ImportedKeyRotationTest.importMaterial(d, kept, keptMaterial)
+        .get("KeyMaterialId").asText();
+    byte[] keptBlob = encrypt(kept);
+    String erased = external();
+    byte[] erasedMaterial = ImportedKeyRotationTest.newMaterial();
+    String erasedId = ImportedKeyRotationTest.importMaterial(d, erased, erasedMaterial)
+        .get("KeyMaterialId").asText();
+    byte[] erasedBlob = encrypt(erased);
+    d.call("DeleteImportedKeyMaterial", "KeyId", erased);
+    d.client.close();
+    d.daemon.close();
+
+    // Rewrite the database as schema 1 left it.
+    RootKey root = RootKeys.load(d.home, new SecureRandom());
+    SoftwareKeyStore store = new SoftwareKeyStore(root, new SecureRandom());
+    try (Connection c = db(); Statement s = c.createStatement()) {
+      s.executeUpdate("CREATE TABLE imported_material (key_id TEXT PRIMARY KEY REFERENCES"
+          + " keys(id) ON DELETE CASCADE, fingerprint BLOB NOT NULL)");
+      try (PreparedStatement p = c.prepareStatement("INSERT INTO imported_material VALUES (?,?)")) {
+        for (String[] k : new String[][] {{kept, "k"}, {erased, "e"}}) {
+          p.setString(1, k[0]);
+          p.setBytes(2, store.fingerprint(UUID.fromString(k[0]),
+              k[1].equals("k") ? keptMaterial : erasedMaterial));
+          p.executeUpdate();
+        }
+      }
+      s.executeUpdate("UPDATE keys SET current_version = 0 WHERE id = '" + erased + "'");
+      s.executeUpdate("DROP TABLE key_materials");
+      s.executeUpdate("UPDATE meta SET value = '1' WHERE name = 'schema_version'");
+    }
+
+    d.start();
+    assertEquals(g1Id, decryptedBy(g1));
+    assertEquals(g2Id, decryptedBy(g2));
+    assertEquals(g2Id, d.call("DescribeKey", "KeyId", generated).get("KeyMetadata")
+        .get("CurrentKeyMaterialId").asText());
+    JsonNode rotation = d.call("ListKeyRotations", "KeyId", generated).get("Rotations").get(0);
+    assertEquals(g2Id, rotation.get("KeyMaterialId").asText());
+    assertEquals("ON_DEMAND", rotation.get("RotationType").asText());
+    assertEquals(keptId, decryptedBy(keptBlob));
+
+    JsonNode meta = d.call("DescribeKey", "KeyId", erased).get("KeyMetadata");
+    assertEquals("PendingImport", meta.get("KeyState").asText());
+    assertEquals(erasedId, meta.get("CurrentKeyMaterialId").asText());
+    JsonNode listed = d.call("ListKeyRotations", "KeyId", erased, "IncludeKeyMaterial",
+        "ALL_KEY_MATERIAL").get("Rotations");
+    assertEquals(1, listed.size());
+    assertEquals("PENDING_IMPORT", listed.get(0).get("ImportState").asText());
+    d.fails("IncorrectKeyMaterialException", "ImportKeyMaterial", ImportedKeyRotationTest
+        .importArgs(d, erased, ImportedKeyRotationTest.newMaterial()));
+    assertEquals(erasedId, ImportedKeyRotationTest.importMaterial(d, erased, erasedMaterial)
+        .get("KeyMaterialId").asText());
+    assertEquals(erasedId, decryptedBy(erasedBlob));
+
+    try (Connection c = db(); Statement s = c.createStatement();
+        ResultSet r = s.executeQuery("SELECT value FROM meta WHERE name = 'schema_version'")) {
+      assertTrue(r.next());
+      assertEquals("2", r.getString(1));
+    }
+  }
+
+  @Test
+  void newerSchema_refusedWithWhatToDo() throws Exception {
+    d.client.close();
+    d.daemon.close();
+    try (Connection c = db(); Statement s = c.createStatement()) {
+      s.executeUpdate("UPDATE meta SET value = '99' WHERE name = 'schema_version'");
+    }
+    IOException e = assertThrows(IOException.class, d::start);
+    assertTrue(e.getMessage().contains("newer Coffer"), e.getMessage());
+    try (Connection c = db(); Statement s = c.createStatement()) {
+      s.executeUpdate("UPDATE meta SET value = '2' WHERE name = 'schema_version'");
+    }
+    d.start();
+  }
+}
