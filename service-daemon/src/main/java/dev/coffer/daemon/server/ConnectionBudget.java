@@ -11,9 +11,14 @@ import java.util.Set;
  * The daemon's connection budget: at most {@code max} connections in all and {@code perUser}
  * from one peer uid, so one local user cannot take the whole daemon. A new connection over
  * either limit first displaces the longest-idle connection in its way (its own user's when the
- * user's share is what is full); only when none is idle is it refused.
+ * user's share is what is full), if that one has been idle for at least {@link
+ * #MIN_IDLE_TO_DISPLACE_NANOS} (a connection just accepted may have a request that is not read
+ * yet); only when there is none is it refused.
  */
 final class ConnectionBudget {
+
+  /** How long a connection must have been idle before a new one may displace it: 1 s. */
+  static final long MIN_IDLE_TO_DISPLACE_NANOS = 1_000_000_000L;
 
   /** {@link Slot#idleSinceNanos()} of a connection that is not idle. */
   static final long BUSY = Long.MIN_VALUE;
@@ -82,9 +87,11 @@ final class ConnectionBudget {
   private boolean displaceIdle(Long uid) {
     Slot oldest = null;
     long oldestSince = 0;
+    long now = System.nanoTime();
     for (Slot c : live) {
       long since = c.idleSinceNanos();
-      if (since != BUSY && (uid == null || c.uid() == uid)
+      if (since != BUSY && now - since >= MIN_IDLE_TO_DISPLACE_NANOS
+          && (uid == null || c.uid() == uid)
           && (oldest == null || since - oldestSince < 0)) {
         oldest = c;
         oldestSince = since;

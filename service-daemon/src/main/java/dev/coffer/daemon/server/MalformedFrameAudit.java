@@ -54,8 +54,9 @@ final class MalformedFrameAudit {
   void record(Peer peer, long requestId, String reason, byte[] head) {
     Instant now = clock.instant();
     AuditEvent event = null;
+    AuditEvent ended;
     synchronized (this) {
-      roll(now);
+      ended = roll(now);
       if (written < perWindow) {
         written++;
         String hex = java.util.HexFormat.of().formatHex(head, 0, Math.min(head.length, 16));
@@ -68,6 +69,9 @@ final class MalformedFrameAudit {
         String user = uid == Long.MIN_VALUE ? "other" : peer.user();
         byUid.merge(uid, new Tally(user, 1), (a, b) -> new Tally(a.user(), a.count() + 1));
       }
+    }
+    if (ended != null) {
+      write(ended);
     }
     if (event != null) {
       write(event);
