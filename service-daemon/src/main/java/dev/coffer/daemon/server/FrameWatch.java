@@ -12,8 +12,8 @@ import java.util.Arrays;
 final class FrameWatch extends InputStream {
 
   private final InputStream in;
-  private final byte[] head = new byte[16];
-  private int headLength;
+  private final byte[] head = new byte[16]; // guarded by this (the watchdog reads it)
+  private int headLength; // guarded by this
   private volatile long frameStartedNanos; // 0 between frames
 
   FrameWatch(InputStream in) {
@@ -26,13 +26,13 @@ final class FrameWatch extends InputStream {
   }
 
   /** Marks the end of a frame: the next byte starts a new one. */
-  void frameDone() {
+  synchronized void frameDone() {
     frameStartedNanos = 0;
     headLength = 0;
   }
 
   /** A copy of up to the first 16 bytes of the current frame. */
-  byte[] head() {
+  synchronized byte[] head() {
     return Arrays.copyOf(head, headLength);
   }
 
@@ -51,9 +51,11 @@ final class FrameWatch extends InputStream {
         long now = System.nanoTime();
         frameStartedNanos = now == 0 ? 1 : now;
       }
-      int keep = Math.min(n, head.length - headLength);
-      System.arraycopy(b, off, head, headLength, keep);
-      headLength += keep;
+      synchronized (this) {
+        int keep = Math.min(n, head.length - headLength);
+        System.arraycopy(b, off, head, headLength, keep);
+        headLength += keep;
+      }
     }
     return n;
   }
