@@ -11,7 +11,8 @@ import java.util.concurrent.ThreadFactory;
 /**
  * The outbound side of one connection: a queue of encoded frames drained by the connection's
  * own writer thread, so a peer that stops reading blocks only that thread, never a shared worker
- * or another connection.
+ * or another connection. The connection's reader writes its own responses directly while
+ * nothing is queued (see {@link #answer}); the writer thread starts with the first frame queued.
  *
  * <p>Backpressure falls on the offending connection: the reader calls {@link #awaitRoom()}
  * before it reads each frame, and waits while {@value #MAX_UNANSWERED} requests are unanswered
@@ -43,6 +44,8 @@ final class ResponseWriter {
   private byte[] finalFrame; // guarded by this: waits for unanswered == 0
   private boolean finishing; // guarded by this
   private boolean closed; // guarded by this
+  private boolean writing; // guarded by this: one frame is being written, by either thread
+  private boolean writerStarted; // guarded by this
   private volatile long writingSinceNanos; // 0 when not inside a write
   private volatile long finishingSinceNanos; // 0 unless finishing
   private volatile long lastActivityNanos = System.nanoTime();
@@ -53,8 +56,12 @@ final class ResponseWriter {
     this.thread = threads.newThread(this::run);
   }
 
-  void start() {
-    thread.start();
+  /** The writer thread starts with the first frame it has to write. */
+  private void startWriter() {
+    if (!writerStarted) {
+      writerStarted = true;
+      thread.start();
+    }
   }
 
   /**
@@ -89,15 +96,45 @@ final class ResponseWriter {
     return true;
   }
 
-  /** Queues the response to an admitted request; never blocks. Takes ownership of bytes. */
-  synchronized void answer(byte[] bytes) {
-    if (closed) {
-      Arrays.fill(bytes, (byte) 0);
-      return;
+  /**
+   * Sends the response to an admitted request. Takes ownership of {@code bytes}.
+   *
+   * @param inline true only on the connection's own reader thread: when nothing is queued or
+   *     being written it writes the response itself (the cryptographic hot path, no thread
+   *     hand-off), blocking only its own connection; otherwise, and always for shared workers,
+   *     the response is queued for the writer thread and this never blocks
+   */
+  void answer(byte[] bytes, boolean inline) {
+    synchronized (this) {
+      if (closed) {
+        Arrays.fill(bytes, (byte) 0);
+        return;
+      }
+      if (!inline || writing || !queue.isEmpty()) {
+        queue.add(new Item(bytes, true, false));
+        queuedBytes += bytes.length;
+        startWriter();
+        notifyAll();
+        return;
+      }
+      writing = true;
+      writingSinceNanos = System.nanoTime();
     }
-    queue.add(new Item(bytes, true, false));
-    queuedBytes += bytes.length;
-    notifyAll();
+    try {
+      out.write(bytes);
+    } catch (IOException e) {
+      abort();
+    } finally {
+      writingSinceNanos = 0;
+      Arrays.fill(bytes, (byte) 0);
+      lastActivityNanos = System.nanoTime();
+      synchronized (this) {
+        writing = false;
+        unanswered--;
+        queueFinalWhenAnswered();
+        notifyAll();
+      }
+    }
   }
 
   /**
@@ -137,7 +174,7 @@ final class ResponseWriter {
   }
 
   private boolean isIdle() {
-    return !closed && !finishing && unanswered == 0 && queue.isEmpty() && writingSinceNanos == 0;
+    return !closed && !finishing && unanswered == 0 && queue.isEmpty() && !writing;
   }
 
   /** Nanotime at which the current write or the finishing began, or 0 when neither. */
@@ -175,12 +212,15 @@ final class ResponseWriter {
     }
   }
 
-  /** Waits until the writer thread has ended (the connection is closed). */
-  void awaitClosed() {
-    try {
-      thread.join();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+  /** Waits until the connection is closed (the final frame written, or aborted). */
+  synchronized void awaitClosed() {
+    while (!closed) {
+      try {
+        wait();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
     }
   }
 
@@ -188,6 +228,7 @@ final class ResponseWriter {
     if (finalFrame != null && unanswered == 0) {
       queue.add(new Item(finalFrame, false, true));
       finalFrame = null;
+      startWriter();
     }
   }
 
@@ -196,13 +237,14 @@ final class ResponseWriter {
       while (true) {
         Item item;
         synchronized (this) {
-          while (queue.isEmpty() && !closed) {
+          while ((queue.isEmpty() || writing) && !closed) {
             wait();
           }
           if (closed) {
             return;
           }
           item = queue.poll();
+          writing = true;
           writingSinceNanos = System.nanoTime();
         }
         try {
@@ -215,6 +257,7 @@ final class ResponseWriter {
         }
         lastActivityNanos = System.nanoTime();
         synchronized (this) {
+          writing = false;
           if (item.answer()) {
             unanswered--;
             queuedBytes -= item.bytes().length;

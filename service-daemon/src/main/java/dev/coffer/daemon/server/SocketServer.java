@@ -240,6 +240,7 @@ public final class SocketServer implements Closeable {
     private final FrameWatch in;
     private final ResponseWriter writer;
     private volatile Peer peer;
+    private volatile Thread readerThread;
     private volatile boolean refused; // a frame was refused: audit and answer it once
 
     Connection(AFUNIXSocketChannel ch, long uid) {
@@ -249,8 +250,9 @@ public final class SocketServer implements Closeable {
       this.writer = new ResponseWriter(ch, ChannelStreams.out(ch), named("coffer-conn-writer"));
     }
 
-    /** Resolves the peer's names (may run {@code id}), then starts the writer. */
+    /** On the connection's own thread: resolves the peer's names (may run {@code id}). */
     void start() {
+      readerThread = Thread.currentThread();
       Peer p;
       try {
         p = identities.resolve(ch.getPeerCredentials());
@@ -260,7 +262,6 @@ public final class SocketServer implements Closeable {
         p = new Peer(-1, -1, -1, "unknown", java.util.Set.of());
       }
       this.peer = p;
-      writer.start();
     }
 
     @Override
@@ -453,7 +454,7 @@ public final class SocketServer implements Closeable {
             ErrorType.LIMIT_EXCEEDED, "the response exceeds the frame limit; ask for less"
                 + " (a smaller Limit)")));
       }
-      writer.answer(bytes);
+      writer.answer(bytes, Thread.currentThread() == readerThread);
     }
 
     void close() {
