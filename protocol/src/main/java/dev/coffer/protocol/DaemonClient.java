@@ -6,7 +6,9 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -81,11 +83,11 @@ public final class DaemonClient implements Closeable {
   /** Sends one operation; the future fails with a {@link KmsException}. */
   public CompletableFuture<ObjectNode> callAsync(String operation, ObjectNode input) {
     return attempt(operation, input).exceptionallyCompose(e -> {
-      Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+      Throwable cause = e instanceof CompletionException && e.getCause() != null
           ? e.getCause() : e;
       if (cause instanceof DaemonConnection.NotProcessedException && !closed) {
         long pause = RETRY_PAUSE_MILLIS
-            + java.util.concurrent.ThreadLocalRandom.current().nextLong(RETRY_PAUSE_MILLIS);
+            + ThreadLocalRandom.current().nextLong(RETRY_PAUSE_MILLIS);
         return CompletableFuture.supplyAsync(() -> attempt(operation, input),
                 CompletableFuture.delayedExecutor(pause, TimeUnit.MILLISECONDS))
             .thenCompose(f -> f);
