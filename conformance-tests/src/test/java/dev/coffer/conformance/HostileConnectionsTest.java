@@ -316,6 +316,31 @@ class HostileConnectionsTest {
     }
   }
 
+  @Test
+  void listGrants_limit100_withTheLargestConstraints_oneValidAnswer() throws Exception {
+    try (DaemonClient good = new DaemonClient(daemon.socket(), 4, Duration.ofSeconds(30))) {
+      String key = good.call("CreateKey", Json.object()).get("KeyMetadata").get("KeyId").asText();
+      // Each constraint is as large as a default request frame carries: control characters,
+      // escaped to six bytes each in JSON both ways.
+      String value = "\u0001".repeat(14_000);
+      List<CompletableFuture<ObjectNode>> grants = new ArrayList<>();
+      for (int i = 0; i < 100; i++) {
+        ObjectNode in = Json.object().put("KeyId", key)
+            .put("GranteePrincipal", "arn:coffer:iam::000000000000:user/g" + i);
+        in.putArray("Operations").add("Encrypt");
+        in.putObject("Constraints").putObject("EncryptionContextEquals").put("k", value);
+        grants.add(good.callAsync("CreateGrant", in));
+      }
+      for (CompletableFuture<ObjectNode> g : grants) {
+        g.get(30, TimeUnit.SECONDS);
+      }
+      ObjectNode page = good.call("ListGrants", Json.object().put("KeyId", key).put("Limit", 100));
+      assertEquals(100, page.get("Grants").size());
+      assertEquals(value, page.get("Grants").get(99).get("Constraints")
+          .get("EncryptionContextEquals").get("k").asText());
+    }
+  }
+
   // ---- at the connection limit ----
 
   @Test

@@ -24,8 +24,8 @@ public record Frame(Kind kind, long requestId, byte[] body) {
   /**
    * Cap on a response or error frame body, 16 MiB, which clients accept whatever their request
    * cap. Responses can be larger than requests: the largest valid answer is a full page of a
-   * list operation, such as 1,000 {@code ListKeys} entries (about 130 KB) or 100 grants each with
-   * 8 KiB encryption-context constraints (a few MB when every character is JSON-escaped).
+   * list operation, such as 1,000 {@code ListKeys} entries (about 130 KB) or 100 grants whose
+   * constraints are each as large as a default request frame carries (about 10 MB).
    */
   public static final int MAX_RESPONSE_BODY_BYTES = 16 * 1024 * 1024;
 
