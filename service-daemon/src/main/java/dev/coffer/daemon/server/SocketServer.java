@@ -32,6 +32,7 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -56,6 +57,8 @@ import org.newsclub.net.unix.AFUNIXSocketChannel;
  *       longest-idle connection before it refuses one with {@code ThrottlingException}.
  *   <li>A watchdog closes connections whose frame does not arrive whole in time, which do not
  *       take their responses in time, or which stay idle too long.
+ *   <li>One peer uid may have at most four times {@code worker-threads} management requests
+ *       queued or running on the shared workers; its connections wait for the rest.
  * </ul>
  *
  * <p>Hostile input is contained per connection: a frame with a bad header or over the size cap
@@ -78,6 +81,10 @@ public final class SocketServer implements Closeable {
   private final ConnectionBudget budget;
   private final ConnectionLimits limits;
   private final ExecutorService workers;
+  /** Management requests one peer uid may have queued or running on the workers at once. */
+  private final int workerShare;
+  private final java.util.Map<Long, Semaphore> workerShares =
+      new java.util.concurrent.ConcurrentHashMap<>();
   private final ScheduledExecutorService watchdog;
   private final AFUNIXServerSocketChannel server;
   private final AuditSink audit;
@@ -110,6 +117,7 @@ public final class SocketServer implements Closeable {
     this.refusedFrames = new MalformedFrameAudit(audit, clock,
         limits.malformedFrameRecordsPerWindow(), limits.malformedFrameWindow());
     this.workers = Executors.newFixedThreadPool(workerThreads, named("coffer-worker"));
+    this.workerShare = 4 * workerThreads;
     this.server = bind(socketPath, socketMode, socketGroup);
     this.watchdog = Executors.newSingleThreadScheduledExecutor(named("coffer-watchdog"));
     watchdog.scheduleWithFixedDelay(this::checkDeadlines, WATCHDOG_TICK_MILLIS,
@@ -361,9 +369,21 @@ public final class SocketServer implements Closeable {
             handle(frame, parsed);
             continue;
           }
+          // One user's requests may hold only a share of the worker queue: beyond it this
+          // connection waits here (reading nothing), and other users' calls are not queued
+          // behind thousands of one user's.
+          Semaphore share = workerShares.computeIfAbsent(uid, u -> new Semaphore(workerShare));
+          share.acquireUninterruptibly();
           try {
-            workers.execute(() -> handle(frame, parsed));
+            workers.execute(() -> {
+              try {
+                handle(frame, parsed);
+              } finally {
+                share.release();
+              }
+            });
           } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
+            share.release();
             return;
           }
         }
