@@ -12,6 +12,7 @@ import java.util.Arrays;
 final class FrameWatch extends InputStream {
 
   private final InputStream in;
+  private final byte[] one = new byte[1];
   private final byte[] head = new byte[16]; // guarded by this (the watchdog reads it)
   private int headLength; // guarded by this
   private volatile long frameStartedNanos; // 0 between frames
@@ -38,7 +39,6 @@ final class FrameWatch extends InputStream {
 
   @Override
   public int read() throws IOException {
-    byte[] one = new byte[1];
     int n = read(one, 0, 1);
     return n < 0 ? -1 : one[0] & 0xff;
   }
