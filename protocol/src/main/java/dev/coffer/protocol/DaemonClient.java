@@ -6,7 +6,9 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -16,7 +18,10 @@ import java.util.concurrent.TimeoutException;
  *
  * <p>A request that could not be written is retried once on a fresh connection (the daemon never
  * saw it); a request whose answer was lost is reported as {@link ErrorType#DAEMON_UNAVAILABLE},
- * never silently repeated, because it may have been applied.
+ * never silently repeated, because it may have been applied. A request the daemon reports it did
+ * not process (it refused the connection at its limit, or closed an idle one: {@link
+ * DaemonConnection.NotProcessedException}) is sent once more after a short pause; if that fails
+ * too, the caller gets the daemon's own error, such as {@code ThrottlingException}.
  */
 public final class DaemonClient implements Closeable {
 
@@ -72,8 +77,26 @@ public final class DaemonClient implements Closeable {
     }
   }
 
+  /** Pause before a request the daemon did not process is sent again, plus up to as much jitter. */
+  private static final long RETRY_PAUSE_MILLIS = 100;
+
   /** Sends one operation; the future fails with a {@link KmsException}. */
   public CompletableFuture<ObjectNode> callAsync(String operation, ObjectNode input) {
+    return attempt(operation, input).exceptionallyCompose(e -> {
+      Throwable cause = e instanceof CompletionException && e.getCause() != null
+          ? e.getCause() : e;
+      if (cause instanceof DaemonConnection.NotProcessedException && !closed) {
+        long pause = RETRY_PAUSE_MILLIS
+            + ThreadLocalRandom.current().nextLong(RETRY_PAUSE_MILLIS);
+        return CompletableFuture.supplyAsync(() -> attempt(operation, input),
+                CompletableFuture.delayedExecutor(pause, TimeUnit.MILLISECONDS))
+            .thenCompose(f -> f);
+      }
+      return CompletableFuture.failedFuture(cause);
+    });
+  }
+
+  private CompletableFuture<ObjectNode> attempt(String operation, ObjectNode input) {
     IOException last = null;
     for (int attempt = 0; attempt < 2; attempt++) {
       DaemonConnection c;

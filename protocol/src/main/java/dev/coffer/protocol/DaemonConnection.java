@@ -21,6 +21,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>When the connection breaks, every pending request fails with {@link
  * ErrorType#DAEMON_UNAVAILABLE}; the connection is then closed for good and the owner opens a new
  * one.
+ *
+ * <p>An error frame that answers no pending request (request id 0) is about the connection: the
+ * daemon refused it (at its connection limit, or the user's share) or is closing it (idle, or its
+ * place was needed), and has processed none of the requests still unanswered on it. Those fail
+ * with a {@link NotProcessedException} carrying the daemon's own exception name (such as {@code
+ * ThrottlingException}) and message, which the owner may safely retry.
  */
 public final class DaemonConnection implements Closeable {
 
@@ -28,6 +34,9 @@ public final class DaemonConnection implements Closeable {
   private final InputStream in;
   private final OutputStream out;
   private final FrameCodec codec;
+  private final FrameCodec responseCodec;
+  private final Thread reader;
+  private volatile NotProcessedException endedByDaemon;
   private final Map<Long, CompletableFuture<ObjectNode>> pending = new ConcurrentHashMap<>();
   private final AtomicLong nextId = new AtomicLong(1);
   private final Object writeLock = new Object();
@@ -38,7 +47,11 @@ public final class DaemonConnection implements Closeable {
     this.in = ChannelStreams.in(channel);
     this.out = ChannelStreams.out(channel);
     this.codec = codec;
-    Thread reader = new Thread(this::readLoop, "coffer-client-reader");
+    // Responses may be larger than requests (a full page of a list): accept what the daemon
+    // may send, whatever this client's own request cap.
+    this.responseCodec = new FrameCodec(
+        Math.max(codec.maxBodyBytes(), Frame.MAX_RESPONSE_BODY_BYTES));
+    this.reader = new Thread(this::readLoop, "coffer-client-reader");
     reader.setDaemon(true);
     reader.start();
   }
@@ -72,6 +85,10 @@ public final class DaemonConnection implements Closeable {
    */
   public CompletableFuture<ObjectNode> send(String operation, ObjectNode input) throws IOException {
     if (!open) {
+      NotProcessedException why = endedByDaemon;
+      if (why != null) {
+        return CompletableFuture.failedFuture(why);
+      }
       throw new IOException("connection to the daemon is closed");
     }
     long id = nextId.getAndIncrement();
@@ -90,6 +107,13 @@ public final class DaemonConnection implements Closeable {
       }
     } catch (IOException e) {
       pending.remove(id);
+      // The daemon may have refused the connection and closed it before this write: its
+      // reason is then in the error frame the reader is about to take.
+      awaitReader();
+      NotProcessedException why = endedByDaemon;
+      if (why != null) {
+        return CompletableFuture.failedFuture(why);
+      }
       fail(e);
       throw e;
     }
@@ -99,7 +123,7 @@ public final class DaemonConnection implements Closeable {
   private void readLoop() {
     try {
       while (open) {
-        Frame frame = codec.read(in);
+        Frame frame = responseCodec.read(in);
         if (frame == null) {
           throw new IOException("daemon closed the connection");
         }
@@ -110,8 +134,9 @@ public final class DaemonConnection implements Closeable {
               new KmsException(err.path("__type").asText(ErrorType.INTERNAL),
                   err.path("message").asText(""));
           if (f == null) {
-            // An error for no request in flight (e.g. a frame the daemon could not parse):
-            // the daemon closes the connection after it.
+            // An error about the connection: the daemon ends it after this frame, and processed
+            // none of the requests still unanswered on it.
+            endedByDaemon = new NotProcessedException(ex.errorType(), ex.getMessage());
             throw new IOException(ex.toString());
           }
           f.completeExceptionally(ex);
@@ -124,12 +149,30 @@ public final class DaemonConnection implements Closeable {
     }
   }
 
+  /** Waits briefly for the reader to take what the daemon sent before it closed. */
+  private void awaitReader() {
+    if (Thread.currentThread() == reader) {
+      return;
+    }
+    try {
+      reader.join(1000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   private void fail(Exception cause) {
     open = false;
     try {
       channel.close();
     } catch (IOException ignored) {
       // already broken
+    }
+    NotProcessedException notProcessed = endedByDaemon;
+    if (notProcessed != null) {
+      pending.values().forEach(f -> f.completeExceptionally(notProcessed));
+      pending.clear();
+      return;
     }
     KmsException ex =
         new KmsException(
@@ -144,5 +187,15 @@ public final class DaemonConnection implements Closeable {
   @Override
   public void close() {
     fail(new IOException("connection closed by the client"));
+  }
+
+  /**
+   * A request the daemon did not process because it refused or ended the connection first (see
+   * the class comment): carries the daemon's exception name and message; safe to retry.
+   */
+  public static final class NotProcessedException extends KmsException {
+    NotProcessedException(String errorType, String message) {
+      super(errorType, message);
+    }
   }
 }

@@ -21,6 +21,13 @@ public record Frame(Kind kind, long requestId, byte[] body) {
   public static final byte VERSION = 1;
   /** Default cap on a frame body: 64 KiB of payload plus headroom for JSON and base64. */
   public static final int DEFAULT_MAX_BODY_BYTES = 64 * 1024 + 32 * 1024;
+  /**
+   * Cap on a response or error frame body, 16 MiB, which clients accept whatever their request
+   * cap. Responses can be larger than requests: the largest valid answer is a full page of a
+   * list operation, such as 1,000 {@code ListKeys} entries (about 130 KB) or 100 grants whose
+   * constraints are each as large as a default request frame carries (about 10 MB).
+   */
+  public static final int MAX_RESPONSE_BODY_BYTES = 16 * 1024 * 1024;
 
   /** What a frame carries. */
   public enum Kind {

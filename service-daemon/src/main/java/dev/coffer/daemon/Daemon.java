@@ -98,7 +98,8 @@ public final class Daemon implements Closeable {
       scheduler.scheduleWithFixedDelay(this::runMaintenance, every, every, TimeUnit.MILLISECONDS);
       this.server = new SocketServer(config.socket(), ops.table(), config.maxFrameBytes(),
           config.maxConnections(), config.workerThreads(), trail, config.clock(),
-          config.access().socketMode(), config.access().socketGroup());
+          config.access().socketMode(), config.access().socketGroup(),
+          config.connectionLimits());
     } catch (IOException | RuntimeException e) {
       audit.close();
       db.close();

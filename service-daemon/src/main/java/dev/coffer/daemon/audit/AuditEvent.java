@@ -63,4 +63,18 @@ public record AuditEvent(
     return new AuditEvent(time, eventName, Peer.daemon(), -1, details, null, null, null,
         List.copyOf(resources), true, false);
   }
+
+  /**
+   * A frame the daemon could not accept as a request (bad magic, unsupported version or kind,
+   * a length over the limit, a stream that ended or stalled inside a frame): caller {@code
+   * peer}, {@code errorCode} {@code ValidationException}. Such an event changes nothing, so it is
+   * written like a data event (batched, not fsynced on its own). {@code reason} is the daemon's
+   * own text; callers cap any untrusted part of it (the server adds at most the 16 header bytes,
+   * as hex).
+   */
+  public static AuditEvent malformedFrame(Instant time, Peer peer, long requestId, String reason) {
+    return new AuditEvent(time, "MalformedFrame", peer, requestId,
+        dev.coffer.protocol.Json.object(), null, dev.coffer.protocol.ErrorType.VALIDATION, reason,
+        List.of(), false, true);
+  }
 }

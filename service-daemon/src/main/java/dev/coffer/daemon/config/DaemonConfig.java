@@ -23,6 +23,8 @@ import java.util.Properties;
  * @param deletionCheckInterval how often keys whose deletion window ended are deleted
  * @param clock time source (tests move it forward)
  * @param access who administers the daemon, who may create keys, and the socket's mode
+ * @param connectionLimits per-user share, deadlines and malformed-frame auditing of
+ *     connections (see {@link ConnectionLimits})
  */
 public record DaemonConfig(
     Path home,
@@ -35,7 +37,8 @@ public record DaemonConfig(
     int workerThreads,
     Duration deletionCheckInterval,
     Clock clock,
-    Access access) {
+    Access access,
+    ConnectionLimits connectionLimits) {
 
   /**
    * Account-level access, the part AWS leaves to IAM.
@@ -87,6 +90,11 @@ public record DaemonConfig(
     if (maxKeys < 1 || maxConnections < 1 || workerThreads < 1) {
       throw new IllegalArgumentException("maxKeys, maxConnections and workerThreads must be >= 1");
     }
+    if (connectionLimits == null
+        || connectionLimits.maxConnectionsPerUser() > maxConnections) {
+      throw new IllegalArgumentException("coffer.properties: max-connections-per-user must be"
+          + " between 1 and max-connections (" + maxConnections + ")");
+    }
   }
 
   /** State in {@code home}, socket {@code home/coffer.sock}, every other value default. */
@@ -102,7 +110,8 @@ public record DaemonConfig(
         Math.max(4, 2 * Runtime.getRuntime().availableProcessors()),
         Duration.ofSeconds(60),
         Clock.systemUTC(),
-        Access.defaults());
+        Access.defaults(),
+        ConnectionLimits.defaults(256));
   }
 
   /**
@@ -126,7 +135,13 @@ public record DaemonConfig(
       "root-key-pkcs11-library",
       "root-key-pkcs11-token-label",
       "root-key-pkcs11-slot-list-index",
-      "root-key-pkcs11-pin-file");
+      "root-key-pkcs11-pin-file",
+      "max-connections-per-user",
+      "frame-read-timeout-seconds",
+      "idle-timeout-seconds",
+      "write-timeout-seconds",
+      "audit-malformed-frames-per-window",
+      "audit-malformed-frames-window-seconds");
 
   /**
    * The configuration a user gets from {@code coffer serve}: {@code $COFFER_HOME} (default
@@ -159,22 +174,22 @@ public record DaemonConfig(
 
   public DaemonConfig withSocket(Path s) {
     return new DaemonConfig(home, s, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, access);
+        workerThreads, deletionCheckInterval, clock, access, connectionLimits);
   }
 
   public DaemonConfig withClock(Clock c) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, c, access);
+        workerThreads, deletionCheckInterval, c, access, connectionLimits);
   }
 
   public DaemonConfig withMaxKeys(int n) {
     return new DaemonConfig(home, socket, region, account, n, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, access);
+        workerThreads, deletionCheckInterval, clock, access, connectionLimits);
   }
 
   public DaemonConfig withDeletionCheckInterval(Duration d) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, d, clock, access);
+        workerThreads, d, clock, access, connectionLimits);
   }
 
   DaemonConfig withProperties(Properties props) {
@@ -191,12 +206,14 @@ public record DaemonConfig(
         Duration.ofSeconds(p.getInt("deletion-check-seconds",
             (int) deletionCheckInterval.toSeconds(), 1, 86_400)),
         clock,
-        accessFrom(p, access));
+        accessFrom(p, access),
+        ConnectionLimits.from(p, connectionLimits,
+            p.getInt("max-connections", maxConnections, 1, 65_536)));
   }
 
   public DaemonConfig withAccess(Access a) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, a);
+        workerThreads, deletionCheckInterval, clock, a, connectionLimits);
   }
 
   private static Access accessFrom(Settings p, Access dflt) {
@@ -229,5 +246,87 @@ public record DaemonConfig(
       out.add(t);
     }
     return out;
+  }
+
+  // ---- Connection limits (issue 14, section 3): keys max-connections-per-user,
+  // ---- frame-read-timeout-seconds, idle-timeout-seconds, write-timeout-seconds,
+  // ---- audit-malformed-frames-per-window, audit-malformed-frames-window-seconds.
+
+  public DaemonConfig withConnectionLimits(ConnectionLimits l) {
+    return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
+        workerThreads, deletionCheckInterval, clock, access, l);
+  }
+
+  /**
+   * How the daemon keeps one client from starving the others (documented in {@code
+   * docs/protocol.md}, "Limits and timeouts").
+   *
+   * @param maxConnectionsPerUser connections one Unix user (peer uid) may hold at once; default
+   *     a quarter of {@code max-connections}, so one local user cannot take the whole budget
+   * @param frameReadTimeout once the first byte of a frame has arrived, the whole frame must
+   *     arrive within this time, or the connection is closed (slow or stalled senders)
+   * @param idleTimeout a connection with no request in flight and no partial frame is closed
+   *     after this long; at the connection limit the longest-idle connection is closed at once
+   *     to make room
+   * @param writeTimeout a response the peer does not take within this time (it stopped
+   *     reading) closes its connection; only that connection's own writer thread waits
+   * @param malformedFrameRecordsPerWindow audit records written for malformed frames per window;
+   *     beyond it frames are only counted, and one summary record is written per window
+   * @param malformedFrameWindow the window of {@code malformedFrameRecordsPerWindow}
+   */
+  public record ConnectionLimits(int maxConnectionsPerUser, Duration frameReadTimeout,
+      Duration idleTimeout, Duration writeTimeout, int malformedFrameRecordsPerWindow,
+      Duration malformedFrameWindow) {
+
+    public ConnectionLimits {
+      if (maxConnectionsPerUser < 1) {
+        throw new IllegalArgumentException(
+            "coffer.properties: max-connections-per-user must be at least 1");
+      }
+      positive("frame-read-timeout-seconds", frameReadTimeout);
+      positive("idle-timeout-seconds", idleTimeout);
+      positive("write-timeout-seconds", writeTimeout);
+      positive("audit-malformed-frames-window-seconds", malformedFrameWindow);
+      if (malformedFrameRecordsPerWindow < 0) {
+        throw new IllegalArgumentException(
+            "coffer.properties: audit-malformed-frames-per-window must be 0 or more");
+      }
+    }
+
+    private static void positive(String key, Duration d) {
+      if (d == null || d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException("coffer.properties: " + key + " must be at least 1");
+      }
+    }
+
+    /** Defaults for a daemon allowing {@code maxConnections} connections. */
+    public static ConnectionLimits defaults(int maxConnections) {
+      return new ConnectionLimits(Math.max(1, maxConnections / 4), Duration.ofSeconds(10),
+          Duration.ofSeconds(300), Duration.ofSeconds(30), 10, Duration.ofSeconds(60));
+    }
+
+    static ConnectionLimits from(Settings p, ConnectionLimits current, int maxConnections) {
+      ConnectionLimits d = p.containsKey("max-connections")
+          ? defaults(maxConnections).withFramingOf(current) : current;
+      return new ConnectionLimits(
+          p.getInt("max-connections-per-user", d.maxConnectionsPerUser(), 1, 65_536),
+          seconds(p, "frame-read-timeout-seconds", d.frameReadTimeout()),
+          seconds(p, "idle-timeout-seconds", d.idleTimeout()),
+          seconds(p, "write-timeout-seconds", d.writeTimeout()),
+          p.getInt("audit-malformed-frames-per-window", d.malformedFrameRecordsPerWindow(), 0,
+              1_000_000),
+          seconds(p, "audit-malformed-frames-window-seconds", d.malformedFrameWindow()));
+    }
+
+    /** These limits with the share of connections from this, the rest from {@code other}. */
+    private ConnectionLimits withFramingOf(ConnectionLimits other) {
+      return new ConnectionLimits(maxConnectionsPerUser, other.frameReadTimeout,
+          other.idleTimeout, other.writeTimeout, other.malformedFrameRecordsPerWindow,
+          other.malformedFrameWindow);
+    }
+
+    private static Duration seconds(Settings p, String key, Duration dflt) {
+      return Duration.ofSeconds(p.getInt(key, (int) dflt.toSeconds(), 1, 86_400));
+    }
   }
 }

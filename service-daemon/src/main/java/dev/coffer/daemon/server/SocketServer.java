@@ -3,6 +3,7 @@ package dev.coffer.daemon.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coffer.daemon.audit.AuditSink;
+import dev.coffer.daemon.config.DaemonConfig.ConnectionLimits;
 import dev.coffer.daemon.ops.Caller;
 import dev.coffer.daemon.ops.OperationKinds;
 import dev.coffer.daemon.ops.OperationTable;
@@ -15,20 +16,21 @@ import dev.coffer.protocol.FrameCodec;
 import dev.coffer.protocol.Json;
 import dev.coffer.protocol.KmsException;
 import java.io.Closeable;
+import java.io.EOFException;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
-import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -43,42 +45,80 @@ import org.newsclub.net.unix.AFUNIXSocketChannel;
  * The Unix-socket listener: one reader thread per connection, which runs cryptographic requests
  * itself; management requests go to a bounded worker pool, so one connection can have several
  * in flight while each waits for its audit record's fsync.
- * Responses are written whole under the connection's write lock.
+ *
+ * <p>No client can starve the others ({@code docs/protocol.md}, "Limits and timeouts"):
+ * <ul>
+ *   <li>Each connection has its own writer thread and outbound queue ({@link ResponseWriter}):
+ *       workers and readers only queue responses, so a peer that stops reading stalls nothing
+ *       but its own connection, whose reader stops reading once {@value
+ *       ResponseWriter#MAX_UNANSWERED} requests are unanswered.
+ *   <li>A {@link ConnectionBudget} caps connections in all and per peer uid, displacing the
+ *       longest-idle connection before it refuses one with {@code ThrottlingException}.
+ *   <li>A watchdog closes connections whose frame does not arrive whole in time, which do not
+ *       take their responses in time, or which stay idle too long.
+ *   <li>One peer uid may have at most four times {@code worker-threads} management requests
+ *       queued or running on the shared workers; its connections wait for the rest.
+ * </ul>
  *
  * <p>Hostile input is contained per connection: a frame with a bad header or over the size cap
  * gets one error frame and the connection is closed, without the body being read; a body that is
- * not JSON gets a {@code ValidationException} and the connection stays usable. Every other
- * client keeps being served.
+ * not JSON gets a {@code ValidationException} and the connection stays usable. Refused frames
+ * are audited, at a bounded rate ({@link MalformedFrameAudit}).
  */
 public final class SocketServer implements Closeable {
 
   private static final Logger LOG = Logger.getLogger(SocketServer.class.getName());
-  /** Requests one connection may have queued or running at once. */
-  static final int MAX_IN_FLIGHT_PER_CONNECTION = 64;
+  /** Requests one connection may have unanswered (read, response not yet written). */
+  static final int MAX_IN_FLIGHT_PER_CONNECTION = ResponseWriter.MAX_UNANSWERED;
+  /** How often the watchdog looks at deadlines. */
+  private static final long WATCHDOG_TICK_MILLIS = 100;
 
   private final Path socketPath;
   private final OperationTable operations;
   private final FrameCodec codec;
-  private final Semaphore connectionSlots;
+  private final FrameCodec responseCodec = new FrameCodec(Frame.MAX_RESPONSE_BODY_BYTES);
+  private final ConnectionBudget budget;
+  private final ConnectionLimits limits;
   private final ExecutorService workers;
+  /** Management requests one peer uid may have queued or running on the workers at once. */
+  private final int workerShare;
+  private final java.util.Map<Long, Semaphore> workerShares =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  private final ScheduledExecutorService watchdog;
   private final AFUNIXServerSocketChannel server;
   private final RequestPipeline pipeline;
+  private final MalformedFrameAudit refusedFrames;
   private final PeerIdentity identities = new PeerIdentity();
   private final Thread acceptor;
   private final AtomicInteger connections = new AtomicInteger();
-  private final Set<SocketChannel> open = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private volatile boolean running = true;
 
+  /** A server with the default {@link ConnectionLimits} for {@code maxConnections}. */
   public SocketServer(Path socketPath, OperationTable operations, int maxFrameBytes,
       int maxConnections, int workerThreads, AuditSink audit, java.time.Clock clock,
       String socketMode, String socketGroup) throws IOException {
+    this(socketPath, operations, maxFrameBytes, maxConnections, workerThreads, audit, clock,
+        socketMode, socketGroup, ConnectionLimits.defaults(maxConnections));
+  }
+
+  public SocketServer(Path socketPath, OperationTable operations, int maxFrameBytes,
+      int maxConnections, int workerThreads, AuditSink audit, java.time.Clock clock,
+      String socketMode, String socketGroup, ConnectionLimits limits) throws IOException {
     this.socketPath = socketPath;
     this.operations = operations;
     this.pipeline = new RequestPipeline(operations, audit, clock);
     this.codec = new FrameCodec(maxFrameBytes);
-    this.connectionSlots = new Semaphore(maxConnections);
+    this.limits = limits;
+    this.budget = new ConnectionBudget(maxConnections,
+        Math.min(maxConnections, limits.maxConnectionsPerUser()));
+    this.refusedFrames = new MalformedFrameAudit(audit, clock,
+        limits.malformedFrameRecordsPerWindow(), limits.malformedFrameWindow());
     this.workers = Executors.newFixedThreadPool(workerThreads, named("coffer-worker"));
+    this.workerShare = 4 * workerThreads;
     this.server = bind(socketPath, socketMode, socketGroup);
+    this.watchdog = Executors.newSingleThreadScheduledExecutor(named("coffer-watchdog"));
+    watchdog.scheduleWithFixedDelay(this::checkDeadlines, WATCHDOG_TICK_MILLIS,
+        WATCHDOG_TICK_MILLIS, TimeUnit.MILLISECONDS);
     this.acceptor = named("coffer-accept").newThread(this::acceptLoop);
     acceptor.start();
   }
@@ -140,52 +180,84 @@ public final class SocketServer implements Closeable {
         }
         continue;
       }
-      if (!connectionSlots.tryAcquire()) {
-        refuse(ch);
+      Connection conn = new Connection(ch, uidOf(ch));
+      String refusal = budget.admit(conn);
+      if (refusal != null) {
+        // Never blocks the accept thread: one non-blocking write, then close.
+        ResponseWriter.writeOnceAndClose(ch, codec.encode(
+            connectionError(ErrorType.THROTTLING, refusal)));
         continue;
       }
       connections.incrementAndGet();
-      Thread t = named("coffer-conn").newThread(() -> serve(ch));
+      Thread t = named("coffer-conn").newThread(() -> serve(conn));
       t.start();
     }
   }
 
-  private void refuse(SocketChannel ch) {
-    try (ch) {
-      OutputStream out = ChannelStreams.out(ch);
-      codec.write(out, new Frame(Frame.Kind.ERROR, 0, Json.error(ErrorType.THROTTLING,
-          "the daemon is at its connection limit; retry shortly")));
-    } catch (IOException ignored) {
-      // the client went away
+  private static long uidOf(AFUNIXSocketChannel ch) {
+    try {
+      return ch.getPeerCredentials().getUid();
+    } catch (IOException | RuntimeException e) {
+      return -1;
     }
   }
 
-  private void serve(AFUNIXSocketChannel ch) {
-    open.add(ch);
-    Connection conn = new Connection(ch);
+  /**
+   * An error frame about the connection itself (request id 0). The daemon ends the connection
+   * after it and has processed none of the requests still unanswered on it.
+   */
+  private static Frame connectionError(String type, String message) {
+    return new Frame(Frame.Kind.ERROR, 0, Json.error(type, message));
+  }
+
+  private void serve(Connection conn) {
     try {
+      conn.start();
       conn.readLoop();
+      // No more requests: let the writer deliver what is owed, then close (the watchdog
+      // closes it sooner if the peer does not take it in time).
+      conn.writer.finish(null);
+      conn.writer.awaitClosed();
     } finally {
       conn.close();
-      open.remove(ch);
+      budget.release(conn);
       connections.decrementAndGet();
-      connectionSlots.release();
+    }
+  }
+
+  /** The watchdog: read, write and idle deadlines of every connection; audit summaries. */
+  private void checkDeadlines() {
+    try {
+      long now = System.nanoTime();
+      for (ConnectionBudget.Slot s : budget.snapshot()) {
+        ((Connection) s).checkDeadlines(now);
+      }
+      refusedFrames.tick();
+    } catch (RuntimeException e) {
+      LOG.log(Level.WARNING, "connection watchdog failed", e);
     }
   }
 
   /** One client connection. */
-  private final class Connection {
-    private final SocketChannel ch;
-    private final InputStream in;
-    private final OutputStream out;
-    private final Object writeLock = new Object();
-    private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT_PER_CONNECTION);
-    private final Peer peer;
+  private final class Connection implements ConnectionBudget.Slot {
+    private final AFUNIXSocketChannel ch;
+    private final long uid;
+    private final FrameWatch in;
+    private final ResponseWriter writer;
+    private volatile Peer peer;
+    private volatile Thread readerThread;
+    private volatile boolean refused; // a frame was refused: audit and answer it once
 
-    Connection(AFUNIXSocketChannel ch) {
+    Connection(AFUNIXSocketChannel ch, long uid) {
       this.ch = ch;
-      this.in = ChannelStreams.in(ch);
-      this.out = ChannelStreams.out(ch);
+      this.uid = uid;
+      this.in = new FrameWatch(ChannelStreams.in(ch));
+      this.writer = new ResponseWriter(ch, ChannelStreams.out(ch), named("coffer-conn-writer"));
+    }
+
+    /** On the connection's own thread: resolves the peer's names (may run {@code id}). */
+    void start() {
+      readerThread = Thread.currentThread();
       Peer p;
       try {
         p = identities.resolve(ch.getPeerCredentials());
@@ -197,23 +269,85 @@ public final class SocketServer implements Closeable {
       this.peer = p;
     }
 
+    @Override
+    public long uid() {
+      return uid;
+    }
+
+    @Override
+    public long idleSinceNanos() {
+      return in.frameStartedNanos() != 0 ? ConnectionBudget.BUSY : writer.idleSinceNanos();
+    }
+
+    @Override
+    public boolean closeIfIdle(String why) {
+      return writer.finishIfIdle(in.frameStartedNanos() == 0, codec.encode(connectionError(
+          ErrorType.THROTTLING, why + "; no request still unanswered on it was processed;"
+              + " reconnect")));
+    }
+
+    void checkDeadlines(long now) {
+      long started = in.frameStartedNanos();
+      if (started != 0 && now - started > limits.frameReadTimeout().toNanos()) {
+        refuseFrame(0, "the frame did not arrive whole within " + seconds(
+            limits.frameReadTimeout()) + " of its first byte (frame-read-timeout-seconds)");
+      }
+      long stalled = writer.stalledSince();
+      if (stalled != 0 && now - stalled > limits.writeTimeout().toNanos()) {
+        // The peer has not taken a response (or the final frame) for the write timeout.
+        writer.abort();
+      }
+      long idle = writer.idleSinceNanos();
+      if (idle != ConnectionBudget.BUSY && started == 0
+          && now - idle > limits.idleTimeout().toNanos()) {
+        closeIfIdle("closing this connection after " + seconds(limits.idleTimeout())
+            + " idle (idle-timeout-seconds)");
+      }
+    }
+
+    /** Audits a frame that cannot be taken as a request, answers it, and ends the connection. */
+    private void refuseFrame(long requestId, String reason) {
+      if (refused) {
+        return;
+      }
+      refused = true;
+      refusedFrames.record(peerOrUnknown(), requestId, reason, in.head());
+      writer.finish(codec.encode(new Frame(Frame.Kind.ERROR, requestId,
+          Json.error(ErrorType.VALIDATION, reason + "; closing the connection"))));
+    }
+
+    private Peer peerOrUnknown() {
+      Peer p = peer;
+      return p != null ? p : new Peer(uid, -1, -1, "uid:" + uid, java.util.Set.of());
+    }
+
     void readLoop() {
       try {
-        while (running) {
+        while (running && writer.awaitRoom()) {
           Frame frame;
           try {
             frame = codec.read(in);
           } catch (FrameCodec.MalformedFrameException e) {
-            send(new Frame(Frame.Kind.ERROR, e.requestId(),
-                Json.error(ErrorType.VALIDATION, e.getMessage() + "; closing the connection")));
+            refuseFrame(e.requestId(), e.getMessage());
+            return;
+          } catch (EOFException e) {
+            refusedFrames.record(peerOrUnknown(), 0, "the stream ended inside a frame",
+                in.head());
             return;
           }
+          in.frameDone();
+          writer.touch();
           if (frame == null) {
             return;
           }
           if (frame.kind() != Frame.Kind.REQUEST) {
-            send(new Frame(Frame.Kind.ERROR, frame.requestId(), Json.error(ErrorType.VALIDATION,
-                "clients may only send request frames; closing the connection")));
+            java.util.Arrays.fill(frame.body(), (byte) 0);
+            refuseFrame(frame.requestId(), "clients may only send request frames");
+            return;
+          }
+          if (!writer.admit()) {
+            // The connection is ending; the client is told nothing unanswered was processed.
+            java.util.Arrays.fill(frame.body(), (byte) 0);
             return;
           }
           ObjectNode body = null;
@@ -232,22 +366,28 @@ public final class SocketServer implements Closeable {
             handle(frame, parsed);
             continue;
           }
-          inFlight.acquireUninterruptibly();
+          // One user's requests may hold only a share of the worker queue: beyond it this
+          // connection waits here (reading nothing), and other users' calls are not queued
+          // behind thousands of one user's.
+          Semaphore share = workerShares.computeIfAbsent(uid, u -> new Semaphore(workerShare));
+          share.acquireUninterruptibly();
           try {
             workers.execute(() -> {
               try {
                 handle(frame, parsed);
               } finally {
-                inFlight.release();
+                share.release();
               }
             });
           } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
-            inFlight.release();
+            share.release();
             return;
           }
         }
+      } catch (ClosedChannelException e) {
+        // closed by the watchdog, an eviction or shutdown: only this connection ends
       } catch (IOException e) {
-        // client went away or sent a truncated frame: only this connection ends
+        // client went away: only this connection ends
       }
     }
 
@@ -271,31 +411,31 @@ public final class SocketServer implements Closeable {
       }
     }
 
+    /**
+     * Queues the response to an admitted request for this connection's writer; never blocks.
+     * Responses may be larger than requests (a full page of {@code ListKeys}): they are capped
+     * at {@link Frame#MAX_RESPONSE_BODY_BYTES}, which every valid request's answer fits.
+     */
     private void send(Frame f) throws IOException {
       byte[] bytes;
       try {
-        bytes = codec.encode(f);
+        bytes = responseCodec.encode(f);
       } catch (IllegalArgumentException tooBig) {
-        bytes = codec.encode(new Frame(Frame.Kind.ERROR, f.requestId(), Json.error(
+        LOG.log(Level.SEVERE, "a response exceeded " + Frame.MAX_RESPONSE_BODY_BYTES + " bytes");
+        bytes = responseCodec.encode(new Frame(Frame.Kind.ERROR, f.requestId(), Json.error(
             ErrorType.LIMIT_EXCEEDED, "the response exceeds the frame limit; ask for less"
                 + " (a smaller Limit)")));
       }
-      try {
-        synchronized (writeLock) {
-          out.write(bytes);
-        }
-      } finally {
-        java.util.Arrays.fill(bytes, (byte) 0);
-      }
+      writer.answer(bytes, Thread.currentThread() == readerThread);
     }
 
     void close() {
-      try {
-        ch.close();
-      } catch (IOException ignored) {
-        // closing
-      }
+      writer.abort();
     }
+  }
+
+  private static String seconds(Duration d) {
+    return d.toSeconds() + " s";
   }
 
   private static ThreadFactory named(String prefix) {
@@ -315,12 +455,9 @@ public final class SocketServer implements Closeable {
     } catch (IOException ignored) {
       // closing
     }
-    for (SocketChannel ch : open) {
-      try {
-        ch.close();
-      } catch (IOException ignored) {
-        // closing
-      }
+    watchdog.shutdownNow();
+    for (ConnectionBudget.Slot s : budget.snapshot()) {
+      ((Connection) s).close();
     }
     workers.shutdown();
     try {
@@ -328,6 +465,7 @@ public final class SocketServer implements Closeable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    refusedFrames.close();
     try {
       Files.deleteIfExists(socketPath);
     } catch (IOException ignored) {
