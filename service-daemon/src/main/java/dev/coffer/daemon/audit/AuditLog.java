@@ -727,7 +727,8 @@ public final class AuditLog implements AuditSink, Closeable {
       details.put("truncatedSha256", tornSha);
     }
     details.put("damagedRecords", damaged);
-    LOG.warning(() -> "audit log " + name + " was not closed cleanly; sealed it after "
+    LOG.warning(() -> "audit log " + name + " was left unsealed (a crash or a write failure);"
+        + " sealed it after "
         + lines.size() + " record(s)" + (torn > 0 ? ", cutting a torn final line of " + torn
         + " byte(s)" : ""));
     return details;

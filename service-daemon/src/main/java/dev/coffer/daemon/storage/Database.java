@@ -14,7 +14,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -102,9 +101,7 @@ public final class Database implements Closeable {
           "CREATE TABLE IF NOT EXISTS aliases ("
               + " name TEXT PRIMARY KEY, target_key_id TEXT NOT NULL REFERENCES keys(id)"
               + " ON DELETE CASCADE, creation_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL)");
-      s.executeUpdate(
-          "CREATE TABLE IF NOT EXISTS audit_outbox (event_id TEXT PRIMARY KEY,"
-              + " created_ms INTEGER NOT NULL, record BLOB NOT NULL)");
+      s.executeUpdate(AuditOutboxTable.CREATE);
       s.executeUpdate(
           "INSERT OR IGNORE INTO meta(name, value) VALUES ('schema_version', '"
               + SCHEMA_VERSION + "')");
@@ -115,48 +112,6 @@ public final class Database implements Closeable {
   @FunctionalInterface
   public interface Work<T> {
     T run(Tx tx) throws SQLException;
-  }
-
-  /**
-   * What one transaction changed, as far as the {@link Tx} methods know: what a {@link
-   * CommitScope} names its audit record after.
-   *
-   * @param kind what happened to the key
-   * @param keyId the key
-   * @param detail for {@link ChangeKind#VERSION_ADDED}, the rotation type (null for a first
-   *     version); otherwise null
-   */
-  public record Change(ChangeKind kind, UUID keyId, String detail) {}
-
-  /** Kinds of {@link Change}. */
-  public enum ChangeKind { KEY_CREATED, KEY_UPDATED, KEY_DELETED, VERSION_ADDED, VERSIONS_DELETED }
-
-  /**
-   * An audit record held in the outbox.
-   *
-   * @param eventId the record's {@code eventID}, unique: one row per event
-   * @param created when the row was written
-   * @param record the record as UTF-8 JSON, without the audit log's chain fields
-   */
-  public record OutboxRecord(String eventId, Instant created, byte[] record) {}
-
-  /**
-   * Decides, inside each transaction run in its scope, which audit records the transaction must
-   * hold in the outbox.
-   */
-  public interface CommitScope {
-    /**
-     * Called inside the transaction just before it commits.
-     *
-     * @param changes what the transaction changed (through {@link Tx}'s methods; statements on
-     *     {@link Tx#connection()} are not listed)
-     * @return the records to insert in the same transaction (replacing rows with the same event
-     *     id); may be empty
-     */
-    List<OutboxRecord> records(List<Change> changes);
-
-    /** Called after the transaction committed (its records are durable in the outbox). */
-    default void committed(List<OutboxRecord> records) {}
   }
 
   /**
@@ -191,10 +146,8 @@ public final class Database implements Closeable {
         Tx tx = new Tx(conn);
         T result = work.run(tx);
         List<OutboxRecord> held = s == null ? List.of() : s.records(List.copyOf(tx.changes));
-        for (OutboxRecord r : held) {
-          putOutbox(r);
-        }
-        deleteOutbox(done);
+        AuditOutboxTable.put(conn, held);
+        AuditOutboxTable.delete(conn, done);
         conn.commit();
         done.forEach(shipped::remove);
         if (s != null) {
@@ -212,41 +165,10 @@ public final class Database implements Closeable {
     }
   }
 
-  private void putOutbox(OutboxRecord r) throws SQLException {
-    try (PreparedStatement p = conn.prepareStatement(
-        "INSERT OR REPLACE INTO audit_outbox(event_id, created_ms, record) VALUES (?,?,?)")) {
-      p.setString(1, r.eventId());
-      p.setLong(2, r.created().toEpochMilli());
-      p.setBytes(3, r.record());
-      p.executeUpdate();
-    }
-  }
-
-  private void deleteOutbox(Collection<String> ids) throws SQLException {
-    if (ids.isEmpty()) {
-      return;
-    }
-    try (PreparedStatement p = conn.prepareStatement(
-        "DELETE FROM audit_outbox WHERE event_id = ?")) {
-      for (String id : ids) {
-        p.setString(1, id);
-        p.addBatch();
-      }
-      p.executeBatch();
-    }
-  }
-
   /** Every record held in the outbox, oldest first. */
   public synchronized List<OutboxRecord> outbox() {
-    try (Statement s = conn.createStatement();
-        ResultSet r = s.executeQuery(
-            "SELECT event_id, created_ms, record FROM audit_outbox ORDER BY created_ms, rowid")) {
-      List<OutboxRecord> out = new ArrayList<>();
-      while (r.next()) {
-        out.add(new OutboxRecord(r.getString(1), Instant.ofEpochMilli(r.getLong(2)),
-            r.getBytes(3)));
-      }
-      return out;
+    try {
+      return AuditOutboxTable.list(conn);
     } catch (SQLException e) {
       throw new StorageException("cannot read the audit outbox: " + e.getMessage(), e);
     }
@@ -257,11 +179,8 @@ public final class Database implements Closeable {
    * in a transaction of its own; a row no longer held is not re-created.
    */
   public synchronized void replaceOutboxRecord(String eventId, byte[] record) {
-    try (PreparedStatement p = conn.prepareStatement(
-        "UPDATE audit_outbox SET record = ? WHERE event_id = ?")) {
-      p.setBytes(1, record);
-      p.setString(2, eventId);
-      p.executeUpdate();
+    try {
+      AuditOutboxTable.replace(conn, eventId, record);
     } catch (SQLException e) {
       throw new StorageException("cannot update the audit outbox: " + e.getMessage(), e);
     }
@@ -485,7 +404,7 @@ public final class Database implements Closeable {
         p.executeUpdate();
       }
       replaceTags(k);
-      changes.add(new Change(ChangeKind.KEY_CREATED, k.id(), null));
+      changes.add(new Change(Change.Kind.KEY_CREATED, k.id(), null));
     }
 
     public void updateKey(KeyRecord k) throws SQLException {
@@ -503,7 +422,7 @@ public final class Database implements Closeable {
         }
       }
       replaceTags(k);
-      changes.add(new Change(ChangeKind.KEY_UPDATED, k.id(), null));
+      changes.add(new Change(Change.Kind.KEY_UPDATED, k.id(), null));
     }
 
     private static void bindMutable(PreparedStatement p, int i, KeyRecord k) throws SQLException {
@@ -562,7 +481,7 @@ public final class Database implements Closeable {
         p.setString(6, rotationType);
         p.executeUpdate();
       }
-      changes.add(new Change(ChangeKind.VERSION_ADDED, keyId, rotationType));
+      changes.add(new Change(Change.Kind.VERSION_ADDED, keyId, rotationType));
     }
 
     /** Erases every backing key version of a key (imported material expired or deleted). */
@@ -572,7 +491,7 @@ public final class Database implements Closeable {
         p.setString(1, keyId.toString());
         p.executeUpdate();
       }
-      changes.add(new Change(ChangeKind.VERSIONS_DELETED, keyId, null));
+      changes.add(new Change(Change.Kind.VERSIONS_DELETED, keyId, null));
       return v;
     }
 
@@ -625,7 +544,7 @@ public final class Database implements Closeable {
         p.setString(1, keyId.toString());
         p.executeUpdate();
       }
-      changes.add(new Change(ChangeKind.KEY_DELETED, keyId, null));
+      changes.add(new Change(Change.Kind.KEY_DELETED, keyId, null));
     }
 
     public List<StoredVersion> versions(UUID keyId) throws SQLException {
