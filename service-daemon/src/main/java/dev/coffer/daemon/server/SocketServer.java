@@ -2,12 +2,14 @@ package dev.coffer.daemon.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.coffer.daemon.audit.AuditEvent;
 import dev.coffer.daemon.audit.AuditSink;
 import dev.coffer.daemon.ops.Caller;
 import dev.coffer.daemon.ops.OperationKinds;
 import dev.coffer.daemon.ops.OperationTable;
 import dev.coffer.daemon.ops.Peer;
 import dev.coffer.daemon.ops.RequestPipeline;
+import dev.coffer.daemon.storage.StorageException;
 import dev.coffer.protocol.ChannelStreams;
 import dev.coffer.protocol.ErrorType;
 import dev.coffer.protocol.Frame;
@@ -62,6 +64,8 @@ public final class SocketServer implements Closeable {
   private final Semaphore connectionSlots;
   private final ExecutorService workers;
   private final AFUNIXServerSocketChannel server;
+  private final AuditSink audit;
+  private final java.time.Clock clock;
   private final RequestPipeline pipeline;
   private final PeerIdentity identities = new PeerIdentity();
   private final Thread acceptor;
@@ -73,6 +77,8 @@ public final class SocketServer implements Closeable {
       int maxConnections, int workerThreads, AuditSink audit, java.time.Clock clock,
       String socketMode, String socketGroup) throws IOException {
     this.socketPath = socketPath;
+    this.audit = audit;
+    this.clock = clock;
     this.operations = operations;
     this.pipeline = new RequestPipeline(operations, audit, clock);
     this.codec = new FrameCodec(maxFrameBytes);
