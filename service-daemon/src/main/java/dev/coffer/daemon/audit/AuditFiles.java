@@ -70,6 +70,30 @@ final class AuditFiles {
     return m.matches() ? Long.parseLong(m.group(1)) : -1;
   }
 
+  /**
+   * Which of {@code eventIds} the log files in {@code dir} hold, reading newest first and
+   * stopping after the file that was open at {@code since} (less a minute, for clock steps and
+   * the stamps' whole seconds).
+   */
+  static java.util.Set<String> eventIdsPresent(Path dir, java.util.Collection<String> eventIds,
+      Instant since) throws IOException {
+    java.util.Set<String> found = new java.util.HashSet<>();
+    Instant from = since.minus(java.time.Duration.ofMinutes(1));
+    for (Path f : logFiles(dir).descendingMap().values()) {
+      String text = new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1);
+      for (String id : eventIds) {
+        if (text.contains("\"eventID\":\"" + id + "\"")) {
+          found.add(id);
+        }
+      }
+      Instant start = logStart(f.getFileName().toString());
+      if (found.size() == eventIds.size() || (start != null && start.isBefore(from))) {
+        break;
+      }
+    }
+    return found;
+  }
+
   /** When a log file was started, from its name; null if the name is not a log file's. */
   static Instant logStart(String fileName) {
     Matcher m = LOG.matcher(fileName);

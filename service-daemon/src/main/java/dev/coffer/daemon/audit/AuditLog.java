@@ -467,21 +467,7 @@ public final class AuditLog implements AuditSink, Closeable {
    */
   public java.util.Set<String> eventIdsPresent(java.util.Collection<String> eventIds,
       java.time.Instant since) throws IOException {
-    java.util.Set<String> found = new java.util.HashSet<>();
-    java.time.Instant from = since.minus(Duration.ofMinutes(1)); // clock steps, file stamps
-    for (Path f : AuditFiles.logFiles(dir).descendingMap().values()) {
-      String text = new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1);
-      for (String id : eventIds) {
-        if (text.contains("\"eventID\":\"" + id + "\"")) {
-          found.add(id);
-        }
-      }
-      java.time.Instant start = AuditFiles.logStart(f.getFileName().toString());
-      if (found.size() == eventIds.size() || (start != null && start.isBefore(from))) {
-        break;
-      }
-    }
-    return found;
+    return AuditFiles.eventIdsPresent(dir, eventIds, since);
   }
 
   /** Chains and writes one batch, rotating by size between records. */
@@ -727,7 +713,8 @@ public final class AuditLog implements AuditSink, Closeable {
       details.put("truncatedSha256", tornSha);
     }
     details.put("damagedRecords", damaged);
-    LOG.warning(() -> "audit log " + name + " was not closed cleanly; sealed it after "
+    LOG.warning(() -> "audit log " + name + " was left unsealed (a crash or a write failure);"
+        + " sealed it after "
         + lines.size() + " record(s)" + (torn > 0 ? ", cutting a torn final line of " + torn
         + " byte(s)" : ""));
     return details;

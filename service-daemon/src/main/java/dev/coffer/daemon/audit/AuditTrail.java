@@ -2,9 +2,9 @@ package dev.coffer.daemon.audit;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coffer.daemon.storage.Database;
-import dev.coffer.daemon.storage.Database.Change;
-import dev.coffer.daemon.storage.Database.ChangeKind;
-import dev.coffer.daemon.storage.Database.OutboxRecord;
+import dev.coffer.daemon.storage.Change;
+import dev.coffer.daemon.storage.CommitScope;
+import dev.coffer.daemon.storage.OutboxRecord;
 import dev.coffer.daemon.storage.StorageException;
 import dev.coffer.protocol.Json;
 import java.io.IOException;
@@ -81,7 +81,7 @@ public final class AuditTrail implements AuditSink {
     return new Request(eventId, provisional);
   }
 
-  private final class Request implements RequestAudit, Database.CommitScope {
+  private final class Request implements RequestAudit, CommitScope {
     private final String eventId;
     private final Supplier<AuditEvent> provisional;
     private volatile boolean committed;
@@ -185,14 +185,14 @@ public final class AuditTrail implements AuditSink {
   }
 
   private static String serviceEventName(List<Change> cs) {
-    if (cs.stream().anyMatch(c -> c.kind() == ChangeKind.KEY_DELETED)) {
+    if (cs.stream().anyMatch(c -> c.kind() == Change.Kind.KEY_DELETED)) {
       return "DeleteKey";
     }
-    if (cs.stream().anyMatch(c -> c.kind() == ChangeKind.VERSION_ADDED
+    if (cs.stream().anyMatch(c -> c.kind() == Change.Kind.VERSION_ADDED
         && "AUTOMATIC".equals(c.detail()))) {
       return "RotateKey";
     }
-    if (cs.stream().anyMatch(c -> c.kind() == ChangeKind.VERSIONS_DELETED)) {
+    if (cs.stream().anyMatch(c -> c.kind() == Change.Kind.VERSIONS_DELETED)) {
       return "KeyMaterialExpired";
     }
     return "KeyMaintenance";

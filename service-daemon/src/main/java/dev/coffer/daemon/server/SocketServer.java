@@ -2,6 +2,7 @@ package dev.coffer.daemon.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.coffer.daemon.audit.AuditEvent;
 import dev.coffer.daemon.audit.AuditSink;
 import dev.coffer.daemon.config.DaemonConfig.ConnectionLimits;
 import dev.coffer.daemon.ops.Caller;
@@ -9,6 +10,7 @@ import dev.coffer.daemon.ops.OperationKinds;
 import dev.coffer.daemon.ops.OperationTable;
 import dev.coffer.daemon.ops.Peer;
 import dev.coffer.daemon.ops.RequestPipeline;
+import dev.coffer.daemon.storage.StorageException;
 import dev.coffer.protocol.ChannelStreams;
 import dev.coffer.protocol.ErrorType;
 import dev.coffer.protocol.Frame;
@@ -86,6 +88,8 @@ public final class SocketServer implements Closeable {
       new java.util.concurrent.ConcurrentHashMap<>();
   private final ScheduledExecutorService watchdog;
   private final AFUNIXServerSocketChannel server;
+  private final AuditSink audit;
+  private final java.time.Clock clock;
   private final RequestPipeline pipeline;
   private final MalformedFrameAudit refusedFrames;
   private final PeerIdentity identities = new PeerIdentity();
@@ -105,6 +109,8 @@ public final class SocketServer implements Closeable {
       int maxConnections, int workerThreads, AuditSink audit, java.time.Clock clock,
       String socketMode, String socketGroup, ConnectionLimits limits) throws IOException {
     this.socketPath = socketPath;
+    this.audit = audit;
+    this.clock = clock;
     this.operations = operations;
     this.pipeline = new RequestPipeline(operations, audit, clock);
     this.codec = new FrameCodec(maxFrameBytes);

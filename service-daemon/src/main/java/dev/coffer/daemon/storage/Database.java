@@ -16,7 +16,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -131,9 +130,7 @@ public final class Database implements Closeable {
               + " ON DELETE CASCADE, creation_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL)");
       // The tables above are schema 1 (without its imported_material, which schema 2 drops); a
       // new database starts there and migrates like an old one.
-      s.executeUpdate(
-          "CREATE TABLE IF NOT EXISTS audit_outbox (event_id TEXT PRIMARY KEY,"
-              + " created_ms INTEGER NOT NULL, record BLOB NOT NULL)");
+      s.executeUpdate(AuditOutboxTable.CREATE);
       s.executeUpdate(
           "INSERT OR IGNORE INTO meta(name, value) VALUES ('schema_version', '1')");
     }
@@ -173,48 +170,6 @@ public final class Database implements Closeable {
   }
 
   /**
-   * What one transaction changed, as far as the {@link Tx} methods know: what a {@link
-   * CommitScope} names its audit record after.
-   *
-   * @param kind what happened to the key
-   * @param keyId the key
-   * @param detail for {@link ChangeKind#VERSION_ADDED}, the rotation type (null for a first
-   *     version); otherwise null
-   */
-  public record Change(ChangeKind kind, UUID keyId, String detail) {}
-
-  /** Kinds of {@link Change}. */
-  public enum ChangeKind { KEY_CREATED, KEY_UPDATED, KEY_DELETED, VERSION_ADDED, VERSIONS_DELETED }
-
-  /**
-   * An audit record held in the outbox.
-   *
-   * @param eventId the record's {@code eventID}, unique: one row per event
-   * @param created when the row was written
-   * @param record the record as UTF-8 JSON, without the audit log's chain fields
-   */
-  public record OutboxRecord(String eventId, Instant created, byte[] record) {}
-
-  /**
-   * Decides, inside each transaction run in its scope, which audit records the transaction must
-   * hold in the outbox.
-   */
-  public interface CommitScope {
-    /**
-     * Called inside the transaction just before it commits.
-     *
-     * @param changes what the transaction changed (through {@link Tx}'s methods; statements on
-     *     {@link Tx#connection()} are not listed)
-     * @return the records to insert in the same transaction (replacing rows with the same event
-     *     id); may be empty
-     */
-    List<OutboxRecord> records(List<Change> changes);
-
-    /** Called after the transaction committed (its records are durable in the outbox). */
-    default void committed(List<OutboxRecord> records) {}
-  }
-
-  /**
    * Runs {@code body} on this thread with every transaction it commits holding the audit records
    * {@code s} names, in the same transaction.
    */
@@ -246,10 +201,8 @@ public final class Database implements Closeable {
         Tx tx = new Tx(conn);
         T result = work.run(tx);
         List<OutboxRecord> held = s == null ? List.of() : s.records(List.copyOf(tx.changes));
-        for (OutboxRecord r : held) {
-          putOutbox(r);
-        }
-        deleteOutbox(done);
+        AuditOutboxTable.put(conn, held);
+        AuditOutboxTable.delete(conn, done);
         conn.commit();
         done.forEach(shipped::remove);
         if (s != null) {
@@ -267,41 +220,10 @@ public final class Database implements Closeable {
     }
   }
 
-  private void putOutbox(OutboxRecord r) throws SQLException {
-    try (PreparedStatement p = conn.prepareStatement(
-        "INSERT OR REPLACE INTO audit_outbox(event_id, created_ms, record) VALUES (?,?,?)")) {
-      p.setString(1, r.eventId());
-      p.setLong(2, r.created().toEpochMilli());
-      p.setBytes(3, r.record());
-      p.executeUpdate();
-    }
-  }
-
-  private void deleteOutbox(Collection<String> ids) throws SQLException {
-    if (ids.isEmpty()) {
-      return;
-    }
-    try (PreparedStatement p = conn.prepareStatement(
-        "DELETE FROM audit_outbox WHERE event_id = ?")) {
-      for (String id : ids) {
-        p.setString(1, id);
-        p.addBatch();
-      }
-      p.executeBatch();
-    }
-  }
-
   /** Every record held in the outbox, oldest first. */
   public synchronized List<OutboxRecord> outbox() {
-    try (Statement s = conn.createStatement();
-        ResultSet r = s.executeQuery(
-            "SELECT event_id, created_ms, record FROM audit_outbox ORDER BY created_ms, rowid")) {
-      List<OutboxRecord> out = new ArrayList<>();
-      while (r.next()) {
-        out.add(new OutboxRecord(r.getString(1), Instant.ofEpochMilli(r.getLong(2)),
-            r.getBytes(3)));
-      }
-      return out;
+    try {
+      return AuditOutboxTable.list(conn);
     } catch (SQLException e) {
       throw new StorageException("cannot read the audit outbox: " + e.getMessage(), e);
     }
@@ -312,11 +234,8 @@ public final class Database implements Closeable {
    * in a transaction of its own; a row no longer held is not re-created.
    */
   public synchronized void replaceOutboxRecord(String eventId, byte[] record) {
-    try (PreparedStatement p = conn.prepareStatement(
-        "UPDATE audit_outbox SET record = ? WHERE event_id = ?")) {
-      p.setBytes(1, record);
-      p.setString(2, eventId);
-      p.executeUpdate();
+    try {
+      AuditOutboxTable.replace(conn, eventId, record);
     } catch (SQLException e) {
       throw new StorageException("cannot update the audit outbox: " + e.getMessage(), e);
     }
@@ -529,7 +448,7 @@ public final class Database implements Closeable {
         p.executeUpdate();
       }
       replaceTags(k);
-      changes.add(new Change(ChangeKind.KEY_CREATED, k.id(), null));
+      changes.add(new Change(Change.Kind.KEY_CREATED, k.id(), null));
     }
 
     public void updateKey(KeyRecord k) throws SQLException {
@@ -547,7 +466,7 @@ public final class Database implements Closeable {
         }
       }
       replaceTags(k);
-      changes.add(new Change(ChangeKind.KEY_UPDATED, k.id(), null));
+      changes.add(new Change(Change.Kind.KEY_UPDATED, k.id(), null));
     }
 
     private static void bindMutable(PreparedStatement p, int i, KeyRecord k) throws SQLException {
@@ -606,7 +525,7 @@ public final class Database implements Closeable {
         p.setString(6, rotationType);
         p.executeUpdate();
       }
-      changes.add(new Change(ChangeKind.VERSION_ADDED, keyId, rotationType));
+      changes.add(new Change(Change.Kind.VERSION_ADDED, keyId, rotationType));
     }
 
     /**
@@ -630,7 +549,7 @@ public final class Database implements Closeable {
           p.executeUpdate();
         }
       }
-      changes.add(new Change(ChangeKind.VERSIONS_DELETED, keyId, null));
+      changes.add(new Change(Change.Kind.VERSIONS_DELETED, keyId, null));
       return out;
     }
 
@@ -701,7 +620,7 @@ public final class Database implements Closeable {
         p.setString(1, keyId.toString());
         p.executeUpdate();
       }
-      changes.add(new Change(ChangeKind.KEY_DELETED, keyId, null));
+      changes.add(new Change(Change.Kind.KEY_DELETED, keyId, null));
     }
 
     public List<StoredVersion> versions(UUID keyId) throws SQLException {

@@ -37,19 +37,23 @@ class AuditFileSystemFullTest {
 
   private Path home;
   private Path audit;
-  private boolean mounted;
+  private Path mountPoint;
   private Daemon daemon;
   private final TestDaemon.MovableClock clock = new TestDaemon.MovableClock();
   private DaemonClient client;
 
   @BeforeEach
-  void mountSmallAuditFileSystem() throws Exception {
+  void createHome() throws Exception {
     assumeTrue("root".equals(System.getProperty("user.name")), "mounting a tmpfs needs root");
     home = Files.createTempDirectory(Path.of("/tmp"), "cfull");
     audit = home.resolve("audit");
-    Files.createDirectories(audit);
-    run("mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", audit.toString());
-    mounted = true;
+  }
+
+  /** Mounts a 2 MiB tmpfs at {@code where} (the audit directory, or the whole home), starts. */
+  private void startOnSmallFileSystem(Path where) throws Exception {
+    Files.createDirectories(where);
+    run("mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", where.toString());
+    mountPoint = where;
     daemon = Daemon.start(DaemonConfig.forDirectory(home).withClock(clock)
         .withDeletionCheckInterval(Duration.ofHours(1)));
     client = new DaemonClient(daemon.socket(), 2, Duration.ofSeconds(20));
@@ -63,10 +67,11 @@ class AuditFileSystemFullTest {
     if (daemon != null) {
       daemon.close();
     }
-    if (mounted) {
-      Process p = new ProcessBuilder("umount", audit.toString()).redirectErrorStream(true).start();
+    if (mountPoint != null) {
+      Process p = new ProcessBuilder("umount", mountPoint.toString()).redirectErrorStream(true)
+          .start();
       if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
-        run("umount", "-l", audit.toString()); // still busy: detach it anyway
+        run("umount", "-l", mountPoint.toString()); // still busy: detach it anyway
       }
     }
     if (home != null) {
@@ -144,6 +149,7 @@ class AuditFileSystemFullTest {
    */
   @Test
   void auditFileSystemFull_maintenanceDeletion_serviceEventReachesLogLater() throws Exception {
+    startOnSmallFileSystem(audit);
     String key = client.call("CreateKey", Json.object()).get("KeyMetadata").get("KeyId")
         .asText();
     String probe = client.call("CreateKey", Json.object()).get("KeyMetadata").get("KeyId")
@@ -177,6 +183,7 @@ class AuditFileSystemFullTest {
   @Test
   void auditFileSystemFull_refusedChangesNotApplied_appliedOnesAudited_recoversWithoutRestart()
       throws Exception {
+    startOnSmallFileSystem(audit);
     String key = client.call("CreateKey", Json.object()).get("KeyMetadata").get("KeyId")
         .asText();
     Path filler = audit.resolve("filler");
@@ -241,5 +248,52 @@ class AuditFileSystemFullTest {
     daemon = null;
     AuditVerifier.Result afterClose = AuditVerifier.verify(audit, null);
     assertTrue(afterClose.ok(), afterClose.summary());
+  }
+
+  /**
+   * The whole home (database and audit log) on one file system that fills up: the daemon
+   * refuses while it cannot write, changes it could not commit are not applied, and it serves
+   * again by itself, {@code GenerateRandom} included, once space returns.
+   */
+  @Test
+  void wholeDiskFull_nothingUnaudited_recoversWithoutRestart() throws Exception {
+    startOnSmallFileSystem(home);
+    String key = client.call("CreateKey", Json.object()).get("KeyMetadata").get("KeyId")
+        .asText();
+    Path filler = home.resolve("filler");
+    fill(filler);
+    List<String> answered = new ArrayList<>();
+    List<String> refused = new ArrayList<>();
+    for (int i = 0; i < 30; i++) {
+      String name = "alias/disk-" + i;
+      try {
+        client.call("CreateAlias", alias(name, key));
+        answered.add(name);
+      } catch (KmsException e) {
+        assertEquals("KMSInternalException", e.errorType(), e.getMessage());
+        refused.add(name);
+      }
+    }
+    assertFalse(refused.isEmpty(), "the file system never filled up");
+
+    Files.delete(filler);
+    waitForService();
+    client.call("CreateAlias", alias("alias/disk-after", key));
+    Set<String> present = aliases();
+    for (String name : refused) {
+      assertFalse(present.contains(name), name + " was refused, yet applied");
+    }
+    assertTrue(present.containsAll(answered), "acknowledged aliases missing: " + answered);
+    Set<String> audited = new HashSet<>();
+    for (ObjectNode r : records("CreateAlias")) {
+      if (!r.has("errorCode")) {
+        audited.add(r.get("requestParameters").get("AliasName").asText());
+      }
+    }
+    for (String name : present) {
+      assertTrue(audited.contains(name), name + " was applied but has no audit record");
+    }
+    AuditVerifier.Result ok = AuditVerifier.verify(audit, null);
+    assertTrue(ok.ok(), ok.summary());
   }
 }
