@@ -144,7 +144,9 @@ public final class Input {
     try {
       b = Json.bytes(node.get(name));
     } catch (IllegalArgumentException e) {
-      throw invalid(name, "must be base64-encoded binary");
+      throw invalid(name, "must be the canonical base64 encoding of the bytes (standard alphabet"
+          + " A-Z a-z 0-9 + /, '=' padding to a multiple of 4 characters, no whitespace or line"
+          + " breaks, unused trailing bits zero); this value " + e.getMessage());
     }
     if (blobs == null) {
       blobs = new java.util.HashMap<>(4);

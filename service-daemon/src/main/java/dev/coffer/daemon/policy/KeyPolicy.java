@@ -86,6 +86,13 @@ public final class KeyPolicy {
     if (root == null || !root.isObject()) {
       throw malformed("the policy must be a JSON object");
     }
+    try {
+      // The document arrived as well-formed text, but its own escapes can still spell lone
+      // surrogates: a condition on such a value could never match what requests may now send.
+      dev.coffer.protocol.WellFormedText.requireWellFormed(root);
+    } catch (KmsException e) {
+      throw malformed("text in the policy is not well-formed Unicode: " + e.getMessage());
+    }
     allowOnly(root, "policy", Set.of("Version", "Id", "Statement"));
     JsonNode version = root.get("Version");
     if (version != null && (!version.isTextual() || !VERSIONS.contains(version.textValue()))) {

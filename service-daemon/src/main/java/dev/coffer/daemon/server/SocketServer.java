@@ -221,7 +221,7 @@ public final class SocketServer implements Closeable {
           }
           ObjectNode body = null;
           try {
-            body = Json.parseObject(frame.body());
+            body = Json.parseRequest(frame.body());
           } catch (KmsException notJson) {
             // handle() answers it
           }
@@ -264,7 +264,7 @@ public final class SocketServer implements Closeable {
       ObjectNode output = null;
       KmsException failure = null;
       try {
-        ObjectNode body = parsedBody != null ? parsedBody : Json.parseObject(frame.body());
+        ObjectNode body = parsedBody != null ? parsedBody : Json.parseRequest(frame.body());
         JsonNode op = body.get("Operation");
         JsonNode input = body.get("Input");
         if (op == null || !op.isTextual()) {
