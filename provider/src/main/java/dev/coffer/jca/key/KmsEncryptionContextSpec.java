@@ -1,5 +1,6 @@
 package dev.coffer.jca.key;
 
+import dev.coffer.protocol.WellFormedText;
 import java.security.spec.AlgorithmParameterSpec;
 import java.util.Map;
 import java.util.TreeMap;
@@ -23,7 +24,22 @@ public final class KmsEncryptionContextSpec implements AlgorithmParameterSpec {
     return EMPTY;
   }
 
+  /**
+   * The context {@code context}, copied.
+   *
+   * @throws IllegalArgumentException if a key or value holds an unpaired UTF-16 surrogate: the
+   *     daemon refuses such text ({@code ValidationException}), since UTF-8 cannot carry it and
+   *     it would otherwise collapse into another context (docs/protocol.md)
+   */
   public static KmsEncryptionContextSpec of(Map<String, String> context) {
+    for (Map.Entry<String, String> e : context.entrySet()) {
+      if (WellFormedText.firstUnpairedSurrogate(e.getKey()) >= 0
+          || WellFormedText.firstUnpairedSurrogate(e.getValue()) >= 0) {
+        throw new IllegalArgumentException("encryption context pair "
+            + WellFormedText.quote(e.getKey()) + " holds an unpaired UTF-16 surrogate; use"
+            + " well-formed text (a character above U+FFFF is a high-low surrogate pair)");
+      }
+    }
     return new KmsEncryptionContextSpec(
         java.util.Collections.unmodifiableMap(new TreeMap<>(Map.copyOf(context))));
   }
