@@ -152,6 +152,19 @@ class CanonicalRequestSocketTest {
   }
 
   @Test
+  void policyDocuments_heldToTheSameGrammar() {
+    String deny = "{\"Effect\":\"Deny\",\"Principal\":{\"AWS\":\"" + ME + "\"},\"Action\":"
+        + "\"kms:Encrypt\",\"Resource\":\"*\",\"Condition\":{\"StringEquals\":"
+        + "{\"kms:EncryptionContext:tenant\":\"a\\ud800b\"}}}";  // the document's own escape
+    String message = d.fails("MalformedPolicyDocumentException", "PutKeyPolicy", "KeyId", key,
+        "Policy", policy(allowAll(), deny)).getMessage();
+    assertTrue(message.contains("Statement[1].Condition.StringEquals."
+        + "kms:EncryptionContext:tenant holds an unpaired UTF-16 surrogate"), message);
+    d.fails("MalformedPolicyDocumentException", "PutKeyPolicy", "KeyId", key,
+        "Policy", policy(allowAll()) + " {}");
+  }
+
+  @Test
   void loneSurrogates_neverReachAliasesTagsOrTheAuditLog() throws Exception {
     assertValidation(send("{\"Operation\":\"CreateAlias\",\"Input\":{\"AliasName\":"
         + "\"alias/x\\ud800\",\"TargetKeyId\":\"" + key + "\"}}"), "Input.AliasName holds");
