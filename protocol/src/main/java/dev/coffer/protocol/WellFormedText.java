@@ -142,7 +142,7 @@ public final class WellFormedText {
         String name = e.getKey();
         check(name, "a field name in " + (path.isEmpty() ? "the message body" : path)
             + " (" + quote(name) + ")");
-        walk(e.getValue(), path.isEmpty() ? name : path + "." + name);
+        walk(e.getValue(), path.isEmpty() ? shown(name) : path + "." + shown(name));
       }
     } else if (n.isArray()) {
       for (int i = 0; i < n.size(); i++) {
@@ -177,6 +177,25 @@ public final class WellFormedText {
       }
     }
     return -1;
+  }
+
+  /**
+   * A field name as an error message may show it: as it is when it is a short run of letters,
+   * digits and {@code _ - : /}, else {@link #quote quoted} (a message naming a 90 KB key, or one
+   * with dots or quotes in it, would be unreadable or ambiguous).
+   */
+  public static String shown(String name) {
+    if (name.isEmpty() || name.length() > MAX_QUOTED_CHARS) {
+      return quote(name);
+    }
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      if (!(c < 0x80 && (Character.isLetterOrDigit(c) || c == '_' || c == '-' || c == ':'
+          || c == '/'))) {
+        return quote(name);
+      }
+    }
+    return name;
   }
 
   /**

@@ -80,6 +80,19 @@ class CanonicalRequestTest {
   }
 
   @Test
+  void longOrAmbiguousFieldNames_shownQuotedAndCapped() {
+    String longKey = "k".repeat(40_000); // Jackson refuses names over 50,000
+    String m = refused("{\"Input\":{\"EncryptionContext\":{\"" + longKey + "\":\"\\ud800\"}}}")
+        .getMessage();
+    assertTrue(m.startsWith("Input.EncryptionContext.\"kkkk") && m.length() < 600, m);
+    assertTrue(refused("{\"Input\":{\"a.b\":\"\\ud800\"}}").getMessage()
+        .startsWith("Input.\"a.b\" holds"));
+    assertEquals("kms:EncryptionContext:tenant", WellFormedText.shown(
+        "kms:EncryptionContext:tenant"));
+    assertEquals("\"\"", WellFormedText.shown(""));
+  }
+
+  @Test
   void wellFormedEscapesAndSupplementaryCharacters_accepted() {
     assertEquals("\ud83d\ude00", Json.parseRequest(utf8("{\"a\":\"\\ud83d\\ude00\"}"))
         .get("a").textValue());

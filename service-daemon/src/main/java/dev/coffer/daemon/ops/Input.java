@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coffer.protocol.ErrorType;
 import dev.coffer.protocol.Json;
 import dev.coffer.protocol.KmsException;
+import dev.coffer.protocol.WellFormedText;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -29,7 +30,7 @@ public final class Input {
     while (names.hasNext()) {
       String n = names.next();
       if (!allowed.contains(n)) {
-        throw invalid(n, "is not a parameter of this operation (parameters: "
+        throw invalid(WellFormedText.shown(n), "is not a parameter of this operation (parameters: "
             + String.join(", ", new java.util.TreeSet<>(allowed)) + ")");
       }
     }
@@ -181,7 +182,7 @@ public final class Input {
     while (it.hasNext()) {
       Map.Entry<String, JsonNode> e = it.next();
       if (!e.getValue().isTextual()) {
-        throw invalid(name, "value of '" + e.getKey() + "' must be a string");
+        throw invalid(name, "value of " + WellFormedText.quote(e.getKey()) + " must be a string");
       }
       out.put(e.getKey(), e.getValue().textValue());
     }
