@@ -16,6 +16,11 @@ import java.util.Set;
 /**
  * Typed, validating access to one request's input fields. Every wrong type, missing required
  * field or unknown field is a {@code ValidationException} naming the field.
+ *
+ * <p>Every string read here is well-formed Unicode and round-trips exactly through UTF-8:
+ * {@code Json.parseRequest} checked the whole body (bytes, escapes, field names) before any
+ * operation saw it (docs/protocol.md, "Request grammar"). Blobs are the canonical base64 of their
+ * bytes ({@link #blob}).
  */
 public final class Input {
 
