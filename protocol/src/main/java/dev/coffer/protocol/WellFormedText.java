@@ -85,8 +85,8 @@ public final class WellFormedText {
       while (true) {
         CoderResult r = decoder.decode(in, out, true);
         if (r.isError()) {
-          throw invalid("the message body is not well-formed UTF-8: the bytes at offset "
-              + in.position() + " are " + describe(body, in.position()) + HOW_TO_FIX);
+          throw invalid("the message body is not well-formed UTF-8: the byte sequence at offset "
+              + in.position() + " is " + describe(body, in.position()) + HOW_TO_FIX);
         }
         // The text may hold plaintext-bearing fields: overwrite each chunk before reusing it.
         java.util.Arrays.fill(out.array(), '\0');
@@ -115,7 +115,11 @@ public final class WellFormedText {
     if (b0 == 0xED && b1 >= 0xA0 && b1 <= 0xBF) {
       return "a UTF-16 surrogate encoded as UTF-8 (CESU-8)";
     }
-    if (b0 >= 0xF5 || (b0 == 0xF4 && b1 >= 0x90)) {
+    if (b0 >= 0xF5) {
+      return "a lead byte F5..FF, which UTF-8 never uses (it would start a code point above"
+          + " U+10FFFF)";
+    }
+    if (b0 == 0xF4 && b1 >= 0x90) {
       return "a code point above U+10FFFF";
     }
     return "a truncated multi-byte sequence";

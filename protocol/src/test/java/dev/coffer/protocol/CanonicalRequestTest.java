@@ -153,8 +153,8 @@ class CanonicalRequestTest {
       byte[] body = splice("{\"Operation\":\"Encrypt\",\"Input\":{\"EncryptionContext\":"
           + "{\"a\":\"x", (int[]) c[0], "\"}}}");
       KmsException e = refused(body);
-      assertTrue(e.getMessage().contains("not well-formed UTF-8: the bytes at offset 59 are"),
-          e.getMessage());
+      assertTrue(e.getMessage().contains(
+          "not well-formed UTF-8: the byte sequence at offset 59 is"), e.getMessage());
       assertTrue(e.getMessage().contains((String) c[1]), e.getMessage());
     }
     // The same bytes in a field name or outside any string are refused too.

@@ -81,7 +81,8 @@ class EnvelopeHeaderInjectivityTest {
       assertEquals(list(salt), f.salt());
       Fields mine = new Fields(2, list(edk), list(salt), f.iv());
       Fields other = seen.putIfAbsent(HexFormat.of().formatHex(prefix), mine);
-      assertTrue(other == null || other.equals(mine), () -> mine + " shares a prefix with " + other);
+      assertTrue(other == null || other.equals(mine),
+          () -> mine + " shares a prefix with " + other);
     }
   }
 }

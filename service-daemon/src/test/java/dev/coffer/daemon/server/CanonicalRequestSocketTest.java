@@ -136,7 +136,8 @@ class CanonicalRequestSocketTest {
   void denyOnEncryptionContextValue_notBypassedWithLoneSurrogates() throws Exception {
     d.call("PutKeyPolicy", "KeyId", key, "Policy", policy(allowAll(),
         "{\"Effect\":\"Deny\",\"Principal\":{\"AWS\":\"" + ME + "\"},\"Action\":"
-            + "[\"kms:Encrypt\",\"kms:Decrypt\"],\"Resource\":\"*\",\"Condition\":{\"StringEquals\":"
+            + "[\"kms:Encrypt\",\"kms:Decrypt\"],\"Resource\":\"*\","
+            + "\"Condition\":{\"StringEquals\":"
             + "{\"kms:EncryptionContext:tenant\":\"a?b\"}}}"));
     assertEquals("AccessDeniedException",
         send(encrypt("{\"tenant\":\"a?b\"}")).path("__type").asText());
