@@ -14,6 +14,7 @@ import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.util.JsonGeneratorDelegate;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -36,7 +37,8 @@ public final class Json {
     ObjectMapper m = new ObjectMapper(new FastBase64JsonFactory());
     m.getFactory()
         .setStreamReadConstraints(
-            StreamReadConstraints.builder().maxNestingDepth(32).maxStringLength(1 << 20).build());
+            StreamReadConstraints.builder().maxNestingDepth(32).maxStringLength(1 << 20)
+                .maxNameLength(50_000).build());
     // One body, one meaning: a field named twice, or a second value after the first, would
     // leave it to the parser which one counts.
     m.enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY);
@@ -89,6 +91,10 @@ public final class Json {
             + " once");
       }
       throw notJson();
+    } catch (StreamConstraintsException e) {
+      throw new KmsException(ErrorType.VALIDATION, "the message body exceeds a JSON limit (at most"
+          + " 32 levels of nesting, field names of 50,000 characters, strings of 1 MiB); send a"
+          + " smaller request");
     } catch (IOException e) {
       throw notJson();
     }

@@ -239,6 +239,14 @@ class CanonicalRequestTest {
   }
 
   @Test
+  void overLimitNestingAndNames_refusedNamingTheLimits() {
+    assertTrue(refused("{\"a\":" + "[".repeat(40) + "]".repeat(40) + "}").getMessage()
+        .contains("at most 32 levels of nesting"));
+    assertTrue(refused("{\"" + "k".repeat(60_000) + "\":1}").getMessage()
+        .contains("field names of 50,000 characters"));
+  }
+
+  @Test
   void notAnObject_refused() {
     for (String body : new String[] {"", " ", "[]", "\"x\"", "1", "null", "{", "{\"a\":}"}) {
       refused(body);
