@@ -166,6 +166,29 @@ class CanonicalRequestSocketTest {
   }
 
   @Test
+  void policyStoredByAnEarlierVersion_withTrailingTextAndLoneSurrogates_stillLoads()
+      throws Exception {
+    // What an earlier daemon accepted and stored; the daemon must still start and keep its
+    // meaning (the ill-formed condition value matches no request, as no request can carry it).
+    String stored = policy(allowAll(), "{\"Effect\":\"Deny\",\"Principal\":{\"AWS\":\"" + ME
+        + "\"},\"Action\":\"kms:Encrypt\",\"Resource\":\"*\",\"Condition\":{\"StringEquals\":"
+        + "{\"kms:EncryptionContext:tenant\":\"a\\ud800b\"}}}") + " trailing";
+    d.client.close();
+    d.daemon.close();
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection(
+            "jdbc:sqlite:" + d.home.resolve("coffer.db"));
+        java.sql.PreparedStatement u = c.prepareStatement(
+            "UPDATE key_policies SET document = ? WHERE key_id = ?")) {
+      u.setString(1, stored);
+      u.setString(2, key);
+      assertEquals(1, u.executeUpdate());
+    }
+    d.start();
+    assertFalse(send(encrypt("{\"tenant\":\"a?b\"}")).has("__type"));
+    assertEquals(stored, d.call("GetKeyPolicy", "KeyId", key).get("Policy").textValue());
+  }
+
+  @Test
   void loneSurrogates_neverReachAliasesTagsOrTheAuditLog() throws Exception {
     assertValidation(send("{\"Operation\":\"CreateAlias\",\"Input\":{\"AliasName\":"
         + "\"alias/x\\ud800\",\"TargetKeyId\":\"" + key + "\"}}"), "Input.AliasName holds");
