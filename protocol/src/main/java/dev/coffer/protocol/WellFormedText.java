@@ -184,6 +184,20 @@ public final class WellFormedText {
   }
 
   /**
+   * The key of the first pair of {@code pairs} whose key or value holds an unpaired surrogate,
+   * or {@code null} when every string is well-formed (for maps built outside a request, such as
+   * the provider's encryption contexts).
+   */
+  public static String firstIllFormedPair(Map<String, String> pairs) {
+    for (Map.Entry<String, String> e : pairs.entrySet()) {
+      if (firstUnpairedSurrogate(e.getKey()) >= 0 || firstUnpairedSurrogate(e.getValue()) >= 0) {
+        return e.getKey();
+      }
+    }
+    return null;
+  }
+
+  /**
    * A field name as an error message may show it: as it is when it is a short run of letters,
    * digits and {@code _ - : /}, else {@link #quote quoted} (a message naming a 90 KB key, or one
    * with dots or quotes in it, would be unreadable or ambiguous).

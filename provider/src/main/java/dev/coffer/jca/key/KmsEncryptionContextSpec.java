@@ -32,13 +32,11 @@ public final class KmsEncryptionContextSpec implements AlgorithmParameterSpec {
    *     it would otherwise collapse into another context (docs/protocol.md)
    */
   public static KmsEncryptionContextSpec of(Map<String, String> context) {
-    for (Map.Entry<String, String> e : context.entrySet()) {
-      if (WellFormedText.firstUnpairedSurrogate(e.getKey()) >= 0
-          || WellFormedText.firstUnpairedSurrogate(e.getValue()) >= 0) {
-        throw new IllegalArgumentException("encryption context pair "
-            + WellFormedText.quote(e.getKey()) + " holds an unpaired UTF-16 surrogate; use"
-            + " well-formed text (a character above U+FFFF is a high-low surrogate pair)");
-      }
+    String bad = WellFormedText.firstIllFormedPair(context);
+    if (bad != null) {
+      throw new IllegalArgumentException("encryption context pair " + WellFormedText.quote(bad)
+          + " holds an unpaired UTF-16 surrogate; use well-formed text (a character above U+FFFF"
+          + " is a high-low surrogate pair)");
     }
     return new KmsEncryptionContextSpec(
         java.util.Collections.unmodifiableMap(new TreeMap<>(Map.copyOf(context))));

@@ -38,12 +38,10 @@ public final class EncryptionContext {
     if (map == null || map.isEmpty()) {
       return EMPTY;
     }
-    for (Map.Entry<String, String> e : map.entrySet()) {
-      if (WellFormedText.firstUnpairedSurrogate(e.getKey()) >= 0
-          || WellFormedText.firstUnpairedSurrogate(e.getValue()) >= 0) {
-        throw new IllegalArgumentException("encryption context pair "
-            + WellFormedText.quote(e.getKey()) + " holds an unpaired UTF-16 surrogate");
-      }
+    String bad = WellFormedText.firstIllFormedPair(map);
+    if (bad != null) {
+      throw new IllegalArgumentException("encryption context pair " + WellFormedText.quote(bad)
+          + " holds an unpaired UTF-16 surrogate");
     }
     return new EncryptionContext(new TreeMap<>(map));
   }
