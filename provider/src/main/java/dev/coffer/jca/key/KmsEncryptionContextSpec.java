@@ -1,5 +1,6 @@
 package dev.coffer.jca.key;
 
+import dev.coffer.protocol.WellFormedText;
 import java.security.spec.AlgorithmParameterSpec;
 import java.util.Map;
 import java.util.TreeMap;
@@ -23,7 +24,20 @@ public final class KmsEncryptionContextSpec implements AlgorithmParameterSpec {
     return EMPTY;
   }
 
+  /**
+   * The context {@code context}, copied.
+   *
+   * @throws IllegalArgumentException if a key or value holds an unpaired UTF-16 surrogate: the
+   *     daemon refuses such text ({@code ValidationException}), since UTF-8 cannot carry it and
+   *     it would otherwise collapse into another context (docs/protocol.md)
+   */
   public static KmsEncryptionContextSpec of(Map<String, String> context) {
+    String bad = WellFormedText.firstIllFormedPair(context);
+    if (bad != null) {
+      throw new IllegalArgumentException("encryption context pair " + WellFormedText.quote(bad)
+          + " holds an unpaired UTF-16 surrogate; use well-formed text (a character above U+FFFF"
+          + " is a high-low surrogate pair)");
+    }
     return new KmsEncryptionContextSpec(
         java.util.Collections.unmodifiableMap(new TreeMap<>(Map.copyOf(context))));
   }

@@ -81,4 +81,18 @@ class KmsKeyTest {
     org.junit.jupiter.api.Assertions.assertThrows(UnsupportedOperationException.class,
         () -> s.context().put("c", "3"));
   }
+
+  @Test
+  void encryptionContext_withUnpairedSurrogates_refusedUpFront() {
+    // The daemon would refuse them (ValidationException); Java's UTF-8 encoder would have
+    // turned each into '?', so {"a":"\u005Cud800"} once sealed like {"a":"?"}.
+    for (String bad : new String[] {"\ud800", "\udc00", "x\udc00\ud800"}) {
+      org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+          () -> KmsEncryptionContextSpec.of(Map.of("a", bad)));
+      org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+          () -> KmsEncryptionContextSpec.of(Map.of(bad, "a")));
+    }
+    assertEquals("\ud83d\ude00",
+        KmsEncryptionContextSpec.of(Map.of("a", "\ud83d\ude00")).context().get("a"));
+  }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coffer.protocol.ErrorType;
 import dev.coffer.protocol.Json;
 import dev.coffer.protocol.KmsException;
+import dev.coffer.protocol.WellFormedText;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -15,6 +16,11 @@ import java.util.Set;
 /**
  * Typed, validating access to one request's input fields. Every wrong type, missing required
  * field or unknown field is a {@code ValidationException} naming the field.
+ *
+ * <p>Every string read here is well-formed Unicode and round-trips exactly through UTF-8:
+ * {@code Json.parseRequest} checked the whole body (bytes, escapes, field names) before any
+ * operation saw it (docs/protocol.md, "Request grammar"). Blobs are the canonical base64 of their
+ * bytes ({@link #blob}).
  */
 public final class Input {
 
@@ -29,7 +35,7 @@ public final class Input {
     while (names.hasNext()) {
       String n = names.next();
       if (!allowed.contains(n)) {
-        throw invalid(n, "is not a parameter of this operation (parameters: "
+        throw invalid(WellFormedText.shown(n), "is not a parameter of this operation (parameters: "
             + String.join(", ", new java.util.TreeSet<>(allowed)) + ")");
       }
     }
@@ -144,7 +150,9 @@ public final class Input {
     try {
       b = Json.bytes(node.get(name));
     } catch (IllegalArgumentException e) {
-      throw invalid(name, "must be base64-encoded binary");
+      throw invalid(name, "must be the canonical base64 encoding of the bytes (standard alphabet"
+          + " A-Z a-z 0-9 + /, '=' padding to a multiple of 4 characters, no whitespace or line"
+          + " breaks, unused trailing bits zero); this value " + e.getMessage());
     }
     if (blobs == null) {
       blobs = new java.util.HashMap<>(4);
@@ -179,7 +187,7 @@ public final class Input {
     while (it.hasNext()) {
       Map.Entry<String, JsonNode> e = it.next();
       if (!e.getValue().isTextual()) {
-        throw invalid(name, "value of '" + e.getKey() + "' must be a string");
+        throw invalid(name, "value of " + WellFormedText.quote(e.getKey()) + " must be a string");
       }
       out.put(e.getKey(), e.getValue().textValue());
     }

@@ -79,7 +79,7 @@ public final class RequestPipeline {
     String eventId = null;
     boolean refused = false;
     try {
-      ObjectNode parsed = parsedBody != null ? parsedBody : Json.parseObject(body);
+      ObjectNode parsed = parsedBody != null ? parsedBody : Json.parseRequest(body);
       JsonNode op = parsed.get("Operation");
       JsonNode input = parsed.get("Input");
       if (op == null || !op.isTextual()) {

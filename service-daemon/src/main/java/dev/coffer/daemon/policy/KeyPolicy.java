@@ -69,7 +69,30 @@ public final class KeyPolicy {
     return Json.pretty(root);
   }
 
+  /**
+   * Parses a new policy document (PutKeyPolicy, CreateKey): exactly one JSON object, each field
+   * once, every string well-formed Unicode (docs/policies.md).
+   *
+   * @throws KmsException {@code MalformedPolicyDocumentException} naming what is wrong
+   */
   public static KeyPolicy parse(String document, Principals principals) {
+    return parse(document, principals, true);
+  }
+
+  /**
+   * Reads a policy stored by an earlier version, which also took text after the object and
+   * escapes spelling unpaired surrogates: such a document keeps the meaning it had (a condition
+   * on an ill-formed value matches no request now), so the daemon still starts with it.
+   */
+  public static KeyPolicy load(String document, Principals principals) {
+    return parse(document, principals, false);
+  }
+
+  private static final com.fasterxml.jackson.databind.ObjectReader STORED =
+      Json.MAPPER.reader().without(
+          com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+  private static KeyPolicy parse(String document, Principals principals, boolean strict) {
     if (document == null || document.isBlank()) {
       throw malformed("the policy is empty");
     }
@@ -79,12 +102,24 @@ public final class KeyPolicy {
     }
     JsonNode root;
     try {
-      root = Json.MAPPER.readTree(document);
+      root = strict ? Json.MAPPER.readTree(document) : STORED.readTree(document);
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw malformed("the policy is not valid JSON: " + e.getOriginalMessage());
+      String why = String.valueOf(e.getOriginalMessage());
+      throw malformed(why.startsWith("Trailing token")
+          ? "the policy must be exactly one JSON object, with nothing after it"
+          : "the policy is not valid JSON: " + why);
     }
     if (root == null || !root.isObject()) {
       throw malformed("the policy must be a JSON object");
+    }
+    if (strict) {
+      try {
+        // The document arrived as well-formed text, but its own escapes can still spell lone
+        // surrogates: a condition on such a value could never match what requests may now send.
+        dev.coffer.protocol.WellFormedText.requireWellFormed(root);
+      } catch (KmsException e) {
+        throw malformed("text in the policy is not well-formed Unicode: " + e.getMessage());
+      }
     }
     allowOnly(root, "policy", Set.of("Version", "Id", "Statement"));
     JsonNode version = root.get("Version");

@@ -42,7 +42,7 @@ public final class PolicyStore {
       try (Statement s = tx.connection().createStatement();
           ResultSet r = s.executeQuery("SELECT key_id, document FROM key_policies")) {
         while (r.next()) {
-          policies.put(UUID.fromString(r.getString(1)), KeyPolicy.parse(r.getString(2), principals));
+          policies.put(UUID.fromString(r.getString(1)), KeyPolicy.load(r.getString(2), principals));
         }
       }
       try (Statement s = tx.connection().createStatement();

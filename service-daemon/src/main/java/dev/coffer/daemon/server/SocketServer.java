@@ -358,7 +358,7 @@ public final class SocketServer implements Closeable {
           }
           ObjectNode body = null;
           try {
-            body = Json.parseObject(frame.body());
+            body = Json.parseRequest(frame.body());
           } catch (KmsException notJson) {
             // handle() answers it
           }
