@@ -25,7 +25,11 @@ class CofferCliTest {
 
   record Run(int code, String out, String err) {
     JsonNode json() {
-      return Json.parseObject(out.getBytes(StandardCharsets.UTF_8));
+      try {
+        return Json.MAPPER.readTree(out);
+      } catch (java.io.IOException e) {
+        throw new AssertionError("not JSON: " + out, e);
+      }
     }
   }
 
@@ -125,9 +129,41 @@ class CofferCliTest {
         .json();
     assertEquals("PendingDeletion", r.get("KeyState").asText());
     assertEquals(7, r.get("PendingWindowInDays").asInt());
+    // As the AWS CLI: every page fetched and joined, no paging fields left.
     JsonNode list = coffer("list-keys").json();
     assertEquals(id, list.get("Keys").get(0).get("KeyId").asText());
-    assertEquals(false, list.get("Truncated").asBoolean());
+    assertEquals(List.of("Keys"), fieldNames(list));
+    JsonNode page = coffer("list-keys", "--no-paginate").json();
+    assertEquals(false, page.get("Truncated").asBoolean());
+  }
+
+  private static List<String> fieldNames(JsonNode n) {
+    List<String> names = new ArrayList<>();
+    n.fieldNames().forEachRemaining(names::add);
+    return names;
+  }
+
+  @Test
+  void listKeys_paginatesLikeTheAwsCli_pageSizeMaxItemsAndStartingToken() {
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      ids.add(coffer("create-key").json().get("KeyMetadata").get("KeyId").asText());
+    }
+    Run all = coffer("list-keys", "--page-size", "2", "--query", "Keys[].KeyId");
+    assertEquals(0, all.code(), all.err());
+    JsonNode allIds = all.json();
+    assertEquals(5, allIds.size(), all.out());
+    Run first = coffer("list-keys", "--page-size", "2", "--max-items", "3");
+    JsonNode firstPage = first.json();
+    assertEquals(3, firstPage.get("Keys").size());
+    String token = firstPage.get("NextToken").asText();
+    JsonNode rest = coffer("list-keys", "--page-size", "2", "--starting-token", token).json();
+    assertEquals(2, rest.get("Keys").size());
+    assertEquals(allIds.get(3).asText(), rest.get("Keys").get(0).get("KeyId").asText());
+    assertEquals(false, rest.has("NextToken"));
+    Run both = coffer("list-keys", "--no-paginate", "--max-items", "1");
+    assertEquals(252, both.code());
+    assertTrue(both.err().contains("--no-paginate"), both.err());
   }
 
   @Test
