@@ -80,7 +80,11 @@ final class CliOutput {
   String render(String title, JsonNode response) {
     JsonNode v = iso8601 ? isoTimestamps(response.deepCopy()) : response;
     if (query != null) {
-      v = query.search(v);
+      try {
+        v = query.search(v);
+      } catch (RuntimeException e) { // a function applied to the wrong type, as in JMESPath
+        throw new IllegalArgumentException("--query: " + e.getMessage());
+      }
     }
     StringBuilder out = new StringBuilder();
     switch (format) {

@@ -44,7 +44,8 @@ final class GlobalOptions {
       new Spec("--cli-connect-timeout", "SECONDS", "no-op: a Unix socket connects at once"),
       new Spec("--no-cli-pager", null, "no-op: coffer never pages its output"),
       new Spec("--cli-auto-prompt", null, "no-op: coffer does not prompt"),
-      new Spec("--no-cli-auto-prompt", null, "no-op: coffer does not prompt"));
+      new Spec("--no-cli-auto-prompt", null, "no-op: coffer does not prompt"),
+      new Spec("--v2-debug", null, "no-op: AWS CLI v1's v2-migration warnings"));
 
   /** Adds the global options to the root command; picocli copies them into every subcommand. */
   static void addTo(CommandSpec root) {

@@ -52,7 +52,7 @@ final class Help {
       if (!first.startsWith("-") && !c.getSubcommands().isEmpty()) {
         err.println(path + ": '" + first + "' is not a command of " + path + ".");
       } else if (first.startsWith("-")) {
-        err.println(path + ": unknown option " + String.join(" ", unmatched) + ".");
+        err.println(path + ": unknown option " + first + ".");
       } else {
         err.println(path + ": unexpected argument" + (unmatched.size() > 1 ? "s " : " ")
             + String.join(" ", unmatched) + " (options are --name value).");

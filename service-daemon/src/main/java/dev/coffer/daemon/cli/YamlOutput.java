@@ -285,6 +285,11 @@ final class YamlOutput {
 
   // ---- the writer: PyYAML Emitter's write_* methods ----
 
+  /** Python's {@code text[start:end]}: empty when start is past end. */
+  private static String slice(String text, int start, int end) {
+    return start >= end ? "" : text.substring(start, end);
+  }
+
   private void write(String data) {
     out.append(data);
     column += data.length();
@@ -337,12 +342,12 @@ final class YamlOutput {
             whitespace = false;
             indention = false;
           } else {
-            write(text.substring(start, end));
+            write(slice(text, start, end));
           }
           start = end;
         }
       } else if (ch == null || ch == ' ') {
-        write(text.substring(start, end));
+        write(slice(text, start, end));
         start = end;
       }
       if (ch != null) {
@@ -364,7 +369,7 @@ final class YamlOutput {
               && end != text.length()) {
             writeIndent(indent);
           } else {
-            write(text.substring(start, end));
+            write(slice(text, start, end));
           }
           start = end;
         }
@@ -373,7 +378,7 @@ final class YamlOutput {
           if (text.charAt(start) == '\n') {
             lineBreak();
           }
-          for (char br : text.substring(start, end).toCharArray()) {
+          for (char br : slice(text, start, end).toCharArray()) {
             if (br == '\n') {
               lineBreak();
             } else {
@@ -388,7 +393,7 @@ final class YamlOutput {
         }
       } else if (ch == null || ch == ' ' || lineBreakChar(ch) || ch == '\'') {
         if (start < end) {
-          write(text.substring(start, end));
+          write(slice(text, start, end));
           start = end;
         }
       }
@@ -420,7 +425,7 @@ final class YamlOutput {
           || !((ch >= 0x20 && ch <= 0x7E) || (ch >= '\u00A0' && ch <= '\uD7FF')
               || (ch >= '\uE000' && ch <= '\uFFFD') || Character.isSurrogate(ch))) {
         if (start < end) {
-          write(text.substring(start, end));
+          write(slice(text, start, end));
           start = end;
         }
         if (ch != null) {
@@ -433,7 +438,7 @@ final class YamlOutput {
       }
       if (end > 0 && end < text.length() - 1 && (ch == ' ' || start >= end)
           && column + (end - start) > BEST_WIDTH && split) {
-        String data = text.substring(start, end) + "\\";
+        String data = slice(text, start, end) + "\\";
         if (start < end) {
           start = end;
         }
