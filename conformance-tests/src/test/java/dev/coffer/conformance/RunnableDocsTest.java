@@ -118,10 +118,13 @@ class RunnableDocsTest {
         b.append(block.given()).append('\n');
       }
       List<String> lines = new ArrayList<>();
-      for (String line : block.lines()) {
+      List<Integer> numbers = new ArrayList<>(); // each kept line's number in the file
+      for (int n = 0; n < block.lines().size(); n++) {
+        String line = block.lines().get(n);
         if (line.matches("^\\s*(bin/)?coffer serve\\s*&.*")) {
           continue; // the runner's daemon is already serving
         }
+        numbers.add(block.line() + n);
         String l = line.replaceAll("(^|&& |; )sudo ", "$1")
             .replaceAll("(--valid-to\\s+)20\\d\\d-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ", "$1" + validTo)
             .replace("/tmp/", tmp + "/");
@@ -143,7 +146,7 @@ class RunnableDocsTest {
               .append("printf '%s\\n' \"$__out\"\n")
               .append("__expect \"$__out\" '").append(m.group(2).replace("'", "'\\''"))
               .append("' '").append(block.file().getFileName()).append(':')
-              .append(block.line() + i).append("'\n");
+              .append(numbers.get(i)).append("'\n");
           start = i + 1;
         } else if (!l.endsWith("\\")) {
           for (int k = start; k <= i; k++) {

@@ -2,6 +2,7 @@ package dev.coffer.daemon.cli;
 
 import dev.coffer.daemon.audit.AuditLookup;
 import dev.coffer.daemon.audit.AuditVerifier;
+import dev.coffer.daemon.cli.output.CliOutput;
 import dev.coffer.daemon.config.DaemonConfig;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -80,7 +81,7 @@ final class AuditCommands {
     if (format != null || query != null) {
       try {
         output = new CliOutput(format == null ? "json" : format, query,
-            globals.iso8601Timestamps(), 80, globals.color());
+            globals.iso8601Timestamps(), java.util.Set.of(), 80, globals.color());
       } catch (IllegalArgumentException e) {
         err.println("coffer audit lookup: " + e.getMessage() + "; or 'jsonl' for raw lines");
         return CofferCli.EXIT_USAGE;

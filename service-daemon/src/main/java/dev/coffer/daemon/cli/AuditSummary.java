@@ -1,6 +1,7 @@
 package dev.coffer.daemon.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.coffer.daemon.cli.output.TableOutput;
 import java.util.ArrayList;
 import java.util.List;
 

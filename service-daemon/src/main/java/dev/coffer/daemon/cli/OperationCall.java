@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.coffer.daemon.cli.CliOperations.Command;
+import dev.coffer.daemon.cli.output.CliOutput;
+import dev.coffer.daemon.cli.output.PyValues;
 import dev.coffer.protocol.DaemonClient;
 import dev.coffer.protocol.ErrorType;
 import dev.coffer.protocol.Json;
@@ -48,7 +50,8 @@ final class OperationCall {
     Duration timeout;
     try {
       output = new CliOutput(globals.output(), globals.value("--query"),
-          globals.iso8601Timestamps(), terminalWidth(), globals.color());
+          globals.iso8601Timestamps(), OptionTable.KMS.outputTimestamps(), terminalWidth(),
+          globals.color());
       if (sub.hasMatchedOption("--generate-cli-skeleton")) {
         String kind = sub.matchedOptionValue("--generate-cli-skeleton", "input");
         if (kind.isEmpty() || kind.equals("input")) {

@@ -1,4 +1,4 @@
-package dev.coffer.daemon.cli;
+package dev.coffer.daemon.cli.output;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.math.BigDecimal;
@@ -15,7 +15,7 @@ import java.util.Map;
  * and a timestamp such as {@code 1.796035264239E9} on the wire as {@code 1796035264.239}
  * (Python's shortest round-trip {@code repr} of a float).
  */
-final class PyValues {
+public final class PyValues {
   private PyValues() {}
 
   /** Python {@code str(value)} of a scalar JSON node; containers print as compact JSON. */
@@ -72,7 +72,7 @@ final class PyValues {
   }
 
   /** {@code json.dumps(v, indent=4, ensure_ascii=False)}, without the trailing newline. */
-  static String json(JsonNode v) {
+  public static String json(JsonNode v) {
     StringBuilder b = new StringBuilder();
     json(v, b, 0);
     return b.toString();

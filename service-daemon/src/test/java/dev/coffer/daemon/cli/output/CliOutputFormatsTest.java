@@ -1,4 +1,4 @@
-package dev.coffer.daemon.cli;
+package dev.coffer.daemon.cli.output;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -82,7 +82,8 @@ class CliOutputFormatsTest {
       for (String query : QUERIES) {
         for (String format : List.of("json", "text", "table", "yaml")) {
           cases.addArray().add(format).add("DescribeKey").add(query).add(v);
-          expectedJava.add(new CliOutput(format, query.isEmpty() ? null : query, false, 80, false)
+          expectedJava.add(new CliOutput(format, query.isEmpty() ? null : query, false, java.util.Set.of(), 80,
+              false)
               .render("DescribeKey", v));
           labels.add(format + " " + query + " " + value);
         }
@@ -126,10 +127,10 @@ class CliOutputFormatsTest {
   @Test
   void unknownFormat_andBadQuery_refusedWithTheAwsCliWording() {
     IllegalArgumentException f = assertThrows(IllegalArgumentException.class,
-        () -> new CliOutput("bogus", null, false, 80, false));
+        () -> new CliOutput("bogus", null, false, java.util.Set.of(), 80, false));
     assertTrue(f.getMessage().contains("Invalid choice: 'bogus'"), f.getMessage());
     IllegalArgumentException q = assertThrows(IllegalArgumentException.class,
-        () -> new CliOutput("json", "Keys[0", false, 80, false));
+        () -> new CliOutput("json", "Keys[0", false, java.util.Set.of(), 80, false));
     assertTrue(q.getMessage().startsWith("Bad value for --query Keys[0"), q.getMessage());
   }
 

@@ -1,4 +1,4 @@
-package dev.coffer.daemon.cli;
+package dev.coffer.daemon.cli.output;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.BufferedReader;
@@ -18,7 +18,7 @@ import java.util.TreeSet;
  * the widest section, and, when that is wider than the terminal (80 columns when output is not a
  * terminal), single-row sections turned into key/value rows.
  */
-final class TableOutput {
+public final class TableOutput {
 
   private static final int[] WIDE = loadWideRanges();
 
@@ -269,7 +269,7 @@ final class TableOutput {
   }
 
   /** {@code awscli.table.get_text_length}: East Asian wide, full-width and ambiguous count 2. */
-  static int length(String s) {
+  public static int length(String s) {
     int n = 0;
     for (int i = 0; i < s.length(); ) {
       int cp = s.codePointAt(i);

@@ -1,11 +1,8 @@
-package dev.coffer.daemon.cli;
+package dev.coffer.daemon.cli.output;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.regex.Pattern;
 
 /**
  * {@code --output yaml}, as AWS CLI v2 prints it: a safe YAML dump in block style (keys sorted,
@@ -17,21 +14,6 @@ import java.util.regex.Pattern;
  */
 final class YamlOutput {
   private static final int BEST_WIDTH = 80;
-
-  // PyYAML's implicit resolvers (resolver.py), which decide whether a string needs quotes.
-  private static final Pattern IMPLICIT = Pattern.compile(String.join("|",
-      "yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF",
-      "[-+]?(?:[0-9][0-9_]*)\\.[0-9_]*(?:[eE][-+][0-9]+)?",
-      "\\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?",
-      "[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\\.[0-9_]*",
-      "[-+]?\\.(?:inf|Inf|INF)", "\\.(?:nan|NaN|NAN)",
-      "[-+]?0b[0-1_]+", "[-+]?0[0-7_]+", "[-+]?(?:0|[1-9][0-9_]*)", "[-+]?0x[0-9a-fA-F_]+",
-      "[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+",
-      "<<", "~|null|Null|NULL|",
-      "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]",
-      "[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[ \\t]+)[0-9][0-9]?:[0-9][0-9]"
-          + ":[0-9][0-9](?:\\.[0-9]*)?(?:[ \\t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?",
-      "="));
 
   private final StringBuilder out;
   private int column;
@@ -156,8 +138,8 @@ final class YamlOutput {
 
   /** A string, in the style PyYAML's emitter chooses (plain, single- or double-quoted). */
   private void scalar(String s, int indent, boolean simpleKey, boolean root) {
-    Analysis a = analyze(s);
-    boolean implicit = !IMPLICIT.matcher(s).matches();
+    YamlScalars.Analysis a = YamlScalars.analyze(s);
+    boolean implicit = !YamlScalars.readsAsAnotherType(s);
     boolean plainOk = !(simpleKey && (a.empty || a.multiline)) && a.allowBlockPlain;
     if (implicit && plainOk) {
       writePlain(s, indent, !simpleKey, root);
@@ -166,121 +148,6 @@ final class YamlOutput {
     } else {
       writeDoubleQuoted(s, indent, !simpleKey);
     }
-  }
-
-  private static final class Analysis {
-    boolean empty;
-    boolean multiline;
-    boolean allowBlockPlain = true;
-    boolean allowSingleQuoted = true;
-  }
-
-  private static boolean space(char c) {
-    return c == '\0' || c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\u0085'
-        || c == '\u2028' || c == '\u2029';
-  }
-
-  private static boolean lineBreakChar(char c) {
-    return c == '\n' || c == '\u0085' || c == '\u2028' || c == '\u2029';
-  }
-
-  /** PyYAML's Emitter.analyze_scalar, for block context with allow_unicode. */
-  private static Analysis analyze(String s) {
-    Analysis a = new Analysis();
-    if (s.isEmpty()) {
-      a.empty = true;
-      return a;
-    }
-    boolean blockIndicators = s.startsWith("---") || s.startsWith("...");
-    boolean lineBreaks = false;
-    boolean special = false;
-    boolean leadingSpace = false;
-    boolean leadingBreak = false;
-    boolean trailingSpace = false;
-    boolean trailingBreak = false;
-    boolean breakSpace = false;
-    boolean spaceBreak = false;
-    boolean precededByWs = true;
-    boolean followedByWs = s.length() == 1 || space(s.charAt(1));
-    boolean previousSpace = false;
-    boolean previousBreak = false;
-    for (int i = 0; i < s.length(); i++) {
-      char ch = s.charAt(i);
-      if (i == 0) {
-        if ("#,[]{}&*!|>'\"%@`".indexOf(ch) >= 0) {
-          blockIndicators = true;
-        }
-        if ((ch == '?' || ch == ':') && followedByWs) {
-          blockIndicators = true;
-        }
-        if (ch == '-' && followedByWs) {
-          blockIndicators = true;
-        }
-      } else {
-        if (ch == ':' && followedByWs) {
-          blockIndicators = true;
-        }
-        if (ch == '#' && precededByWs) {
-          blockIndicators = true;
-        }
-      }
-      if (lineBreakChar(ch)) {
-        lineBreaks = true;
-      }
-      if (!(ch == '\n' || (ch >= 0x20 && ch <= 0x7E))) {
-        boolean printable = ch == '\u0085' || (ch >= '\u00A0' && ch <= '\uD7FF')
-            || (ch >= '\uE000' && ch <= '\uFFFD') || Character.isSurrogate(ch);
-        if (!printable || ch == '\uFEFF') {
-          special = true;
-        }
-      }
-      if (ch == ' ') {
-        if (i == 0) {
-          leadingSpace = true;
-        }
-        if (i == s.length() - 1) {
-          trailingSpace = true;
-        }
-        if (previousBreak) {
-          breakSpace = true;
-        }
-        previousSpace = true;
-        previousBreak = false;
-      } else if (lineBreakChar(ch)) {
-        if (i == 0) {
-          leadingBreak = true;
-        }
-        if (i == s.length() - 1) {
-          trailingBreak = true;
-        }
-        if (previousSpace) {
-          spaceBreak = true;
-        }
-        previousSpace = false;
-        previousBreak = true;
-      } else {
-        previousSpace = false;
-        previousBreak = false;
-      }
-      precededByWs = space(ch);
-      followedByWs = i + 2 >= s.length() || space(s.charAt(i + 2));
-    }
-    a.multiline = lineBreaks;
-    if (leadingSpace || leadingBreak || trailingSpace || trailingBreak) {
-      a.allowBlockPlain = false;
-    }
-    if (breakSpace) {
-      a.allowBlockPlain = false;
-      a.allowSingleQuoted = false;
-    }
-    if (spaceBreak || special) {
-      a.allowBlockPlain = false;
-      a.allowSingleQuoted = false;
-    }
-    if (lineBreaks || blockIndicators) {
-      a.allowBlockPlain = false;
-    }
-    return a;
   }
 
   // ---- the writer: PyYAML Emitter's write_* methods ----
@@ -374,7 +241,7 @@ final class YamlOutput {
           start = end;
         }
       } else if (breaks) {
-        if (ch == null || !lineBreakChar(ch)) {
+        if (ch == null || !YamlScalars.lineBreakChar(ch)) {
           if (text.charAt(start) == '\n') {
             lineBreak();
           }
@@ -391,7 +258,7 @@ final class YamlOutput {
           writeIndent(indent);
           start = end;
         }
-      } else if (ch == null || ch == ' ' || lineBreakChar(ch) || ch == '\'') {
+      } else if (ch == null || ch == ' ' || YamlScalars.lineBreakChar(ch) || ch == '\'') {
         if (start < end) {
           write(slice(text, start, end));
           start = end;
@@ -403,7 +270,7 @@ final class YamlOutput {
       }
       if (ch != null) {
         spaces = ch == ' ';
-        breaks = lineBreakChar(ch);
+        breaks = YamlScalars.lineBreakChar(ch);
       }
     }
     writeIndicator("'", false);

@@ -1,4 +1,4 @@
-package dev.coffer.daemon.cli;
+package dev.coffer.daemon.cli.output;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package dev.coffer.daemon.cli;
+package dev.coffer.daemon.cli.output;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -23,7 +23,7 @@ import java.util.Set;
  * --output} formats ({@code json}, {@code text}, {@code table}, {@code yaml}, {@code
  * yaml-stream}), byte for byte as {@code aws} prints the same response.
  */
-final class CliOutput {
+public final class CliOutput {
 
   /** The AWS CLI's output formats; {@code yaml} and {@code yaml-stream} are AWS CLI v2's. */
   enum Format {
@@ -50,6 +50,7 @@ final class CliOutput {
   private final Format format;
   private final Expression<JsonNode> query;
   private final boolean iso8601;
+  private final Set<String> timestampFields;
   private final int terminalWidth;
   private final boolean color;
 
@@ -57,13 +58,16 @@ final class CliOutput {
    * @param query JMESPath expression, or null
    * @param iso8601 print timestamps as ISO 8601 ({@code cli_timestamp_format = iso8601}) rather
    *     than as received (epoch seconds, {@code none})
+   * @param timestampFields the response members that are timestamps (from the AWS model)
    * @throws IllegalArgumentException for an unknown format or a query that does not compile,
    *     with the AWS CLI's wording
    */
-  CliOutput(String format, String query, boolean iso8601, int terminalWidth, boolean color) {
+  public CliOutput(String format, String query, boolean iso8601, Set<String> timestampFields,
+      int terminalWidth, boolean color) {
     this.format = Format.of(format);
     this.query = query == null ? null : compile(query);
     this.iso8601 = iso8601;
+    this.timestampFields = Set.copyOf(timestampFields);
     this.terminalWidth = terminalWidth;
     this.color = color;
   }
@@ -77,8 +81,8 @@ final class CliOutput {
   }
 
   /** Text to print (possibly empty) for {@code response} of AWS operation {@code title}. */
-  String render(String title, JsonNode response) {
-    JsonNode v = iso8601 ? isoTimestamps(response.deepCopy()) : response;
+  public String render(String title, JsonNode response) {
+    JsonNode v = iso8601 ? isoTimestamps(response.deepCopy(), timestampFields) : response;
     if (query != null) {
       try {
         v = query.search(v);
@@ -111,19 +115,18 @@ final class CliOutput {
   }
 
   /** Output timestamp members (from the model) as Python's datetime.isoformat() in local time. */
-  private static JsonNode isoTimestamps(JsonNode n) {
-    Set<String> names = OptionTable.KMS.outputTimestamps();
+  private static JsonNode isoTimestamps(JsonNode n, Set<String> names) {
     if (n instanceof ObjectNode o) {
       for (Iterator<Map.Entry<String, JsonNode>> it = o.fields(); it.hasNext(); ) {
         Map.Entry<String, JsonNode> e = it.next();
         if (names.contains(e.getKey()) && e.getValue().isNumber()) {
           e.setValue(JsonNodeFactory.instance.textNode(iso(e.getValue().decimalValue())));
         } else {
-          isoTimestamps(e.getValue());
+          isoTimestamps(e.getValue(), names);
         }
       }
     } else if (n instanceof ArrayNode a) {
-      a.forEach(CliOutput::isoTimestamps);
+      a.forEach(e -> isoTimestamps(e, names));
     }
     return n;
   }
@@ -131,7 +134,8 @@ final class CliOutput {
   private static final DateTimeFormatter SECONDS =
       DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss");
 
-  static String iso(java.math.BigDecimal epochSeconds) {
+  /** Epoch seconds as Python's {@code datetime.fromtimestamp(s, tzlocal()).isoformat()}. */
+  public static String iso(java.math.BigDecimal epochSeconds) {
     long micros = epochSeconds.movePointRight(6).setScale(0, java.math.RoundingMode.HALF_EVEN)
         .longValueExact();
     Instant t = Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L),
@@ -146,7 +150,7 @@ final class CliOutput {
   }
 
   /** The formats, for help text. */
-  static List<String> names() {
+  public static List<String> names() {
     return Arrays.stream(Format.values()).map(Format::cliName).toList();
   }
 }
