@@ -137,6 +137,10 @@ public final class CofferCli {
 
   int run(String[] args) {
     CommandLine cl = build();
+    if (args.length > 0 && args[0].equals("kms")) {
+      // `aws kms list-keys` with only `aws` replaced: the service name is implied.
+      args = java.util.Arrays.copyOfRange(args, 1, args.length);
+    }
     args = Help.rewrite(cl, args);
     ParseResult parsed;
     try {

@@ -45,7 +45,8 @@ class CofferCliTest {
 
   private Run coffer(String... args) {
     List<String> all = new ArrayList<>(List.of(args));
-    boolean operation = !all.isEmpty() && !List.of("help", "audit", "serve").contains(all.get(0))
+    boolean operation = !all.isEmpty()
+        && !List.of("help", "audit", "serve").contains(all.get(0))
         && !all.get(all.size() - 1).equals("help") && !all.contains("--help");
     if (operation) {
       all.add("--socket");
@@ -187,6 +188,12 @@ class CofferCliTest {
       assertEquals(0, r.code(), String.join(" ", args) + ": " + r.err());
       assertTrue(r.json().has("Keys"), r.out());
     }
+  }
+
+  @Test
+  void leadingKms_asInAwsKms_isAccepted() {
+    Run r = coffer("kms", "list-keys", "--query", "length(Keys)");
+    assertEquals("0\n", r.out(), r.err());
   }
 
   @Test
