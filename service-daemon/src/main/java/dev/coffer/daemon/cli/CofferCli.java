@@ -1,23 +1,14 @@
 package dev.coffer.daemon.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coffer.daemon.Daemon;
 import dev.coffer.daemon.cli.CliOperations.Command;
 import dev.coffer.daemon.cli.CliOperations.Param;
 import dev.coffer.daemon.config.DaemonConfig;
-import dev.coffer.protocol.DaemonClient;
-import dev.coffer.protocol.ErrorType;
-import dev.coffer.protocol.Json;
-import dev.coffer.protocol.KmsException;
-import dev.coffer.protocol.SocketLocator;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;

@@ -148,9 +148,4 @@ public final class CliOutput {
     }
     return s + ("Z".equals(offset) ? "+00:00" : offset);
   }
-
-  /** The formats, for help text. */
-  public static List<String> names() {
-    return Arrays.stream(Format.values()).map(Format::cliName).toList();
-  }
 }
