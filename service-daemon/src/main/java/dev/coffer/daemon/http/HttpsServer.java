@@ -18,10 +18,10 @@ import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.ConnectionFactory;
-import org.eclipse.jetty.server.ConnectionLimit;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.SecureRequestCustomizer;
@@ -101,11 +101,11 @@ public final class HttpsServer implements AutoCloseable {
     connector.setHost(host);
     connector.setPort(port);
     connector.setIdleTimeout(limits.idleTimeout().toMillis());
-    connector.addBean(new RequestReadDeadline(connector.getScheduler(), limits.requestReadTimeout()));
+    connector.addBean(new ConnectionGuard(connector.getScheduler(), limits));
     server.addConnector(connector);
-    ConnectionLimit connectionLimit = new ConnectionLimit(limits.maxConnections(), server);
-    connectionLimit.setIdleTimeout(limits.idleTimeoutAtLimit().toMillis());
-    server.addBean(connectionLimit);
+    // At the limit Jetty stops accepting (new clients wait in the backlog); the guard then
+    // shortens idle timeouts so unused keep-alive connections make room.
+    server.addBean(new NetworkConnectionLimit(limits.maxConnections(), server));
     server.setHandler(new AwsJsonEndpoint());
     server.setStopTimeout(5_000);
   }

@@ -1,7 +1,6 @@
 package dev.coffer.daemon.http;
 
 import java.util.List;
-import javax.net.ssl.SSLParameters;
 
 /**
  * The endpoint's TLS policy: TLS 1.3 and 1.2 only, forward-secret key exchange (ECDHE; TLS 1.3
@@ -31,13 +30,4 @@ public final class TlsPolicy {
       "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
       "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
       "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
-
-  /** Server-side SSL parameters with this policy (server's suite order wins). */
-  public static SSLParameters serverParameters() {
-    SSLParameters p = new SSLParameters();
-    p.setProtocols(PROTOCOLS.toArray(String[]::new));
-    p.setCipherSuites(CIPHER_SUITES.toArray(String[]::new));
-    p.setUseCipherSuitesOrder(true);
-    return p;
-  }
 }

@@ -196,4 +196,20 @@ class HttpsServerLimitsTest {
     // A normal request on a fresh connection is still served.
     assertEquals(200, exchange(server.port(), signed("TrentService.DescribeKey", null)).status());
   }
+
+  @Test
+  void atTheConnectionLimitIdleConnectionsMakeRoomForNewClients() throws Exception {
+    start(new HttpLimits(256 * 1024, 16 * 1024, Duration.ofSeconds(75), Duration.ofSeconds(10),
+        2, Duration.ofMillis(500), 4, 16));
+    try (Socket idle1 = new Socket("127.0.0.1", server.port());
+        Socket idle2 = new Socket("127.0.0.1", server.port())) {
+      Thread.sleep(200);
+      long started = System.nanoTime();
+      // Without the shortened idle timeout this would wait the full 75 s idle timeout.
+      assertEquals(200, exchange(server.port(), signed("TrentService.DescribeKey", null)).status());
+      assertTrue((System.nanoTime() - started) / 1_000_000 < 5_000);
+      idle1.setSoTimeout(5_000);
+      assertEquals(-1, idle1.getInputStream().read(), "the idle connection was closed");
+    }
+  }
 }
