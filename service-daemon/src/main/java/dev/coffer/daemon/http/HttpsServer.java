@@ -107,6 +107,7 @@ public final class HttpsServer implements AutoCloseable {
     // shortens idle timeouts so unused keep-alive connections make room.
     server.addBean(new NetworkConnectionLimit(limits.maxConnections(), server));
     server.setHandler(new AwsJsonEndpoint());
+    server.setErrorHandler(new AwsJsonErrorHandler());
     server.setStopTimeout(5_000);
   }
 

@@ -212,4 +212,13 @@ class HttpsServerLimitsTest {
       assertEquals(-1, idle1.getInputStream().read(), "the idle connection was closed");
     }
   }
+
+  @Test
+  void anOversizedHeadGetsAnAwsShapedError() throws Exception {
+    start(HttpLimits.defaults());
+    Answer a = exchange(server.port(), http("POST", "/", Map.of("Host", "127.0.0.1",
+        "X-Big", "x".repeat(20_000)), "{}"));
+    assertAwsError(a, 431, "ValidationException");
+    assertTrue(stub.requests.isEmpty() && stub.failures.isEmpty());
+  }
 }
