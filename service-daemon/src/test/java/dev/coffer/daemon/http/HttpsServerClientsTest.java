@@ -109,6 +109,22 @@ class HttpsServerClientsTest {
         stub.failureContexts.get(stub.failureContexts.size() - 1).target());
   }
 
+  @Test
+  void sdkV2RetriesThrottlingReSignedEachTimeAndSeesServerFaultsAs500() throws Exception {
+    stub.throttledLeft.set(2);
+    int before = stub.requests.size();
+    try (KmsClient kms = sdk(StubKms.SECRET)) {
+      assertEquals(StubKms.ARN, kms.describeKey(b -> b.keyId("alias/throttled")).keyMetadata().arn());
+      assertEquals(3, stub.requests.size() - before, "two throttled attempts, then success");
+      software.amazon.awssdk.services.kms.model.KmsInternalException e = assertThrows(
+          software.amazon.awssdk.services.kms.model.KmsInternalException.class,
+          () -> kms.describeKey(b -> b.keyId("alias/broken")));
+      assertEquals(500, e.statusCode());
+      assertTrue(!e.getMessage().contains("secret detail"), e.getMessage());
+      assertTrue(e.getMessage().contains(e.requestId()), e.getMessage());
+    }
+  }
+
   record Cli(int exit, String stdout, String stderr) {}
 
   static Cli aws(String secret, String... args) throws Exception {

@@ -227,4 +227,27 @@ class SigV4VerifierTest {
     refused("IncompleteSignatureException",
         new SignedRequest(r.method(), r.rawPath(), r.rawQuery(), b.build(), r.body()));
   }
+
+  @Test
+  void aKeyDeactivatedAfterUseIsRefusedAtOnceDespiteTheSigningKeyCache() throws Exception {
+    SignedRequest r = botocore("DescribeKey");
+    verifier.verify(r);
+    verifier.verify(r);
+    status = AccessKeyStatus.Inactive;
+    refused("UnrecognizedClientException", r);
+    status = AccessKeyStatus.Active;
+    verifier.forget(AKID);
+    assertEquals(AKID, verifier.verify(r).accessKeyId());
+  }
+
+  @Test
+  void anyConfiguredRegionIsAccepted() throws Exception {
+    SigV4Verifier two = new SigV4Verifier(Clock.systemUTC(), Set.of("us-east-1", "eu-west-2"),
+        "kms", secrets);
+    SignedRequest r = Signers.botocore(URL, kmsHeaders("DescribeKey"), BODY, AKID, SECRET, null,
+        "eu-west-2");
+    assertEquals("eu-west-2", two.verify(r).region());
+    AuthenticationException e = refused("InvalidSignatureException", r);
+    assertTrue(e.getMessage().contains("us-east-1"), e.getMessage());
+  }
 }

@@ -16,6 +16,9 @@ final class StubKms implements AwsJsonHandler {
   static final String SECRET = SigV4VerifierTest.SECRET;
   static final String ARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 
+  /** How many alias/throttled requests are answered ThrottlingException before one succeeds. */
+  final java.util.concurrent.atomic.AtomicInteger throttledLeft =
+      new java.util.concurrent.atomic.AtomicInteger();
   final List<AwsJsonRequest> requests = new CopyOnWriteArrayList<>();
   final List<AuthenticationException> failures = new CopyOnWriteArrayList<>();
   final List<RequestContext> failureContexts = new CopyOnWriteArrayList<>();
@@ -33,7 +36,13 @@ final class StubKms implements AwsJsonHandler {
     if (!request.operation().equals("DescribeKey")) {
       throw new KmsException(ErrorType.UNKNOWN_OPERATION, "stub knows only DescribeKey");
     }
-    if (!body.contains("alias/test")) {
+    if (body.contains("alias/throttled") && throttledLeft.getAndDecrement() > 0) {
+      throw new KmsException(ErrorType.THROTTLING, "Rate exceeded");
+    }
+    if (body.contains("alias/broken")) {
+      throw new IllegalStateException("a bug with a secret detail");
+    }
+    if (!body.contains("alias/test") && !body.contains("alias/throttled")) {
       throw new KmsException(ErrorType.NOT_FOUND, "Alias 'alias/missing' does not exist");
     }
     return new AwsJsonResponse(("{\"KeyMetadata\":{\"AWSAccountId\":\"111122223333\","
