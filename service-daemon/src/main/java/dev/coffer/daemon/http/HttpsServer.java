@@ -77,7 +77,7 @@ public final class HttpsServer implements AutoCloseable {
     http.setRequestHeaderSize(limits.maxHeaderBytes());
     http.setSendServerVersion(false);
     http.setSendXPoweredBy(false);
-    http.setSendDateHeader(false); // set per response below, from the same clock as the body
+    http.setSendDateHeader(false); // every response sets its own Date (handler and error handler)
     ConnectionFactory[] factories;
     if (tls.isPresent()) {
       SecureRequestCustomizer secure = new SecureRequestCustomizer();
