@@ -70,8 +70,10 @@ public final class Daemon implements Closeable {
       this.registry = new KeyRegistry(db, config.maxKeys());
       KeyStoreBackend software = new SoftwareKeyStore(root, random);
       this.backingKeys = new BackingKeys(db, Map.of(software.id(), software), 100_000);
-      KeyResolver resolver = new KeyResolver(registry, config.region(), config.account());
-      Principals principals = new Principals(config.account(), config.access().administrators());
+      KeyResolver resolver = new KeyResolver(registry, config.partition(), config.region(),
+          config.account());
+      Principals principals = new Principals(config.partition(), config.account(),
+          config.access().administrators());
       Authorizer authorizer = new Authorizer(registry, resolver,
           new PolicyStore(db, principals),
           new AccountAccess(principals, config.access().keyCreators()), config.clock());

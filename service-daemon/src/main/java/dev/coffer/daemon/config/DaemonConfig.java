@@ -23,6 +23,8 @@ import java.util.Properties;
  * @param deletionCheckInterval how often keys whose deletion window ended are deleted
  * @param clock time source (tests move it forward)
  * @param access who administers the daemon, who may create keys, and the socket's mode
+ * @param partition partition part of ARNs ({@code arn:<partition>:kms:...} and the IAM
+ *     principals {@code arn:<partition>:iam::...}); {@code coffer} is reserved for Unix principals
  */
 public record DaemonConfig(
     Path home,
@@ -35,7 +37,8 @@ public record DaemonConfig(
     int workerThreads,
     Duration deletionCheckInterval,
     Clock clock,
-    Access access) {
+    Access access,
+    String partition) {
 
   /**
    * Account-level access, the part AWS leaves to IAM.
@@ -70,6 +73,7 @@ public record DaemonConfig(
     }
   }
 
+  public static final String DEFAULT_PARTITION = "aws";
   public static final String DEFAULT_REGION = "local";
   public static final String DEFAULT_ACCOUNT = "000000000000";
   public static final int DEFAULT_MAX_KEYS = 100_000;
@@ -83,6 +87,10 @@ public record DaemonConfig(
     }
     if (!account.matches("[0-9]{12}")) {
       throw new IllegalArgumentException("account must be 12 digits: " + account);
+    }
+    if (!partition.matches(PARTITION) || partition.equals("coffer")) {
+      throw new IllegalArgumentException("partition must be 1-32 of a-z, 0-9 and -, starting"
+          + " with a letter, and not coffer (reserved for Unix principals): " + partition);
     }
     if (maxKeys < 1 || maxConnections < 1 || workerThreads < 1) {
       throw new IllegalArgumentException("maxKeys, maxConnections and workerThreads must be >= 1");
@@ -102,8 +110,12 @@ public record DaemonConfig(
         Math.max(4, 2 * Runtime.getRuntime().availableProcessors()),
         Duration.ofSeconds(60),
         Clock.systemUTC(),
-        Access.defaults());
+        Access.defaults(),
+        DEFAULT_PARTITION);
   }
+
+  /** ARN partitions as AWS forms them ({@code aws}, {@code aws-cn}, {@code aws-us-gov}). */
+  private static final String PARTITION = "[a-z][a-z0-9-]{0,31}";
 
   /**
    * Every key {@code coffer.properties} may hold, one a line; any other key is refused at
@@ -111,6 +123,7 @@ public record DaemonConfig(
    * #withProperties} count as known anyway, so forgetting a line here only loses the suggestion.
    */
   public static final java.util.List<String> SETTINGS = java.util.List.of(
+      "partition",
       "region",
       "account",
       "max-keys",
@@ -159,22 +172,22 @@ public record DaemonConfig(
 
   public DaemonConfig withSocket(Path s) {
     return new DaemonConfig(home, s, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, access);
+        workerThreads, deletionCheckInterval, clock, access, partition);
   }
 
   public DaemonConfig withClock(Clock c) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, c, access);
+        workerThreads, deletionCheckInterval, c, access, partition);
   }
 
   public DaemonConfig withMaxKeys(int n) {
     return new DaemonConfig(home, socket, region, account, n, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, access);
+        workerThreads, deletionCheckInterval, clock, access, partition);
   }
 
   public DaemonConfig withDeletionCheckInterval(Duration d) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, d, clock, access);
+        workerThreads, d, clock, access, partition);
   }
 
   DaemonConfig withProperties(Properties props) {
@@ -191,12 +204,19 @@ public record DaemonConfig(
         Duration.ofSeconds(p.getInt("deletion-check-seconds",
             (int) deletionCheckInterval.toSeconds(), 1, 86_400)),
         clock,
-        accessFrom(p, access));
+        accessFrom(p, access),
+        partitionFrom(p, partition));
+  }
+
+  /** The parts of every ARN the daemon writes: {@code arn:<partition>:kms:<region>:<account>:}. */
+  public DaemonConfig withArnParts(String partition, String region, String account) {
+    return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
+        workerThreads, deletionCheckInterval, clock, access, partition);
   }
 
   public DaemonConfig withAccess(Access a) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, a);
+        workerThreads, deletionCheckInterval, clock, a, partition);
   }
 
   private static Access accessFrom(Settings p, Access dflt) {
@@ -216,6 +236,15 @@ public record DaemonConfig(
     return new Access(admins, creators, mode, group);
   }
 
+  private static String partitionFrom(Settings p, String dflt) {
+    String v = p.getMatching("partition", dflt, PARTITION,
+        "must be 1 to 32 of a-z, 0-9 and -, starting with a letter (e.g. aws)");
+    if (v.equals("coffer")) {
+      throw p.invalid("partition", v, "coffer is reserved for Coffer's Unix principals");
+    }
+    return v;
+  }
+
   private static java.util.List<String> principalList(Settings p, String key) {
     java.util.List<String> out = new java.util.ArrayList<>();
     for (String e : p.getProperty(key).split(",")) {
@@ -223,8 +252,9 @@ public record DaemonConfig(
       if (t.isEmpty()) {
         continue;
       }
-      if (!t.matches("(user|group)/[A-Za-z0-9._-]{1,64}")) {
-        throw p.invalid(key, t, "principals are user/<name> or group/<name>, comma-separated");
+      if (!t.matches("(user|group)/[A-Za-z0-9._-]{1,64}|iam-user/[A-Za-z0-9+=,.@_-]{1,64}")) {
+        throw p.invalid(key, t, "principals are user/<unix-user>, group/<unix-group> or"
+            + " iam-user/<access-key user>, comma-separated");
       }
       out.add(t);
     }

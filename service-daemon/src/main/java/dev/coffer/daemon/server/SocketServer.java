@@ -6,7 +6,7 @@ import dev.coffer.daemon.audit.AuditSink;
 import dev.coffer.daemon.ops.Caller;
 import dev.coffer.daemon.ops.OperationKinds;
 import dev.coffer.daemon.ops.OperationTable;
-import dev.coffer.daemon.ops.Peer;
+import dev.coffer.daemon.identity.UnixPeer;
 import dev.coffer.daemon.ops.RequestPipeline;
 import dev.coffer.protocol.ChannelStreams;
 import dev.coffer.protocol.ErrorType;
@@ -180,19 +180,19 @@ public final class SocketServer implements Closeable {
     private final OutputStream out;
     private final Object writeLock = new Object();
     private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT_PER_CONNECTION);
-    private final Peer peer;
+    private final UnixPeer peer;
 
     Connection(AFUNIXSocketChannel ch) {
       this.ch = ch;
       this.in = ChannelStreams.in(ch);
       this.out = ChannelStreams.out(ch);
-      Peer p;
+      UnixPeer p;
       try {
         p = identities.resolve(ch.getPeerCredentials());
       } catch (IOException | RuntimeException e) {
         // No credentials, no identity: such a caller matches no principal in any policy.
         LOG.log(Level.WARNING, "peer credentials unavailable", e);
-        p = new Peer(-1, -1, -1, "unknown", java.util.Set.of());
+        p = new UnixPeer(-1, -1, -1, "unknown", java.util.Set.of());
       }
       this.peer = p;
     }
