@@ -15,7 +15,10 @@ import dev.coffer.daemon.keystore.KeyStoreBackend;
 import dev.coffer.daemon.keystore.RootKey;
 import dev.coffer.daemon.keystore.RootKeys;
 import dev.coffer.daemon.keystore.SoftwareKeyStore;
+import dev.coffer.daemon.accesskey.AccessKeyStore;
 import dev.coffer.daemon.ops.KmsOperations;
+import dev.coffer.daemon.ops.OperationTable;
+import dev.coffer.daemon.ops.RequestPipeline;
 import dev.coffer.daemon.server.SocketServer;
 import dev.coffer.daemon.storage.Database;
 import java.io.Closeable;
@@ -119,6 +122,28 @@ public final class Daemon implements Closeable {
 
   public DaemonConfig config() {
     return config;
+  }
+
+  /**
+   * The daemon's access keys: the HTTPS door verifies request signatures with {@link
+   * AccessKeyStore#find}.
+   */
+  public AccessKeyStore accessKeys() {
+    return ops.accessKeys();
+  }
+
+  /**
+   * A request pipeline over this daemon's operations and audit trail, for a transport other than
+   * the Unix socket (which has its own): it authenticates nothing itself, so its caller must
+   * pass the {@link dev.coffer.daemon.identity.Identity} it established.
+   */
+  /** The operations the daemon serves; a transport checks {@code isSocketOnly} with it. */
+  public OperationTable operationTable() {
+    return ops.table();
+  }
+
+  public RequestPipeline pipeline() {
+    return new RequestPipeline(ops.table(), trail, config.clock());
   }
 
   /**

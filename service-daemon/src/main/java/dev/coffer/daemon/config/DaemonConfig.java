@@ -252,7 +252,7 @@ public record DaemonConfig(
       if (t.isEmpty()) {
         continue;
       }
-      if (!t.matches("(user|group)/[A-Za-z0-9._-]{1,64}|iam-user/[A-Za-z0-9+=,.@_-]{1,64}")) {
+      if (!t.matches("(user|group)/[A-Za-z0-9._-]{1,64}|iam-user/[A-Za-z0-9+=,.@_-]{1,128}")) {
         throw p.invalid(key, t, "principals are user/<unix-user>, group/<unix-group> or"
             + " iam-user/<access-key user>, comma-separated");
       }

@@ -9,15 +9,15 @@ import java.util.regex.Pattern;
  *
  * @param partition the ARN partition of the daemon's account ({@code aws} by default)
  * @param account the 12-digit account the user belongs to (the daemon's)
- * @param userName the user name given to {@code CreateAccessKey}: 1-64 of {@code
- *     A-Z a-z 0-9 + = , . @ _ -} (IAM's user name pattern and length)
+ * @param userName the user name given to {@code CreateAccessKey}: 1-128 of {@code
+ *     A-Z a-z 0-9 + = , . @ _ -} (IAM's {@code existingUserNameType})
  * @param accessKeyId the access key that signed the request ({@code AKIA...}, 20 characters)
  */
 public record IamUser(String partition, String account, String userName, String accessKeyId)
     implements Identity {
 
-  /** IAM's user name rule ({@code userNameType}: {@code [\w+=,.@-]+}, at most 64). */
-  public static final Pattern USER_NAME = Pattern.compile("[A-Za-z0-9+=,.@_-]{1,64}");
+  /** IAM's user name rule ({@code existingUserNameType}: {@code [\w+=,.@-]+}, 1-128). */
+  public static final Pattern USER_NAME = Pattern.compile("[A-Za-z0-9+=,.@_-]{1,128}");
 
   public IamUser {
     Objects.requireNonNull(partition, "partition");
@@ -27,7 +27,7 @@ public record IamUser(String partition, String account, String userName, String 
       throw new IllegalArgumentException("account must be 12 digits");
     }
     if (userName == null || !USER_NAME.matcher(userName).matches()) {
-      throw new IllegalArgumentException("user name must be 1-64 of A-Z a-z 0-9 + = , . @ _ -");
+      throw new IllegalArgumentException("user name must be 1-128 of A-Z a-z 0-9 + = , . @ _ -");
     }
   }
 
