@@ -5,9 +5,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.coffer.daemon.identity.IamUser;
 import dev.coffer.daemon.identity.Identity;
-import dev.coffer.daemon.identity.RequestOrigin;
 import dev.coffer.daemon.identity.UnixPeer;
 import dev.coffer.protocol.Json;
 import java.io.ByteArrayOutputStream;
@@ -23,7 +21,6 @@ import java.util.HexFormat;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -167,13 +164,13 @@ public final class AuditRecords {
       g.writeStartObject();
       g.writeStringField("eventVersion", EVENT_VERSION);
       g.writeFieldName("userIdentity");
-      g.writeRawValue(e.identity() == null ? unauthenticated(e.request())
-          : identity(e.identity(), account, service));
+      g.writeRawValue(e.identity() == null ? AuditIdentities.unauthenticated(e.request())
+          : AuditIdentities.identity(e.identity(), account, service));
       g.writeStringField("eventTime", eventTime(e.eventTime()));
       g.writeStringField("eventSource", EVENT_SOURCE);
       g.writeStringField("eventName", cut(e.eventName(), MAX_EVENT_NAME));
       g.writeStringField("awsRegion", region);
-      writeOrigin(g, e.origin());
+      AuditIdentities.writeOrigin(g, e.origin());
       g.writeFieldName("requestParameters");
       g.writeTree(bounded(service ? copyTrusted(e.request()) : requestParameters(e.request())));
       g.writeFieldName("responseElements");
@@ -224,96 +221,6 @@ public final class AuditRecords {
     long msb = (r.nextLong() & ~0xF000L) | 0x4000L;
     long lsb = (r.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
     return new UUID(msb, lsb).toString();
-  }
-
-  /** The {@code userIdentity} object as JSON text: the same for every request of a connection. */
-  private static String identity(Identity p, String account, boolean service) {
-    if (IDENTITIES.size() > MAX_CACHED_IDENTITIES) {
-      IDENTITIES.clear(); // peers are per process; a long-lived daemon sees many
-    }
-    return IDENTITIES.computeIfAbsent(new IdentityKey(p, account, service),
-        k -> identityNode(p, account, service).toString());
-  }
-
-  /** The identity of a request whose authentication failed: only the access key id claimed. */
-  private static String unauthenticated(ObjectNode request) {
-    ObjectNode id = Json.object();
-    id.put("type", "Unknown");
-    JsonNode claimed = request == null ? null : request.get("AccessKeyId");
-    if (claimed != null && claimed.isTextual()) {
-      id.put("accessKeyId", cut(claimed.textValue(), MAX_ORIGIN_TEXT));
-    }
-    return id.toString();
-  }
-
-  private record IdentityKey(Identity identity, String account, boolean service) {}
-
-  private static final int MAX_CACHED_IDENTITIES = 4096;
-  private static final Map<IdentityKey, String> IDENTITIES = new ConcurrentHashMap<>();
-
-  private static ObjectNode identityNode(Identity who, String account, boolean service) {
-    ObjectNode id = Json.object();
-    if (who instanceof IamUser u) {
-      // CloudTrail's IAMUser identity. AWS's principalId is the user's opaque unique id; Coffer
-      // keeps no user objects, so it is the user name, which is unique in the account.
-      id.put("type", "IAMUser");
-      id.put("principalId", u.userName());
-      id.put("arn", u.arn());
-      id.put("accountId", u.account());
-      id.put("accessKeyId", u.accessKeyId());
-      id.put("userName", u.userName());
-      return id;
-    }
-    UnixPeer p = (UnixPeer) who;
-    if (service) {
-      id.put("type", "AWSService");
-      id.put("invokedBy", EVENT_SOURCE);
-      id.put("accountId", account);
-      id.put("userName", DAEMON_USER);
-      id.put("pid", p.pid());
-      return id;
-    }
-    id.put("type", "UnixUser");
-    id.put("principalId", Long.toString(p.uid()));
-    id.put("arn", "arn:coffer:iam::" + account + ":user/" + p.user());
-    id.put("accountId", account);
-    id.put("userName", p.user());
-    id.put("uid", p.uid());
-    id.put("gid", p.gid());
-    id.put("pid", p.pid());
-    ArrayNode groups = id.putArray("groups");
-    p.groups().stream().sorted().forEach(groups::add);
-    return id;
-  }
-
-  /**
-   * CloudTrail's {@code sourceIPAddress}, {@code userAgent} and {@code tlsDetails}, when the
-   * transport gave any; every value is client-influenced, so each is cut to {@link
-   * #MAX_ORIGIN_TEXT}.
-   */
-  private static void writeOrigin(JsonGenerator g, RequestOrigin o) throws IOException {
-    if (o == null) {
-      return;
-    }
-    if (o.sourceIp() != null) {
-      g.writeStringField("sourceIPAddress", cut(o.sourceIp(), MAX_ORIGIN_TEXT));
-    }
-    if (o.userAgent() != null) {
-      g.writeStringField("userAgent", cut(o.userAgent(), MAX_ORIGIN_TEXT));
-    }
-    if (o.tlsVersion() != null || o.cipherSuite() != null || o.hostHeader() != null) {
-      g.writeObjectFieldStart("tlsDetails");
-      if (o.tlsVersion() != null) {
-        g.writeStringField("tlsVersion", cut(o.tlsVersion(), MAX_ORIGIN_TEXT));
-      }
-      if (o.cipherSuite() != null) {
-        g.writeStringField("cipherSuite", cut(o.cipherSuite(), MAX_ORIGIN_TEXT));
-      }
-      if (o.hostHeader() != null) {
-        g.writeStringField("clientProvidedHostHeader", cut(o.hostHeader(), MAX_ORIGIN_TEXT));
-      }
-      g.writeEndObject();
-    }
   }
 
   static ObjectNode requestParameters(ObjectNode in) {
