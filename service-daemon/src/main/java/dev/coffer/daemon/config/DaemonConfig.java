@@ -43,8 +43,9 @@ public record DaemonConfig(
   /**
    * Account-level access, the part AWS leaves to IAM.
    *
-   * @param administrators {@code user/<name>} or {@code group/<name>} entries: the account root
-   *     principal of key policies ({@code arn:coffer:iam::<account>:root})
+   * @param administrators {@code user/<unix-user>}, {@code group/<unix-group>} or {@code
+   *     iam-user/<name>} entries: the account root principal of key policies ({@code
+   *     arn:<partition>:iam::<account>:root})
    * @param keyCreators who may call {@code CreateKey}
    * @param socketMode permissions of the socket file, {@code rw-------} or {@code rw-rw----}
    *     (with {@code socketGroup}) or {@code rw-rw-rw-}; key policies then decide who may do what

@@ -170,32 +170,29 @@ public final class Principals {
         + partition + ":iam::" + account + ":user/<access-key user>, the account number "
         + account + ", or the Unix forms arn:coffer:iam::" + account
         + ":user/<unix-user> and group/<unix-group>";
-    String prefix;
-    if (principal.startsWith(awsPrefix)) {
-      prefix = awsPrefix;
-    } else if (principal.startsWith(unixPrefix)) {
-      prefix = unixPrefix;
-    } else if (principal.startsWith("arn:" + partition + ":iam::")
-        || principal.startsWith("arn:" + UNIX_PARTITION + ":iam::")) {
-      return "principal " + principal + " belongs to another account (this daemon is " + account
-          + ")";
-    } else {
+    boolean unix = principal.startsWith(unixPrefix);
+    if (!unix && !principal.startsWith(awsPrefix)) {
+      if (principal.startsWith("arn:" + partition + ":iam::")
+          || principal.startsWith("arn:" + UNIX_PARTITION + ":iam::")) {
+        return "principal " + principal + " belongs to another account (this daemon is "
+            + account + ")";
+      }
       return "principal " + principal + " is not one Coffer knows; " + forms;
     }
-    String local = principal.substring(prefix.length());
+    String local = principal.substring((unix ? unixPrefix : awsPrefix).length());
     if (local.equals("root")) {
       return null;
     }
-    if (prefix == awsPrefix && local.startsWith("user/")
+    if (!unix && local.startsWith("user/")
         && IamUser.USER_NAME.matcher(local.substring(5)).matches()) {
       return null;
     }
-    if (prefix == unixPrefix && local.matches("(user|group)/.*")
+    if (unix && local.matches("(user|group)/.*")
         && UNIX_NAME.matcher(local.substring(local.indexOf('/') + 1)).matches()) {
       return null;
     }
     return "principal " + principal + " must end in root or user/<name>"
-        + (prefix == unixPrefix ? " or group/<name>" : "") + "; " + forms;
+        + (unix ? " or group/<name>" : "") + "; " + forms;
   }
 
   /**
