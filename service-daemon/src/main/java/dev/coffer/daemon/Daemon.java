@@ -55,6 +55,7 @@ public final class Daemon implements Closeable {
   private final ScheduledExecutorService scheduler;
   private final AuditLog audit;
   private final AuditTrail trail;
+  private final RequestPipeline pipeline;
 
   private Daemon(DaemonConfig config) throws IOException {
     this.config = config;
@@ -86,6 +87,7 @@ public final class Daemon implements Closeable {
       // (AuditTrail.maintenance), so KmsOperations does not record them a second time.
       this.trail = new AuditTrail(audit, db, config.region(), config.account(), config.clock(),
           resolver::keyArn);
+      this.pipeline = new RequestPipeline(ops.table(), trail, config.clock());
       // Records of changes committed before a crash that had not reached the log yet. If the
       // log cannot take them now they stay in the outbox for the next attempt.
       try {
@@ -133,7 +135,7 @@ public final class Daemon implements Closeable {
   }
 
   /**
-   * A request pipeline over this daemon's operations and audit trail, for a transport other than
+   * The request pipeline over this daemon's operations and audit trail, for a transport other than
    * the Unix socket (which has its own): it authenticates nothing itself, so its caller must
    * pass the {@link dev.coffer.daemon.identity.Identity} it established.
    */
@@ -143,7 +145,7 @@ public final class Daemon implements Closeable {
   }
 
   public RequestPipeline pipeline() {
-    return new RequestPipeline(ops.table(), trail, config.clock());
+    return pipeline;
   }
 
   /**

@@ -129,7 +129,8 @@ final class GrantOperations {
     }
     Set<String> held = new HashSet<>();
     for (Grant g : store().grantsOf(k.id())) {
-      if (principals().matches(g.grantee(), caller.identity()) && g.operations().contains("CreateGrant")) {
+      if (principals().matches(g.grantee(), caller.identity())
+          && g.operations().contains("CreateGrant")) {
         held.addAll(g.operations());
       }
     }
@@ -197,7 +198,8 @@ final class GrantOperations {
 
   private ObjectNode listRetirableGrants(Caller caller, Input in) {
     String retiring = principal(in.requiredString("RetiringPrincipal"), "RetiringPrincipal");
-    if (!principals().matches(retiring, caller.identity()) && !principals().isAdministrator(caller.identity())) {
+    if (!principals().matches(retiring, caller.identity())
+        && !principals().isAdministrator(caller.identity())) {
       throw new KmsException(ErrorType.ACCESS_DENIED, "you may list only grants that you can"
           + " retire; RetiringPrincipal must name you");
     }

@@ -5,8 +5,8 @@ import java.time.Instant;
 import java.util.Map;
 
 /**
- * What a policy decision may look at: who asks ({@code identity}), for which action on which key, with which
- * encryption context, when, and (for CreateGrant) what grant is asked for.
+ * What a policy decision may look at: who asks ({@code identity}), for which action on which
+ * key, with which encryption context, when, and (for CreateGrant) what grant is asked for.
  *
  * @param action {@code kms:<Operation>}
  * @param keyArn the key the action applies to, or {@code "*"} for account-level actions

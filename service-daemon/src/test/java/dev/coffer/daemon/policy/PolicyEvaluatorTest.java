@@ -17,7 +17,8 @@ class PolicyEvaluatorTest {
 
   private static final String ACCT = "000000000000";
   private static final String KEY = "arn:coffer:local:" + ACCT + ":key/k1";
-  private final Principals principals = new Principals("aws", ACCT, List.of("user/root", "group/kmsadm"));
+  private final Principals principals =
+      new Principals("aws", ACCT, List.of("user/root", "group/kmsadm"));
   private final UnixPeer root = new UnixPeer(0, 0, 1, "root", Set.of("root"));
   private final UnixPeer alice = new UnixPeer(1001, 1001, 2, "alice", Set.of("alice", "devs"));
   private final UnixPeer bob = new UnixPeer(1002, 1002, 3, "bob", Set.of("bob", "kmsadm"));
