@@ -3,6 +3,7 @@ package dev.coffer.daemon.accesskey;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -12,6 +13,8 @@ import dev.coffer.daemon.config.DaemonConfig;
 import dev.coffer.daemon.identity.IamUser;
 import dev.coffer.daemon.ops.Caller;
 import dev.coffer.daemon.ops.RequestPipeline;
+import dev.coffer.daemon.storage.Database;
+import dev.coffer.daemon.storage.StorageException;
 import dev.coffer.protocol.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -204,6 +207,27 @@ class AccessKeyOperationsTest {
       return true;
     }
     return false;
+  }
+
+  /** A secret is bound to its key id and user: a row edited to another user stops working. */
+  @Test
+  void wrappedSecret_movedToAnotherUser_doesNotUnwrap() throws Exception {
+    String id = create("alice").get("AccessKeyId").asText();
+    d.client.close();
+    d.daemon.close();
+    try (Database db = Database.open(d.home.resolve("coffer.db"))) {
+      db.inTransaction(tx -> {
+        try (var p = tx.connection().prepareStatement(
+            "UPDATE access_keys SET user_name = 'mallory' WHERE access_key_id = ?")) {
+          p.setString(1, id);
+          return p.executeUpdate();
+        }
+      });
+    }
+    d.start();
+    StorageException e = assertThrows(StorageException.class,
+        () -> d.daemon.accessKeys().find(id));
+    assertTrue(e.getMessage().contains(id), e.getMessage());
   }
 
   @Test
