@@ -15,7 +15,10 @@ import dev.coffer.daemon.keystore.KeyStoreBackend;
 import dev.coffer.daemon.keystore.RootKey;
 import dev.coffer.daemon.keystore.RootKeys;
 import dev.coffer.daemon.keystore.SoftwareKeyStore;
+import dev.coffer.daemon.accesskey.AccessKeyStore;
 import dev.coffer.daemon.ops.KmsOperations;
+import dev.coffer.daemon.ops.OperationTable;
+import dev.coffer.daemon.ops.RequestPipeline;
 import dev.coffer.daemon.server.SocketServer;
 import dev.coffer.daemon.storage.Database;
 import java.io.Closeable;
@@ -52,6 +55,7 @@ public final class Daemon implements Closeable {
   private final ScheduledExecutorService scheduler;
   private final AuditLog audit;
   private final AuditTrail trail;
+  private final RequestPipeline pipeline;
 
   private Daemon(DaemonConfig config) throws IOException {
     this.config = config;
@@ -70,8 +74,10 @@ public final class Daemon implements Closeable {
       this.registry = new KeyRegistry(db, config.maxKeys());
       KeyStoreBackend software = new SoftwareKeyStore(root, random);
       this.backingKeys = new BackingKeys(db, Map.of(software.id(), software), 100_000);
-      KeyResolver resolver = new KeyResolver(registry, config.region(), config.account());
-      Principals principals = new Principals(config.account(), config.access().administrators());
+      KeyResolver resolver = new KeyResolver(registry, config.partition(), config.region(),
+          config.account());
+      Principals principals = new Principals(config.partition(), config.account(),
+          config.access().administrators());
       Authorizer authorizer = new Authorizer(registry, resolver,
           new PolicyStore(db, principals),
           new AccountAccess(principals, config.access().keyCreators()), config.clock());
@@ -81,6 +87,7 @@ public final class Daemon implements Closeable {
       // (AuditTrail.maintenance), so KmsOperations does not record them a second time.
       this.trail = new AuditTrail(audit, db, config.region(), config.account(), config.clock(),
           resolver::keyArn);
+      this.pipeline = new RequestPipeline(ops.table(), trail, config.clock());
       // Records of changes committed before a crash that had not reached the log yet. If the
       // log cannot take them now they stay in the outbox for the next attempt.
       try {
@@ -118,6 +125,28 @@ public final class Daemon implements Closeable {
 
   public DaemonConfig config() {
     return config;
+  }
+
+  /**
+   * The daemon's access keys: the HTTPS door verifies request signatures with {@link
+   * AccessKeyStore#find}.
+   */
+  public AccessKeyStore accessKeys() {
+    return ops.accessKeys();
+  }
+
+  /**
+   * The request pipeline over this daemon's operations and audit trail, for a transport other than
+   * the Unix socket (which has its own): it authenticates nothing itself, so its caller must
+   * pass the {@link dev.coffer.daemon.identity.Identity} it established.
+   */
+  /** The operations the daemon serves; a transport checks {@code isSocketOnly} with it. */
+  public OperationTable operationTable() {
+    return ops.table();
+  }
+
+  public RequestPipeline pipeline() {
+    return pipeline;
   }
 
   /**

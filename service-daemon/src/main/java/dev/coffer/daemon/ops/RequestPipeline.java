@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coffer.daemon.audit.AuditEvent;
 import dev.coffer.daemon.audit.AuditSink;
 import dev.coffer.daemon.audit.AuditSink.RequestAudit;
+import dev.coffer.daemon.identity.Identity;
 import dev.coffer.daemon.storage.StorageException;
 import dev.coffer.protocol.ErrorType;
 import dev.coffer.protocol.Json;
@@ -70,7 +71,7 @@ public final class RequestPipeline {
    */
   public Answer handle(Caller caller, long requestId, byte[] body, ObjectNode parsedBody) {
     Instant received = clock.instant();
-    Peer peer = caller.peer();
+    Identity identity = caller.identity();
     String operation = "Unknown";
     ObjectNode inputNode = Json.object();
     ObjectNode output = null;
@@ -102,8 +103,9 @@ public final class RequestPipeline {
         // A management call may change state: each commit holds its provisional record.
         eventId = UUID.randomUUID().toString();
         String id = eventId;
-        guard = audit.begin(id, () -> new AuditEvent(received, name, peer, requestId, in, null,
-            null, null, caller.resources(), true, OperationKinds.isReadOnly(name), id, true));
+        guard = audit.begin(id, () -> new AuditEvent(received, name, identity, requestId, in,
+            null, null, null, caller.resources(), true, OperationKinds.isReadOnly(name), id, true,
+            caller.origin()));
         output = guard.run(() -> operations.dispatch(name, caller, in));
       }
     } catch (KmsException e) {
@@ -126,11 +128,12 @@ public final class RequestPipeline {
       if (refused) {
         return error(failure);
       }
-      AuditEvent event = new AuditEvent(received, operation, peer, requestId, inputNode, output,
+      AuditEvent event = new AuditEvent(received, operation, identity, requestId, inputNode,
+          output,
           failure == null ? null : failure.errorType(),
           failure == null ? null : failure.getMessage(), caller.resources(),
           !OperationKinds.isCryptographic(operation), OperationKinds.isReadOnly(operation),
-          eventId, false);
+          eventId, false, caller.origin());
       try {
         // Durable (management events) before the caller sees the answer.
         if (guard != null) {
