@@ -5,6 +5,8 @@ import dev.coffer.jca.transport.https.HttpsSettings;
 import dev.coffer.jca.transport.https.HttpsTransport;
 import dev.coffer.protocol.KmsException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
@@ -12,6 +14,18 @@ import java.util.concurrent.ConcurrentHashMap;
 /** Chooses and shares transports; the rules are on {@link KmsTransport}. */
 final class Transports {
   private static final Map<HttpsSettings, HttpsTransport> BY_SETTINGS = new ConcurrentHashMap<>();
+
+  /**
+   * The system properties HTTPS settings are read from (the environment cannot change): while
+   * they stay the same, the settings are not read again, so no profile file is parsed per call.
+   */
+  private static final List<String> SETTING_PROPERTIES = List.of("coffer.endpoint",
+      "coffer.region", "aws.region", "aws.profile", "coffer.tls.ca", "coffer.timeoutMillis",
+      "coffer.connectTimeoutMillis", "user.home");
+
+  private record Memo(List<String> properties, HttpsTransport transport) {}
+
+  private static volatile Memo last;
 
   private Transports() {}
 
@@ -27,12 +41,23 @@ final class Transports {
     if (endpoint == null || endpoint.isBlank()) {
       return SocketTransport.forSocket(null);
     }
+    List<String> current = new ArrayList<>(SETTING_PROPERTIES.size() + 1);
+    current.add(endpoint);
+    for (String p : SETTING_PROPERTIES) {
+      current.add(props.getProperty(p));
+    }
+    Memo m = last;
+    if (m != null && m.properties().equals(current)) {
+      return m.transport();
+    }
     HttpsSettings settings;
     try {
       settings = HttpsSettings.from(endpoint, System.getenv(), props);
     } catch (IllegalArgumentException e) {
       throw new KmsException(HttpsErrors.CONFIGURATION, e.getMessage(), e);
     }
-    return BY_SETTINGS.computeIfAbsent(settings, HttpsTransport::new);
+    HttpsTransport t = BY_SETTINGS.computeIfAbsent(settings, HttpsTransport::new);
+    last = new Memo(current, t);
+    return t;
   }
 }

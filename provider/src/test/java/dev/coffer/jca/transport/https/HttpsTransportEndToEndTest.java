@@ -218,6 +218,28 @@ class HttpsTransportEndToEndTest {
   }
 
   @Test
+  void theCertificateMustBeTrustedAndNameTheHost() throws Exception {
+    use(stub.uri() + "/untrusted");
+    System.clearProperty("coffer.tls.ca"); // the JDK's trust store does not know the stub
+    IOException untrusted =
+        assertThrows(IOException.class, HttpsTransportEndToEndTest::loadedKeyStore);
+    assertTrue(untrusted.getMessage().startsWith("CofferDaemonUnavailableException: ")
+        && untrusted.getMessage().contains("coffer.tls.ca"), untrusted.getMessage());
+
+    Path other = dir.resolve("other-name");
+    try (StubKmsEndpoint misnamed = StubKmsEndpoint.start(
+        StubKmsEndpoint.makeCertificate(other, "SAN=dns:other.example"), false)) {
+      misnamed.secrets.put(KEY_ID, SECRET);
+      use(misnamed.uri().toString());
+      System.setProperty("coffer.tls.ca", other.resolve("ca.pem").toString());
+      IOException wrongName =
+          assertThrows(IOException.class, HttpsTransportEndToEndTest::loadedKeyStore);
+      assertTrue(wrongName.getMessage().contains("127.0.0.1"), wrongName.getMessage());
+      assertTrue(misnamed.seen.isEmpty(), "nothing is sent to a host that failed verification");
+    }
+  }
+
+  @Test
   void botocoreRecomputesEverySignature() throws Exception {
     use(stub.uri().toString());
     Key key = loadedKeyStore().getKey("alias/stub", null);

@@ -93,10 +93,19 @@ final class StubKmsEndpoint implements AutoCloseable {
 
   /** Makes a self-signed EC certificate for 127.0.0.1/localhost; returns the PKCS#12 file. */
   static Path makeCertificate(Path dir) throws Exception {
+    return makeCertificate(dir, "SAN=ip:127.0.0.1,dns:localhost");
+  }
+
+  /**
+   * Makes a self-signed EC certificate with the subject alternative names {@code san} into
+   * {@code dir}: {@code stub.p12} (returned) and its certificate as {@code ca.pem}.
+   */
+  static Path makeCertificate(Path dir, String san) throws Exception {
+    Files.createDirectories(dir);
     Path p12 = dir.resolve("stub.p12");
     String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
     run(keytool, "-genkeypair", "-noprompt", "-alias", "stub", "-keyalg", "EC", "-groupname",
-        "secp256r1", "-dname", "CN=localhost", "-ext", "SAN=ip:127.0.0.1,dns:localhost",
+        "secp256r1", "-dname", "CN=localhost", "-ext", san,
         "-validity", "2", "-storetype", "PKCS12", "-keystore", p12.toString(), "-storepass",
         "changeit", "-keypass", "changeit");
     run(keytool, "-exportcert", "-rfc", "-alias", "stub", "-keystore", p12.toString(),
