@@ -1,5 +1,6 @@
 package dev.coffer.jca.transport;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coffer.jca.transport.https.HttpsErrors;
 import dev.coffer.jca.transport.https.HttpsSettings;
 import dev.coffer.jca.transport.https.HttpsTransport;
@@ -50,14 +51,28 @@ final class Transports {
     if (m != null && m.properties().equals(current)) {
       return m.transport();
     }
-    HttpsSettings settings;
+    HttpsTransport t;
     try {
-      settings = HttpsSettings.from(endpoint, System.getenv(), props);
-    } catch (IllegalArgumentException e) {
-      throw new KmsException(HttpsErrors.CONFIGURATION, e.getMessage(), e);
+      HttpsSettings settings = HttpsSettings.from(endpoint, System.getenv(), props);
+      t = BY_SETTINGS.computeIfAbsent(settings, HttpsTransport::new);
+    } catch (IllegalArgumentException e) { // a malformed endpoint, an unreadable coffer.tls.ca
+      // Reported by the first call, inside the SPI's own error mapping, as any daemon failure.
+      return new Unusable(endpoint, new KmsException(HttpsErrors.CONFIGURATION, e.getMessage(), e));
     }
-    HttpsTransport t = BY_SETTINGS.computeIfAbsent(settings, HttpsTransport::new);
     last = new Memo(current, t);
     return t;
+  }
+
+  /** A configured endpoint that cannot be used: every call fails with the reason. */
+  private record Unusable(String endpoint, KmsException reason) implements KmsTransport {
+    @Override
+    public ObjectNode call(String operation, ObjectNode input) {
+      throw new KmsException(reason.errorType(), reason.getMessage(), reason);
+    }
+
+    @Override
+    public String destination() {
+      return "unusable:" + endpoint;
+    }
   }
 }

@@ -240,6 +240,30 @@ class HttpsTransportEndToEndTest {
   }
 
   @Test
+  void unusableSettingsNameTheSetting() throws Exception {
+    Path notPem = dir.resolve("not-a-certificate.pem");
+    Files.writeString(notPem, "hello\n");
+    use(stub.uri() + "/bad-ca");
+    System.setProperty("coffer.tls.ca", notPem.toString());
+    IOException badCa = assertThrows(IOException.class, HttpsTransportEndToEndTest::loadedKeyStore);
+    assertTrue(badCa.getMessage().startsWith("CofferConfigurationException: ")
+        && badCa.getMessage().contains("coffer.tls.ca"), badCa.getMessage());
+
+    use(stub.uri() + "/no-credentials");
+    System.clearProperty("aws.accessKeyId");
+    System.clearProperty("aws.secretAccessKey");
+    System.setProperty("aws.profile", "no-such-profile-anywhere");
+    try {
+      IOException none =
+          assertThrows(IOException.class, HttpsTransportEndToEndTest::loadedKeyStore);
+      assertTrue(none.getMessage().startsWith("CofferConfigurationException: ")
+          && none.getMessage().contains("no-such-profile-anywhere"), none.getMessage());
+    } finally {
+      System.clearProperty("aws.profile");
+    }
+  }
+
+  @Test
   void botocoreRecomputesEverySignature() throws Exception {
     use(stub.uri().toString());
     Key key = loadedKeyStore().getKey("alias/stub", null);
