@@ -29,6 +29,11 @@ public final class HttpsErrors {
   public static final String MISSING_AUTHENTICATION_TOKEN = "MissingAuthenticationTokenException";
   public static final String EXPIRED_TOKEN = "ExpiredTokenException";
 
+  /** The names meaning "these credentials were not accepted". */
+  public static final java.util.Set<String> AUTHENTICATION = java.util.Set.of(
+      UNRECOGNIZED_CLIENT, INVALID_SIGNATURE, EXPIRED_TOKEN, INCOMPLETE_SIGNATURE,
+      MISSING_AUTHENTICATION_TOKEN);
+
   /** The exception for a non-200 answer. */
   static KmsException fromResponse(
       URI endpoint, int status, Optional<String> errorTypeHeader, byte[] body,

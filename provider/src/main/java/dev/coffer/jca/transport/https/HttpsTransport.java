@@ -39,8 +39,10 @@ import javax.net.ssl.SSLParameters;
  * because a {@code CreateKey} or {@code ScheduleKeyDeletion} may have been applied; those fail
  * with the AWS name the socket uses for a lost answer. An HTTP answer, error or not, is final.
  *
- * <p>Credentials ({@link CredentialChain}) are read at the first call and kept; a failure to
- * find them is reported on every call until they are found.
+ * <p>Credentials ({@link CredentialChain}) are read at the first call and kept until the
+ * endpoint refuses them ({@link HttpsErrors#AUTHENTICATION}); the next call then reads the chain
+ * again, so an operator can fix the key or secret without restarting the application. A failure
+ * to find them is reported on every call until they are found.
  */
 public final class HttpsTransport implements KmsTransport {
 
@@ -192,8 +194,16 @@ public final class HttpsTransport implements KmsTransport {
       if (response.statusCode() == 200) {
         return body.length == 0 ? Json.object() : Json.parseObject(body);
       }
-      throw HttpsErrors.fromResponse(endpoint, response.statusCode(),
+      KmsException e = HttpsErrors.fromResponse(endpoint, response.statusCode(),
           response.headers().firstValue("x-amzn-ErrorType"), body, c, settings.region());
+      if (HttpsErrors.AUTHENTICATION.contains(e.errorType())) {
+        synchronized (this) {
+          if (credentials == c) {
+            credentials = null; // read the chain again at the next call
+          }
+        }
+      }
+      throw e;
     } finally {
       Arrays.fill(body, (byte) 0); // Decrypt and GenerateDataKey answers carry plaintext
     }

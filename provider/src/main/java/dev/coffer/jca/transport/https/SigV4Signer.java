@@ -47,8 +47,8 @@ public final class SigV4Signer {
   private final boolean doubleEncodePath;
   private final AtomicReference<DayKey> dayKey = new AtomicReference<>();
 
-  /** The signing key of one day, region, service and access key. */
-  private record DayKey(String accessKeyId, String date, byte[] key) {}
+  /** The signing key of one day, region, service and credentials object. */
+  private record DayKey(AwsCredentials credentials, String date, byte[] key) {}
 
   /**
    * @param region the credential scope's region, e.g. {@code us-east-1}
@@ -133,9 +133,9 @@ public final class SigV4Signer {
   /** A copy of the day's signing key (the caller zeroes it), derived at most once per day. */
   private byte[] signingKey(AwsCredentials credentials, String date) {
     DayKey k = dayKey.get();
-    if (k == null || !k.date().equals(date)
-        || !k.accessKeyId().equals(credentials.accessKeyId())) {
-      k = new DayKey(credentials.accessKeyId(), date, derive(credentials, date));
+    // Identity, not the key id: credentials re-read with the same id may carry a new secret.
+    if (k == null || !k.date().equals(date) || k.credentials() != credentials) {
+      k = new DayKey(credentials, date, derive(credentials, date));
       dayKey.set(k);
     }
     return k.key().clone();

@@ -174,6 +174,8 @@ class HttpsTransportEndToEndTest {
     assertTrue(wrong.getMessage().contains("secret access key")
         && wrong.getMessage().contains(KEY_ID), wrong.getMessage());
     assertFalse(wrong.getMessage().contains("not-the-secret"), "the secret is never printed");
+    System.setProperty("aws.secretAccessKey", SECRET); // the operator fixes it: no restart
+    assertTrue(loadedKeyStore().containsAlias("alias/stub"));
 
     use(stub.uri() + "/inactive");
     System.setProperty("aws.accessKeyId", "AKIDINACTIVE");
