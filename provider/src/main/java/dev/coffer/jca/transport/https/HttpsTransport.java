@@ -32,7 +32,8 @@ import javax.net.ssl.SSLParameters;
  * SigV4 for service {@code kms}. The JDK's {@link HttpClient}: HTTP/1.1 with keep-alive, TLS 1.3
  * or 1.2, host names verified.
  *
- * <p>Failover: endpoints are tried in order, starting with the last one that answered. A failure
+ * <p>Failover: endpoints are tried in order, starting with the last one that answered, and then
+ * that one once more (so a lone endpoint gets a second, fresh connection). A failure
  * that provably happened before the request left this JVM (connection refused, connect timeout,
  * unknown host, TLS handshake failure) moves on to the next endpoint for every operation. Any
  * other I/O failure moves on only for operations without side effects ({@link #SAFE_TO_REPEAT}),
@@ -112,7 +113,9 @@ public final class HttpsTransport implements KmsTransport {
     List<URI> endpoints = settings.endpoints();
     int start = preferred.get();
     List<String> failures = new ArrayList<>();
-    for (int i = 0; i < endpoints.size(); i++) {
+    // One attempt more than there are endpoints: the first endpoint tried gets a second chance
+    // on a fresh connection (a single endpoint's pooled connection may have just been closed).
+    for (int i = 0; i <= endpoints.size(); i++) {
       int index = (start + i) % endpoints.size();
       URI endpoint = endpoints.get(index);
       HttpResponse<byte[]> response;

@@ -217,6 +217,13 @@ class HttpsTransportEndToEndTest {
     use(dropping.uri() + "/," + stub.uri() + "/after-drop-2");
     assertTrue(loadedKeyStore().containsAlias("alias/stub"), "ListAliases moves on");
     assertFalse(dropping.seen("ListAliases").isEmpty());
+
+    use(dropping.uri() + "/alone");
+    int lists = dropping.seen("ListAliases").size();
+    IOException alone = assertThrows(IOException.class, HttpsTransportEndToEndTest::loadedKeyStore);
+    assertTrue(alone.getMessage().startsWith("CofferDaemonUnavailableException: "),
+        alone.getMessage());
+    assertEquals(lists + 2, dropping.seen("ListAliases").size(), "a lone endpoint: two tries");
   }
 
   @Test
