@@ -113,10 +113,15 @@ public final class HttpsTransport implements KmsTransport {
     List<URI> endpoints = settings.endpoints();
     int start = preferred.get();
     List<String> failures = new ArrayList<>();
+    boolean[] timedOut = new boolean[endpoints.size()];
     // One attempt more than there are endpoints: the first endpoint tried gets a second chance
-    // on a fresh connection (a single endpoint's pooled connection may have just been closed).
+    // on a fresh connection (a single endpoint's pooled connection may have just been closed),
+    // unless it let the request time out: waiting twice for a hung daemon helps nobody.
     for (int i = 0; i <= endpoints.size(); i++) {
       int index = (start + i) % endpoints.size();
+      if (timedOut[index]) {
+        continue;
+      }
       URI endpoint = endpoints.get(index);
       HttpResponse<byte[]> response;
       try {
@@ -124,6 +129,8 @@ public final class HttpsTransport implements KmsTransport {
             HttpResponse.BodyHandlers.ofByteArray());
       } catch (IOException e) {
         failures.add(endpoint + " (" + describe(e) + ")");
+        timedOut[index] = e instanceof HttpTimeoutException
+            && !(e instanceof HttpConnectTimeoutException);
         if (neverSent(e) || SAFE_TO_REPEAT.contains(operation)) {
           continue;
         }

@@ -227,6 +227,30 @@ class HttpsTransportEndToEndTest {
   }
 
   @Test
+  void aHungEndpointIsWaitedForOnceAndCreateKeyIsNotRepeated() throws Exception {
+    try (StubKmsEndpoint slow = StubKmsEndpoint.start(dir.resolve("stub.p12"), false)) {
+      slow.secrets.put(KEY_ID, SECRET);
+      slow.delayMillis = 3_000;
+      use(slow.uri().toString());
+      System.setProperty("coffer.timeoutMillis", "500");
+      try {
+        IOException listing =
+            assertThrows(IOException.class, HttpsTransportEndToEndTest::loadedKeyStore);
+        assertTrue(listing.getMessage().startsWith("CofferDaemonUnavailableException: "),
+            listing.getMessage());
+        assertEquals(1, slow.seen("ListAliases").size(), "no second wait on the same endpoint");
+        KmsProviderException create = assertThrows(KmsProviderException.class,
+            () -> KeyGenerator.getInstance("KMS", CofferProvider.NAME).generateKey());
+        assertEquals("DependencyTimeoutException", create.errorType());
+        assertTrue(create.getMessage().contains("may still be applied"), create.getMessage());
+        assertEquals(1, slow.seen("CreateKey").size());
+      } finally {
+        System.clearProperty("coffer.timeoutMillis");
+      }
+    }
+  }
+
+  @Test
   void theCertificateMustBeTrustedAndNameTheHost() throws Exception {
     use(stub.uri() + "/untrusted");
     System.clearProperty("coffer.tls.ca"); // the JDK's trust store does not know the stub

@@ -61,6 +61,8 @@ final class StubKmsEndpoint implements AutoCloseable {
   final List<Seen> seen = Collections.synchronizedList(new ArrayList<>());
   final Map<String, String> secrets = new ConcurrentHashMap<>();
   final Set<String> inactive = ConcurrentHashMap.newKeySet();
+  /** How long to wait before answering (a hung daemon). */
+  volatile long delayMillis;
   private final HttpsServer server;
   private final boolean dropAfterReading;
 
@@ -146,6 +148,14 @@ final class StubKmsEndpoint implements AutoCloseable {
       seen.add(new Seen(url, headers, body));
       if (dropAfterReading) {
         throw new IOException("stub drops the connection after reading the request");
+      }
+      if (delayMillis > 0) {
+        try {
+          Thread.sleep(delayMillis);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
       }
       String problem = authenticate(ex, headers, body);
       if (problem != null) {
