@@ -79,7 +79,11 @@ public final class HttpsErrors {
     switch (type) {
       case UNRECOGNIZED_CLIENT:
         return "the Coffer endpoint " + endpoint + " does not accept " + key
-            + ": the key is unknown there or inactive (" + serverMessage + "). Check it with"
+            + ": the key is unknown there or inactive"
+            + (c.sessionToken() != null ? ", or the session token (AWS_SESSION_TOKEN,"
+                + " aws.sessionToken, aws_session_token) is not one it issued; Coffer access keys"
+                + " need none, so unset it" : "")
+            + " (" + serverMessage + "). Check it with"
             + " `coffer list-access-keys --user-name NAME`, reactivate it with `coffer"
             + " update-access-key --access-key-id ID --status Active`, or create one with `coffer"
             + " create-access-key --user-name NAME` and configure it for this application";
