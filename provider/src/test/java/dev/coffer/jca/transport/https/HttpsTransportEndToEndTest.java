@@ -91,6 +91,7 @@ class HttpsTransportEndToEndTest {
       stub.close();
       dropping.close();
     }
+    StubKmsEndpoint.deleteTree(dir);
   }
 
   /** Points the provider at {@code endpoint} with the test's good access key. */

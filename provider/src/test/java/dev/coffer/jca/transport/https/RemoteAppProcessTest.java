@@ -41,6 +41,7 @@ class RemoteAppProcessTest {
     if (stub != null) {
       stub.close();
     }
+    StubKmsEndpoint.deleteTree(dir);
   }
 
   private static String run(Map<String, String> extraEnv, int expectedExit) throws Exception {

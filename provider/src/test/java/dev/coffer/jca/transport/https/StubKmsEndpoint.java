@@ -123,6 +123,18 @@ final class StubKmsEndpoint implements AutoCloseable {
     }
   }
 
+  /** Removes a test's temporary directory (null: nothing to do). */
+  static void deleteTree(Path dir) {
+    if (dir == null) {
+      return;
+    }
+    try (var paths = Files.walk(dir)) {
+      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException ignored) {
+      // best effort: /tmp is cleaned anyway
+    }
+  }
+
   URI uri() {
     return URI.create("https://127.0.0.1:" + server.getAddress().getPort());
   }
