@@ -191,6 +191,17 @@ public final class AccessKeyStore {
     }
   }
 
+  /**
+   * The key with this id without its secret (served from the cache, nothing unwrapped): the
+   * HTTPS door names the request's IAM user with it once the signature has verified.
+   */
+  public Optional<AccessKey> metadata(String accessKeyId) {
+    if (accessKeyId == null || accessKeyId.isEmpty() || accessKeyId.length() > 128) {
+      return Optional.empty();
+    }
+    return rows.get(accessKeyId, this::load).map(Row::key);
+  }
+
   private AccessKey existing(String accessKeyId, String userName) {
     Optional<Row> row = load(accessKeyId);
     if (row.isEmpty() || (userName != null && !row.get().key().userName().equals(userName))) {

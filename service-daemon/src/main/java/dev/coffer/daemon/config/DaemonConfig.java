@@ -27,6 +27,7 @@ import java.util.Properties;
  *     connections (see {@link ConnectionLimits})
  * @param partition partition part of ARNs ({@code arn:<partition>:kms:...} and the IAM
  *     principals {@code arn:<partition>:iam::...}); {@code coffer} is reserved for Unix principals
+ * @param https the AWS-compatible HTTPS endpoint, if any (see {@link HttpsSettings})
  */
 public record DaemonConfig(
     Path home,
@@ -41,7 +42,8 @@ public record DaemonConfig(
     Clock clock,
     Access access,
     ConnectionLimits connectionLimits,
-    String partition) {
+    String partition,
+    HttpsSettings https) {
 
   /**
    * Account-level access, the part AWS leaves to IAM.
@@ -121,7 +123,8 @@ public record DaemonConfig(
         Clock.systemUTC(),
         Access.defaults(),
         ConnectionLimits.defaults(256),
-        DEFAULT_PARTITION);
+        DEFAULT_PARTITION,
+        HttpsSettings.none());
   }
 
   /** ARN partitions as AWS forms them ({@code aws}, {@code aws-cn}, {@code aws-us-gov}). */
@@ -155,7 +158,19 @@ public record DaemonConfig(
       "idle-timeout-seconds",
       "write-timeout-seconds",
       "audit-malformed-frames-per-window",
-      "audit-malformed-frames-window-seconds");
+      "audit-malformed-frames-window-seconds",
+      "https-listen",
+      "http-listen",
+      "https-names",
+      "https-pkcs12-file",
+      "https-pkcs12-password-file",
+      "https-certificate-file",
+      "https-private-key-file",
+      "https-max-body-bytes",
+      "https-max-connections",
+      "https-idle-timeout-seconds",
+      "https-request-read-timeout-seconds",
+      "https-max-threads");
 
   /**
    * The configuration a user gets from {@code coffer serve}: {@code $COFFER_HOME} (default
@@ -188,22 +203,22 @@ public record DaemonConfig(
 
   public DaemonConfig withSocket(Path s) {
     return new DaemonConfig(home, s, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition);
+        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, https);
   }
 
   public DaemonConfig withClock(Clock c) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, c, access, connectionLimits, partition);
+        workerThreads, deletionCheckInterval, c, access, connectionLimits, partition, https);
   }
 
   public DaemonConfig withMaxKeys(int n) {
     return new DaemonConfig(home, socket, region, account, n, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition);
+        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, https);
   }
 
   public DaemonConfig withDeletionCheckInterval(Duration d) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, d, clock, access, connectionLimits, partition);
+        workerThreads, d, clock, access, connectionLimits, partition, https);
   }
 
   DaemonConfig withProperties(Properties props) {
@@ -223,18 +238,25 @@ public record DaemonConfig(
         accessFrom(p, access),
         ConnectionLimits.from(p, connectionLimits,
             p.getInt("max-connections", maxConnections, 1, 65_536)),
-        partitionFrom(p, partition));
+        partitionFrom(p, partition),
+        HttpsSettings.from(p, https));
+  }
+
+  /** This configuration with another HTTPS endpoint setting ({@code coffer serve --https-listen}). */
+  public DaemonConfig withHttps(HttpsSettings h) {
+    return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
+        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, h);
   }
 
   /** The parts of every ARN the daemon writes: {@code arn:<partition>:kms:<region>:<account>:}. */
   public DaemonConfig withArnParts(String partition, String region, String account) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition);
+        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, https);
   }
 
   public DaemonConfig withAccess(Access a) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, a, connectionLimits, partition);
+        workerThreads, deletionCheckInterval, clock, a, connectionLimits, partition, https);
   }
 
   private static Access accessFrom(Settings p, Access dflt) {
@@ -285,7 +307,7 @@ public record DaemonConfig(
 
   public DaemonConfig withConnectionLimits(ConnectionLimits l) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, access, l, partition);
+        workerThreads, deletionCheckInterval, clock, access, l, partition, https);
   }
 
   /**

@@ -251,7 +251,8 @@ public final class HttpsServer implements AutoCloseable {
           Objects.requireNonNullElse(request.getHeaders().get(HttpHeader.USER_AGENT), ""),
           Objects.requireNonNullElse(request.getHeaders().get("X-Amz-Target"), ""),
           tls.map(t -> t.sslSession().getProtocol()),
-          tls.map(EndPoint.SslSessionData::cipherSuite));
+          tls.map(EndPoint.SslSessionData::cipherSuite),
+          Objects.requireNonNullElse(request.getHeaders().get(HttpHeader.HOST), ""));
     }
 
     private void send(Response response, Callback callback, RequestContext context, int status,

@@ -12,6 +12,8 @@ import java.util.Optional;
  * @param target the {@code X-Amz-Target} header as received, or empty text
  * @param tlsVersion e.g. {@code TLSv1.3}; empty on a plain-HTTP loopback listener
  * @param cipherSuite e.g. {@code TLS_AES_256_GCM_SHA384}; empty on plain HTTP
+ * @param host the {@code Host} header as received (CloudTrail's {@code
+ *     clientProvidedHostHeader}), or empty text
  */
 public record RequestContext(
     String requestId,
@@ -19,4 +21,5 @@ public record RequestContext(
     String userAgent,
     String target,
     Optional<String> tlsVersion,
-    Optional<String> cipherSuite) {}
+    Optional<String> cipherSuite,
+    String host) {}

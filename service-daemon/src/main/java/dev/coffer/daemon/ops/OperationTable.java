@@ -89,12 +89,35 @@ public final class OperationTable {
       throw new KmsException(ErrorType.ACCESS_DENIED, operation + " is served only on the"
           + " daemon's Unix socket, to its administrators; run coffer on the daemon's host");
     }
+    refuseUnimplementedMembers(operation, input, e.parameters);
     Input validated = new Input(input, e.parameters);
     // The API reference's constraints come first, as in AWS: before existence, state or access.
     Constraints.check(operation, validated);
     validated.forListing(operation, markerKey);
     accessCheck.authorize(operation, caller, validated);
     return e.handler.handle(caller, validated);
+  }
+
+  /**
+   * Refuses members the KMS model defines for {@code operation} but Coffer does not implement
+   * (e.g. {@code Recipient}, Nitro attestation): {@code UnsupportedOperationException} naming
+   * them. Newer SDKs send such members, and ignoring {@code Recipient} would hand plaintext to a
+   * caller that asked for {@code CiphertextForRecipient}; a member the model does not know stays a
+   * {@code ValidationException} ({@link Input}).
+   */
+  private static void refuseUnimplementedMembers(String operation, ObjectNode input,
+      Set<String> implemented) {
+    Constraints.Operation model = ApiConstraints.of(operation);
+    if (model == null || input == null) {
+      return;
+    }
+    for (Constraints.Field f : model.fields()) {
+      if (input.has(f.name()) && !implemented.contains(f.name())) {
+        throw new KmsException(ErrorType.UNSUPPORTED_OPERATION, f.name() + " is not supported"
+            + " by Coffer's " + operation + "; send the request without it"
+            + " (docs/https-endpoint.md lists what is not implemented)");
+      }
+    }
   }
 
   /** Refuses a parameter Coffer recognises but does not implement, rather than ignoring it. */

@@ -70,6 +70,31 @@ public final class RequestPipeline {
    * @param parsedBody {@code body} already parsed, or null to parse it here
    */
   public Answer handle(Caller caller, long requestId, byte[] body, ObjectNode parsedBody) {
+    return run(caller, requestId, body,
+        () -> parsedBody != null ? parsedBody : Json.parseRequest(body));
+  }
+
+  /**
+   * Runs one request whose operation the transport carried apart from its input (AWS JSON 1.1:
+   * {@code X-Amz-Target: TrentService.<Operation>} and the input object as the HTTP body).
+   * Everything else is as {@link #handle(Caller, long, byte[], ObjectNode)}: same validation,
+   * authorization and audit.
+   *
+   * @param operation the operation name, e.g. {@code Encrypt}
+   * @param input the input object's UTF-8 JSON bytes, {@code {...}}; empty for no input; zeroed
+   *     here
+   */
+  public Answer handle(Caller caller, long requestId, String operation, byte[] input) {
+    return run(caller, requestId, input, () -> {
+      ObjectNode framed = Json.object();
+      framed.put("Operation", operation);
+      framed.set("Input", input.length == 0 ? Json.object() : Json.parseRequest(input));
+      return framed;
+    });
+  }
+
+  private Answer run(Caller caller, long requestId, byte[] body,
+      java.util.function.Supplier<ObjectNode> parse) {
     Instant received = clock.instant();
     Identity identity = caller.identity();
     String operation = "Unknown";
@@ -80,7 +105,7 @@ public final class RequestPipeline {
     String eventId = null;
     boolean refused = false;
     try {
-      ObjectNode parsed = parsedBody != null ? parsedBody : Json.parseRequest(body);
+      ObjectNode parsed = parse.get();
       JsonNode op = parsed.get("Operation");
       JsonNode input = parsed.get("Input");
       if (op == null || !op.isTextual()) {

@@ -1,0 +1,97 @@
+package dev.coffer.daemon.http;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.coffer.daemon.accesskey.AccessKey;
+import dev.coffer.daemon.audit.AuditSink;
+import dev.coffer.daemon.identity.IamUser;
+import dev.coffer.daemon.identity.RequestOrigin;
+import dev.coffer.daemon.ops.Caller;
+import dev.coffer.daemon.ops.RequestPipeline;
+import dev.coffer.protocol.ErrorType;
+import dev.coffer.protocol.Json;
+import dev.coffer.protocol.KmsException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The HTTPS door's {@link AwsJsonHandler}: hands each authenticated request to the daemon's
+ * {@link RequestPipeline}, the same validation, authorization, operations and audit the Unix
+ * socket uses. This class only translates: the verified access key becomes an {@link IamUser},
+ * the transport's facts a {@link RequestOrigin}, the pipeline's error body a {@link
+ * KmsException} for the wire.
+ *
+ * <p>Socket-only operations (access-key administration) reach the pipeline like any other, which
+ * refuses them to an IAM user with {@code AccessDeniedException} and audits the attempt.
+ */
+public final class PipelineHandler implements AwsJsonHandler {
+
+  /** Failed authentications audited per window at most; the rest are counted. */
+  static final int FAILED_AUTH_RECORDS_PER_WINDOW = 100;
+
+  static final Duration FAILED_AUTH_WINDOW = Duration.ofMinutes(1);
+
+  private final RequestPipeline pipeline;
+  private final StoredAccessKeys keys;
+  private final String partition;
+  private final String account;
+  private final FailedAuthenticationAudit failures;
+  private final AtomicLong requestIds = new AtomicLong();
+
+  /**
+   * @param partition the ARN partition of the daemon's account, for the IAM user principal
+   * @param account the daemon's 12-digit account
+   * @param audit where failed authentications are recorded (at most {@value
+   *     #FAILED_AUTH_RECORDS_PER_WINDOW} a minute)
+   */
+  public PipelineHandler(RequestPipeline pipeline, StoredAccessKeys keys, String partition,
+      String account, AuditSink audit, Clock clock) {
+    this.pipeline = pipeline;
+    this.keys = keys;
+    this.partition = partition;
+    this.account = account;
+    this.failures = new FailedAuthenticationAudit(audit, clock, FAILED_AUTH_RECORDS_PER_WINDOW,
+        FAILED_AUTH_WINDOW);
+  }
+
+  @Override
+  public AwsJsonResponse handle(AwsJsonRequest request) {
+    // The key verified a moment ago; it may have been deactivated or deleted since.
+    AccessKey key = keys.metadata(request.accessKeyId())
+        .filter(k -> k.status() == AccessKey.Status.Active)
+        .orElseThrow(() -> new KmsException(ErrorType.UNRECOGNIZED_CLIENT,
+            "The security token included in the request is invalid."));
+    Caller caller = new Caller(new IamUser(partition, account, key.userName(), key.accessKeyId()),
+        origin(request.context()));
+    RequestPipeline.Answer answer = null;
+    try {
+      answer = pipeline.handle(caller, requestIds.incrementAndGet(), request.operation(),
+          request.body());
+      if (answer.error()) {
+        ObjectNode error = Json.parseRequest(answer.body());
+        throw new KmsException(error.path("__type").asText(ErrorType.INTERNAL),
+            error.path("message").asText(""));
+      }
+      return new AwsJsonResponse(answer.body());
+    } finally {
+      caller.zeroSecrets();
+      if (answer != null) {
+        Arrays.fill(answer.body(), (byte) 0);
+      }
+    }
+  }
+
+  @Override
+  public void authenticationFailed(RequestContext context, AuthenticationException failure) {
+    String operation = AwsJsonWire.operation(context.target());
+    failures.record(operation, failure.claimedAccessKeyId().orElse(null), origin(context),
+        failure.errorType(), failure.getMessage());
+  }
+
+  private static RequestOrigin origin(RequestContext c) {
+    return new RequestOrigin(c.sourceIp(), c.userAgent().isEmpty() ? null : c.userAgent(),
+        c.tlsVersion().orElse(null), c.cipherSuite().orElse(null),
+        c.host().isEmpty() ? null : c.host());
+  }
+}
