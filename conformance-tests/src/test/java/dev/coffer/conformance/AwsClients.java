@@ -14,6 +14,7 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.kms.KmsClient;
+import software.amazon.awssdk.services.kms.KmsClientBuilder;
 
 /** The AWS SDK for Java v2 pointed at a daemon's HTTPS endpoint, as its documentation says. */
 final class AwsClients {
@@ -24,14 +25,21 @@ final class AwsClients {
    * {@code region} with the access key, trusting only the daemon's self-signed certificate.
    */
   static KmsClient kms(DaemonProcess d, String region, String accessKeyId, String secret) {
-    return KmsClient.builder()
+    return kms(d, region, accessKeyId, secret, b -> {});
+  }
+
+  /** As {@link #kms(DaemonProcess, String, String, String)}, with more builder settings. */
+  static KmsClient kms(DaemonProcess d, String region, String accessKeyId, String secret,
+      java.util.function.Consumer<KmsClientBuilder> more) {
+    KmsClientBuilder b = KmsClient.builder()
         .endpointOverride(URI.create(d.httpsUrl()))
         .region(Region.of(region))
         .credentialsProvider(StaticCredentialsProvider.create(
             AwsBasicCredentials.create(accessKeyId, secret)))
         .httpClientBuilder(ApacheHttpClient.builder()
-            .tlsTrustManagersProvider(() -> trustManagers(d.caBundle())))
-        .build();
+            .tlsTrustManagersProvider(() -> trustManagers(d.caBundle())));
+    more.accept(b);
+    return b.build();
   }
 
   /** Trust managers that trust exactly the PEM certificate {@code pem}. */

@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.coffer.conformance.DaemonProcess.CliResult;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -264,6 +265,38 @@ class HttpsEndpointConformanceTest {
       assertEquals("UnrecognizedClientException", e.awsErrorDetails().errorCode());
       assertEquals(400, e.statusCode());
     }
+  }
+
+  // ---- Python's botocore, and socket-only operations over HTTPS ----
+
+  @Test
+  void botocore_docsExampleWorks_andAccessKeyAdministrationIsRefusedOverHttps() throws Exception {
+    assumeTrue(awsInstalled(), "botocore comes with the AWS CLI, which is not installed");
+    Path script = work.resolve("botocore_client.py");
+    try (InputStream in = getClass().getResourceAsStream("/https/botocore_client.py")) {
+      Files.write(script, in.readAllBytes());
+    }
+    ProcessBuilder pb = new ProcessBuilder("python3", script.toString(), daemon.httpsUrl(),
+        daemon.caBundle().toString(), REGION).directory(work.toFile());
+    Map<String, String> env = pb.environment();
+    env.keySet().removeIf(k -> k.startsWith("AWS_"));
+    env.put("HOME", work.toString());
+    env.put("AWS_ACCESS_KEY_ID", accessKeyId);
+    env.put("AWS_SECRET_ACCESS_KEY", secret);
+    pb.redirectErrorStream(true);
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(120, TimeUnit.SECONDS), "python hung");
+    assertEquals(0, p.exitValue(), out);
+    assertTrue(out.contains("roundtrip=attack at dawn\n"), out);
+    // The signature verifies, the caller is an administrator, and still: socket only.
+    assertTrue(out.contains("createAccessKey.status=400\n"), out);
+    assertTrue(out.contains("createAccessKey.errorType=AccessDeniedException\n"), out);
+    assertTrue(out.contains("createAccessKey.type=AccessDeniedException\n"), out);
+    assertTrue(out.contains("Unix socket"), out);
+    CliResult keys = daemon.cli("list-access-keys", "--user-name", "intruder");
+    assertEquals(0, keys.exitCode(), keys::toString);
+    assertEquals(0, JSON.readTree(keys.stdout()).get("AccessKeyMetadata").size(), keys::toString);
   }
 
   // ---- TLS policy, as openssl sees it ----

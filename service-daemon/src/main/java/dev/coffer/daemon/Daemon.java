@@ -150,7 +150,7 @@ public final class Daemon implements Closeable {
     SigV4Verifier verifier = new SigV4Verifier(config.clock(), Set.of(config.region()), "kms",
         keys);
     PipelineHandler handler = new PipelineHandler(pipeline, keys, config.partition(),
-        config.account(), trail, config.clock());
+        config.account(), trail, config.clock(), h.maxRequestsPerKey());
     if (h.httpsListen().isPresent()) {
       HttpsSettings.HostPort at = h.httpsListen().get();
       endpoints.add(new HttpsServer(at.host(), at.port(), Optional.of(tlsMaterial(h, random)),

@@ -170,7 +170,8 @@ public record DaemonConfig(
       "https-max-connections",
       "https-idle-timeout-seconds",
       "https-request-read-timeout-seconds",
-      "https-max-threads");
+      "https-max-threads",
+      "https-max-requests-per-key");
 
   /**
    * The configuration a user gets from {@code coffer serve}: {@code $COFFER_HOME} (default

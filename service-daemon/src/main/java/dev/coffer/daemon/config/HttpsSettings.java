@@ -24,6 +24,9 @@ import java.util.Optional;
  * @param requestReadTimeout {@code https-request-read-timeout-seconds}: a request must arrive
  *     within it (slowloris bound)
  * @param maxThreads {@code https-max-threads}: worker threads at most
+ * @param maxRequestsPerKey {@code https-max-requests-per-key}: requests one access key may have
+ *     in progress at once; more are answered {@code ThrottlingException}, which the AWS SDKs and
+ *     CLI retry with backoff (the HTTPS counterpart of the socket's per-user connection share)
  */
 public record HttpsSettings(
     Optional<HostPort> httpsListen,
@@ -37,7 +40,8 @@ public record HttpsSettings(
     int maxConnections,
     Duration idleTimeout,
     Duration requestReadTimeout,
-    int maxThreads) {
+    int maxThreads,
+    int maxRequestsPerKey) {
 
   /** {@code HOST:PORT}; an IPv6 host is written in brackets, {@code [::1]:8443}. */
   public record HostPort(String host, int port) {
@@ -90,7 +94,7 @@ public record HttpsSettings(
   public static HttpsSettings none() {
     return new HttpsSettings(Optional.empty(), Optional.empty(), List.of("localhost", "127.0.0.1"),
         null, null, null, null, 256 * 1024, 512, Duration.ofSeconds(75), Duration.ofSeconds(10),
-        64);
+        64, 32);
   }
 
   /** True when either listener is configured. */
@@ -102,7 +106,7 @@ public record HttpsSettings(
   public HttpsSettings withHttpsListen(HostPort listen) {
     return new HttpsSettings(Optional.of(listen), httpListen, names, pkcs12File,
         pkcs12PasswordFile, certificateFile, privateKeyFile, maxBodyBytes, maxConnections,
-        idleTimeout, requestReadTimeout, maxThreads);
+        idleTimeout, requestReadTimeout, maxThreads, maxRequestsPerKey);
   }
 
   static HttpsSettings from(Settings p, HttpsSettings d) {
@@ -123,7 +127,8 @@ public record HttpsSettings(
             (int) d.idleTimeout.toSeconds(), 1, 86_400)),
         Duration.ofSeconds(p.getInt("https-request-read-timeout-seconds",
             (int) d.requestReadTimeout.toSeconds(), 1, 3_600)),
-        p.getInt("https-max-threads", d.maxThreads, 4, 4_096));
+        p.getInt("https-max-threads", d.maxThreads, 4, 4_096),
+        p.getInt("https-max-requests-per-key", d.maxRequestsPerKey, 1, 65_536));
   }
 
   private static Optional<HostPort> hostPort(Settings p, String key, Optional<HostPort> d) {

@@ -13,6 +13,8 @@ import dev.coffer.protocol.KmsException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -38,15 +40,21 @@ public final class PipelineHandler implements AwsJsonHandler {
   private final String account;
   private final FailedAuthenticationAudit failures;
   private final AtomicLong requestIds = new AtomicLong();
+  private final int maxRequestsPerKey;
+  /** Requests in progress per access key; an entry lives while its key has one. */
+  private final ConcurrentHashMap<String, AtomicInteger> inProgress = new ConcurrentHashMap<>();
 
   /**
    * @param partition the ARN partition of the daemon's account, for the IAM user principal
    * @param account the daemon's 12-digit account
    * @param audit where failed authentications are recorded (at most {@value
    *     #FAILED_AUTH_RECORDS_PER_WINDOW} a minute)
+   * @param maxRequestsPerKey requests one access key may have in progress; beyond it {@code
+   *     ThrottlingException}
    */
   public PipelineHandler(RequestPipeline pipeline, StoredAccessKeys keys, String partition,
-      String account, AuditSink audit, Clock clock) {
+      String account, AuditSink audit, Clock clock, int maxRequestsPerKey) {
+    this.maxRequestsPerKey = maxRequestsPerKey;
     this.pipeline = pipeline;
     this.keys = keys;
     this.partition = partition;
@@ -62,6 +70,13 @@ public final class PipelineHandler implements AwsJsonHandler {
         .filter(k -> k.status() == AccessKey.Status.Active)
         .orElseThrow(() -> new KmsException(ErrorType.UNRECOGNIZED_CLIENT,
             "The security token included in the request is invalid."));
+    if (!enter(key.accessKeyId())) {
+      // Like KMS's request quotas: a 400 ThrottlingException, which SDKs and the CLI retry
+      // with backoff. Nothing ran, so nothing is audited (as a refused socket connection).
+      throw new KmsException(ErrorType.THROTTLING, "Rate exceeded: access key "
+          + key.accessKeyId() + " already has " + maxRequestsPerKey + " requests in progress"
+          + " (https-max-requests-per-key); retry with backoff");
+    }
     Caller caller = new Caller(new IamUser(partition, account, key.userName(), key.accessKeyId()),
         origin(request.context()));
     RequestPipeline.Answer answer = null;
@@ -75,11 +90,29 @@ public final class PipelineHandler implements AwsJsonHandler {
       }
       return new AwsJsonResponse(answer.body());
     } finally {
+      leave(key.accessKeyId());
       caller.zeroSecrets();
       if (answer != null) {
         Arrays.fill(answer.body(), (byte) 0);
       }
     }
+  }
+
+  private boolean enter(String accessKeyId) {
+    boolean[] admitted = new boolean[1];
+    inProgress.compute(accessKeyId, (k, n) -> {
+      AtomicInteger count = n != null ? n : new AtomicInteger();
+      admitted[0] = count.get() < maxRequestsPerKey;
+      if (admitted[0]) {
+        count.incrementAndGet();
+      }
+      return count.get() == 0 ? null : count;
+    });
+    return admitted[0];
+  }
+
+  private void leave(String accessKeyId) {
+    inProgress.computeIfPresent(accessKeyId, (k, n) -> n.decrementAndGet() == 0 ? null : n);
   }
 
   @Override
