@@ -4,7 +4,6 @@ import dev.coffer.protocol.ErrorType;
 import java.nio.ByteBuffer;
 import java.util.Objects;
 import java.util.UUID;
-import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.server.Request;
@@ -19,16 +18,6 @@ import org.eclipse.jetty.util.Callback;
  * {@code ValidationException}, 5xx {@code KMSInternalException}.
  */
 final class AwsJsonErrorHandler extends ErrorHandler {
-
-  @Override
-  public ByteBuffer badMessageError(int status, String reason, HttpFields.Mutable fields) {
-    String type = type(status);
-    fields.put(HttpHeader.CONTENT_TYPE, AwsJsonWire.CONTENT_TYPE);
-    fields.put("x-amzn-ErrorType", type);
-    fields.put("x-amzn-RequestId", UUID.randomUUID().toString());
-    fields.put(HttpHeader.DATE, AwsJsonWire.httpDate());
-    return ByteBuffer.wrap(AwsJsonWire.errorBody(type, message(status, reason)));
-  }
 
   @Override
   public boolean handle(Request request, Response response, Callback callback) {

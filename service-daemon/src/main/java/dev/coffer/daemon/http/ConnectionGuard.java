@@ -18,7 +18,9 @@ import org.eclipse.jetty.util.thread.Scheduler;
  *       finds new bytes but no new request marks it "mid-request", and if the next sample still
  *       finds no new request the connection is closed. So a request that has started arriving
  *       must complete within two periods. A request being handled, however slowly, is not
- *       penalised: no bytes arrive meanwhile.
+ *       penalised: no bytes arrive meanwhile. A connection whose <em>first</em> request has not
+ *       arrived two periods after it opened is closed too: that covers clients that stay silent
+ *       and clients that trickle the TLS handshake (whose bytes never reach the HTTP layer).
  *   <li><b>Idle connections make room at the limit.</b> While {@code maxConnections} are open
  *       (Jetty then stops accepting), every connection's idle timeout drops to
  *       {@code idleAtLimit}, so keep-alive connections nobody uses are closed and waiting
@@ -51,7 +53,7 @@ final class ConnectionGuard implements Connection.Listener {
     if (open.size() >= maxConnections) {
       open.forEach(c -> c.getEndPoint().setIdleTimeout(idleAtLimitMillis));
     }
-    schedule(connection, connection.getBytesIn(), connection.getMessagesIn(), false);
+    schedule(connection, connection.getBytesIn(), connection.getMessagesIn(), false, 0);
   }
 
   @Override
@@ -61,23 +63,25 @@ final class ConnectionGuard implements Connection.Listener {
     }
   }
 
-  private void schedule(Connection connection, long bytes, long messages, boolean midRequest) {
-    scheduler.schedule(() -> sample(connection, bytes, messages, midRequest), readPeriodMillis,
-        TimeUnit.MILLISECONDS);
+  private void schedule(Connection connection, long bytes, long messages, boolean midRequest,
+      int samples) {
+    scheduler.schedule(() -> sample(connection, bytes, messages, midRequest, samples + 1),
+        readPeriodMillis, TimeUnit.MILLISECONDS);
   }
 
   private void sample(Connection connection, long bytesBefore, long messagesBefore,
-      boolean wasMidRequest) {
+      boolean wasMidRequest, int samples) {
     if (!connection.getEndPoint().isOpen()) {
       return;
     }
     long bytes = connection.getBytesIn();
     long messages = connection.getMessagesIn();
     boolean midRequest = messages == messagesBefore && (bytes > bytesBefore || wasMidRequest);
-    if (midRequest && wasMidRequest) {
+    boolean noFirstRequest = messages <= 0 && samples >= 2;
+    if ((midRequest && wasMidRequest) || noFirstRequest) {
       connection.getEndPoint().close();
       return;
     }
-    schedule(connection, bytes, messages, midRequest);
+    schedule(connection, bytes, messages, midRequest, samples);
   }
 }

@@ -10,8 +10,10 @@ import java.time.Duration;
  * @param maxHeaderBytes largest request head (request line plus headers); Jetty answers 431
  * @param idleTimeout a connection with no traffic for this long is closed (at least the AWS
  *     SDK's 60 s idle keep-alive, or clients see stale-connection retries)
- * @param requestReadTimeout a request still arriving (head or body) after this long is dropped:
- *     the slowloris bound, independent of the idle timeout a trickle would keep resetting
+ * @param requestReadTimeout the slowloris bound, independent of the idle timeout a trickle
+ *     would keep resetting: a request that has started arriving must complete within two of
+ *     these periods, and a new connection must deliver its first request (TLS handshake
+ *     included) within two periods, or the connection is closed
  * @param maxConnections open connections at most; past it new ones wait in the backlog, and
  *     idle ones are closed after {@code idleTimeoutAtLimit}
  * @param idleTimeoutAtLimit the idle timeout while at {@code maxConnections}

@@ -32,6 +32,9 @@ import javax.net.ssl.SSLContext;
  */
 public final class TlsMaterial {
 
+  /** The {@code https-names} default: the names a client on the same host uses. */
+  public static final List<String> DEFAULT_NAMES = List.of("localhost", "127.0.0.1");
+
   private static final char[] IN_MEMORY = "coffer-in-memory".toCharArray();
 
   private final List<X509Certificate> chain;

@@ -53,6 +53,8 @@ class HttpsServerClientsTest {
     server.close();
   }
 
+  /** The Apache client, as measured in aws-http-endpoint.md (deprecated in favour of Apache5). */
+  @SuppressWarnings("deprecation")
   static KmsClient sdk(String secret) throws Exception {
     KeyStore trust = KeyStore.getInstance("PKCS12");
     trust.load(null, null);

@@ -209,7 +209,9 @@ class HttpsServerLimitsTest {
       assertEquals(200, exchange(server.port(), signed("TrentService.DescribeKey", null)).status());
       assertTrue((System.nanoTime() - started) / 1_000_000 < 5_000);
       idle1.setSoTimeout(5_000);
+      idle2.setSoTimeout(5_000);
       assertEquals(-1, idle1.getInputStream().read(), "the idle connection was closed");
+      assertEquals(-1, idle2.getInputStream().read(), "the idle connection was closed");
     }
   }
 

@@ -111,4 +111,41 @@ class TlsPolicyTest {
     assertTrue(tls13.connected() && tls13.output().contains("TLS_AES_256_GCM_SHA384"),
         tls13.output());
   }
+
+  @Test
+  void aTrickledTlsHandshakeOrASilentConnectionIsDropped() throws Exception {
+    Path[] pair = TlsMaterialTest.opensslRsaPair(dir);
+    try (HttpsServer quick = new HttpsServer("127.0.0.1", 0,
+        Optional.of(TlsMaterial.fromPem(pair[0], pair[1])),
+        new HttpLimits(256 * 1024, 16 * 1024, java.time.Duration.ofSeconds(75),
+            java.time.Duration.ofMillis(400), 64, java.time.Duration.ofSeconds(5), 4, 16),
+        StubKms.verifier(), new StubKms())) {
+      quick.start();
+      // A TLS record header announcing a ClientHello, then one byte at a time.
+      byte[] hello = {0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, (byte) 0xfc, 0x03, 0x03};
+      for (boolean silent : new boolean[] {false, true}) {
+        long started = System.nanoTime();
+        boolean dropped = false;
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", quick.port())) {
+          s.setSoTimeout(200);
+          for (int i = 0; i < 60 && !dropped; i++) {
+            try {
+              if (!silent) {
+                s.getOutputStream().write(hello[i % hello.length]);
+                s.getOutputStream().flush();
+              }
+              dropped = s.getInputStream().read() < 0;
+            } catch (java.net.SocketTimeoutException stillOpen) {
+              // keep going
+            } catch (java.io.IOException reset) {
+              dropped = true;
+            }
+          }
+        }
+        long took = (System.nanoTime() - started) / 1_000_000;
+        assertTrue(dropped, (silent ? "silent" : "trickling") + " connection never dropped");
+        assertTrue(took < 5_000, "dropped only after " + took + " ms");
+      }
+    }
+  }
 }
