@@ -6,6 +6,7 @@ import dev.coffer.daemon.audit.AuditEvent;
 import dev.coffer.daemon.audit.AuditSink;
 import dev.coffer.daemon.audit.AuditSink.RequestAudit;
 import dev.coffer.daemon.identity.Identity;
+import dev.coffer.daemon.identity.RequestOrigin;
 import dev.coffer.daemon.storage.StorageException;
 import dev.coffer.protocol.ErrorType;
 import dev.coffer.protocol.Json;
@@ -176,6 +177,28 @@ public final class RequestPipeline {
         guard.close();
       }
     }
+  }
+
+  /**
+   * Answers and audits a request refused before it had an identity (a transport's
+   * authentication step failed: bad or missing signature, unknown or inactive access key). The
+   * record is {@link AuditEvent#authenticationFailed}; if the audit log cannot take it, the
+   * refusal is still answered (it changes nothing) and the failure is logged.
+   *
+   * @param operation the operation the client named, or null
+   * @param accessKeyId the access key id the client claimed, or null
+   * @param origin the transport's view of the client
+   * @param refusal the AWS error to answer, e.g. {@code InvalidSignatureException}
+   */
+  public Answer authenticationFailed(String operation, String accessKeyId, RequestOrigin origin,
+      KmsException refusal) {
+    try {
+      audit.record(AuditEvent.authenticationFailed(clock.instant(), operation, accessKeyId,
+          origin, refusal.errorType(), refusal.getMessage()));
+    } catch (RuntimeException e) {
+      LOG.log(Level.SEVERE, "audit log write failed for a refused authentication", e);
+    }
+    return error(refusal);
   }
 
   private static Answer error(KmsException e) {

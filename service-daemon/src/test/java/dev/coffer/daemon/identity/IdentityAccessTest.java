@@ -232,7 +232,7 @@ class IdentityAccessTest {
     as(IAM_ALICE, "DisableKey", "KeyId", key);
     d.restart(); // flushes the batched data events
     for (String event : List.of("Encrypt", "DisableKey")) {
-      ObjectNode r = auditRecord(event);
+      ObjectNode r = auditRecord(event, "\"IAMUser\"");
       assertEquals("IAMUser", r.at("/userIdentity/type").asText());
       assertEquals("arn:aws:iam::" + ACCT + ":user/alice", r.at("/userIdentity/arn").asText());
       assertEquals("alice", r.at("/userIdentity/userName").asText());
@@ -246,17 +246,38 @@ class IdentityAccessTest {
     }
   }
 
-  private ObjectNode auditRecord(String eventName) throws IOException {
+  @Test
+  void failedAuthentication_answeredAndAudited_withTheClaimedKeyOnly() throws IOException {
+    RequestPipeline.Answer a = d.daemon.pipeline().authenticationFailed("Decrypt",
+        "AKIAUNKNOWNEXAMPLE00", ORIGIN, new KmsException("UnrecognizedClientException",
+            "The security token included in the request is invalid."));
+    assertTrue(a.error());
+    assertEquals("UnrecognizedClientException", Json.parseObject(a.body()).get("__type")
+        .asText());
+    d.restart(); // flushes the batched record
+    ObjectNode r = auditRecordWith("\"UnrecognizedClientException\"");
+    assertEquals("Unknown", r.at("/userIdentity/type").asText());
+    assertEquals("AKIAUNKNOWNEXAMPLE00", r.at("/userIdentity/accessKeyId").asText());
+    assertEquals("Decrypt", r.get("eventName").asText());
+    assertEquals("192.0.2.7", r.get("sourceIPAddress").asText());
+    assertEquals("TLSv1.3", r.at("/tlsDetails/tlsVersion").asText());
+  }
+
+  private ObjectNode auditRecord(String eventName, String containing) throws IOException {
+    return auditRecordWith("\"eventName\":\"" + eventName + "\"", containing);
+  }
+
+  private ObjectNode auditRecordWith(String... containing) throws IOException {
     try (Stream<Path> files = Files.walk(d.home.resolve("audit"))) {
       for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
-        for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
-          if (line.contains("\"eventName\":\"" + eventName + "\"")
-              && line.contains("\"IAMUser\"")) {
+        String text = new String(Files.readAllBytes(f), StandardCharsets.UTF_8);
+        for (String line : text.split("\n")) {
+          if (java.util.Arrays.stream(containing).allMatch(line::contains)) {
             return Json.parseObject(line.getBytes(StandardCharsets.UTF_8));
           }
         }
       }
     }
-    throw new AssertionError("no " + eventName + " record of an IAM user in the audit log");
+    throw new AssertionError("no record with " + String.join(", ", containing));
   }
 }
