@@ -92,7 +92,8 @@ public record HttpsSettings(
 
   /** No endpoint; bounds as {@code dev.coffer.daemon.http.HttpLimits.defaults()}. */
   public static HttpsSettings none() {
-    return new HttpsSettings(Optional.empty(), Optional.empty(), List.of("localhost", "127.0.0.1"),
+    return new HttpsSettings(Optional.empty(), Optional.empty(),
+        dev.coffer.daemon.http.TlsMaterial.DEFAULT_NAMES,
         null, null, null, null, 256 * 1024, 512, Duration.ofSeconds(75), Duration.ofSeconds(10),
         64, 32);
   }

@@ -3,6 +3,8 @@ package dev.coffer.daemon.http;
 import dev.coffer.daemon.audit.AuditEvent;
 import dev.coffer.daemon.audit.AuditSink;
 import dev.coffer.daemon.identity.RequestOrigin;
+import dev.coffer.daemon.ops.RequestPipeline;
+import dev.coffer.protocol.KmsException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -20,6 +22,7 @@ final class FailedAuthenticationAudit {
 
   private static final Logger LOG = Logger.getLogger(FailedAuthenticationAudit.class.getName());
 
+  private final RequestPipeline pipeline;
   private final AuditSink sink;
   private final Clock clock;
   private final int perWindow;
@@ -28,7 +31,13 @@ final class FailedAuthenticationAudit {
   private int written; // guarded by this
   private long suppressed; // guarded by this
 
-  FailedAuthenticationAudit(AuditSink sink, Clock clock, int perWindow, Duration window) {
+  /**
+   * @param pipeline records each refusal ({@link RequestPipeline#authenticationFailed})
+   * @param sink takes the per-window summaries
+   */
+  FailedAuthenticationAudit(RequestPipeline pipeline, AuditSink sink, Clock clock, int perWindow,
+      Duration window) {
+    this.pipeline = pipeline;
     this.sink = sink;
     this.clock = clock;
     this.perWindow = perWindow;
@@ -37,8 +46,8 @@ final class FailedAuthenticationAudit {
   }
 
   /** Records one refusal, or counts it when this window's records are used up. */
-  void record(String operation, String accessKeyId, RequestOrigin origin, String errorCode,
-      String message) {
+  void record(String operation, String accessKeyId, RequestOrigin origin,
+      KmsException refusal) {
     Instant now = clock.instant();
     AuditEvent summary = null;
     boolean write;
@@ -68,8 +77,7 @@ final class FailedAuthenticationAudit {
         sink.record(summary);
       }
       if (write) {
-        sink.record(AuditEvent.authenticationFailed(now, operation, accessKeyId, origin,
-            errorCode, message));
+        pipeline.authenticationFailed(operation, accessKeyId, origin, refusal);
       }
     } catch (RuntimeException e) {
       LOG.log(Level.SEVERE, "audit of a failed authentication could not be written", e);

@@ -59,7 +59,7 @@ public final class PipelineHandler implements AwsJsonHandler {
     this.keys = keys;
     this.partition = partition;
     this.account = account;
-    this.failures = new FailedAuthenticationAudit(audit, clock, FAILED_AUTH_RECORDS_PER_WINDOW,
+    this.failures = new FailedAuthenticationAudit(pipeline, audit, clock, FAILED_AUTH_RECORDS_PER_WINDOW,
         FAILED_AUTH_WINDOW);
   }
 
@@ -119,7 +119,7 @@ public final class PipelineHandler implements AwsJsonHandler {
   public void authenticationFailed(RequestContext context, AuthenticationException failure) {
     String operation = AwsJsonWire.operation(context.target());
     failures.record(operation, failure.claimedAccessKeyId().orElse(null), origin(context),
-        failure.errorType(), failure.getMessage());
+        failure);
   }
 
   private static RequestOrigin origin(RequestContext c) {
