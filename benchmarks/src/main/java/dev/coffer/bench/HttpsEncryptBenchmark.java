@@ -43,7 +43,8 @@ public class HttpsEncryptBenchmark {
   private Cipher socketCipher;
 
   @Setup(Level.Trial)
-  public void setUp() throws GeneralSecurityException {
+  public void setUp(HttpsDaemon daemon) throws GeneralSecurityException {
+    // Taking the daemon state orders this after it has registered the provider.
     raw = Peers.message(SIZE);
     plaintext = SdkBytes.fromByteArray(raw);
     socketCipher = Cipher.getInstance("KMS", "Coffer");
