@@ -26,4 +26,9 @@ public record AwsJsonRequest(
   public byte[] body() {
     return body.clone();
   }
+
+  /** Zeroes this value's copy of the body, which may hold plaintext or key material. */
+  public void zero() {
+    java.util.Arrays.fill(body, (byte) 0);
+  }
 }

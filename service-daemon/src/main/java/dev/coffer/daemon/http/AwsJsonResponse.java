@@ -22,4 +22,9 @@ public record AwsJsonResponse(byte[] body) {
   public byte[] body() {
     return body.clone();
   }
+
+  /** Zeroes this value's copy of the body, which may hold plaintext or key material. */
+  public void zero() {
+    java.util.Arrays.fill(body, (byte) 0);
+  }
 }

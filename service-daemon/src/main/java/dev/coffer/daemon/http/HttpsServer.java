@@ -217,8 +217,20 @@ public final class HttpsServer implements AutoCloseable {
         throw new KmsException(ErrorType.UNKNOWN_OPERATION, "X-Amz-Target must be "
             + "TrentService.<Operation>, e.g. TrentService.DescribeKey; got '" + context.target() + "'");
       }
-      return handler.handle(new AwsJsonRequest(context, operation, verified.accessKeyId(), body))
-          .body();
+      // Request and answer bodies may hold plaintext or data keys: every copy is zeroed once
+      // used (the answer's last copy after it is written, in send()).
+      AwsJsonRequest handed = new AwsJsonRequest(context, operation, verified.accessKeyId(), body);
+      java.util.Arrays.fill(body, (byte) 0);
+      try {
+        AwsJsonResponse result = handler.handle(handed);
+        try {
+          return result.body();
+        } finally {
+          result.zero();
+        }
+      } finally {
+        handed.zero();
+      }
     }
 
     /** Reads at most maxBodyBytes; a declared or actual larger body is refused with 413. */
@@ -273,7 +285,15 @@ public final class HttpsServer implements AutoCloseable {
         headers.put(HttpHeader.CONNECTION, "close");
       }
       headers.put(HttpHeader.CONTENT_LENGTH, body.length);
-      response.write(true, ByteBuffer.wrap(body), callback);
+      response.write(true, ByteBuffer.wrap(body), Callback.from(
+          () -> {
+            java.util.Arrays.fill(body, (byte) 0);
+            callback.succeeded();
+          },
+          failure -> {
+            java.util.Arrays.fill(body, (byte) 0);
+            callback.failed(failure);
+          }));
     }
   }
 
