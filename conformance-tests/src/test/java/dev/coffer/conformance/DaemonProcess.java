@@ -30,6 +30,7 @@ public final class DaemonProcess implements AutoCloseable {
   private final String umask;
   private Process process;
   private int httpsPort; // 0: no HTTPS endpoint
+  private List<String> serveArgs = List.of(); // after "serve"
 
   private DaemonProcess(Path home) {
     this(home, home.resolve("coffer.sock"));
@@ -77,17 +78,29 @@ public final class DaemonProcess implements AutoCloseable {
    */
   public static DaemonProcess startHttps(java.util.Map<String, String> properties)
       throws IOException {
+    return startHttps(properties, false);
+  }
+
+  /**
+   * As {@link #startHttps(java.util.Map)}; with {@code byFlag} the port is given as {@code coffer
+   * serve --https-listen 127.0.0.1:PORT} instead of in {@code coffer.properties}.
+   */
+  public static DaemonProcess startHttps(java.util.Map<String, String> properties, boolean byFlag)
+      throws IOException {
     Path home = Files.createTempDirectory(Path.of("/tmp"), "cof");
     int port;
     try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1,
         java.net.InetAddress.getLoopbackAddress())) {
       port = probe.getLocalPort();
     }
-    StringBuilder b = new StringBuilder("https-listen=127.0.0.1:" + port + "\n");
+    StringBuilder b = new StringBuilder(byFlag ? "" : "https-listen=127.0.0.1:" + port + "\n");
     properties.forEach((k, v) -> b.append(k).append('=').append(v).append('\n'));
     Files.writeString(home.resolve("coffer.properties"), b.toString());
     DaemonProcess d = new DaemonProcess(home);
     d.httpsPort = port;
+    if (byFlag) {
+      d.serveArgs = List.of("--https-listen", "127.0.0.1:" + port);
+    }
     d.launch();
     return d;
   }
@@ -145,7 +158,9 @@ public final class DaemonProcess implements AutoCloseable {
   }
 
   public void launch() throws IOException {
-    List<String> serve = List.of(JAVA.toString(), "-jar", DAEMON_JAR.toString(), "serve");
+    List<String> serve = new ArrayList<>(List.of(JAVA.toString(), "-jar", DAEMON_JAR.toString(),
+        "serve"));
+    serve.addAll(serveArgs);
     ProcessBuilder pb = new ProcessBuilder(umask == null ? serve : withUmask(umask, serve));
     pb.environment().putAll(env());
     pb.redirectErrorStream(true);

@@ -104,6 +104,27 @@ class HttpsEndpointConformanceTest {
     return key;
   }
 
+  // ---- coffer serve --https-listen, and the self-signed certificate's files ----
+
+  @Test
+  void serveFlag_opensTheEndpoint_andNamesTheCertificate() throws Exception {
+    try (DaemonProcess d = DaemonProcess.startHttps(Map.of(), true)) {
+      Path cert = d.caBundle();
+      Path key = cert.resolveSibling("key.pem");
+      String line = "coffer: AWS-compatible endpoint https://127.0.0.1:" + d.httpsPort()
+          + " (certificate for AWS_CA_BUNDLE: " + cert + ")";
+      for (int i = 0; i < 100 && !d.logText().contains(line); i++) {
+        Thread.sleep(50); // printed just after the listeners opened
+      }
+      assertTrue(d.logText().contains(line), d::logText);
+      assertEquals("rw-r--r--", java.nio.file.attribute.PosixFilePermissions.toString(
+          Files.getPosixFilePermissions(cert)));
+      assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+          Files.getPosixFilePermissions(key)));
+      assertTrue(Files.readString(cert).startsWith("-----BEGIN CERTIFICATE-----"));
+    }
+  }
+
   // ---- The AWS CLI ----
 
   static boolean awsInstalled() {
@@ -355,6 +376,8 @@ class HttpsEndpointConformanceTest {
         create::toString);
     assertFalse(create.path("tlsDetails").path("cipherSuite").asText().isEmpty(),
         create::toString);
+    assertEquals("127.0.0.1:" + daemon.httpsPort(),
+        create.path("tlsDetails").path("clientProvidedHostHeader").asText(), create::toString);
 
     JsonNode encrypt = awaitRecord(r -> r.path("eventName").asText().equals("Encrypt")
         && r.path("userIdentity").path("type").asText().equals("IAMUser"));

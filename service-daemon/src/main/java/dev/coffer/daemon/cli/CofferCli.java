@@ -74,7 +74,7 @@ public final class CofferCli {
     serve.addOption(OptionSpec.builder("--home").paramLabel("DIR").type(Path.class)
         .description("data directory (default $COFFER_HOME, else ~/.coffer)").build());
     serve.addOption(socketOption());
-    serve.addOption(OptionSpec.builder("--https-listen").paramLabel("HOST:PORT")
+    serve.addOption(OptionSpec.builder("--https-listen").paramLabel("HOST:PORT").type(String.class)
         .description("Also serve the AWS-compatible HTTPS endpoint here (overrides https-listen"
             + " in coffer.properties), e.g. 0.0.0.0:8443").build());
     serve.mixinStandardHelpOptions(true);
