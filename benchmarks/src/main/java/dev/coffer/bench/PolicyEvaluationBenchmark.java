@@ -1,9 +1,9 @@
 package dev.coffer.bench;
 
 import dev.coffer.bench.support.Shows;
+import dev.coffer.daemon.identity.UnixPeer;
 import dev.coffer.daemon.keys.KeyRegistry;
 import dev.coffer.daemon.keys.KeyResolver;
-import dev.coffer.daemon.ops.Peer;
 import dev.coffer.daemon.policy.AccountAccess;
 import dev.coffer.daemon.policy.Authorizer;
 import dev.coffer.daemon.policy.KeyPolicy;
@@ -64,9 +64,9 @@ public class PolicyEvaluationBenchmark {
   public void setUp() throws IOException {
     home = Files.createTempDirectory(Path.of("/tmp"), "cofpolicy");
     db = Database.open(home.resolve("coffer.db"));
-    Principals principals = new Principals(ACCOUNT, List.of("user/admin"));
+    Principals principals = new Principals("aws", ACCOUNT, List.of("user/admin"));
     KeyRegistry registry = new KeyRegistry(db, 10);
-    KeyResolver resolver = new KeyResolver(registry, REGION, ACCOUNT);
+    KeyResolver resolver = new KeyResolver(registry, "aws", REGION, ACCOUNT);
     PolicyStore store = new PolicyStore(db, principals);
     authorizer = new Authorizer(registry, resolver, store,
         new AccountAccess(principals, List.of()), Clock.systemUTC());
@@ -84,9 +84,9 @@ public class PolicyEvaluationBenchmark {
           {"Sid": "nobody deletes", "Effect": "Deny", "Principal": "*",
            "Action": "kms:ScheduleKeyDeletion", "Resource": "*"}
         ]}
-        """.formatted(principals.rootArn(), principals.userArn("app")), principals);
+        """.formatted(principals.rootArn(), principals.unixUserArn("app")), principals);
     store.policyCommitted(keyId, policy);
-    Peer app = new Peer(1000, 1000, 4242, "app", Set.of("app"));
+    UnixPeer app = new UnixPeer(1000, 1000, 4242, "app", Set.of("app"));
     request = new RequestContext(app, "kms:Encrypt", arn, Map.of("purpose", "orders"),
         Clock.systemUTC().instant(), Map.of());
     if (evaluator.decide(policy, request) != Decision.ALLOW

@@ -29,6 +29,8 @@ public final class DaemonProcess implements AutoCloseable {
   private final Path log;
   private final String umask;
   private Process process;
+  private int httpsPort; // 0: no HTTPS endpoint
+  private List<String> serveArgs = List.of(); // after "serve"
 
   private DaemonProcess(Path home) {
     this(home, home.resolve("coffer.sock"));
@@ -69,6 +71,67 @@ public final class DaemonProcess implements AutoCloseable {
     return d;
   }
 
+  /**
+   * Starts a daemon with {@code properties} and the AWS-compatible endpoint on a free loopback
+   * port ({@code https-listen=127.0.0.1:PORT}); returns once the endpoint accepts connections.
+   * Its self-signed certificate is {@link #caBundle()}.
+   */
+  public static DaemonProcess startHttps(java.util.Map<String, String> properties)
+      throws IOException {
+    return startHttps(properties, false);
+  }
+
+  /**
+   * As {@link #startHttps(java.util.Map)}; with {@code byFlag} the port is given as {@code coffer
+   * serve --https-listen 127.0.0.1:PORT} instead of in {@code coffer.properties}.
+   */
+  public static DaemonProcess startHttps(java.util.Map<String, String> properties, boolean byFlag)
+      throws IOException {
+    Path home = Files.createTempDirectory(Path.of("/tmp"), "cof");
+    int port;
+    try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1,
+        java.net.InetAddress.getLoopbackAddress())) {
+      port = probe.getLocalPort();
+    }
+    StringBuilder b = new StringBuilder(byFlag ? "" : "https-listen=127.0.0.1:" + port + "\n");
+    properties.forEach((k, v) -> b.append(k).append('=').append(v).append('\n'));
+    Files.writeString(home.resolve("coffer.properties"), b.toString());
+    DaemonProcess d = new DaemonProcess(home);
+    d.httpsPort = port;
+    if (byFlag) {
+      d.serveArgs = List.of("--https-listen", "127.0.0.1:" + port);
+    }
+    d.launch();
+    return d;
+  }
+
+  /** {@code https://127.0.0.1:PORT}, the endpoint of {@link #startHttps}. */
+  public String httpsUrl() {
+    return "https://127.0.0.1:" + httpsPort;
+  }
+
+  public int httpsPort() {
+    return httpsPort;
+  }
+
+  /** The daemon's self-signed certificate, for {@code AWS_CA_BUNDLE} and {@code coffer.tls.ca}. */
+  public Path caBundle() {
+    return home.resolve("https/cert.pem");
+  }
+
+  private boolean httpsAccepts() {
+    if (httpsPort == 0) {
+      return true;
+    }
+    try (java.net.Socket s = new java.net.Socket()) {
+      s.connect(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(),
+          httpsPort), 1000);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
   /** Starts a daemon in a fresh directory under /tmp (Unix socket paths must stay short). */
   public static DaemonProcess start() throws IOException {
     Path home = Files.createTempDirectory(Path.of("/tmp"), "cof");
@@ -95,7 +158,9 @@ public final class DaemonProcess implements AutoCloseable {
   }
 
   public void launch() throws IOException {
-    List<String> serve = List.of(JAVA.toString(), "-jar", DAEMON_JAR.toString(), "serve");
+    List<String> serve = new ArrayList<>(List.of(JAVA.toString(), "-jar", DAEMON_JAR.toString(),
+        "serve"));
+    serve.addAll(serveArgs);
     ProcessBuilder pb = new ProcessBuilder(umask == null ? serve : withUmask(umask, serve));
     pb.environment().putAll(env());
     pb.redirectErrorStream(true);
@@ -106,7 +171,7 @@ public final class DaemonProcess implements AutoCloseable {
       if (!process.isAlive()) {
         throw new IOException("daemon exited with " + process.exitValue() + ": " + logText());
       }
-      if (accepts()) {
+      if (accepts() && httpsAccepts()) {
         return;
       }
       sleep(50);

@@ -30,6 +30,19 @@ public final class ErrorType {
   public static final String ACCESS_DENIED = "AccessDeniedException";
   public static final String VALIDATION = "ValidationException";
   public static final String THROTTLING = "ThrottlingException";
+  // Protocol-level errors of the AWS JSON endpoint (AWS common errors; not in the KMS model).
+  /** No {@code Authorization} header (and no other credential) on an HTTPS request. */
+  public static final String MISSING_AUTHENTICATION_TOKEN = "MissingAuthenticationTokenException";
+  /** A malformed or incomplete SigV4 {@code Authorization} header or payload hash. */
+  public static final String INCOMPLETE_SIGNATURE = "IncompleteSignatureException";
+  /** A SigV4 signature that does not match, or a timestamp outside the allowed skew. */
+  public static final String INVALID_SIGNATURE = "InvalidSignatureException";
+  /** An unknown or inactive access key id (AWS: "The security token included ... invalid."). */
+  public static final String UNRECOGNIZED_CLIENT = "UnrecognizedClientException";
+  /** An {@code X-Amz-Target} that names no KMS operation. */
+  public static final String UNKNOWN_OPERATION = "UnknownOperationException";
+  /** A request body that is not the JSON the operation takes. */
+  public static final String SERIALIZATION = "SerializationException";
   /** Not an AWS name: the client could not reach the daemon at all. */
   public static final String DAEMON_UNAVAILABLE = "CofferDaemonUnavailableException";
 }

@@ -12,7 +12,9 @@ import java.util.Map;
 
 /**
  * The Coffer JCA/JCE provider, name {@code Coffer}: KMS keys as non-extractable handles, with
- * every key operation performed by the Coffer daemon over its Unix socket.
+ * every key operation performed by the Coffer daemon, over its Unix socket or, when {@code
+ * coffer.endpoint} is set, its AWS-compatible HTTPS endpoint ({@code
+ * dev.coffer.jca.transport.KmsTransport}).
  *
  * <p>Security contract: no service of this provider ever holds master-key material. The only
  * key material in this JVM is data keys (envelope encryption), cached with bounded lifetime and

@@ -1,5 +1,17 @@
 package dev.coffer.daemon;
 
+import dev.coffer.daemon.config.HttpsSettings;
+import dev.coffer.daemon.http.HttpLimits;
+import dev.coffer.daemon.http.HttpsServer;
+import dev.coffer.daemon.http.PipelineHandler;
+import dev.coffer.daemon.http.SigV4Verifier;
+import dev.coffer.daemon.http.StoredAccessKeys;
+import dev.coffer.daemon.http.TlsMaterial;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
 import dev.coffer.daemon.audit.AuditLog;
 import dev.coffer.daemon.audit.AuditTrail;
 import dev.coffer.daemon.config.DaemonConfig;
@@ -15,7 +27,10 @@ import dev.coffer.daemon.keystore.KeyStoreBackend;
 import dev.coffer.daemon.keystore.RootKey;
 import dev.coffer.daemon.keystore.RootKeys;
 import dev.coffer.daemon.keystore.SoftwareKeyStore;
+import dev.coffer.daemon.accesskey.AccessKeyStore;
 import dev.coffer.daemon.ops.KmsOperations;
+import dev.coffer.daemon.ops.OperationTable;
+import dev.coffer.daemon.ops.RequestPipeline;
 import dev.coffer.daemon.server.SocketServer;
 import dev.coffer.daemon.storage.Database;
 import java.io.Closeable;
@@ -48,10 +63,12 @@ public final class Daemon implements Closeable {
   private final KeyRegistry registry;
   private final BackingKeys backingKeys;
   private final KmsOperations ops;
-  private final SocketServer server;
+  private SocketServer server; // set once in the constructor
   private final ScheduledExecutorService scheduler;
   private final AuditLog audit;
   private final AuditTrail trail;
+  private final RequestPipeline pipeline;
+  private final List<HttpsServer> endpoints = new ArrayList<>();
 
   private Daemon(DaemonConfig config) throws IOException {
     this.config = config;
@@ -70,8 +87,10 @@ public final class Daemon implements Closeable {
       this.registry = new KeyRegistry(db, config.maxKeys());
       KeyStoreBackend software = new SoftwareKeyStore(root, random);
       this.backingKeys = new BackingKeys(db, Map.of(software.id(), software), 100_000);
-      KeyResolver resolver = new KeyResolver(registry, config.region(), config.account());
-      Principals principals = new Principals(config.account(), config.access().administrators());
+      KeyResolver resolver = new KeyResolver(registry, config.partition(), config.region(),
+          config.account());
+      Principals principals = new Principals(config.partition(), config.account(),
+          config.access().administrators());
       Authorizer authorizer = new Authorizer(registry, resolver,
           new PolicyStore(db, principals),
           new AccountAccess(principals, config.access().keyCreators()), config.clock());
@@ -81,6 +100,7 @@ public final class Daemon implements Closeable {
       // (AuditTrail.maintenance), so KmsOperations does not record them a second time.
       this.trail = new AuditTrail(audit, db, config.region(), config.account(), config.clock(),
           resolver::keyArn);
+      this.pipeline = new RequestPipeline(ops.table(), trail, config.clock());
       // Records of changes committed before a crash that had not reached the log yet. If the
       // log cannot take them now they stay in the outbox for the next attempt.
       try {
@@ -100,11 +120,87 @@ public final class Daemon implements Closeable {
           config.maxConnections(), config.workerThreads(), trail, config.clock(),
           config.access().socketMode(), config.access().socketGroup(),
           config.connectionLimits());
+      startEndpoints(random);
     } catch (IOException | RuntimeException e) {
+      endpoints.forEach(HttpsServer::close);
+      if (server != null) {
+        server.close();
+      }
       audit.close();
       db.close();
       throw e;
     }
+  }
+
+  /**
+   * The AWS-compatible endpoint(s) of {@code https-listen} and {@code http-listen}, if set: the
+   * same request pipeline as the socket, reached with SigV4 and access keys
+   * (docs/https-endpoint.md).
+   */
+  private void startEndpoints(SecureRandom random) throws IOException {
+    HttpsSettings h = config.https();
+    if (!h.enabled()) {
+      return;
+    }
+    HttpLimits limits = new HttpLimits(h.maxBodyBytes(), HttpLimits.defaults().maxHeaderBytes(),
+        h.idleTimeout(), h.requestReadTimeout(), h.maxConnections(),
+        HttpLimits.defaults().idleTimeoutAtLimit(), Math.min(8, h.maxThreads() - 2),
+        h.maxThreads());
+    StoredAccessKeys keys = new StoredAccessKeys(ops.accessKeys());
+    SigV4Verifier verifier = new SigV4Verifier(config.clock(), Set.of(config.region()), "kms",
+        keys);
+    PipelineHandler handler = new PipelineHandler(pipeline, keys, config.partition(),
+        config.account(), trail, config.clock(), h.maxRequestsPerKey());
+    if (h.httpsListen().isPresent()) {
+      HttpsSettings.HostPort at = h.httpsListen().get();
+      endpoints.add(new HttpsServer(at.host(), at.port(), Optional.of(tlsMaterial(h, random)),
+          limits, verifier, handler));
+    }
+    if (h.httpListen().isPresent()) {
+      HttpsSettings.HostPort at = h.httpListen().get();
+      endpoints.add(new HttpsServer(at.host(), at.port(), Optional.empty(), limits, verifier,
+          handler));
+    }
+    for (HttpsServer e : endpoints) {
+      e.start();
+    }
+  }
+
+  /** The operator's PKCS#12 or PEM pair if configured, else Coffer's own in {@code home/https}. */
+  private TlsMaterial tlsMaterial(HttpsSettings h, SecureRandom random) throws IOException {
+    Path home = config.home();
+    if (h.pkcs12File() != null) {
+      char[] password = TlsMaterial.readPasswordFile(home.resolve(h.pkcs12PasswordFile()));
+      try {
+        return TlsMaterial.fromPkcs12(home.resolve(h.pkcs12File()), password);
+      } finally {
+        java.util.Arrays.fill(password, '\0');
+      }
+    }
+    if (h.certificateFile() != null) {
+      return TlsMaterial.fromPem(home.resolve(h.certificateFile()),
+          home.resolve(h.privateKeyFile()));
+    }
+    return TlsMaterial.selfSigned(home.resolve("https"), h.names(), random, config.clock());
+  }
+
+  /**
+   * The bound endpoints, e.g. {@code https://0.0.0.0:8443}, in the order https, http; empty
+   * without {@code https-listen} and {@code http-listen}.
+   */
+  public List<String> endpointUrls() {
+    List<String> urls = new ArrayList<>();
+    HttpsSettings h = config.https();
+    int i = 0;
+    if (h.httpsListen().isPresent()) {
+      urls.add("https://" + new HttpsSettings.HostPort(h.httpsListen().get().host(),
+          endpoints.get(i++).port()));
+    }
+    if (h.httpListen().isPresent()) {
+      urls.add("http://" + new HttpsSettings.HostPort(h.httpListen().get().host(),
+          endpoints.get(i).port()));
+    }
+    return urls;
   }
 
   /** Starts a daemon; the socket accepts connections when this returns. */
@@ -118,6 +214,28 @@ public final class Daemon implements Closeable {
 
   public DaemonConfig config() {
     return config;
+  }
+
+  /**
+   * The daemon's access keys: the HTTPS door verifies request signatures with {@link
+   * AccessKeyStore#find}.
+   */
+  public AccessKeyStore accessKeys() {
+    return ops.accessKeys();
+  }
+
+  /**
+   * The request pipeline over this daemon's operations and audit trail, for a transport other than
+   * the Unix socket (which has its own): it authenticates nothing itself, so its caller must
+   * pass the {@link dev.coffer.daemon.identity.Identity} it established.
+   */
+  /** The operations the daemon serves; a transport checks {@code isSocketOnly} with it. */
+  public OperationTable operationTable() {
+    return ops.table();
+  }
+
+  public RequestPipeline pipeline() {
+    return pipeline;
   }
 
   /**
@@ -178,6 +296,7 @@ public final class Daemon implements Closeable {
 
   @Override
   public void close() {
+    endpoints.forEach(HttpsServer::close);
     server.close();
     scheduler.shutdownNow();
     db.deleteShipped();

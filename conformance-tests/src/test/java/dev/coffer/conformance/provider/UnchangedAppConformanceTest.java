@@ -67,7 +67,7 @@ class UnchangedAppConformanceTest {
   }
 
   /** javac with no class path: the app cannot depend on anything but the JDK. */
-  private static Path compileApp(Path dir) throws IOException {
+  static Path compileApp(Path dir) throws IOException {
     Path src = dir.resolve("src/UnchangedApp.java");
     Files.createDirectories(src.getParent());
     try (InputStream in = UnchangedAppConformanceTest.class.getResourceAsStream(

@@ -6,7 +6,6 @@ import com.github.benmanes.caffeine.cache.Scheduler;
 import dev.coffer.protocol.ErrorType;
 import dev.coffer.protocol.KmsException;
 import java.nio.ByteBuffer;
-import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -28,9 +27,9 @@ public final class DataKeyCaches {
 
   private static volatile DataKeyCaches shared;
 
-  private record EncryptionId(Path socket, String keyArn, List<String> grantTokens) {}
+  private record EncryptionId(String destination, String keyArn, List<String> grantTokens) {}
 
-  private record DecryptionId(Path socket, ByteBuffer encryptedKey) {}
+  private record DecryptionId(String destination, ByteBuffer encryptedKey) {}
 
   private final CacheSettings settings;
   private final long encryptMaxAgeNanos;
@@ -99,7 +98,7 @@ public final class DataKeyCaches {
     if (encryption == null) {
       return load(service, keyArn, grantTokens);
     }
-    EncryptionId id = new EncryptionId(service.socket(), keyArn, grantTokens);
+    EncryptionId id = new EncryptionId(service.destination(), keyArn, grantTokens);
     while (true) {
       DataKey dk = encryption.get(id, x -> load(service, keyArn, grantTokens));
       long used = dk.messages.incrementAndGet();
@@ -126,7 +125,7 @@ public final class DataKeyCaches {
     if (decryption == null) {
       dk = open(service, keyArn, grantTokens, encryptedKey);
     } else {
-      DecryptionId id = new DecryptionId(service.socket(), ByteBuffer.wrap(encryptedKey.clone()));
+      DecryptionId id = new DecryptionId(service.destination(), ByteBuffer.wrap(encryptedKey.clone()));
       dk = decryption.get(id, x -> open(service, keyArn, grantTokens, encryptedKey));
     }
     if (!dk.keyArn.equals(keyArn)) {

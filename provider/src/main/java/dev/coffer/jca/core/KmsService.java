@@ -17,8 +17,9 @@ import java.util.function.Function;
 import java.util.Map;
 
 /**
- * Typed KMS operations over one daemon socket. Knows no JCA: it speaks AWS field names and
- * throws {@link KmsException}; the SPI layer maps failures through {@link JcaErrors}.
+ * Typed KMS operations over one transport (the daemon's Unix socket or a remote Coffer's HTTPS
+ * endpoint; both answer the same JSON). Knows no JCA: it speaks AWS field names and throws
+ * {@link KmsException}; the SPI layer maps failures through {@link JcaErrors}.
  */
 public final class KmsService {
 
@@ -28,13 +29,18 @@ public final class KmsService {
     this.transport = transport;
   }
 
-  /** The service at {@code socket}, or at the located default socket when null. */
+  /**
+   * The service at {@code socket}, or, when null, at the configured default: the HTTPS endpoint
+   * if {@code coffer.endpoint}/{@code COFFER_ENDPOINT} is set, else the located socket (rules on
+   * {@link KmsTransport}).
+   */
   public static KmsService forSocket(Path socket) {
     return new KmsService(KmsTransport.forSocket(socket));
   }
 
-  public Path socket() {
-    return transport.socket();
+  /** Where the calls go; equal destinations reach the same daemon (caches are keyed by it). */
+  public String destination() {
+    return transport.destination();
   }
 
   public KeyInfo describeKey(String keyReference, List<String> grantTokens) {

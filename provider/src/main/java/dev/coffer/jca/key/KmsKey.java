@@ -85,7 +85,7 @@ public final class KmsKey implements SecretKey {
     return null;
   }
 
-  /** The key ARN ({@code arn:coffer:<region>:<account>:key/<uuid>}). */
+  /** The key ARN ({@code arn:<partition>:kms:<region>:<account>:key/<uuid>}). */
   public String arn() {
     return arn;
   }

@@ -28,12 +28,13 @@ final class Handles {
   private static final Map<Path, KmsService> BY_SOCKET = new ConcurrentHashMap<>();
   private static volatile DefaultService byDefault;
 
-  private record DefaultService(String property, KmsService service) {}
+  private record DefaultService(String socket, String endpoint, KmsService service) {}
 
   /**
    * The service for a handle's socket, resolved once per socket path rather than per {@code
    * init} (resolving builds and hashes fresh paths). A handle without a socket follows {@code
-   * -Dcoffer.socket}, which tests and tools change at run time, so that memo is keyed by it.
+   * -Dcoffer.socket} and {@code -Dcoffer.endpoint}, which tests and tools change at run time, so
+   * that memo is keyed by both.
    */
   static KmsService service(KmsKey key) {
     Path socket = key.socket();
@@ -45,9 +46,11 @@ final class Handles {
       return s;
     }
     String property = System.getProperty("coffer.socket");
+    String endpoint = System.getProperty("coffer.endpoint");
     DefaultService d = byDefault;
-    if (d == null || !Objects.equals(d.property(), property)) {
-      d = new DefaultService(property, KmsService.forSocket(null));
+    if (d == null || !Objects.equals(d.socket(), property)
+        || !Objects.equals(d.endpoint(), endpoint)) {
+      d = new DefaultService(property, endpoint, KmsService.forSocket(null));
       byDefault = d;
     }
     return d.service();

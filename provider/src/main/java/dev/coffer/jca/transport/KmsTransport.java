@@ -1,62 +1,44 @@
 package dev.coffer.jca.transport;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.coffer.protocol.DaemonClient;
+import dev.coffer.jca.transport.https.HttpsTransport;
 import dev.coffer.protocol.KmsException;
-import dev.coffer.protocol.SocketLocator;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The provider's only way to the daemon: one pooled, pipelined {@link DaemonClient} per socket
- * path, shared by every handle and SPI instance that names that socket.
+ * The provider's way to a Coffer daemon: one KMS operation in, its JSON output back. Two
+ * implementations speak the same operations and JSON shapes: {@link SocketTransport} (the local
+ * Unix socket, Coffer's framed protocol) and {@link HttpsTransport} (a remote Coffer's AWS JSON
+ * 1.1 endpoint, SigV4-signed). Failures are {@link KmsException}s carrying the AWS exception name
+ * either way, so the core maps them to JCA exceptions in one place whatever the transport.
  *
- * <p>Every call is counted ({@link #roundTrips()}), so tests and operators can see whether a
- * cache answered instead of the daemon. Failures stay {@link KmsException}s carrying the AWS
- * exception name; turning them into JCA exceptions is the core's job, in one place.
- *
- * <p>Settings (system properties): {@code coffer.socket} (path; otherwise {@link
- * SocketLocator#forClient()}), {@code coffer.connections} (pool size, default 4), {@code
- * coffer.timeoutMillis} (per call, default 30000).
+ * <p>Which one ({@link #forSocket(Path)} with null): {@code -Dcoffer.endpoint} selects HTTPS,
+ * else {@code -Dcoffer.socket} the socket, else {@code COFFER_ENDPOINT} HTTPS, else the located
+ * socket ({@code COFFER_SOCKET}, ...). A system property beats an environment variable, as for
+ * the JDK's own settings. Transports are shared per destination and thread-safe.
  */
-public final class KmsTransport {
-
-  private static final Map<Path, KmsTransport> BY_SOCKET = new ConcurrentHashMap<>();
-  private static final AtomicLong ROUND_TRIPS = new AtomicLong();
-
-  private final Path socket;
-  private final DaemonClient client;
-
-  private KmsTransport(Path socket) {
-    this.socket = socket;
-    this.client =
-        new DaemonClient(
-            socket,
-            Integer.getInteger("coffer.connections", 4),
-            Duration.ofMillis(Long.getLong("coffer.timeoutMillis", 30_000L)));
-  }
-
-  /** The transport for {@code socket}, or for the located default socket when null. */
-  public static KmsTransport forSocket(Path socket) {
-    Path p = (socket != null ? socket : SocketLocator.forClient()).toAbsolutePath().normalize();
-    return BY_SOCKET.computeIfAbsent(p, KmsTransport::new);
-  }
-
-  /** Daemon round trips made by this JVM's provider since start. */
-  public static long roundTrips() {
-    return ROUND_TRIPS.get();
-  }
-
-  public Path socket() {
-    return socket;
-  }
+public interface KmsTransport {
 
   /** One request/response; throws {@link KmsException} with the daemon's AWS error name. */
-  public ObjectNode call(String operation, ObjectNode input) {
-    ROUND_TRIPS.incrementAndGet();
-    return client.call(operation, input);
+  ObjectNode call(String operation, ObjectNode input);
+
+  /**
+   * Names where the calls go ({@code unix:/run/coffer/coffer.sock}, {@code
+   * https://h:8443/,https://h2:8443/}); two transports with the same destination reach the same
+   * daemon, so caches may be keyed by it.
+   */
+  String destination();
+
+  /** Daemon round trips made by this JVM's provider since start, over any transport. */
+  static long roundTrips() {
+    return RoundTrips.count();
+  }
+
+  /**
+   * The transport for an explicit {@code socket}, or, when null, the configured default:
+   * HTTPS when an endpoint is configured (see the class comment), else the located socket.
+   */
+  static KmsTransport forSocket(Path socket) {
+    return Transports.select(socket);
   }
 }

@@ -1,7 +1,7 @@
 package dev.coffer.daemon.audit;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.coffer.daemon.ops.Peer;
+import dev.coffer.daemon.identity.UnixPeer;
 import dev.coffer.protocol.Json;
 import java.io.Closeable;
 import java.io.IOException;
@@ -165,7 +165,7 @@ public final class AuditLog implements AuditSink, Closeable {
     appender.setDaemon(true);
     appender.start();
     if (recovered != null) {
-      record(new AuditEvent(clock.instant(), "AuditLogRecovered", Peer.daemon(), -1, recovered,
+      record(new AuditEvent(clock.instant(), "AuditLogRecovered", UnixPeer.daemon(), -1, recovered,
           null, null, null, List.of(), true, false));
     }
   }
@@ -446,7 +446,7 @@ public final class AuditLog implements AuditSink, Closeable {
     d.put("lostRecords", lost);
     List<Pending> batch = new ArrayList<>();
     batch.add(new Pending(AuditRecords.toJson(new AuditEvent(clock.instant(),
-        "AuditLogRecovered", Peer.daemon(), -1, d, null, null, null, List.of(), true, false),
+        "AuditLogRecovered", UnixPeer.daemon(), -1, d, null, null, null, List.of(), true, false),
         region, account), null, System.nanoTime()));
     batch.addAll(again);
     buffer.reset();

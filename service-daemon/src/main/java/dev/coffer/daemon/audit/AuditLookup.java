@@ -102,12 +102,23 @@ public record AuditLookup(String keyId, String eventName, Instant start, Instant
     return false;
   }
 
-  /** Equal, or one is an ARN whose resource part is the other ({@code key/<id>}, alias). */
+  /**
+   * Equal, or one is an ARN whose resource part is the other ({@code key/<id>}, alias), or both
+   * are ARNs of the same resource: records written before the six-part ARNs name keys as {@code
+   * arn:coffer:<region>:<account>:key/<id>}, later ones as {@code arn:aws:kms:...:key/<id>}.
+   */
   private boolean sameKey(String value) {
     if (value.isEmpty()) {
       return false;
     }
     return value.equals(keyId) || value.endsWith(":key/" + keyId) || value.endsWith(":" + keyId)
-        || keyId.endsWith(":key/" + value) || keyId.endsWith(":" + value);
+        || keyId.endsWith(":key/" + value) || keyId.endsWith(":" + value)
+        || (value.startsWith("arn:") && keyId.startsWith("arn:")
+            && resource(value).equals(resource(keyId)));
+  }
+
+  /** An ARN's resource part ({@code key/<id>}, {@code alias/<name>}), which has no colon. */
+  private static String resource(String arn) {
+    return arn.substring(arn.lastIndexOf(':') + 1);
   }
 }

@@ -5,7 +5,8 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.coffer.daemon.ops.Peer;
+import dev.coffer.daemon.identity.Identity;
+import dev.coffer.daemon.identity.UnixPeer;
 import dev.coffer.protocol.Json;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -20,7 +21,6 @@ import java.util.HexFormat;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -38,8 +38,8 @@ public final class AuditRecords {
 
   public static final String EVENT_VERSION = "1.08";
   public static final String EVENT_SOURCE = "kms.coffer";
-  /** The user name of {@link Peer#daemon()}: events the daemon originates itself. */
-  static final String DAEMON_USER = "coffer-daemon";
+  /** The user name of {@link UnixPeer#daemon()}: events the daemon originates itself. */
+  static final String DAEMON_USER = UnixPeer.DAEMON_USER;
 
   static final DateTimeFormatter TIME =
       DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
@@ -88,6 +88,12 @@ public final class AuditRecords {
   /** Largest {@code requestParameters} or {@code responseElements} recorded in full. */
   static final int MAX_SECTION_BYTES = 16 * 1024;
 
+  /**
+   * Longest transport detail recorded ({@code sourceIPAddress}, {@code userAgent}, {@code
+   * tlsDetails} members, an access key id of a failed authentication): client-chosen text.
+   */
+  static final int MAX_ORIGIN_TEXT = 512;
+
   /** Appended to a string that was cut. */
   static final String TRUNCATED = "...(truncated)";
 
@@ -125,7 +131,10 @@ public final class AuditRecords {
       Map.entry("GranteePrincipal", Kind.SCALAR), Map.entry("RetiringPrincipal", Kind.SCALAR),
       Map.entry("Operations", Kind.STRING_LIST), Map.entry("Constraints", Kind.CONSTRAINTS),
       Map.entry("GrantId", Kind.SCALAR), Map.entry("Name", Kind.SCALAR),
-      Map.entry("DryRun", Kind.SCALAR));
+      Map.entry("DryRun", Kind.SCALAR),
+      // Coffer's access-key administration (IAM's names); SecretAccessKey is never copied.
+      Map.entry("UserName", Kind.SCALAR), Map.entry("AccessKeyId", Kind.SCALAR),
+      Map.entry("Status", Kind.SCALAR), Map.entry("MaxItems", Kind.SCALAR));
 
   /** Response fields of state-changing management operations that may be logged. */
   private static final Set<String> RESPONSE = Set.of("KeyId", "KeyMetadata", "KeyState",
@@ -134,8 +143,8 @@ public final class AuditRecords {
       "TargetKeyId", "KeyMaterialId");
 
   /** True for events the daemon originates itself (maintenance, recovery). */
-  static boolean isServiceEvent(Peer peer) {
-    return peer.uid() == -1 && DAEMON_USER.equals(peer.user());
+  static boolean isServiceEvent(Identity identity) {
+    return identity instanceof UnixPeer p && p.isDaemon();
   }
 
   /**
@@ -152,17 +161,19 @@ public final class AuditRecords {
    * daemon's time per {@code Encrypt}.
    */
   static byte[] toJson(AuditEvent e, String region, String account) {
-    boolean service = isServiceEvent(e.peer());
+    boolean service = isServiceEvent(e.identity());
     ByteArrayOutputStream out = new ByteArrayOutputStream(768);
     try (JsonGenerator g = Json.MAPPER.getFactory().createGenerator(out, JsonEncoding.UTF8)) {
       g.writeStartObject();
       g.writeStringField("eventVersion", EVENT_VERSION);
       g.writeFieldName("userIdentity");
-      g.writeRawValue(identity(e.peer(), account, service));
+      g.writeRawValue(e.identity() == null ? AuditIdentities.unauthenticated(e.request())
+          : AuditIdentities.identity(e.identity(), account, service));
       g.writeStringField("eventTime", eventTime(e.eventTime()));
       g.writeStringField("eventSource", EVENT_SOURCE);
       g.writeStringField("eventName", cut(e.eventName(), MAX_EVENT_NAME));
       g.writeStringField("awsRegion", region);
+      AuditIdentities.writeOrigin(g, e.origin());
       g.writeFieldName("requestParameters");
       g.writeTree(bounded(service ? copyTrusted(e.request()) : requestParameters(e.request())));
       g.writeFieldName("responseElements");
@@ -215,43 +226,6 @@ public final class AuditRecords {
     return new UUID(msb, lsb).toString();
   }
 
-  /** The {@code userIdentity} object as JSON text: the same for every request of a connection. */
-  private static String identity(Peer p, String account, boolean service) {
-    if (IDENTITIES.size() > MAX_CACHED_IDENTITIES) {
-      IDENTITIES.clear(); // peers are per process; a long-lived daemon sees many
-    }
-    return IDENTITIES.computeIfAbsent(new IdentityKey(p, account, service),
-        k -> identityNode(p, account, service).toString());
-  }
-
-  private record IdentityKey(Peer peer, String account, boolean service) {}
-
-  private static final int MAX_CACHED_IDENTITIES = 4096;
-  private static final Map<IdentityKey, String> IDENTITIES = new ConcurrentHashMap<>();
-
-  private static ObjectNode identityNode(Peer p, String account, boolean service) {
-    ObjectNode id = Json.object();
-    if (service) {
-      id.put("type", "AWSService");
-      id.put("invokedBy", EVENT_SOURCE);
-      id.put("accountId", account);
-      id.put("userName", DAEMON_USER);
-      id.put("pid", p.pid());
-      return id;
-    }
-    id.put("type", "UnixUser");
-    id.put("principalId", Long.toString(p.uid()));
-    id.put("arn", "arn:coffer:iam::" + account + ":user/" + p.user());
-    id.put("accountId", account);
-    id.put("userName", p.user());
-    id.put("uid", p.uid());
-    id.put("gid", p.gid());
-    id.put("pid", p.pid());
-    ArrayNode groups = id.putArray("groups");
-    p.groups().stream().sorted().forEach(groups::add);
-    return id;
-  }
-
   static ObjectNode requestParameters(ObjectNode in) {
     ObjectNode out = Json.object();
     if (in == null) {
@@ -283,12 +257,20 @@ public final class AuditRecords {
 
   private static JsonNode responseElements(AuditEvent e) {
     if (e.response() == null || !e.managementEvent() || e.readOnly()
-        || isServiceEvent(e.peer())) {
+        || isServiceEvent(e.identity())) {
       return Json.MAPPER.nullNode();
     }
     ObjectNode out = Json.object();
     e.response().fields().forEachRemaining(f -> {
-      if (RESPONSE.contains(f.getKey())) {
+      if (f.getKey().equals("AccessKey") && f.getValue() instanceof ObjectNode key) {
+        // CreateAccessKey: the key's metadata, never its secret.
+        ObjectNode meta = key.deepCopy();
+        meta.remove("SecretAccessKey");
+        JsonNode v = plain(meta);
+        if (v != null) {
+          out.set("AccessKey", v);
+        }
+      } else if (RESPONSE.contains(f.getKey())) {
         JsonNode v = plain(f.getValue());
         if (v != null) {
           out.set(f.getKey(), v);

@@ -105,9 +105,10 @@ public final class AuditTrail implements AuditSink {
       AuditEvent e = provisional.get();
       java.util.LinkedHashSet<String> resources = new java.util.LinkedHashSet<>(e.resources());
       resources.addAll(changedKeys);
-      AuditEvent withKeys = new AuditEvent(e.eventTime(), e.eventName(), e.peer(),
+      AuditEvent withKeys = new AuditEvent(e.eventTime(), e.eventName(), e.identity(),
           e.requestId(), e.request(), e.response(), e.errorCode(), e.errorMessage(),
-          List.copyOf(resources), e.managementEvent(), e.readOnly(), e.eventId(), e.atCommit());
+          List.copyOf(resources), e.managementEvent(), e.readOnly(), e.eventId(), e.atCommit(),
+          e.origin());
       return List.of(new OutboxRecord(eventId, clock.instant(),
           AuditRecords.toJson(withKeys, region, account)));
     }
@@ -178,7 +179,7 @@ public final class AuditTrail implements AuditSink {
       AuditEvent e = AuditEvent.serviceEvent(now, name, List.of(arn), details);
       String eventId = UUID.randomUUID().toString();
       out.add(new OutboxRecord(eventId, now, AuditRecords.toJson(new AuditEvent(e.eventTime(),
-          e.eventName(), e.peer(), e.requestId(), e.request(), null, null, null, e.resources(),
+          e.eventName(), e.identity(), e.requestId(), e.request(), null, null, null, e.resources(),
           true, false, eventId, false), region, account)));
     });
     return out;

@@ -209,7 +209,8 @@ final class CliOperations {
       new Command("create-grant", "CreateGrant", "Let a principal use a key for some operations.",
           List.of(keyId("key id or key ARN"),
               new Param("--grantee-principal", "GranteePrincipal", Type.STRING, true,
-                  "arn:coffer:iam::<account>:user/<name> or .../group/<name>"),
+                  "arn:aws:iam::<account>:user/<access-key user>, or a Unix user/group:"
+                      + " arn:coffer:iam::<account>:user/<name> or .../group/<name>"),
               new Param("--operations", "Operations", Type.LIST, true,
                   "Encrypt Decrypt GenerateDataKey ... (space separated)"),
               new Param("--retiring-principal", "RetiringPrincipal", Type.STRING, false,
@@ -281,7 +282,26 @@ final class CliOperations {
                   "store id"))),
       new Command("metrics", "GetMetrics",
           "Keys per state and seconds until imported key material expires (Coffer extension).",
-          List.of()));
+          List.of()),
+      // Access keys for the HTTPS endpoint, in IAM's names and shapes (administrators only, on
+      // the socket only).
+      new Command("create-access-key", "CreateAccessKey",
+          "Create an access key for an IAM user of the HTTPS endpoint; the secret is shown once.",
+          List.of(new Param("--user-name", "UserName", Type.STRING, true,
+              "the user the key signs as: arn:<partition>:iam::<account>:user/<name>"))),
+      new Command("list-access-keys", "ListAccessKeys", "List access keys (never their secrets).",
+          List.of(new Param("--user-name", "UserName", Type.STRING, false, "only this user's"),
+              new Param("--max-items", "MaxItems", Type.INT, false, "maximum items in one page"),
+              new Param("--marker", "Marker", Type.STRING, false,
+                  "Marker from the previous page"))),
+      new Command("update-access-key", "UpdateAccessKey",
+          "Make an access key Active or Inactive (Inactive keys authenticate nothing).", List.of(
+              new Param("--access-key-id", "AccessKeyId", Type.STRING, true, "AKIA..."),
+              new Param("--status", "Status", Type.STRING, true, "Active or Inactive"),
+              new Param("--user-name", "UserName", Type.STRING, false, "the key's user"))),
+      new Command("delete-access-key", "DeleteAccessKey", "Delete an access key for good.",
+          List.of(new Param("--access-key-id", "AccessKeyId", Type.STRING, true, "AKIA..."),
+              new Param("--user-name", "UserName", Type.STRING, false, "the key's user"))));
 
   /** Every command, with the options of the AWS model. */
   static final List<Command> ALL = HINTS.stream().map(CliOperations::fromModel).toList();

@@ -68,6 +68,9 @@ public final class CofferCli {
     serve.addOption(OptionSpec.builder("--home").paramLabel("DIR").type(Path.class)
         .description("data directory (default $COFFER_HOME, else ~/.coffer)").build());
     serve.addOption(socketOption());
+    serve.addOption(OptionSpec.builder("--https-listen").paramLabel("HOST:PORT").type(String.class)
+        .description("Also serve the AWS-compatible HTTPS endpoint here (overrides https-listen"
+            + " in coffer.properties), e.g. 0.0.0.0:8443").build());
     serve.mixinStandardHelpOptions(true);
     cl.addSubcommand("serve", new CommandLine(serve));
     cl.addSubcommand("audit", AuditCommands.command());
@@ -166,6 +169,11 @@ public final class CofferCli {
     Path socket = sub.matchedOptionValue("--socket", (Path) null);
     try {
       DaemonConfig config = DaemonConfig.fromEnvironment(home, socket);
+      String httpsListen = sub.matchedOptionValue("--https-listen", (String) null);
+      if (httpsListen != null) {
+        config = config.withHttps(config.https().withHttpsListen(
+            dev.coffer.daemon.config.HttpsSettings.HostPort.parse(httpsListen)));
+      }
       Daemon daemon = Daemon.start(config);
       CountDownLatch stopped = new CountDownLatch(1);
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -173,6 +181,13 @@ public final class CofferCli {
         stopped.countDown();
       }, "coffer-shutdown"));
       err.println("coffer: serving on " + daemon.socket() + " (data in " + config.home() + ")");
+      for (String url : daemon.endpointUrls()) {
+        err.println("coffer: AWS-compatible endpoint " + url
+            + (url.startsWith("https:") && config.https().pkcs12File() == null
+                && config.https().certificateFile() == null
+                ? " (certificate for AWS_CA_BUNDLE: " + config.home().resolve("https/cert.pem") + ")"
+                : ""));
+      }
       err.flush();
       servingForever = true;
       stopped.await();

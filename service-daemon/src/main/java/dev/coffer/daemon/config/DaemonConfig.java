@@ -25,6 +25,9 @@ import java.util.Properties;
  * @param access who administers the daemon, who may create keys, and the socket's mode
  * @param connectionLimits per-user share, deadlines and malformed-frame auditing of
  *     connections (see {@link ConnectionLimits})
+ * @param partition partition part of ARNs ({@code arn:<partition>:kms:...} and the IAM
+ *     principals {@code arn:<partition>:iam::...}); {@code coffer} is reserved for Unix principals
+ * @param https the AWS-compatible HTTPS endpoint, if any (see {@link HttpsSettings})
  */
 public record DaemonConfig(
     Path home,
@@ -38,13 +41,16 @@ public record DaemonConfig(
     Duration deletionCheckInterval,
     Clock clock,
     Access access,
-    ConnectionLimits connectionLimits) {
+    ConnectionLimits connectionLimits,
+    String partition,
+    HttpsSettings https) {
 
   /**
    * Account-level access, the part AWS leaves to IAM.
    *
-   * @param administrators {@code user/<name>} or {@code group/<name>} entries: the account root
-   *     principal of key policies ({@code arn:coffer:iam::<account>:root})
+   * @param administrators {@code user/<unix-user>}, {@code group/<unix-group>} or {@code
+   *     iam-user/<name>} entries: the account root principal of key policies ({@code
+   *     arn:<partition>:iam::<account>:root})
    * @param keyCreators who may call {@code CreateKey}
    * @param socketMode permissions of the socket file, {@code rw-------} or {@code rw-rw----}
    *     (with {@code socketGroup}) or {@code rw-rw-rw-}; key policies then decide who may do what
@@ -73,6 +79,7 @@ public record DaemonConfig(
     }
   }
 
+  public static final String DEFAULT_PARTITION = "aws";
   public static final String DEFAULT_REGION = "local";
   public static final String DEFAULT_ACCOUNT = "000000000000";
   public static final int DEFAULT_MAX_KEYS = 100_000;
@@ -86,6 +93,10 @@ public record DaemonConfig(
     }
     if (!account.matches("[0-9]{12}")) {
       throw new IllegalArgumentException("account must be 12 digits: " + account);
+    }
+    if (!partition.matches(PARTITION) || partition.equals("coffer")) {
+      throw new IllegalArgumentException("partition must be 1-32 of a-z, 0-9 and -, starting"
+          + " with a letter, and not coffer (reserved for Unix principals): " + partition);
     }
     if (maxKeys < 1 || maxConnections < 1 || workerThreads < 1) {
       throw new IllegalArgumentException("maxKeys, maxConnections and workerThreads must be >= 1");
@@ -111,8 +122,13 @@ public record DaemonConfig(
         Duration.ofSeconds(60),
         Clock.systemUTC(),
         Access.defaults(),
-        ConnectionLimits.defaults(256));
+        ConnectionLimits.defaults(256),
+        DEFAULT_PARTITION,
+        HttpsSettings.none());
   }
+
+  /** ARN partitions as AWS forms them ({@code aws}, {@code aws-cn}, {@code aws-us-gov}). */
+  private static final String PARTITION = "[a-z][a-z0-9-]{0,31}";
 
   /**
    * Every key {@code coffer.properties} may hold, one a line; any other key is refused at
@@ -120,6 +136,7 @@ public record DaemonConfig(
    * #withProperties} count as known anyway, so forgetting a line here only loses the suggestion.
    */
   public static final java.util.List<String> SETTINGS = java.util.List.of(
+      "partition",
       "region",
       "account",
       "max-keys",
@@ -141,7 +158,20 @@ public record DaemonConfig(
       "idle-timeout-seconds",
       "write-timeout-seconds",
       "audit-malformed-frames-per-window",
-      "audit-malformed-frames-window-seconds");
+      "audit-malformed-frames-window-seconds",
+      "https-listen",
+      "http-listen",
+      "https-names",
+      "https-pkcs12-file",
+      "https-pkcs12-password-file",
+      "https-certificate-file",
+      "https-private-key-file",
+      "https-max-body-bytes",
+      "https-max-connections",
+      "https-idle-timeout-seconds",
+      "https-request-read-timeout-seconds",
+      "https-max-threads",
+      "https-max-requests-per-key");
 
   /**
    * The configuration a user gets from {@code coffer serve}: {@code $COFFER_HOME} (default
@@ -174,22 +204,22 @@ public record DaemonConfig(
 
   public DaemonConfig withSocket(Path s) {
     return new DaemonConfig(home, s, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, access, connectionLimits);
+        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, https);
   }
 
   public DaemonConfig withClock(Clock c) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, c, access, connectionLimits);
+        workerThreads, deletionCheckInterval, c, access, connectionLimits, partition, https);
   }
 
   public DaemonConfig withMaxKeys(int n) {
     return new DaemonConfig(home, socket, region, account, n, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, access, connectionLimits);
+        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, https);
   }
 
   public DaemonConfig withDeletionCheckInterval(Duration d) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, d, clock, access, connectionLimits);
+        workerThreads, d, clock, access, connectionLimits, partition, https);
   }
 
   DaemonConfig withProperties(Properties props) {
@@ -208,12 +238,26 @@ public record DaemonConfig(
         clock,
         accessFrom(p, access),
         ConnectionLimits.from(p, connectionLimits,
-            p.getInt("max-connections", maxConnections, 1, 65_536)));
+            p.getInt("max-connections", maxConnections, 1, 65_536)),
+        partitionFrom(p, partition),
+        HttpsSettings.from(p, https));
+  }
+
+  /** This configuration with another HTTPS endpoint setting ({@code coffer serve --https-listen}). */
+  public DaemonConfig withHttps(HttpsSettings h) {
+    return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
+        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, h);
+  }
+
+  /** The parts of every ARN the daemon writes: {@code arn:<partition>:kms:<region>:<account>:}. */
+  public DaemonConfig withArnParts(String partition, String region, String account) {
+    return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
+        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, https);
   }
 
   public DaemonConfig withAccess(Access a) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, a, connectionLimits);
+        workerThreads, deletionCheckInterval, clock, a, connectionLimits, partition, https);
   }
 
   private static Access accessFrom(Settings p, Access dflt) {
@@ -233,6 +277,15 @@ public record DaemonConfig(
     return new Access(admins, creators, mode, group);
   }
 
+  private static String partitionFrom(Settings p, String dflt) {
+    String v = p.getMatching("partition", dflt, PARTITION,
+        "must be 1 to 32 of a-z, 0-9 and -, starting with a letter (e.g. aws)");
+    if (v.equals("coffer")) {
+      throw p.invalid("partition", v, "coffer is reserved for Coffer's Unix principals");
+    }
+    return v;
+  }
+
   private static java.util.List<String> principalList(Settings p, String key) {
     java.util.List<String> out = new java.util.ArrayList<>();
     for (String e : p.getProperty(key).split(",")) {
@@ -240,8 +293,9 @@ public record DaemonConfig(
       if (t.isEmpty()) {
         continue;
       }
-      if (!t.matches("(user|group)/[A-Za-z0-9._-]{1,64}")) {
-        throw p.invalid(key, t, "principals are user/<name> or group/<name>, comma-separated");
+      if (!t.matches("(user|group)/[A-Za-z0-9._-]{1,64}|iam-user/[A-Za-z0-9+=,.@_-]{1,128}")) {
+        throw p.invalid(key, t, "principals are user/<unix-user>, group/<unix-group> or"
+            + " iam-user/<access-key user>, comma-separated");
       }
       out.add(t);
     }
@@ -254,7 +308,7 @@ public record DaemonConfig(
 
   public DaemonConfig withConnectionLimits(ConnectionLimits l) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, access, l);
+        workerThreads, deletionCheckInterval, clock, access, l, partition, https);
   }
 
   /**

@@ -7,17 +7,36 @@ import java.util.regex.Pattern;
 
 /**
  * Turns the key references AWS accepts (key id, key ARN, alias name, alias ARN) into key ids, and
- * builds ARNs. ARNs look like {@code arn:coffer:<region>:<account>:key/<id>}.
+ * builds ARNs. ARNs have AWS's six parts, {@code arn:<partition>:kms:<region>:<account>:key/<id>}
+ * and {@code ...:alias/<name>}, the shape the AWS Encryption SDK and Terraform insist on.
+ *
+ * <p>Back-compatibility: Coffer before 0.2 wrote five-part ARNs, {@code
+ * arn:coffer:<region>:<account>:key/<id>}; given as input with the configured region and
+ * account they still resolve (they may be stored in applications' configuration and in key
+ * policies' {@code Resource}), but the daemon never answers with them. Ciphertexts carry the key
+ * id, not an ARN, so they decrypt whatever the ARN form.
  */
 public final class KeyResolver {
 
   private static final Pattern ALIAS_NAME = Pattern.compile("alias/[a-zA-Z0-9/_-]{1,250}");
   private final KeyRegistry registry;
   private final String arnPrefix;
+  private final String legacyPrefix;
 
-  public KeyResolver(KeyRegistry registry, String region, String account) {
+  /**
+   * @param partition ARN partition, e.g. {@code aws}
+   * @param region ARN region, e.g. {@code us-east-1}
+   * @param account 12-digit account
+   */
+  public KeyResolver(KeyRegistry registry, String partition, String region, String account) {
     this.registry = registry;
-    this.arnPrefix = "arn:coffer:" + region + ":" + account + ":";
+    this.arnPrefix = "arn:" + partition + ":kms:" + region + ":" + account + ":";
+    this.legacyPrefix = legacyPrefix(region, account);
+  }
+
+  /** The prefix of Coffer's former five-part ARNs, {@code arn:coffer:<region>:<account>:}. */
+  public static String legacyPrefix(String region, String account) {
+    return "arn:coffer:" + region + ":" + account + ":";
   }
 
   public String keyArn(UUID id) {
@@ -47,13 +66,17 @@ public final class KeyResolver {
     }
     String resource = ref;
     if (ref.startsWith("arn:")) {
-      if (!ref.startsWith(arnPrefix)) {
-        if (ref.split(":", 5).length < 5) {
-          throw new KmsException(ErrorType.INVALID_ARN, "malformed ARN " + ref);
+      String prefix = ref.startsWith(arnPrefix) ? arnPrefix
+          : ref.startsWith(legacyPrefix) ? legacyPrefix : null;
+      if (prefix == null) {
+        int parts = ref.split(":", 6).length;
+        if (parts < 6 && !(parts == 5 && ref.startsWith("arn:coffer:"))) {
+          throw new KmsException(ErrorType.INVALID_ARN, "malformed ARN " + ref + "; key ARNs"
+              + " look like " + arnPrefix + "key/<key-id>");
         }
         throw notFound(ref);
       }
-      resource = ref.substring(arnPrefix.length());
+      resource = ref.substring(prefix.length());
       if (resource.startsWith("key/")) {
         resource = resource.substring(4);
       } else if (!resource.startsWith("alias/")) {

@@ -30,9 +30,37 @@ final class ApiConstraints {
 
   private static final Map<String, Operation> TABLE = new TreeMap<>();
 
-  /** The operation's constraints; null for an operation the table does not know. */
+  /**
+   * Coffer's administration operations that are not KMS operations: access keys, named and
+   * constrained as in IAM's model ({@code iam/2010-05-08/service-2.json}). Kept apart from
+   * {@link #TABLE}, which {@code ConstraintsModelTest} checks against the KMS model.
+   */
+  private static final Map<String, Operation> ADMIN = new TreeMap<>();
+
+  /** The operation's constraints; null for an operation neither table knows. */
   static Operation of(String operation) {
-    return TABLE.get(operation);
+    Operation op = TABLE.get(operation);
+    return op != null ? op : ADMIN.get(operation);
+  }
+
+  static {
+    Constraints.Rule userName = text(1, 128, "[\\w+=,.@-]+");
+    Constraints.Rule accessKeyId = text(16, 128, "[\\w]+");
+    ADMIN.put("CreateAccessKey", Constraints.operation("CreateAccessKey",
+        // IAM defaults UserName to the caller; Coffer's administrators are not IAM users.
+        field("UserName", REQUIRED, userName)));
+    ADMIN.put("ListAccessKeys", Constraints.operation("ListAccessKeys",
+        field("UserName", userName),
+        field("Marker", text(1, 320, "[\\u0020-\\u00FF]+")),
+        field("MaxItems", range(1, 1000))));
+    ADMIN.put("UpdateAccessKey", Constraints.operation("UpdateAccessKey",
+        field("UserName", userName),
+        field("AccessKeyId", REQUIRED, accessKeyId),
+        // IAM's enum also has Expired, which only IAM itself sets.
+        field("Status", REQUIRED, oneOf("Active", "Inactive"))));
+    ADMIN.put("DeleteAccessKey", Constraints.operation("DeleteAccessKey",
+        field("UserName", userName),
+        field("AccessKeyId", REQUIRED, accessKeyId)));
   }
 
   /** Every operation in the table, by name. */

@@ -121,7 +121,7 @@ final class GrantOperations {
 
   /** A caller allowed CreateGrant only through a grant may not hand out more than it holds. */
   private void requireWithinCallersGrant(Caller caller, KeyRecord k, Set<String> ops) {
-    RequestContext rc = new RequestContext(caller.peer(), "kms:CreateGrant",
+    RequestContext rc = new RequestContext(caller.identity(), "kms:CreateGrant",
         resolver.keyArn(k.id()), Map.of(), clock.instant(), Map.of("kms:GrantOperations",
             List.copyOf(ops)));
     if (authorizer.decide(k.id(), rc) == PolicyEvaluator.Decision.ALLOW) {
@@ -129,7 +129,8 @@ final class GrantOperations {
     }
     Set<String> held = new HashSet<>();
     for (Grant g : store().grantsOf(k.id())) {
-      if (principals().matches(g.grantee(), caller.peer()) && g.operations().contains("CreateGrant")) {
+      if (principals().matches(g.grantee(), caller.identity())
+          && g.operations().contains("CreateGrant")) {
         held.addAll(g.operations());
       }
     }
@@ -197,7 +198,8 @@ final class GrantOperations {
 
   private ObjectNode listRetirableGrants(Caller caller, Input in) {
     String retiring = principal(in.requiredString("RetiringPrincipal"), "RetiringPrincipal");
-    if (!principals().matches(retiring, caller.peer()) && !principals().isAdministrator(caller.peer())) {
+    if (!principals().matches(retiring, caller.identity())
+        && !principals().isAdministrator(caller.identity())) {
       throw new KmsException(ErrorType.ACCESS_DENIED, "you may list only grants that you can"
           + " retire; RetiringPrincipal must name you");
     }
@@ -229,15 +231,15 @@ final class GrantOperations {
     Grant g = find(in);
     caller.resource(resolver.keyArn(g.keyId()));
     boolean retiring = g.retiringPrincipal() != null
-        && principals().matches(g.retiringPrincipal(), caller.peer());
+        && principals().matches(g.retiringPrincipal(), caller.identity());
     boolean granteeMayRetire = g.operations().contains("RetireGrant")
-        && principals().matches(g.grantee(), caller.peer());
+        && principals().matches(g.grantee(), caller.identity());
     // AWS lets the account that created the grant retire it. A daemon is one account, whose
     // account principal (":root") is the administrators (docs/policies.md).
-    boolean creatingAccount = principals().isAdministrator(caller.peer());
+    boolean creatingAccount = principals().isAdministrator(caller.identity());
     if (!retiring && !granteeMayRetire && !creatingAccount) {
       throw new KmsException(ErrorType.ACCESS_DENIED, "User: "
-          + principals().userArn(caller.peer().user()) + " is not authorized to perform:"
+          + principals().arnOf(caller.identity()) + " is not authorized to perform:"
           + " kms:RetireGrant; only the grant's retiring principal, its grantee when the grant"
           + " allows RetireGrant, or the account that created it (the administrators) may"
           + " retire it");

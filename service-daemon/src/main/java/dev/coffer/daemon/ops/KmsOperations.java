@@ -2,6 +2,7 @@ package dev.coffer.daemon.ops;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.coffer.daemon.accesskey.AccessKeyStore;
 import dev.coffer.daemon.crypto.Bytes;
 import dev.coffer.daemon.crypto.CiphertextBlob;
 import dev.coffer.daemon.crypto.EncryptionContext;
@@ -64,6 +65,7 @@ public final class KmsOperations {
   private final Authorizer authorizer;
   private final PolicyOperations policies;
   private final CustomKeyStoreOperations customKeyStores;
+  private final AccessKeyStore accessKeys;
 
   public KmsOperations(
       KeyRegistry registry, KeyResolver resolver, BackingKeys backingKeys, RootKey root,
@@ -94,6 +96,8 @@ public final class KmsOperations {
     customKeyStores.register(table);
     policies.register(table);
     new GrantOperations(resolver, authorizer, clock, random).register(table);
+    this.accessKeys = new AccessKeyStore(registry.database(), root, random, clock);
+    new AccessKeyOperations(accessKeys).register(table);
     table.setAccessCheck(authorizer::authorize);
     // Derived, never stored: markers survive a restart of this home and mean nothing elsewhere.
     byte[] markerKey = root.mac("coffer-paging-marker-key-v1", new byte[0], new byte[0]);
@@ -143,6 +147,11 @@ public final class KmsOperations {
     Set<String> s = new java.util.HashSet<>(base);
     s.addAll(List.of(more));
     return Set.copyOf(s);
+  }
+
+  /** The access keys, for the HTTPS door's signature verification ({@link AccessKeyStore#find}). */
+  public AccessKeyStore accessKeys() {
+    return accessKeys;
   }
 
   public OperationTable table() {

@@ -82,10 +82,20 @@ final class Paging {
   static <T> List<T> page(
       List<T> sorted, Function<T, String> sortKey, Input in, int defaultLimit, int maxLimit,
       ObjectNode out) {
-    int limit = in.integer("Limit", 1, maxLimit, defaultLimit);
+    return page(sorted, sortKey, in, "Limit", defaultLimit, maxLimit, out);
+  }
+
+  /**
+   * {@link #page} with the page size read from {@code limitField}: IAM's listings call it
+   * {@code MaxItems}.
+   */
+  static <T> List<T> page(
+      List<T> sorted, Function<T, String> sortKey, Input in, String limitField,
+      int defaultLimit, int maxLimit, ObjectNode out) {
+    int limit = in.integer(limitField, 1, maxLimit, defaultLimit);
     String operation = in.listingOperation();
     MarkerKey key = in.markerKey();
-    byte[] listing = listing(in);
+    byte[] listing = listing(in, limitField);
     String marker = in.string("Marker");
     int start = 0;
     if (marker != null) {
@@ -128,10 +138,10 @@ final class Paging {
   }
 
   /** The request's parameters other than Limit and Marker, in a canonical (sorted) encoding. */
-  private static byte[] listing(Input in) {
+  private static byte[] listing(Input in, String limitField) {
     TreeMap<String, JsonNode> params = new TreeMap<>();
     in.node().fields().forEachRemaining(e -> {
-      if (!e.getKey().equals("Limit") && !e.getKey().equals("Marker")) {
+      if (!e.getKey().equals(limitField) && !e.getKey().equals("Marker")) {
         params.put(e.getKey(), e.getValue());
       }
     });

@@ -56,8 +56,8 @@ final class PolicyOperations {
   KeyPolicy checked(Caller caller, String document, boolean bypass, String keyArn) {
     KeyPolicy policy = KeyPolicy.parse(document, authorizer.store().principals());
     if (!bypass) {
-      RequestContext rc = new RequestContext(caller.peer(), "kms:PutKeyPolicy", keyArn, Map.of(),
-          clock.instant(), Map.of());
+      RequestContext rc = new RequestContext(caller.identity(), "kms:PutKeyPolicy", keyArn,
+          Map.of(), clock.instant(), Map.of());
       if (authorizer.decide(policy, rc) != PolicyEvaluator.Decision.ALLOW) {
         throw new KmsException(ErrorType.MALFORMED_POLICY,
             "the new key policy will not allow you to update the key policy in the future;"

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coffer.daemon.audit.AuditEvent;
 import dev.coffer.daemon.audit.AuditSink;
 import dev.coffer.daemon.audit.AuditSink.RequestAudit;
+import dev.coffer.daemon.identity.Identity;
+import dev.coffer.daemon.identity.RequestOrigin;
 import dev.coffer.daemon.storage.StorageException;
 import dev.coffer.protocol.ErrorType;
 import dev.coffer.protocol.Json;
@@ -69,8 +71,33 @@ public final class RequestPipeline {
    * @param parsedBody {@code body} already parsed, or null to parse it here
    */
   public Answer handle(Caller caller, long requestId, byte[] body, ObjectNode parsedBody) {
+    return run(caller, requestId, body,
+        () -> parsedBody != null ? parsedBody : Json.parseRequest(body));
+  }
+
+  /**
+   * Runs one request whose operation the transport carried apart from its input (AWS JSON 1.1:
+   * {@code X-Amz-Target: TrentService.<Operation>} and the input object as the HTTP body).
+   * Everything else is as {@link #handle(Caller, long, byte[], ObjectNode)}: same validation,
+   * authorization and audit.
+   *
+   * @param operation the operation name, e.g. {@code Encrypt}
+   * @param input the input object's UTF-8 JSON bytes, {@code {...}}; empty for no input; zeroed
+   *     here
+   */
+  public Answer handle(Caller caller, long requestId, String operation, byte[] input) {
+    return run(caller, requestId, input, () -> {
+      ObjectNode framed = Json.object();
+      framed.put("Operation", operation);
+      framed.set("Input", input.length == 0 ? Json.object() : Json.parseRequest(input));
+      return framed;
+    });
+  }
+
+  private Answer run(Caller caller, long requestId, byte[] body,
+      java.util.function.Supplier<ObjectNode> parse) {
     Instant received = clock.instant();
-    Peer peer = caller.peer();
+    Identity identity = caller.identity();
     String operation = "Unknown";
     ObjectNode inputNode = Json.object();
     ObjectNode output = null;
@@ -79,7 +106,7 @@ public final class RequestPipeline {
     String eventId = null;
     boolean refused = false;
     try {
-      ObjectNode parsed = parsedBody != null ? parsedBody : Json.parseRequest(body);
+      ObjectNode parsed = parse.get();
       JsonNode op = parsed.get("Operation");
       JsonNode input = parsed.get("Input");
       if (op == null || !op.isTextual()) {
@@ -102,8 +129,9 @@ public final class RequestPipeline {
         // A management call may change state: each commit holds its provisional record.
         eventId = UUID.randomUUID().toString();
         String id = eventId;
-        guard = audit.begin(id, () -> new AuditEvent(received, name, peer, requestId, in, null,
-            null, null, caller.resources(), true, OperationKinds.isReadOnly(name), id, true));
+        guard = audit.begin(id, () -> new AuditEvent(received, name, identity, requestId, in,
+            null, null, null, caller.resources(), true, OperationKinds.isReadOnly(name), id, true,
+            caller.origin()));
         output = guard.run(() -> operations.dispatch(name, caller, in));
       }
     } catch (KmsException e) {
@@ -126,11 +154,12 @@ public final class RequestPipeline {
       if (refused) {
         return error(failure);
       }
-      AuditEvent event = new AuditEvent(received, operation, peer, requestId, inputNode, output,
+      AuditEvent event = new AuditEvent(received, operation, identity, requestId, inputNode,
+          output,
           failure == null ? null : failure.errorType(),
           failure == null ? null : failure.getMessage(), caller.resources(),
           !OperationKinds.isCryptographic(operation), OperationKinds.isReadOnly(operation),
-          eventId, false);
+          eventId, false, caller.origin());
       try {
         // Durable (management events) before the caller sees the answer.
         if (guard != null) {
@@ -148,6 +177,28 @@ public final class RequestPipeline {
         guard.close();
       }
     }
+  }
+
+  /**
+   * Answers and audits a request refused before it had an identity (a transport's
+   * authentication step failed: bad or missing signature, unknown or inactive access key). The
+   * record is {@link AuditEvent#authenticationFailed}; if the audit log cannot take it, the
+   * refusal is still answered (it changes nothing) and the failure is logged.
+   *
+   * @param operation the operation the client named, or null
+   * @param accessKeyId the access key id the client claimed, or null
+   * @param origin the transport's view of the client
+   * @param refusal the AWS error to answer, e.g. {@code InvalidSignatureException}
+   */
+  public Answer authenticationFailed(String operation, String accessKeyId, RequestOrigin origin,
+      KmsException refusal) {
+    try {
+      audit.record(AuditEvent.authenticationFailed(clock.instant(), operation, accessKeyId,
+          origin, refusal.errorType(), refusal.getMessage()));
+    } catch (RuntimeException e) {
+      LOG.log(Level.SEVERE, "audit log write failed for a refused authentication", e);
+    }
+    return error(refusal);
   }
 
   private static Answer error(KmsException e) {

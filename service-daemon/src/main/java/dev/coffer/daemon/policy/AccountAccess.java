@@ -1,6 +1,6 @@
 package dev.coffer.daemon.policy;
 
-import dev.coffer.daemon.ops.Peer;
+import dev.coffer.daemon.identity.Identity;
 import dev.coffer.protocol.ErrorType;
 import dev.coffer.protocol.KmsException;
 import java.util.List;
@@ -31,13 +31,13 @@ public final class AccountAccess {
     this.keyCreators = List.copyOf(keyCreators);
   }
 
-  public void authorize(String operation, Peer peer) {
+  public void authorize(String operation, Identity peer) {
     if (ANY_CALLER.contains(operation)) {
       return;
     }
     if (operation.equals("CreateKey")) {
       for (String c : keyCreators) {
-        if (principals.matches(principals.rootArn().replace(":root", ":" + c), peer)) {
+        if (principals.matchesEntry(c, peer)) {
           return;
         }
       }
@@ -50,8 +50,8 @@ public final class AccountAccess {
     }
   }
 
-  private KmsException denied(String operation, Peer peer, String why) {
-    return new KmsException(ErrorType.ACCESS_DENIED, "User: " + principals.userArn(peer.user())
+  private KmsException denied(String operation, Identity peer, String why) {
+    return new KmsException(ErrorType.ACCESS_DENIED, "User: " + principals.arnOf(peer)
         + " is not authorized to perform: kms:" + operation + "; " + why);
   }
 }

@@ -12,7 +12,9 @@ import dev.coffer.daemon.keys.KeyRegistry;
 import dev.coffer.daemon.keys.KeyResolver;
 import dev.coffer.daemon.ops.Caller;
 import dev.coffer.daemon.ops.Input;
-import dev.coffer.daemon.ops.Peer;
+import dev.coffer.daemon.identity.IamUser;
+import dev.coffer.daemon.identity.Identity;
+import dev.coffer.daemon.identity.UnixPeer;
 import dev.coffer.daemon.policy.KeyPolicy.Statement;
 import dev.coffer.daemon.policy.PolicyEvaluator.Decision;
 import dev.coffer.protocol.ErrorType;
@@ -38,7 +40,12 @@ import java.util.UUID;
  */
 public final class Authorizer {
 
-  private record CacheKey(UUID keyId, long revision, long uid, long gid, String action) {}
+  /**
+   * A decision cache entry's key. The caller is its Unix uid and gid (user and groups follow
+   * from them) or its IAM user name; the two kinds never share an entry.
+   */
+  private record CacheKey(UUID keyId, long revision, long uid, long gid, String iamUser,
+      String action) {}
 
   private final KeyRegistry registry;
   private final KeyResolver resolver;
@@ -122,7 +129,7 @@ public final class Authorizer {
       }
       // RetireGrant is decided by the grant itself (retiring principal or grantee).
       case "RetireGrant" -> { }
-      default -> account.authorize(operation, caller.peer());
+      default -> account.authorize(operation, caller.identity());
     }
   }
 
@@ -151,7 +158,7 @@ public final class Authorizer {
     String arn = resolver.keyArn(key.id());
     caller.resource(arn);
     checkGrantTokens(input);
-    Peer peer = caller.peer();
+    Identity peer = caller.identity();
     RequestContext rc = new RequestContext(peer, action, arn, ctx, clock.instant(), extra);
     Decision d = decide(key.id(), rc);
     if (d == Decision.ALLOW) {
@@ -165,7 +172,7 @@ public final class Authorizer {
       }
     }
     throw new KmsException(ErrorType.ACCESS_DENIED, "User: "
-        + store.principals().userArn(peer.user()) + " is not authorized to perform: " + action
+        + store.principals().arnOf(peer) + " is not authorized to perform: " + action
         + " on resource: " + arn + (d == Decision.DENY
             ? " with an explicit deny in the key policy"
             : " because no key policy statement or grant allows it; ask the key's"
@@ -174,8 +181,12 @@ public final class Authorizer {
 
   /** Evaluates a key's stored policy for one request, with the statement cache. */
   public Decision decide(UUID keyId, RequestContext rc) {
-    CacheKey ck = new CacheKey(keyId, store.revision(), rc.peer().uid(), rc.peer().gid(),
-        rc.action());
+    // Keyed by the whole identity: which statements apply depends on the principal's kind,
+    // name and groups, not on a uid alone.
+    CacheKey ck = rc.identity() instanceof UnixPeer p
+        ? new CacheKey(keyId, store.revision(), p.uid(), p.gid(), null, rc.action())
+        : new CacheKey(keyId, store.revision(), -2, -2, ((IamUser) rc.identity()).userName(),
+            rc.action());
     List<Statement> statements = applicable.get(ck, k -> evaluator.applicable(
         store.policy(keyId), rc));
     return evaluator.evaluate(statements, rc);

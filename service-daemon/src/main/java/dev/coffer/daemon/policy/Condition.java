@@ -1,5 +1,7 @@
 package dev.coffer.daemon.policy;
 
+import dev.coffer.daemon.identity.IamUser;
+import dev.coffer.daemon.identity.UnixPeer;
 import dev.coffer.protocol.ErrorType;
 import dev.coffer.protocol.KmsException;
 import java.math.BigDecimal;
@@ -77,17 +79,18 @@ record Condition(String set, String operator, boolean ifExists, String key, List
         return rc.encryptionContext().isEmpty() ? null
             : new ArrayList<>(rc.encryptionContext().keySet());
       case "kms:calleraccount":
-        return List.of(principals.account());
+        return List.of(rc.identity() instanceof IamUser u ? u.account() : principals.account());
       case "kms:grantisforawsresource":
         return List.of("false");
+      // Unix-only keys: absent for an access-key user, so that they never match one.
       case "coffer:peeruid":
-        return List.of(Long.toString(rc.peer().uid()));
+        return rc.identity() instanceof UnixPeer p ? List.of(Long.toString(p.uid())) : null;
       case "coffer:peergid":
-        return List.of(Long.toString(rc.peer().gid()));
+        return rc.identity() instanceof UnixPeer p ? List.of(Long.toString(p.gid())) : null;
       case "coffer:peeruser":
-        return List.of(rc.peer().user());
+        return rc.identity() instanceof UnixPeer p ? List.of(p.user()) : null;
       case "aws:principalarn":
-        return List.of(principals.userArn(rc.peer().user()));
+        return List.of(principals.arnOf(rc.identity()));
       case "aws:currenttime":
         return List.of(rc.now().toString());
       case "aws:epochtime":

@@ -27,16 +27,27 @@ public final class KeyPolicy {
   record Statement(String sid, boolean allow, List<String> principals, List<String> actions,
       boolean notAction, List<String> resources, List<Condition> conditions) {
 
-    boolean appliesTo(String action, String keyArn, Principals p, dev.coffer.daemon.ops.Peer peer) {
+    boolean appliesTo(String action, String keyArn, Principals p,
+        dev.coffer.daemon.identity.Identity who) {
       boolean actionMatches = actions.stream().anyMatch(a -> Glob.matchesIgnoreCase(a, action));
       if (actionMatches == notAction) {
         return false;
       }
-      if (resources.stream().noneMatch(r -> r.equals("*") || Glob.matches(r, keyArn))) {
+      if (resources.stream().noneMatch(r -> r.equals("*") || Glob.matches(r, keyArn)
+          || Glob.matches(r, legacyArn(keyArn)))) {
         return false;
       }
-      return principals == null || principals.stream().anyMatch(pr -> p.matches(pr, peer));
+      return principals == null || principals.stream().anyMatch(pr -> p.matches(pr, who));
     }
+  }
+
+  /**
+   * The five-part ARN Coffer wrote before 0.2 for a key ARN {@code arn:<p>:kms:<region>:...}:
+   * {@code arn:coffer:<region>:...}. A stored policy's {@code Resource} may name it.
+   */
+  static String legacyArn(String keyArn) {
+    int kms = keyArn.indexOf(":kms:");
+    return kms < 0 ? keyArn : "arn:coffer:" + keyArn.substring(kms + 5);
   }
 
   private final String document;

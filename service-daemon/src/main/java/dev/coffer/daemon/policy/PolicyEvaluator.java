@@ -32,7 +32,7 @@ public final class PolicyEvaluator {
   List<Statement> applicable(KeyPolicy policy, RequestContext rc) {
     List<Statement> out = new ArrayList<>();
     for (Statement s : policy.statements()) {
-      if (s.appliesTo(rc.action(), rc.keyArn(), principals, rc.peer())) {
+      if (s.appliesTo(rc.action(), rc.keyArn(), principals, rc.identity())) {
         out.add(s);
       }
     }

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coffer.daemon.audit.AuditEvent;
 import dev.coffer.daemon.audit.AuditSink;
-import dev.coffer.daemon.ops.Peer;
+import dev.coffer.daemon.identity.UnixPeer;
 import dev.coffer.protocol.Json;
 import java.time.Clock;
 import java.time.Duration;
@@ -51,7 +51,7 @@ final class MalformedFrameAudit {
    * Records one refused frame from {@code peer}; {@code reason} is the daemon's own text and
    * {@code head} up to the first 16 bytes that arrived (written as hex, never as text).
    */
-  void record(Peer peer, long requestId, String reason, byte[] head) {
+  void record(UnixPeer peer, long requestId, String reason, byte[] head) {
     Instant now = clock.instant();
     AuditEvent event = null;
     AuditEvent ended;

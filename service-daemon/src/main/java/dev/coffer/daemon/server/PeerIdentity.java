@@ -2,7 +2,7 @@ package dev.coffer.daemon.server;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
-import dev.coffer.daemon.ops.Peer;
+import dev.coffer.daemon.identity.UnixPeer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
 import org.newsclub.net.unix.AFUNIXSocketCredentials;
 
 /**
- * Turns a connection's kernel-reported credentials into a {@link Peer}: user name and the names
+ * Turns a connection's kernel-reported credentials into a {@link UnixPeer}: user name and the names
  * of every group the user is in (primary and supplementary), looked up through the system's own
  * name service ({@code id(1)}, so LDAP/SSSD users resolve too) and cached for a minute.
  */
@@ -24,10 +24,10 @@ final class PeerIdentity {
   private final Cache<Long, Names> byUid =
       Caffeine.newBuilder().expireAfterWrite(Duration.ofMinutes(1)).maximumSize(10_000).build();
 
-  Peer resolve(AFUNIXSocketCredentials c) {
+  UnixPeer resolve(AFUNIXSocketCredentials c) {
     long uid = c.getUid();
     Names n = byUid.get(uid, PeerIdentity::lookup);
-    return new Peer(uid, c.getGid(), c.getPid(), n.user(), n.groups());
+    return new UnixPeer(uid, c.getGid(), c.getPid(), n.user(), n.groups());
   }
 
   private static Names lookup(long uid) {

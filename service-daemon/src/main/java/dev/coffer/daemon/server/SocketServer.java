@@ -8,7 +8,7 @@ import dev.coffer.daemon.config.DaemonConfig.ConnectionLimits;
 import dev.coffer.daemon.ops.Caller;
 import dev.coffer.daemon.ops.OperationKinds;
 import dev.coffer.daemon.ops.OperationTable;
-import dev.coffer.daemon.ops.Peer;
+import dev.coffer.daemon.identity.UnixPeer;
 import dev.coffer.daemon.ops.RequestPipeline;
 import dev.coffer.daemon.storage.StorageException;
 import dev.coffer.protocol.ChannelStreams;
@@ -250,7 +250,7 @@ public final class SocketServer implements Closeable {
     private final long uid;
     private final FrameWatch in;
     private final ResponseWriter writer;
-    private volatile Peer peer;
+    private volatile UnixPeer peer;
     private volatile Thread readerThread;
     private volatile boolean refused; // a frame was refused: audit and answer it once
 
@@ -264,13 +264,13 @@ public final class SocketServer implements Closeable {
     /** On the connection's own thread: resolves the peer's names (may run {@code id}). */
     void start() {
       readerThread = Thread.currentThread();
-      Peer p;
+      UnixPeer p;
       try {
         p = identities.resolve(ch.getPeerCredentials());
       } catch (IOException | RuntimeException e) {
         // No credentials, no identity: such a caller matches no principal in any policy.
         LOG.log(Level.WARNING, "peer credentials unavailable", e);
-        p = new Peer(-1, -1, -1, "unknown", java.util.Set.of());
+        p = new UnixPeer(-1, -1, -1, "unknown", java.util.Set.of());
       }
       this.peer = p;
     }
@@ -322,9 +322,9 @@ public final class SocketServer implements Closeable {
           Json.error(ErrorType.VALIDATION, reason + "; closing the connection"))));
     }
 
-    private Peer peerOrUnknown() {
-      Peer p = peer;
-      return p != null ? p : new Peer(uid, -1, -1, "uid:" + uid, java.util.Set.of());
+    private UnixPeer peerOrUnknown() {
+      UnixPeer p = peer;
+      return p != null ? p : new UnixPeer(uid, -1, -1, "uid:" + uid, java.util.Set.of());
     }
 
     void readLoop() {

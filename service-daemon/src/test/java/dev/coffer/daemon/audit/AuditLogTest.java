@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.coffer.daemon.ops.Peer;
+import dev.coffer.daemon.identity.UnixPeer;
 import dev.coffer.protocol.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -31,7 +31,8 @@ import org.junit.jupiter.api.Test;
 /** The log writer and the verifier on their own: durability, rotation, tampering, recovery. */
 class AuditLogTest {
 
-  private static final Peer ALICE = new Peer(1000, 1000, 42, "alice", Set.of("alice", "staff"));
+  private static final UnixPeer ALICE =
+      new UnixPeer(1000, 1000, 42, "alice", Set.of("alice", "staff"));
   private static final String ARN = "arn:coffer:local:000000000000:key/1234abcd-0000-0000-0000-"
       + "000000000001";
   private Path home;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coffer.daemon.TestDaemon;
 import dev.coffer.daemon.keys.AliasRecord;
-import dev.coffer.daemon.ops.Peer;
+import dev.coffer.daemon.identity.UnixPeer;
 import dev.coffer.daemon.storage.Database;
 import dev.coffer.daemon.storage.OutboxRecord;
 import dev.coffer.protocol.Json;
@@ -67,7 +67,7 @@ class AuditOutboxTest {
     // outbox, with nothing in the log; and a row whose record reached the log just before.
     String lost = UUID.randomUUID().toString();
     Instant now = d.clock.instant();
-    Peer alice = new Peer(1000, 1000, 4242, "alice", Set.of("alice"));
+    UnixPeer alice = new UnixPeer(1000, 1000, 4242, "alice", Set.of("alice"));
     AuditEvent provisional = new AuditEvent(now, "CreateAlias", alice, 7, Json.object()
         .put("AliasName", "alias/lost").put("TargetKeyId", key), null, null, null, List.of(),
         true, false, lost, true);

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.coffer.daemon.ops.Peer;
+import dev.coffer.daemon.identity.UnixPeer;
 import dev.coffer.protocol.Json;
 import java.time.Instant;
 import java.util.List;
@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 /** The allow-list that keeps secrets out of records. */
 class AuditRecordsTest {
 
-  private static final Peer BOB = new Peer(1001, 100, 7, "bob", Set.of("users", "bob"));
+  private static final UnixPeer BOB = new UnixPeer(1001, 100, 7, "bob", Set.of("users", "bob"));
 
   private static ObjectNode shape(String op, ObjectNode in, ObjectNode out, boolean mgmt,
       boolean ro) {

@@ -86,7 +86,10 @@ class SettingsTest {
       "socket-mode|0644|must be 0600, 0660 or 0666",
       "socket-mode|rw-------|must be 0600, 0660 or 0666",
       "socket-group|a b|must be a group name",
-      "admins|root|principals are user/<name> or group/<name>, comma-separated",
+      "admins|root|principals are user/<unix-user>, group/<unix-group> or iam-user/<access-key"
+          + " user>, comma-separated",
+      "partition|AWS|must be 1 to 32 of a-z, 0-9 and -, starting with a letter (e.g. aws)",
+      "partition|coffer|coffer is reserved for Coffer's Unix principals",
   })
   void invalidValueIsRefusedNamingKeyValueAndRule(String key, String value, String rule) {
     String m = refused(key + " = " + value + "\n");
@@ -109,7 +112,8 @@ class SettingsTest {
         "max-connections = 9",
         "worker-threads = 3",
         "deletion-check-seconds = 5",
-        "admins = user/alice, group/ops",
+        "partition = aws-cn",
+        "admins = user/alice, group/ops, iam-user/deploy@ci",
         "key-creators = user/bob",
         "socket-mode = 660",
         "socket-group = ops",
@@ -122,7 +126,9 @@ class SettingsTest {
     assertEquals(9, c.maxConnections());
     assertEquals(3, c.workerThreads());
     assertEquals(Duration.ofSeconds(5), c.deletionCheckInterval());
-    assertEquals(List.of("user/alice", "group/ops"), c.access().administrators());
+    assertEquals("aws-cn", c.partition());
+    assertEquals(List.of("user/alice", "group/ops", "iam-user/deploy@ci"),
+        c.access().administrators());
     assertEquals(List.of("user/bob"), c.access().keyCreators());
     assertEquals("rw-rw----", c.access().socketMode());
     assertEquals("ops", c.access().socketGroup());
@@ -133,6 +139,7 @@ class SettingsTest {
   void noFileMeansDefaults() throws IOException {
     DaemonConfig c = DaemonConfig.fromEnvironment(home, home.resolve("coffer.sock"));
     assertEquals(DaemonConfig.DEFAULT_MAX_KEYS, c.maxKeys());
+    assertEquals("aws", c.partition());
   }
 
   @Test

@@ -26,7 +26,7 @@ class AwsResponsesTest {
   void start() throws Exception {
     d = new TestDaemon();
     key = d.createKey();
-    arn = "arn:coffer:local:000000000000:key/" + key;
+    arn = "arn:aws:kms:local:000000000000:key/" + key;
   }
 
   @AfterEach
@@ -48,7 +48,7 @@ class AwsResponsesTest {
     String other = d.createKey();
     JsonNode re = d.call("ReEncrypt", "CiphertextBlob", blob, "DestinationKeyId", other);
     assertEquals(arn, re.get("SourceKeyId").asText());
-    assertEquals("arn:coffer:local:000000000000:key/" + other, re.get("KeyId").asText());
+    assertEquals("arn:aws:kms:local:000000000000:key/" + other, re.get("KeyId").asText());
     assertEquals(arn, d.call("GenerateDataKey", "KeyId", key, "NumberOfBytes", 8)
         .get("KeyId").asText());
     assertEquals(arn, d.call("GenerateDataKeyWithoutPlaintext", "KeyId", key,

@@ -18,6 +18,7 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import dev.coffer.protocol.KmsException;
 
 /** Encrypt, Decrypt, ReEncrypt, data keys and random bytes through the real socket. */
 class CryptoOperationsTest {
@@ -50,6 +51,27 @@ class CryptoOperationsTest {
     assertArrayEquals(SECRET, bytes(r.get("Plaintext")));
     assertTrue(r.get("KeyId").asText().endsWith(key));
     assertEquals("SYMMETRIC_DEFAULT", r.get("EncryptionAlgorithm").asText());
+  }
+
+  /**
+   * Members of the KMS model Coffer does not implement are refused by name, never ignored:
+   * ignoring Recipient would hand back the plaintext a caller asked to have wrapped for an
+   * enclave (newer SDKs send it).
+   */
+  @Test
+  void modelMembersNotImplemented_refusedAsUnsupported_notIgnored() {
+    byte[] blob = encrypt(key, SECRET, Map.of());
+    Map<String, String> recipient = Map.of("KeyEncryptionAlgorithm", "RSAES_OAEP_SHA_256",
+        "AttestationDocument", "AAAA");
+    KmsException e = d.fails("UnsupportedOperationException", "Decrypt", "CiphertextBlob", blob,
+        "Recipient", recipient);
+    assertTrue(e.getMessage().contains("Recipient"), e.getMessage());
+    d.fails("UnsupportedOperationException", "GenerateDataKey", "KeyId", key, "NumberOfBytes",
+        32, "Recipient", recipient);
+    d.fails("UnsupportedOperationException", "GenerateRandom", "NumberOfBytes", 32,
+        "Recipient", recipient);
+    // A member the model does not know stays a validation error.
+    d.fails("ValidationException", "Decrypt", "CiphertextBlob", blob, "Recipients", recipient);
   }
 
   @Test

@@ -44,7 +44,7 @@ class KeyOperationsTest {
     assertEquals("SYMMETRIC_DEFAULT", m.get("KeySpec").asText());
     assertEquals("ENCRYPT_DECRYPT", m.get("KeyUsage").asText());
     assertEquals("AWS_KMS", m.get("Origin").asText());
-    assertEquals("arn:coffer:local:000000000000:key/" + m.get("KeyId").asText(),
+    assertEquals("arn:aws:kms:local:000000000000:key/" + m.get("KeyId").asText(),
         m.get("Arn").asText());
   }
 
@@ -97,7 +97,49 @@ class KeyOperationsTest {
     String arn = describe(id).get("Arn").asText();
     assertEquals(id, describe(arn).get("KeyId").asText());
     assertEquals(id, describe("alias/orders").get("KeyId").asText());
-    assertEquals(id, describe("arn:coffer:local:000000000000:alias/orders").get("KeyId").asText());
+    assertEquals(id, describe("arn:aws:kms:local:000000000000:alias/orders").get("KeyId")
+        .asText());
+  }
+
+  /** Coffer's former five-part ARNs (before 0.2) still resolve as input, never as output. */
+  @Test
+  void describeKey_legacyFivePartArns_stillResolve() {
+    String id = d.createKey();
+    d.call("CreateAlias", "AliasName", "alias/orders", "TargetKeyId", id);
+    assertEquals(id, describe("arn:coffer:local:000000000000:key/" + id).get("KeyId").asText());
+    assertEquals(id, describe("arn:coffer:local:000000000000:alias/orders").get("KeyId")
+        .asText());
+    assertEquals("arn:aws:kms:local:000000000000:key/" + id,
+        describe("arn:coffer:local:000000000000:key/" + id).get("Arn").asText());
+    assertEquals("arn:aws:kms:local:000000000000:key/" + id, d.call("Encrypt", "KeyId",
+        "arn:coffer:local:000000000000:key/" + id, "Plaintext", new byte[] {1}).get("KeyId")
+        .asText());
+    d.call("EnableKey", "KeyId", "arn:coffer:local:000000000000:key/" + id);
+  }
+
+  /** The six-part shape, with partition, region and account from the configuration. */
+  @Test
+  void arns_followConfiguredPartitionRegionAccount() throws Exception {
+    try (TestDaemon other = new TestDaemon(c -> c.withArnParts("aws-cn", "us-east-1",
+        "111122223333"))) {
+      String id = other.createKey();
+      String arn = "arn:aws-cn:kms:us-east-1:111122223333:key/" + id;
+      JsonNode m = other.call("DescribeKey", "KeyId", id).get("KeyMetadata");
+      assertEquals(arn, m.get("Arn").asText());
+      assertEquals("111122223333", m.get("AWSAccountId").asText());
+      other.call("CreateAlias", "AliasName", "alias/a", "TargetKeyId", arn);
+      JsonNode alias = other.call("ListAliases").get("Aliases").get(0);
+      assertEquals("arn:aws-cn:kms:us-east-1:111122223333:alias/a",
+          alias.get("AliasArn").asText());
+      assertEquals(id, other.call("DescribeKey", "KeyId",
+          "arn:aws-cn:kms:us-east-1:111122223333:alias/a").get("KeyMetadata").get("KeyId")
+          .asText());
+      assertEquals(id, other.call("DescribeKey", "KeyId",
+          "arn:coffer:us-east-1:111122223333:key/" + id).get("KeyMetadata").get("KeyId")
+          .asText());
+      other.fails("NotFoundException", "DescribeKey", "KeyId",
+          "arn:aws:kms:us-east-1:111122223333:key/" + id);
+    }
   }
 
   @Test
@@ -111,7 +153,10 @@ class KeyOperationsTest {
   void describeKey_foreignAccountArn_notFound_malformedArn_invalidArn() {
     String id = d.createKey();
     d.fails("NotFoundException", "DescribeKey", "KeyId", "arn:coffer:local:999999999999:key/" + id);
+    d.fails("NotFoundException", "DescribeKey", "KeyId", "arn:aws:kms:local:999999999999:key/"
+        + id);
     d.fails("InvalidArnException", "DescribeKey", "KeyId", "arn:coffer:bad");
+    d.fails("InvalidArnException", "DescribeKey", "KeyId", "arn:aws:kms:local:key/" + id);
   }
 
   @Test

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.coffer.daemon.ops.Peer;
+import dev.coffer.daemon.identity.UnixPeer;
 import dev.coffer.protocol.KmsException;
 import java.time.Instant;
 import java.util.List;
@@ -17,13 +17,14 @@ class PolicyEvaluatorTest {
 
   private static final String ACCT = "000000000000";
   private static final String KEY = "arn:coffer:local:" + ACCT + ":key/k1";
-  private final Principals principals = new Principals(ACCT, List.of("user/root", "group/kmsadm"));
-  private final Peer root = new Peer(0, 0, 1, "root", Set.of("root"));
-  private final Peer alice = new Peer(1001, 1001, 2, "alice", Set.of("alice", "devs"));
-  private final Peer bob = new Peer(1002, 1002, 3, "bob", Set.of("bob", "kmsadm"));
+  private final Principals principals =
+      new Principals("aws", ACCT, List.of("user/root", "group/kmsadm"));
+  private final UnixPeer root = new UnixPeer(0, 0, 1, "root", Set.of("root"));
+  private final UnixPeer alice = new UnixPeer(1001, 1001, 2, "alice", Set.of("alice", "devs"));
+  private final UnixPeer bob = new UnixPeer(1002, 1002, 3, "bob", Set.of("bob", "kmsadm"));
   private final Instant now = Instant.parse("2026-06-01T00:00:00Z");
 
-  private PolicyEvaluator.Decision decideWith(String policy, Peer peer, String action,
+  private PolicyEvaluator.Decision decideWith(String policy, UnixPeer peer, String action,
       Map<String, String> ctx) {
     return new PolicyEvaluator(principals).decide(KeyPolicy.parse(policy, principals),
         new RequestContext(peer, action, KEY, ctx, now, Map.of()));

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.coffer.daemon.audit.AuditEvent;
-import dev.coffer.daemon.ops.Peer;
+import dev.coffer.daemon.identity.UnixPeer;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -35,8 +35,8 @@ class MalformedFrameAuditTest {
     }
   };
   private final List<AuditEvent> written = new ArrayList<>();
-  private final Peer mallory = new Peer(1001, 1001, 42, "mallory", Set.of());
-  private final Peer eve = new Peer(1002, 1002, 43, "eve", Set.of());
+  private final UnixPeer mallory = new UnixPeer(1001, 1001, 42, "mallory", Set.of());
+  private final UnixPeer eve = new UnixPeer(1002, 1002, 43, "eve", Set.of());
 
   @Test
   void flood_recordsUpToTheRate_thenOneSummaryPerWindowCountingTheRest() {
