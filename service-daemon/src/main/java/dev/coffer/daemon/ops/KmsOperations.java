@@ -368,7 +368,6 @@ public final class KmsOperations {
 
   private ObjectNode createAlias(Caller caller, Input in) {
     String name = in.requiredString("AliasName");
-    KeyResolver.checkAliasName(name);
     KeyRecord target = resolver.resolveKeyOnly(in.requiredString("TargetKeyId"));
     Instant now = clock.instant();
     registry.putAlias(
@@ -391,7 +390,6 @@ public final class KmsOperations {
 
   private ObjectNode updateAlias(Caller caller, Input in) {
     String name = in.requiredString("AliasName");
-    KeyResolver.checkAliasName(name);
     KeyRecord target = resolver.resolveKeyOnly(in.requiredString("TargetKeyId"));
     Instant now = clock.instant();
     registry.putAlias(
@@ -417,7 +415,6 @@ public final class KmsOperations {
 
   private ObjectNode deleteAlias(Caller caller, Input in) {
     String name = in.requiredString("AliasName");
-    KeyResolver.checkAliasName(name);
     registry.deleteAlias(name);
     return Json.object();
   }
