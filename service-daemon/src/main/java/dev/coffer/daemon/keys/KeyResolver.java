@@ -120,28 +120,41 @@ public final class KeyResolver {
         ErrorType.NOT_FOUND, "key " + ref + " does not exist; check the key id with list-keys");
   }
 
+  /** Alias prefixes kept for the service, compared ignoring case (see docs/operations.md). */
+  private static final java.util.List<String> RESERVED_ALIAS_PREFIXES =
+      java.util.List.of("alias/aws/", "alias/coffer/");
+
   /**
-   * Validates an alias name as AWS does: a name that is not {@code alias/} followed by at least
-   * one character is a {@code ValidationException} (AWS's answer for {@code abc}); characters
-   * outside {@code a-z A-Z 0-9 / _ -} in the name, and the reserved {@code alias/aws/} (and
-   * Coffer's {@code alias/coffer/}), are {@code InvalidAliasNameException}. Length (1-256) and
-   * the API pattern are checked before, with the other API constraints.
+   * Validates an alias name's syntax; it needs no lookup, so {@code OperationTable.dispatch} runs
+   * it with the API constraints, before existence, state and access checks (as AWS does).
+   *
+   * <ul>
+   *   <li>not {@code alias/} followed by 1-250 characters of {@code a-z A-Z 0-9 / _ -} (the API
+   *       pattern also admits {@code :}): {@code ValidationException}, AWS's answer for {@code
+   *       abc} ("Alias must start with the prefix alias/") and {@code alias/a:b} ("contains
+   *       invalid characters for an alias");
+   *   <li>a reserved prefix, {@code alias/aws/} (AWS managed keys) or Coffer's {@code
+   *       alias/coffer/}, in any case ({@code alias/AWS/x} too, as reserved tag prefixes):
+   *       {@code InvalidAliasNameException}.
+   * </ul>
+   *
+   * @param refuseReserved whether to apply the reserved-prefix rule (not for DeleteAlias)
    */
-  public static void checkAliasName(String name) {
+  public static void checkAliasName(String name, boolean refuseReserved) {
     if (name == null || !name.startsWith("alias/") || name.length() == "alias/".length()) {
       throw new KmsException(ErrorType.VALIDATION, "AliasName must begin with alias/ followed by"
           + " a name, like alias/orders; got " + (name == null ? "nothing" : "'" + name + "'"));
     }
-    if (!ALIAS_NAME.matcher(name).matches() || name.length() > 256) {
-      throw new KmsException(
-          ErrorType.INVALID_ALIAS_NAME,
-          "alias name must be alias/ followed by 1-250 characters of a-z A-Z 0-9 / _ -, got "
-              + (name == null ? "nothing" : "'" + name + "'"));
+    if (!ALIAS_NAME.matcher(name).matches()) {
+      throw new KmsException(ErrorType.VALIDATION,
+          "AliasName must be alias/ followed by 1-250 characters of a-z A-Z 0-9 / _ -; '" + name
+              + "' contains other characters or is too long");
     }
-    if (name.startsWith("alias/aws/") || name.startsWith("alias/coffer/")) {
-      throw new KmsException(
-          ErrorType.INVALID_ALIAS_NAME,
-          "alias names under alias/aws/ and alias/coffer/ are reserved; choose another name");
+    for (String reserved : RESERVED_ALIAS_PREFIXES) {
+      if (refuseReserved && name.regionMatches(true, 0, reserved, 0, reserved.length())) {
+        throw new KmsException(ErrorType.INVALID_ALIAS_NAME, "alias names beginning "
+            + reserved + " (in any case) are reserved for the service; choose another name");
+      }
     }
   }
 }

@@ -3,6 +3,7 @@ package dev.coffer.daemon.ops;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coffer.daemon.crypto.EncryptionContext;
+import dev.coffer.daemon.keys.KeyResolver;
 import dev.coffer.protocol.ErrorType;
 import dev.coffer.protocol.KmsException;
 import java.util.Arrays;
@@ -112,6 +113,14 @@ final class Constraints {
       return;
     }
     checkFields(op, in);
+    // The syntax of alias names (prefix, characters, reserved prefixes) needs no lookup, so it
+    // is checked here too: a bad name never reaches the key lookup or the access check.
+    // DeleteAlias skips the reserved-prefix rule so that an alias made before the rule ignored
+    // case (alias/AWS/x) can still be removed.
+    if (in.has("AliasName")) {
+      KeyResolver.checkAliasName(in.requiredString("AliasName"),
+          !operation.equals("DeleteAlias"));
+    }
     // Coffer's own rule for encryption contexts (the model has none), checked as early.
     for (String field : CONTEXT_FIELDS) {
       if (in.has(field)) {

@@ -377,7 +377,6 @@ public final class KmsOperations {
 
   private ObjectNode createAlias(Caller caller, Input in) {
     String name = in.requiredString("AliasName");
-    KeyResolver.checkAliasName(name);
     KeyRecord target = resolver.resolveKeyOnly(in.requiredString("TargetKeyId"));
     Instant now = clock.instant();
     registry.putAlias(
@@ -400,7 +399,6 @@ public final class KmsOperations {
 
   private ObjectNode updateAlias(Caller caller, Input in) {
     String name = in.requiredString("AliasName");
-    KeyResolver.checkAliasName(name);
     KeyRecord target = resolver.resolveKeyOnly(in.requiredString("TargetKeyId"));
     Instant now = clock.instant();
     registry.putAlias(
@@ -426,7 +424,6 @@ public final class KmsOperations {
 
   private ObjectNode deleteAlias(Caller caller, Input in) {
     String name = in.requiredString("AliasName");
-    KeyResolver.checkAliasName(name);
     registry.deleteAlias(name);
     return Json.object();
   }

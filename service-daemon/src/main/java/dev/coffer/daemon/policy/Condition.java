@@ -67,12 +67,32 @@ record Condition(String set, String operator, boolean ifExists, String key, List
         "coffer:peeruser", "aws:currenttime", "aws:epochtime", "aws:principalarn").contains(k);
   }
 
+  private static final String CONTEXT_PREFIX = "kms:encryptioncontext:";
+
+  /**
+   * The values of every request context pair whose key equals {@code contextKey} ignoring case,
+   * or null when there is none. AWS compares the context-key part of {@code
+   * kms:EncryptionContext:<context-key>} case-insensitively (condition key names are not
+   * case-sensitive in IAM; the KMS Developer Guide says to add {@code kms:EncryptionContextKeys}
+   * for a case-sensitive key check), so {@code Tenant} and {@code TENANT} answer a condition on
+   * {@code tenant}. A context may hold several keys that differ only by case; then the condition
+   * key has several values (see {@link #holds}).
+   */
+  static List<String> contextValues(String contextKey, Map<String, String> context) {
+    List<String> out = new ArrayList<>();
+    for (Map.Entry<String, String> e : context.entrySet()) {
+      if (e.getKey().equalsIgnoreCase(contextKey)) {
+        out.add(e.getValue());
+      }
+    }
+    return out.isEmpty() ? null : out;
+  }
+
   /** The request's values for a condition key, or null when the key is absent. */
   static List<String> valuesOf(String key, RequestContext rc, Principals principals) {
     String k = key.toLowerCase(Locale.ROOT);
-    if (k.startsWith("kms:encryptioncontext:")) {
-      String v = rc.encryptionContext().get(key.substring("kms:EncryptionContext:".length()));
-      return v == null ? null : List.of(v);
+    if (k.startsWith(CONTEXT_PREFIX)) {
+      return contextValues(key.substring(CONTEXT_PREFIX.length()), rc.encryptionContext());
     }
     switch (k) {
       case "kms:encryptioncontextkeys":
@@ -105,8 +125,26 @@ record Condition(String set, String operator, boolean ifExists, String key, List
     }
   }
 
-  boolean holds(RequestContext rc, Principals principals) {
+  /**
+   * Whether the condition holds for the request.
+   *
+   * <p>{@code kms:EncryptionContext:<k>} is single-valued in AWS, but a context with keys that
+   * differ only by case ({@code tenant} and {@code Tenant}) gives it several values. Without a
+   * {@code ForAnyValue:}/{@code ForAllValues:} qualifier the single-valued test is then applied to
+   * each value in the direction that never widens access: in a {@code Deny} statement the
+   * condition holds when ANY value passes it (so the Deny applies), in an {@code Allow} statement
+   * only when EVERY value passes it. AWS leaves this case undefined (it advises against such
+   * contexts); see docs/policies.md.
+   *
+   * @param deny whether the condition belongs to a {@code Deny} statement
+   */
+  boolean holds(RequestContext rc, Principals principals, boolean deny) {
     List<String> actual = valuesOf(key, rc, principals);
+    if (set.isEmpty() && !operator.equals("Null") && actual != null && actual.size() > 1
+        && key.toLowerCase(Locale.ROOT).startsWith(CONTEXT_PREFIX)) {
+      return deny ? actual.stream().anyMatch(this::matchesAny)
+          : actual.stream().allMatch(this::matchesAny);
+    }
     if (operator.equals("Null")) {
       boolean wantAbsent = values.contains("true");
       return wantAbsent == (actual == null || actual.isEmpty());

@@ -20,21 +20,61 @@ public record Grant(String grantId, UUID keyId, String name, String grantee,
       "GenerateDataKeyWithoutPlaintext", "ReEncryptFrom", "ReEncryptTo", "CreateGrant",
       "RetireGrant", "DescribeKey");
 
-  /** True when the grant allows {@code operation} with this encryption context. */
+  /**
+   * True when the grant allows {@code operation} with this encryption context.
+   *
+   * <p>As in AWS (API reference, GrantConstraints), a constraint's keys match the request's keys
+   * ignoring case and its values match exactly. When the request holds several keys that differ
+   * only by case, every one of them must carry the constraint's value: a grant only ever allows,
+   * so an ambiguous context must not widen what it allows.
+   */
   public boolean allows(String operation, Map<String, String> context) {
     if (!operations.contains(operation)) {
       return false;
     }
-    if (contextEquals != null && !contextEquals.equals(context)) {
-      return false;
-    }
-    if (contextSubset != null) {
-      for (Map.Entry<String, String> e : contextSubset.entrySet()) {
-        if (!e.getValue().equals(context.get(e.getKey()))) {
+    if (contextEquals != null) {
+      // Every request pair is named by the constraint, and every constraint pair is present.
+      for (Map.Entry<String, String> e : context.entrySet()) {
+        if (!hasPairIgnoringKeyCase(contextEquals, e.getKey(), e.getValue())) {
           return false;
         }
       }
+      if (!containsAll(context, contextEquals)) {
+        return false;
+      }
+    }
+    return contextSubset == null || containsAll(context, contextSubset);
+  }
+
+  /**
+   * Whether each pair of {@code required} is in {@code context}: its key present ignoring case,
+   * and every request key that matches it ignoring case carrying exactly its value.
+   */
+  private static boolean containsAll(Map<String, String> context, Map<String, String> required) {
+    for (Map.Entry<String, String> r : required.entrySet()) {
+      boolean found = false;
+      for (Map.Entry<String, String> e : context.entrySet()) {
+        if (e.getKey().equalsIgnoreCase(r.getKey())) {
+          if (!e.getValue().equals(r.getValue())) {
+            return false;
+          }
+          found = true;
+        }
+      }
+      if (!found) {
+        return false;
+      }
     }
     return true;
+  }
+
+  private static boolean hasPairIgnoringKeyCase(Map<String, String> pairs, String key,
+      String value) {
+    for (Map.Entry<String, String> p : pairs.entrySet()) {
+      if (p.getKey().equalsIgnoreCase(key) && p.getValue().equals(value)) {
+        return true;
+      }
+    }
+    return false;
   }
 }

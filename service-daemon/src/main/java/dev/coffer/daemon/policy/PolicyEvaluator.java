@@ -54,7 +54,7 @@ public final class PolicyEvaluator {
 
   private boolean conditionsHold(Statement s, RequestContext rc) {
     for (Condition c : s.conditions()) {
-      if (!c.holds(rc, principals)) {
+      if (!c.holds(rc, principals, !s.allow())) {
         return false;
       }
     }

@@ -107,6 +107,33 @@ class ApiConstraintsTest {
   }
 
   @Test
+  void aliasNameSyntax_checkedBeforeTheTargetKeyIsLookedUp() {
+    String missing = java.util.UUID.randomUUID().toString();
+    for (String op : List.of("CreateAlias", "UpdateAlias")) {
+      for (String bad : List.of("abc", "alias/a:b", "alias:x", "alias/")) {
+        d.fails("ValidationException", op, "AliasName", bad, "TargetKeyId", missing);
+        d.fails("ValidationException", op, "AliasName", bad, "TargetKeyId", "alias/none");
+      }
+      d.fails("InvalidAliasNameException", op, "AliasName", "alias/aws/x", "TargetKeyId",
+          missing);
+    }
+    d.fails("ValidationException", "DeleteAlias", "AliasName", "alias/a:b");
+  }
+
+  @Test
+  void reservedAliasPrefixes_anyCase() {
+    for (String name : List.of("alias/aws/x", "alias/AWS/x", "alias/Aws/x", "alias/coffer/x",
+        "alias/Coffer/x", "alias/COFFER/x")) {
+      d.fails("InvalidAliasNameException", "CreateAlias", "AliasName", name, "TargetKeyId", key);
+      d.fails("InvalidAliasNameException", "UpdateAlias", "AliasName", name, "TargetKeyId", key);
+    }
+    // DeleteAlias leaves the reserved rule out, so an alias made before it can be removed.
+    d.fails("NotFoundException", "DeleteAlias", "AliasName", "alias/AWS/x");
+    assertEquals(0, d.call("ListAliases").get("Aliases").size());
+    d.call("CreateAlias", "AliasName", "alias/awsx/y", "TargetKeyId", key);
+  }
+
+  @Test
   void blobs_overApiLimit_validationException_beforeTheKeyIsLookedUp() {
     d.fails("ValidationException", "Decrypt", "CiphertextBlob", new byte[6145]);
     d.fails("ValidationException", "ReEncrypt", "CiphertextBlob", new byte[6145],

@@ -144,6 +144,73 @@ class PolicyAndGrantOperationsTest {
         Map.of("tenant", "globex"));
   }
 
+  /** Encrypts under {@code ctx}; true when allowed, false on AccessDeniedException. */
+  private boolean encrypts(String key, Map<String, String> ctx) {
+    try {
+      d.call("Encrypt", "KeyId", key, "Plaintext", DATA, "EncryptionContext", ctx);
+      return true;
+    } catch (dev.coffer.protocol.KmsException e) {
+      assertEquals("AccessDeniedException", e.errorType(), e.getMessage());
+      return false;
+    }
+  }
+
+  @Test
+  void encryptionContextCondition_contextKeyMatchedIgnoringCase_deny() {
+    // AWS: the context-key part of kms:EncryptionContext:<k> is not case-sensitive.
+    String key = createKey(policy(stmt("Allow", ME, "\"kms:*\"", null),
+        stmt("Deny", ME, "\"kms:Encrypt\"",
+            "{\"StringEquals\":{\"kms:EncryptionContext:tenant\":\"evil\"}}")), false);
+    assertTrue(encrypts(key, Map.of("tenant", "good")));
+    assertTrue(encrypts(key, Map.of("tenant", "EVIL")));
+    for (String k : List.of("tenant", "Tenant", "TENANT", "tEnAnT")) {
+      assertEquals(false, encrypts(key, Map.of(k, "evil")), k);
+    }
+    // Several keys that differ only by case: the Deny applies when any of them matches.
+    assertEquals(false, encrypts(key, Map.of("tenant", "good", "Tenant", "evil")));
+
+    // A negated Deny ("only tenant=good"): an extra Tenant=evil must not slip past it.
+    String only = createKey(policy(stmt("Allow", ME, "\"kms:*\"", null),
+        stmt("Deny", ME, "\"kms:Encrypt\"",
+            "{\"StringNotEquals\":{\"kms:EncryptionContext:tenant\":\"good\"}}")), false);
+    assertTrue(encrypts(only, Map.of("TENANT", "good")));
+    assertEquals(false, encrypts(only, Map.of("Tenant", "evil")));
+    assertEquals(false, encrypts(only, Map.of("tenant", "good", "Tenant", "evil")));
+  }
+
+  @Test
+  void encryptionContextCondition_contextKeyMatchedIgnoringCase_allowNeedsEveryValue() {
+    String key = createKey(policy(stmt("Allow", ME, "\"kms:PutKeyPolicy\"", null),
+        stmt("Allow", ME, "\"kms:Encrypt\"",
+            "{\"StringEquals\":{\"kms:EncryptionContext:tenant\":\"acme\"}}")), true);
+    assertTrue(encrypts(key, Map.of("tenant", "acme")));
+    assertTrue(encrypts(key, Map.of("Tenant", "acme")));
+    assertEquals(false, encrypts(key, Map.of("tenant", "ACME")));
+    assertEquals(false, encrypts(key, Map.of("tenant", "acme", "Tenant", "globex")));
+    assertTrue(encrypts(key, Map.of("tenant", "acme", "TENANT", "acme")));
+  }
+
+  @Test
+  void grantConstraints_keysIgnoreCase_valuesExact() {
+    // AWS API reference, GrantConstraints: keys are not case sensitive, values are.
+    String key = grantKey();
+    String subset = d.call("CreateGrant", "KeyId", key, "GranteePrincipal", ME,
+        "Operations", List.of("Encrypt"),
+        "Constraints", Map.of("EncryptionContextSubset", Map.of("tenant", "a"))).get("GrantId")
+        .asText();
+    assertTrue(encrypts(key, Map.of("TENANT", "a", "x", "y")));
+    assertEquals(false, encrypts(key, Map.of("tenant", "A")));
+    assertEquals(false, encrypts(key, Map.of("tenant", "a", "Tenant", "b")));
+    d.call("RevokeGrant", "KeyId", key, "GrantId", subset);
+
+    d.call("CreateGrant", "KeyId", key, "GranteePrincipal", ME, "Operations", List.of("Encrypt"),
+        "Constraints", Map.of("EncryptionContextEquals", Map.of("tenant", "a")));
+    assertTrue(encrypts(key, Map.of("Tenant", "a")));
+    assertEquals(false, encrypts(key, Map.of("tenant", "A")));
+    assertEquals(false, encrypts(key, Map.of("tenant", "a", "x", "y")));
+    assertEquals(false, encrypts(key, Map.of("tenant", "a", "Tenant", "b")));
+  }
+
   @Test
   void createKey_byNonCreator_accessDenied() throws Exception {
     try (TestDaemon locked = new TestDaemon(c -> c.withAccess(new DaemonConfig.Access(
