@@ -6,8 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coffer.daemon.TestDaemon;
+import dev.coffer.protocol.ChannelStreams;
 import dev.coffer.protocol.Frame;
+import dev.coffer.protocol.FrameCodec;
 import dev.coffer.protocol.Json;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -53,9 +60,15 @@ class PageBudgetTest {
   void oversizedGrantsStillPageAtLimit100() throws Exception {
     String key = d.createKey();
     String huge = EMOJI.repeat(23_000);
-    d.fails("ValidationException", "CreateGrant", "KeyId", key, "GranteePrincipal", ME,
-        "RetiringPrincipal", ME, "Operations", List.of("Encrypt"),
-        "Constraints", Map.of("EncryptionContextSubset", Map.of("k", huge)));
+    // The tester's request: raw UTF-8, so the body (92,233 bytes) fits the request cap.
+    byte[] body = ("{\"Operation\":\"CreateGrant\",\"Input\":{\"KeyId\":\"" + key
+        + "\",\"GranteePrincipal\":\"" + ME + "\",\"RetiringPrincipal\":\"" + ME
+        + "\",\"Operations\":[\"Encrypt\"],\"Constraints\":{\"EncryptionContextSubset\":"
+        + "{\"k\":\"" + huge + "\"}}}}").getBytes(StandardCharsets.UTF_8);
+    assertTrue(body.length < Frame.DEFAULT_MAX_BODY_BYTES);
+    ObjectNode refused = send(body);
+    assertEquals("ValidationException", refused.path("__type").asText(), refused::toString);
+    assertTrue(refused.path("message").asText().contains("384"), refused::toString);
     for (int i = 0; i < 100; i++) {
       d.call("CreateGrant", "KeyId", key, "GranteePrincipal", ME, "RetiringPrincipal", ME,
           "Operations", List.of("Encrypt"),
@@ -122,6 +135,16 @@ class PageBudgetTest {
     List<JsonNode> tags = all(new Object[] {"ListResourceTags", "KeyId", key}, 50, "Tags");
     assertEquals(50, ids(tags, "TagKey").size());
     tags.forEach(t -> assertEquals(EMOJI.repeat(256), t.get("TagValue").textValue()));
+  }
+
+  /** The answer to one request frame with exactly these body bytes, on a fresh connection. */
+  private ObjectNode send(byte[] body) throws IOException {
+    FrameCodec codec = new FrameCodec(Frame.DEFAULT_MAX_BODY_BYTES);
+    try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+      ch.connect(UnixDomainSocketAddress.of(d.daemon.socket()));
+      codec.write(ChannelStreams.out(ch), new Frame(Frame.Kind.REQUEST, 7, body));
+      return Json.parseObject(codec.read(ChannelStreams.in(ch)).body());
+    }
   }
 
   /** Every entry of a listing, following NextMarker; each page a valid, non-empty answer. */
