@@ -1,6 +1,5 @@
 package dev.coffer.daemon.ops;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coffer.daemon.crypto.Bytes;
 import dev.coffer.daemon.crypto.CiphertextBlob;
