@@ -320,15 +320,21 @@ class HostileConnectionsTest {
   void listGrants_limit100_withTheLargestConstraints_oneValidAnswer() throws Exception {
     try (DaemonClient good = new DaemonClient(daemon.socket(), 4, Duration.ofSeconds(30))) {
       String key = good.call("CreateKey", Json.object()).get("KeyMetadata").get("KeyId").asText();
-      // Each constraint is as large as a default request frame carries: control characters,
-      // escaped to six bytes each in JSON both ways.
-      String value = "\u0001".repeat(14_000);
+      // The largest constraints CreateGrant accepts (AWS's bounds: 8 pairs, 384 characters),
+      // in control characters, escaped to six bytes each in JSON both ways: about 74 KB a grant.
+      String value = "\u0001".repeat(384);
+      ObjectNode pairs = Json.object();
+      for (int p = 0; p < 8; p++) {
+        pairs.put((char) ('a' + p) + "\u0001".repeat(383), value);
+      }
       List<CompletableFuture<ObjectNode>> grants = new ArrayList<>();
       for (int i = 0; i < 100; i++) {
         ObjectNode in = Json.object().put("KeyId", key)
             .put("GranteePrincipal", "arn:coffer:iam::000000000000:user/g" + i);
         in.putArray("Operations").add("Encrypt");
-        in.putObject("Constraints").putObject("EncryptionContextEquals").put("k", value);
+        ObjectNode c = in.putObject("Constraints");
+        c.set("EncryptionContextEquals", pairs);
+        c.set("EncryptionContextSubset", pairs);
         grants.add(good.callAsync("CreateGrant", in));
       }
       for (CompletableFuture<ObjectNode> g : grants) {
@@ -337,7 +343,7 @@ class HostileConnectionsTest {
       ObjectNode page = good.call("ListGrants", Json.object().put("KeyId", key).put("Limit", 100));
       assertEquals(100, page.get("Grants").size());
       assertEquals(value, page.get("Grants").get(99).get("Constraints")
-          .get("EncryptionContextEquals").get("k").asText());
+          .get("EncryptionContextSubset").get("h" + "\u0001".repeat(383)).asText());
     }
   }
 

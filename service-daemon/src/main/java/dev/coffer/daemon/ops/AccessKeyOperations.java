@@ -52,11 +52,10 @@ final class AccessKeyOperations {
   private ObjectNode list(Caller caller, Input in) {
     List<AccessKey> keys = store.list(in.string("UserName"));
     ObjectNode page = Json.object();
-    List<AccessKey> items = Paging.page(keys, AccessKey::accessKeyId, in, "MaxItems", 100, 1000,
-        page);
+    Paging.page(keys, AccessKey::accessKeyId, k -> metadata(Json.object(), k), in, "MaxItems",
+        100, 1000, "AccessKeyMetadata", page, Paging.PAGE_BUDGET_BYTES);
     ObjectNode out = Json.object();
-    ArrayNode arr = out.putArray("AccessKeyMetadata");
-    items.forEach(k -> metadata(arr.addObject(), k));
+    out.set("AccessKeyMetadata", page.get("AccessKeyMetadata"));
     out.put("IsTruncated", page.get("Truncated").asBoolean());
     if (page.has("NextMarker")) {
       out.put("Marker", page.get("NextMarker").asText());

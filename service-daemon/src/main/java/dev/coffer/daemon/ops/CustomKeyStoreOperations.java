@@ -1,6 +1,5 @@
 package dev.coffer.daemon.ops;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coffer.daemon.keys.BackingKeys;
 import dev.coffer.daemon.keys.KeyRecord;
@@ -225,33 +224,33 @@ final class CustomKeyStoreOperations {
         throw notFound("named " + name);
       }
     }
-    ObjectNode page = Json.object();
-    List<Entry> items = Paging.page(all, e -> e.settings.id(), in, 100, 1000, page);
     ObjectNode out = Json.object();
-    ArrayNode arr = out.putArray("CustomKeyStores");
-    for (Entry e : items) {
-      Settings st = e.settings;
-      ObjectNode o = arr.addObject();
-      o.put("CustomKeyStoreId", st.id());
-      o.put("CustomKeyStoreName", st.name());
-      o.put("CustomKeyStoreType", TYPE);
-      o.put("ConnectionState", e.store.state().name());
-      ConnectionErrorCode code = e.store.errorCode();
-      if (code != null) {
-        o.put("ConnectionErrorCode", code.name());
-        o.put("ConnectionErrorMessage", e.store.errorMessage());
-      }
-      o.put("CreationDate", Responses.epochSeconds(st.created()));
-      ObjectNode p = o.putObject("Pkcs11Configuration");
-      p.put("LibraryPath", st.config().library());
-      if (st.config().tokenLabel() != null) {
-        p.put("TokenLabel", st.config().tokenLabel());
-      } else {
-        p.put("SlotListIndex", st.config().slotListIndex());
-      }
-    }
-    out.setAll(page);
+    Paging.page(all, e -> e.settings.id(), CustomKeyStoreOperations::storeJson, in, 100, 1000,
+        "CustomKeyStores", out);
     return out;
+  }
+
+  private static ObjectNode storeJson(Entry e) {
+    Settings st = e.settings;
+    ObjectNode o = Json.object();
+    o.put("CustomKeyStoreId", st.id());
+    o.put("CustomKeyStoreName", st.name());
+    o.put("CustomKeyStoreType", TYPE);
+    o.put("ConnectionState", e.store.state().name());
+    ConnectionErrorCode code = e.store.errorCode();
+    if (code != null) {
+      o.put("ConnectionErrorCode", code.name());
+      o.put("ConnectionErrorMessage", e.store.errorMessage());
+    }
+    o.put("CreationDate", Responses.epochSeconds(st.created()));
+    ObjectNode p = o.putObject("Pkcs11Configuration");
+    p.put("LibraryPath", st.config().library());
+    if (st.config().tokenLabel() != null) {
+      p.put("TokenLabel", st.config().tokenLabel());
+    } else {
+      p.put("SlotListIndex", st.config().slotListIndex());
+    }
+    return o;
   }
 
   private ObjectNode update(Caller caller, Input in) {

@@ -15,6 +15,7 @@ import dev.coffer.daemon.policy.RequestContext;
 import dev.coffer.protocol.ErrorType;
 import dev.coffer.protocol.Json;
 import dev.coffer.protocol.KmsException;
+import dev.coffer.protocol.WellFormedText;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.Base64;
@@ -33,6 +34,10 @@ import java.util.TreeMap;
 final class GrantOperations {
 
   static final int MAX_GRANTS_PER_KEY = 50_000;
+  /** Encryption context pairs in one grant constraint (CreateGrant API reference). */
+  static final int MAX_CONSTRAINT_PAIRS = 8;
+  /** Unicode characters in a grant constraint's value (CreateGrant API reference); keys too. */
+  static final int MAX_CONSTRAINT_CHARS = 384;
 
   private final KeyResolver resolver;
   private final Authorizer authorizer;
@@ -95,8 +100,10 @@ final class GrantOperations {
     if (in.has("Constraints")) {
       Input c = in.object("Constraints", Set.of("EncryptionContextEquals",
           "EncryptionContextSubset"));
-      equals = c.has("EncryptionContextEquals") ? c.stringMap("EncryptionContextEquals") : null;
-      subset = c.has("EncryptionContextSubset") ? c.stringMap("EncryptionContextSubset") : null;
+      equals = c.has("EncryptionContextEquals")
+          ? constraint(c, "Constraints.EncryptionContextEquals", "EncryptionContextEquals") : null;
+      subset = c.has("EncryptionContextSubset")
+          ? constraint(c, "Constraints.EncryptionContextSubset", "EncryptionContextSubset") : null;
     }
     requireWithinCallersGrant(caller, k, new HashSet<>(ops));
     if (store().grantsOf(k.id()).size() >= MAX_GRANTS_PER_KEY) {
@@ -148,8 +155,35 @@ final class GrantOperations {
     return p;
   }
 
-  private ObjectNode grantJson(ArrayNode into, Grant g) {
-    ObjectNode o = into.addObject();
+  /**
+   * One grant constraint, within AWS's limits (CreateGrant API reference, {@code Constraints}):
+   * at most {@value #MAX_CONSTRAINT_PAIRS} encryption context pairs, each value at most {@value
+   * #MAX_CONSTRAINT_CHARS} Unicode characters. Coffer bounds each key the same way (AWS states no
+   * key limit there). The bounds keep one grant far below a page's byte budget, so a page of
+   * grants always holds at least one.
+   *
+   * @throws KmsException ValidationException past a bound
+   */
+  private static Map<String, String> constraint(Input c, String path, String name) {
+    Map<String, String> pairs = c.stringMap(name);
+    if (pairs.size() > MAX_CONSTRAINT_PAIRS) {
+      throw Input.invalid(path, "has " + pairs.size() + " pairs; a grant constraint allows at"
+          + " most " + MAX_CONSTRAINT_PAIRS);
+    }
+    for (Map.Entry<String, String> e : pairs.entrySet()) {
+      for (String text : List.of(e.getKey(), e.getValue())) {
+        int chars = text.codePointCount(0, text.length());
+        if (chars > MAX_CONSTRAINT_CHARS) {
+          throw Input.invalid(path, "pair " + WellFormedText.quote(e.getKey()) + " has a key or value of " + chars + " Unicode characters; at most "
+              + MAX_CONSTRAINT_CHARS + " are allowed");
+        }
+      }
+    }
+    return pairs;
+  }
+
+  private ObjectNode grantJson(Grant g) {
+    ObjectNode o = Json.object();
     o.put("KeyId", resolver.keyArn(g.keyId()));
     o.put("GrantId", g.grantId());
     if (g.name() != null) {
@@ -178,12 +212,8 @@ final class GrantOperations {
   private ObjectNode list(List<Grant> grants, Input in) {
     List<Grant> sorted = grants.stream()
         .sorted(java.util.Comparator.comparing(Grant::grantId)).toList();
-    ObjectNode page = Json.object();
-    List<Grant> items = Paging.page(sorted, Grant::grantId, in, 50, 100, page);
     ObjectNode out = Json.object();
-    ArrayNode arr = out.putArray("Grants");
-    items.forEach(g -> grantJson(arr, g));
-    out.setAll(page);
+    Paging.page(sorted, Grant::grantId, this::grantJson, in, 50, 100, "Grants", out);
     return out;
   }
 

@@ -1,6 +1,5 @@
 package dev.coffer.daemon.ops;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coffer.daemon.accesskey.AccessKeyStore;
 import dev.coffer.daemon.crypto.Bytes;
@@ -301,10 +300,9 @@ public final class KmsOperations {
 
   private ObjectNode listKeys(Caller caller, Input in) {
     ObjectNode out = Json.object();
-    ArrayNode keys = out.putArray("Keys");
-    for (KeyRecord k : Paging.page(registry.all(), r -> r.id().toString(), in, 100, 1000, out)) {
-      keys.addObject().put("KeyId", k.id().toString()).put("KeyArn", resolver.keyArn(k.id()));
-    }
+    Paging.page(registry.all(), r -> r.id().toString(),
+        k -> Json.object().put("KeyId", k.id().toString()).put("KeyArn", resolver.keyArn(k.id())),
+        in, 100, 1000, "Keys", out);
     return out;
   }
 
@@ -434,19 +432,14 @@ public final class KmsOperations {
       UUID id = resolver.resolveKeyOnly(in.requiredString("KeyId")).id();
       all = all.stream().filter(a -> a.targetKeyId().equals(id)).toList();
     }
-    ObjectNode page = Json.object();
-    List<AliasRecord> items = Paging.page(all, AliasRecord::name, in, 100, 100, page);
     ObjectNode out = Json.object();
-    ArrayNode arr = out.putArray("Aliases");
-    for (AliasRecord a : items) {
-      arr.addObject()
-          .put("AliasName", a.name())
-          .put("AliasArn", resolver.aliasArn(a.name()))
-          .put("TargetKeyId", a.targetKeyId().toString())
-          .put("CreationDate", Responses.epochSeconds(a.creationDate()))
-          .put("LastUpdatedDate", Responses.epochSeconds(a.lastUpdatedDate()));
-    }
-    out.setAll(page);
+    Paging.page(all, AliasRecord::name, a -> Json.object()
+        .put("AliasName", a.name())
+        .put("AliasArn", resolver.aliasArn(a.name()))
+        .put("TargetKeyId", a.targetKeyId().toString())
+        .put("CreationDate", Responses.epochSeconds(a.creationDate()))
+        .put("LastUpdatedDate", Responses.epochSeconds(a.lastUpdatedDate())),
+        in, 100, 100, "Aliases", out);
     return out;
   }
 
@@ -486,13 +479,10 @@ public final class KmsOperations {
 
   private ObjectNode listResourceTags(Caller caller, Input in) {
     KeyRecord k = resolver.resolveKeyOnly(in.requiredString("KeyId"));
-    ObjectNode page = Json.object();
-    List<Map.Entry<String, String>> items =
-        Paging.page(new ArrayList<>(k.tags().entrySet()), Map.Entry::getKey, in, 50, 50, page);
     ObjectNode out = Json.object();
-    ArrayNode arr = out.putArray("Tags");
-    items.forEach(t -> arr.addObject().put("TagKey", t.getKey()).put("TagValue", t.getValue()));
-    out.setAll(page);
+    Paging.page(new ArrayList<>(k.tags().entrySet()), Map.Entry::getKey,
+        t -> Json.object().put("TagKey", t.getKey()).put("TagValue", t.getValue()),
+        in, 50, 50, "Tags", out);
     return out;
   }
 

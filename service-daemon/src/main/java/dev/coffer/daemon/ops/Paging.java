@@ -2,8 +2,10 @@ package dev.coffer.daemon.ops;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coffer.protocol.ErrorType;
+import dev.coffer.protocol.Frame;
 import dev.coffer.protocol.Json;
 import dev.coffer.protocol.KmsException;
 import java.nio.ByteBuffer;
@@ -72,26 +74,44 @@ final class Paging {
   }
 
   /**
-   * One page of {@code sorted} (ascending by {@code sortKey}, keys unique).
+   * The most bytes a page's entries may take as the response serialises them: the response cap
+   * ({@link Frame#MAX_RESPONSE_BODY_BYTES}, 16 MiB) less 1 MiB for the rest of the response
+   * ({@code Truncated}, {@code NextMarker}: a few hundred bytes). A page whose next entry would
+   * pass it ends early, truncated, as AWS allows ("fewer than Limit entries, Truncated true").
+   */
+  static final int PAGE_BUDGET_BYTES = Frame.MAX_RESPONSE_BODY_BYTES - 1024 * 1024;
+
+  /**
+   * Writes one page of {@code sorted} (ascending by {@code sortKey}, keys unique) into {@code
+   * out}: the array {@code field} of the rendered entries, then {@code Truncated} and, when
+   * truncated, {@code NextMarker}.
    *
+   * <p>A page holds at most {@code Limit} entries and at most {@link #PAGE_BUDGET_BYTES} of them
+   * as serialised (measured with {@link Json#toBytes}, the response's own writer, so escapes
+   * count), and always at least one entry when any remain: every valid request gets a valid
+   * answer whatever the entries' sizes. Each operation bounds a single entry far below the
+   * budget through its input constraints.
+   *
+   * @param render an entry as the response writes it
    * @param defaultLimit entries when the request has no {@code Limit}
    * @param maxLimit the largest {@code Limit} the operation accepts (ValidationException beyond)
-   * @param out receives {@code Truncated} and, when truncated, {@code NextMarker}
    * @throws KmsException {@code InvalidMarkerException} for a marker this listing did not issue
    */
-  static <T> List<T> page(
-      List<T> sorted, Function<T, String> sortKey, Input in, int defaultLimit, int maxLimit,
-      ObjectNode out) {
-    return page(sorted, sortKey, in, "Limit", defaultLimit, maxLimit, out);
+  static <T> void page(
+      List<T> sorted, Function<T, String> sortKey, Function<T, ? extends JsonNode> render,
+      Input in, int defaultLimit, int maxLimit, String field, ObjectNode out) {
+    page(sorted, sortKey, render, in, "Limit", defaultLimit, maxLimit, field, out,
+        PAGE_BUDGET_BYTES);
   }
 
   /**
-   * {@link #page} with the page size read from {@code limitField}: IAM's listings call it
-   * {@code MaxItems}.
+   * {@link #page} with the page size read from {@code limitField} (IAM's listings call it {@code
+   * MaxItems}) and the byte budget given (tests of the budget itself pass a small one).
    */
-  static <T> List<T> page(
-      List<T> sorted, Function<T, String> sortKey, Input in, String limitField,
-      int defaultLimit, int maxLimit, ObjectNode out) {
+  static <T> void page(
+      List<T> sorted, Function<T, String> sortKey, Function<T, ? extends JsonNode> render,
+      Input in, String limitField, int defaultLimit, int maxLimit, String field, ObjectNode out,
+      long budget) {
     int limit = in.integer(limitField, 1, maxLimit, defaultLimit);
     String operation = in.listingOperation();
     MarkerKey key = in.markerKey();
@@ -104,18 +124,28 @@ final class Paging {
         start++;
       }
     }
-    int end = Math.min(sorted.size(), start + limit);
-    List<T> page = sorted.subList(start, end);
+    ArrayNode entries = out.putArray(field);
+    long used = 2; // the brackets
+    int end = start;
+    while (end < sorted.size() && end - start < limit) {
+      JsonNode entry = render.apply(sorted.get(end));
+      long size = Json.toBytes(entry).length + 1L; // and its comma
+      if (end > start && used + size > budget) {
+        break;
+      }
+      entries.add(entry);
+      used += size;
+      end++;
+    }
     boolean truncated = end < sorted.size();
     out.put("Truncated", truncated);
     if (truncated) {
-      byte[] position = sortKey.apply(page.get(page.size() - 1)).getBytes(StandardCharsets.UTF_8);
+      byte[] position = sortKey.apply(sorted.get(end - 1)).getBytes(StandardCharsets.UTF_8);
       byte[] tag = key.tag(operation, listing, position);
       byte[] m = ByteBuffer.allocate(1 + TAG_BYTES + position.length).put(VERSION).put(tag)
           .put(position).array();
       out.put("NextMarker", Base64.getUrlEncoder().withoutPadding().encodeToString(m));
     }
-    return page;
   }
 
   private static String position(String marker, MarkerKey key, String operation,

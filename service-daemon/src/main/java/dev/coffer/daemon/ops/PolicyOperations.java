@@ -1,6 +1,7 @@
 package dev.coffer.daemon.ops;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import dev.coffer.daemon.keys.KeyRecord;
 import dev.coffer.daemon.keys.KeyResolver;
 import dev.coffer.daemon.policy.Authorizer;
@@ -94,12 +95,9 @@ final class PolicyOperations {
   private ObjectNode listKeyPolicies(Caller caller, Input in) {
     resolver.resolveKeyOnly(in.requiredString("KeyId"));
     // Paged like every listing, so a Marker is checked (InvalidMarkerException) here too.
-    ObjectNode page = Json.object();
-    List<String> names = Paging.page(List.of(POLICY_NAME), n -> n, in, 100, 1000, page);
     ObjectNode out = Json.object();
-    var arr = out.putArray("PolicyNames");
-    names.forEach(arr::add);
-    out.setAll(page);
+    Paging.page(List.of(POLICY_NAME), n -> n, n -> TextNode.valueOf(n), in, 100, 1000,
+        "PolicyNames", out);
     return out;
   }
 }

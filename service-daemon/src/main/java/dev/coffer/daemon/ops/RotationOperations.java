@@ -1,6 +1,5 @@
 package dev.coffer.daemon.ops;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coffer.daemon.keys.BackingKeys;
 import dev.coffer.daemon.keys.KeyMaterial;
@@ -192,34 +191,33 @@ final class RotationOperations {
         listed.add(m);
       }
     }
-    ObjectNode page = Json.object();
-    List<KeyMaterial> items = Paging.page(listed, m -> String.format("%010d", m.version()), in,
-        100, 1000, page);
     ObjectNode out = Json.object();
-    ArrayNode arr = out.putArray("Rotations");
-    for (KeyMaterial m : items) {
-      ObjectNode e = arr.addObject().put("KeyId", resolver.keyArn(k.id()))
-          .put("KeyMaterialId", m.id())
-          .put("KeyMaterialState", m.state(k));
-      if (m.rotationType() != null) {
-        e.put("RotationDate", Responses.epochSeconds(m.rotationDate()))
-            .put("RotationType", m.rotationType());
+    Paging.page(listed, m -> String.format("%010d", m.version()), m -> rotationJson(k, m), in,
+        100, 1000, "Rotations", out);
+    return out;
+  }
+
+  private ObjectNode rotationJson(KeyRecord k, KeyMaterial m) {
+    ObjectNode e = Json.object().put("KeyId", resolver.keyArn(k.id()))
+        .put("KeyMaterialId", m.id())
+        .put("KeyMaterialState", m.state(k));
+    if (m.rotationType() != null) {
+      e.put("RotationDate", Responses.epochSeconds(m.rotationDate()))
+          .put("RotationType", m.rotationType());
+    }
+    if (k.isExternal()) {
+      e.put("ImportState", m.imported() ? "IMPORTED" : "PENDING_IMPORT");
+      if (m.expirationModel() != null) {
+        e.put("ExpirationModel", m.expirationModel());
       }
-      if (k.isExternal()) {
-        e.put("ImportState", m.imported() ? "IMPORTED" : "PENDING_IMPORT");
-        if (m.expirationModel() != null) {
-          e.put("ExpirationModel", m.expirationModel());
-        }
-        if (m.validTo() != null) {
-          e.put("ValidTo", Responses.epochSeconds(m.validTo()));
-        }
-        if (m.description() != null) {
-          e.put("KeyMaterialDescription", m.description());
-        }
+      if (m.validTo() != null) {
+        e.put("ValidTo", Responses.epochSeconds(m.validTo()));
+      }
+      if (m.description() != null) {
+        e.put("KeyMaterialDescription", m.description());
       }
     }
-    out.setAll(page);
-    return out;
+    return e;
   }
 
   private byte[] newVersion(KeyRecord key, int version) {
