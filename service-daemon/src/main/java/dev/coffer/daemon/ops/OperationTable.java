@@ -3,6 +3,7 @@ package dev.coffer.daemon.ops;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coffer.protocol.ErrorType;
 import dev.coffer.protocol.KmsException;
+import dev.coffer.protocol.WellFormedText;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -59,7 +60,8 @@ public final class OperationTable {
     if (e == null) {
       throw new KmsException(
           "UnknownOperationException",
-          "operation '" + operation + "' does not exist; `coffer --help` lists the operations");
+          "operation " + WellFormedText.shown(operation)
+              + " does not exist; `coffer --help` lists the operations");
     }
     Input validated = new Input(input, e.parameters);
     // The API reference's constraints come first, as in AWS: before existence, state or access.
