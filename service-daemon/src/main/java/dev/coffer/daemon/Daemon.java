@@ -13,6 +13,7 @@ import java.util.Optional;
 import java.util.Set;
 
 import dev.coffer.daemon.audit.AuditLog;
+import dev.coffer.daemon.audit.RefusedRequestAudit;
 import dev.coffer.daemon.audit.AuditTrail;
 import dev.coffer.daemon.config.DaemonConfig;
 import dev.coffer.daemon.files.SecureFiles;
@@ -68,6 +69,7 @@ public final class Daemon implements Closeable {
   private final AuditLog audit;
   private final AuditTrail trail;
   private final RequestPipeline pipeline;
+  private final RefusedRequestAudit refusedRequests;
   private final List<HttpsServer> endpoints = new ArrayList<>();
 
   private Daemon(DaemonConfig config) throws IOException {
@@ -100,7 +102,12 @@ public final class Daemon implements Closeable {
       // (AuditTrail.maintenance), so KmsOperations does not record them a second time.
       this.trail = new AuditTrail(audit, db, config.region(), config.account(), config.clock(),
           resolver::keyArn);
-      this.pipeline = new RequestPipeline(ops.table(), trail, config.clock());
+      // The socket's server keeps its own pipeline and refusal budget; this one serves the other
+      // doors (HTTPS), with a budget of its own under the same limits.
+      this.refusedRequests = new RefusedRequestAudit(trail, config.clock(),
+          config.connectionLimits().refusedRequestRecordsPerWindow(),
+          config.connectionLimits().refusedRequestWindow());
+      this.pipeline = new RequestPipeline(ops.table(), trail, config.clock(), refusedRequests);
       // Records of changes committed before a crash that had not reached the log yet. If the
       // log cannot take them now they stay in the outbox for the next attempt.
       try {
@@ -243,6 +250,7 @@ public final class Daemon implements Closeable {
    * material, and refreshes {@code metrics.prom}; runs at start-up and periodically.
    */
   public void runMaintenance() {
+    refusedRequests.tick();
     try {
       KmsOperations.Maintenance m = trail.maintenance(ops::runMaintenance);
       if (m.deleted() + m.rotated() + m.expired() > 0) {
@@ -299,6 +307,7 @@ public final class Daemon implements Closeable {
     endpoints.forEach(HttpsServer::close);
     server.close();
     scheduler.shutdownNow();
+    refusedRequests.close();
     db.deleteShipped();
     audit.close();
     db.close();

@@ -75,7 +75,10 @@ public final class AuditRecords {
    * the request parameters or response elements still serialise to more than {@link
    * #MAX_SECTION_BYTES} bytes, the section is replaced by a summary {@code {"truncated":true,
    * "originalBytes":n,"sha256":"<hex of the section's JSON>"}}. A record is thereby at most
-   * about 2 × {@link #MAX_SECTION_BYTES} plus 2 KiB. Documented in {@code docs/audit.md}.
+   * about 2 × {@link #MAX_SECTION_BYTES} plus 2 KiB. A refused request (its record has an
+   * {@code errorCode}) keeps at most {@link #MAX_REFUSED_SECTION_BYTES} of request parameters:
+   * it changed nothing, and a flood of large failing requests must not cost 16 KiB a record.
+   * Documented in {@code docs/audit.md}.
    */
   static final int MAX_STRING = 8192;
 
@@ -93,6 +96,9 @@ public final class AuditRecords {
    * tlsDetails} members, an access key id of a failed authentication): client-chosen text.
    */
   static final int MAX_ORIGIN_TEXT = 512;
+
+  /** Largest {@code requestParameters} recorded in full for a refused request. */
+  static final int MAX_REFUSED_SECTION_BYTES = 2 * 1024;
 
   /** Appended to a string that was cut. */
   static final String TRUNCATED = "...(truncated)";
@@ -175,9 +181,10 @@ public final class AuditRecords {
       g.writeStringField("awsRegion", region);
       AuditIdentities.writeOrigin(g, e.origin());
       g.writeFieldName("requestParameters");
-      g.writeTree(bounded(service ? copyTrusted(e.request()) : requestParameters(e.request())));
+      g.writeTree(bounded(service ? copyTrusted(e.request()) : requestParameters(e.request()),
+          e.errorCode() != null ? MAX_REFUSED_SECTION_BYTES : MAX_SECTION_BYTES));
       g.writeFieldName("responseElements");
-      g.writeTree(bounded(responseElements(e)));
+      g.writeTree(bounded(responseElements(e), MAX_SECTION_BYTES));
       if (e.errorCode() != null) {
         g.writeStringField("errorCode", cut(e.errorCode(), MAX_EVENT_NAME));
         g.writeStringField("errorMessage",
@@ -419,13 +426,13 @@ public final class AuditRecords {
     return 32;
   }
 
-  /** {@code section}, or its summary when it serialises to more than MAX_SECTION_BYTES. */
-  private static JsonNode bounded(JsonNode section) {
-    if (section == null || section.isNull() || upperBound(section) <= MAX_SECTION_BYTES) {
+  /** {@code section}, or its summary when it serialises to more than {@code max} bytes. */
+  private static JsonNode bounded(JsonNode section, int max) {
+    if (section == null || section.isNull() || upperBound(section) <= max) {
       return section;
     }
     byte[] json = Json.toBytes(section);
-    if (json.length <= MAX_SECTION_BYTES) {
+    if (json.length <= max) {
       return section;
     }
     ObjectNode summary = Json.object();

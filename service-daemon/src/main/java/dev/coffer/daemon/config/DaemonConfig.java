@@ -171,7 +171,9 @@ public record DaemonConfig(
       "https-idle-timeout-seconds",
       "https-request-read-timeout-seconds",
       "https-max-threads",
-      "https-max-requests-per-key");
+      "https-max-requests-per-key",
+      "audit-refused-requests-per-window",
+      "audit-refused-requests-window-seconds");
 
   /**
    * The configuration a user gets from {@code coffer serve}: {@code $COFFER_HOME} (default
@@ -304,7 +306,8 @@ public record DaemonConfig(
 
   // ---- Connection limits (issue 14, section 3): keys max-connections-per-user,
   // ---- frame-read-timeout-seconds, idle-timeout-seconds, write-timeout-seconds,
-  // ---- audit-malformed-frames-per-window, audit-malformed-frames-window-seconds.
+  // ---- audit-malformed-frames-per-window, audit-malformed-frames-window-seconds,
+  // ---- audit-refused-requests-per-window, audit-refused-requests-window-seconds.
 
   public DaemonConfig withConnectionLimits(ConnectionLimits l) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
@@ -327,10 +330,16 @@ public record DaemonConfig(
    * @param malformedFrameRecordsPerWindow audit records written for malformed frames per window;
    *     beyond it frames are only counted, and one summary record is written per window
    * @param malformedFrameWindow the window of {@code malformedFrameRecordsPerWindow}
+   * @param refusedRequestRecordsPerWindow audit records each principal (peer uid) may write per
+   *     window for requests refused with an error that changed nothing; beyond it such refusals
+   *     are counted, and one summary record per (principal, operation, error code) is written
+   *     per window ({@code RefusedRequestAudit}, docs/audit.md)
+   * @param refusedRequestWindow the window of {@code refusedRequestRecordsPerWindow}
    */
   public record ConnectionLimits(int maxConnectionsPerUser, Duration frameReadTimeout,
       Duration idleTimeout, Duration writeTimeout, int malformedFrameRecordsPerWindow,
-      Duration malformedFrameWindow) {
+      Duration malformedFrameWindow, int refusedRequestRecordsPerWindow,
+      Duration refusedRequestWindow) {
 
     public ConnectionLimits {
       if (maxConnectionsPerUser < 1) {
@@ -345,6 +354,11 @@ public record DaemonConfig(
         throw new IllegalArgumentException(
             "coffer.properties: audit-malformed-frames-per-window must be 0 or more");
       }
+      positive("audit-refused-requests-window-seconds", refusedRequestWindow);
+      if (refusedRequestRecordsPerWindow < 0) {
+        throw new IllegalArgumentException(
+            "coffer.properties: audit-refused-requests-per-window must be 0 or more");
+      }
     }
 
     private static void positive(String key, Duration d) {
@@ -356,7 +370,8 @@ public record DaemonConfig(
     /** Defaults for a daemon allowing {@code maxConnections} connections. */
     public static ConnectionLimits defaults(int maxConnections) {
       return new ConnectionLimits(Math.max(1, maxConnections / 4), Duration.ofSeconds(10),
-          Duration.ofSeconds(300), Duration.ofSeconds(30), 10, Duration.ofSeconds(60));
+          Duration.ofSeconds(300), Duration.ofSeconds(30), 10, Duration.ofSeconds(60), 100,
+          Duration.ofSeconds(60));
     }
 
     static ConnectionLimits from(Settings p, ConnectionLimits current, int maxConnections) {
@@ -369,14 +384,18 @@ public record DaemonConfig(
           seconds(p, "write-timeout-seconds", d.writeTimeout()),
           p.getInt("audit-malformed-frames-per-window", d.malformedFrameRecordsPerWindow(), 0,
               1_000_000),
-          seconds(p, "audit-malformed-frames-window-seconds", d.malformedFrameWindow()));
+          seconds(p, "audit-malformed-frames-window-seconds", d.malformedFrameWindow()),
+          p.getInt("audit-refused-requests-per-window", d.refusedRequestRecordsPerWindow(), 0,
+              1_000_000),
+          seconds(p, "audit-refused-requests-window-seconds", d.refusedRequestWindow()));
     }
 
     /** These limits with the share of connections from this, the rest from {@code other}. */
     private ConnectionLimits withFramingOf(ConnectionLimits other) {
       return new ConnectionLimits(maxConnectionsPerUser, other.frameReadTimeout,
           other.idleTimeout, other.writeTimeout, other.malformedFrameRecordsPerWindow,
-          other.malformedFrameWindow);
+          other.malformedFrameWindow, other.refusedRequestRecordsPerWindow,
+          other.refusedRequestWindow);
     }
 
     private static Duration seconds(Settings p, String key, Duration dflt) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coffer.daemon.identity.UnixPeer;
 import dev.coffer.protocol.ErrorType;
 import dev.coffer.protocol.KmsException;
+import dev.coffer.protocol.WellFormedText;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -83,7 +84,8 @@ public final class OperationTable {
     if (e == null) {
       throw new KmsException(
           "UnknownOperationException",
-          "operation '" + operation + "' does not exist; `coffer --help` lists the operations");
+          "operation " + WellFormedText.shown(operation)
+              + " does not exist; `coffer --help` lists the operations");
     }
     if (e.socketOnly && !(caller.identity() instanceof UnixPeer)) {
       throw new KmsException(ErrorType.ACCESS_DENIED, operation + " is served only on the"

@@ -3,6 +3,7 @@ package dev.coffer.daemon.ops;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coffer.daemon.audit.AuditEvent;
+import dev.coffer.daemon.audit.RefusedRequestAudit;
 import dev.coffer.daemon.audit.AuditSink;
 import dev.coffer.daemon.audit.AuditSink.RequestAudit;
 import dev.coffer.daemon.identity.Identity;
@@ -11,9 +12,12 @@ import dev.coffer.daemon.storage.StorageException;
 import dev.coffer.protocol.ErrorType;
 import dev.coffer.protocol.Json;
 import dev.coffer.protocol.KmsException;
+import dev.coffer.protocol.WellFormedText;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.Iterator;
+import java.util.Set;
 import java.util.UUID;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -32,6 +36,10 @@ import java.util.logging.Logger;
  * committed change is answered normally (its record is held durably in the database's outbox
  * and reaches the log once it can be written), anything else is answered {@code
  * KMSInternalException} saying that nothing changed. See {@code docs/audit.md}.
+ *
+ * <p>Refused requests that changed nothing are audited within a per-principal budget ({@link
+ * RefusedRequestAudit}): beyond it they are counted and summarised, so that no client can fill
+ * the audit disk with failing requests.
  */
 public final class RequestPipeline {
 
@@ -43,14 +51,33 @@ public final class RequestPipeline {
   static final String WITHHELD = "the audit log could not be written, so the daemon withholds"
       + " the result; nothing was changed; retry, and check the daemon's log and disk";
 
+  /** Longest error message answered; longer ones end in an ellipsis. */
+  static final int MAX_MESSAGE_CHARS = 1024;
+
   private final OperationTable operations;
   private final AuditSink audit;
   private final Clock clock;
+  private final RefusedRequestAudit refusals;
 
+  /** The top-level fields of a request body (docs/protocol.md, "Request body"). */
+  private static final Set<String> BODY_FIELDS = Set.of("Operation", "Input");
+
+  /**
+   * @param refusals the budget of individual records for refused requests; its owner writes its
+   *     summaries ({@link RefusedRequestAudit#tick}, {@link RefusedRequestAudit#close})
+   */
+  /** A pipeline that records every refusal on its own (no budget): for tests and tools. */
   public RequestPipeline(OperationTable operations, AuditSink audit, Clock clock) {
+    this(operations, audit, clock, new RefusedRequestAudit(audit, clock, Integer.MAX_VALUE,
+        java.time.Duration.ofMinutes(1)));
+  }
+
+  public RequestPipeline(OperationTable operations, AuditSink audit, Clock clock,
+      RefusedRequestAudit refusals) {
     this.operations = operations;
     this.audit = audit;
     this.clock = clock;
+    this.refusals = refusals;
   }
 
   /**
@@ -113,8 +140,10 @@ public final class RequestPipeline {
         throw new KmsException(ErrorType.VALIDATION, "the request names no Operation");
       }
       operation = op.textValue();
-      if (input != null && !input.isNull() && !input.isObject()) {
-        throw new KmsException(ErrorType.VALIDATION, "Input must be a JSON object");
+      requireOnlyBodyFields(parsed);
+      if (input != null && !input.isObject()) {
+        throw new KmsException(ErrorType.VALIDATION, "Input must be a JSON object (omit it for"
+            + " no parameters), not " + input.getNodeType().toString().toLowerCase());
       }
       inputNode = input instanceof ObjectNode o ? o : Json.object();
       if (!audit.writable()) {
@@ -161,6 +190,12 @@ public final class RequestPipeline {
           !OperationKinds.isCryptographic(operation), OperationKinds.isReadOnly(operation),
           eventId, false, caller.origin());
       try {
+        // A refusal that changed nothing may be summarised instead, within its principal's
+        // budget; a change is always recorded on its own.
+        boolean changed = guard != null && guard.committed();
+        if (failure != null && !changed && !refusals.admit(event)) {
+          return error(failure);
+        }
         // Durable (management events) before the caller sees the answer.
         if (guard != null) {
           guard.record(event);
@@ -201,7 +236,35 @@ public final class RequestPipeline {
     return error(refusal);
   }
 
+  /**
+   * Refuses a body with a top-level field other than {@code Operation} and {@code Input}: a
+   * misspelt {@code "input"} or a {@code "DryRun"} beside {@code Input} would otherwise be
+   * ignored and the request run with other parameters than the client meant.
+   */
+  private static void requireOnlyBodyFields(ObjectNode parsed) {
+    Iterator<String> names = parsed.fieldNames();
+    while (names.hasNext()) {
+      String n = names.next();
+      if (!BODY_FIELDS.contains(n)) {
+        throw new KmsException(ErrorType.VALIDATION, "the request body has the field "
+            + WellFormedText.shown(n) + "; a request body holds only \"Operation\" and \"Input\""
+            + " (operation parameters, DryRun included, go inside Input, names case-sensitive)");
+      }
+    }
+  }
+
+  /**
+   * The error body of {@code e}, its message cut to {@link #MAX_MESSAGE_CHARS}: the one exit of
+   * every error, so no message can echo a large piece of a request whatever built it (the
+   * messages quote request text through {@link WellFormedText#shown}, at most 64 characters).
+   */
   private static Answer error(KmsException e) {
-    return new Answer(true, Json.error(e.errorType(), e.getMessage()));
+    String m = String.valueOf(e.getMessage());
+    if (m.length() > MAX_MESSAGE_CHARS) {
+      int end = Character.isHighSurrogate(m.charAt(MAX_MESSAGE_CHARS - 1))
+          ? MAX_MESSAGE_CHARS - 1 : MAX_MESSAGE_CHARS;
+      m = m.substring(0, end) + "\u2026";
+    }
+    return new Answer(true, Json.error(e.errorType(), m));
   }
 }

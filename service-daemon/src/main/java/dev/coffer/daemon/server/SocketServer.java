@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coffer.daemon.audit.AuditEvent;
 import dev.coffer.daemon.audit.AuditSink;
+import dev.coffer.daemon.audit.RefusedRequestAudit;
 import dev.coffer.daemon.config.DaemonConfig.ConnectionLimits;
 import dev.coffer.daemon.ops.Caller;
 import dev.coffer.daemon.ops.OperationKinds;
@@ -92,6 +93,7 @@ public final class SocketServer implements Closeable {
   private final java.time.Clock clock;
   private final RequestPipeline pipeline;
   private final MalformedFrameAudit refusedFrames;
+  private final RefusedRequestAudit refusedRequests;
   private final PeerIdentity identities = new PeerIdentity();
   private final Thread acceptor;
   private final AtomicInteger connections = new AtomicInteger();
@@ -112,7 +114,9 @@ public final class SocketServer implements Closeable {
     this.audit = audit;
     this.clock = clock;
     this.operations = operations;
-    this.pipeline = new RequestPipeline(operations, audit, clock);
+    this.refusedRequests = new RefusedRequestAudit(audit, clock,
+        limits.refusedRequestRecordsPerWindow(), limits.refusedRequestWindow());
+    this.pipeline = new RequestPipeline(operations, audit, clock, refusedRequests);
     this.codec = new FrameCodec(maxFrameBytes);
     this.limits = limits;
     this.budget = new ConnectionBudget(maxConnections,
@@ -239,6 +243,7 @@ public final class SocketServer implements Closeable {
         ((Connection) s).checkDeadlines(now);
       }
       refusedFrames.tick();
+      refusedRequests.tick();
     } catch (RuntimeException e) {
       LOG.log(Level.WARNING, "connection watchdog failed", e);
     }
@@ -472,6 +477,7 @@ public final class SocketServer implements Closeable {
       Thread.currentThread().interrupt();
     }
     refusedFrames.close();
+    refusedRequests.close();
     try {
       Files.deleteIfExists(socketPath);
     } catch (IOException ignored) {

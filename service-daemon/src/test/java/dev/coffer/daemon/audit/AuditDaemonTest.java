@@ -288,12 +288,15 @@ class AuditDaemonTest {
     }
     ObjectNode unknown = events(hugeName.substring(0, AuditRecords.MAX_EVENT_NAME)
         + AuditRecords.TRUNCATED).get(0);
-    assertTrue(unknown.get("errorMessage").asText().endsWith(AuditRecords.TRUNCATED));
+    // The error message shows only the start of the name (RequestEnvelopeSocketTest).
+    assertTrue(unknown.get("errorMessage").asText().length() < 300);
     ObjectNode encrypt = events("Encrypt").get(0);
     assertTrue(encrypt.get("requestParameters").get("truncated").asBoolean(),
         encrypt.get("requestParameters").toString());
+    // A refused request keeps at most 2 KiB of parameters: the 60,000-character name is
+    // summarised by its length and digest.
     ObjectNode alias = events("CreateAlias").get(0);
-    assertTrue(alias.get("requestParameters").get("AliasName").asText()
-        .endsWith(AuditRecords.TRUNCATED));
+    assertTrue(alias.get("requestParameters").get("truncated").asBoolean(),
+        alias.get("requestParameters").toString());
   }
 }

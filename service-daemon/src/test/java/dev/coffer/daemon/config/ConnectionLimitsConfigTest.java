@@ -43,12 +43,14 @@ class ConnectionLimitsConfigTest {
     ConnectionLimits l = with("max-connections", "20", "max-connections-per-user", "7",
         "frame-read-timeout-seconds", "2", "idle-timeout-seconds", "3",
         "write-timeout-seconds", "4", "audit-malformed-frames-per-window", "5",
-        "audit-malformed-frames-window-seconds", "6").connectionLimits();
+        "audit-malformed-frames-window-seconds", "6", "audit-refused-requests-per-window", "8",
+        "audit-refused-requests-window-seconds", "9").connectionLimits();
     assertEquals(new ConnectionLimits(7, Duration.ofSeconds(2), Duration.ofSeconds(3),
-        Duration.ofSeconds(4), 5, Duration.ofSeconds(6)), l);
+        Duration.ofSeconds(4), 5, Duration.ofSeconds(6), 8, Duration.ofSeconds(9)), l);
     assertTrue(DaemonConfig.SETTINGS.containsAll(java.util.List.of("max-connections-per-user",
         "frame-read-timeout-seconds", "idle-timeout-seconds", "write-timeout-seconds",
-        "audit-malformed-frames-per-window", "audit-malformed-frames-window-seconds")));
+        "audit-malformed-frames-per-window", "audit-malformed-frames-window-seconds",
+        "audit-refused-requests-per-window", "audit-refused-requests-window-seconds")));
   }
 
   @Test
