@@ -167,7 +167,11 @@ public final class CofferCli {
     Path socket = sub.matchedOptionValue("--socket", (Path) null);
     try {
       DaemonConfig config = DaemonConfig.fromEnvironment(home, socket);
-      Daemon daemon = Daemon.start(config);
+      Daemon daemon;
+      try (StartupLog log = new StartupLog()) {
+        daemon = Daemon.start(config);
+        log.started();
+      }
       CountDownLatch stopped = new CountDownLatch(1);
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         daemon.close();
@@ -180,7 +184,8 @@ public final class CofferCli {
       return 0;
     } catch (IOException | RuntimeException e) {
       // One line, never a stack trace: what failed and what to do (StartFailure).
-      err.println("coffer serve: " + StartFailure.describe(e));
+      err.println("coffer serve: " + StartFailure.describe(e,
+          home != null ? home : DaemonConfig.defaultHome()));
       return 1;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
