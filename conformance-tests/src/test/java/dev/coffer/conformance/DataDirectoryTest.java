@@ -1,6 +1,7 @@
 package dev.coffer.conformance;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -10,6 +11,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.coffer.conformance.DaemonProcess.CliResult;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -113,6 +116,63 @@ class DataDirectoryTest {
       }
     } finally {
       run("umount", "-l", home.toString());
+      DaemonProcess.deleteTree(base);
+    }
+  }
+
+  /**
+   * A first start on a nearly full disk used to die with a Java stack trace ({@code Exception in
+   * thread "main" StorageException: ... cannot commit - no transaction is active}, or {@code
+   * cannot create a table: [SQLITE_FULL]}), depending on where space ran out. Now whatever is
+   * left, {@code coffer serve} either starts or prints one line saying what failed, that nothing
+   * was damaged and to free space, and exits non-zero; and once space returns the same home
+   * starts and works (the failed start rolled back cleanly).
+   */
+  @Test
+  void startOnANearlyFullDiskPrintsOneLineAndStartsOnceSpaceReturns() throws Exception {
+    Path base = Files.createTempDirectory(Path.of("/tmp"), "cof");
+    Path home = base.resolve("home");
+    Files.createDirectory(home);
+    int refusals = 0;
+    try {
+      for (int leftKb = 8; leftKb <= 200; leftKb += 32) {
+        run("mount", "-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs", home.toString());
+        try {
+          Path filler = home.resolve("filler");
+          fill(filler);
+          try (FileChannel ch = FileChannel.open(filler, StandardOpenOption.WRITE)) {
+            ch.truncate(Math.max(0, ch.size() - leftKb * 1024L));
+          }
+          Path log = base.resolve("daemon-" + leftKb + ".log");
+          DaemonProcess d = DaemonProcess.prepare(home, base.resolve("coffer.sock"), log, null);
+          try {
+            d.launch();
+            d.kill9(); // enough space after all
+          } catch (IOException refused) {
+            refusals++;
+            String out = d.logText().strip();
+            assertFalse(out.contains("Exception in thread") || out.contains("\tat "),
+                leftKb + " KB left: " + out);
+            assertEquals(1, out.lines().count(), leftKb + " KB left: " + out);
+            assertTrue(out.startsWith("coffer serve: cannot start: the disk is full ("), out);
+            assertTrue(out.endsWith("nothing was damaged (every write is atomic): free space on"
+                + " that file system and start again"), out);
+          }
+          Files.delete(filler);
+          DaemonProcess again = DaemonProcess.prepare(home, base.resolve("coffer.sock"),
+              base.resolve("again-" + leftKb + ".log"), null);
+          again.launch();
+          try {
+            roundTrip(again);
+          } finally {
+            again.kill9();
+          }
+        } finally {
+          run("umount", "-l", home.toString());
+        }
+      }
+      assertTrue(refusals > 0, "no start ran out of space: the test proves nothing");
+    } finally {
       DaemonProcess.deleteTree(base);
     }
   }

@@ -2,6 +2,7 @@ package dev.coffer.daemon;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.coffer.daemon.config.DaemonConfig;
@@ -86,6 +87,53 @@ class DataDirectoryTest {
         refused());
     chmod(f, "rw-------");
     startAndStop();
+  }
+
+  /**
+   * The audit tree: with a home at 0711 (allowed) a writable {@code digests/} let another user
+   * delete digests, and readable logs let them read the confidential record of every call.
+   */
+  @ParameterizedTest(name = "{0} {1}")
+  @CsvSource({
+      "audit,rwxr-xr-x,0755,chmod 700",
+      "audit,rwx--x--x,0711,chmod 700",
+      "audit/digests,rwxrwxrwx,0777,chmod 700",
+      "audit/digests,rwxr-x---,0750,chmod 700",
+      "audit/LOG,rw-r--r--,0644,chmod 600",
+      "audit/LOG,rw-rw----,0660,chmod 600",
+      "audit/digests/digest-00000001.json,rw-r--r--,0644,chmod 600",
+      "audit/digests/digest-00000001.json.sig,rw-----w-,0602,chmod 600",
+  })
+  void auditTreeOthersCouldOpenIsRefused(String name, String mode, String octal, String fix)
+      throws IOException {
+    chmod(home, "rwx--x--x");
+    startAndStop(); // closing writes a digest
+    Path f = name.equals("audit/LOG") ? firstLog() : home.resolve(name);
+    chmod(f, mode);
+    String m = refused();
+    assertEquals("permissions " + octal + " for '" + f + "' are too open: it holds ",
+        m.substring(0, m.indexOf(" holds ") + 7));
+    assertTrue(m.endsWith("must not be accessible by other users; run " + fix + " " + f
+        + " and start again"), m);
+    chmod(f, fix.endsWith("700") ? "rwx------" : "rw-------");
+    startAndStop();
+  }
+
+  @Test
+  void auditPublicKeyMayBeReadButNotWrittenByOthers() throws IOException {
+    startAndStop();
+    Path pem = home.resolve("audit/signing-public.pem");
+    chmod(pem, "rw-r--r--");
+    startAndStop();
+    chmod(pem, "rw-rw-rw-");
+    assertTrue(refused().endsWith("run chmod go-w " + pem + " and start again"));
+  }
+
+  private Path firstLog() throws IOException {
+    try (var s = Files.list(home.resolve("audit"))) {
+      return s.filter(p -> p.getFileName().toString().endsWith(".jsonl")).sorted().findFirst()
+          .orElseThrow();
+    }
   }
 
   /** A journal left by a crash of an older build (SQLite removes them on a clean close). */

@@ -2,6 +2,7 @@ package dev.coffer.daemon.audit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.coffer.daemon.files.SecureFiles;
 import dev.coffer.protocol.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -53,6 +54,38 @@ final class AuditFiles {
 
   static String digestFileName(long sequence) {
     return String.format("digest-%08d.json", sequence);
+  }
+
+  /**
+   * Refuses to start on an audit directory tree other users could change or read: {@code
+   * audit/} and {@code audit/digests/} must be 0700, and every file in them 0600, except the
+   * public key ({@value #PUBLIC_KEY}), which may be readable by all but written by none. With a
+   * home at 0711 (allowed, for a shared socket) a writable {@code digests/} would let another
+   * user delete digests; and audit records, though they hold no secret, are confidential (as
+   * CloudTrail logs are private). Nothing is checked before the first start creates the tree.
+   *
+   * @throws IOException as OpenSSH words it, with the {@code chmod} that fixes it
+   */
+  static void requirePrivate(Path auditDir) throws IOException {
+    for (Path d : List.of(auditDir, auditDir.resolve(DIGEST_DIR))) {
+      if (!Files.isDirectory(d, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        continue;
+      }
+      SecureFiles.requireOwnerOnlyDirectory(d, "the audit log");
+      try (Stream<Path> files = Files.list(d)) {
+        for (Path f : (Iterable<Path>) files::iterator) {
+          if (Files.isDirectory(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            continue; // digests/ is checked in its turn
+          }
+          if (d.equals(auditDir) && f.getFileName().toString().equals(PUBLIC_KEY)) {
+            SecureFiles.requireNotWritableByOthers(f, "how auditors check the audit log");
+          } else {
+            SecureFiles.requireOwnerOnly(f, "audit records (confidential, as CloudTrail logs"
+                + " are)");
+          }
+        }
+      }
+    }
   }
 
   /** Log files by file sequence. */

@@ -1,5 +1,6 @@
 package dev.coffer.daemon.audit;
 
+import dev.coffer.daemon.files.SecureFiles;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coffer.daemon.identity.UnixPeer;
 import dev.coffer.protocol.Json;
@@ -155,6 +156,7 @@ public final class AuditLog implements AuditSink, Closeable {
     this.clock = clock;
     this.options = options;
     this.queue = new ArrayBlockingQueue<>(options.queueCapacity());
+    AuditFiles.requirePrivate(dir);
     createPrivateDir(dir);
     createPrivateDir(dir.resolve(AuditFiles.DIGEST_DIR));
     this.key = AuditSigningKey.loadOrCreate(home, dir);
@@ -603,6 +605,7 @@ public final class AuditLog implements AuditSink, Closeable {
     fileName = AuditFiles.logFileName(fileSequence, clock.instant());
     Path f = dir.resolve(fileName);
     channel = FileChannel.open(f, Set0600.OPTIONS, Set0600.ATTR);
+    Files.setPosixFilePermissions(f, SecureFiles.OWNER_ONLY); // exactly, whatever the umask
     fsyncDir(dir);
     fileBytes = 0;
     fileHash = AuditRecords.sha256();
@@ -733,17 +736,15 @@ public final class AuditLog implements AuditSink, Closeable {
   }
 
   private static void createPrivateDir(Path d) throws IOException {
-    if (!Files.isDirectory(d)) {
-      Files.createDirectories(d,
-          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-    }
-    Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwx------"));
+    SecureFiles.createPrivateDirectory(d);
+    Files.setPosixFilePermissions(d, SecureFiles.PRIVATE_DIRECTORY);
   }
 
   private static void writeDurably(Path target, byte[] bytes) throws IOException {
     Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
     Files.deleteIfExists(tmp);
     try (FileChannel ch = FileChannel.open(tmp, Set0600.OPTIONS, Set0600.ATTR)) {
+      Files.setPosixFilePermissions(tmp, SecureFiles.OWNER_ONLY);
       ByteBuffer bb = ByteBuffer.wrap(bytes);
       while (bb.hasRemaining()) {
         ch.write(bb);

@@ -1,15 +1,16 @@
 package dev.coffer.daemon.cli;
 
+import com.fasterxml.jackson.databind.node.TextNode;
 import dev.coffer.daemon.Daemon;
 import dev.coffer.daemon.cli.CliOperations.Command;
 import dev.coffer.daemon.cli.CliOperations.Param;
 import dev.coffer.daemon.config.DaemonConfig;
+import dev.coffer.protocol.Json;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
@@ -174,7 +175,11 @@ public final class CofferCli {
         config = config.withHttps(config.https().withHttpsListen(
             dev.coffer.daemon.config.HttpsSettings.HostPort.parse(httpsListen)));
       }
-      Daemon daemon = Daemon.start(config);
+      Daemon daemon;
+      try (StartupLog log = new StartupLog()) {
+        daemon = Daemon.start(config);
+        log.started();
+      }
       CountDownLatch stopped = new CountDownLatch(1);
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         daemon.close();
@@ -192,8 +197,10 @@ public final class CofferCli {
       servingForever = true;
       stopped.await();
       return 0;
-    } catch (IOException | IllegalArgumentException e) {
-      err.println("coffer serve: " + e.getMessage());
+    } catch (IOException | RuntimeException e) {
+      // One line, never a stack trace: what failed and what to do (StartFailure).
+      err.println("coffer serve: " + StartFailure.describe(e,
+          home != null ? home : DaemonConfig.defaultHome()));
       return 1;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -214,12 +221,14 @@ public final class CofferCli {
     if (raw) {
       return value.getBytes(StandardCharsets.UTF_8);
     }
+    // The daemon's own check (Json.bytes): only the one canonical encoding of the bytes, so the
+    // CLI never sends something other than what was typed ('QR==' or 'QQ' is not 'QQ==').
     try {
-      return Base64.getDecoder().decode(value.trim());
+      return Json.bytes(TextNode.valueOf(value.strip()));
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(
-          "binary parameters take fileb://FILE or base64 text; '" + abbreviate(value)
-              + "' is neither");
+          "binary parameters take fileb://FILE or canonical base64 text; '" + abbreviate(value)
+              + "' " + e.getMessage());
     }
   }
 

@@ -123,7 +123,14 @@ final class RequestBuilder {
         throw new IllegalArgumentException(
             p.option() + " takes JSON {\"k\":\"v\"} or k=v,k2=v2; '" + pair + "' has no '='");
       }
-      o.put(pair.substring(0, eq), pair.substring(eq + 1));
+      String key = pair.substring(0, eq);
+      if (o.has(key)) {
+        // As the JSON form (and the daemon) refuse a duplicate key: a=1,a=2 would otherwise
+        // silently mean a=2.
+        throw new IllegalArgumentException(p.option() + " sets '" + key + "' twice; give each"
+            + " key once");
+      }
+      o.put(key, pair.substring(eq + 1));
     }
     return o;
   }

@@ -276,6 +276,10 @@ public record DaemonConfig(
     };
     String group = p.getMatching("socket-group", null, "[A-Za-z0-9._][A-Za-z0-9._-]{0,31}",
         "must be a group name");
+    if (group != null && !UnixNames.groupExists(group)) {
+      throw p.invalid("socket-group", group, "no such Unix group on this host (getent group "
+          + group + " finds none); create it or name an existing group");
+    }
     return new Access(admins, creators, mode, group);
   }
 
@@ -288,6 +292,13 @@ public record DaemonConfig(
     return v;
   }
 
+  /**
+   * A comma-separated list of {@code user/<name>} and {@code group/<name>}. An empty list is
+   * refused: {@code admins=} would leave a daemon nobody administers (even root's {@code
+   * CreateKey} denied), {@code key-creators=} one where no key can be created; leaving the key
+   * out gives the default. A name that is no Unix user or group on this host is refused too, as
+   * a typo there would silently lock its owner out.
+   */
   private static java.util.List<String> principalList(Settings p, String key) {
     java.util.List<String> out = new java.util.ArrayList<>();
     for (String e : p.getProperty(key).split(",")) {
@@ -299,7 +310,20 @@ public record DaemonConfig(
         throw p.invalid(key, t, "principals are user/<unix-user>, group/<unix-group> or"
             + " iam-user/<access-key user>, comma-separated");
       }
+      String name = t.substring(t.indexOf('/') + 1);
+      if (t.startsWith("user/") && !UnixNames.userExists(name)) {
+        throw p.invalid(key, t, "no such Unix user on this host (getent passwd " + name
+            + " finds none)");
+      }
+      if (t.startsWith("group/") && !UnixNames.groupExists(name)) {
+        throw p.invalid(key, t, "no such Unix group on this host (getent group " + name
+            + " finds none)");
+      }
       out.add(t);
+    }
+    if (out.isEmpty()) {
+      throw p.invalid(key, p.getProperty(key).trim(), "must name at least one user/<name> or"
+          + " group/<name>; remove the line for the default (root and the daemon's user)");
     }
     return out;
   }

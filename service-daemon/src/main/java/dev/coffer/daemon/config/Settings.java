@@ -3,6 +3,13 @@ package dev.coffer.daemon.config;
 import dev.coffer.daemon.files.SecureFiles;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.StringReader;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collection;
@@ -48,11 +55,34 @@ public final class Settings extends Properties {
     if (Files.isRegularFile(file)) {
       SecureFiles.requireNotWritableByOthers(file,
           "who administers the daemon and where its root key is");
-      try (InputStream in = Files.newInputStream(file)) {
-        s.load(in);
-      }
+      s.load(new StringReader(utf8(file)));
     }
     return s;
+  }
+
+  /**
+   * The text of {@code file} as UTF-8, strictly: {@link Properties#load(InputStream)} would read
+   * ISO-8859-1, garbling non-ASCII values and turning a byte order mark into part of the first
+   * key. A leading byte order mark (as some editors write) is dropped; malformed UTF-8 is
+   * refused rather than replaced, so no value is silently changed.
+   *
+   * @throws IllegalArgumentException naming the file and the byte offset of malformed UTF-8
+   */
+  private static String utf8(Path file) throws IOException {
+    byte[] raw = Files.readAllBytes(file);
+    CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+        .onMalformedInput(CodingErrorAction.REPORT)
+        .onUnmappableCharacter(CodingErrorAction.REPORT);
+    ByteBuffer in = ByteBuffer.wrap(raw);
+    CharBuffer out = CharBuffer.allocate(raw.length);
+    CoderResult r = decoder.decode(in, out, true);
+    if (r.isError()) {
+      throw new IllegalArgumentException(file + " is not valid UTF-8 (malformed byte at offset "
+          + in.position() + "); save it as UTF-8 and start again");
+    }
+    decoder.flush(out);
+    String text = out.flip().toString();
+    return text.startsWith("\uFEFF") ? text.substring(1) : text;
   }
 
   /** Settings given in code (tests); messages then name {@code coffer.properties}. */

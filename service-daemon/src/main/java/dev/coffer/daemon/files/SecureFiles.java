@@ -221,6 +221,22 @@ public final class SecureFiles {
   }
 
   /**
+   * Refuses a directory that group or other users may list, search or write ({@code digests/}
+   * of the audit log, say): nothing in it is for anyone else.
+   *
+   * @param what what the directory holds, for the message
+   */
+  public static void requireOwnerOnlyDirectory(Path dir, String what) throws IOException {
+    requireOwnedByUs(dir);
+    Set<PosixFilePermission> perms = Files.getPosixFilePermissions(dir);
+    if (perms.stream().anyMatch(GROUP_OR_OTHERS::contains)) {
+      throw new IOException("permissions " + octal(perms) + " for '" + dir + "' are too open: it"
+          + " holds " + what + " and must not be accessible by other users; run chmod 700 "
+          + dir + " and start again");
+    }
+  }
+
+  /**
    * Refuses a file owned by a user other than the daemon's (or root): its owner could read it
    * or change its mode whatever the mode is now, as OpenSSH's {@code StrictModes} reasons.
    */

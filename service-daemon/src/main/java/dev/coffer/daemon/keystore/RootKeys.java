@@ -37,6 +37,7 @@ public final class RootKeys {
     String kind = p.get("root-key-store", "software");
     switch (kind) {
       case "software":
+        requireNoPkcs11Settings(p);
         return SoftwareRootKey.loadOrCreate(home, random);
       case "pkcs11":
         break;
@@ -61,6 +62,22 @@ public final class RootKeys {
       return Pkcs11RootKey.open(config, pin, random);
     } finally {
       Arrays.fill(pin, '\0');
+    }
+  }
+
+  /**
+   * Refuses {@code root-key-pkcs11-*} settings under the software root key: an operator who
+   * wrote them believes the root key is in a token, and it would silently not be.
+   */
+  private static void requireNoPkcs11Settings(Settings p) {
+    for (String key : new java.util.TreeSet<>(p.stringPropertyNames())) {
+      if (key.startsWith("root-key-pkcs11-")) {
+        throw new IllegalArgumentException("setting '" + key + "' in " + p.source()
+            + " applies only with root-key-store=pkcs11, but the root key store is "
+            + p.get("root-key-store", "software (the default)")
+            + "; add root-key-store=pkcs11 to keep the root key in the token, or remove the"
+            + " root-key-pkcs11-* lines");
+      }
     }
   }
 

@@ -79,9 +79,10 @@ public final class Database implements Closeable {
     cfg.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
     cfg.enforceForeignKeys(true);
     cfg.setBusyTimeout(10_000);
+    Database db = null;
     try {
       Connection c = DriverManager.getConnection("jdbc:sqlite:" + file, cfg.toProperties());
-      Database db = new Database(c);
+      db = new Database(c);
       db.migrate();
       for (String journal : JOURNAL_SUFFIXES) {
         Path j = file.resolveSibling(file.getFileName() + journal);
@@ -90,12 +91,39 @@ public final class Database implements Closeable {
         }
       }
       return db;
-    } catch (SQLException e) {
+    } catch (SQLException | StorageException e) {
+      // A failed migration (a full disk, say) was rolled back: the file holds the schema it had.
+      if (db != null) {
+        db.close();
+      }
       throw new IOException("cannot open the database " + file + ": " + e.getMessage(), e);
     }
   }
 
+  /**
+   * Creates the schema-1 tables of a new database and migrates an old one, each step in one
+   * transaction, so a failure (a full disk) leaves the database as it was.
+   */
   private void migrate() throws SQLException {
+    inTransaction(tx -> {
+      createSchema1();
+      return null;
+    });
+    int version = schemaVersion();
+    if (version > SCHEMA_VERSION) {
+      throw new SQLException("it was written by a newer Coffer (schema " + version + "; this"
+          + " daemon knows " + SCHEMA_VERSION + "); run that version, or restore a backup");
+    }
+    if (version < 2) {
+      inTransaction(tx -> {
+        SchemaMigrations.toVersion2(conn);
+        setSchemaVersion(2);
+        return null;
+      });
+    }
+  }
+
+  private void createSchema1() throws SQLException {
     try (Statement s = conn.createStatement()) {
       s.executeUpdate("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)");
       s.executeUpdate(
@@ -133,18 +161,6 @@ public final class Database implements Closeable {
       s.executeUpdate(AuditOutboxTable.CREATE);
       s.executeUpdate(
           "INSERT OR IGNORE INTO meta(name, value) VALUES ('schema_version', '1')");
-    }
-    int version = schemaVersion();
-    if (version > SCHEMA_VERSION) {
-      throw new SQLException("it was written by a newer Coffer (schema " + version + "; this"
-          + " daemon knows " + SCHEMA_VERSION + "); run that version, or restore a backup");
-    }
-    if (version < 2) {
-      inTransaction(tx -> {
-        SchemaMigrations.toVersion2(conn);
-        setSchemaVersion(2);
-        return null;
-      });
     }
   }
 
@@ -210,13 +226,26 @@ public final class Database implements Closeable {
         }
         return result;
       } catch (SQLException | RuntimeException e) {
-        conn.rollback();
+        rollbackAfter(e);
         throw e;
       } finally {
         conn.setAutoCommit(true);
       }
     } catch (SQLException e) {
       throw new StorageException("database write failed: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Rolls back after {@code cause}. SQLite may have rolled back already (a commit refused with
+   * {@code SQLITE_FULL} ends the transaction), and then the rollback itself fails with "no
+   * transaction is active": that must not hide the cause, which is what the caller reports.
+   */
+  private void rollbackAfter(Exception cause) {
+    try {
+      conn.rollback();
+    } catch (SQLException alreadyEnded) {
+      cause.addSuppressed(alreadyEnded);
     }
   }
 

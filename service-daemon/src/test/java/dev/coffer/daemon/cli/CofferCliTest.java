@@ -130,6 +130,31 @@ class CofferCliTest {
   }
 
   @Test
+  void nonCanonicalBase64_refusedAsTheDaemonRefusesIt_notRewritten() {
+    coffer("create-key", "--description", "b64");
+    for (String text : new String[] {"QR==", "QQ", "QQ=", "Q Q==", "QQ==QQ=="}) {
+      Run r = coffer("encrypt", "--key-id", "alias/none", "--plaintext", text);
+      assertEquals(252, r.code(), text + ": " + r.err());
+      assertTrue(r.err().contains("canonical base64"), r.err());
+    }
+    // The one canonical encoding still goes through to the daemon (which then answers).
+    Run ok = coffer("encrypt", "--key-id", "alias/none", "--plaintext", "QQ==");
+    assertEquals(254, ok.code(), ok.err());
+    assertTrue(ok.err().contains("NotFoundException"), ok.err());
+  }
+
+  @Test
+  void shorthandMap_duplicateKey_refusedAsJsonRefusesIt() {
+    Run r = coffer("encrypt", "--key-id", "alias/none", "--plaintext", "QQ==",
+        "--encryption-context", "a=1,a=2");
+    assertEquals(252, r.code(), r.err());
+    assertTrue(r.err().contains("'a' twice"), r.err());
+    Run json = coffer("encrypt", "--key-id", "alias/none", "--plaintext", "QQ==",
+        "--encryption-context", "{\"a\":\"1\",\"a\":\"2\"}");
+    assertEquals(252, json.code(), json.err());
+  }
+
+  @Test
   void daemonNotRunning_exit255_sayHowToStartIt() throws Exception {
     StringWriter err = new StringWriter();
     int code = new CofferCli(new PrintWriter(new StringWriter()), new PrintWriter(err, true))

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.coffer.daemon.Daemon;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -113,10 +114,10 @@ class SettingsTest {
         "worker-threads = 3",
         "deletion-check-seconds = 5",
         "partition = aws-cn",
-        "admins = user/alice, group/ops, iam-user/deploy@ci",
-        "key-creators = user/bob",
+        "admins = user/root, group/adm, iam-user/deploy@ci",
+        "key-creators = user/daemon",
         "socket-mode = 660",
-        "socket-group = ops",
+        "socket-group = adm",
         "root-key-store = software",
         "")));
     assertEquals("eu-test-1", c.region());
@@ -127,11 +128,11 @@ class SettingsTest {
     assertEquals(3, c.workerThreads());
     assertEquals(Duration.ofSeconds(5), c.deletionCheckInterval());
     assertEquals("aws-cn", c.partition());
-    assertEquals(List.of("user/alice", "group/ops", "iam-user/deploy@ci"),
+    assertEquals(List.of("user/root", "group/adm", "iam-user/deploy@ci"),
         c.access().administrators());
-    assertEquals(List.of("user/bob"), c.access().keyCreators());
+    assertEquals(List.of("user/daemon"), c.access().keyCreators());
     assertEquals("rw-rw----", c.access().socketMode());
-    assertEquals("ops", c.access().socketGroup());
+    assertEquals("adm", c.access().socketGroup());
     assertEquals(home.resolve("coffer.sock"), c.socket());
   }
 
@@ -161,5 +162,72 @@ class SettingsTest {
     assertTrue(m.endsWith("run chmod go-w " + file + " and start again"), m);
     Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
     assertEquals(10, DaemonConfig.fromEnvironment(home, home.resolve("coffer.sock")).maxKeys());
+  }
+
+  @ParameterizedTest(name = "{0}={1}")
+  @CsvSource(delimiter = '|', value = {
+      "admins|''|must name at least one user/<name> or group/<name>",
+      "admins|' , ,'|must name at least one user/<name> or group/<name>",
+      "key-creators|''|must name at least one user/<name> or group/<name>",
+  })
+  void emptyPrincipalListIsRefused(String key, String value, String rule) {
+    String m = refused(key + " = " + value + "\n");
+    assertTrue(m.startsWith("invalid value '" + value.trim() + "' for '" + key + "' in " + file
+        + ": " + rule), m);
+  }
+
+  @ParameterizedTest(name = "{0}={1}")
+  @CsvSource(delimiter = '|', value = {
+      "admins|user/nonexistentuser|user/nonexistentuser|no such Unix user",
+      "admins|user/root, group/nonexistentgrp|group/nonexistentgrp|no such Unix group",
+      "key-creators|group/nonexistentgrp|group/nonexistentgrp|no such Unix group",
+      "key-creators|user/root,user/nonexistentuser|user/nonexistentuser|no such Unix user",
+      "socket-group|nonexistentgrp|nonexistentgrp|no such Unix group",
+  })
+  void unknownUnixUserOrGroupIsRefusedNamingIt(String key, String value, String entry,
+      String rule) {
+    String m = refused(key + " = " + value + "\n");
+    assertTrue(m.startsWith("invalid value '" + entry + "' for '" + key + "' in " + file + ": "
+        + rule), m);
+  }
+
+  @Test
+  void pkcs11SettingsWithoutThePkcs11StoreAreRefused() throws IOException {
+    for (String text : List.of("root-key-pkcs11-library = /nonexistent.so\n",
+        "root-key-store = software\nroot-key-pkcs11-pin-file = /x\n",
+        "root-key-pkcs11-token-label = t\nroot-key-pkcs11-slot-list-index = 0\n")) {
+      DaemonConfig c = load(text);
+      String m = assertThrows(IllegalArgumentException.class, () -> Daemon.start(c),
+          text).getMessage();
+      assertTrue(m.contains("applies only with root-key-store=pkcs11"), m);
+      assertTrue(m.startsWith("setting 'root-key-pkcs11-"), m);
+      assertTrue(Files.notExists(home.resolve("root.key")), "no software root key created");
+    }
+  }
+
+  @Test
+  void fileIsUtf8_byteOrderMarkTolerated_nonAsciiKept() throws IOException {
+    byte[] bom = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};
+    byte[] text = "max-keys = 12\nregion = caf\u00e9\n".getBytes(StandardCharsets.UTF_8);
+    byte[] all = new byte[bom.length + text.length];
+    System.arraycopy(bom, 0, all, 0, 3);
+    System.arraycopy(text, 0, all, 3, text.length);
+    Files.write(file, all);
+    // The BOM is not part of the first key; the non-ASCII value reaches the check intact.
+    String m = assertThrows(IllegalArgumentException.class,
+        () -> DaemonConfig.fromEnvironment(home, home.resolve("coffer.sock"))).getMessage();
+    assertEquals("invalid value 'caf\u00e9' for 'region' in " + file
+        + ": must be 1 to 32 of a-z, 0-9 and -", m);
+    Files.write(file, java.util.Arrays.copyOf(all, 3 + "max-keys = 12\n".length()));
+    assertEquals(12, DaemonConfig.fromEnvironment(home, home.resolve("coffer.sock")).maxKeys());
+  }
+
+  @Test
+  void malformedUtf8IsRefusedNamingTheFile() throws IOException {
+    Files.write(file, new byte[] {'r', 'e', 'g', 'i', 'o', 'n', '=', (byte) 0xE9, '\n'});
+    String m = assertThrows(IllegalArgumentException.class,
+        () -> DaemonConfig.fromEnvironment(home, home.resolve("coffer.sock"))).getMessage();
+    assertEquals(file + " is not valid UTF-8 (malformed byte at offset 7); save it as UTF-8"
+        + " and start again", m);
   }
 }
