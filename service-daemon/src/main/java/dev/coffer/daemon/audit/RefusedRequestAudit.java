@@ -46,13 +46,13 @@ public final class RefusedRequestAudit {
   private record Triple(String principal, String operation, String errorCode) {}
 
   private static final class Tally {
-    final String user;
+    final ObjectNode who;
     long count;
     final Instant first;
     Instant last;
 
-    Tally(String user, Instant at) {
-      this.user = user;
+    Tally(ObjectNode who, Instant at) {
+      this.who = who;
       this.first = at;
       this.last = at;
     }
@@ -97,7 +97,7 @@ public final class RefusedRequestAudit {
       if (individually) {
         written.merge(principal, 1, Integer::sum);
       } else {
-        count(principal, event.eventName(), event.errorCode(), now);
+        count(principal, event.identity(), event.eventName(), event.errorCode(), now);
       }
     }
     write(ended);
@@ -116,7 +116,23 @@ public final class RefusedRequestAudit {
     return id == null ? "unauthenticated" : id.describe();
   }
 
-  private void count(String principal, String operation, String errorCode, Instant now) {
+  /** Who a summary is about: {@code uid} and {@code userName}, or an IAM user's ARN and name. */
+  private static ObjectNode who(Identity identity) {
+    ObjectNode o = Json.object();
+    if (identity instanceof UnixPeer p) {
+      o.put("uid", p.uid());
+      o.put("userName", p.user());
+    } else if (identity instanceof dev.coffer.daemon.identity.IamUser u) {
+      o.put("arn", u.arn());
+      o.put("userName", u.userName());
+    } else {
+      o.put("userName", identity == null ? OTHER : identity.describe());
+    }
+    return o;
+  }
+
+  private void count(String principal, Identity identity, String operation, String errorCode,
+      Instant now) {
     Triple t = new Triple(principal, AuditRecords.cut(operation, MAX_OPERATION_CHARS),
         errorCode);
     Tally tally = tallies.get(t);
@@ -127,7 +143,7 @@ public final class RefusedRequestAudit {
         tally = tallies.get(t);
       }
       if (tally == null) {
-        tally = new Tally(t.principal(), now);
+        tally = new Tally(OTHER.equals(t.principal()) ? who(null) : who(identity), now);
         tallies.put(t, tally);
       }
     }
@@ -171,7 +187,7 @@ public final class RefusedRequestAudit {
     List<AuditEvent> out = new ArrayList<>(tallies.size());
     tallies.forEach((t, tally) -> {
       ObjectNode d = Json.object();
-      d.put("principal", tally.user);
+      d.setAll(tally.who);
       d.put("operation", t.operation());
       d.put("errorCode", t.errorCode());
       d.put("count", tally.count);
