@@ -71,7 +71,7 @@ class AuditConformanceTest {
       assertEquals(0, verify.exitCode(), verify.stdout() + verify.stderr());
       assertTrue(verify.stdout().startsWith("OK: "), verify.stdout());
 
-      CliResult lookup = daemon.cli("audit", "lookup", "--key-id", key,
+      CliResult lookup = daemon.cli("audit", "lookup", "--output", "jsonl", "--key-id", key,
           "--event-name", "TagResource");
       assertEquals(0, lookup.exitCode(), lookup.stderr());
       String found = lookup.stdout();
@@ -79,10 +79,11 @@ class AuditConformanceTest {
         assertTrue(found.contains("\"TagValue\":\"" + value + "\""),
             "acknowledged TagResource " + value + " missing from the audit log");
       }
-      CliResult byAlias = daemon.cli("audit", "lookup", "--key-id", key, "--event-name",
+      CliResult byAlias = daemon.cli("audit", "lookup", "--output", "jsonl", "--key-id", key, "--event-name",
           "CreateAlias", "--principal", System.getProperty("user.name"));
       assertTrue(byAlias.stdout().contains("\"AliasName\":\"alias/audited\""), byAlias.stdout());
-      CliResult recovered = daemon.cli("audit", "lookup", "--event-name", "AuditLogRecovered");
+      CliResult recovered = daemon.cli("audit", "lookup", "--output", "jsonl", "--event-name",
+          "AuditLogRecovered");
       assertEquals(1, recovered.stdout().lines().count(), recovered.stdout());
 
       // And tampering is caught by the same command.

@@ -222,11 +222,18 @@ public final class DaemonProcess implements AutoCloseable {
 
   /** Runs {@code bin/coffer ARGS} against this daemon. */
   public CliResult cli(String... args) throws IOException, InterruptedException {
+    return cli(Map.of(), args);
+  }
+
+  /** Runs {@code bin/coffer ARGS} against this daemon with {@code extraEnv} set as well. */
+  public CliResult cli(Map<String, String> extraEnv, String... args)
+      throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>();
     cmd.add(ROOT.resolve("bin/coffer").toString());
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.environment().putAll(env());
+    pb.environment().putAll(extraEnv);
     pb.environment().put("JAVA", JAVA.toString());
     Process p = pb.start();
     byte[] out = p.getInputStream().readAllBytes();

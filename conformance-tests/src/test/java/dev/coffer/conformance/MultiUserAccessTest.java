@@ -35,6 +35,10 @@ class MultiUserAccessTest {
   private static final String ACCT = "arn:coffer:iam::000000000000:";
   private static DaemonProcess daemon;
   private static Path shared;
+  /** What this run created or changed, and so must undo: other runs' users are left alone. */
+  private static final List<String> createdUsers = new ArrayList<>();
+  private static boolean createdGroup;
+  private static boolean addedMembership;
 
   record Result(int code, String out, String err) {
     JsonNode json() throws Exception {
@@ -59,13 +63,18 @@ class MultiUserAccessTest {
         "this test creates Unix users and must run as root (CI does)");
     if (!exists("group", DEVS)) {
       sh("groupadd", DEVS);
+      createdGroup = true;
     }
     for (String u : List.of(ALICE, BOB)) {
       if (!exists("passwd", u)) {
         sh("useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", u);
+        createdUsers.add(u);
       }
     }
-    sh("usermod", "-a", "-G", DEVS, ALICE);
+    if (!inGroup(ALICE, DEVS)) {
+      sh("usermod", "-a", "-G", DEVS, ALICE);
+      addedMembership = true;
+    }
     shared = Files.createTempDirectory(Path.of("/tmp"), "cofmu");
     Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxr-xr-x"));
     // Other users run the CLI from a copy of the jar they can read.
@@ -77,10 +86,38 @@ class MultiUserAccessTest {
         "key-creators", "user/root,user/" + ALICE), shared.resolve("coffer.sock"));
   }
 
+  private static boolean inGroup(String user, String group) throws Exception {
+    if (!exists("passwd", user)) {
+      return false;
+    }
+    Process p = new ProcessBuilder("id", "-nG", user).start();
+    String groups = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    p.waitFor(30, TimeUnit.SECONDS);
+    return List.of(groups.trim().split("\\s+")).contains(group);
+  }
+
   @AfterAll
   static void stop() throws Exception {
-    daemon.close();
-    DaemonProcess.deleteTree(shared);
+    try {
+      if (daemon != null) {
+        daemon.close();
+      }
+      if (shared != null) {
+        DaemonProcess.deleteTree(shared);
+      }
+    } finally {
+      // Leave the machine's users as this run found them, whatever failed above.
+      for (String u : createdUsers) {
+        sh("userdel", u);
+      }
+      if (addedMembership && !createdUsers.contains(ALICE) && !createdGroup) {
+        sh("gpasswd", "-d", ALICE, DEVS);
+      }
+      if (createdGroup) {
+        sh("groupdel", DEVS);
+      }
+      createdUsers.clear();
+    }
   }
 
   /** Runs the CLI as {@code user} (root runs it directly). */

@@ -241,6 +241,20 @@ public final class Json {
       super(d, false);
     }
 
+    /**
+     * Timestamps are epoch seconds with milliseconds ({@code 1796035264.239}); Jackson would
+     * write {@code 1.796035264239E9}, which is valid JSON but unreadable in audit records and
+     * logs. Plain decimal digits parse to the same double.
+     */
+    @Override
+    public void writeNumber(double v) throws IOException {
+      if (Double.isFinite(v) && v != 0 && Math.abs(v) >= 1e-3 && Math.abs(v) < 1e16) {
+        delegate.writeNumber(new java.math.BigDecimal(Double.toString(v)).toPlainString());
+      } else {
+        super.writeNumber(v);
+      }
+    }
+
     @Override
     public void writeBinary(Base64Variant variant, byte[] data, int offset, int len)
         throws IOException {

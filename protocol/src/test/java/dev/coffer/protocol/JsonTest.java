@@ -32,6 +32,19 @@ class JsonTest {
   }
 
   @Test
+  void epochSecondTimestamps_writtenAsPlainDecimals_readBackUnchanged() {
+    for (double t : new double[] {1.796035264239E9, 1796035264.0, 1.7960352642E9, 0.5}) {
+      ObjectNode node = Json.object().put("CreationDate", t);
+      String text = new String(Json.toBytes(node), StandardCharsets.UTF_8);
+      assertEquals(-1, text.indexOf('E'), text);
+      assertEquals(t, Json.parseObject(text.getBytes(StandardCharsets.UTF_8))
+          .get("CreationDate").doubleValue());
+    }
+    assertEquals("{\"CreationDate\":1796035264.239}", new String(
+        Json.toBytes(Json.object().put("CreationDate", 1.796035264239E9)), StandardCharsets.UTF_8));
+  }
+
+  @Test
   void bytesDecodesStandardBase64AndRejectsTheRest() {
     JsonNodeFactory f = JsonNodeFactory.instance;
     byte[] data = {0, 1, (byte) 0xfb, (byte) 0xff, 127};

@@ -22,8 +22,31 @@ import java.util.List;
 public final class TestDaemon {
   private static Daemon daemon;
   private static DaemonClient admin;
+  /** Every home handed out; removed when the test JVM exits, after the daemon has stopped. */
+  private static final List<Path> HOMES = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  static {
+    Runtime.getRuntime().addShutdownHook(new Thread(TestDaemon::cleanUp, "test-daemon-cleanup"));
+  }
 
   private TestDaemon() {}
+
+  private static void cleanUp() {
+    Daemon d;
+    synchronized (TestDaemon.class) {
+      d = daemon;
+    }
+    if (d != null) {
+      d.close();
+    }
+    for (Path home : HOMES) {
+      try (var files = Files.walk(home)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      } catch (IOException e) {
+        // best effort at exit: nothing else to do
+      }
+    }
+  }
 
   public static synchronized Path socket() {
     if (daemon == null) {
@@ -33,7 +56,6 @@ public final class TestDaemon {
       if (Security.getProvider(CofferProvider.NAME) == null) {
         Security.addProvider(new CofferProvider());
       }
-      Runtime.getRuntime().addShutdownHook(new Thread(daemon::close));
     }
     return daemon.socket();
   }
@@ -45,7 +67,9 @@ public final class TestDaemon {
 
   public static Path newHome() {
     try {
-      return Files.createTempDirectory(Path.of("/tmp"), "cp");
+      Path home = Files.createTempDirectory(Path.of("/tmp"), "cp");
+      HOMES.add(home);
+      return home;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

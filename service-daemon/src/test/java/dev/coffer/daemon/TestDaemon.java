@@ -59,7 +59,18 @@ public final class TestDaemon implements AutoCloseable {
   public TestDaemon(UnaryOperator<DaemonConfig> tweak) throws IOException {
     this.home = Files.createTempDirectory(Path.of("/tmp"), "cd");
     this.tweak = tweak;
-    start();
+    try {
+      start();
+    } catch (IOException | RuntimeException | Error e) {
+      deleteHome(); // a daemon that did not start leaves no home behind either
+      throw e;
+    }
+  }
+
+  private void deleteHome() throws IOException {
+    try (var files = Files.walk(home)) {
+      files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+    }
   }
 
   public void start() throws IOException {
@@ -111,8 +122,6 @@ public final class TestDaemon implements AutoCloseable {
   public void close() throws IOException {
     client.close();
     daemon.close();
-    try (var s = Files.walk(home)) {
-      s.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-    }
+    deleteHome();
   }
 }

@@ -2,8 +2,13 @@ package dev.coffer.daemon.cli;
 
 import dev.coffer.daemon.audit.AuditLookup;
 import dev.coffer.daemon.audit.AuditVerifier;
+import dev.coffer.daemon.cli.output.CliOutput;
 import dev.coffer.daemon.config.DaemonConfig;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.coffer.protocol.Json;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -44,7 +49,10 @@ final class AuditCommands {
     cl.addSubcommand("verify", new CommandLine(verify));
 
     CommandSpec lookup = CommandSpec.create().name("lookup");
-    lookup.usageMessage().description("Print matching audit records as JSON lines, oldest first.");
+    lookup.usageMessage().description(
+        "Print matching audit records, oldest first: a table of time, principal, operation, key",
+        "and result; with --output json|text|table|yaml the records as {\"Records\": [...]}"
+            + " (--query applies), with --output jsonl the raw JSON lines.");
     lookup.addOption(home());
     lookup.addOption(text("--key-id", "KEY", "key id, key ARN or alias name"));
     lookup.addOption(text("--event-name", "NAME", "operation, e.g. Decrypt"));
@@ -54,6 +62,42 @@ final class AuditCommands {
     lookup.mixinStandardHelpOptions(true);
     cl.addSubcommand("lookup", new CommandLine(lookup));
     return cl;
+  }
+
+  /**
+   * Prints the records {@code q} finds in the chosen form: the summary table by default, the
+   * raw lines for {@code --output jsonl}, else {@code {"Records": [...]}} (CloudTrail's log file
+   * shape) through {@code --query} and {@code --output} like any response.
+   */
+  private static int lookup(AuditLookup q, Path dir, GlobalOptions globals, PrintWriter out,
+      PrintWriter err) throws IOException {
+    String format = globals.value("--output");
+    String query = globals.value("--query");
+    if ("jsonl".equals(format)) {
+      q.run(dir, out::println);
+      return 0;
+    }
+    CliOutput output = null;
+    if (format != null || query != null) {
+      try {
+        output = new CliOutput(format == null ? "json" : format, query,
+            globals.iso8601Timestamps(), java.util.Set.of(), 80, globals.color());
+      } catch (IllegalArgumentException e) {
+        err.println("coffer audit lookup: " + e.getMessage() + "; or 'jsonl' for raw lines");
+        return CofferCli.EXIT_USAGE;
+      }
+    }
+    ArrayNode records = Json.MAPPER.createArrayNode();
+    q.run(dir, line -> records.add(Json.parseObject(line.getBytes(StandardCharsets.UTF_8))));
+    if (output != null) {
+      ObjectNode all = Json.object();
+      all.set("Records", records);
+      out.print(output.render("LookupEvents", all));
+    } else {
+      out.print(AuditSummary.table(records));
+    }
+    out.flush();
+    return 0;
   }
 
   private static OptionSpec home() {
@@ -66,7 +110,7 @@ final class AuditCommands {
         .build();
   }
 
-  static int run(ParseResult audit, PrintWriter out, PrintWriter err) {
+  static int run(ParseResult audit, GlobalOptions globals, PrintWriter out, PrintWriter err) {
     if (!audit.hasSubcommand()) {
       audit.commandSpec().commandLine().usage(out);
       return 0;
@@ -96,8 +140,7 @@ final class AuditCommands {
       AuditLookup q = new AuditLookup(sub.matchedOptionValue("--key-id", (String) null),
           sub.matchedOptionValue("--event-name", (String) null), start, end,
           sub.matchedOptionValue("--principal", (String) null));
-      q.run(dir, out::println);
-      return 0;
+      return lookup(q, dir, globals, out, err);
     } catch (IOException e) {
       err.println("coffer audit " + name + ": cannot read " + dir + ": " + e.getMessage());
       return EXIT_IO;

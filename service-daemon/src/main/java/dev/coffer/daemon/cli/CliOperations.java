@@ -1,19 +1,45 @@
 package dev.coffer.daemon.cli;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * The {@code coffer} commands that call daemon operations: {@code aws kms} command names and
- * parameter names, each mapped to its AWS request field.
+ * options, each mapped to its AWS request field.
+ *
+ * <p>Which options a command has, their types and which are required come from the AWS KMS
+ * service model ({@link OptionTable}, generated from botocore's model), so every option {@code
+ * aws kms} accepts for an operation Coffer implements is accepted here too; the daemon acts on
+ * it or refuses it with the exception it gives for that field. The hand-written entries below only
+ * add help text (and Coffer's own commands, such as {@code metrics}).
  */
 final class CliOperations {
   private CliOperations() {}
 
   enum Type { STRING, INT, BOOL, BLOB, MAP, LIST, TAGS, TIMESTAMP, JSON }
 
+  /**
+   * One option. {@code field} is the AWS request member it sets; a {@code BOOL} option also has
+   * its {@code --no-} form, which sets the member to false, as in the AWS CLI.
+   */
   record Param(String option, String field, Type type, boolean required, String help) {}
 
-  record Command(String name, String operation, String help, List<Param> params) {}
+  /**
+   * One command. {@code resultKey} names the list a paginated operation returns (the AWS CLI
+   * fetches every page and joins them), or is null.
+   */
+  record Command(String name, String operation, String help, List<Param> params,
+      String resultKey) {
+    Command(String name, String operation, String help, List<Param> params) {
+      this(name, operation, help, params, null);
+    }
+
+    boolean paginated() {
+      return resultKey != null;
+    }
+  }
 
   private static Param keyId(String help) {
     return new Param("--key-id", "KeyId", Type.STRING, true, help);
@@ -30,7 +56,8 @@ final class CliOperations {
   private static final Param MARKER = new Param("--marker", "Marker", Type.STRING, false,
       "NextMarker from the previous page");
 
-  static final List<Command> ALL = List.of(
+  /** Help text, and Coffer's own commands; options and types come from the model table. */
+  static final List<Command> HINTS = List.of(
       new Command("create-key", "CreateKey", "Create a KMS key.", List.of(
           new Param("--description", "Description", Type.STRING, false, "description (up to 8192 chars)"),
           new Param("--key-usage", "KeyUsage", Type.STRING, false, "ENCRYPT_DECRYPT"),
@@ -275,4 +302,44 @@ final class CliOperations {
       new Command("delete-access-key", "DeleteAccessKey", "Delete an access key for good.",
           List.of(new Param("--access-key-id", "AccessKeyId", Type.STRING, true, "AKIA..."),
               new Param("--user-name", "UserName", Type.STRING, false, "the key's user"))));
+
+  /** Every command, with the options of the AWS model. */
+  static final List<Command> ALL = HINTS.stream().map(CliOperations::fromModel).toList();
+
+  private static Command fromModel(Command hint) {
+    OptionTable.Operation op = OptionTable.KMS.operation(hint.operation());
+    if (op == null) {
+      return hint; // a Coffer extension such as metrics
+    }
+    Map<String, String> help = hint.params().stream()
+        .collect(Collectors.toMap(Param::option, Param::help, (a, b) -> a));
+    List<Param> params = new ArrayList<>();
+    for (OptionTable.Member m : op.members()) {
+      params.add(new Param(m.option(), m.field(), type(m.type()), m.required(),
+          help.getOrDefault(m.option(), "AWS parameter " + m.field() + " (see docs/cli.md)")));
+    }
+    // Coffer's own fields of an AWS operation (the PKCS#11 custom key store's), after AWS's.
+    for (Param p : hint.params()) {
+      if (params.stream().noneMatch(m -> m.option().equals(p.option()))) {
+        params.add(p);
+      }
+    }
+    return new Command(op.command(), op.operation(), hint.help(), List.copyOf(params),
+        op.resultKey());
+  }
+
+  private static Type type(String modelType) {
+    return switch (modelType) {
+      case "string" -> Type.STRING;
+      case "integer", "long" -> Type.INT;
+      case "boolean" -> Type.BOOL;
+      case "blob" -> Type.BLOB;
+      case "map" -> Type.MAP;
+      case "list:string" -> Type.LIST;
+      case "list:structure" -> Type.TAGS;
+      case "structure" -> Type.JSON;
+      case "timestamp" -> Type.TIMESTAMP;
+      default -> throw new IllegalStateException("kms-cli-options.tsv: unknown type " + modelType);
+    };
+  }
 }

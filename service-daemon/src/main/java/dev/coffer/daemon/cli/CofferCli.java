@@ -1,23 +1,14 @@
 package dev.coffer.daemon.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coffer.daemon.Daemon;
 import dev.coffer.daemon.cli.CliOperations.Command;
 import dev.coffer.daemon.cli.CliOperations.Param;
 import dev.coffer.daemon.config.DaemonConfig;
-import dev.coffer.protocol.DaemonClient;
-import dev.coffer.protocol.ErrorType;
-import dev.coffer.protocol.Json;
-import dev.coffer.protocol.KmsException;
-import dev.coffer.protocol.SocketLocator;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -27,8 +18,8 @@ import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.ParseResult;
 
 /**
- * {@code coffer}: the daemon ({@code coffer serve}) and the admin CLI, whose commands and
- * parameters are those of {@code aws kms} and whose output is the AWS JSON response.
+ * {@code coffer}: the daemon ({@code coffer serve}) and the admin CLI, whose commands, options
+ * and output formats are those of {@code aws kms} (docs/cli.md).
  *
  * <p>Exit status: 0 success; 254 the daemon refused the request (the AWS exception name is
  * printed); 252 the command line is wrong; 255 the daemon could not be reached.
@@ -64,9 +55,12 @@ public final class CofferCli {
     CommandSpec root = CommandSpec.create().name("coffer");
     root.usageMessage().description(
         "Coffer: a key management service for the JVM, modelled on AWS KMS.",
-        "Commands and parameters follow `aws kms`; output is the AWS JSON response.");
+        "Commands and options are those of `aws kms`; output is the AWS response, formatted as"
+            + " the AWS CLI formats it.");
+    root.usageMessage().footer(GlobalOptions.usageSection());
     root.mixinStandardHelpOptions(true);
     root.version("coffer 0.1.0");
+    GlobalOptions.addTo(root);
     CommandLine cl = new CommandLine(root);
 
     CommandSpec serve = CommandSpec.create().name("serve");
@@ -82,30 +76,51 @@ public final class CofferCli {
     cl.addSubcommand("audit", AuditCommands.command());
 
     for (Command c : CliOperations.ALL) {
-      CommandSpec spec = CommandSpec.create().name(c.name());
-      spec.usageMessage().description(c.help() + " (AWS operation " + c.operation() + ")");
-      for (Param p : c.params()) {
-        OptionSpec.Builder b = OptionSpec.builder(p.option()).required(p.required())
-            .description(p.help());
-        switch (p.type()) {
-          case BOOL -> b.arity("0").type(boolean.class);
-          case LIST, TAGS -> b.arity("1..*").type(List.class).auxiliaryTypes(String.class)
-              .paramLabel("VALUE");
-          default -> b.arity("1").type(String.class).paramLabel("VALUE");
-        }
-        spec.addOption(b.build());
-      }
-      spec.addOption(socketOption());
-      spec.addOption(OptionSpec.builder("--query").paramLabel("FIELD").type(String.class)
-          .description("print only this top-level field of the response").build());
-      spec.addOption(OptionSpec.builder("--output").paramLabel("json|text").type(String.class)
-          .description("json (default) or text (a bare string for a --query field)").build());
-      spec.mixinStandardHelpOptions(true);
-      cl.addSubcommand(c.name(), new CommandLine(spec));
+      cl.addSubcommand(c.name(), new CommandLine(operationSpec(c)));
     }
     cl.setOut(out);
     cl.setErr(err);
     return cl;
+  }
+
+  private static CommandSpec operationSpec(Command c) {
+    CommandSpec spec = CommandSpec.create().name(c.name());
+    spec.usageMessage().description(c.help() + " (AWS operation " + c.operation() + ")");
+    spec.usageMessage().footer("", "Global options such as --output and --query: coffer help.");
+    for (Param p : c.params()) {
+      String help = p.required() ? p.help() + " (required)" : p.help();
+      OptionSpec.Builder b = OptionSpec.builder(p.option()).description(help);
+      switch (p.type()) {
+        case BOOL -> b.arity("0").type(boolean.class);
+        case LIST, TAGS -> b.arity("1..*").type(List.class).auxiliaryTypes(String.class)
+            .paramLabel("VALUE");
+        default -> b.arity("1").type(String.class).paramLabel("VALUE");
+      }
+      spec.addOption(b.build());
+      if (p.type() == CliOperations.Type.BOOL) {
+        spec.addOption(OptionSpec.builder(RequestBuilder.negated(p.option())).arity("0")
+            .type(boolean.class).description("sets " + p.field() + " to false").build());
+      }
+    }
+    if (c.paginated()) {
+      spec.addOption(text("--starting-token", "TOKEN", "NextToken printed by an earlier call"));
+      spec.addOption(text("--page-size", "N", "items per call to the daemon (Limit)"));
+      spec.addOption(text("--max-items", "N", "print at most N items, then a NextToken"));
+    }
+    spec.addOption(text("--cli-input-json", "JSON",
+        "the request as JSON (or file://FILE); options given as well override it"));
+    spec.addOption(text("--cli-input-yaml", "YAML", "the request as YAML (or file://FILE)"));
+    spec.addOption(OptionSpec.builder("--generate-cli-skeleton").arity("0..1")
+        .type(String.class).paramLabel("input").description(
+            "print an empty request for --cli-input-json instead of calling the daemon")
+        .build());
+    spec.addOption(socketOption());
+    spec.mixinStandardHelpOptions(true);
+    return spec;
+  }
+
+  private static OptionSpec text(String name, String label, String help) {
+    return OptionSpec.builder(name).paramLabel(label).type(String.class).description(help).build();
   }
 
   private static OptionSpec socketOption() {
@@ -116,12 +131,16 @@ public final class CofferCli {
 
   int run(String[] args) {
     CommandLine cl = build();
+    if (args.length > 0 && args[0].equals("kms")) {
+      // `aws kms list-keys` with only `aws` replaced: the service name is implied.
+      args = java.util.Arrays.copyOfRange(args, 1, args.length);
+    }
+    args = Help.rewrite(cl, args);
     ParseResult parsed;
     try {
       parsed = cl.parseArgs(args);
     } catch (CommandLine.ParameterException e) {
-      err.println(e.getMessage());
-      e.getCommandLine().usage(err);
+      Help.explain(e, err);
       return EXIT_USAGE;
     }
     if (CommandLine.printHelpIfRequested(parsed)) {
@@ -133,56 +152,16 @@ public final class CofferCli {
     }
     ParseResult sub = parsed.subcommand();
     String name = sub.commandSpec().name();
+    GlobalOptions globals = GlobalOptions.of(parsed);
     if (name.equals("serve")) {
       return serve(sub);
     }
     if (name.equals("audit")) {
-      return AuditCommands.run(sub, out, err);
+      return AuditCommands.run(sub, globals, out, err);
     }
     Command command = CliOperations.ALL.stream().filter(c -> c.name().equals(name)).findFirst()
         .orElseThrow();
-    ObjectNode input;
-    try {
-      input = RequestBuilder.build(command, sub);
-    } catch (IllegalArgumentException | IOException e) {
-      err.println("coffer " + name + ": " + e.getMessage());
-      return EXIT_USAGE;
-    }
-    Path socket = sub.hasMatchedOption("--socket")
-        ? sub.matchedOptionValue("--socket", (Path) null) : SocketLocator.forClient();
-    try (DaemonClient client = new DaemonClient(socket, 1, Duration.ofSeconds(60))) {
-      ObjectNode response = client.call(command.operation(), input);
-      print(response, sub.matchedOptionValue("--query", (String) null),
-          sub.matchedOptionValue("--output", "json"));
-      return 0;
-    } catch (KmsException e) {
-      err.println("An error occurred (" + e.errorType() + ") when calling the "
-          + command.operation() + " operation: " + e.getMessage());
-      return e.errorType().equals(ErrorType.DAEMON_UNAVAILABLE) ? EXIT_UNREACHABLE
-          : EXIT_SERVICE_ERROR;
-    }
-  }
-
-  private void print(ObjectNode response, String query, String output) {
-    JsonNode selected = response;
-    if (query != null) {
-      selected = response.get(query);
-      if (selected == null) {
-        selected = Json.MAPPER.nullNode();
-      }
-    }
-    if ("text".equals(output)) {
-      if (selected.isValueNode()) {
-        out.println(selected.asText());
-      } else if (selected instanceof ArrayNode a) {
-        a.forEach(e -> out.println(e.isValueNode() ? e.asText() : e.toString()));
-      } else {
-        selected.fields().forEachRemaining(e -> out.println(e.getKey() + "\t" + e.getValue().asText()));
-      }
-    } else if (!(selected.isObject() && selected.isEmpty())) {
-      // Like the AWS CLI, an operation with an empty response prints nothing.
-      out.println(Json.pretty(selected));
-    }
+    return new OperationCall(command, sub, globals, out, err).run();
   }
 
   private int serve(ParseResult sub) {
@@ -222,9 +201,18 @@ public final class CofferCli {
     }
   }
 
-  static byte[] readBlobArgument(String value) throws IOException {
+  /**
+   * A blob option's bytes: {@code fileb://FILE} is the file's bytes; otherwise the text (or the
+   * text of {@code file://FILE}) is base64, or with {@code raw} ({@code --cli-binary-format
+   * raw-in-base64-out}) the text's UTF-8 bytes, as in AWS CLI v2.
+   */
+  static byte[] readBlobArgument(String value, boolean raw) throws IOException {
     if (value.startsWith("fileb://")) {
       return Files.readAllBytes(Path.of(value.substring("fileb://".length())));
+    }
+    value = readTextArgument(value);
+    if (raw) {
+      return value.getBytes(StandardCharsets.UTF_8);
     }
     try {
       return Base64.getDecoder().decode(value.trim());

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coffer.daemon.cli.CliOperations.Command;
 import dev.coffer.daemon.cli.CliOperations.Param;
+import dev.coffer.daemon.cli.CliOperations.Type;
 import dev.coffer.protocol.Json;
 import java.io.IOException;
 import java.util.List;
@@ -14,9 +15,22 @@ import picocli.CommandLine.ParseResult;
 final class RequestBuilder {
   private RequestBuilder() {}
 
-  static ObjectNode build(Command command, ParseResult parsed) throws IOException {
-    ObjectNode input = Json.object();
+  /**
+   * The request: {@code base} (from {@code --cli-input-json}, may be empty) with every option
+   * given on the command line set over it, as the AWS CLI merges them.
+   *
+   * @param rawBlobs {@code --cli-binary-format raw-in-base64-out}: a blob option that is not a
+   *     {@code fileb://} file is the text itself rather than base64
+   * @throws IllegalArgumentException naming the option, for a value that cannot be read
+   */
+  static ObjectNode build(Command command, ParseResult parsed, boolean rawBlobs, ObjectNode base)
+      throws IOException {
+    ObjectNode input = base.deepCopy();
     for (Param p : command.params()) {
+      if (p.type() == Type.BOOL && parsed.hasMatchedOption(negated(p.option()))) {
+        input.put(p.field(), false);
+        continue;
+      }
       if (!parsed.hasMatchedOption(p.option())) {
         continue;
       }
@@ -41,7 +55,7 @@ final class RequestBuilder {
           }
         }
         case BLOB -> input.put(p.field(),
-            CofferCli.readBlobArgument(parsed.matchedOptionValue(p.option(), "")));
+            CofferCli.readBlobArgument(parsed.matchedOptionValue(p.option(), ""), rawBlobs));
         case MAP -> input.set(p.field(),
             map(p, CofferCli.readTextArgument(parsed.matchedOptionValue(p.option(), ""))));
         case LIST -> {
@@ -53,17 +67,44 @@ final class RequestBuilder {
             values.forEach(a::add);
           }
         }
-        case JSON -> {
-          JsonNode n = json(p, CofferCli.readTextArgument(parsed.matchedOptionValue(p.option(), "")));
-          if (!n.isObject()) {
-            throw new IllegalArgumentException(p.option() + " must be a JSON object");
-          }
-          input.set(p.field(), n);
-        }
+        case JSON -> input.set(p.field(),
+            map(p, CofferCli.readTextArgument(parsed.matchedOptionValue(p.option(), ""))));
         case TAGS -> input.set(p.field(), tags(p, parsed.matchedOptionValue(p.option(), List.of())));
       }
     }
     return input;
+  }
+
+  /** The {@code --no-} form of a boolean option, as the AWS CLI names it. */
+  static String negated(String option) {
+    return "--no-" + option.substring(2);
+  }
+
+  /** The names of required members missing from {@code input}, as options. */
+  static List<String> missingRequired(Command command, ObjectNode input) {
+    return command.params().stream().filter(p -> p.required() && !input.has(p.field()))
+        .map(Param::option).toList();
+  }
+
+  /**
+   * {@code --generate-cli-skeleton input}: every request member with an empty value of its
+   * type, as the AWS CLI prints it, to fill in and pass back with {@code --cli-input-json}.
+   */
+  static ObjectNode skeleton(Command command) {
+    ObjectNode o = Json.object();
+    for (Param p : command.params()) {
+      switch (p.type()) {
+        case INT -> o.put(p.field(), 0);
+        case BOOL -> o.put(p.field(), true);
+        case MAP -> o.putObject(p.field()).put("KeyName", "");
+        case LIST -> o.putArray(p.field()).add("");
+        case TAGS -> o.putArray(p.field()).addObject();
+        case JSON -> o.putObject(p.field());
+        case TIMESTAMP -> o.put(p.field(), "1970-01-01T00:00:00");
+        default -> o.put(p.field(), "");
+      }
+    }
+    return o;
   }
 
   /** JSON object, or AWS shorthand {@code k=v,k2=v2}. */
@@ -99,6 +140,10 @@ final class RequestBuilder {
     ArrayNode a = Json.MAPPER.createArrayNode();
     for (String v : values) {
       ObjectNode tag = map(p, v);
+      if (!p.field().equals("Tags")) {
+        a.add(tag); // another list of structures: each value is one K=v,K2=v2 item
+        continue;
+      }
       if (!tag.has("TagKey") || tag.size() > 2) {
         throw new IllegalArgumentException(p.option() + " entries look like TagKey=k,TagValue=v");
       }

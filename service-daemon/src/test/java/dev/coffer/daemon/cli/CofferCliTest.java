@@ -25,7 +25,11 @@ class CofferCliTest {
 
   record Run(int code, String out, String err) {
     JsonNode json() {
-      return Json.parseObject(out.getBytes(StandardCharsets.UTF_8));
+      try {
+        return Json.MAPPER.readTree(out);
+      } catch (java.io.IOException e) {
+        throw new AssertionError("not JSON: " + out, e);
+      }
     }
   }
 
@@ -41,7 +45,10 @@ class CofferCliTest {
 
   private Run coffer(String... args) {
     List<String> all = new ArrayList<>(List.of(args));
-    if (!all.isEmpty() && !all.get(0).startsWith("-")) {
+    boolean operation = !all.isEmpty()
+        && !List.of("help", "audit", "serve").contains(all.get(0))
+        && !all.get(all.size() - 1).equals("help") && !all.contains("--help");
+    if (operation) {
       all.add("--socket");
       all.add(d.daemon.socket().toString());
     }
@@ -149,9 +156,41 @@ class CofferCliTest {
         .json();
     assertEquals("PendingDeletion", r.get("KeyState").asText());
     assertEquals(7, r.get("PendingWindowInDays").asInt());
+    // As the AWS CLI: every page fetched and joined, no paging fields left.
     JsonNode list = coffer("list-keys").json();
     assertEquals(id, list.get("Keys").get(0).get("KeyId").asText());
-    assertEquals(false, list.get("Truncated").asBoolean());
+    assertEquals(List.of("Keys"), fieldNames(list));
+    JsonNode page = coffer("list-keys", "--no-paginate").json();
+    assertEquals(false, page.get("Truncated").asBoolean());
+  }
+
+  private static List<String> fieldNames(JsonNode n) {
+    List<String> names = new ArrayList<>();
+    n.fieldNames().forEachRemaining(names::add);
+    return names;
+  }
+
+  @Test
+  void listKeys_paginatesLikeTheAwsCli_pageSizeMaxItemsAndStartingToken() {
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      ids.add(coffer("create-key").json().get("KeyMetadata").get("KeyId").asText());
+    }
+    Run all = coffer("list-keys", "--page-size", "2", "--query", "Keys[].KeyId");
+    assertEquals(0, all.code(), all.err());
+    JsonNode allIds = all.json();
+    assertEquals(5, allIds.size(), all.out());
+    Run first = coffer("list-keys", "--page-size", "2", "--max-items", "3");
+    JsonNode firstPage = first.json();
+    assertEquals(3, firstPage.get("Keys").size());
+    String token = firstPage.get("NextToken").asText();
+    JsonNode rest = coffer("list-keys", "--page-size", "2", "--starting-token", token).json();
+    assertEquals(2, rest.get("Keys").size());
+    assertEquals(allIds.get(3).asText(), rest.get("Keys").get(0).get("KeyId").asText());
+    assertEquals(false, rest.has("NextToken"));
+    Run both = coffer("list-keys", "--no-paginate", "--max-items", "1");
+    assertEquals(252, both.code());
+    assertTrue(both.err().contains("--no-paginate"), both.err());
   }
 
   @Test
@@ -160,5 +199,128 @@ class CofferCliTest {
     JsonNode r = coffer("generate-data-key", "--key-id", id, "--key-spec", "AES_256").json();
     assertEquals(32, Base64.getDecoder().decode(r.get("Plaintext").asText()).length);
     assertTrue(r.get("CiphertextBlob").asText().length() > 60);
+  }
+
+  @Test
+  void awsCliGlobalOptions_acceptedBeforeOrAfterTheCommand() {
+    for (String[] args : new String[][] {
+        {"--region", "eu-west-1", "--profile", "prod", "list-keys"},
+        {"list-keys", "--region", "eu-west-1", "--no-cli-pager", "--no-verify-ssl",
+            "--cli-connect-timeout", "5", "--ca-bundle", "/x.pem", "--no-sign-request",
+            "--cli-binary-format", "raw-in-base64-out", "--color", "off", "--v2-debug"}}) {
+      Run r = coffer(args);
+      assertEquals(0, r.code(), String.join(" ", args) + ": " + r.err());
+      assertTrue(r.json().has("Keys"), r.out());
+    }
+  }
+
+  @Test
+  void leadingKms_asInAwsKms_isAccepted() {
+    Run r = coffer("kms", "list-keys", "--query", "length(Keys)");
+    assertEquals("0\n", r.out(), r.err());
+  }
+
+  @Test
+  void endpointUrl_unixSocketIsTheSocket_httpsRefusedWithAReason() {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = new CofferCli(new PrintWriter(out, true), new PrintWriter(err, true)).run(
+        new String[] {"list-keys", "--endpoint-url", "unix://" + d.daemon.socket()});
+    assertEquals(0, code, err.toString());
+    Run https = coffer("list-keys", "--endpoint-url", "https://kms.eu-west-1.amazonaws.com");
+    assertEquals(252, https.code());
+    assertTrue(https.err().contains("unix://"), https.err());
+  }
+
+  @Test
+  void cliInputJson_mergedUnderOptions_andSkeletonListsTheRequest() throws Exception {
+    Run skeleton = coffer("create-key", "--generate-cli-skeleton");
+    assertEquals(0, skeleton.code(), skeleton.err());
+    assertTrue(skeleton.json().has("MultiRegion") && skeleton.json().has("Tags"), skeleton.out());
+    Run created = coffer("create-key", "--cli-input-json",
+        "{\"Description\":\"from json\",\"KeyUsage\":\"ENCRYPT_DECRYPT\"}",
+        "--query", "KeyMetadata.Description", "--output", "text");
+    assertEquals("from json\n", created.out(), created.err());
+    Path yaml = Files.createTempFile(d.home, "in", ".yaml");
+    Files.writeString(yaml, "Description: from yaml\n");
+    Run fromYaml = coffer("create-key", "--cli-input-yaml", "file://" + yaml, "--description",
+        "option wins", "--query", "KeyMetadata.Description", "--output", "text");
+    assertEquals("option wins\n", fromYaml.out(), fromYaml.err());
+    Run unknown = coffer("create-key", "--cli-input-json", "{\"Bogus\":1}");
+    assertEquals(252, unknown.code());
+    assertTrue(unknown.err().contains("Bogus"), unknown.err());
+  }
+
+  @Test
+  void booleanNoForms_andRequiredOptionsFromTheModel() {
+    Run noMulti = coffer("create-key", "--no-multi-region", "--customer-master-key-spec",
+        "SYMMETRIC_DEFAULT", "--query", "KeyMetadata.MultiRegion", "--output", "text");
+    assertEquals("False\n", noMulti.out(), noMulti.err());
+    Run multi = coffer("create-key", "--multi-region");
+    assertEquals(254, multi.code(), multi.err());
+    Run missing = coffer("encrypt", "--plaintext", "aGk=");
+    assertEquals(252, missing.code());
+    assertTrue(missing.err().contains("required") && missing.err().contains("--key-id"),
+        missing.err());
+  }
+
+  @Test
+  void rawInBase64Out_takesTheTextItself() {
+    String id = coffer("create-key").json().get("KeyMetadata").get("KeyId").asText();
+    Run enc = coffer("encrypt", "--key-id", id, "--plaintext", "hello world",
+        "--cli-binary-format", "raw-in-base64-out", "--query", "CiphertextBlob", "--output",
+        "text");
+    assertEquals(0, enc.code(), enc.err());
+    Run dec = coffer("decrypt", "--ciphertext-blob", enc.out().trim(), "--query", "Plaintext",
+        "--output", "text");
+    assertEquals("hello world", new String(Base64.getDecoder().decode(dec.out().trim()),
+        StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void debug_logsTheCallWithoutValues() {
+    Run r = coffer("generate-random", "--number-of-bytes", "8", "--debug");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.err().contains("GenerateRandom") && r.err().contains("NumberOfBytes"), r.err());
+    String random = r.json().get("Plaintext").asText();
+    assertTrue(!r.err().contains(random), r.err());
+  }
+
+  @Test
+  void helpWord_andSuggestions_shortAndUseful() {
+    Run help = coffer("help");
+    assertEquals(0, help.code());
+    assertTrue(help.out().contains("create-key") && help.out().contains("--endpoint-url"),
+        help.out());
+    Run cmdHelp = coffer("schedule-key-deletion", "help");
+    assertEquals(0, cmdHelp.code());
+    assertTrue(cmdHelp.out().contains("--pending-window-in-days"), cmdHelp.out());
+    Run typo = coffer("list-key");
+    assertEquals(252, typo.code());
+    assertTrue(typo.err().contains("Did you mean: list-keys"), typo.err());
+    assertTrue(typo.err().lines().count() < 5, typo.err());
+    Run optionTypo = coffer("describe-key", "--keyid", "x");
+    assertTrue(optionTypo.err().contains("--key-id"), optionTypo.err());
+    // "help" as an option's value is a value, not a request for help
+    Run described = coffer("create-key", "--description", "help", "--query",
+        "KeyMetadata.Description", "--output", "text");
+    assertEquals("help\n", described.out(), described.err());
+  }
+
+  @Test
+  void auditLookup_readableTableByDefault_andOutputFormats() {
+    String id = coffer("create-key").json().get("KeyMetadata").get("KeyId").asText();
+    Run table = coffer("audit", "lookup", "--home", d.home.toString(), "--key-id", id);
+    assertEquals(0, table.code(), table.err());
+    List<String> lines = table.out().lines().toList();
+    assertTrue(lines.get(0).matches("TIME +PRINCIPAL +OPERATION +KEY +RESULT"), table.out());
+    assertTrue(lines.get(1).contains("CreateKey") && lines.get(1).contains(id)
+        && lines.get(1).endsWith("OK"), table.out());
+    Run query = coffer("audit", "lookup", "--home", d.home.toString(), "--key-id", id,
+        "--query", "Records[0].eventName", "--output", "text");
+    assertEquals("CreateKey\n", query.out(), query.err());
+    Run jsonl = coffer("audit", "lookup", "--home", d.home.toString(), "--key-id", id,
+        "--output", "jsonl");
+    assertTrue(jsonl.out().startsWith("{\"eventVersion\""), jsonl.out());
   }
 }
