@@ -77,13 +77,9 @@ public final class KmsOperations {
     this.clock = clock;
     this.random = random;
     this.account = account;
-    KeyEvents keyEvents = (name, keyId) -> {
-      LOG.info(() -> name + " " + keyId);
-      // API calls are audited as such; only what the daemon does on its own is a service event.
-      if (!name.equals("ImportKeyMaterial") && !name.equals("DeleteImportedKeyMaterial")) {
-        serviceEvent(name, keyId);
-      }
-    };
+    // Audit records of these changes come from the transactions that make them (the audit
+    // outbox, AuditTrail); this only logs them.
+    KeyEvents keyEvents = (name, keyId) -> LOG.info(() -> name + " " + keyId);
     this.rotation = new RotationOperations(registry, resolver, backingKeys, clock, keyEvents);
     this.imports = new ImportOperations(registry, resolver, backingKeys, root, clock, random,
         keyEvents);
@@ -157,24 +153,6 @@ public final class KmsOperations {
     return table;
   }
 
-  private volatile dev.coffer.daemon.audit.AuditSink serviceEvents =
-      dev.coffer.daemon.audit.AuditSink.NONE;
-
-  /**
-   * Where maintenance records what the daemon does on its own (a key deleted at the end of its
-   * waiting period, imported material expired), as audit service events.
-   */
-  public void auditServiceEventsTo(dev.coffer.daemon.audit.AuditSink sink) {
-    this.serviceEvents = sink;
-  }
-
-  private void serviceEvent(String name, UUID keyId) {
-    ObjectNode details = Json.object();
-    details.put("KeyId", resolver.keyArn(keyId));
-    serviceEvents.record(dev.coffer.daemon.audit.AuditEvent.serviceEvent(clock.instant(), name,
-        List.of(resolver.keyArn(keyId)), details));
-  }
-
   /** What one maintenance pass did. */
   public record Maintenance(int deleted, int rotated, int expired) {}
 
@@ -187,9 +165,9 @@ public final class KmsOperations {
     List<dev.coffer.daemon.storage.Database.StoredVersion> gone =
         registry.deleteDue(clock.instant());
     backingKeys.destroy(gone);
-    gone.stream().map(v -> v.keyId()).distinct().forEach(authorizer.store()::keyDeleted);
-    gone.stream().map(v -> v.keyId()).distinct().forEach(id -> serviceEvent("DeleteKey", id));
-    int deleted = (int) gone.stream().map(v -> v.keyId()).distinct().count();
+    List<UUID> deletedKeys = gone.stream().map(v -> v.keyId()).distinct().toList();
+    deletedKeys.forEach(authorizer.store()::keyDeleted);
+    int deleted = deletedKeys.size();
     return new Maintenance(deleted, rotation.rotateDueKeys(), imports.expireMaterial());
   }
 
