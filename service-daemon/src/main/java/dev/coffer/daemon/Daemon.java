@@ -102,8 +102,7 @@ public final class Daemon implements Closeable {
       // (AuditTrail.maintenance), so KmsOperations does not record them a second time.
       this.trail = new AuditTrail(audit, db, config.region(), config.account(), config.clock(),
           resolver::keyArn);
-      // The socket's server keeps its own pipeline and refusal budget; this one serves the other
-      // doors (HTTPS), with a budget of its own under the same limits.
+      // One pipeline and one refusal budget for every door (the socket and HTTPS).
       this.refusedRequests = new RefusedRequestAudit(trail, config.clock(),
           config.connectionLimits().refusedRequestRecordsPerWindow(),
           config.connectionLimits().refusedRequestWindow());
@@ -126,7 +125,7 @@ public final class Daemon implements Closeable {
       this.server = new SocketServer(config.socket(), ops.table(), config.maxFrameBytes(),
           config.maxConnections(), config.workerThreads(), trail, config.clock(),
           config.access().socketMode(), config.access().socketGroup(),
-          config.connectionLimits());
+          config.connectionLimits(), pipeline, refusedRequests);
       startEndpoints(random);
     } catch (IOException | RuntimeException e) {
       endpoints.forEach(HttpsServer::close);
@@ -231,16 +230,16 @@ public final class Daemon implements Closeable {
     return ops.accessKeys();
   }
 
-  /**
-   * The request pipeline over this daemon's operations and audit trail, for a transport other than
-   * the Unix socket (which has its own): it authenticates nothing itself, so its caller must
-   * pass the {@link dev.coffer.daemon.identity.Identity} it established.
-   */
   /** The operations the daemon serves; a transport checks {@code isSocketOnly} with it. */
   public OperationTable operationTable() {
     return ops.table();
   }
 
+  /**
+   * The request pipeline over this daemon's operations and audit trail, which every door (the
+   * Unix socket, HTTPS) uses: it authenticates nothing itself, so its caller must pass the
+   * {@link dev.coffer.daemon.identity.Identity} it established.
+   */
   public RequestPipeline pipeline() {
     return pipeline;
   }

@@ -99,24 +99,17 @@ public final class SocketServer implements Closeable {
   private final AtomicInteger connections = new AtomicInteger();
   private volatile boolean running = true;
 
-  /** A server with the default {@link ConnectionLimits} for {@code maxConnections}. */
   public SocketServer(Path socketPath, OperationTable operations, int maxFrameBytes,
       int maxConnections, int workerThreads, AuditSink audit, java.time.Clock clock,
-      String socketMode, String socketGroup) throws IOException {
-    this(socketPath, operations, maxFrameBytes, maxConnections, workerThreads, audit, clock,
-        socketMode, socketGroup, ConnectionLimits.defaults(maxConnections));
-  }
-
-  public SocketServer(Path socketPath, OperationTable operations, int maxFrameBytes,
-      int maxConnections, int workerThreads, AuditSink audit, java.time.Clock clock,
-      String socketMode, String socketGroup, ConnectionLimits limits) throws IOException {
+      String socketMode, String socketGroup, ConnectionLimits limits, RequestPipeline pipeline,
+      RefusedRequestAudit refusedRequests) throws IOException {
     this.socketPath = socketPath;
     this.audit = audit;
     this.clock = clock;
     this.operations = operations;
-    this.refusedRequests = new RefusedRequestAudit(audit, clock,
-        limits.refusedRequestRecordsPerWindow(), limits.refusedRequestWindow());
-    this.pipeline = new RequestPipeline(operations, audit, clock, refusedRequests);
+    // The daemon's one pipeline and refusal budget, shared with its other doors.
+    this.refusedRequests = refusedRequests;
+    this.pipeline = pipeline;
     this.codec = new FrameCodec(maxFrameBytes);
     this.limits = limits;
     this.budget = new ConnectionBudget(maxConnections,
@@ -477,7 +470,6 @@ public final class SocketServer implements Closeable {
       Thread.currentThread().interrupt();
     }
     refusedFrames.close();
-    refusedRequests.close();
     try {
       Files.deleteIfExists(socketPath);
     } catch (IOException ignored) {
