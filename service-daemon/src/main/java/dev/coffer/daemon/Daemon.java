@@ -13,6 +13,7 @@ import java.util.Optional;
 import java.util.Set;
 
 import dev.coffer.daemon.audit.AuditLog;
+import dev.coffer.daemon.audit.AuditRetention;
 import dev.coffer.daemon.audit.RefusedRequestAudit;
 import dev.coffer.daemon.audit.AuditTrail;
 import dev.coffer.daemon.config.DaemonConfig;
@@ -68,6 +69,7 @@ public final class Daemon implements Closeable {
   private final ScheduledExecutorService scheduler;
   private final AuditLog audit;
   private final AuditTrail trail;
+  private final AuditRetention retention;
   private final RequestPipeline pipeline;
   private final RefusedRequestAudit refusedRequests;
   private final List<HttpsServer> endpoints = new ArrayList<>();
@@ -80,7 +82,7 @@ public final class Daemon implements Closeable {
     this.db = Database.open(config.home().resolve(DB_FILE));
     try {
       this.audit = AuditLog.open(config.home(), config.home().resolve("audit"),
-          config.region(), config.account(), config.clock(), AuditLog.Options.defaults());
+          config.region(), config.account(), config.clock(), auditOptions(config));
     } catch (IOException | RuntimeException e) {
       db.close();
       throw e;
@@ -100,6 +102,7 @@ public final class Daemon implements Closeable {
           random, config.account(), authorizer);
       // Service events are held in the audit outbox by the maintenance pass's own transactions
       // (AuditTrail.maintenance), so KmsOperations does not record them a second time.
+      this.retention = new AuditRetention(audit, config.audit().retention(), config.clock());
       this.trail = new AuditTrail(audit, db, config.region(), config.account(), config.clock(),
           resolver::keyArn);
       // One pipeline and one refusal budget for every door (the socket and HTTPS).
@@ -246,7 +249,8 @@ public final class Daemon implements Closeable {
 
   /**
    * Deletes keys whose waiting period has ended, rotates keys that are due, expires imported
-   * material, and refreshes {@code metrics.prom}; runs at start-up and periodically.
+   * material, refreshes {@code metrics.prom}, and applies audit retention (recording archives in
+   * the audit log); runs at start-up and periodically.
    */
   public void runMaintenance() {
     refusedRequests.tick();
@@ -257,9 +261,17 @@ public final class Daemon implements Closeable {
             + ", expired imported material of " + m.expired());
       }
       writeMetrics();
+      retention.run();
     } catch (RuntimeException | IOException e) {
       LOG.log(Level.SEVERE, "maintenance failed; will retry", e);
     }
+  }
+
+  /** The audit log's tunables, with the file size from {@code audit-max-file-bytes}. */
+  private static AuditLog.Options auditOptions(DaemonConfig config) {
+    AuditLog.Options d = AuditLog.Options.defaults();
+    return new AuditLog.Options(config.audit().maxFileBytes(), d.cryptoFlushBound(),
+        d.digestInterval(), d.queueCapacity());
   }
 
   /** {@code metrics.prom}, mode 0644: for a node_exporter textfile collector; counts only. */

@@ -113,7 +113,12 @@ final class AuditFiles {
     java.util.Set<String> found = new java.util.HashSet<>();
     Instant from = since.minus(java.time.Duration.ofMinutes(1));
     for (Path f : logFiles(dir).descendingMap().values()) {
-      String text = new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1);
+      String text;
+      try {
+        text = new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1);
+      } catch (java.nio.file.NoSuchFileException archived) {
+        continue; // moved out by an archive meanwhile: older than anything looked for here
+      }
       for (String id : eventIds) {
         if (text.contains("\"eventID\":\"" + id + "\"")) {
           found.add(id);
@@ -133,7 +138,8 @@ final class AuditFiles {
     return m.matches() ? STAMP.parse(m.group(2), Instant::from) : null;
   }
 
-  private static TreeMap<Long, Path> list(Path dir, Pattern p) throws IOException {
+  /** Files in {@code dir} whose names match {@code p}, by the number in its first group. */
+  static TreeMap<Long, Path> list(Path dir, Pattern p) throws IOException {
     TreeMap<Long, Path> out = new TreeMap<>();
     if (!Files.isDirectory(dir)) {
       return out;

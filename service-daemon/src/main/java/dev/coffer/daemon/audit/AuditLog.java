@@ -243,6 +243,16 @@ public final class AuditLog implements AuditSink, Closeable {
     }
   }
 
+  /** The directory of the log files. */
+  Path directory() {
+    return dir;
+  }
+
+  /** Archives and retention for this log's directory, signing with its key. */
+  public AuditArchiver archiver() {
+    return new AuditArchiver(dir, key, clock);
+  }
+
   /** How many group commits (fsyncs of the log file) have run: a measure of batching. */
   long syncs() {
     return syncs.get();
@@ -682,6 +692,9 @@ public final class AuditLog implements AuditSink, Closeable {
         }
       }
     }
+    if (sequence == 0) {
+      continueAfterArchivePoint();
+    }
     String name = file.getFileName().toString();
     if (name.equals(lastSealed)) {
       return null;
@@ -721,6 +734,22 @@ public final class AuditLog implements AuditSink, Closeable {
         + lines.size() + " record(s)" + (torn > 0 ? ", cutting a torn final line of " + torn
         + " byte(s)" : ""));
     return details;
+  }
+
+  /**
+   * No record is left in the live files (every earlier file was archived, the rest are empty):
+   * the chain continues from the newest signed archive point.
+   */
+  private void continueAfterArchivePoint() throws IOException {
+    try {
+      var points = AuditArchivePoint.read(dir, key.publicKey());
+      if (!points.isEmpty()) {
+        sequence = points.lastEntry().getValue().lastSequence();
+        previousHash = AuditFiles.HEX.parseHex(points.lastEntry().getValue().lastRecordHash());
+      }
+    } catch (AuditArchivePoint.Invalid e) {
+      throw new IOException("cannot continue the audit chain: " + e.getMessage(), e);
+    }
   }
 
   private void deleteTemporaries() throws IOException {

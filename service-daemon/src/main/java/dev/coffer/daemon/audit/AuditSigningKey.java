@@ -39,6 +39,18 @@ final class AuditSigningKey {
     this.publicKey = publicKey;
   }
 
+  /**
+   * Loads the existing key from {@code home} ({@code coffer audit archive}); never creates one.
+   *
+   * @throws IOException if it is missing, too open, or does not match {@code signing-public.pem}
+   */
+  static AuditSigningKey load(Path home, Path auditDir) throws IOException {
+    if (!Files.exists(home.resolve(PRIVATE_FILE))) {
+      throw new IOException("no audit signing key at " + home.resolve(PRIVATE_FILE));
+    }
+    return loadOrCreate(home, auditDir);
+  }
+
   /** Loads the key from {@code home}, creating it on first use; writes the public PEM. */
   static AuditSigningKey loadOrCreate(Path home, Path auditDir) throws IOException {
     Path file = home.resolve(PRIVATE_FILE);

@@ -22,6 +22,13 @@ import java.util.TreeMap;
  * auditor pinned ({@code --public-key}) rather than trusting {@code signing-public.pem} beside
  * the logs. Records written after the latest digest are chained but not yet signed; they are
  * counted separately ({@link Result#unsignedRecords()}).
+ *
+ * <p>Archives ({@code docs/audit.md}, "Archiving and retention"): a tree whose oldest files were
+ * archived or deleted by retention must start exactly where a signed {@link AuditArchivePoint}
+ * ends (record sequence and hash, digest sequence and SHA-256); any other missing prefix is
+ * reported. An archive directory is verified on its own with {@link #verifyArchive}: it must
+ * start at the beginning of the log or at a signed archive point, and end exactly where one ends,
+ * every file sealed.
  */
 public final class AuditVerifier {
   private AuditVerifier() {}
@@ -32,7 +39,7 @@ public final class AuditVerifier {
    * @param problem the first problem found, or null when the log verified
    */
   public record Result(String problem, int logFiles, long records, int digests,
-      long unsignedRecords, String keyFingerprint) {
+      long unsignedRecords, String keyFingerprint, String anchor) {
     public boolean ok() {
       return problem == null;
     }
@@ -42,6 +49,7 @@ public final class AuditVerifier {
           ? "OK: " + logFiles + " log file(s), " + records + " record(s), " + digests
               + " signed digest(s) verified" + (unsignedRecords > 0 ? "; " + unsignedRecords
               + " newest record(s) chained but not yet covered by a digest" : "")
+              + (anchor != null ? "; " + anchor : "")
               + "; signing key sha256:" + keyFingerprint
           : "FAILED: " + problem;
     }
@@ -64,11 +72,38 @@ public final class AuditVerifier {
     return AuditSigningKey.readPublic(file);
   }
 
+  /** Where the files of a tree begin: at the start of the log, or after an archive point. */
+  private record Start(AuditArchivePoint point, long fileSequence, long recordSequence,
+      String recordHash, long digestSequence, String digestHash) {
+    static final Start BEGINNING = new Start(null, 1, 1, AuditFiles.ZERO_HASH, 1,
+        AuditFiles.ZERO_HASH);
+
+    static Start after(AuditArchivePoint p) {
+      return new Start(p, p.lastLogFileSequence() + 1, p.lastSequence() + 1, p.lastRecordHash(),
+          p.lastDigestSequence() + 1, p.lastDigestSha256());
+    }
+  }
+
   /** Verifies {@code auditDir} with {@code pinned}, or with its own public key if null. */
   public static Result verify(Path auditDir, PublicKey pinned) throws IOException {
+    return verify(auditDir, pinned, false);
+  }
+
+  /**
+   * Verifies an archive directory written by {@code coffer audit archive} on its own: as {@link
+   * #verify}, and besides every file must be sealed and the archive must end exactly where a
+   * signed archive point in it ends (so removing its newest files, or that point, is reported).
+   */
+  public static Result verifyArchive(Path archiveDir, PublicKey pinned) throws IOException {
+    return verify(archiveDir, pinned, true);
+  }
+
+  private static Result verify(Path auditDir, PublicKey pinned, boolean archive)
+      throws IOException {
     int[] counts = new int[2];
     long[] records = new long[2];
     String fp = "?";
+    String[] anchor = new String[1];
     try {
       if (!Files.isDirectory(auditDir)) {
         throw new Problem("no audit directory at " + auditDir);
@@ -82,21 +117,111 @@ public final class AuditVerifier {
         key = AuditSigningKey.readPublic(pem);
       }
       fp = AuditSigningKey.fingerprint(key);
-      Map<String, Digest> latest = checkDigests(auditDir, key, counts);
-      checkRecords(auditDir, latest, counts, records);
-      return new Result(null, counts[1], records[0], counts[0], records[1], fp);
+      TreeMap<Long, AuditArchivePoint> points;
+      try {
+        points = AuditArchivePoint.read(auditDir, key);
+      } catch (AuditArchivePoint.Invalid e) {
+        throw new Problem(e.getMessage());
+      }
+      Start start = start(auditDir, points);
+      if (start.point() != null) {
+        anchor[0] = "starts after signed " + start.point().describe();
+      }
+      String[] lastDigestHash = new String[1];
+      Map<String, Digest> latest = checkDigests(auditDir, key, counts, start, lastDigestHash);
+      End end = checkRecords(auditDir, latest, counts, records, start, archive);
+      if (archive) {
+        anchor[0] = (anchor[0] == null ? "" : anchor[0] + "; ")
+            + checkArchiveEnd(auditDir, points, end, lastDigestHash[0], records[1]);
+      }
+      return new Result(null, counts[1], records[0], counts[0], records[1], fp, anchor[0]);
     } catch (Problem p) {
-      return new Result(p.getMessage(), counts[1], records[0], counts[0], records[1], fp);
+      return new Result(p.getMessage(), counts[1], records[0], counts[0], records[1], fp, null);
     }
   }
 
-  /** Signatures and the digest chain; returns the latest digest for each log file. */
-  private static Map<String, Digest> checkDigests(Path auditDir, PublicKey key, int[] counts)
+  /**
+   * Where the tree begins: at file 1, digest 1 and record 1, or, when its oldest files are gone,
+   * exactly after a signed archive point that says so. Log files and digests must agree.
+   */
+  private static Start start(Path dir, TreeMap<Long, AuditArchivePoint> points)
       throws IOException, Problem {
+    TreeMap<Long, Path> logs = AuditFiles.logFiles(dir);
+    TreeMap<Long, Path> digests = AuditFiles.digestFiles(dir);
+    long firstLog = logs.isEmpty() ? 1 : logs.firstKey();
+    long firstDigest = digests.isEmpty() ? 1 : digests.firstKey();
+    if (firstLog == 1 && firstDigest == 1) {
+      return Start.BEGINNING;
+    }
+    for (AuditArchivePoint p : points.descendingMap().values()) {
+      if (p.lastLogFileSequence() == firstLog - 1) {
+        if (p.lastDigestSequence() != firstDigest - 1) {
+          throw new Problem("incomplete archive: the log files up to file sequence "
+              + (firstLog - 1) + " are gone as signed " + p.describe() + " says, but the"
+              + " digests start at " + AuditFiles.digestFileName(firstDigest) + " instead of "
+              + AuditFiles.digestFileName(p.lastDigestSequence() + 1) + " (an archive was"
+              + " interrupted: run `coffer audit archive` again to finish it; or files were"
+              + " removed by hand)");
+        }
+        return Start.after(p);
+      }
+    }
+    if (firstLog == 1) {
+      throw new Problem("missing digest file " + AuditFiles.digestFileName(1) + ": the digests"
+          + " start at " + AuditFiles.digestFileName(firstDigest) + " while log file 1 is still"
+          + " here, and no signed archive point ends at digest " + (firstDigest - 1)
+          + " (digests were removed by hand)");
+    }
+    throw new Problem("missing log files: the log starts at "
+        + logs.firstEntry().getValue().getFileName() + " (file sequence " + firstLog + "), and no"
+        + " signed archive point ends at file sequence " + (firstLog - 1) + " (files were"
+        + " removed other than by `coffer audit archive`, or the archive point that allowed it,"
+        + " digests/" + (points.isEmpty() ? "archive-point-*.json" : AuditArchivePoint.fileName(
+            points.lastKey() + 1) + " or an earlier one") + ", was removed)");
+  }
+
+  /**
+   * An archive must end exactly where a signed archive point ends: its last record, last
+   * digest and last file are the point's.
+   *
+   * @return what the archive is, for the summary
+   */
+  private static String checkArchiveEnd(Path dir, TreeMap<Long, AuditArchivePoint> points,
+      End end, String lastDigestHash, long unsigned) throws IOException, Problem {
+    TreeMap<Long, Path> digests = AuditFiles.digestFiles(dir);
+    long lastDigest = digests.isEmpty() ? 0 : digests.lastKey();
+    if (unsigned > 0) {
+      throw new Problem("archive holds " + unsigned + " record(s) no digest covers: an archive"
+          + " holds only sealed files");
+    }
+    for (AuditArchivePoint p : points.descendingMap().values()) {
+      if (p.lastLogFileSequence() == end.fileSequence()
+          && p.lastSequence() == end.recordSequence()
+          && p.lastRecordHash().equals(end.recordHash()) && p.lastDigestSequence() == lastDigest
+          && p.lastDigestSha256().equals(lastDigestHash)) {
+        return "ends at signed " + p.describe();
+      }
+    }
+    AuditArchivePoint newest = points.isEmpty() ? null : points.lastEntry().getValue();
+    throw new Problem("incomplete archive: it ends at log file sequence " + end.fileSequence()
+        + ", record sequence " + end.recordSequence() + " and " + AuditFiles.digestFileName(lastDigest)
+        + ", where no signed archive point in it ends" + (newest == null
+            ? " (its archive point, digests/archive-point-*.json, was removed)"
+            : "; the newest, " + newest.describe() + ", ends at record sequence "
+                + newest.lastSequence() + " (files were removed from the archive, or its"
+                + " archive point was)"));
+  }
+
+  /** Where the records of a tree end: its last file, and the last record's sequence and hash. */
+  private record End(long fileSequence, long recordSequence, String recordHash) {}
+
+  /** Signatures and the digest chain; returns the latest digest for each log file. */
+  private static Map<String, Digest> checkDigests(Path auditDir, PublicKey key, int[] counts,
+      Start start, String[] lastHash) throws IOException, Problem {
     TreeMap<Long, Path> digests = AuditFiles.digestFiles(auditDir);
     Map<String, Digest> latest = new HashMap<>();
-    String previousHash = AuditFiles.ZERO_HASH;
-    long expected = 1;
+    String previousHash = start.digestHash();
+    long expected = start.digestSequence();
     for (Map.Entry<Long, Path> e : digests.entrySet()) {
       String name = e.getValue().getFileName().toString();
       if (e.getKey() != expected) {
@@ -120,7 +245,9 @@ public final class AuditVerifier {
       }
       if (!previousHash.equals(d.path("previousDigestSha256").asText())) {
         throw new Problem("digest chain broken at " + name + ": it does not name the SHA-256 of "
-            + "the digest before it (a digest was replaced or removed)");
+            + (expected == start.digestSequence() && start.point() != null
+                ? "the last digest archived by signed " + start.point().describe()
+                : "the digest before it") + " (a digest was replaced or removed)");
       }
       if (d.path("digestSequence").asLong() != e.getKey()) {
         throw new Problem("digest " + name + " says it is digest "
@@ -133,19 +260,20 @@ public final class AuditVerifier {
       expected++;
       counts[0]++;
     }
+    lastHash[0] = previousHash;
     return latest;
   }
 
-  private static void checkRecords(Path auditDir, Map<String, Digest> latest, int[] counts,
-      long[] records) throws IOException, Problem {
+  private static End checkRecords(Path auditDir, Map<String, Digest> latest, int[] counts,
+      long[] records, Start start, boolean archive) throws IOException, Problem {
     TreeMap<Long, Path> logs = AuditFiles.logFiles(auditDir);
     Map<Long, String> named = new TreeMap<>();
     latest.forEach((file, d) -> named.put(AuditFiles.logSequence(file), file));
     long lastFileSeq = Math.max(logs.isEmpty() ? 0 : logs.lastKey(),
         named.isEmpty() ? 0 : ((TreeMap<Long, String>) named).lastKey());
-    String prev = AuditFiles.ZERO_HASH;
-    long expectedSeq = 1;
-    for (long f = 1; f <= lastFileSeq; f++) {
+    String prev = start.recordHash();
+    long expectedSeq = start.recordSequence();
+    for (long f = start.fileSequence(); f <= lastFileSeq; f++) {
       Path file = logs.get(f);
       if (file == null) {
         String name = named.get(f);
@@ -155,7 +283,8 @@ public final class AuditVerifier {
       }
       String name = file.getFileName().toString();
       Digest digest = latest.get(name);
-      boolean lastFile = f == lastFileSeq;
+      // An archive holds sealed files only: none of them may be open.
+      boolean lastFile = f == lastFileSeq && !archive;
       byte[] data = Files.readAllBytes(file);
       int complete = AuditFiles.completeLength(data);
       List<AuditFiles.Line> lines = AuditFiles.lines(data);
@@ -209,6 +338,7 @@ public final class AuditVerifier {
       }
       counts[1]++;
     }
+    return new End(lastFileSeq, expectedSeq - 1, prev);
   }
 
   private static void checkAgainstDigest(String name, byte[] data, List<AuditFiles.Line> lines,

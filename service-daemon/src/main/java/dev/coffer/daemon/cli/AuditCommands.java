@@ -1,5 +1,6 @@
 package dev.coffer.daemon.cli;
 
+import dev.coffer.daemon.audit.AuditArchiver;
 import dev.coffer.daemon.audit.AuditLookup;
 import dev.coffer.daemon.audit.AuditVerifier;
 import dev.coffer.daemon.cli.output.CliOutput;
@@ -19,11 +20,15 @@ import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.ParseResult;
 
 /**
- * {@code coffer audit verify} and {@code coffer audit lookup}: read {@code $COFFER_HOME/audit}
- * directly, without the daemon, so an auditor can run them on a copy of the directory.
+ * {@code coffer audit verify}, {@code lookup} and {@code archive}: read {@code
+ * $COFFER_HOME/audit} (or, with {@code --dir}, an archive directory) directly, without the
+ * daemon, so an auditor can run them on a copy of the directory. {@code archive} moves closed
+ * files out ({@link AuditArchiver}); the daemon records it in the log on its next maintenance
+ * pass.
  *
  * <p>Exit status of {@code verify}: 0 the log verified; 1 a problem was found (the first one is
- * printed); 252 the command line is wrong; 2 the files could not be read.
+ * printed); 252 the command line is wrong; 2 the files could not be read. Of {@code archive}: 0
+ * archived (or nothing to archive); 1 refused, nothing removed; 252; 2.
  */
 final class AuditCommands {
   private AuditCommands() {}
@@ -42,6 +47,8 @@ final class AuditCommands {
         "Verify record hashes, the chain across files, digests and their signatures;",
         "print OK with counts or the first problem (exit 1).");
     verify.addOption(home());
+    verify.addOption(archiveDir("verify this archive directory on its own (written by"
+        + " `coffer audit archive`) instead of the live log"));
     verify.addOption(OptionSpec.builder("--public-key").paramLabel("FILE").type(Path.class)
         .description("pinned Ed25519 public key (PEM or DER); default: audit/signing-public.pem")
         .build());
@@ -54,6 +61,7 @@ final class AuditCommands {
         "and result; with --output json|text|table|yaml the records as {\"Records\": [...]}"
             + " (--query applies), with --output jsonl the raw JSON lines.");
     lookup.addOption(home());
+    lookup.addOption(archiveDir("search this archive directory instead of the live log"));
     lookup.addOption(text("--key-id", "KEY", "key id, key ARN or alias name"));
     lookup.addOption(text("--event-name", "NAME", "operation, e.g. Decrypt"));
     lookup.addOption(text("--start-time", "TIME", "ISO-8601 instant or date, inclusive"));
@@ -61,6 +69,21 @@ final class AuditCommands {
     lookup.addOption(text("--principal", "USER", "Unix user name or its principal ARN"));
     lookup.mixinStandardHelpOptions(true);
     cl.addSubcommand("lookup", new CommandLine(lookup));
+
+    CommandSpec archive = CommandSpec.create().name("archive");
+    archive.usageMessage().description(
+        "Move the closed log files sealed before DATE, and their digests, to DIR: copy, fsync,",
+        "verify the copy, write a signed archive point, then delete them from the live log.",
+        "Run as the daemon's user (it signs with the audit signing key); safe while it runs.");
+    archive.addOption(home());
+    archive.addOption(OptionSpec.builder("--before").paramLabel("DATE").type(String.class)
+        .required(true).description("ISO-8601 instant or date (UTC): files sealed before it go")
+        .build());
+    archive.addOption(OptionSpec.builder("--to").paramLabel("DIR").type(Path.class)
+        .required(true).description("archive directory: new or empty, or the archive the live"
+            + " log continues").build());
+    archive.mixinStandardHelpOptions(true);
+    cl.addSubcommand("archive", new CommandLine(archive));
     return cl;
   }
 
@@ -105,9 +128,42 @@ final class AuditCommands {
         .description("data directory (default $COFFER_HOME, else ~/.coffer)").build();
   }
 
+  private static OptionSpec archiveDir(String description) {
+    return OptionSpec.builder("--dir").paramLabel("DIR").type(Path.class)
+        .description(description).build();
+  }
+
   private static OptionSpec text(String name, String label, String description) {
     return OptionSpec.builder(name).paramLabel(label).type(String.class).description(description)
         .build();
+  }
+
+  /**
+   * {@code coffer audit archive}: prints what was archived (exit 0), or why nothing was (exit 1,
+   * nothing removed).
+   */
+  private static int archive(ParseResult sub, Path home, PrintWriter out, PrintWriter err)
+      throws IOException {
+    Instant before;
+    try {
+      before = AuditLookup.parseTime(sub.matchedOptionValue("--before", (String) null));
+    } catch (DateTimeParseException e) {
+      err.println("coffer audit archive: --before is ISO-8601, e.g. 2026-01-01T10:00:00Z or"
+          + " 2026-01-01: " + e.getParsedString());
+      return CofferCli.EXIT_USAGE;
+    }
+    ObjectNode by = Json.object();
+    by.put("uid", new com.sun.security.auth.module.UnixSystem().getUid());
+    by.put("userName", System.getProperty("user.name"));
+    try {
+      AuditArchiver.Result r = AuditArchiver.open(home, java.time.Clock.systemUTC())
+          .archive(before, sub.matchedOptionValue("--to", (Path) null), by);
+      out.println(r.message());
+      return 0;
+    } catch (AuditArchiver.Refused e) {
+      err.println("coffer audit archive: " + e.getMessage());
+      return EXIT_PROBLEM;
+    }
   }
 
   static int run(ParseResult audit, GlobalOptions globals, PrintWriter out, PrintWriter err) {
@@ -117,15 +173,22 @@ final class AuditCommands {
     }
     ParseResult sub = audit.subcommand();
     Path home = sub.matchedOptionValue("--home", (Path) null);
-    Path dir = (home != null ? home : DaemonConfig.defaultHome()).resolve("audit");
+    Path archiveDir = sub.hasMatchedOption("--dir") ? sub.matchedOptionValue("--dir", (Path) null)
+        : null;
+    Path dir = archiveDir != null ? archiveDir
+        : (home != null ? home : DaemonConfig.defaultHome()).resolve("audit");
     String name = sub.commandSpec().name();
     try {
       if (name.equals("verify")) {
         Path pinned = sub.matchedOptionValue("--public-key", (Path) null);
-        AuditVerifier.Result r = AuditVerifier.verify(dir,
-            pinned == null ? null : dev.coffer.daemon.audit.AuditVerifier.readKey(pinned));
+        java.security.PublicKey key = pinned == null ? null : AuditVerifier.readKey(pinned);
+        AuditVerifier.Result r = archiveDir != null ? AuditVerifier.verifyArchive(dir, key)
+            : AuditVerifier.verify(dir, key);
         (r.ok() ? out : err).println(r.summary());
         return r.ok() ? 0 : EXIT_PROBLEM;
+      }
+      if (name.equals("archive")) {
+        return archive(sub, home != null ? home : DaemonConfig.defaultHome(), out, err);
       }
       Instant start;
       Instant end;

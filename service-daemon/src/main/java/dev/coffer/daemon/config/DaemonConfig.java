@@ -28,6 +28,7 @@ import java.util.Properties;
  * @param partition partition part of ARNs ({@code arn:<partition>:kms:...} and the IAM
  *     principals {@code arn:<partition>:iam::...}); {@code coffer} is reserved for Unix principals
  * @param https the AWS-compatible HTTPS endpoint, if any (see {@link HttpsSettings})
+ * @param audit retention and file size of the audit log (see {@link AuditSettings})
  */
 public record DaemonConfig(
     Path home,
@@ -43,7 +44,8 @@ public record DaemonConfig(
     Access access,
     ConnectionLimits connectionLimits,
     String partition,
-    HttpsSettings https) {
+    HttpsSettings https,
+    AuditSettings audit) {
 
   /**
    * Account-level access, the part AWS leaves to IAM.
@@ -124,7 +126,8 @@ public record DaemonConfig(
         Access.defaults(),
         ConnectionLimits.defaults(256),
         DEFAULT_PARTITION,
-        HttpsSettings.none());
+        HttpsSettings.none(),
+        AuditSettings.defaults());
   }
 
   /** ARN partitions as AWS forms them ({@code aws}, {@code aws-cn}, {@code aws-us-gov}). */
@@ -173,7 +176,9 @@ public record DaemonConfig(
       "https-max-threads",
       "https-max-requests-per-key",
       "audit-refused-requests-per-window",
-      "audit-refused-requests-window-seconds");
+      "audit-refused-requests-window-seconds",
+      "audit-retention-days",
+      "audit-max-file-bytes");
 
   /**
    * The configuration a user gets from {@code coffer serve}: {@code $COFFER_HOME} (default
@@ -206,22 +211,24 @@ public record DaemonConfig(
 
   public DaemonConfig withSocket(Path s) {
     return new DaemonConfig(home, s, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, https);
+        workerThreads, deletionCheckInterval, clock, access, connectionLimits,
+        partition, https, audit);
   }
 
   public DaemonConfig withClock(Clock c) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, c, access, connectionLimits, partition, https);
+        workerThreads, deletionCheckInterval, c, access, connectionLimits, partition, https, audit);
   }
 
   public DaemonConfig withMaxKeys(int n) {
     return new DaemonConfig(home, socket, region, account, n, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, https);
+        workerThreads, deletionCheckInterval, clock, access, connectionLimits,
+        partition, https, audit);
   }
 
   public DaemonConfig withDeletionCheckInterval(Duration d) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, d, clock, access, connectionLimits, partition, https);
+        workerThreads, d, clock, access, connectionLimits, partition, https, audit);
   }
 
   DaemonConfig withProperties(Properties props) {
@@ -242,24 +249,33 @@ public record DaemonConfig(
         ConnectionLimits.from(p, connectionLimits,
             p.getInt("max-connections", maxConnections, 1, 65_536)),
         partitionFrom(p, partition),
-        HttpsSettings.from(p, https));
+        HttpsSettings.from(p, https),
+        AuditSettings.from(p, audit));
   }
 
   /** This configuration with another HTTPS endpoint setting ({@code coffer serve --https-listen}). */
   public DaemonConfig withHttps(HttpsSettings h) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, h);
+        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, h, audit);
   }
 
   /** The parts of every ARN the daemon writes: {@code arn:<partition>:kms:<region>:<account>:}. */
   public DaemonConfig withArnParts(String partition, String region, String account) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, https);
+        workerThreads, deletionCheckInterval, clock, access, connectionLimits,
+        partition, https, audit);
+  }
+
+  /** This configuration with other audit retention and file size ({@link AuditSettings}). */
+  public DaemonConfig withAudit(AuditSettings a) {
+    return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
+        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, https,
+        a);
   }
 
   public DaemonConfig withAccess(Access a) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, a, connectionLimits, partition, https);
+        workerThreads, deletionCheckInterval, clock, a, connectionLimits, partition, https, audit);
   }
 
   private static Access accessFrom(Settings p, Access dflt) {
@@ -335,7 +351,7 @@ public record DaemonConfig(
 
   public DaemonConfig withConnectionLimits(ConnectionLimits l) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, access, l, partition, https);
+        workerThreads, deletionCheckInterval, clock, access, l, partition, https, audit);
   }
 
   /**
