@@ -82,7 +82,7 @@ record AuditArchivePoint(String name, long sequence, ObjectNode body, byte[] byt
     return AuditFiles.sha256Hex(bytes);
   }
 
-  /** What a point says, for messages: "archive point 2 (through audit-00000004-…, sequence 81)". */
+  /** For messages: "archive point 2 (archived through audit-00000004-…, record sequence 81)". */
   String describe() {
     return "archive point " + sequence + " (" + action() + " through "
         + body.path("lastLogFile").asText() + ", record sequence " + lastSequence() + ")";

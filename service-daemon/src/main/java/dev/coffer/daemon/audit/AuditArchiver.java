@@ -4,24 +4,18 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coffer.daemon.files.SecureFiles;
 import dev.coffer.protocol.Json;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
 import java.security.GeneralSecurityException;
-import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
@@ -130,14 +124,10 @@ public final class AuditArchiver {
     }
   }
 
-  /** The range a run takes: files, digests, and where the chain stands after them. */
-  private record Range(List<Path> logs, List<Path> digests, ObjectNode lastFinal,
-      byte[] lastDigestBytes, long lastDigestSequence, Long firstSequence) {}
-
   private Result archiveLocked(Instant before, Path destination, ObjectNode by)
       throws IOException, Refused {
     TreeMap<Long, AuditArchivePoint> points = points();
-    Range range = select(before);
+    ArchiveRange range = ArchiveRange.select(dir, before);
     if (range.logs().isEmpty()) {
       return new Result(null, 0, 0, "nothing to archive: no closed log file was sealed before "
           + AuditRecords.TIME.format(before) + " (the newest file is never archived)");
@@ -151,16 +141,16 @@ public final class AuditArchiver {
     if (destination != null) {
       prepareDestination(destination, start);
       for (Path p : range.logs()) {
-        copyVerified(p, destination.resolve(p.getFileName()), SecureFiles.OWNER_ONLY);
+        VerifiedCopy.copy(p, destination.resolve(p.getFileName()), SecureFiles.OWNER_ONLY);
       }
       for (Path p : range.digests()) {
-        copyDigest(p, destination);
+        VerifiedCopy.copyDigest(p, destination);
       }
     }
     long n = points.isEmpty() ? 1 : points.lastKey() + 1;
     AuditArchivePoint point = writePoint(n, before, destination, by, range, start, points);
     if (destination != null) {
-      copyDigest(dir.resolve(AuditFiles.DIGEST_DIR).resolve(point.name()), destination);
+      VerifiedCopy.copyDigest(dir.resolve(AuditFiles.DIGEST_DIR).resolve(point.name()), destination);
       requireArchiveVerifies(destination, point);
     }
     delete(range.logs(), range.digests());
@@ -172,68 +162,8 @@ public final class AuditArchiver {
             + destination : "") + "; " + point.describe() + " anchors the live log");
   }
 
-  /** From the oldest live file on: sealed, sealed before {@code before}, not the newest. */
-  private Range select(Instant before) throws IOException, Refused {
-    TreeMap<Long, Path> logs = AuditFiles.logFiles(dir);
-    TreeMap<Long, Path> digests = AuditFiles.digestFiles(dir);
-    List<Path> takeLogs = new ArrayList<>();
-    List<Path> takeDigests = new ArrayList<>();
-    Range none = new Range(takeLogs, takeDigests, null, null, 0, null);
-    if (logs.size() < 2) {
-      return none;
-    }
-    long newest = logs.lastKey();
-    long file = logs.firstKey();
-    // The digests of one file are consecutive; a file is judged by its newest digest, once the
-    // next file's first digest (or the end) shows there is no later one.
-    List<Path> group = new ArrayList<>();
-    ObjectNode latest = null;
-    byte[] latestBytes = null;
-    long latestSeq = 0;
-    Range taken = none;
-    Long firstSequence = null;
-    var it = digests.entrySet().iterator();
-    while (file < newest) {
-      Map.Entry<Long, Path> e = it.hasNext() ? it.next() : null;
-      byte[] bytes = e == null ? null : Files.readAllBytes(e.getValue());
-      ObjectNode d = e == null ? null : Json.parseObject(bytes);
-      long f = d == null ? Long.MAX_VALUE : d.path("logFileSequence").asLong();
-      if (f < file) {
-        throw new Refused("digest " + e.getValue().getFileName() + " names log file " + f
-            + ", older than the oldest live log file; run `coffer audit verify`");
-      }
-      if (f > file) {
-        if (!takes(latest, before) || !logs.containsKey(file)) {
-          break;
-        }
-        takeLogs.add(logs.get(file));
-        takeDigests.addAll(group);
-        group.clear();
-        if (firstSequence == null && latest.hasNonNull("firstSequence")) {
-          firstSequence = latest.get("firstSequence").asLong();
-        }
-        taken = new Range(takeLogs, takeDigests, latest, latestBytes, latestSeq, firstSequence);
-        latest = null;
-        file++;
-        if (f != file) {
-          break; // a file without digests, or the end of the digests
-        }
-      }
-      group.add(e.getValue());
-      latest = d;
-      latestBytes = bytes;
-      latestSeq = e.getKey();
-    }
-    return taken;
-  }
-
-  private static boolean takes(ObjectNode digest, Instant before) {
-    return digest != null && digest.path("final").asBoolean()
-        && Instant.parse(digest.path("digestTime").asText()).isBefore(before);
-  }
-
   private AuditArchivePoint writePoint(long n, Instant before, Path destination, ObjectNode by,
-      Range range, AuditArchivePoint start, TreeMap<Long, AuditArchivePoint> points)
+      ArchiveRange range, AuditArchivePoint start, TreeMap<Long, AuditArchivePoint> points)
       throws IOException {
     ObjectNode last = range.lastFinal();
     ObjectNode b = Json.object();
@@ -259,9 +189,9 @@ public final class AuditArchiver {
     String hash = last.hasNonNull("lastRecordHash") ? last.get("lastRecordHash").asText() : null;
     long seq = last.hasNonNull("lastSequence") ? last.get("lastSequence").asLong() : 0;
     if (hash == null) {
-      Object[] chain = chainBefore(range, start);
-      seq = (Long) chain[0];
-      hash = (String) chain[1];
+      ChainEnd before0 = chainBefore(range, start);
+      seq = before0.sequence();
+      hash = before0.hash();
     }
     if (range.firstSequence() != null) {
       b.put("firstSequence", range.firstSequence());
@@ -295,16 +225,19 @@ public final class AuditArchiver {
     return new AuditArchivePoint(file.getFileName().toString(), n, b, bytes);
   }
 
-  /** Sequence and hash of the last record before a range of empty files: {seq, hash}. */
-  private Object[] chainBefore(Range range, AuditArchivePoint start) throws IOException {
+  /** The last record of the chain: its sequence and hash (0 and zeros before the first). */
+  private record ChainEnd(long sequence, String hash) {}
+
+  /** Where the chain stands after a range whose last file is empty. */
+  private static ChainEnd chainBefore(ArchiveRange range, AuditArchivePoint start) throws IOException {
     for (int i = range.digests().size() - 1; i >= 0; i--) {
       ObjectNode d = Json.parseObject(Files.readAllBytes(range.digests().get(i)));
       if (d.hasNonNull("lastRecordHash")) {
-        return new Object[] {d.get("lastSequence").asLong(), d.get("lastRecordHash").asText()};
+        return new ChainEnd(d.get("lastSequence").asLong(), d.get("lastRecordHash").asText());
       }
     }
-    return start != null ? new Object[] {start.lastSequence(), start.lastRecordHash()}
-        : new Object[] {0L, AuditFiles.ZERO_HASH};
+    return start != null ? new ChainEnd(start.lastSequence(), start.lastRecordHash())
+        : new ChainEnd(0, AuditFiles.ZERO_HASH);
   }
 
   /**
@@ -328,10 +261,10 @@ public final class AuditArchiver {
     if (destination != null) {
       requireArchiveVerifies(destination, p);
       for (Path f : logs) {
-        requireSameFile(f, destination.resolve(f.getFileName()));
+        VerifiedCopy.requireSame(f, destination.resolve(f.getFileName()));
       }
       for (Path f : digests) {
-        requireSameFile(f, destination.resolve(AuditFiles.DIGEST_DIR).resolve(f.getFileName()));
+        VerifiedCopy.requireSame(f, destination.resolve(AuditFiles.DIGEST_DIR).resolve(f.getFileName()));
       }
     }
     delete(logs, digests);
@@ -364,9 +297,11 @@ public final class AuditArchiver {
       throws IOException, Refused {
     Path real = dir.toRealPath();
     Path dest = destination.toAbsolutePath().normalize();
-    if (dest.startsWith(real) || dest.startsWith(dir.toAbsolutePath().normalize())) {
-      throw new Refused("the archive directory " + destination + " is inside the live audit"
-          + " log " + dir + "; choose a directory outside it");
+    Path live = dir.toAbsolutePath().normalize();
+    if (dest.startsWith(real) || dest.startsWith(live) || real.startsWith(dest)
+        || live.startsWith(dest)) {
+      throw new Refused("the archive directory " + destination + " is, or holds, or lies in,"
+          + " the live audit log " + dir + "; choose a directory outside it");
     }
     SecureFiles.createPrivateDirectory(destination);
     SecureFiles.createPrivateDirectory(destination.resolve(AuditFiles.DIGEST_DIR));
@@ -378,30 +313,23 @@ public final class AuditArchiver {
             + " verify as an archive (" + r.problem() + "); choose an empty directory");
       }
       long wanted = start == null ? 0 : start.lastLogFileSequence();
-      if (held.lastKey() != wanted) {
+      long ends = held.isEmpty() ? 0 : held.lastKey();
+      if (ends != wanted) {
         throw new Refused("the archive directory " + destination + " holds an archive ending at"
-            + " log file sequence " + held.lastKey() + ", but the live log continues after "
-            + wanted + "; choose an empty directory, or the archive the live log continues");
+            + " log file sequence " + ends + ", but the live log continues after " + wanted
+            + "; choose an empty directory, or the archive the live log continues");
       }
     } else if (start != null) {
       copyPoint(start, destination);
     }
     Path pem = destination.resolve(AuditFiles.PUBLIC_KEY);
     if (!Files.exists(pem)) {
-      copyVerified(dir.resolve(AuditFiles.PUBLIC_KEY), pem, SecureFiles.PUBLIC_READ);
+      VerifiedCopy.copy(dir.resolve(AuditFiles.PUBLIC_KEY), pem, SecureFiles.PUBLIC_READ);
     }
   }
 
   private void copyPoint(AuditArchivePoint p, Path destination) throws IOException, Refused {
-    copyDigest(dir.resolve(AuditFiles.DIGEST_DIR).resolve(p.name()), destination);
-  }
-
-  /** Copies a digest (or archive point) and its signature into {@code destination/digests}. */
-  private static void copyDigest(Path file, Path destination) throws IOException, Refused {
-    Path to = destination.resolve(AuditFiles.DIGEST_DIR);
-    copyVerified(file.resolveSibling(file.getFileName() + ".sig"),
-        to.resolve(file.getFileName() + ".sig"), SecureFiles.OWNER_ONLY);
-    copyVerified(file, to.resolve(file.getFileName()), SecureFiles.OWNER_ONLY);
+    VerifiedCopy.copyDigest(dir.resolve(AuditFiles.DIGEST_DIR).resolve(p.name()), destination);
   }
 
   private void requireArchiveVerifies(Path destination, AuditArchivePoint p)
@@ -412,55 +340,6 @@ public final class AuditArchiver {
           ? "it lacks " + p.name() : r.problem()) + "), so nothing was deleted from the live"
           + " log; restore the archive and run `coffer audit archive` again");
     }
-  }
-
-  /**
-   * Copies {@code from} to {@code to} (through a temporary file, fsynced, renamed, mode {@code
-   * mode}) and reads the copy back to compare SHA-256s. A copy already there (an earlier,
-   * interrupted run) is kept if it is the same file, and refused if it is not.
-   */
-  private static void copyVerified(Path from, Path to, Set<PosixFilePermission> mode)
-      throws IOException, Refused {
-    if (Files.exists(to, LinkOption.NOFOLLOW_LINKS)) {
-      requireSameFile(from, to);
-      return;
-    }
-    Path tmp = to.resolveSibling(to.getFileName() + ".tmp");
-    Files.deleteIfExists(tmp);
-    try (FileChannel in = FileChannel.open(from, StandardOpenOption.READ);
-        FileChannel out = FileChannel.open(tmp, Set.of(StandardOpenOption.CREATE_NEW,
-            StandardOpenOption.WRITE), PosixFilePermissions.asFileAttribute(
-                SecureFiles.OWNER_ONLY))) {
-      long size = in.size();
-      long done = 0;
-      while (done < size) {
-        done += in.transferTo(done, size - done, out);
-      }
-      out.force(true);
-    }
-    Files.setPosixFilePermissions(tmp, mode); // exactly, whatever the umask
-    Files.move(tmp, to, StandardCopyOption.ATOMIC_MOVE);
-    SecureFiles.fsyncDirectory(to.getParent());
-    requireSameFile(from, to);
-  }
-
-  private static void requireSameFile(Path original, Path copy) throws IOException, Refused {
-    if (!Files.exists(copy) || !sha256(original).equals(sha256(copy))) {
-      throw new Refused(Files.exists(copy) ? copy + " differs from " + original
-          + " (a different archive is there, or the copy was damaged); nothing was deleted"
-          : copy + " is missing from the archive; nothing was deleted");
-    }
-  }
-
-  private static String sha256(Path f) throws IOException {
-    MessageDigest md = AuditRecords.sha256();
-    byte[] buf = new byte[1 << 16];
-    try (InputStream in = Files.newInputStream(f)) {
-      for (int n; (n = in.read(buf)) > 0; ) {
-        md.update(buf, 0, n);
-      }
-    }
-    return AuditFiles.HEX.formatHex(md.digest());
   }
 
   /** Log files first, oldest first, then their digests; each directory fsynced after. */

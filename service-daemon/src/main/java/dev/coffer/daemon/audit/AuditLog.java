@@ -12,7 +12,6 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
@@ -146,7 +145,7 @@ public final class AuditLog implements AuditSink, Closeable {
   private String previousDigestHash = AuditFiles.ZERO_HASH;
   private long nextDigestNanos;
   private final MessageDigest chain = AuditRecords.sha256();
-  private final ByteBufferOut buffer = new ByteBufferOut();
+  private final GrowableBuffer buffer = new GrowableBuffer();
 
   private AuditLog(Path home, Path dir, String region, String account, Clock clock,
       Options options) throws IOException {
@@ -601,9 +600,8 @@ public final class AuditLog implements AuditSink, Closeable {
     Path digests = dir.resolve(AuditFiles.DIGEST_DIR);
     String name = AuditFiles.digestFileName(n);
     // Signature first: a digest never appears without one.
-    writeDurably(digests.resolve(name + ".sig"), sig);
-    writeDurably(digests.resolve(name), bytesOut);
-    fsyncDir(digests);
+    SecureFiles.replace(digests.resolve(name + ".sig"), sig, SecureFiles.OWNER_ONLY);
+    SecureFiles.replace(digests.resolve(name), bytesOut, SecureFiles.OWNER_ONLY);
     previousDigestFile = name;
     previousDigestHash = AuditFiles.sha256Hex(bytesOut);
   }
@@ -616,7 +614,7 @@ public final class AuditLog implements AuditSink, Closeable {
     Path f = dir.resolve(fileName);
     channel = FileChannel.open(f, Set0600.OPTIONS, Set0600.ATTR);
     Files.setPosixFilePermissions(f, SecureFiles.OWNER_ONLY); // exactly, whatever the umask
-    fsyncDir(dir);
+    SecureFiles.fsyncDirectory(dir);
     fileBytes = 0;
     fileHash = AuditRecords.sha256();
     fileRecords = 0;
@@ -769,59 +767,11 @@ public final class AuditLog implements AuditSink, Closeable {
     Files.setPosixFilePermissions(d, SecureFiles.PRIVATE_DIRECTORY);
   }
 
-  private static void writeDurably(Path target, byte[] bytes) throws IOException {
-    Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
-    Files.deleteIfExists(tmp);
-    try (FileChannel ch = FileChannel.open(tmp, Set0600.OPTIONS, Set0600.ATTR)) {
-      Files.setPosixFilePermissions(tmp, SecureFiles.OWNER_ONLY);
-      ByteBuffer bb = ByteBuffer.wrap(bytes);
-      while (bb.hasRemaining()) {
-        ch.write(bb);
-      }
-      ch.force(true);
-    }
-    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-  }
-
-  private static void fsyncDir(Path d) {
-    try (FileChannel ch = FileChannel.open(d, StandardOpenOption.READ)) {
-      ch.force(true);
-    } catch (IOException e) {
-      // some file systems cannot fsync a directory; the file contents are already synced
-    }
-  }
-
   /** Creation options for log and digest files: new, append-only, mode 0600. */
   private static final class Set0600 {
     static final java.util.Set<StandardOpenOption> OPTIONS = java.util.Set.of(
         StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
     static final java.nio.file.attribute.FileAttribute<?> ATTR =
         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
-  }
-
-  /** A growable byte buffer whose array the appender reads without copying. */
-  private static final class ByteBufferOut {
-    private byte[] buf = new byte[1 << 16];
-    private int size;
-
-    void write(byte[] b, int off, int len) {
-      if (size + len > buf.length) {
-        buf = java.util.Arrays.copyOf(buf, Math.max(buf.length * 2, size + len));
-      }
-      System.arraycopy(b, off, buf, size, len);
-      size += len;
-    }
-
-    byte[] array() {
-      return buf;
-    }
-
-    int size() {
-      return size;
-    }
-
-    void reset() {
-      size = 0;
-    }
   }
 }

@@ -43,7 +43,12 @@ public record AuditLookup(String keyId, String eventName, Instant start, Instant
   public long run(Path auditDir, Consumer<String> out) throws IOException {
     long n = 0;
     for (Path file : AuditFiles.logFiles(auditDir).values()) {
-      byte[] data = Files.readAllBytes(file);
+      byte[] data;
+      try {
+        data = Files.readAllBytes(file);
+      } catch (java.nio.file.NoSuchFileException archived) {
+        continue; // moved out by an archive while this ran: it is in the archive now
+      }
       for (AuditFiles.Line l : AuditFiles.lines(data)) {
         if (l.record() != null && matches(l.record())) {
           out.accept(line(data, l));

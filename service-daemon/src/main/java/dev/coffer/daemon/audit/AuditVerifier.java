@@ -206,7 +206,8 @@ public final class AuditVerifier {
     }
     AuditArchivePoint newest = points.isEmpty() ? null : points.lastEntry().getValue();
     throw new Problem("incomplete archive: it ends at log file sequence " + end.fileSequence()
-        + ", record sequence " + end.recordSequence() + " and " + AuditFiles.digestFileName(lastDigest)
+        + ", record sequence " + end.recordSequence() + " and "
+        + AuditFiles.digestFileName(lastDigest)
         + ", where no signed archive point in it ends" + (newest == null
             ? " (its archive point, digests/archive-point-*.json, was removed)"
             : "; the newest, " + newest.describe() + ", ends at record sequence "
