@@ -54,7 +54,8 @@ record ArchiveRange(List<Path> logs, List<Path> digests, ObjectNode lastFinal,
       ObjectNode d = e == null ? null : Json.parseObject(bytes);
       long f = d == null ? Long.MAX_VALUE : d.path("logFileSequence").asLong();
       if (f < file) {
-        throw new AuditArchiver.Refused("digest " + e.getValue().getFileName() + " names log file " + f
+        throw new AuditArchiver.Refused("digest " + e.getValue().getFileName()
+            + " names log file " + f
             + ", older than the oldest live log file; run `coffer audit verify`");
       }
       if (f > file) {
@@ -67,7 +68,8 @@ record ArchiveRange(List<Path> logs, List<Path> digests, ObjectNode lastFinal,
         if (firstSequence == null && latest.hasNonNull("firstSequence")) {
           firstSequence = latest.get("firstSequence").asLong();
         }
-        taken = new ArchiveRange(takeLogs, takeDigests, latest, latestBytes, latestSeq, firstSequence);
+        taken = new ArchiveRange(takeLogs, takeDigests, latest, latestBytes, latestSeq,
+            firstSequence);
         latest = null;
         file++;
         if (f != file) {

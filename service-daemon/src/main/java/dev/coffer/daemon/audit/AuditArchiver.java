@@ -150,7 +150,8 @@ public final class AuditArchiver {
     long n = points.isEmpty() ? 1 : points.lastKey() + 1;
     AuditArchivePoint point = writePoint(n, before, destination, by, range, start, points);
     if (destination != null) {
-      VerifiedCopy.copyDigest(dir.resolve(AuditFiles.DIGEST_DIR).resolve(point.name()), destination);
+      VerifiedCopy.copyDigest(dir.resolve(AuditFiles.DIGEST_DIR).resolve(point.name()),
+          destination);
       requireArchiveVerifies(destination, point);
     }
     delete(range.logs(), range.digests());
@@ -229,7 +230,8 @@ public final class AuditArchiver {
   private record ChainEnd(long sequence, String hash) {}
 
   /** Where the chain stands after a range whose last file is empty. */
-  private static ChainEnd chainBefore(ArchiveRange range, AuditArchivePoint start) throws IOException {
+  private static ChainEnd chainBefore(ArchiveRange range, AuditArchivePoint start)
+      throws IOException {
     for (int i = range.digests().size() - 1; i >= 0; i--) {
       ObjectNode d = Json.parseObject(Files.readAllBytes(range.digests().get(i)));
       if (d.hasNonNull("lastRecordHash")) {
@@ -264,7 +266,8 @@ public final class AuditArchiver {
         VerifiedCopy.requireSame(f, destination.resolve(f.getFileName()));
       }
       for (Path f : digests) {
-        VerifiedCopy.requireSame(f, destination.resolve(AuditFiles.DIGEST_DIR).resolve(f.getFileName()));
+        VerifiedCopy.requireSame(f,
+            destination.resolve(AuditFiles.DIGEST_DIR).resolve(f.getFileName()));
       }
     }
     delete(logs, digests);

@@ -151,6 +151,20 @@ class AuditArchiveTest {
   }
 
   @Test
+  void everyRecordArchived_restartContinuesTheChainFromTheArchivePoint() throws Exception {
+    session(40);
+    try (AuditLog empty = open(Clock.systemUTC())) {
+      // a start and a stop with no request: the newest file is empty
+    }
+    archiver().archive(Instant.now().plusSeconds(1), archive, by());
+    assertEquals(0, records(dir), "only the empty newest file is left");
+    session(3); // recovers the chain with no record left in the live files
+    AuditVerifier.Result v = verify();
+    assertTrue(v.ok(), v.summary());
+    assertEquals(3, v.records());
+  }
+
+  @Test
   void nothingSealedBeforeDate_nothingArchived_newestFileNeverTaken() throws Exception {
     session(40);
     Instant before = AuditFiles.logStart(AuditFiles.logFiles(dir).firstEntry().getValue()
