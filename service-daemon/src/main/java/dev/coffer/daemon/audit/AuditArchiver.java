@@ -126,6 +126,9 @@ public final class AuditArchiver {
 
   private Result archiveLocked(Instant before, Path destination, ObjectNode by)
       throws IOException, Refused {
+    if (destination != null) {
+      requireOutsideLiveLog(destination);
+    }
     TreeMap<Long, AuditArchivePoint> points = points();
     ArchiveRange range = ArchiveRange.select(dir, before);
     if (range.logs().isEmpty()) {
@@ -298,14 +301,6 @@ public final class AuditArchiver {
    */
   private void prepareDestination(Path destination, AuditArchivePoint start)
       throws IOException, Refused {
-    Path real = dir.toRealPath();
-    Path dest = destination.toAbsolutePath().normalize();
-    Path live = dir.toAbsolutePath().normalize();
-    if (dest.startsWith(real) || dest.startsWith(live) || real.startsWith(dest)
-        || live.startsWith(dest)) {
-      throw new Refused("the archive directory " + destination + " is, or holds, or lies in,"
-          + " the live audit log " + dir + "; choose a directory outside it");
-    }
     SecureFiles.createPrivateDirectory(destination);
     SecureFiles.createPrivateDirectory(destination.resolve(AuditFiles.DIGEST_DIR));
     TreeMap<Long, Path> held = AuditFiles.logFiles(destination);
@@ -328,6 +323,17 @@ public final class AuditArchiver {
     Path pem = destination.resolve(AuditFiles.PUBLIC_KEY);
     if (!Files.exists(pem)) {
       VerifiedCopy.copy(dir.resolve(AuditFiles.PUBLIC_KEY), pem, SecureFiles.PUBLIC_READ);
+    }
+  }
+
+  private void requireOutsideLiveLog(Path destination) throws IOException, Refused {
+    Path real = dir.toRealPath();
+    Path dest = destination.toAbsolutePath().normalize();
+    Path live = dir.toAbsolutePath().normalize();
+    if (dest.startsWith(real) || dest.startsWith(live) || real.startsWith(dest)
+        || live.startsWith(dest)) {
+      throw new Refused("the archive directory " + destination + " is, holds or lies in the"
+          + " live audit log " + dir + "; choose a directory outside it");
     }
   }
 

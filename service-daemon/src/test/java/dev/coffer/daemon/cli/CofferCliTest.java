@@ -1,6 +1,7 @@
 package dev.coffer.daemon.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -347,5 +348,38 @@ class CofferCliTest {
     Run jsonl = coffer("audit", "lookup", "--home", d.home.toString(), "--key-id", id,
         "--output", "jsonl");
     assertTrue(jsonl.out().startsWith("{\"eventVersion\""), jsonl.out());
+  }
+
+  @Test
+  void auditArchive_usageMistakesAndNothingToArchive_leaveTheLogAlone() throws Exception {
+    String home = d.home.toString();
+    Path to = d.home.resolve("arch");
+    Run badDate = coffer("audit", "archive", "--home", home, "--before", "yesterday", "--to",
+        to.toString());
+    assertEquals(252, badDate.code(), badDate.err());
+    assertTrue(badDate.err().startsWith("coffer audit archive: --before is ISO-8601"),
+        badDate.err());
+    Run noTo = coffer("audit", "archive", "--home", home, "--before", "2026-01-02");
+    assertEquals(252, noTo.code(), noTo.err());
+    assertTrue(noTo.err().contains("--to"), noTo.err());
+    // The running daemon's only file is open: nothing to archive, nothing created.
+    Run none = coffer("audit", "archive", "--home", home, "--before", "2099-01-01", "--to",
+        to.toString());
+    assertEquals(0, none.code(), none.err());
+    assertTrue(none.out().startsWith("nothing to archive"), none.out());
+    assertFalse(Files.exists(to));
+    Run inside = coffer("audit", "archive", "--home", home, "--before", "2099-01-01", "--to",
+        d.home.resolve("audit/sub").toString());
+    assertEquals(1, inside.code(), inside.err());
+    assertTrue(inside.err().startsWith("coffer audit archive: the archive directory "),
+        inside.err());
+    assertTrue(inside.err().contains("choose a directory outside it"), inside.err());
+    Run noLog = coffer("audit", "archive", "--home", d.home.resolve("none").toString(),
+        "--before", "2099-01-01", "--to", to.toString());
+    assertEquals(2, noLog.code(), noLog.err());
+    assertTrue(noLog.err().contains("no audit log with its signing key under"), noLog.err());
+    Run verify = coffer("audit", "verify", "--dir", to.toString());
+    assertEquals(1, verify.code(), verify.out());
+    assertTrue(verify.err().startsWith("FAILED: no audit directory at"), verify.err());
   }
 }
