@@ -165,6 +165,7 @@ final class FileCommands {
     } catch (KmsDataKeys.CallFailed e) {
       err.println("An error occurred (" + e.error.errorType() + ") when calling the "
           + e.operation + " operation: " + e.getMessage());
+      err.println("coffer " + name + ": nothing was written to " + out);
       return e.error.errorType().equals(ErrorType.DAEMON_UNAVAILABLE)
           ? CofferCli.EXIT_UNREACHABLE : CofferCli.EXIT_SERVICE_ERROR;
     } catch (BadCiphertextException | KmsDataKeys.NoUsableKeyException e) {
