@@ -30,12 +30,14 @@ final class FrameCipher {
 
   private final Cipher cipher;
   private final SecretKeySpec key;
-  private final byte[] messageId;
   private final byte[] iv = new byte[AlgorithmSuite.IV_BYTES];
+  private final byte[] frameAad;
+  private final byte[] finalAad;
 
   FrameCipher(SecretKeySpec key, byte[] messageId) {
     this.key = key;
-    this.messageId = messageId.clone();
+    frameAad = aadTemplate(messageId, FRAME);
+    finalAad = aadTemplate(messageId, FINAL_FRAME);
     try {
       cipher = Cipher.getInstance("AES/GCM/NoPadding");
     } catch (GeneralSecurityException e) {
@@ -110,9 +112,16 @@ final class FrameCipher {
       throws GeneralSecurityException {
     writeIv(seq, iv, 0);
     cipher.init(mode, key, new GCMParameterSpec(TAG_BITS, iv));
-    byte[] content = last ? FINAL_FRAME : FRAME;
-    ByteBuffer aad = ByteBuffer.allocate(messageId.length + content.length + 12);
-    aad.put(messageId).put(content).putInt((int) seq).putLong(plaintextLength);
-    cipher.updateAAD(aad.array());
+    byte[] aad = last ? finalAad : frameAad;
+    ByteBuffer.wrap(aad, aad.length - 12, 12).putInt((int) seq).putLong(plaintextLength);
+    cipher.updateAAD(aad);
+  }
+
+  /** Body AAD with the message ID and content string in place; seq and length vary per frame. */
+  private static byte[] aadTemplate(byte[] messageId, byte[] content) {
+    byte[] aad = new byte[messageId.length + content.length + 12];
+    System.arraycopy(messageId, 0, aad, 0, messageId.length);
+    System.arraycopy(content, 0, aad, messageId.length, content.length);
+    return aad;
   }
 }
