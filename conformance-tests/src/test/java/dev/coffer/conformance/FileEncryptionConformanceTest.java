@@ -178,6 +178,43 @@ class FileEncryptionConformanceTest {
     }
   }
 
+  /**
+   * On a terminal (a pseudo-terminal from util-linux {@code script}) encrypt-file draws a
+   * progress bar with the bytes in MiB, the rate and the elapsed/remaining time; with {@code
+   * --quiet}, and whenever output is not a terminal (every other test here), nothing.
+   */
+  @Test
+  void progressBar_onATerminalOnly_andNotWithQuiet() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/script")),
+        "util-linux script (a pseudo-terminal) is not installed");
+    Path plain = dir.resolve("p");
+    try (RandomAccessFile f = new RandomAccessFile(plain.toFile(), "rw")) {
+      f.setLength(64L << 20);
+    }
+    String shown = onTerminal("encrypt-file --key-id " + keyArn + " --in " + plain + " --out "
+        + dir.resolve("p.enc"));
+    assertTrue(shown.contains("Encrypting") && shown.contains("64/64 MiB")
+        && shown.contains("MiB/s"), shown);
+    String quiet = onTerminal("decrypt-file --quiet --in " + dir.resolve("p.enc") + " --out "
+        + dir.resolve("p.out"));
+    assertEquals("", quiet);
+    assertEquals(64L << 20, Files.size(dir.resolve("p.out")));
+  }
+
+  /** What {@code bin/coffer ARGS} prints when run on a pseudo-terminal. */
+  String onTerminal(String args) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder("/usr/bin/script", "-qec",
+        DaemonProcess.ROOT.resolve("bin/coffer") + " " + args, "/dev/null")
+        .redirectErrorStream(true);
+    pb.environment().putAll(daemon.env());
+    pb.environment().put("JAVA", DaemonProcess.JAVA.toString());
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(2, TimeUnit.MINUTES));
+    assertEquals(0, p.exitValue(), out);
+    return out;
+  }
+
   /** Runs decrypt-file on {@code message} and checks it is refused, leaving nothing behind. */
   void assertRefused(byte[] message, String why, String... extra) throws Exception {
     Path in = Files.write(dir.resolve("bad.enc"), message);
