@@ -53,10 +53,11 @@ final class FileCommands {
   static CommandSpec encryptSpec() {
     CommandSpec s = CommandSpec.create().name("encrypt-file");
     s.usageMessage().description(
-        "Encrypt a file (or stdin with --in -) to an AWS Encryption SDK message (format version"
-            + " 2, framed, suite ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY; with --signed the"
-            + " ECDSA P-384 suite), under a data key from GenerateDataKey. Streams in constant"
-            + " memory; the output appears only when complete. Details: docs/file-encryption.md");
+        "Encrypt a file to an AWS Encryption SDK message (client side).",
+        "Format version 2, framed, suite ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY (with --signed"
+            + " the ECDSA P-384 suite), under a data key from GenerateDataKey. Streams in"
+            + " constant memory; the output appears only when complete."
+            + " Details: docs/file-encryption.md");
     s.addOption(text("--key-id", "KEY", "key id, key ARN, alias name or alias ARN (required)"));
     s.addOption(text("--encryption-context", "CONTEXT",
         "encryption context: k=v,k2=v2 or JSON {\"k\":\"v\"}; authenticated, stored in clear"));
@@ -73,9 +74,10 @@ final class FileCommands {
   static CommandSpec decryptSpec() {
     CommandSpec s = CommandSpec.create().name("decrypt-file");
     s.usageMessage().description(
-        "Decrypt an AWS Encryption SDK message (format version 2, committing suite) written by"
-            + " encrypt-file or the Encryption SDK with a KMS keyring. Nothing is written to"
-            + " --out unless the whole message authenticates. Details: docs/file-encryption.md");
+        "Decrypt an AWS Encryption SDK message to a file (client side).",
+        "Format version 2, committing suite, written by encrypt-file or the Encryption SDK with"
+            + " a KMS keyring. Nothing is written to --out unless the whole message"
+            + " authenticates. Details: docs/file-encryption.md");
     s.addOption(text("--in", "FILE", "encrypted file, or - for stdin (required)"));
     s.addOption(text("--out", "FILE", "plaintext file to write (required)"));
     s.addOption(text("--encryption-context", "CONTEXT",
