@@ -66,7 +66,8 @@ public final class MessageDecryptor {
         verifier.update(body);
         verifier.update(tag);
       }
-      readFrames(data, out, header.frameLength(), frames, verifier, progress);
+      readFrames(data, out, header.frameLength(), frames, verifier, progress,
+          body.length + tag.length);
     }
     if (verifier != null) {
       int length = Short.toUnsignedInt(readShort(data, "the footer"));
@@ -109,14 +110,14 @@ public final class MessageDecryptor {
   }
 
   private static void readFrames(DataInputStream in, OutputStream out, int frameLength,
-      FrameCipher frames, TrailingSignature verifier, Progress progress)
+      FrameCipher frames, TrailingSignature verifier, Progress progress, long headerBytes)
       throws IOException, BadCiphertextException {
     int ivAt = 4;
     byte[] frame = new byte[4 + 4 + AlgorithmSuite.IV_BYTES + 4 + frameLength
         + AlgorithmSuite.TAG_BYTES];
     byte[] plain = new byte[frameLength];
     byte[] expectedIv = new byte[AlgorithmSuite.IV_BYTES];
-    long consumed = 0;
+    long consumed = headerBytes; // progress counts input bytes, as the bar's total is the file
     try {
       for (long seq = 1; ; seq++) {
         in.readFully(frame, 0, 4);

@@ -88,41 +88,44 @@ public final class MessageEncryptor {
     byte[] plain = new byte[frameLength];
     byte[] frame = new byte[head + frameLength + AlgorithmSuite.TAG_BYTES];
     long consumed = 0;
-    int n = in.readNBytes(plain, 0, frameLength);
-    for (long seq = 1; ; seq++) {
-      boolean last = n < frameLength;
-      int next = -1;
-      if (!last) {
-        next = in.read();
-        last = next < 0;
+    try {
+      int n = in.readNBytes(plain, 0, frameLength);
+      for (long seq = 1; ; seq++) {
+        boolean last = n < frameLength;
+        int next = -1;
+        if (!last) {
+          next = in.read();
+          last = next < 0;
+        }
+        if (!last && seq >= MAX_FRAMES) {
+          // A regular frame numbered 0xFFFFFFFF would read as the final-frame marker.
+          throw new IOException("the input needs more than 2^32 - 1 frames of " + frameLength
+              + " bytes; give a larger --frame-size");
+        }
+        int at;
+        if (last) {
+          writeInt(frame, 0, 0xFFFFFFFF);
+          writeInt(frame, 4, (int) seq);
+          FrameCipher.writeIv(seq, frame, 8);
+          writeInt(frame, 8 + AlgorithmSuite.IV_BYTES, n);
+          at = head;
+        } else {
+          writeInt(frame, 0, (int) seq);
+          FrameCipher.writeIv(seq, frame, 4);
+          at = 4 + AlgorithmSuite.IV_BYTES;
+        }
+        frames.seal(seq, last, plain, 0, n, frame, at);
+        emit(out, signer, frame, 0, at + n + AlgorithmSuite.TAG_BYTES);
+        consumed += n;
+        progress.consumed(consumed);
+        if (last) {
+          return;
+        }
+        plain[0] = (byte) next;
+        n = 1 + in.readNBytes(plain, 1, frameLength - 1);
       }
-      if (!last && seq >= MAX_FRAMES) {
-        // A regular frame numbered 0xFFFFFFFF would read as the final-frame marker.
-        throw new IOException("the input needs more than 2^32 - 1 frames of " + frameLength
-            + " bytes; give a larger --frame-size");
-      }
-      int at;
-      if (last) {
-        writeInt(frame, 0, 0xFFFFFFFF);
-        writeInt(frame, 4, (int) seq);
-        FrameCipher.writeIv(seq, frame, 8);
-        writeInt(frame, 8 + AlgorithmSuite.IV_BYTES, n);
-        at = head;
-      } else {
-        writeInt(frame, 0, (int) seq);
-        FrameCipher.writeIv(seq, frame, 4);
-        at = 4 + AlgorithmSuite.IV_BYTES;
-      }
-      frames.seal(seq, last, plain, 0, n, frame, at);
-      emit(out, signer, frame, 0, at + n + AlgorithmSuite.TAG_BYTES);
-      consumed += n;
-      progress.consumed(consumed);
-      if (last) {
-        Arrays.fill(plain, (byte) 0);
-        return;
-      }
-      plain[0] = (byte) next;
-      n = 1 + in.readNBytes(plain, 1, frameLength - 1);
+    } finally {
+      Arrays.fill(plain, (byte) 0);
     }
   }
 
