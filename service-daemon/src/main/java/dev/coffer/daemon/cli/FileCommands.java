@@ -171,8 +171,9 @@ final class FileCommands {
       return e.error.errorType().equals(ErrorType.DAEMON_UNAVAILABLE)
           ? CofferCli.EXIT_UNREACHABLE : CofferCli.EXIT_SERVICE_ERROR;
     } catch (BadCiphertextException | KmsDataKeys.NoUsableKeyException e) {
-      err.println("coffer " + name + ": " + in + " refused: " + e.getMessage() + "; nothing was"
-          + " written to " + out);
+      // BadCiphertextException is the Encryption SDK's name for the same refusal.
+      err.println("coffer " + name + ": " + in + " refused (" + e.getClass().getSimpleName()
+          + "): " + e.getMessage() + "; nothing was written to " + out);
       return EXIT_REFUSED;
     } catch (NoSuchFileException e) {
       err.println("coffer " + name + ": no such file: " + e.getFile());
