@@ -358,6 +358,52 @@ class FileEncryptionConformanceTest {
     }
   }
 
+  /**
+   * decrypt-file stopped by SIGTERM (Ctrl-C's effect) halfway through: the partial plaintext in
+   * its temporary file is deleted and the destination never appears.
+   */
+  @Test
+  void decryptStoppedHalfway_leavesNoPartialPlaintext() throws Exception {
+    Path big = dir.resolve("big");
+    try (RandomAccessFile f = new RandomAccessFile(big.toFile(), "rw")) {
+      f.setLength(512L << 20);
+    }
+    Path sealed = dir.resolve("big.enc");
+    run("encrypt-file", "--key-id", keyArn, "--in", big.toString(), "--out", sealed.toString());
+    Files.delete(big);
+    Path out = dir.resolve("big.out");
+    ProcessBuilder pb = new ProcessBuilder(DaemonProcess.ROOT.resolve("bin/coffer").toString(),
+        "decrypt-file", "--in", sealed.toString(), "--out", out.toString())
+        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+    pb.environment().putAll(daemon.env());
+    pb.environment().put("JAVA", DaemonProcess.JAVA.toString());
+    Process p = pb.start();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    Path partial = null;
+    while (partial == null && System.nanoTime() < deadline && p.isAlive()) {
+      try (Stream<Path> s = Files.list(dir)) {
+        partial = s.filter(f -> f.getFileName().toString().endsWith(".partial")
+            && sizeOf(f) > (1 << 20)).findFirst().orElse(null);
+      }
+      Thread.sleep(20);
+    }
+    assertTrue(partial != null && p.isAlive(), "decrypt-file never got halfway");
+    p.destroy(); // SIGTERM
+    assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+    assertFalse(Files.exists(out));
+    try (Stream<Path> s = Files.list(dir)) {
+      assertEquals(List.of(sealed), s.toList(), "the partial plaintext was left behind");
+    }
+  }
+
+  private static long sizeOf(Path p) {
+    try {
+      return Files.size(p);
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
   /** bin/coffer with a 64 MiB heap and a generous time limit; fails on a non-zero exit. */
   void run(String... args) throws Exception {
     List<String> cmd = new ArrayList<>();
