@@ -243,9 +243,13 @@ class CliAwsCompatibilityTest {
     assertTrue(option.stderr().contains("Did you mean: --key-id"), option.stderr());
   }
 
-  /** Coffer's own commands, which `aws kms` does not have (access keys are IAM's operations). */
+  /**
+   * Coffer's own commands, which `aws kms` does not have (access keys are IAM's operations; the
+   * file commands are the Encryption SDK's work, on the client).
+   */
   private static final List<String> COFFER_COMMANDS = List.of("serve", "audit", "metrics", "help",
-      "create-access-key", "list-access-keys", "update-access-key", "delete-access-key");
+      "create-access-key", "list-access-keys", "update-access-key", "delete-access-key",
+      "encrypt-file", "decrypt-file");
 
   @Test
   void everyOptionTheAwsCliHas_isAccepted_forEveryImplementedOperation() throws Exception {

@@ -75,6 +75,8 @@ public final class CofferCli {
     serve.mixinStandardHelpOptions(true);
     cl.addSubcommand("serve", new CommandLine(serve));
     cl.addSubcommand("audit", AuditCommands.command());
+    cl.addSubcommand("encrypt-file", new CommandLine(FileCommands.encryptSpec()));
+    cl.addSubcommand("decrypt-file", new CommandLine(FileCommands.decryptSpec()));
 
     for (Command c : CliOperations.ALL) {
       cl.addSubcommand(c.name(), new CommandLine(operationSpec(c)));
@@ -159,6 +161,9 @@ public final class CofferCli {
     }
     if (name.equals("audit")) {
       return AuditCommands.run(sub, globals, out, err);
+    }
+    if (name.equals("encrypt-file") || name.equals("decrypt-file")) {
+      return FileCommands.run(sub, globals, err);
     }
     Command command = CliOperations.ALL.stream().filter(c -> c.name().equals(name)).findFirst()
         .orElseThrow();

@@ -108,7 +108,7 @@ final class RequestBuilder {
   }
 
   /** JSON object, or AWS shorthand {@code k=v,k2=v2}. */
-  private static ObjectNode map(Param p, String value) {
+  static ObjectNode map(Param p, String value) {
     if (value.trim().startsWith("{")) {
       JsonNode n = json(p, value);
       if (!(n instanceof ObjectNode o)) {
