@@ -1,6 +1,11 @@
 package dev.coffer.daemon;
 
 import dev.coffer.daemon.config.HttpsSettings;
+import dev.coffer.daemon.config.MonitoringSettings;
+import dev.coffer.daemon.events.EventDelivery;
+import dev.coffer.daemon.events.ExpiryEvents;
+import dev.coffer.daemon.metrics.DaemonMetrics;
+import dev.coffer.daemon.metrics.MetricsServer;
 import dev.coffer.daemon.http.HttpLimits;
 import dev.coffer.daemon.http.HttpsServer;
 import dev.coffer.daemon.http.PipelineHandler;
@@ -36,7 +41,6 @@ import dev.coffer.daemon.server.SocketServer;
 import dev.coffer.daemon.storage.Database;
 import java.io.Closeable;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
@@ -71,6 +75,10 @@ public final class Daemon implements Closeable {
   private final RequestPipeline pipeline;
   private final RefusedRequestAudit refusedRequests;
   private final List<HttpsServer> endpoints = new ArrayList<>();
+  private final DaemonMetrics metrics;
+  private final ExpiryEvents expiryEvents;
+  private final EventDelivery eventDelivery;
+  private MetricsServer metricsServer; // set once in the constructor, if metrics-listen is set
 
   private Daemon(DaemonConfig config) throws IOException {
     this.config = config;
@@ -106,7 +114,16 @@ public final class Daemon implements Closeable {
       this.refusedRequests = new RefusedRequestAudit(trail, config.clock(),
           config.connectionLimits().refusedRequestRecordsPerWindow(),
           config.connectionLimits().refusedRequestWindow());
-      this.pipeline = new RequestPipeline(ops.table(), trail, config.clock(), refusedRequests);
+      this.metrics = new DaemonMetrics(ops.metrics(), config.clock(), this::auditOutboxLength,
+          backingKeys::cacheStats);
+      this.pipeline = new RequestPipeline(ops.table(), trail, config.clock(), refusedRequests,
+          metrics);
+      MonitoringSettings m = config.monitoring();
+      this.expiryEvents = new ExpiryEvents(db, registry, resolver::keyArn, trail,
+          config.region(), config.account(), m.expiryWarningDays(),
+          EventDelivery.targets(m.webhook(), m.command()));
+      this.eventDelivery = new EventDelivery(expiryEvents, m.webhook(), m.command(),
+          m.deliveryTimeout(), m.deliveryAttempts(), config.clock());
       // Records of changes committed before a crash that had not reached the log yet. If the
       // log cannot take them now they stay in the outbox for the next attempt.
       try {
@@ -126,8 +143,13 @@ public final class Daemon implements Closeable {
           config.maxConnections(), config.workerThreads(), trail, config.clock(),
           config.access().socketMode(), config.access().socketGroup(),
           config.connectionLimits(), pipeline, refusedRequests);
+      metrics.addDoor("socket", server::openConnections);
       startEndpoints(random);
+      startMetrics(random);
     } catch (IOException | RuntimeException e) {
+      if (metricsServer != null) {
+        metricsServer.close();
+      }
       endpoints.forEach(HttpsServer::close);
       if (server != null) {
         server.close();
@@ -170,6 +192,46 @@ public final class Daemon implements Closeable {
     for (HttpsServer e : endpoints) {
       e.start();
     }
+    if (h.httpsListen().isPresent()) {
+      metrics.addDoor("https", endpoints.get(0)::openConnections);
+    }
+    if (h.httpListen().isPresent()) {
+      metrics.addDoor("http", endpoints.get(endpoints.size() - 1)::openConnections);
+    }
+  }
+
+  /** {@code /metrics} at {@code metrics-listen}, if set (docs/operations.md, "Metrics"). */
+  private void startMetrics(SecureRandom random) throws IOException {
+    MonitoringSettings m = config.monitoring();
+    if (m.metricsListen().isEmpty()) {
+      return;
+    }
+    metricsServer = MetricsServer.start(m.metricsListen().get(), m.metricsTls()
+        ? Optional.of(tlsMaterial(config.https(), random).sslContext()) : Optional.empty(),
+        metrics);
+  }
+
+  /**
+   * The metrics endpoint, e.g. {@code http://127.0.0.1:9464/metrics}; empty without {@code
+   * metrics-listen}.
+   */
+  public Optional<String> metricsUrl() {
+    if (metricsServer == null) {
+      return Optional.empty();
+    }
+    MonitoringSettings m = config.monitoring();
+    return Optional.of((m.metricsTls() ? "https://" : "http://") + new HttpsSettings.HostPort(
+        m.metricsListen().get().host(), metricsServer.port()) + "/metrics");
+  }
+
+  /** Audit records in the database outbox, not yet in the log (the audit backlog metric). */
+  private long auditOutboxLength() {
+    return db.read(tx -> {
+      try (java.sql.Statement s = tx.connection().createStatement();
+          java.sql.ResultSet r = s.executeQuery("SELECT COUNT(*) FROM audit_outbox")) {
+        return r.next() ? r.getLong(1) : 0L;
+      }
+    });
   }
 
   /** The operator's PKCS#12 or PEM pair if configured, else Coffer's own in {@code home/https}. */
@@ -245,13 +307,29 @@ public final class Daemon implements Closeable {
   }
 
   /**
-   * Deletes keys whose waiting period has ended, rotates keys that are due, expires imported
-   * material, and refreshes {@code metrics.prom}; runs at start-up and periodically.
+   * Raises imported-material expiry events that are due (before the material they name is
+   * erased), deletes keys whose waiting period has ended, rotates keys that are due, expires
+   * imported material, and refreshes {@code metrics.prom}; runs at start-up and periodically.
    */
   public void runMaintenance() {
     refusedRequests.tick();
+    // One instant for the pass: material is erased only once its expiration event is raised.
+    java.time.Instant now = config.clock().instant();
+    java.time.Instant expiredBy = now;
     try {
-      KmsOperations.Maintenance m = trail.maintenance(ops::runMaintenance);
+      int raised = expiryEvents.raiseDue(now);
+      if (raised > 0) {
+        LOG.info(() -> "raised " + raised + " imported key material expiry event(s)");
+      }
+    } catch (RuntimeException e) {
+      LOG.log(Level.SEVERE, "expiry events not raised; expired material is erased once they"
+          + " are; will retry", e);
+      expiredBy = java.time.Instant.MIN;
+    }
+    java.time.Instant erase = expiredBy;
+    eventDelivery.deliverDueSoon();
+    try {
+      KmsOperations.Maintenance m = trail.maintenance(() -> ops.runMaintenance(erase));
       if (m.deleted() + m.rotated() + m.expired() > 0) {
         LOG.info(() -> "maintenance: deleted " + m.deleted() + " key(s), rotated " + m.rotated()
             + ", expired imported material of " + m.expired());
@@ -262,10 +340,13 @@ public final class Daemon implements Closeable {
     }
   }
 
-  /** {@code metrics.prom}, mode 0644: for a node_exporter textfile collector; counts only. */
+  /**
+   * {@code metrics.prom}, mode 0644: the key gauges of {@link DaemonMetrics} for a node_exporter
+   * textfile collector; counts only.
+   */
   private void writeMetrics() throws IOException {
-    SecureFiles.replace(config.home().resolve("metrics.prom"),
-        ops.metrics().prometheus().getBytes(StandardCharsets.UTF_8), SecureFiles.PUBLIC_READ);
+    SecureFiles.replace(config.home().resolve("metrics.prom"), metrics.keyGaugesText(),
+        SecureFiles.PUBLIC_READ);
   }
 
   /**
@@ -303,6 +384,10 @@ public final class Daemon implements Closeable {
 
   @Override
   public void close() {
+    if (metricsServer != null) {
+      metricsServer.close();
+    }
+    eventDelivery.close();
     endpoints.forEach(HttpsServer::close);
     server.close();
     scheduler.shutdownNow();

@@ -28,6 +28,8 @@ import java.util.Properties;
  * @param partition partition part of ARNs ({@code arn:<partition>:kms:...} and the IAM
  *     principals {@code arn:<partition>:iam::...}); {@code coffer} is reserved for Unix principals
  * @param https the AWS-compatible HTTPS endpoint, if any (see {@link HttpsSettings})
+ * @param monitoring the metrics endpoint and imported-material expiry events (see {@link
+ *     MonitoringSettings})
  */
 public record DaemonConfig(
     Path home,
@@ -43,7 +45,8 @@ public record DaemonConfig(
     Access access,
     ConnectionLimits connectionLimits,
     String partition,
-    HttpsSettings https) {
+    HttpsSettings https,
+    MonitoringSettings monitoring) {
 
   /**
    * Account-level access, the part AWS leaves to IAM.
@@ -124,7 +127,8 @@ public record DaemonConfig(
         Access.defaults(),
         ConnectionLimits.defaults(256),
         DEFAULT_PARTITION,
-        HttpsSettings.none());
+        HttpsSettings.none(),
+        MonitoringSettings.defaults());
   }
 
   /** ARN partitions as AWS forms them ({@code aws}, {@code aws-cn}, {@code aws-us-gov}). */
@@ -173,7 +177,14 @@ public record DaemonConfig(
       "https-max-threads",
       "https-max-requests-per-key",
       "audit-refused-requests-per-window",
-      "audit-refused-requests-window-seconds");
+      "audit-refused-requests-window-seconds",
+      "metrics-listen",
+      "metrics-tls",
+      "expiry-warning-days",
+      "expiry-event-webhook",
+      "expiry-event-command",
+      "expiry-event-timeout-seconds",
+      "expiry-event-attempts");
 
   /**
    * The configuration a user gets from {@code coffer serve}: {@code $COFFER_HOME} (default
@@ -206,22 +217,25 @@ public record DaemonConfig(
 
   public DaemonConfig withSocket(Path s) {
     return new DaemonConfig(home, s, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, https);
+        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, https,
+        monitoring);
   }
 
   public DaemonConfig withClock(Clock c) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, c, access, connectionLimits, partition, https);
+        workerThreads, deletionCheckInterval, c, access, connectionLimits, partition, https,
+        monitoring);
   }
 
   public DaemonConfig withMaxKeys(int n) {
     return new DaemonConfig(home, socket, region, account, n, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, https);
+        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, https,
+        monitoring);
   }
 
   public DaemonConfig withDeletionCheckInterval(Duration d) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, d, clock, access, connectionLimits, partition, https);
+        workerThreads, d, clock, access, connectionLimits, partition, https, monitoring);
   }
 
   DaemonConfig withProperties(Properties props) {
@@ -242,24 +256,35 @@ public record DaemonConfig(
         ConnectionLimits.from(p, connectionLimits,
             p.getInt("max-connections", maxConnections, 1, 65_536)),
         partitionFrom(p, partition),
-        HttpsSettings.from(p, https));
+        HttpsSettings.from(p, https),
+        MonitoringSettings.from(p, monitoring));
   }
 
   /** This configuration with another HTTPS endpoint setting ({@code coffer serve --https-listen}). */
   public DaemonConfig withHttps(HttpsSettings h) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, h);
+        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, h,
+        monitoring);
   }
 
   /** The parts of every ARN the daemon writes: {@code arn:<partition>:kms:<region>:<account>:}. */
   public DaemonConfig withArnParts(String partition, String region, String account) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, https);
+        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, https,
+        monitoring);
+  }
+
+  /** This configuration with other metrics and expiry-event settings. */
+  public DaemonConfig withMonitoring(MonitoringSettings m) {
+    return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
+        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, https,
+        m);
   }
 
   public DaemonConfig withAccess(Access a) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, a, connectionLimits, partition, https);
+        workerThreads, deletionCheckInterval, clock, a, connectionLimits, partition, https,
+        monitoring);
   }
 
   private static Access accessFrom(Settings p, Access dflt) {
@@ -335,7 +360,7 @@ public record DaemonConfig(
 
   public DaemonConfig withConnectionLimits(ConnectionLimits l) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, access, l, partition, https);
+        workerThreads, deletionCheckInterval, clock, access, l, partition, https, monitoring);
   }
 
   /**
