@@ -114,7 +114,7 @@ public final class Daemon implements Closeable {
       this.refusedRequests = new RefusedRequestAudit(trail, config.clock(),
           config.connectionLimits().refusedRequestRecordsPerWindow(),
           config.connectionLimits().refusedRequestWindow());
-      this.metrics = new DaemonMetrics(ops.metrics(), config.clock(), this::auditOutboxLength,
+      this.metrics = new DaemonMetrics(ops.metrics(), config.clock(), db::outboxBacklog,
           backingKeys::cacheStats);
       this.pipeline = new RequestPipeline(ops.table(), trail, config.clock(), refusedRequests,
           metrics);
@@ -222,16 +222,6 @@ public final class Daemon implements Closeable {
     MonitoringSettings m = config.monitoring();
     return Optional.of((m.metricsTls() ? "https://" : "http://") + new HttpsSettings.HostPort(
         m.metricsListen().get().host(), metricsServer.port()) + "/metrics");
-  }
-
-  /** Audit records in the database outbox, not yet in the log (the audit backlog metric). */
-  private long auditOutboxLength() {
-    return db.read(tx -> {
-      try (java.sql.Statement s = tx.connection().createStatement();
-          java.sql.ResultSet r = s.executeQuery("SELECT COUNT(*) FROM audit_outbox")) {
-        return r.next() ? r.getLong(1) : 0L;
-      }
-    });
   }
 
   /** The operator's PKCS#12 or PEM pair if configured, else Coffer's own in {@code home/https}. */
