@@ -137,7 +137,7 @@ public final class EventDelivery implements AutoCloseable {
         default -> "unknown delivery target " + p.target();
       };
     } catch (IOException e) {
-      return e.toString();
+      return e.getClass().getSimpleName(); // its message may quote the URL (a secret)
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return "interrupted";
@@ -149,7 +149,9 @@ public final class EventDelivery implements AutoCloseable {
         .header("Content-Type", "application/json").header("User-Agent", "coffer")
         .POST(HttpRequest.BodyPublishers.ofByteArray(event)).build();
     HttpResponse<Void> r = http.send(request, HttpResponse.BodyHandlers.discarding());
-    return r.statusCode() / 100 == 2 ? null : "HTTP status " + r.statusCode() + " from " + to;
+    // The log names the host only: webhook URLs often carry a secret in their path or query.
+    return r.statusCode() / 100 == 2 ? null : "HTTP status " + r.statusCode() + " from "
+        + to.getScheme() + "://" + to.getHost() + (to.getPort() < 0 ? "" : ":" + to.getPort());
   }
 
   private String run(byte[] event) throws IOException, InterruptedException {

@@ -273,9 +273,26 @@ public final class RequestPipeline {
       LOG.log(Level.SEVERE, "audit log write failed for a refused authentication", e);
     }
     // Timed from here only: the transport's authentication step ran before.
-    observer.requestAnswered(operation != null && operations.operations().contains(operation)
-        ? operation : "Unknown", refusal.errorType(), System.nanoTime() - start);
+    observer.requestAnswered(served(operation), refusal.errorType(), System.nanoTime() - start);
     return error(refusal);
+  }
+
+  /**
+   * Counts a request a door refused before it reached this pipeline (HTTPS: an access key with
+   * too many requests in progress, or one deactivated a moment ago), so that the request metrics
+   * see every answer. Nothing ran, so nothing is audited, as for a refused socket connection.
+   *
+   * @return {@code refusal}, for the door to throw
+   */
+  public KmsException refusedAtDoor(String operation, KmsException refusal) {
+    observer.requestAnswered(served(operation), refusal.errorType(), 0);
+    return refusal;
+  }
+
+  /** {@code operation} if the daemon serves it, else {@code Unknown}: a closed label set. */
+  private String served(String operation) {
+    return operation != null && operations.operations().contains(operation)
+        ? operation : "Unknown";
   }
 
   /**

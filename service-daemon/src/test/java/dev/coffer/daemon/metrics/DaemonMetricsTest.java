@@ -119,6 +119,31 @@ class DaemonMetricsTest {
   }
 
   @Test
+  void metricsTls_servesHttpsWithTheDaemonsCertificate() throws Exception {
+    d = new TestDaemon(c -> c.withMonitoring(new MonitoringSettings(
+        Optional.of(HostPort.parse("127.0.0.1:0")), true, java.util.List.of(30, 7),
+        Optional.empty(), java.util.List.of(), java.time.Duration.ofSeconds(10), 10)));
+    String url = d.daemon.metricsUrl().orElseThrow();
+    assertTrue(url.startsWith("https://127.0.0.1:"), url);
+    java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+    trust.load(null, null);
+    try (var in = Files.newInputStream(d.home.resolve("https/cert.pem"))) {
+      trust.setCertificateEntry("coffer", java.security.cert.CertificateFactory
+          .getInstance("X.509").generateCertificate(in));
+    }
+    javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(
+        javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init(trust);
+    javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+    ctx.init(null, tmf.getTrustManagers(), null);
+    d.createKey();
+    HttpResponse<String> r = HttpClient.newBuilder().sslContext(ctx).build().send(
+        HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, r.statusCode());
+    assertEquals(1.0, samples(r.body()).get("coffer_keys{state=\"Enabled\"}"));
+  }
+
+  @Test
   void noMetricsListen_noEndpoint() throws Exception {
     d = new TestDaemon();
     assertEquals(Optional.empty(), d.daemon.metricsUrl());
