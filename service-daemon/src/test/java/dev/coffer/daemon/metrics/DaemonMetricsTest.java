@@ -125,6 +125,15 @@ class DaemonMetricsTest {
         Optional.empty(), java.util.List.of(), java.time.Duration.ofSeconds(10), 10)));
     String url = d.daemon.metricsUrl().orElseThrow();
     assertTrue(url.startsWith("https://127.0.0.1:"), url);
+    d.createKey();
+    HttpResponse<String> r = trustingDaemon().send(
+        HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, r.statusCode());
+    assertEquals(1.0, samples(r.body()).get("coffer_keys{state=\"Enabled\"}"));
+  }
+
+  /** An HTTP client that trusts the daemon's self-signed certificate. */
+  private HttpClient trustingDaemon() throws Exception {
     java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
     trust.load(null, null);
     try (var in = Files.newInputStream(d.home.resolve("https/cert.pem"))) {
@@ -136,11 +145,29 @@ class DaemonMetricsTest {
     tmf.init(trust);
     javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
     ctx.init(null, tmf.getTrustManagers(), null);
-    d.createKey();
-    HttpResponse<String> r = HttpClient.newBuilder().sslContext(ctx).build().send(
-        HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
-    assertEquals(200, r.statusCode());
-    assertEquals(1.0, samples(r.body()).get("coffer_keys{state=\"Enabled\"}"));
+    return HttpClient.newBuilder().sslContext(ctx).build();
+  }
+
+  @Test
+  void httpsDoor_refusedUnsignedRequest_countedWithItsOperation_connectionsPerDoor()
+      throws Exception {
+    d = new TestDaemon(c -> listening(c, "127.0.0.1:0").withHttps(c.https()
+        .withHttpsListen(HostPort.parse("127.0.0.1:0"))));
+    String endpoint = d.daemon.endpointUrls().get(0);
+    HttpResponse<String> refused = trustingDaemon().send(HttpRequest.newBuilder(
+        URI.create(endpoint + "/")).header("X-Amz-Target", "TrentService.ListKeys")
+        .header("Content-Type", "application/x-amz-json-1.1")
+        .POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(400, refused.statusCode(), refused.body());
+    Map<String, Double> s = samples(scrape());
+    assertEquals(1.0, s.entrySet().stream()
+        .filter(e -> e.getKey().startsWith("coffer_requests_total{operation=\"ListKeys\""))
+        .mapToDouble(Map.Entry::getValue).sum(), s::toString);
+    assertFalse(s.containsKey(
+        "coffer_requests_total{operation=\"ListKeys\",outcome=\"success\"}"));
+    assertTrue(s.containsKey("coffer_connections{door=\"https\"}"), s::toString);
+    assertTrue(s.containsKey("coffer_connections{door=\"socket\"}"), s::toString);
   }
 
   @Test
