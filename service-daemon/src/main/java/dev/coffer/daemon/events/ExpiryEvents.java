@@ -48,6 +48,12 @@ public final class ExpiryEvents {
   private final String account;
   private final List<Integer> leadDays;
   private final List<String> targets;
+  /**
+   * Whether the tables exist. They are created with the first event, in its transaction: a
+   * daemon that never raises one (most) writes nothing for them, which matters on a nearly full
+   * disk at first start.
+   */
+  private volatile boolean tables;
 
   /**
    * @param leadDays warning lead times, days (empty: the expiration event only)
@@ -65,8 +71,13 @@ public final class ExpiryEvents {
     this.account = account;
     this.leadDays = List.copyOf(leadDays);
     this.targets = List.copyOf(targets);
-    db.ensureTable(EVENTS);
-    db.ensureTable(DELIVERIES);
+    this.tables = db.read(tx -> {
+      try (PreparedStatement q = tx.connection().prepareStatement(
+          "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'key_material_events'");
+          ResultSet r = q.executeQuery()) {
+        return r.next();
+      }
+    });
   }
 
   /**
@@ -115,7 +126,13 @@ public final class ExpiryEvents {
   private boolean raise(KeyMaterialEvent e) {
     ObjectNode json = e.toJson(region, account);
     byte[] bytes = Json.toBytes(json);
-    return trail.serviceEvent(e.auditEventName(), List.of(e.keyArn()), json, tx -> {
+    boolean raised = trail.serviceEvent(e.auditEventName(), List.of(e.keyArn()), json, tx -> {
+      if (!tables) {
+        try (java.sql.Statement create = tx.connection().createStatement()) {
+          create.executeUpdate(EVENTS);
+          create.executeUpdate(DELIVERIES);
+        }
+      }
       try (PreparedStatement q = tx.connection().prepareStatement("SELECT 1 FROM"
           + " key_material_events WHERE key_id = ? AND material_id = ? AND valid_to_ms = ?"
           + " AND lead_days = ?")) {
@@ -153,6 +170,8 @@ public final class ExpiryEvents {
       }
       return true;
     });
+    tables = true; // committed (or already there): serviceEvent throws when nothing committed
+    return raised;
   }
 
   /**
@@ -165,14 +184,20 @@ public final class ExpiryEvents {
    */
   record Pending(String eventId, String target, int attempts, byte[] event) {}
 
-  /** Deliveries due by {@code now} with fewer than {@code maxAttempts} attempts, oldest first. */
+  /**
+   * Deliveries due by {@code now} with fewer than {@code maxAttempts} attempts, in the order the
+   * events were raised (a pass raises the longer lead time first).
+   */
   List<Pending> pending(Instant now, int maxAttempts) {
+    if (!tables) {
+      return List.of();
+    }
     return db.read(tx -> {
       List<Pending> out = new ArrayList<>();
       try (PreparedStatement q = tx.connection().prepareStatement("SELECT d.event_id, d.target,"
           + " d.attempts, e.event FROM key_material_event_deliveries d JOIN key_material_events"
           + " e ON e.event_id = d.event_id WHERE d.done_ms IS NULL AND d.attempts < ?"
-          + " AND d.next_attempt_ms <= ? ORDER BY e.created_ms, d.event_id, d.target")) {
+          + " AND d.next_attempt_ms <= ? ORDER BY e.rowid, d.target")) {
         q.setInt(1, maxAttempts);
         q.setLong(2, now.toEpochMilli());
         try (ResultSet r = q.executeQuery()) {
