@@ -40,6 +40,9 @@ import java.util.logging.Logger;
  * <p>Refused requests that changed nothing are audited within a per-principal budget ({@link
  * RefusedRequestAudit}): beyond it they are counted and summarised, so that no client can fill
  * the audit disk with failing requests.
+ *
+ * <p>Every answer, and every audit write's duration, is reported to a {@link RequestObserver}
+ * (the live metrics), here once rather than in each operation.
  */
 public final class RequestPipeline {
 

@@ -174,7 +174,7 @@ class ExpiryEventsTest {
   }
 
   @Test
-  void webhook_receivesEachEventOnce_retriedAfterRefusal() throws Exception {
+  void webhook_receivesEachEventOnce_retriedAfterRefusal_acrossRestart() throws Exception {
     startReceiver();
     startDaemon(Optional.of(URI.create("http://127.0.0.1:"
         + receiver.getAddress().getPort() + "/kms")));
@@ -190,6 +190,7 @@ class ExpiryEventsTest {
     Thread.sleep(300);
     assertEquals(1, attempts.get(), "no retry before its time");
     assertEquals(0, received.size());
+    d.restart(); // the pending delivery is in the database, not only in memory
     d.clock.advance(Duration.ofSeconds(6));
     d.daemon.runMaintenance();
     ObjectNode warning = received.poll(10, TimeUnit.SECONDS);
