@@ -77,7 +77,7 @@ public final class Daemon implements Closeable {
   private final List<HttpsServer> endpoints = new ArrayList<>();
   private final DaemonMetrics metrics;
   private final ExpiryEvents expiryEvents;
-  private final EventDelivery eventDelivery;
+  private EventDelivery eventDelivery; // set once in the constructor
   private MetricsServer metricsServer; // set once in the constructor, if metrics-listen is set
 
   private Daemon(DaemonConfig config) throws IOException {
@@ -149,6 +149,9 @@ public final class Daemon implements Closeable {
     } catch (IOException | RuntimeException e) {
       if (metricsServer != null) {
         metricsServer.close();
+      }
+      if (eventDelivery != null) {
+        eventDelivery.close();
       }
       endpoints.forEach(HttpsServer::close);
       if (server != null) {
