@@ -162,7 +162,14 @@ public final class EventDelivery implements AutoCloseable {
     } catch (IOException e) {
       // The command may exit without reading its input; its exit status decides.
     }
-    if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+    boolean finished;
+    try {
+      finished = p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      p.destroyForcibly(); // the daemon is stopping: leave no command behind
+      throw e;
+    }
+    if (!finished) {
       p.destroyForcibly();
       return command.get(0) + " did not finish within " + timeout.toSeconds() + " s";
     }

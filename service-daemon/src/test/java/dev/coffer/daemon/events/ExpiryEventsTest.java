@@ -174,6 +174,41 @@ class ExpiryEventsTest {
   }
 
   @Test
+  void command_killedAtTimeout_retriedUpToAttempts_thenGivenUp() throws Exception {
+    // A program that notes each run, then hangs: every attempt times out.
+    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory(java.nio.file.Path.of("/tmp"),
+        "cev");
+    java.nio.file.Path runs = dir.resolve("runs");
+    java.nio.file.Path hang = dir.resolve("hang");
+    java.nio.file.Files.writeString(hang, "#!/bin/sh\necho run >> " + runs + "\nexec sleep 60\n");
+    hang.toFile().setExecutable(true);
+    try {
+      d = new TestDaemon(c -> c.withMonitoring(new MonitoringSettings(Optional.empty(), false,
+          List.of(30), Optional.empty(), List.of(hang.toString()), Duration.ofSeconds(1), 2)));
+      importedKey(d.clock.instant().plus(Duration.ofDays(10)));
+      for (int i = 0; i < 4; i++) {
+        d.daemon.runMaintenance();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (lines(runs) < Math.min(i + 1, 2) && System.nanoTime() < deadline) {
+          Thread.sleep(50);
+        }
+        Thread.sleep(1_500); // past the 1 s timeout: the attempt is over
+        d.clock.advance(Duration.ofMinutes(10)); // past any retry delay
+      }
+      assertEquals(2, lines(runs), "expiry-event-attempts=2: two runs, each killed at 1 s");
+      assertEquals(1, audited("ImportedKeyMaterialExpirationWarning").size());
+    } finally {
+      try (var files = java.nio.file.Files.walk(dir)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      }
+    }
+  }
+
+  private static long lines(java.nio.file.Path file) throws IOException {
+    return java.nio.file.Files.exists(file) ? java.nio.file.Files.readAllLines(file).size() : 0;
+  }
+
+  @Test
   void webhook_receivesEachEventOnce_retriedAfterRefusal_acrossRestart() throws Exception {
     startReceiver();
     startDaemon(Optional.of(URI.create("http://127.0.0.1:"
