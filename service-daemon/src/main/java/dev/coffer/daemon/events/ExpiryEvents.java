@@ -99,7 +99,9 @@ public final class ExpiryEvents {
         for (int lead : dueLeads(m.validTo(), now)) {
           KeyMaterialEvent e = new KeyMaterialEvent(UUID.randomUUID(), now, k.id(),
               keyArn.apply(k.id()), m.id(), m.validTo(), lead);
-          if (raise(e)) {
+          // Read first: most passes find every due event raised already, and a read costs no
+          // transaction; raise checks again inside its own.
+          if (!(tables && db.read(tx -> wasRaised(tx, e))) && raise(e)) {
             raised++;
           }
         }
@@ -133,18 +135,8 @@ public final class ExpiryEvents {
           create.executeUpdate(DELIVERIES);
         }
       }
-      try (PreparedStatement q = tx.connection().prepareStatement("SELECT 1 FROM"
-          + " key_material_events WHERE key_id = ? AND material_id = ? AND valid_to_ms = ?"
-          + " AND lead_days = ?")) {
-        q.setString(1, e.keyId().toString());
-        q.setString(2, e.materialId());
-        q.setLong(3, e.validTo().toEpochMilli());
-        q.setInt(4, e.leadDays());
-        try (ResultSet r = q.executeQuery()) {
-          if (r.next()) {
-            return false;
-          }
-        }
+      if (wasRaised(tx, e)) {
+        return false;
       }
       try (PreparedStatement p = tx.connection().prepareStatement("INSERT INTO"
           + " key_material_events(event_id, key_id, material_id, valid_to_ms, lead_days,"
@@ -172,6 +164,22 @@ public final class ExpiryEvents {
     });
     tables = true; // committed (or already there): serviceEvent throws when nothing committed
     return raised;
+  }
+
+  /** Whether an event for the same key, material, ValidTo and lead time was raised before. */
+  private static boolean wasRaised(Database.Tx tx, KeyMaterialEvent e)
+      throws java.sql.SQLException {
+    try (PreparedStatement q = tx.connection().prepareStatement("SELECT 1 FROM"
+        + " key_material_events WHERE key_id = ? AND material_id = ? AND valid_to_ms = ?"
+        + " AND lead_days = ?")) {
+      q.setString(1, e.keyId().toString());
+      q.setString(2, e.materialId());
+      q.setLong(3, e.validTo().toEpochMilli());
+      q.setInt(4, e.leadDays());
+      try (ResultSet r = q.executeQuery()) {
+        return r.next();
+      }
+    }
   }
 
   /**
