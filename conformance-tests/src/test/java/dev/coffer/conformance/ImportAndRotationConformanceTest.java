@@ -35,7 +35,7 @@ class ImportAndRotationConformanceTest {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private static JsonNode ok(DaemonProcess d, String... args) throws Exception {
+  static JsonNode ok(DaemonProcess d, String... args) throws Exception {
     CliResult r = d.cli(args);
     assertEquals(0, r.exitCode(), () -> String.join(" ", args) + ": " + r.stderr());
     return r.stdout().isBlank() ? JSON.createObjectNode() : JSON.readTree(r.stdout());
@@ -53,7 +53,7 @@ class ImportAndRotationConformanceTest {
    * key of a new GetParametersForImport and imports it through the CLI with {@code extra}
    * options; returns the import-key-material output.
    */
-  private static JsonNode openSslImport(DaemonProcess d, String key, String name,
+  static JsonNode openSslImport(DaemonProcess d, String key, String name,
       String... extra) throws Exception {
     Path dir = d.home();
     JsonNode params = ok(d, "get-parameters-for-import", "--key-id", key,

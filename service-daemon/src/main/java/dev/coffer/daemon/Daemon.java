@@ -1,6 +1,11 @@
 package dev.coffer.daemon;
 
 import dev.coffer.daemon.config.HttpsSettings;
+import dev.coffer.daemon.config.MonitoringSettings;
+import dev.coffer.daemon.events.EventDelivery;
+import dev.coffer.daemon.events.ExpiryEvents;
+import dev.coffer.daemon.metrics.DaemonMetrics;
+import dev.coffer.daemon.metrics.MetricsServer;
 import dev.coffer.daemon.http.HttpLimits;
 import dev.coffer.daemon.http.HttpsServer;
 import dev.coffer.daemon.http.PipelineHandler;
@@ -37,7 +42,6 @@ import dev.coffer.daemon.server.SocketServer;
 import dev.coffer.daemon.storage.Database;
 import java.io.Closeable;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
@@ -73,6 +77,10 @@ public final class Daemon implements Closeable {
   private final RequestPipeline pipeline;
   private final RefusedRequestAudit refusedRequests;
   private final List<HttpsServer> endpoints = new ArrayList<>();
+  private final DaemonMetrics metrics;
+  private final ExpiryEvents expiryEvents;
+  private EventDelivery eventDelivery; // set once in the constructor
+  private MetricsServer metricsServer; // set once in the constructor, if metrics-listen is set
 
   private Daemon(DaemonConfig config) throws IOException {
     this.config = config;
@@ -109,7 +117,16 @@ public final class Daemon implements Closeable {
       this.refusedRequests = new RefusedRequestAudit(trail, config.clock(),
           config.connectionLimits().refusedRequestRecordsPerWindow(),
           config.connectionLimits().refusedRequestWindow());
-      this.pipeline = new RequestPipeline(ops.table(), trail, config.clock(), refusedRequests);
+      this.metrics = new DaemonMetrics(ops.metrics(), config.clock(), db::outboxBacklog,
+          backingKeys::cacheStats);
+      this.pipeline = new RequestPipeline(ops.table(), trail, config.clock(), refusedRequests,
+          metrics);
+      MonitoringSettings m = config.monitoring();
+      this.expiryEvents = new ExpiryEvents(db, registry, resolver::keyArn, trail,
+          config.region(), config.account(), m.expiryWarningDays(),
+          EventDelivery.targets(m.webhook(), m.command()));
+      this.eventDelivery = new EventDelivery(expiryEvents, m.webhook(), m.command(),
+          m.deliveryTimeout(), m.deliveryAttempts(), config.clock());
       // Records of changes committed before a crash that had not reached the log yet. If the
       // log cannot take them now they stay in the outbox for the next attempt.
       try {
@@ -129,8 +146,16 @@ public final class Daemon implements Closeable {
           config.maxConnections(), config.workerThreads(), trail, config.clock(),
           config.access().socketMode(), config.access().socketGroup(),
           config.connectionLimits(), pipeline, refusedRequests);
+      metrics.addDoor("socket", server::openConnections);
       startEndpoints(random);
+      startMetrics(random);
     } catch (IOException | RuntimeException e) {
+      if (metricsServer != null) {
+        metricsServer.close();
+      }
+      if (eventDelivery != null) {
+        eventDelivery.close();
+      }
       endpoints.forEach(HttpsServer::close);
       if (server != null) {
         server.close();
@@ -173,6 +198,36 @@ public final class Daemon implements Closeable {
     for (HttpsServer e : endpoints) {
       e.start();
     }
+    if (h.httpsListen().isPresent()) {
+      metrics.addDoor("https", endpoints.get(0)::openConnections);
+    }
+    if (h.httpListen().isPresent()) {
+      metrics.addDoor("http", endpoints.get(endpoints.size() - 1)::openConnections);
+    }
+  }
+
+  /** {@code /metrics} at {@code metrics-listen}, if set (docs/operations.md, "Metrics"). */
+  private void startMetrics(SecureRandom random) throws IOException {
+    MonitoringSettings m = config.monitoring();
+    if (m.metricsListen().isEmpty()) {
+      return;
+    }
+    metricsServer = MetricsServer.start(m.metricsListen().get(), m.metricsTls()
+        ? Optional.of(tlsMaterial(config.https(), random).sslContext()) : Optional.empty(),
+        metrics);
+  }
+
+  /**
+   * The metrics endpoint, e.g. {@code http://127.0.0.1:9464/metrics}; empty without {@code
+   * metrics-listen}.
+   */
+  public Optional<String> metricsUrl() {
+    if (metricsServer == null) {
+      return Optional.empty();
+    }
+    MonitoringSettings m = config.monitoring();
+    return Optional.of((m.metricsTls() ? "https://" : "http://") + new HttpsSettings.HostPort(
+        m.metricsListen().get().host(), metricsServer.port()) + "/metrics");
   }
 
   /** The operator's PKCS#12 or PEM pair if configured, else Coffer's own in {@code home/https}. */
@@ -248,14 +303,30 @@ public final class Daemon implements Closeable {
   }
 
   /**
-   * Deletes keys whose waiting period has ended, rotates keys that are due, expires imported
-   * material, refreshes {@code metrics.prom}, and applies audit retention (recording archives in
-   * the audit log); runs at start-up and periodically.
+   * Raises imported-material expiry events that are due (before the material they name is
+   * erased), deletes keys whose waiting period has ended, rotates keys that are due, expires
+   * imported material, refreshes {@code metrics.prom}, and applies audit retention (recording
+   * archives in the audit log); runs at start-up and periodically.
    */
   public void runMaintenance() {
     refusedRequests.tick();
+    // One instant for the pass: material is erased only once its expiration event is raised.
+    java.time.Instant now = config.clock().instant();
+    java.time.Instant expiredBy = now;
     try {
-      KmsOperations.Maintenance m = trail.maintenance(ops::runMaintenance);
+      int raised = expiryEvents.raiseDue(now);
+      if (raised > 0) {
+        LOG.info(() -> "raised " + raised + " imported key material expiry event(s)");
+      }
+    } catch (RuntimeException e) {
+      LOG.log(Level.SEVERE, "expiry events not raised; expired material is erased once they"
+          + " are; will retry", e);
+      expiredBy = java.time.Instant.MIN;
+    }
+    java.time.Instant erase = expiredBy;
+    eventDelivery.deliverDueSoon();
+    try {
+      KmsOperations.Maintenance m = trail.maintenance(() -> ops.runMaintenance(erase));
       if (m.deleted() + m.rotated() + m.expired() > 0) {
         LOG.info(() -> "maintenance: deleted " + m.deleted() + " key(s), rotated " + m.rotated()
             + ", expired imported material of " + m.expired());
@@ -274,10 +345,13 @@ public final class Daemon implements Closeable {
         d.digestInterval(), d.queueCapacity());
   }
 
-  /** {@code metrics.prom}, mode 0644: for a node_exporter textfile collector; counts only. */
+  /**
+   * {@code metrics.prom}, mode 0644: the key gauges of {@link DaemonMetrics} for a node_exporter
+   * textfile collector; counts only.
+   */
   private void writeMetrics() throws IOException {
-    SecureFiles.replace(config.home().resolve("metrics.prom"),
-        ops.metrics().prometheus().getBytes(StandardCharsets.UTF_8), SecureFiles.PUBLIC_READ);
+    SecureFiles.replace(config.home().resolve("metrics.prom"), metrics.keyGaugesText(),
+        SecureFiles.PUBLIC_READ);
   }
 
   /**
@@ -315,6 +389,10 @@ public final class Daemon implements Closeable {
 
   @Override
   public void close() {
+    if (metricsServer != null) {
+      metricsServer.close();
+    }
+    eventDelivery.close();
     endpoints.forEach(HttpsServer::close);
     server.close();
     scheduler.shutdownNow();

@@ -166,6 +166,34 @@ public final class AuditTrail implements AuditSink {
     return result;
   }
 
+  /**
+   * Commits {@code work} and one service event in the same transaction (the event's record is
+   * held in the outbox, so it is never lost nor written without the change), then ships the
+   * outbox. For the daemon's own decisions that are not key changes, such as an imported-material
+   * expiry event having been raised ({@code dev.coffer.daemon.events}).
+   *
+   * @param eventName the record's {@code eventName}
+   * @param resources ARNs the record names
+   * @param details the record's {@code requestParameters} (as the daemon's other service events)
+   * @param work the change; returns false when there was nothing to change, and then no record
+   *     is written either
+   * @return what {@code work} returned
+   */
+  public boolean serviceEvent(String eventName, List<String> resources, ObjectNode details,
+      Database.Work<Boolean> work) {
+    Instant now = clock.instant();
+    String eventId = UUID.randomUUID().toString();
+    AuditEvent e = AuditEvent.serviceEvent(now, eventName, resources, details);
+    OutboxRecord record = new OutboxRecord(eventId, now, AuditRecords.toJson(new AuditEvent(
+        e.eventTime(), e.eventName(), e.identity(), e.requestId(), e.request(), null, null, null,
+        e.resources(), true, false, eventId, false), region, account));
+    boolean[] changed = {false};
+    db.inScope(changes -> changed[0] ? List.of(record) : List.of(),
+        () -> db.inTransaction(tx -> changed[0] = work.run(tx)));
+    shipQuietly();
+    return changed[0];
+  }
+
   private List<OutboxRecord> serviceEvents(List<Change> changes) {
     Map<UUID, List<Change>> byKey = new LinkedHashMap<>();
     changes.forEach(c -> byKey.computeIfAbsent(c.keyId(), k -> new ArrayList<>()).add(c));

@@ -198,6 +198,7 @@ public final class CofferCli {
                 ? " (certificate for AWS_CA_BUNDLE: " + config.home().resolve("https/cert.pem") + ")"
                 : ""));
       }
+      daemon.metricsUrl().ifPresent(url -> err.println("coffer: metrics at " + url));
       err.flush();
       servingForever = true;
       stopped.await();

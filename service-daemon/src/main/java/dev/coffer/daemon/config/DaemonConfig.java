@@ -29,6 +29,8 @@ import java.util.Properties;
  *     principals {@code arn:<partition>:iam::...}); {@code coffer} is reserved for Unix principals
  * @param https the AWS-compatible HTTPS endpoint, if any (see {@link HttpsSettings})
  * @param audit retention and file size of the audit log (see {@link AuditSettings})
+ * @param monitoring the metrics endpoint and imported-material expiry events (see {@link
+ *     MonitoringSettings})
  */
 public record DaemonConfig(
     Path home,
@@ -45,7 +47,8 @@ public record DaemonConfig(
     ConnectionLimits connectionLimits,
     String partition,
     HttpsSettings https,
-    AuditSettings audit) {
+    AuditSettings audit,
+    MonitoringSettings monitoring) {
 
   /**
    * Account-level access, the part AWS leaves to IAM.
@@ -127,7 +130,8 @@ public record DaemonConfig(
         ConnectionLimits.defaults(256),
         DEFAULT_PARTITION,
         HttpsSettings.none(),
-        AuditSettings.defaults());
+        AuditSettings.defaults(),
+        MonitoringSettings.defaults());
   }
 
   /** ARN partitions as AWS forms them ({@code aws}, {@code aws-cn}, {@code aws-us-gov}). */
@@ -178,7 +182,14 @@ public record DaemonConfig(
       "audit-refused-requests-per-window",
       "audit-refused-requests-window-seconds",
       "audit-retention-days",
-      "audit-max-file-bytes");
+      "audit-max-file-bytes",
+      "metrics-listen",
+      "metrics-tls",
+      "expiry-warning-days",
+      "expiry-event-webhook",
+      "expiry-event-command",
+      "expiry-event-timeout-seconds",
+      "expiry-event-attempts");
 
   /**
    * The configuration a user gets from {@code coffer serve}: {@code $COFFER_HOME} (default
@@ -211,24 +222,25 @@ public record DaemonConfig(
 
   public DaemonConfig withSocket(Path s) {
     return new DaemonConfig(home, s, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, access, connectionLimits,
-        partition, https, audit);
+        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, https, audit,
+        monitoring);
   }
 
   public DaemonConfig withClock(Clock c) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, c, access, connectionLimits, partition, https, audit);
+        workerThreads, deletionCheckInterval, c, access, connectionLimits, partition, https, audit,
+        monitoring);
   }
 
   public DaemonConfig withMaxKeys(int n) {
     return new DaemonConfig(home, socket, region, account, n, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, access, connectionLimits,
-        partition, https, audit);
+        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, https, audit,
+        monitoring);
   }
 
   public DaemonConfig withDeletionCheckInterval(Duration d) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, d, clock, access, connectionLimits, partition, https, audit);
+        workerThreads, d, clock, access, connectionLimits, partition, https, audit, monitoring);
   }
 
   DaemonConfig withProperties(Properties props) {
@@ -250,32 +262,42 @@ public record DaemonConfig(
             p.getInt("max-connections", maxConnections, 1, 65_536)),
         partitionFrom(p, partition),
         HttpsSettings.from(p, https),
-        AuditSettings.from(p, audit));
+        AuditSettings.from(p, audit),
+        MonitoringSettings.from(p, monitoring));
   }
 
   /** This configuration with another HTTPS endpoint setting ({@code coffer serve --https-listen}). */
   public DaemonConfig withHttps(HttpsSettings h) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, h, audit);
+        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, h, audit,
+        monitoring);
   }
 
   /** The parts of every ARN the daemon writes: {@code arn:<partition>:kms:<region>:<account>:}. */
   public DaemonConfig withArnParts(String partition, String region, String account) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
         workerThreads, deletionCheckInterval, clock, access, connectionLimits,
-        partition, https, audit);
+        partition, https, audit,
+        monitoring);
   }
 
   /** This configuration with other audit retention and file size ({@link AuditSettings}). */
   public DaemonConfig withAudit(AuditSettings a) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
         workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, https,
-        a);
+        a, monitoring);
+
+  /** This configuration with other metrics and expiry-event settings. */
+  public DaemonConfig withMonitoring(MonitoringSettings m) {
+    return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
+        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, https,
+        audit, m);
   }
 
   public DaemonConfig withAccess(Access a) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, a, connectionLimits, partition, https, audit);
+        workerThreads, deletionCheckInterval, clock, a, connectionLimits, partition, https, audit,
+        monitoring);
   }
 
   private static Access accessFrom(Settings p, Access dflt) {
@@ -351,7 +373,7 @@ public record DaemonConfig(
 
   public DaemonConfig withConnectionLimits(ConnectionLimits l) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, access, l, partition, https, audit);
+        workerThreads, deletionCheckInterval, clock, access, l, partition, https, audit, monitoring);
   }
 
   /**

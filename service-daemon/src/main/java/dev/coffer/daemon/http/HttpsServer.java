@@ -128,6 +128,11 @@ public final class HttpsServer implements AutoCloseable {
     return connector.getLocalPort();
   }
 
+  /** Client connections open now (the {@code coffer_connections} metric). */
+  public int openConnections() {
+    return connector.getConnectedEndPoints().size();
+  }
+
   /** Stops accepting, lets running requests finish (5 s at most), closes connections. */
   @Override
   public void close() {

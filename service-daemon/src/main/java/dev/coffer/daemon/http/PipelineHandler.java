@@ -68,14 +68,15 @@ public final class PipelineHandler implements AwsJsonHandler {
     // The key verified a moment ago; it may have been deactivated or deleted since.
     AccessKey key = keys.metadata(request.accessKeyId())
         .filter(k -> k.status() == AccessKey.Status.Active)
-        .orElseThrow(() -> new KmsException(ErrorType.UNRECOGNIZED_CLIENT,
-            "The security token included in the request is invalid."));
+        .orElseThrow(() -> pipeline.refusedAtDoor(request.operation(), new KmsException(
+            ErrorType.UNRECOGNIZED_CLIENT,
+            "The security token included in the request is invalid.")));
     if (!enter(key.accessKeyId())) {
       // Like KMS's request quotas: a 400 ThrottlingException, which SDKs and the CLI retry
       // with backoff. Nothing ran, so nothing is audited (as a refused socket connection).
-      throw new KmsException(ErrorType.THROTTLING, "Rate exceeded: access key "
-          + key.accessKeyId() + " already has " + maxRequestsPerKey + " requests in progress"
-          + " (https-max-requests-per-key); retry with backoff");
+      throw pipeline.refusedAtDoor(request.operation(), new KmsException(ErrorType.THROTTLING,
+          "Rate exceeded: access key " + key.accessKeyId() + " already has " + maxRequestsPerKey
+          + " requests in progress (https-max-requests-per-key); retry with backoff"));
     }
     Caller caller = new Caller(new IamUser(partition, account, key.userName(), key.accessKeyId()),
         origin(request.context()));

@@ -31,6 +31,7 @@ public final class BackingKeys {
     this.cache =
         Caffeine.newBuilder()
             .maximumSize(maxCached)
+            .recordStats()
             .removalListener(
                 (VersionId id, BackingKey k, RemovalCause cause) -> {
                   if (k != null && cause == RemovalCause.EXPLICIT) {
@@ -38,6 +39,11 @@ public final class BackingKeys {
                   }
                 })
             .build();
+  }
+
+  /** Hits and misses of the cache of opened versions (the metric of cache use). */
+  public com.github.benmanes.caffeine.cache.stats.CacheStats cacheStats() {
+    return cache.stats();
   }
 
   /** Adds a key store created at runtime (a custom key store). */

@@ -318,9 +318,10 @@ final class ImportOperations {
   /**
    * Erases imported material whose {@code ValidTo} has passed, each key's expired materials in
    * one change; returns how many keys lost material.
+   *
+   * @param now the instant expiry is judged at (the maintenance pass's)
    */
-  int expireMaterial() {
-    Instant now = clock.instant();
+  int expireMaterial(Instant now) {
     int n = 0;
     for (KeyRecord k : registry.all()) {
       if (!k.isExternal()) {

@@ -162,13 +162,23 @@ public final class KmsOperations {
    * due while the daemon was down) and periodically.
    */
   public Maintenance runMaintenance() {
+    return runMaintenance(clock.instant());
+  }
+
+  /**
+   * As {@link #runMaintenance()}, erasing imported material whose ValidTo is not after {@code
+   * expiredBy}: the instant the pass's expiry events were raised for, so no material is erased
+   * without its {@code KMS Imported Key Material Expiration} event ({@code
+   * dev.coffer.daemon.events.ExpiryEvents}).
+   */
+  public Maintenance runMaintenance(java.time.Instant expiredBy) {
     List<dev.coffer.daemon.storage.Database.StoredVersion> gone =
         registry.deleteDue(clock.instant());
     backingKeys.destroy(gone);
     List<UUID> deletedKeys = gone.stream().map(v -> v.keyId()).distinct().toList();
     deletedKeys.forEach(authorizer.store()::keyDeleted);
     int deleted = deletedKeys.size();
-    return new Maintenance(deleted, rotation.rotateDueKeys(), imports.expireMaterial());
+    return new Maintenance(deleted, rotation.rotateDueKeys(), imports.expireMaterial(expiredBy));
   }
 
   public MetricsOperations metrics() {

@@ -10,15 +10,18 @@ import dev.coffer.protocol.Json;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 
 /**
  * What an operator watches: keys per state and, for every key with expiring imported material,
- * the seconds left. Served as the Coffer operation {@code GetMetrics} ({@code coffer metrics})
- * and written in Prometheus text format to {@code $COFFER_HOME/metrics.prom} for a
- * node_exporter textfile collector.
+ * the seconds left. Served as the Coffer operation {@code GetMetrics} ({@code coffer metrics});
+ * the same figures are gauges of {@code dev.coffer.daemon.metrics.DaemonMetrics} (the {@code
+ * /metrics} endpoint and {@code $COFFER_HOME/metrics.prom}).
  */
 public final class MetricsOperations {
 
@@ -36,44 +39,57 @@ public final class MetricsOperations {
     table.register("GetMetrics", Set.of(), (caller, in) -> snapshot());
   }
 
-  ObjectNode snapshot() {
-    Instant now = clock.instant();
-    ObjectNode out = Json.object();
+  /**
+   * Imported material that expires, per key: the key's earliest {@code ValidTo}.
+   *
+   * @param keyId the key
+   * @param arn its ARN
+   * @param validTo when its first imported material expires
+   */
+  public record Expiry(UUID keyId, String arn, Instant validTo) {
+
+    /** Seconds from {@code now} to {@link #validTo}; 0 once it has passed. */
+    public long secondsLeft(Instant now) {
+      return Math.max(0, Duration.between(now, validTo).toSeconds());
+    }
+  }
+
+  /** KMS keys per key state, every state present (0 for none). */
+  public Map<KeyState, Integer> keysByState() {
     Map<KeyState, Integer> byState = new EnumMap<>(KeyState.class);
     for (KeyState s : KeyState.values()) {
       byState.put(s, 0);
     }
-    ArrayNode expiring = Json.MAPPER.createArrayNode();
     for (KeyRecord k : registry.all()) {
       byState.merge(k.state(), 1, Integer::sum);
+    }
+    return byState;
+  }
+
+  /** Every key whose imported material expires, in the registry's order. */
+  public List<Expiry> expiring() {
+    List<Expiry> out = new ArrayList<>();
+    for (KeyRecord k : registry.all()) {
       if (k.validTo() != null) {
-        expiring.addObject().put("KeyId", k.id().toString()).put("Arn", resolver.keyArn(k.id()))
-            .put("ValidTo", Responses.epochSeconds(k.validTo()))
-            .put("SecondsUntilExpiry",
-                Math.max(0, Duration.between(now, k.validTo()).toSeconds()));
+        out.add(new Expiry(k.id(), resolver.keyArn(k.id()), k.validTo()));
       }
     }
-    ObjectNode states = out.putObject("KeysByState");
-    byState.forEach((s, n) -> states.put(s.name(), n));
-    out.put("KeyCount", registry.count());
-    out.set("ImportedKeyMaterialExpiry", expiring);
     return out;
   }
 
-  /** The same figures in Prometheus text exposition format. */
-  public String prometheus() {
-    ObjectNode m = snapshot();
-    StringBuilder b = new StringBuilder();
-    b.append("# HELP coffer_keys KMS keys by key state.\n# TYPE coffer_keys gauge\n");
-    m.get("KeysByState").fields().forEachRemaining(e ->
-        b.append("coffer_keys{state=\"").append(e.getKey()).append("\"} ")
-            .append(e.getValue().asInt()).append('\n'));
-    b.append("# HELP coffer_imported_key_material_expiry_seconds Seconds until imported key"
-        + " material expires.\n# TYPE coffer_imported_key_material_expiry_seconds gauge\n");
-    m.get("ImportedKeyMaterialExpiry").forEach(e ->
-        b.append("coffer_imported_key_material_expiry_seconds{key_id=\"")
-            .append(e.get("KeyId").asText()).append("\"} ")
-            .append(e.get("SecondsUntilExpiry").asLong()).append('\n'));
-    return b.toString();
+  ObjectNode snapshot() {
+    Instant now = clock.instant();
+    ObjectNode out = Json.object();
+    ArrayNode expiring = Json.MAPPER.createArrayNode();
+    for (Expiry e : expiring()) {
+      expiring.addObject().put("KeyId", e.keyId().toString()).put("Arn", e.arn())
+          .put("ValidTo", Responses.epochSeconds(e.validTo()))
+          .put("SecondsUntilExpiry", e.secondsLeft(now));
+    }
+    ObjectNode states = out.putObject("KeysByState");
+    keysByState().forEach((s, n) -> states.put(s.name(), n));
+    out.put("KeyCount", registry.count());
+    out.set("ImportedKeyMaterialExpiry", expiring);
+    return out;
   }
 }

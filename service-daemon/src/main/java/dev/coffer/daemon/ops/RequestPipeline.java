@@ -40,6 +40,9 @@ import java.util.logging.Logger;
  * <p>Refused requests that changed nothing are audited within a per-principal budget ({@link
  * RefusedRequestAudit}): beyond it they are counted and summarised, so that no client can fill
  * the audit disk with failing requests.
+ *
+ * <p>Every answer, and every audit write's duration, is reported to a {@link RequestObserver}
+ * (the live metrics), here once rather than in each operation.
  */
 public final class RequestPipeline {
 
@@ -58,6 +61,7 @@ public final class RequestPipeline {
   private final AuditSink audit;
   private final Clock clock;
   private final RefusedRequestAudit refusals;
+  private final RequestObserver observer;
 
   /** The top-level fields of a request body (docs/protocol.md, "Request body"). */
   private static final Set<String> BODY_FIELDS = Set.of("Operation", "Input");
@@ -74,10 +78,30 @@ public final class RequestPipeline {
 
   public RequestPipeline(OperationTable operations, AuditSink audit, Clock clock,
       RefusedRequestAudit refusals) {
+    this(operations, audit, clock, refusals, RequestObserver.NONE);
+  }
+
+  /**
+   * @param observer told of every answered request and audit write (live metrics)
+   */
+  public RequestPipeline(OperationTable operations, AuditSink audit, Clock clock,
+      RefusedRequestAudit refusals, RequestObserver observer) {
     this.operations = operations;
     this.audit = audit;
     this.clock = clock;
     this.refusals = refusals;
+    this.observer = observer;
+  }
+
+  /** The operation and outcome of one request, as {@link RequestObserver} labels them. */
+  private static final class Observed {
+    String operation = "Unknown";
+    String outcome = "success";
+
+    Answer failed(KmsException e) {
+      outcome = e.errorType();
+      return error(e);
+    }
   }
 
   /**
@@ -123,6 +147,17 @@ public final class RequestPipeline {
 
   private Answer run(Caller caller, long requestId, byte[] body,
       java.util.function.Supplier<ObjectNode> parse) {
+    long start = System.nanoTime();
+    Observed observed = new Observed();
+    try {
+      return run(caller, requestId, body, parse, observed);
+    } finally {
+      observer.requestAnswered(observed.operation, observed.outcome, System.nanoTime() - start);
+    }
+  }
+
+  private Answer run(Caller caller, long requestId, byte[] body,
+      java.util.function.Supplier<ObjectNode> parse, Observed observed) {
     Instant received = clock.instant();
     Identity identity = caller.identity();
     String operation = "Unknown";
@@ -140,6 +175,9 @@ public final class RequestPipeline {
         throw new KmsException(ErrorType.VALIDATION, "the request names no Operation");
       }
       operation = op.textValue();
+      if (operations.operations().contains(operation)) {
+        observed.operation = operation;
+      }
       requireOnlyBodyFields(parsed);
       if (input != null && !input.isObject()) {
         throw new KmsException(ErrorType.VALIDATION, "Input must be a JSON object (omit it for"
@@ -181,7 +219,7 @@ public final class RequestPipeline {
     }
     try {
       if (refused) {
-        return error(failure);
+        return observed.failed(failure);
       }
       AuditEvent event = new AuditEvent(received, operation, identity, requestId, inputNode,
           output,
@@ -194,19 +232,21 @@ public final class RequestPipeline {
         // budget; a change is always recorded on its own.
         boolean changed = guard != null && guard.committed();
         if (failure != null && !changed && !refusals.admit(event)) {
-          return error(failure);
+          return observed.failed(failure);
         }
         // Durable (management events) before the caller sees the answer.
+        long writing = System.nanoTime();
         if (guard != null) {
           guard.record(event);
         } else {
           audit.record(event);
         }
+        observer.auditWritten(System.nanoTime() - writing);
       } catch (RuntimeException e) {
         LOG.log(Level.SEVERE, "audit log write failed; refusing to answer", e);
-        return error(new KmsException(ErrorType.INTERNAL, WITHHELD));
+        return observed.failed(new KmsException(ErrorType.INTERNAL, WITHHELD));
       }
-      return failure != null ? error(failure) : new Answer(false, Json.toBytes(output));
+      return failure != null ? observed.failed(failure) : new Answer(false, Json.toBytes(output));
     } finally {
       if (guard != null) {
         guard.close();
@@ -227,13 +267,35 @@ public final class RequestPipeline {
    */
   public Answer authenticationFailed(String operation, String accessKeyId, RequestOrigin origin,
       KmsException refusal) {
+    long start = System.nanoTime();
     try {
       audit.record(AuditEvent.authenticationFailed(clock.instant(), operation, accessKeyId,
           origin, refusal.errorType(), refusal.getMessage()));
+      observer.auditWritten(System.nanoTime() - start);
     } catch (RuntimeException e) {
       LOG.log(Level.SEVERE, "audit log write failed for a refused authentication", e);
     }
+    // Timed from here only: the transport's authentication step ran before.
+    observer.requestAnswered(served(operation), refusal.errorType(), System.nanoTime() - start);
     return error(refusal);
+  }
+
+  /**
+   * Counts a request a door refused before it reached this pipeline (HTTPS: an access key with
+   * too many requests in progress, or one deactivated a moment ago), so that the request metrics
+   * see every answer. Nothing ran, so nothing is audited, as for a refused socket connection.
+   *
+   * @return {@code refusal}, for the door to throw
+   */
+  public KmsException refusedAtDoor(String operation, KmsException refusal) {
+    observer.requestAnswered(served(operation), refusal.errorType(), 0);
+    return refusal;
+  }
+
+  /** {@code operation} if the daemon serves it, else {@code Unknown}: a closed label set. */
+  private String served(String operation) {
+    return operation != null && operations.operations().contains(operation)
+        ? operation : "Unknown";
   }
 
   /**

@@ -279,6 +279,25 @@ public final class Database implements Closeable {
     shipped.add(eventId);
   }
 
+  /**
+   * Records held in the outbox that the audit log does not hold yet: the audit backlog (rows
+   * {@link #markShipped} named, awaiting deletion, are not counted).
+   */
+  public synchronized long outboxBacklog() {
+    try (java.sql.Statement s = conn.createStatement();
+        java.sql.ResultSet r = s.executeQuery("SELECT event_id FROM audit_outbox")) {
+      long n = 0;
+      while (r.next()) {
+        if (!shipped.contains(r.getString(1))) {
+          n++;
+        }
+      }
+      return n;
+    } catch (SQLException e) {
+      throw new StorageException("cannot read the audit outbox: " + e.getMessage(), e);
+    }
+  }
+
   /** Deletes the rows {@link #markShipped} named, now. */
   public void deleteShipped() {
     if (!shipped.isEmpty()) {
