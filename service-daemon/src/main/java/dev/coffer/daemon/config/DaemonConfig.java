@@ -222,20 +222,20 @@ public record DaemonConfig(
 
   public DaemonConfig withSocket(Path s) {
     return new DaemonConfig(home, s, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, https, audit,
-        monitoring);
+        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, https,
+        audit, monitoring);
   }
 
   public DaemonConfig withClock(Clock c) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, c, access, connectionLimits, partition, https, audit,
-        monitoring);
+        workerThreads, deletionCheckInterval, c, access, connectionLimits, partition, https,
+        audit, monitoring);
   }
 
   public DaemonConfig withMaxKeys(int n) {
     return new DaemonConfig(home, socket, region, account, n, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, https, audit,
-        monitoring);
+        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, https,
+        audit, monitoring);
   }
 
   public DaemonConfig withDeletionCheckInterval(Duration d) {
@@ -277,8 +277,8 @@ public record DaemonConfig(
   public DaemonConfig withArnParts(String partition, String region, String account) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
         workerThreads, deletionCheckInterval, clock, access, connectionLimits,
-        partition, https, audit,
-        monitoring);
+        partition, https,
+        audit, monitoring);
   }
 
   /** This configuration with other audit retention and file size ({@link AuditSettings}). */
@@ -286,6 +286,7 @@ public record DaemonConfig(
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
         workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, https,
         a, monitoring);
+  }
 
   /** This configuration with other metrics and expiry-event settings. */
   public DaemonConfig withMonitoring(MonitoringSettings m) {
@@ -296,8 +297,8 @@ public record DaemonConfig(
 
   public DaemonConfig withAccess(Access a) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, a, connectionLimits, partition, https, audit,
-        monitoring);
+        workerThreads, deletionCheckInterval, clock, a, connectionLimits, partition, https,
+        audit, monitoring);
   }
 
   private static Access accessFrom(Settings p, Access dflt) {
