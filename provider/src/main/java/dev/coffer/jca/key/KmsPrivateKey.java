@@ -1,6 +1,8 @@
 package dev.coffer.jca.key;
 
+import java.io.InvalidObjectException;
 import java.io.NotSerializableException;
+import java.io.ObjectInputStream;
 import java.io.ObjectStreamException;
 import java.nio.file.Path;
 import java.security.PrivateKey;
@@ -137,8 +139,17 @@ public abstract sealed class KmsPrivateKey implements PrivateKey
     return "KmsPrivateKey[" + keySpec + ", " + arn + "]";
   }
 
-  private Object writeReplace() throws ObjectStreamException {
+  /**
+   * Refuses serialisation. Not private: serialisation looks for {@code writeReplace} on the
+   * concrete class, which inherits it only if it is visible there.
+   */
+  protected final Object writeReplace() throws ObjectStreamException {
     throw new NotSerializableException("a KMS private key handle is not serialisable; keep its"
         + " ARN (" + arn + ") and get the handle again from KeyStore KMS");
+  }
+
+  /** A crafted stream cannot make a handle either (it would have no reference). */
+  private void readObject(ObjectInputStream in) throws InvalidObjectException {
+    throw new InvalidObjectException("a KMS private key handle cannot be deserialised");
   }
 }
