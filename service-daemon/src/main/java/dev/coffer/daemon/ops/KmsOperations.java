@@ -85,8 +85,9 @@ public final class KmsOperations {
     // outbox, AuditTrail); this only logs them.
     KeyEvents keyEvents = (name, keyId) -> LOG.info(() -> name + " " + keyId);
     this.rotation = new RotationOperations(registry, resolver, backingKeys, clock, keyEvents);
+    this.asymmetricKeys = new AsymmetricKeys(root, registry.database(), random, 10_000);
     this.imports = new ImportOperations(registry, resolver, backingKeys, root, clock, random,
-        keyEvents);
+        keyEvents, asymmetricKeys);
     this.metrics = new MetricsOperations(registry, resolver, clock);
     rotation.register(table);
     imports.register(table);
@@ -97,10 +98,10 @@ public final class KmsOperations {
     new GrantOperations(resolver, authorizer, clock, random).register(table);
     this.accessKeys = new AccessKeyStore(registry.database(), root, random, clock);
     new AccessKeyOperations(accessKeys).register(table);
-    this.asymmetricKeys = new AsymmetricKeys(root, registry.database(), random, 10_000);
     this.rsa = new RsaCryptoOperations(asymmetricKeys);
     new SigningOperations(resolver, asymmetricKeys).register(table);
     new CertificateOperations(resolver, asymmetricKeys, registry.database()).register(table);
+    new DataKeyPairOperations(this, resolver, random).register(table);
     table.setAccessCheck(authorizer::authorize);
     // Derived, never stored: markers survive a restart of this home and mean nothing elsewhere.
     byte[] markerKey = root.mac("coffer-paging-marker-key-v1", new byte[0], new byte[0]);
@@ -566,6 +567,12 @@ public final class KmsOperations {
       out.put("EncryptionAlgorithm", alg);
       return out;
     }
+    String alg = in.string("EncryptionAlgorithm");
+    if (alg != null && alg.startsWith("RSAES_") && in.string("KeyId") == null
+        && !isCofferBlob(blobBytes)) {
+      throw Input.invalid("KeyId", "is required to decrypt with " + alg + ": an asymmetric"
+          + " ciphertext does not name its key; pass the RSA key's KeyId");
+    }
     checkAlgorithm(in, "EncryptionAlgorithm");
     Opened opened = open(blobBytes, in.string("KeyId"), ctx);
     caller.secret(opened.plaintext);
@@ -677,7 +684,8 @@ public final class KmsOperations {
     return o;
   }
 
-  private byte[] seal(KeyRecord k, byte[] plaintext, EncryptionContext ctx) {
+  /** Encrypts under symmetric key {@code k}'s current version: a Coffer ciphertext blob. */
+  byte[] seal(KeyRecord k, byte[] plaintext, EncryptionContext ctx) {
     BackingKey bk = backingKeys.get(k.id(), k.currentVersion());
     if (bk == null) {
       throw new KmsException(ErrorType.INTERNAL,
@@ -699,7 +707,7 @@ public final class KmsOperations {
    * The {@code KeyMaterialId} of the material a cryptographic operation used (AWS: Decrypt,
    * ReEncrypt, GenerateDataKey*; Encrypt's response has no such field).
    */
-  private void putMaterialId(ObjectNode out, String field, KeyRecord k, int version) {
+  void putMaterialId(ObjectNode out, String field, KeyRecord k, int version) {
     String id = registry.materialId(k.id(), version);
     if (id != null) {
       out.put(field, id);
@@ -759,6 +767,16 @@ public final class KmsOperations {
     return KeyStateRules.requireUsable(resolver.resolve(ref));
   }
 
+  /** Whether {@code blob} has the shape of a Coffer (symmetric) ciphertext. */
+  private static boolean isCofferBlob(byte[] blob) {
+    try {
+      CiphertextBlob.parse(blob);
+      return true;
+    } catch (KmsException e) {
+      return false;
+    }
+  }
+
   static boolean isSymmetric(KeyRecord k) {
     return SYMMETRIC_DEFAULT.equals(k.keySpec());
   }
@@ -767,7 +785,7 @@ public final class KmsOperations {
    * A usable SYMMETRIC_DEFAULT key for an operation only symmetric keys serve
    * (GenerateDataKey*): AWS answers {@code InvalidKeyUsageException} for any other key.
    */
-  private KeyRecord usableSymmetricKey(String ref, String operation) {
+  KeyRecord usableSymmetricKey(String ref, String operation) {
     KeyRecord k = usableKey(ref);
     if (!isSymmetric(k)) {
       throw new KmsException(ErrorType.INVALID_KEY_USAGE, "key " + k.id() + " is a "
