@@ -134,7 +134,7 @@ class KeyMaterialMigrationTest {
     try (Connection c = db(); Statement s = c.createStatement();
         ResultSet r = s.executeQuery("SELECT value FROM meta WHERE name = 'schema_version'")) {
       assertTrue(r.next());
-      assertEquals("2", r.getString(1));
+      assertEquals("3", r.getString(1));
     }
   }
 
