@@ -19,6 +19,7 @@ import java.security.SignatureSpi;
 import java.security.spec.AlgorithmParameterSpec;
 import java.security.spec.InvalidParameterSpecException;
 import java.security.spec.PSSParameterSpec;
+import java.util.Map;
 
 /**
  * {@code Signature} under Coffer: {@code SHA256withECDSA} ... {@code SHA512withRSA} and {@code
@@ -27,14 +28,27 @@ import java.security.spec.PSSParameterSpec;
  * <p>The message is hashed here, in the application, and only the digest crosses to the daemon
  * ({@code Sign} with {@code MessageType DIGEST}), so a message of any size is one round trip.
  * The signature is what the JDK makes too (DER {@code ECDSA-Sig-Value}; the raw RSA value).
- * {@code initSign} accepts KMS handles only and throws {@link InvalidKeyException} for anything
- * else, so delayed provider selection ({@code Signature.getInstance(alg)} without a provider)
+ * {@code initSign} accepts KMS handles only, and for ECDSA only the algorithm AWS pairs with the
+ * key's curve (SHA-256 for P-256 and secp256k1, SHA-384 for P-384, SHA-512 for P-521); it throws
+ * {@link InvalidKeyException} for anything else, so delayed provider selection ({@code Signature.getInstance(alg)} without a provider)
  * gives ordinary keys to the JDK. {@code initVerify} takes an ordinary public key (for a handle,
  * {@link KmsPrivateKey#publicKey()}) and verifies in this JVM through the JDK's providers:
  * verification needs no secret, so no round trip. The {@code SecureRandom} is not used: the
  * daemon makes ECDSA's nonce and PSS's salt.
  */
 public abstract class KmsSignatureSpi extends SignatureSpi {
+
+  /**
+   * The one ECDSA algorithm AWS KMS signs each curve with (KMS API reference, {@code
+   * SigningAlgorithmSpec}: the digest matches the curve); RSA keys take every RSA algorithm.
+   */
+  private static final Map<String, String> ECDSA_BY_SPEC = Map.of(
+      "ECC_NIST_P256", "ECDSA_SHA_256", "ECC_NIST_P384", "ECDSA_SHA_384",
+      "ECC_NIST_P521", "ECDSA_SHA_512", "ECC_SECG_P256K1", "ECDSA_SHA_256");
+
+  private static final Map<String, String> JDK_NAMES = Map.of(
+      "ECDSA_SHA_256", "SHA256withECDSA", "ECDSA_SHA_384", "SHA384withECDSA",
+      "ECDSA_SHA_512", "SHA512withECDSA");
 
   private final String keyAlgorithm;
   private final String jdkAlgorithm;
@@ -58,6 +72,11 @@ public abstract class KmsSignatureSpi extends SignatureSpi {
   @Override
   protected void engineInitSign(PrivateKey key) throws InvalidKeyException {
     KmsPrivateKey k = Handles.requirePrivate(key, keyAlgorithm);
+    String only = ECDSA_BY_SPEC.get(k.keySpec());
+    if (only != null && !only.equals(signingAlgorithm)) {
+      throw new InvalidKeyException("AWS KMS signs " + k.keySpec() + " keys with " + only
+          + " only (" + JDK_NAMES.get(only) + "), not " + jdkAlgorithm);
+    }
     verifier = null;
     signer = k;
     digest = digestName == null ? null : newDigest(digestName);
