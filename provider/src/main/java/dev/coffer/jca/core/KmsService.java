@@ -90,9 +90,25 @@ public final class KmsService {
       throw new KmsException(ErrorType.INCORRECT_KEY_MATERIAL,
           "only 256-bit AES keys can be imported into Coffer");
     }
+    return importKey(material, null, null, description);
+  }
+
+  /**
+   * The same flow for a key of AWS {@code keySpec} and {@code keyUsage} (null for the symmetric
+   * defaults), e.g. {@code HMAC_256}/{@code GENERATE_VERIFY_MAC} with 32 bytes of material; the
+   * daemon checks the material's size for the spec ({@code IncorrectKeyMaterialException}).
+   */
+  public KeyInfo importKey(
+      byte[] material, String keySpec, String keyUsage, String description) {
     ObjectNode create = Json.object();
     create.put("Origin", "EXTERNAL");
     create.put("Description", description);
+    if (keySpec != null) {
+      create.put("KeySpec", keySpec);
+    }
+    if (keyUsage != null) {
+      create.put("KeyUsage", keyUsage);
+    }
     KeyInfo key = keyInfo(transport.call(Operation.CREATE_KEY, create));
     try {
       ObjectNode params = transport.call("GetParametersForImport", Json.object()

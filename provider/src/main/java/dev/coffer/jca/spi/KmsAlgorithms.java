@@ -68,6 +68,16 @@ final class KmsAlgorithms {
   static final Hmac HMAC_SHA_384 = new Hmac("HmacSHA384", "HMAC_384", "HMAC_SHA_384", 384);
   static final Hmac HMAC_SHA_512 = new Hmac("HmacSHA512", "HMAC_512", "HMAC_SHA_512", 512);
 
+  /** The HMAC algorithm of a JCA name ({@code HmacSHA256}, any case), else null. */
+  static Hmac hmacByJcaName(String jcaName) {
+    for (Hmac h : new Hmac[] {HMAC_SHA_224, HMAC_SHA_256, HMAC_SHA_384, HMAC_SHA_512}) {
+      if (h.jcaName().equalsIgnoreCase(jcaName)) {
+        return h;
+      }
+    }
+    return null;
+  }
+
   /** The JCA algorithm of an HMAC key spec ({@code HMAC_256} to {@code HmacSHA256}), else null. */
   static String hmacJcaName(String keySpec) {
     for (Hmac h : new Hmac[] {HMAC_SHA_224, HMAC_SHA_256, HMAC_SHA_384, HMAC_SHA_512}) {

@@ -255,26 +255,35 @@ public final class KmsKeyStoreSpi extends KeyStoreSpi {
   }
 
   /**
-   * Imports a plain 256-bit AES key as a new KMS key (origin EXTERNAL) under {@code alias}. The
-   * material is wrapped with the daemon's RSA import key in this JVM and never crosses the
-   * socket in plaintext; this JVM's copy is zeroed afterwards.
+   * Imports a plain 256-bit AES key, or an HMAC key of exactly its digest size ({@code
+   * HmacSHA256} of 32 bytes and so on: what AWS imports for {@code HMAC_*} keys), as a new KMS
+   * key (origin EXTERNAL) under {@code alias}. The material is wrapped with the daemon's RSA
+   * import key in this JVM and never crosses the socket in plaintext; this JVM's copy is zeroed
+   * afterwards.
    */
   private void importKey(String alias, SecretKey key) throws KeyStoreException {
-    if (!"AES".equalsIgnoreCase(key.getAlgorithm()) || !"RAW".equalsIgnoreCase(key.getFormat())) {
-      throw new KeyStoreException("only raw AES keys can be imported into Coffer, not "
-          + key.getAlgorithm() + "/" + key.getFormat());
+    KmsAlgorithms.Hmac hmac = KmsAlgorithms.hmacByJcaName(key.getAlgorithm());
+    boolean aes = "AES".equalsIgnoreCase(key.getAlgorithm());
+    if ((!aes && hmac == null) || !"RAW".equalsIgnoreCase(key.getFormat())) {
+      throw new KeyStoreException("only raw AES and HmacSHA224/256/384/512 keys can be imported"
+          + " into Coffer, not " + key.getAlgorithm() + "/" + key.getFormat());
     }
+    int bits = aes ? 256 : hmac.bits();
     byte[] material = key.getEncoded();
     try {
-      if (material == null || material.length != 32) {
-        throw new KeyStoreException("only 256-bit AES keys can be imported into Coffer (got "
-            + (material == null ? 0 : material.length * 8) + " bits)");
+      if (material == null || material.length * 8 != bits) {
+        throw new KeyStoreException("Coffer imports " + key.getAlgorithm() + " keys of exactly "
+            + bits + " bits (only " + bits + "-bit keys; AWS KMS ImportKeyMaterial), got "
+            + (material == null ? 0 : material.length * 8) + " bits");
       }
       if (aliasExists(alias)) {
         throw new KeyStoreException(alias + " already names a KMS key; delete the alias first"
             + " or choose another one (an import never silently retargets an alias)");
       }
-      KeyInfo imported = service().importKey(material, "imported through KeyStore as " + alias);
+      String description = "imported through KeyStore as " + alias;
+      KeyInfo imported = aes
+          ? service().importKey(material, description)
+          : service().importKey(material, hmac.keySpec(), "GENERATE_VERIFY_MAC", description);
       service().createAlias(alias, imported.keyId());
     } catch (KmsException e) {
       throw JcaErrors.keyStore(e);

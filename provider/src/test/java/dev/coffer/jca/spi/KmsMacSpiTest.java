@@ -16,6 +16,8 @@ import dev.coffer.protocol.Json;
 import java.security.InvalidAlgorithmParameterException;
 import java.security.InvalidKeyException;
 import java.security.InvalidParameterException;
+import java.security.KeyStore;
+import java.security.KeyStoreException;
 import javax.crypto.KeyGenerator;
 import javax.crypto.Mac;
 import javax.crypto.spec.IvParameterSpec;
@@ -72,6 +74,43 @@ class KmsMacSpiTest {
     // The Mac is reusable: the next doFinal over the same input gives the same (deterministic) MAC.
     tag[0] ^= 1;
     assertArrayEquals(tag, mac.doFinal(msg));
+  }
+
+  /**
+   * Imported HMAC material (KeyStore.setKeyEntry of an ordinary HmacSHA* key: the material is
+   * wrapped here and imported into a new HMAC KMS key) MACs through Coffer exactly as SunJCE
+   * does with the same material.
+   */
+  @ParameterizedTest
+  @CsvSource({"HmacSHA224, 28", "HmacSHA256, 32", "HmacSHA384, 48", "HmacSHA512, 64"})
+  void importedHmacMaterial_macsExactlyLikeSunJce(String alg, int bytes) throws Exception {
+    byte[] material = TestData.data(bytes);
+    KeyStore ks = KeyStore.getInstance("KMS", "Coffer");
+    ks.load(null, null);
+    String alias = "alias/hmac-import-" + java.util.UUID.randomUUID();
+    ks.setKeyEntry(alias, new SecretKeySpec(material, alg), null, null);
+    KmsKey handle = (KmsKey) ks.getKey(alias, null);
+    assertEquals(alg, handle.getAlgorithm());
+    byte[] msg = TestData.data(4096);
+    Mac coffer = Mac.getInstance(alg);
+    coffer.init(handle);
+    Mac sunJce = Mac.getInstance(alg, "SunJCE");
+    sunJce.init(new SecretKeySpec(material, alg));
+    assertArrayEquals(sunJce.doFinal(msg), coffer.doFinal(msg));
+    assertEquals("Coffer", coffer.getProvider().getName());
+  }
+
+  @Test
+  void hmacMaterialOfAnotherSize_isNotImported() throws Exception {
+    KeyStore ks = KeyStore.getInstance("KMS", "Coffer");
+    ks.load(null, null);
+    String alias = "alias/hmac-bad-" + java.util.UUID.randomUUID();
+    KeyStoreException e = assertThrows(KeyStoreException.class,
+        () -> ks.setKeyEntry(alias, new SecretKeySpec(new byte[20], "HmacSHA256"), null, null));
+    assertTrue(e.getMessage().contains("exactly 256 bits"), e.getMessage());
+    assertFalse(ks.containsAlias(alias));
+    assertThrows(KeyStoreException.class,
+        () -> ks.setKeyEntry(alias, new SecretKeySpec(new byte[20], "HmacSHA1"), null, null));
   }
 
   @Test
