@@ -127,5 +127,8 @@ class AsymmetricPolicyTest {
     d.call("GenerateMac", "KeyId", hmac, "Message", DATA, "MacAlgorithm", "HMAC_SHA_512");
     d.fails("ValidationException", "CreateGrant", "KeyId", hmac, "GranteePrincipal", ME,
         "Operations", List.of("GetPublicKey"));
+    d.fails("ValidationException", "CreateGrant", "KeyId", hmac, "GranteePrincipal", ME,
+        "Operations", List.of("GenerateMac"), "Constraints",
+        java.util.Map.of("EncryptionContextSubset", java.util.Map.of("a", "b")));
   }
 }
