@@ -245,7 +245,8 @@ class CliAwsCompatibilityTest {
 
   /** Coffer's own commands, which `aws kms` does not have (access keys are IAM's operations). */
   private static final List<String> COFFER_COMMANDS = List.of("serve", "audit", "metrics", "help",
-      "create-access-key", "list-access-keys", "update-access-key", "delete-access-key");
+      "create-access-key", "list-access-keys", "update-access-key", "delete-access-key",
+      "put-certificate-chain", "get-certificate-chain");
 
   @Test
   void everyOptionTheAwsCliHas_isAccepted_forEveryImplementedOperation() throws Exception {

@@ -99,6 +99,13 @@ final class GrantOperations {
     }
     Map<String, String> equals = null;
     Map<String, String> subset = null;
+    if (in.has("Constraints") && !KmsOperations.isSymmetric(k)) {
+      // AWS: encryption context grant constraints are supported only with symmetric
+      // encryption keys; asymmetric and HMAC operations take no encryption context.
+      throw Input.invalid("Constraints", "applies only to grants on SYMMETRIC_DEFAULT keys; "
+          + k.id() + " is a " + k.keySpec() + " key, whose operations take no encryption"
+          + " context: create the grant without Constraints");
+    }
     if (in.has("Constraints")) {
       Input c = in.object("Constraints", Set.of("EncryptionContextEquals",
           "EncryptionContextSubset"));
