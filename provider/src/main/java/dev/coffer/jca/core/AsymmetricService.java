@@ -65,7 +65,10 @@ public final class AsymmetricService {
     return KmsService.binary(transport.call("Sign", in), "Signature");
   }
 
-  /** {@code GenerateMac} over at most 4096 bytes; {@code macAlgorithm} is e.g. {@code HMAC_SHA_256}. */
+  /**
+   * {@code GenerateMac} over at most 4096 bytes; {@code macAlgorithm} is e.g. {@code
+   * HMAC_SHA_256}.
+   */
   public byte[] generateMac(
       String keyId, byte[] message, String macAlgorithm, List<String> grantTokens) {
     ObjectNode in = Json.object().put("KeyId", keyId).put("Message", message)

@@ -34,8 +34,9 @@ import javax.crypto.SecretKey;
  * handle; an RSA or ECC key pair's entry is a {@code PrivateKeyEntry}: a {@link KmsPrivateKey}
  * handle with the certificate chain kept for it in the daemon ({@code setKeyEntry} with the
  * handle and a chain, or {@code setCertificateEntry} on its alias, replace that chain; keytool
- * {@code -genkeypair} and {@code -importcert} do so). Nothing is stored locally: {@code store} succeeds and does nothing, passwords are ignored (the daemon
- * authenticates the process by its Unix credentials).
+ * {@code -genkeypair} and {@code -importcert} do so). Nothing is stored locally: {@code store}
+ * succeeds and does nothing, passwords are ignored (the daemon authenticates the process by its
+ * Unix credentials).
  *
  * <p>{@code load(null, null)} uses the located socket; {@code load(stream, any)} reads a
  * properties stream whose {@code socket} property names it. {@code setEntry}/{@code setKeyEntry}
@@ -233,7 +234,8 @@ public final class KmsKeyStoreSpi extends KeyStoreSpi {
           + " -providerName Coffer), got " + (key == null ? "null" : key.getClass().getName()));
     }
     if (!(key instanceof KmsKey handle)) {
-      importKey(alias, (SecretKey) key);
+      String a = alias;
+      SecretKeyImports.importAs(service(), a, (SecretKey) key, () -> aliasExists(a));
       return;
     }
     if (handle.isDestroyed()) {
@@ -251,46 +253,6 @@ public final class KmsKeyStoreSpi extends KeyStoreSpi {
       }
     } catch (KmsException e) {
       throw JcaErrors.keyStore(e);
-    }
-  }
-
-  /**
-   * Imports a plain 256-bit AES key, or an HMAC key of exactly its digest size ({@code
-   * HmacSHA256} of 32 bytes and so on: what AWS imports for {@code HMAC_*} keys), as a new KMS
-   * key (origin EXTERNAL) under {@code alias}. The material is wrapped with the daemon's RSA
-   * import key in this JVM and never crosses the socket in plaintext; this JVM's copy is zeroed
-   * afterwards.
-   */
-  private void importKey(String alias, SecretKey key) throws KeyStoreException {
-    KmsAlgorithms.Hmac hmac = KmsAlgorithms.hmacByJcaName(key.getAlgorithm());
-    boolean aes = "AES".equalsIgnoreCase(key.getAlgorithm());
-    if ((!aes && hmac == null) || !"RAW".equalsIgnoreCase(key.getFormat())) {
-      throw new KeyStoreException("only raw AES and HmacSHA224/256/384/512 keys can be imported"
-          + " into Coffer, not " + key.getAlgorithm() + "/" + key.getFormat());
-    }
-    int bits = aes ? 256 : hmac.bits();
-    byte[] material = key.getEncoded();
-    try {
-      if (material == null || material.length * 8 != bits) {
-        throw new KeyStoreException("Coffer imports " + key.getAlgorithm() + " keys of exactly "
-            + bits + " bits (only " + bits + "-bit keys; AWS KMS ImportKeyMaterial), got "
-            + (material == null ? 0 : material.length * 8) + " bits");
-      }
-      if (aliasExists(alias)) {
-        throw new KeyStoreException(alias + " already names a KMS key; delete the alias first"
-            + " or choose another one (an import never silently retargets an alias)");
-      }
-      String description = "imported through KeyStore as " + alias;
-      KeyInfo imported = aes
-          ? service().importKey(material, description)
-          : service().importKey(material, hmac.keySpec(), "GENERATE_VERIFY_MAC", description);
-      service().createAlias(alias, imported.keyId());
-    } catch (KmsException e) {
-      throw JcaErrors.keyStore(e);
-    } finally {
-      if (material != null) {
-        java.util.Arrays.fill(material, (byte) 0);
-      }
     }
   }
 

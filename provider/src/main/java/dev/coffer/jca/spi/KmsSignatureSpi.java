@@ -30,7 +30,8 @@ import java.util.Map;
  * The signature is what the JDK makes too (DER {@code ECDSA-Sig-Value}; the raw RSA value).
  * {@code initSign} accepts KMS handles only, and for ECDSA only the algorithm AWS pairs with the
  * key's curve (SHA-256 for P-256 and secp256k1, SHA-384 for P-384, SHA-512 for P-521); it throws
- * {@link InvalidKeyException} for anything else, so delayed provider selection ({@code Signature.getInstance(alg)} without a provider)
+ * {@link InvalidKeyException} for anything else, so delayed provider selection ({@code
+ * Signature.getInstance(alg)} without a provider)
  * gives ordinary keys to the JDK. {@code initVerify} takes an ordinary public key (for a handle,
  * {@link KmsPrivateKey#publicKey()}) and verifies in this JVM through the JDK's providers:
  * verification needs no secret, so no round trip. The {@code SecureRandom} is not used: the
