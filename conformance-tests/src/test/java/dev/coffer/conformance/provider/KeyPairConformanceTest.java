@@ -210,6 +210,27 @@ class KeyPairConformanceTest {
     assertTrue(v.stdout().contains("jar verified."), v::toString);
   }
 
+  /**
+   * RSASSA-PSS through the JDK's own parameter choice (keytool and jarsigner pick SHA-256, MGF1
+   * SHA-256, 32-byte salt for a 2048-bit key: one of AWS's sets) and the JCA's internal
+   * init-with-parameters path.
+   */
+  @Test
+  void keytoolAndJarsigner_withRsassaPss() throws Exception {
+    ok(keytool("-genkeypair", "-keyalg", "RSA", "-keysize", "2048", "-sigalg", "RSASSA-PSS",
+        "-alias", "psssigner", "-dname", "CN=Coffer PSS Signer", "-keypass", STOREPASS));
+    ok(keytool("-certreq", "-alias", "psssigner", "-sigalg", "RSASSA-PSS", "-file",
+        work.resolve("pss.csr").toString()));
+    Result req = ok(openssl("req", "-in", work.resolve("pss.csr").toString(), "-verify",
+        "-noout", "-text"));
+    assertTrue(req.output().contains("verify OK"), req::toString);
+    assertTrue(req.output().contains("rsassaPss"), req::toString);
+    Path jar = newJar("pss.jar");
+    ok(jarsigner("-sigalg", "RSASSA-PSS", jar.toString(), "psssigner"));
+    Result v = ok(verifyJar(jar));
+    assertTrue(v.stdout().contains("jar verified."), v::toString);
+  }
+
   @Test
   void unchangedApp_signsThroughJavaSecurityRegistration_andOpenSslVerifies() throws Exception {
     ok(keytool("-genkeypair", "-keyalg", "EC", "-groupname", "secp256r1", "-alias", "appsigner",
