@@ -26,6 +26,20 @@ final class Handles {
     return k;
   }
 
+  /**
+   * A handle of a symmetric encryption key. An HMAC key's handle ({@code HmacSHA*}) is refused
+   * here, before any round trip, as AWS refuses it ({@code InvalidKeyUsageException}).
+   */
+  static KmsKey requireEncryptionKey(Key key) throws InvalidKeyException {
+    KmsKey k = require(key);
+    if (!"AES".equals(k.getAlgorithm())) {
+      throw new InvalidKeyException(k.arn() + " is an HMAC KMS key (" + k.getAlgorithm()
+          + "): it generates and verifies MACs (Mac " + k.getAlgorithm() + " under Coffer) and"
+          + " cannot encrypt; use a SYMMETRIC_DEFAULT key");
+    }
+    return k;
+  }
+
   private static final Map<Path, KmsService> BY_SOCKET = new ConcurrentHashMap<>();
   private static volatile DefaultService byDefault;
 

@@ -150,6 +150,19 @@ class KmsMacSpiTest {
   }
 
   @Test
+  void hmacHandle_doesNotEncrypt_namingWhatItIsFor() throws Exception {
+    for (String transformation : new String[] {"AES/GCM/NoPadding", "KMS"}) {
+      for (int mode : new int[] {javax.crypto.Cipher.ENCRYPT_MODE,
+          javax.crypto.Cipher.DECRYPT_MODE}) {
+        javax.crypto.Cipher c = javax.crypto.Cipher.getInstance(transformation, "Coffer");
+        InvalidKeyException e = assertThrows(InvalidKeyException.class,
+            () -> c.init(mode, hmac256));
+        assertTrue(e.getMessage().contains("HMAC KMS key"), e.getMessage());
+      }
+    }
+  }
+
+  @Test
   void hmacKeyGenerator_checksTheSize() throws Exception {
     KeyGenerator g = KeyGenerator.getInstance("HmacSHA512", "Coffer");
     g.init(512);
