@@ -221,6 +221,36 @@ class AsymmetricConformanceTest {
     assertEquals("RSA_2048", without.get("KeyPairSpec").asText());
   }
 
+  /**
+   * HMAC material imported through the CLI (wrapped here with the JDK under the daemon's
+   * wrapping key) gives exactly the MACs of the JDK's own {@code Mac} over that material.
+   */
+  @ParameterizedTest
+  @CsvSource({"HMAC_224, HMAC_SHA_224, HmacSHA224, 28", "HMAC_384, HMAC_SHA_384, HmacSHA384, 48"})
+  void cliImportedHmacMaterial_matchesJdkMac(String spec, String alg, String jca, int size)
+      throws Exception {
+    String key = ok("create-key", "--key-spec", spec, "--key-usage", "GENERATE_VERIFY_MAC",
+        "--origin", "EXTERNAL").get("KeyMetadata").get("KeyId").asText();
+    JsonNode params = ok("get-parameters-for-import", "--key-id", key, "--wrapping-algorithm",
+        "RSAES_OAEP_SHA_256", "--wrapping-key-spec", "RSA_3072");
+    byte[] material = new byte[size];
+    new java.security.SecureRandom().nextBytes(material);
+    PublicKey wrapping = KeyFactory.getInstance("RSA").generatePublic(
+        new X509EncodedKeySpec(b64(params.get("PublicKey"))));
+    Cipher c = Cipher.getInstance("RSA/ECB/OAEPPadding");
+    c.init(Cipher.ENCRYPT_MODE, wrapping, new OAEPParameterSpec("SHA-256", "MGF1",
+        MGF1ParameterSpec.SHA256, PSource.PSpecified.DEFAULT));
+    Path token = file("token-" + spec, b64(params.get("ImportToken")));
+    Path wrapped = file("wrapped-" + spec, c.doFinal(material));
+    ok("import-key-material", "--key-id", key, "--import-token", "fileb://" + token,
+        "--encrypted-key-material", "fileb://" + wrapped, "--expiration-model",
+        "KEY_MATERIAL_DOES_NOT_EXPIRE");
+    javax.crypto.Mac mac = javax.crypto.Mac.getInstance(jca);
+    mac.init(new javax.crypto.spec.SecretKeySpec(material, jca));
+    assertArrayEquals(mac.doFinal(MESSAGE), b64(ok("generate-mac", "--key-id", key,
+        "--message", "fileb://" + message, "--mac-algorithm", alg).get("Mac")));
+  }
+
   @Test
   void cliInvalidSpecUsagePair_validationException() throws Exception {
     CliResult r = daemon.cli("create-key", "--key-spec", "HMAC_256", "--key-usage",
