@@ -204,6 +204,39 @@ class HttpsEndpointConformanceTest {
     assertEquals(arn, scheduled.get("KeyId").asText());
   }
 
+  /** The real {@code aws kms sign}/{@code verify} and HMAC commands against the endpoint. */
+  @Test
+  void awsCli_signVerifyAndMac() throws Exception {
+    assumeTrue(awsInstalled(), "the AWS CLI (aws) is not installed");
+    String ec = awsOk("create-key", "--key-spec", "ECC_NIST_P384", "--key-usage", "SIGN_VERIFY",
+        "--query", "KeyMetadata.KeyId", "--output", "text");
+    Path msg = Files.write(work.resolve("msg.txt"), "signed over HTTPS".getBytes(
+        StandardCharsets.UTF_8));
+    String sig = awsOk("sign", "--key-id", ec, "--message", "fileb://" + msg,
+        "--signing-algorithm", "ECDSA_SHA_384", "--query", "Signature", "--output", "text");
+    Path sigFile = Files.write(work.resolve("msg.sig"), Base64.getDecoder().decode(sig));
+    assertEquals("True", awsOk("verify", "--key-id", ec, "--message", "fileb://" + msg,
+        "--signature", "fileb://" + sigFile, "--signing-algorithm", "ECDSA_SHA_384",
+        "--query", "SignatureValid", "--output", "text"));
+    assertAwsError(aws(secret, "verify", "--key-id", ec, "--message", "fileb://" + sigFile,
+        "--signature", "fileb://" + sigFile, "--signing-algorithm", "ECDSA_SHA_384"),
+        "KMSInvalidSignatureException", "Verify");
+    JsonNode pub = JSON.readTree(awsOk("get-public-key", "--key-id", ec, "--output", "json"));
+    assertEquals("ECC_NIST_P384", pub.get("KeySpec").asText(), pub::toString);
+    assertEquals("ECDSA_SHA_384", pub.get("SigningAlgorithms").get(0).asText(), pub::toString);
+
+    String hmac = awsOk("create-key", "--key-spec", "HMAC_256", "--key-usage",
+        "GENERATE_VERIFY_MAC", "--query", "KeyMetadata.KeyId", "--output", "text");
+    String mac = awsOk("generate-mac", "--key-id", hmac, "--message", "fileb://" + msg,
+        "--mac-algorithm", "HMAC_SHA_256", "--query", "Mac", "--output", "text");
+    Path macFile = Files.write(work.resolve("msg.mac"), Base64.getDecoder().decode(mac));
+    assertEquals("True", awsOk("verify-mac", "--key-id", hmac, "--message", "fileb://" + msg,
+        "--mac", "fileb://" + macFile, "--mac-algorithm", "HMAC_SHA_256", "--query", "MacValid",
+        "--output", "text"));
+    assertAwsError(aws(secret, "sign", "--key-id", hmac, "--message", "fileb://" + msg,
+        "--signing-algorithm", "ECDSA_SHA_256"), "InvalidKeyUsageException", "Sign");
+  }
+
   @Test
   void awsCli_errorsAreAwsOwnMessages() throws Exception {
     assumeTrue(awsInstalled(), "the AWS CLI (aws) is not installed");

@@ -30,6 +30,8 @@ public final class ErrorType {
   public static final String ACCESS_DENIED = "AccessDeniedException";
   public static final String VALIDATION = "ValidationException";
   public static final String THROTTLING = "ThrottlingException";
+  public static final String KMS_INVALID_SIGNATURE = "KMSInvalidSignatureException";
+  public static final String KMS_INVALID_MAC = "KMSInvalidMacException";
   // Protocol-level errors of the AWS JSON endpoint (AWS common errors; not in the KMS model).
   /** No {@code Authorization} header (and no other credential) on an HTTPS request. */
   public static final String MISSING_AUTHENTICATION_TOKEN = "MissingAuthenticationTokenException";

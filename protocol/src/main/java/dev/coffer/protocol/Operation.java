@@ -26,4 +26,23 @@ public final class Operation {
   public static final String GENERATE_DATA_KEY_WITHOUT_PLAINTEXT =
       "GenerateDataKeyWithoutPlaintext";
   public static final String GENERATE_RANDOM = "GenerateRandom";
+  public static final String SIGN = "Sign";
+  public static final String VERIFY = "Verify";
+  public static final String GENERATE_MAC = "GenerateMac";
+  public static final String VERIFY_MAC = "VerifyMac";
+  public static final String GET_PUBLIC_KEY = "GetPublicKey";
+  public static final String GENERATE_DATA_KEY_PAIR = "GenerateDataKeyPair";
+  public static final String GENERATE_DATA_KEY_PAIR_WITHOUT_PLAINTEXT =
+      "GenerateDataKeyPairWithoutPlaintext";
+  /**
+   * Coffer extension (not an AWS operation): attaches an X.509 certificate chain to an
+   * asymmetric key. Input {@code {"KeyId", "CertificateChain": [base64 DER, leaf first]}},
+   * output {@code {"KeyId": arn}}.
+   */
+  public static final String PUT_CERTIFICATE_CHAIN = "PutCertificateChain";
+  /**
+   * Coffer extension: the certificate chain attached to a key. Input {@code {"KeyId"}}, output
+   * {@code {"KeyId": arn, "CertificateChain": [base64 DER, leaf first]}} (empty when none).
+   */
+  public static final String GET_CERTIFICATE_CHAIN = "GetCertificateChain";
 }

@@ -94,6 +94,12 @@ final class ProviderTools {
   /** Runs a command to completion; stdin is empty so a prompting tool fails instead of hanging. */
   static Result run(List<String> command, Map<String, String> env, Path workDir)
       throws IOException, InterruptedException {
+    return run(command, env, workDir, Path.of("/dev/null"));
+  }
+
+  /** Runs a command with its stdin read from {@code stdin} (answers to a tool's prompts). */
+  static Result run(List<String> command, Map<String, String> env, Path workDir, Path stdin)
+      throws IOException, InterruptedException {
     Path out = Files.createTempFile(workDir, "out", ".txt");
     Path err = Files.createTempFile(workDir, "err", ".txt");
     ProcessBuilder pb = new ProcessBuilder(command).directory(workDir.toFile());
@@ -101,7 +107,7 @@ final class ProviderTools {
     pb.environment().remove("COFFER_SOCKET");
     pb.environment().remove("COFFER_HOME");
     pb.environment().putAll(env);
-    pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+    pb.redirectInput(ProcessBuilder.Redirect.from(stdin.toFile()));
     pb.redirectOutput(out.toFile());
     pb.redirectError(err.toFile());
     Process p = pb.start();

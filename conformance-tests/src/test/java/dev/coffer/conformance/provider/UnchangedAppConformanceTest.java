@@ -68,11 +68,16 @@ class UnchangedAppConformanceTest {
 
   /** javac with no class path: the app cannot depend on anything but the JDK. */
   static Path compileApp(Path dir) throws IOException {
-    Path src = dir.resolve("src/UnchangedApp.java");
+    return compileApp(dir, "UnchangedApp");
+  }
+
+  /** Compiles the resource {@code provider/NAME.java} into {@code dir/classes}. */
+  static Path compileApp(Path dir, String name) throws IOException {
+    Path src = dir.resolve("src/" + name + ".java");
     Files.createDirectories(src.getParent());
     try (InputStream in = UnchangedAppConformanceTest.class.getResourceAsStream(
-        "/provider/UnchangedApp.java")) {
-      assertNotNull(in, "resource provider/UnchangedApp.java");
+        "/provider/" + name + ".java")) {
+      assertNotNull(in, "resource provider/" + name + ".java");
       Files.write(src, in.readAllBytes());
     }
     String text = Files.readString(src).toLowerCase(Locale.ROOT);
@@ -82,7 +87,7 @@ class UnchangedAppConformanceTest {
     JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
     int rc = javac.run(null, null, null, "--release", "17", "-classpath", "",
         "-d", classes.toString(), src.toString());
-    assertEquals(0, rc, "javac UnchangedApp.java");
+    assertEquals(0, rc, "javac " + name + ".java");
     return classes;
   }
 

@@ -5,6 +5,7 @@ import dev.coffer.protocol.KmsException;
 import java.io.IOException;
 import java.security.InvalidKeyException;
 import java.security.KeyStoreException;
+import java.security.SignatureException;
 import java.security.UnrecoverableKeyException;
 import java.security.spec.InvalidKeySpecException;
 import javax.crypto.AEADBadTagException;
@@ -46,6 +47,23 @@ public final class JcaErrors {
     UnrecoverableKeyException u = new UnrecoverableKeyException(text(e));
     u.initCause(e);
     return u;
+  }
+
+  public static SignatureException signature(KmsException e) {
+    return new SignatureException(text(e), e);
+  }
+
+  /**
+   * For asymmetric {@code Decrypt}: a ciphertext the key cannot open ({@code
+   * InvalidCiphertextException}) is a {@link BadPaddingException}, as for the JDK's own OAEP.
+   */
+  public static BadPaddingException rsaDecrypt(KmsException e) {
+    if (ErrorType.INVALID_CIPHERTEXT.equals(e.errorType())) {
+      BadPaddingException b = new BadPaddingException(text(e));
+      b.initCause(e);
+      return b;
+    }
+    return cipher(e);
   }
 
   public static IOException io(KmsException e) {

@@ -51,7 +51,22 @@ public final class KmsService {
   }
 
   public KeyInfo createKey(String description, Map<String, String> tags) {
+    return createKey(null, null, description, tags);
+  }
+
+  /**
+   * {@code CreateKey} with an AWS {@code KeySpec} and {@code KeyUsage} (null for the symmetric
+   * defaults); the daemon refuses pairs AWS refuses ({@code ValidationException}).
+   */
+  public KeyInfo createKey(
+      String keySpec, String keyUsage, String description, Map<String, String> tags) {
     ObjectNode in = Json.object();
+    if (keySpec != null) {
+      in.put("KeySpec", keySpec);
+    }
+    if (keyUsage != null) {
+      in.put("KeyUsage", keyUsage);
+    }
     if (description != null && !description.isEmpty()) {
       in.put("Description", description);
     }
@@ -75,9 +90,25 @@ public final class KmsService {
       throw new KmsException(ErrorType.INCORRECT_KEY_MATERIAL,
           "only 256-bit AES keys can be imported into Coffer");
     }
+    return importKey(material, null, null, description);
+  }
+
+  /**
+   * The same flow for a key of AWS {@code keySpec} and {@code keyUsage} (null for the symmetric
+   * defaults), e.g. {@code HMAC_256}/{@code GENERATE_VERIFY_MAC} with 32 bytes of material; the
+   * daemon checks the material's size for the spec ({@code IncorrectKeyMaterialException}).
+   */
+  public KeyInfo importKey(
+      byte[] material, String keySpec, String keyUsage, String description) {
     ObjectNode create = Json.object();
     create.put("Origin", "EXTERNAL");
     create.put("Description", description);
+    if (keySpec != null) {
+      create.put("KeySpec", keySpec);
+    }
+    if (keyUsage != null) {
+      create.put("KeyUsage", keyUsage);
+    }
     KeyInfo key = keyInfo(transport.call(Operation.CREATE_KEY, create));
     try {
       ObjectNode params = transport.call("GetParametersForImport", Json.object()
@@ -204,7 +235,12 @@ public final class KmsService {
     return binary(transport.call(Operation.GENERATE_RANDOM, in), "Plaintext");
   }
 
-  private static void grants(ObjectNode in, List<String> grantTokens) {
+  /** The operations on asymmetric and HMAC keys, over the same transport. */
+  public AsymmetricService asymmetric() {
+    return new AsymmetricService(transport);
+  }
+
+  static void grants(ObjectNode in, List<String> grantTokens) {
     if (grantTokens != null && !grantTokens.isEmpty()) {
       ArrayNode a = in.putArray("GrantTokens");
       grantTokens.forEach(a::add);
@@ -234,7 +270,9 @@ public final class KmsService {
         m.get("KeyId").asText(),
         instant(m.get("CreationDate")),
         m.path("Description").asText(""),
-        m.path("KeyState").asText(""));
+        m.path("KeyState").asText(""),
+        m.path("KeySpec").asText("SYMMETRIC_DEFAULT"),
+        m.path("KeyUsage").asText("ENCRYPT_DECRYPT"));
   }
 
   private static Instant instant(JsonNode n) {
@@ -245,7 +283,7 @@ public final class KmsService {
     return Instant.ofEpochMilli((long) (seconds * 1000));
   }
 
-  private static byte[] binary(ObjectNode out, String field) {
+  static byte[] binary(ObjectNode out, String field) {
     JsonNode n = out.get(field);
     if (n == null || n.isNull()) {
       throw new KmsException(ErrorType.INTERNAL, "the daemon's answer has no " + field);

@@ -22,6 +22,9 @@ import javax.crypto.SecretKey;
  * equivalent handle. Two handles are equal when their key ARNs are equal. After {@link #destroy()}
  * the handle refuses to be used by the provider's ciphers.
  *
+ * <p>{@link #getAlgorithm()} is {@code AES} for symmetric encryption keys and {@code HmacSHA256}
+ * (and so on) for HMAC keys ({@code KeySpec HMAC_*}), which {@code Mac} under Coffer uses.
+ *
  * <p>Applications obtain handles from {@code KeyStore.getInstance("KMS")}, {@code
  * SecretKeyFactory.getInstance("KMS")} or {@code KeyGenerator.getInstance("KMS")}.
  */
@@ -31,6 +34,7 @@ public final class KmsKey implements SecretKey {
 
   private final String arn;
   private final String keyId;
+  private final transient String algorithm;
   private final transient Instant creationDate;
   private final transient String description;
   private final transient List<String> grantTokens;
@@ -43,7 +47,9 @@ public final class KmsKey implements SecretKey {
       Instant creationDate,
       String description,
       List<String> grantTokens,
-      Path socket) {
+      Path socket,
+      String algorithm) {
+    this.algorithm = Objects.requireNonNull(algorithm, "algorithm");
     this.arn = Objects.requireNonNull(arn, "arn");
     this.keyId = Objects.requireNonNull(keyId, "keyId");
     this.creationDate = creationDate;
@@ -65,12 +71,27 @@ public final class KmsKey implements SecretKey {
       String description,
       List<String> grantTokens,
       Path socket) {
-    return new KmsKey(arn, keyId, creationDate, description, grantTokens, socket);
+    return new KmsKey(arn, keyId, creationDate, description, grantTokens, socket, "AES");
+  }
+
+  /**
+   * A handle whose JCA algorithm is {@code algorithm}: {@code AES} for symmetric encryption
+   * keys, {@code HmacSHA224}...{@code HmacSHA512} for HMAC keys of the matching {@code KeySpec}.
+   */
+  public static KmsKey of(
+      String arn,
+      String keyId,
+      Instant creationDate,
+      String description,
+      List<String> grantTokens,
+      Path socket,
+      String algorithm) {
+    return new KmsKey(arn, keyId, creationDate, description, grantTokens, socket, algorithm);
   }
 
   @Override
   public String getAlgorithm() {
-    return "AES";
+    return algorithm == null ? "AES" : algorithm;
   }
 
   /** Always null: there is no encoding of a key that never leaves the daemon. */
@@ -116,7 +137,7 @@ public final class KmsKey implements SecretKey {
 
   /** The same key reference with other grant tokens. */
   public KmsKey withGrantTokens(List<String> tokens) {
-    return new KmsKey(arn, keyId, creationDate, description, tokens, socket);
+    return new KmsKey(arn, keyId, creationDate, description, tokens, socket, getAlgorithm());
   }
 
   @Override
@@ -145,7 +166,7 @@ public final class KmsKey implements SecretKey {
   }
 
   private Object writeReplace() throws ObjectStreamException {
-    return new Reference(arn, keyId, socket == null ? null : socket.toString());
+    return new Reference(arn, keyId, socket == null ? null : socket.toString(), getAlgorithm());
   }
 
   private void readObject(ObjectInputStream in) throws InvalidObjectException {
@@ -158,18 +179,22 @@ public final class KmsKey implements SecretKey {
     private final String arn;
     private final String keyId;
     private final String socket;
+    /** Absent (null) in references written before HMAC keys: those are AES keys. */
+    private final String algorithm;
 
-    Reference(String arn, String keyId, String socket) {
+    Reference(String arn, String keyId, String socket, String algorithm) {
       this.arn = arn;
       this.keyId = keyId;
       this.socket = socket;
+      this.algorithm = algorithm;
     }
 
     private Object readResolve() throws ObjectStreamException {
       if (arn == null || keyId == null) {
         throw new InvalidObjectException("incomplete KMS key reference");
       }
-      return new KmsKey(arn, keyId, null, "", List.of(), socket == null ? null : Path.of(socket));
+      return new KmsKey(arn, keyId, null, "", List.of(), socket == null ? null : Path.of(socket),
+          algorithm == null ? "AES" : algorithm);
     }
   }
 }

@@ -9,6 +9,10 @@ import java.util.Objects;
  * What {@code KeyGenerator.getInstance("KMS")} (or {@code "AES"} under Coffer) creates: a
  * description, an optional alias that will point at the new key, and tags. Immutable; build with
  * {@link #builder()}. {@code init(256)} alone uses {@link #defaults()}.
+ *
+ * <p>{@code KeyPairGenerator} {@code EC}/{@code RSA} under Coffer takes it too, after the curve
+ * or size ({@code initialize(spec)} keeps the key spec chosen before): there {@link #keyUsage()}
+ * chooses {@code SIGN_VERIFY} (the default) or, for RSA, {@code ENCRYPT_DECRYPT}.
  */
 public final class KmsKeyGenParameterSpec implements AlgorithmParameterSpec {
 
@@ -17,8 +21,10 @@ public final class KmsKeyGenParameterSpec implements AlgorithmParameterSpec {
   private final String description;
   private final String alias;
   private final Map<String, String> tags;
+  private final String keyUsage;
 
   private KmsKeyGenParameterSpec(Builder b) {
+    this.keyUsage = b.keyUsage;
     this.description = b.description;
     this.alias = b.alias;
     this.tags = Map.copyOf(b.tags);
@@ -45,13 +51,34 @@ public final class KmsKeyGenParameterSpec implements AlgorithmParameterSpec {
     return tags;
   }
 
+  /** The AWS {@code KeyUsage} for the new key, or null for the key spec's default. */
+  public String keyUsage() {
+    return keyUsage;
+  }
+
   /** Builder; checks happen here so a built spec is always well formed. */
   public static final class Builder {
     private String description = "";
     private String alias;
     private final Map<String, String> tags = new LinkedHashMap<>();
+    private String keyUsage;
 
     private Builder() {}
+
+    /**
+     * The AWS {@code KeyUsage}: {@code ENCRYPT_DECRYPT}, {@code SIGN_VERIFY} or {@code
+     * GENERATE_VERIFY_MAC}; the daemon refuses a usage the key spec does not allow ({@code
+     * ValidationException}).
+     */
+    public Builder keyUsage(String keyUsage) {
+      if (!java.util.Set.of("ENCRYPT_DECRYPT", "SIGN_VERIFY", "GENERATE_VERIFY_MAC")
+          .contains(keyUsage)) {
+        throw new IllegalArgumentException("KeyUsage is ENCRYPT_DECRYPT, SIGN_VERIFY or"
+            + " GENERATE_VERIFY_MAC, not " + keyUsage);
+      }
+      this.keyUsage = keyUsage;
+      return this;
+    }
 
     public Builder description(String description) {
       this.description = Objects.requireNonNull(description, "description");

@@ -155,7 +155,7 @@ public final class AesGcmEnvelopeCipherSpi extends CipherSpi {
       throw new InvalidKeyException(
           "AES/GCM with a KMS key encrypts and decrypts; wrap keys with Cipher \"KMS\"");
     }
-    KmsKey handle = Handles.require(k);
+    KmsKey handle = Handles.requireEncryptionKey(k);
     byte[] callerIv = null;
     if (spec != null) {
       if (spec.getTLen() != TAG_BITS) {

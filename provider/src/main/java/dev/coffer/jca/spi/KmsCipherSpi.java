@@ -102,7 +102,7 @@ public final class KmsCipherSpi extends CipherSpi {
   }
 
   private void init(int opmode, Key k, KmsEncryptionContextSpec spec) throws InvalidKeyException {
-    this.key = Handles.require(k);
+    this.key = Handles.requireEncryptionKey(k);
     this.mode = opmode;
     this.context = spec.context();
     clear();

@@ -20,8 +20,11 @@ import javax.crypto.SecretKey;
  * creates a new KMS key in the daemon ({@code CreateKey}, then {@code CreateAlias} if the spec
  * names one) and returns its handle. The material is made in, and stays in, the daemon; the
  * caller's {@code SecureRandom} is not used. Key size is 256 bits (SYMMETRIC_DEFAULT).
+ * {@code KeyGenerator HmacSHA224} ... {@code HmacSHA512} (the nested classes) create HMAC keys
+ * ({@code KeySpec HMAC_224} ... {@code HMAC_512}, {@code KeyUsage GENERATE_VERIFY_MAC}) whose
+ * handles {@code Mac} under Coffer uses; their size is the digest size.
  */
-public final class KmsKeyGeneratorSpi extends KeyGeneratorSpi {
+public class KmsKeyGeneratorSpi extends KeyGeneratorSpi {
 
   static {
     // Whoever asks for KMS key handles is about to encrypt with them: start the JIT warm-up of
@@ -30,6 +33,20 @@ public final class KmsKeyGeneratorSpi extends KeyGeneratorSpi {
   }
 
   private KmsKeyGenParameterSpec spec = KmsKeyGenParameterSpec.defaults();
+  /** Null for SYMMETRIC_DEFAULT. */
+  private final KmsAlgorithms.Hmac hmac;
+
+  public KmsKeyGeneratorSpi() {
+    this(null);
+  }
+
+  KmsKeyGeneratorSpi(KmsAlgorithms.Hmac hmac) {
+    this.hmac = hmac;
+  }
+
+  private int keySize() {
+    return hmac == null ? 256 : hmac.bits();
+  }
 
   @Override
   protected void engineInit(SecureRandom random) {
@@ -49,8 +66,11 @@ public final class KmsKeyGeneratorSpi extends KeyGeneratorSpi {
 
   @Override
   protected void engineInit(int keysize, SecureRandom random) {
-    if (keysize != 256) {
-      throw new InvalidParameterException("KMS keys are 256-bit AES keys; got " + keysize);
+    if (keysize != keySize()) {
+      throw new InvalidParameterException(hmac == null
+          ? "KMS keys are 256-bit AES keys; got " + keysize
+          : hmac.jcaName() + " KMS keys (" + hmac.keySpec() + ") are " + hmac.bits()
+              + " bits; got " + keysize);
     }
     spec = KmsKeyGenParameterSpec.defaults();
   }
@@ -59,14 +79,41 @@ public final class KmsKeyGeneratorSpi extends KeyGeneratorSpi {
   protected SecretKey engineGenerateKey() {
     KmsService service = KmsService.forSocket(null);
     try {
-      KeyInfo k = service.createKey(spec.description(), spec.tags());
+      KeyInfo k = hmac == null
+          ? service.createKey(spec.description(), spec.tags())
+          : service.createKey(hmac.keySpec(), "GENERATE_VERIFY_MAC", spec.description(),
+              spec.tags());
       if (spec.alias() != null) {
         service.createAlias(spec.alias(), k.keyId());
       }
-      return KmsKey.of(
-          k.arn(), k.keyId(), k.creationDate(), k.description(), List.of(), null);
+      return KmsKey.of(k.arn(), k.keyId(), k.creationDate(), k.description(), List.of(), null,
+          hmac == null ? "AES" : hmac.jcaName());
     } catch (KmsException e) {
       throw JcaErrors.provider(e);
+    }
+  }
+
+  public static final class HmacSha224 extends KmsKeyGeneratorSpi {
+    public HmacSha224() {
+      super(KmsAlgorithms.HMAC_SHA_224);
+    }
+  }
+
+  public static final class HmacSha256 extends KmsKeyGeneratorSpi {
+    public HmacSha256() {
+      super(KmsAlgorithms.HMAC_SHA_256);
+    }
+  }
+
+  public static final class HmacSha384 extends KmsKeyGeneratorSpi {
+    public HmacSha384() {
+      super(KmsAlgorithms.HMAC_SHA_384);
+    }
+  }
+
+  public static final class HmacSha512 extends KmsKeyGeneratorSpi {
+    public HmacSha512() {
+      super(KmsAlgorithms.HMAC_SHA_512);
     }
   }
 }

@@ -5,6 +5,7 @@ import dev.coffer.jca.core.KeyInfo;
 import dev.coffer.jca.core.KmsService;
 import dev.coffer.jca.core.Segments;
 import dev.coffer.jca.key.KmsKey;
+import dev.coffer.jca.key.KmsPrivateKey;
 import dev.coffer.protocol.KmsException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -29,9 +30,13 @@ import javax.crypto.SecretKey;
 
 /**
  * {@code KeyStore KMS}: a live view of the daemon's keys. Entries are aliases ({@code alias/name})
- * and key ids; every entry is a secret-key entry whose key is a {@link KmsKey} handle. Nothing is
- * stored locally: {@code store} succeeds and does nothing, passwords are ignored (the daemon
- * authenticates the process by its Unix credentials).
+ * and key ids. A symmetric or HMAC key's entry is a secret-key entry whose key is a {@link KmsKey}
+ * handle; an RSA or ECC key pair's entry is a {@code PrivateKeyEntry}: a {@link KmsPrivateKey}
+ * handle with the certificate chain kept for it in the daemon ({@code setKeyEntry} with the
+ * handle and a chain, or {@code setCertificateEntry} on its alias, replace that chain; keytool
+ * {@code -genkeypair} and {@code -importcert} do so). Nothing is stored locally: {@code store}
+ * succeeds and does nothing, passwords are ignored (the daemon authenticates the process by its
+ * Unix credentials).
  *
  * <p>{@code load(null, null)} uses the located socket; {@code load(stream, any)} reads a
  * properties stream whose {@code socket} property names it. {@code setEntry}/{@code setKeyEntry}
@@ -121,7 +126,7 @@ public final class KmsKeyStoreSpi extends KeyStoreSpi {
     alias = entryName(alias);
     try {
       KeyInfo k = service().describeKey(alias, List.of());
-      return KmsKey.of(k.arn(), k.keyId(), k.creationDate(), k.description(), List.of(), socket);
+      return handle(k);
     } catch (KmsException e) {
       if (JcaErrors.isNotFound(e)) {
         return null;
@@ -130,22 +135,61 @@ public final class KmsKeyStoreSpi extends KeyStoreSpi {
     }
   }
 
+  /**
+   * The handle for a key: a {@link KmsPrivateKey} (with its public key, {@code GetPublicKey})
+   * for RSA and ECC key pairs, else a {@link KmsKey} of algorithm {@code AES} or {@code
+   * HmacSHA*}.
+   */
+  private Key handle(KeyInfo k) {
+    if (k.isAsymmetric()) {
+      return KmsKeyPairGeneratorSpi.keyPair(service(), k.arn(), k.keyId(), k.keySpec(),
+          List.of(), socket).getPrivate();
+    }
+    String hmac = KmsAlgorithms.hmacJcaName(k.keySpec());
+    return KmsKey.of(k.arn(), k.keyId(), k.creationDate(), k.description(), List.of(), socket,
+        hmac == null ? "AES" : hmac);
+  }
+
   @Override
   public KeyStore.Entry engineGetEntry(String alias, KeyStore.ProtectionParameter p)
       throws KeyStoreException, NoSuchAlgorithmException, UnrecoverableKeyException {
     // No password protects a KMS entry, so a null protection parameter is fine.
     Key k = engineGetKey(alias, null);
-    return k == null ? null : new KeyStore.SecretKeyEntry((SecretKey) k);
+    if (k == null) {
+      return null;
+    }
+    if (k instanceof KmsPrivateKey pk) {
+      Certificate[] chain = chainOf(pk.keyId());
+      if (chain == null) {
+        throw new KeyStoreException(entryName(alias) + " is a key pair without a certificate;"
+            + " attach one with setKeyEntry(alias, key, null, chain) or keytool -importcert,"
+            + " or take the key alone with getKey");
+      }
+      return new KeyStore.PrivateKeyEntry(pk, chain);
+    }
+    return new KeyStore.SecretKeyEntry((SecretKey) k);
   }
 
+  private Certificate[] chainOf(String keyId) {
+    try {
+      return KeyPairEntries.chain(service(), keyId);
+    } catch (KmsException e) {
+      throw JcaErrors.provider(e);
+    }
+  }
+
+  /** The certificate chain of an asymmetric key's entry; null for other or unknown entries. */
   @Override
   public Certificate[] engineGetCertificateChain(String alias) {
-    return null;
+    alias = entryName(alias);
+    KeyInfo k = alias == null ? null : describe(alias);
+    return k == null || !k.isAsymmetric() ? null : chainOf(k.keyId());
   }
 
   @Override
   public Certificate engineGetCertificate(String alias) {
-    return null;
+    Certificate[] chain = engineGetCertificateChain(alias);
+    return chain == null ? null : chain[0];
   }
 
   @Override
@@ -171,59 +215,44 @@ public final class KmsKeyStoreSpi extends KeyStoreSpi {
   public void engineSetKeyEntry(String alias, Key key, char[] password, Certificate[] chain)
       throws KeyStoreException {
     alias = entryName(alias);
-    if (!(key instanceof SecretKey)) {
-      throw new KeyStoreException("KeyStore KMS holds secret keys only");
-    }
     if (!isAlias(alias)) {
       throw new KeyStoreException(
           "entries are set by alias name (alias/name); key ids are fixed by the daemon");
     }
+    if (key instanceof KmsPrivateKey pair) {
+      if (pair.isDestroyed()) {
+        throw new KeyStoreException("the KMS key handle has been destroyed");
+      }
+      // The chain first: a wrong chain is refused before the alias changes.
+      KeyPairEntries.attach(service(), pair, chain);
+      pointAlias(alias, pair.keyId());
+      return;
+    }
+    if (!(key instanceof SecretKey)) {
+      throw new KeyStoreException("KeyStore KMS cannot import private keys: a KMS key pair is"
+          + " made in the daemon (KeyPairGenerator EC/RSA under Coffer, keytool -genkeypair"
+          + " -providerName Coffer), got " + (key == null ? "null" : key.getClass().getName()));
+    }
     if (!(key instanceof KmsKey handle)) {
-      importKey(alias, (SecretKey) key);
+      String a = alias;
+      SecretKeyImports.importAs(service(), a, (SecretKey) key, () -> aliasExists(a));
       return;
     }
     if (handle.isDestroyed()) {
       throw new KeyStoreException("the KMS key handle has been destroyed");
     }
-    try {
-      if (aliasExists(alias)) {
-        service().updateAlias(alias, handle.keyId());
-      } else {
-        service().createAlias(alias, handle.keyId());
-      }
-    } catch (KmsException e) {
-      throw JcaErrors.keyStore(e);
-    }
+    pointAlias(alias, handle.keyId());
   }
 
-  /**
-   * Imports a plain 256-bit AES key as a new KMS key (origin EXTERNAL) under {@code alias}. The
-   * material is wrapped with the daemon's RSA import key in this JVM and never crosses the
-   * socket in plaintext; this JVM's copy is zeroed afterwards.
-   */
-  private void importKey(String alias, SecretKey key) throws KeyStoreException {
-    if (!"AES".equalsIgnoreCase(key.getAlgorithm()) || !"RAW".equalsIgnoreCase(key.getFormat())) {
-      throw new KeyStoreException("only raw AES keys can be imported into Coffer, not "
-          + key.getAlgorithm() + "/" + key.getFormat());
-    }
-    byte[] material = key.getEncoded();
+  private void pointAlias(String alias, String keyId) throws KeyStoreException {
     try {
-      if (material == null || material.length != 32) {
-        throw new KeyStoreException("only 256-bit AES keys can be imported into Coffer (got "
-            + (material == null ? 0 : material.length * 8) + " bits)");
-      }
       if (aliasExists(alias)) {
-        throw new KeyStoreException(alias + " already names a KMS key; delete the alias first"
-            + " or choose another one (an import never silently retargets an alias)");
+        service().updateAlias(alias, keyId);
+      } else {
+        service().createAlias(alias, keyId);
       }
-      KeyInfo imported = service().importKey(material, "imported through KeyStore as " + alias);
-      service().createAlias(alias, imported.keyId());
     } catch (KmsException e) {
       throw JcaErrors.keyStore(e);
-    } finally {
-      if (material != null) {
-        java.util.Arrays.fill(material, (byte) 0);
-      }
     }
   }
 
@@ -236,7 +265,19 @@ public final class KmsKeyStoreSpi extends KeyStoreSpi {
 
   @Override
   public void engineSetCertificateEntry(String alias, Certificate cert) throws KeyStoreException {
-    throw new KeyStoreException("KeyStore KMS holds KMS keys, not certificates");
+    // An asymmetric key's entry takes a new certificate (a CA reply); a trusted-certificate
+    // entry of its own has nothing in the daemon to live in.
+    Key k;
+    try {
+      k = engineGetKey(alias, null);
+    } catch (NoSuchAlgorithmException | UnrecoverableKeyException e) {
+      throw new KeyStoreException(e.getMessage(), e);
+    }
+    if (!(k instanceof KmsPrivateKey pair)) {
+      throw new KeyStoreException("KeyStore KMS holds KMS keys, not trusted certificates; a"
+          + " certificate can only replace the one of an asymmetric KMS key's entry");
+    }
+    KeyPairEntries.attach(service(), pair, new Certificate[] {cert});
   }
 
   @Override
@@ -246,7 +287,11 @@ public final class KmsKeyStoreSpi extends KeyStoreSpi {
       engineSetKeyEntry(alias, s.getSecretKey(), null, null);
       return;
     }
-    throw new KeyStoreException("KeyStore KMS holds secret-key entries only");
+    if (entry instanceof KeyStore.PrivateKeyEntry pk) {
+      engineSetKeyEntry(alias, pk.getPrivateKey(), null, pk.getCertificateChain());
+      return;
+    }
+    throw new KeyStoreException("KeyStore KMS holds secret-key and KMS key-pair entries only");
   }
 
   @Override
@@ -322,6 +367,12 @@ public final class KmsKeyStoreSpi extends KeyStoreSpi {
   @Override
   public boolean engineEntryInstanceOf(
       String alias, Class<? extends KeyStore.Entry> entryClass) {
-    return entryClass == KeyStore.SecretKeyEntry.class && engineContainsAlias(alias);
+    alias = entryName(alias);
+    KeyInfo k = alias == null ? null : describe(alias);
+    if (k == null) {
+      return false;
+    }
+    return entryClass == (k.isAsymmetric()
+        ? KeyStore.PrivateKeyEntry.class : KeyStore.SecretKeyEntry.class);
   }
 }

@@ -135,9 +135,12 @@ class KmsKeyStoreSpiTest {
   }
 
   @Test
-  void nonAesSecretKey_refused() {
+  void secretKeyOfAnAlgorithmKmsCannotImport_refused() {
+    // AES-256 and HmacSHA224..512 of their digest size import (KmsMacSpiTest); nothing else.
     assertThrows(KeyStoreException.class, () -> ks.setKeyEntry(newAlias(),
-        new SecretKeySpec(new byte[32], "HmacSHA256"), null, null));
+        new SecretKeySpec(new byte[24], "DESede"), null, null));
+    assertThrows(KeyStoreException.class, () -> ks.setKeyEntry(newAlias(),
+        new SecretKeySpec(new byte[20], "HmacSHA1"), null, null));
   }
 
   @Test

@@ -138,6 +138,12 @@ public final class AuditRecords {
       Map.entry("Operations", Kind.STRING_LIST), Map.entry("Constraints", Kind.CONSTRAINTS),
       Map.entry("GrantId", Kind.SCALAR), Map.entry("Name", Kind.SCALAR),
       Map.entry("DryRun", Kind.SCALAR),
+      // Sign/Verify/GenerateMac/VerifyMac/GenerateDataKeyPair*: the algorithms, never the
+      // Message, Signature or Mac (CloudTrail records these fields alike).
+      Map.entry("SigningAlgorithm", Kind.SCALAR), Map.entry("MessageType", Kind.SCALAR),
+      Map.entry("MacAlgorithm", Kind.SCALAR), Map.entry("KeyPairSpec", Kind.SCALAR),
+      // Coffer's PutCertificateChain: how many certificates (they are public, but large).
+      Map.entry("CertificateChain", Kind.COUNT),
       // Coffer's access-key administration (IAM's names); SecretAccessKey is never copied.
       Map.entry("UserName", Kind.SCALAR), Map.entry("AccessKeyId", Kind.SCALAR),
       Map.entry("Status", Kind.SCALAR), Map.entry("MaxItems", Kind.SCALAR));

@@ -61,6 +61,13 @@ final class ApiConstraints {
     ADMIN.put("DeleteAccessKey", Constraints.operation("DeleteAccessKey",
         field("UserName", userName),
         field("AccessKeyId", REQUIRED, accessKeyId)));
+    // Coffer's certificate-chain extension (not KMS operations; docs/protocol.md).
+    ADMIN.put("PutCertificateChain", Constraints.operation("PutCertificateChain",
+        field("KeyId", REQUIRED, text(1, 2048, null)),
+        // Up to 10 certificates of up to 48 KiB of base64 each.
+        field("CertificateChain", REQUIRED, list(0, 10, text(1, 49152, null)))));
+    ADMIN.put("GetCertificateChain", Constraints.operation("GetCertificateChain",
+        field("KeyId", REQUIRED, text(1, 2048, null))));
   }
 
   /** Every operation in the table, by name. */
@@ -162,6 +169,56 @@ final class ApiConstraints {
             "RSAES_OAEP_SHA_256", "SM2PKE")),
         field("GrantTokens", list(0, 10, text(1, 8192, null))),
         field("DryRunModifiers", list(0, UNBOUNDED, oneOf("IGNORE_CIPHERTEXT"))));
+    operation("Sign",
+        field("KeyId", REQUIRED, text(1, 2048, null)),
+        field("Message", REQUIRED, bytes(1, 4096)),
+        field("MessageType", oneOf("RAW", "DIGEST", "EXTERNAL_MU")),
+        field("GrantTokens", list(0, 10, text(1, 8192, null))),
+        field("SigningAlgorithm", REQUIRED, oneOf("RSASSA_PSS_SHA_256", "RSASSA_PSS_SHA_384",
+            "RSASSA_PSS_SHA_512", "RSASSA_PKCS1_V1_5_SHA_256", "RSASSA_PKCS1_V1_5_SHA_384",
+            "RSASSA_PKCS1_V1_5_SHA_512", "ECDSA_SHA_256", "ECDSA_SHA_384", "ECDSA_SHA_512",
+            "SM2DSA", "ML_DSA_SHAKE_256", "ED25519_SHA_512", "ED25519_PH_SHA_512")));
+    operation("Verify",
+        field("KeyId", REQUIRED, text(1, 2048, null)),
+        field("Message", REQUIRED, bytes(1, 4096)),
+        field("MessageType", oneOf("RAW", "DIGEST", "EXTERNAL_MU")),
+        field("Signature", REQUIRED, bytes(1, 6144)),
+        field("SigningAlgorithm", REQUIRED, oneOf("RSASSA_PSS_SHA_256", "RSASSA_PSS_SHA_384",
+            "RSASSA_PSS_SHA_512", "RSASSA_PKCS1_V1_5_SHA_256", "RSASSA_PKCS1_V1_5_SHA_384",
+            "RSASSA_PKCS1_V1_5_SHA_512", "ECDSA_SHA_256", "ECDSA_SHA_384", "ECDSA_SHA_512",
+            "SM2DSA", "ML_DSA_SHAKE_256", "ED25519_SHA_512", "ED25519_PH_SHA_512")),
+        field("GrantTokens", list(0, 10, text(1, 8192, null))));
+    operation("GenerateMac",
+        field("Message", REQUIRED, bytes(1, 4096)),
+        field("KeyId", REQUIRED, text(1, 2048, null)),
+        field("MacAlgorithm", REQUIRED, oneOf("HMAC_SHA_224", "HMAC_SHA_256", "HMAC_SHA_384",
+            "HMAC_SHA_512")),
+        field("GrantTokens", list(0, 10, text(1, 8192, null))));
+    operation("VerifyMac",
+        field("Message", REQUIRED, bytes(1, 4096)),
+        field("KeyId", REQUIRED, text(1, 2048, null)),
+        field("MacAlgorithm", REQUIRED, oneOf("HMAC_SHA_224", "HMAC_SHA_256", "HMAC_SHA_384",
+            "HMAC_SHA_512")),
+        field("Mac", REQUIRED, bytes(1, 6144)),
+        field("GrantTokens", list(0, 10, text(1, 8192, null))));
+    operation("GetPublicKey",
+        field("KeyId", REQUIRED, text(1, 2048, null)),
+        field("GrantTokens", list(0, 10, text(1, 8192, null))));
+    operation("GenerateDataKeyPair",
+        field("KeyId", REQUIRED, text(1, 2048, null)),
+        field("KeyPairSpec", REQUIRED, oneOf("RSA_2048", "RSA_3072", "RSA_4096",
+            "ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521", "ECC_SECG_P256K1", "SM2",
+            "ECC_NIST_EDWARDS25519")),
+        field("GrantTokens", list(0, 10, text(1, 8192, null))),
+        field("Recipient", structure(
+            field("KeyEncryptionAlgorithm", oneOf("RSAES_OAEP_SHA_256")),
+            field("AttestationDocument", bytes(1, 262144)))));
+    operation("GenerateDataKeyPairWithoutPlaintext",
+        field("KeyId", REQUIRED, text(1, 2048, null)),
+        field("KeyPairSpec", REQUIRED, oneOf("RSA_2048", "RSA_3072", "RSA_4096",
+            "ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521", "ECC_SECG_P256K1", "SM2",
+            "ECC_NIST_EDWARDS25519")),
+        field("GrantTokens", list(0, 10, text(1, 8192, null))));
     operation("GenerateDataKey",
         field("KeyId", REQUIRED, text(1, 2048, null)),
         field("NumberOfBytes", range(1, 1024)),

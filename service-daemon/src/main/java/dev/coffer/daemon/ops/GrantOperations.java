@@ -3,6 +3,7 @@ package dev.coffer.daemon.ops;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.coffer.daemon.asymmetric.KmsKeySpec;
 import dev.coffer.daemon.keys.KeyRecord;
 import dev.coffer.daemon.keys.KeyResolver;
 import dev.coffer.daemon.keys.KeyState;
@@ -94,9 +95,17 @@ final class GrantOperations {
         throw Input.invalid("Operations", "contains " + op + "; allowed: "
             + String.join(", ", new java.util.TreeSet<>(Grant.OPERATIONS)));
       }
+      requireGrantableOn(k, op);
     }
     Map<String, String> equals = null;
     Map<String, String> subset = null;
+    if (in.has("Constraints") && !KmsOperations.isSymmetric(k)) {
+      // AWS: encryption context grant constraints are supported only with symmetric
+      // encryption keys; asymmetric and HMAC operations take no encryption context.
+      throw Input.invalid("Constraints", "applies only to grants on SYMMETRIC_DEFAULT keys; "
+          + k.id() + " is a " + k.keySpec() + " key, whose operations take no encryption"
+          + " context: create the grant without Constraints");
+    }
     if (in.has("Constraints")) {
       Input c = in.object("Constraints", Set.of("EncryptionContextEquals",
           "EncryptionContextSubset"));
@@ -153,6 +162,32 @@ final class GrantOperations {
       throw Input.invalid(field, why);
     }
     return p;
+  }
+
+  /**
+   * Refuses a grant operation the key's type cannot serve (AWS: "the grant operations must be
+   * valid for the key": a Sign grant on a symmetric key is a {@code ValidationException}).
+   * DescribeKey, CreateGrant and RetireGrant fit every key.
+   */
+  private static void requireGrantableOn(KeyRecord k, String op) {
+    String usage = switch (op) {
+      case "Encrypt", "Decrypt", "ReEncryptFrom", "ReEncryptTo" -> KmsKeySpec.ENCRYPT_DECRYPT;
+      case "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "GenerateDataKeyPair",
+          "GenerateDataKeyPairWithoutPlaintext" -> KmsOperations.SYMMETRIC_DEFAULT;
+      case "Sign", "Verify" -> KmsKeySpec.SIGN_VERIFY;
+      case "GenerateMac", "VerifyMac" -> KmsKeySpec.GENERATE_VERIFY_MAC;
+      case "GetPublicKey" -> "asymmetric";
+      default -> null;
+    };
+    boolean fits = usage == null
+        || usage.equals(KmsOperations.SYMMETRIC_DEFAULT) && KmsOperations.isSymmetric(k)
+        || usage.equals("asymmetric") && KmsKeySpec.ofStored(k.keySpec()).isAsymmetric()
+        || usage.equals(k.keyUsage());
+    if (!fits) {
+      throw Input.invalid("Operations", "contains " + op + ", which a " + k.keySpec() + " key"
+          + " with KeyUsage " + k.keyUsage() + " does not serve; grant only operations of this"
+          + " key's type");
+    }
   }
 
   /**

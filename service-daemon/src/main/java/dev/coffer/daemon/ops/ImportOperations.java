@@ -1,6 +1,8 @@
 package dev.coffer.daemon.ops;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.coffer.daemon.asymmetric.AsymmetricKeys;
+import dev.coffer.daemon.asymmetric.KmsKeySpec;
 import dev.coffer.daemon.crypto.Bytes;
 import dev.coffer.daemon.keys.BackingKeys;
 import dev.coffer.daemon.keys.KeyMaterial;
@@ -69,9 +71,11 @@ final class ImportOperations {
   private final Clock clock;
   private final SecureRandom random;
   private final KeyEvents events;
+  private final AsymmetricKeys hmacKeys;
 
   ImportOperations(KeyRegistry registry, KeyResolver resolver, BackingKeys backingKeys,
-      RootKey root, Clock clock, SecureRandom random, KeyEvents events) {
+      RootKey root, Clock clock, SecureRandom random, KeyEvents events, AsymmetricKeys hmacKeys) {
+    this.hmacKeys = hmacKeys;
     this.registry = registry;
     this.resolver = resolver;
     this.backingKeys = backingKeys;
@@ -185,13 +189,22 @@ final class ImportOperations {
       throw new KmsException(ErrorType.INVALID_IMPORT_TOKEN,
           "this import token was already used; call get-parameters-for-import for a new one");
     }
+    // AWS imports material for SYMMETRIC_DEFAULT keys (256 bits) and HMAC keys (exactly the
+    // spec's size); Coffer creates EXTERNAL keys of no other spec (CreateKey).
+    KmsKeySpec spec = KmsKeySpec.ofStored(k.keySpec());
+    boolean hmac = spec.family() == KmsKeySpec.Family.HMAC;
+    if (hmac && KeyMaterials.NEW.equals(importType) && !registry.materials(k.id()).isEmpty()) {
+      throw new KmsException(ErrorType.UNSUPPORTED_OPERATION, "ImportType "
+          + KeyMaterials.NEW + " adds material for an on-demand rotation, which only"
+          + " SYMMETRIC_DEFAULT keys have; re-import this " + spec + " key's own material");
+    }
     byte[] material = unwrap(t, encrypted);
     String id;
     try {
-      if (material.length != 32) {
+      if (material.length != spec.bits() / 8) {
         throw new KmsException(ErrorType.INCORRECT_KEY_MATERIAL,
-            "key material for SYMMETRIC_DEFAULT keys must be 256 bits (32 bytes), got "
-                + material.length + " bytes");
+            "key material for " + spec + " keys must be " + spec.bits() + " bits ("
+                + spec.bits() / 8 + " bytes), got " + material.length + " bytes");
       }
       var store = backingKeys.store(k.keyStore());
       id = KeyMaterial.importedId(store.fingerprint(k.id(), material));
@@ -200,8 +213,10 @@ final class ImportOperations {
       registry.changeMaterials(k.id(), now, token, (cur, materials) -> {
         requireImportable(cur);
         return KeyMaterials.planImport(cur, materials, request,
-            version -> store.importMaterial(cur.id(), version, material));
+            version -> hmac ? hmacKeys.wrapImportedHmac(cur.id(), version, spec, material)
+                : store.importMaterial(cur.id(), version, material));
       });
+      hmacKeys.forget(k.id());
       events.record("ImportKeyMaterial", k.id());
     } finally {
       Bytes.zero(material);
@@ -304,6 +319,7 @@ final class ImportOperations {
           return KeyMaterials.planErase(cur, materials, Set.of(target.version()));
         }).destroyed();
     backingKeys.destroy(destroyed);
+    hmacKeys.forget(k.id());
     if (!destroyed.isEmpty()) {
       events.record("DeleteImportedKeyMaterial", k.id());
     }
@@ -337,6 +353,7 @@ final class ImportOperations {
             return still.isEmpty() ? null : KeyMaterials.planErase(cur, materials, still);
           }).destroyed();
       backingKeys.destroy(destroyed);
+      hmacKeys.forget(k.id());
       events.record("KeyMaterialExpired", k.id());
       n++;
     }

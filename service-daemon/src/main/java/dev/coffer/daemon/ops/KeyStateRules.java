@@ -72,6 +72,13 @@ final class KeyStateRules {
   }
 
   private static void requireRotatableOrigin(KeyRecord k) {
+    if (!KmsOperations.isSymmetric(k)) {
+      // AWS: "Automatic key rotation is supported only on symmetric encryption KMS keys"; nor
+      // does RotateKeyOnDemand rotate asymmetric or HMAC keys.
+      throw new KmsException(ErrorType.UNSUPPORTED_OPERATION,
+          "key " + k.id() + " is a " + k.keySpec() + " key; only SYMMETRIC_DEFAULT keys rotate."
+              + " Create a new key and move the alias to it");
+    }
     if (k.inCustomKeyStore()) {
       throw new KmsException(ErrorType.UNSUPPORTED_OPERATION,
           "key " + k.id() + " is in custom key store " + k.keyStore() + ", whose keys are never"

@@ -2,6 +2,8 @@ package dev.coffer.daemon.ops;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coffer.daemon.accesskey.AccessKeyStore;
+import dev.coffer.daemon.asymmetric.AsymmetricKeys;
+import dev.coffer.daemon.asymmetric.KmsKeySpec;
 import dev.coffer.daemon.crypto.Bytes;
 import dev.coffer.daemon.crypto.CiphertextBlob;
 import dev.coffer.daemon.crypto.EncryptionContext;
@@ -65,6 +67,8 @@ public final class KmsOperations {
   private final PolicyOperations policies;
   private final CustomKeyStoreOperations customKeyStores;
   private final AccessKeyStore accessKeys;
+  private final AsymmetricKeys asymmetricKeys;
+  private final RsaCryptoOperations rsa;
 
   public KmsOperations(
       KeyRegistry registry, KeyResolver resolver, BackingKeys backingKeys, RootKey root,
@@ -81,8 +85,9 @@ public final class KmsOperations {
     // outbox, AuditTrail); this only logs them.
     KeyEvents keyEvents = (name, keyId) -> LOG.info(() -> name + " " + keyId);
     this.rotation = new RotationOperations(registry, resolver, backingKeys, clock, keyEvents);
+    this.asymmetricKeys = new AsymmetricKeys(root, registry.database(), random, 10_000);
     this.imports = new ImportOperations(registry, resolver, backingKeys, root, clock, random,
-        keyEvents);
+        keyEvents, asymmetricKeys);
     this.metrics = new MetricsOperations(registry, resolver, clock);
     rotation.register(table);
     imports.register(table);
@@ -93,6 +98,10 @@ public final class KmsOperations {
     new GrantOperations(resolver, authorizer, clock, random).register(table);
     this.accessKeys = new AccessKeyStore(registry.database(), root, random, clock);
     new AccessKeyOperations(accessKeys).register(table);
+    this.rsa = new RsaCryptoOperations(asymmetricKeys);
+    new SigningOperations(resolver, asymmetricKeys).register(table);
+    new CertificateOperations(resolver, asymmetricKeys, registry.database()).register(table);
+    new DataKeyPairOperations(this, resolver, random).register(table);
     table.setAccessCheck(authorizer::authorize);
     // Derived, never stored: markers survive a restart of this home and mean nothing elsewhere.
     byte[] markerKey = root.mac("coffer-paging-marker-key-v1", new byte[0], new byte[0]);
@@ -177,6 +186,7 @@ public final class KmsOperations {
     backingKeys.destroy(gone);
     List<UUID> deletedKeys = gone.stream().map(v -> v.keyId()).distinct().toList();
     deletedKeys.forEach(authorizer.store()::keyDeleted);
+    deletedKeys.forEach(asymmetricKeys::forget);
     int deleted = deletedKeys.size();
     return new Maintenance(deleted, rotation.rotateDueKeys(), imports.expireMaterial(expiredBy));
   }
@@ -192,21 +202,17 @@ public final class KmsOperations {
     if (description == null) {
       description = "";
     }
-    String usage = in.string("KeyUsage");
-    if (usage != null && !usage.equals("ENCRYPT_DECRYPT")) {
-      throw new KmsException(ErrorType.UNSUPPORTED_OPERATION,
-          "KeyUsage " + usage + " is not supported; Coffer keys are ENCRYPT_DECRYPT");
-    }
-    String spec = in.string("KeySpec");
+    String specName = in.string("KeySpec");
     String legacySpec = in.string("CustomerMasterKeySpec");
-    if (spec != null && legacySpec != null) {
+    if (specName != null && legacySpec != null) {
       throw Input.invalid("KeySpec", "and CustomerMasterKeySpec cannot both be given; use KeySpec");
     }
-    spec = spec != null ? spec : legacySpec;
-    if (spec != null && !spec.equals(SYMMETRIC_DEFAULT)) {
-      throw new KmsException(ErrorType.UNSUPPORTED_OPERATION,
-          "KeySpec " + spec + " is not supported; Coffer keys are SYMMETRIC_DEFAULT");
-    }
+    specName = specName != null ? specName : legacySpec;
+    KmsKeySpec spec = specName == null ? KmsKeySpec.SYMMETRIC_DEFAULT : KmsKeySpec.of(specName);
+    // AWS defaults KeyUsage to ENCRYPT_DECRYPT, whatever the spec: an ECC or HMAC key needs it.
+    String usage = in.string("KeyUsage");
+    usage = usage == null ? KmsKeySpec.ENCRYPT_DECRYPT : usage;
+    spec.checkUsage(usage);
     String origin = in.string("Origin");
     String customStore = in.string("CustomKeyStoreId");
     origin = origin == null
@@ -219,6 +225,19 @@ public final class KmsOperations {
     if (origin.equals(KeyRecord.ORIGIN_AWS_CLOUDHSM) != (customStore != null)) {
       throw Input.invalid("CustomKeyStoreId", "is required with Origin AWS_CLOUDHSM, and only"
           + " with it: keys in a custom key store have origin AWS_CLOUDHSM");
+    }
+    if (spec != KmsKeySpec.SYMMETRIC_DEFAULT) {
+      // AWS: custom key stores hold symmetric keys only; imported material for HMAC keys only
+      // (Coffer does not import asymmetric key material).
+      if (customStore != null) {
+        throw new KmsException(ErrorType.UNSUPPORTED_OPERATION, "custom key stores hold"
+            + " SYMMETRIC_DEFAULT keys only; create " + spec + " keys without CustomKeyStoreId");
+      }
+      if (origin.equals(KeyRecord.ORIGIN_EXTERNAL) && spec.family() != KmsKeySpec.Family.HMAC) {
+        throw new KmsException(ErrorType.UNSUPPORTED_OPERATION, "Coffer imports key material"
+            + " for SYMMETRIC_DEFAULT and HMAC keys only; create " + spec + " keys with Origin"
+            + " AWS_KMS");
+      }
     }
     // Custom key stores: the key is generated in the token of a CONNECTED store.
     var keyStore = customStore != null ? customKeyStores.storeForNewKey(customStore)
@@ -235,16 +254,21 @@ public final class KmsOperations {
     UUID id = UUID.randomUUID();
     boolean external = origin.equals(KeyRecord.ORIGIN_EXTERNAL);
     KeyRecord key = KeyRecord.builder(id, now).description(description).origin(origin)
-        .keyStore(keyStore.id()).tags(tags)
+        .keyStore(keyStore.id()).tags(tags).keySpec(spec.name()).keyUsage(usage)
         .state(external ? KeyState.PendingImport : KeyState.Enabled)
         .currentVersion(external ? 0 : 1).build();
     KeyPolicy policy = in.has("Policy")
         ? policies.checked(caller, in.requiredString("Policy"),
             in.bool("BypassPolicyLockoutSafetyCheck"), resolver.keyArn(id))
         : null;
-    byte[] stored = external ? null : keyStore.generate(id, 1);
+    AsymmetricKeys.Generated pair = external || spec == KmsKeySpec.SYMMETRIC_DEFAULT ? null
+        : asymmetricKeys.generate(id, 1, spec);
+    byte[] stored = external ? null : pair != null ? pair.stored() : keyStore.generate(id, 1);
     try {
       registry.create(key, now, keyStore.id(), stored, tx -> {
+        if (pair != null && pair.publicKey() != null) {
+          tx.insertPublicKey(id, pair.publicKey());
+        }
         if (policy != null) {
           authorizer.store().putPolicy(tx, id, policy);
         }
@@ -272,7 +296,9 @@ public final class KmsOperations {
    */
   private ObjectNode keyMetadata(KeyRecord k) {
     ObjectNode m = Responses.keyMetadata(k, resolver, account);
-    String current = k.inCustomKeyStore() ? null : registry.materialId(k.id(), k.currentVersion());
+    SigningOperations.putAlgorithms(m, k);
+    String current = k.inCustomKeyStore() || !isSymmetric(k) ? null
+        : registry.materialId(k.id(), k.currentVersion());
     if (current != null) {
       m.put("CurrentKeyMaterialId", current);
     }
@@ -503,25 +529,61 @@ public final class KmsOperations {
 
   private ObjectNode encrypt(Caller caller, Input in) {
     KeyRecord k = usableKey(in.requiredString("KeyId"));
-    checkAlgorithm(in, "EncryptionAlgorithm");
+    boolean symmetric = isSymmetric(k);
+    if (symmetric) {
+      checkAlgorithm(in, "EncryptionAlgorithm");
+    }
     // 1-4096 bytes: an API constraint, checked before anything else (Constraints).
     byte[] plaintext = caller.secret(in.requiredBlob("Plaintext"));
     EncryptionContext ctx = context(in, "EncryptionContext");
+    String alg = symmetric ? SYMMETRIC_DEFAULT
+        : rsa.algorithm(k, in.string("EncryptionAlgorithm"), ctx, "EncryptionContext");
     // A dry run seals too (every check of the real call, the backing key's included), then
     // discards the blob: it holds nothing secret, and nothing was stored.
-    byte[] blob = seal(k, plaintext, ctx);
+    byte[] blob = symmetric ? seal(k, plaintext, ctx) : rsa.encrypt(k, alg, plaintext);
     in.stopIfDryRun();
     ObjectNode out = Json.object();
     out.put("CiphertextBlob", blob);
     out.put("KeyId", resolver.keyArn(k.id()));
-    out.put("EncryptionAlgorithm", SYMMETRIC_DEFAULT);
+    out.put("EncryptionAlgorithm", alg);
     return out;
+  }
+
+  /**
+   * The key {@code ref} names when it is not a symmetric key (an RSA key decrypts its own
+   * ciphertexts, which name no key, so Decrypt needs its KeyId); null when {@code ref} is
+   * absent or names a symmetric key.
+   */
+  private KeyRecord asymmetricNamed(String ref) {
+    if (ref == null) {
+      return null;
+    }
+    KeyRecord k = resolver.resolve(ref);
+    return isSymmetric(k) ? null : KeyStateRules.requireUsable(k);
   }
 
   private ObjectNode decrypt(Caller caller, Input in) {
     byte[] blobBytes = in.requiredBlob("CiphertextBlob");
-    checkAlgorithm(in, "EncryptionAlgorithm");
     EncryptionContext ctx = context(in, "EncryptionContext");
+    KeyRecord asymmetric = asymmetricNamed(in.string("KeyId"));
+    if (asymmetric != null) {
+      String alg = rsa.algorithm(asymmetric, in.string("EncryptionAlgorithm"), ctx,
+          "EncryptionContext");
+      byte[] plaintext = caller.secret(rsa.decrypt(asymmetric, alg, blobBytes));
+      in.stopIfDryRun();
+      ObjectNode out = Json.object();
+      out.put("KeyId", resolver.keyArn(asymmetric.id()));
+      out.put("Plaintext", plaintext);
+      out.put("EncryptionAlgorithm", alg);
+      return out;
+    }
+    String alg = in.string("EncryptionAlgorithm");
+    if (alg != null && alg.startsWith("RSAES_") && in.string("KeyId") == null
+        && !isCofferBlob(blobBytes)) {
+      throw Input.invalid("KeyId", "is required to decrypt with " + alg + ": an asymmetric"
+          + " ciphertext does not name its key; pass the RSA key's KeyId");
+    }
+    checkAlgorithm(in, "EncryptionAlgorithm");
     Opened opened = open(blobBytes, in.string("KeyId"), ctx);
     caller.secret(opened.plaintext);
     // A dry run decrypts too (authentication included) and then answers as AWS does; the
@@ -537,23 +599,44 @@ public final class KmsOperations {
 
   private ObjectNode reEncrypt(Caller caller, Input in) {
     byte[] blobBytes = in.requiredBlob("CiphertextBlob");
-    checkAlgorithm(in, "SourceEncryptionAlgorithm");
-    checkAlgorithm(in, "DestinationEncryptionAlgorithm");
     EncryptionContext srcCtx = context(in, "SourceEncryptionContext");
     EncryptionContext dstCtx = context(in, "DestinationEncryptionContext");
+    KeyRecord asymmetricSrc = asymmetricNamed(in.string("SourceKeyId"));
+    if (asymmetricSrc == null) {
+      checkAlgorithm(in, "SourceEncryptionAlgorithm");
+    }
     KeyRecord dst = usableKey(in.requiredString("DestinationKeyId"));
-    Opened opened = open(blobBytes, in.string("SourceKeyId"), srcCtx);
+    boolean symmetricDst = isSymmetric(dst);
+    String dstAlg = symmetricDst ? SYMMETRIC_DEFAULT : rsa.algorithm(dst,
+        in.string("DestinationEncryptionAlgorithm"), dstCtx, "DestinationEncryptionContext");
+    if (symmetricDst) {
+      checkAlgorithm(in, "DestinationEncryptionAlgorithm");
+    }
+    String srcAlg = SYMMETRIC_DEFAULT;
+    Opened opened;
+    if (asymmetricSrc != null) {
+      srcAlg = rsa.algorithm(asymmetricSrc, in.string("SourceEncryptionAlgorithm"), srcCtx,
+          "SourceEncryptionContext");
+      opened = new Opened(asymmetricSrc, 0, rsa.decrypt(asymmetricSrc, srcAlg, blobBytes));
+    } else {
+      opened = open(blobBytes, in.string("SourceKeyId"), srcCtx);
+    }
     try {
-      byte[] sealed = seal(dst, opened.plaintext, dstCtx);
+      byte[] sealed = symmetricDst ? seal(dst, opened.plaintext, dstCtx)
+          : rsa.encrypt(dst, dstAlg, opened.plaintext);
       in.stopIfDryRun();
       ObjectNode out = Json.object();
       out.put("CiphertextBlob", sealed);
       out.put("SourceKeyId", resolver.keyArn(opened.key.id()));
       out.put("KeyId", resolver.keyArn(dst.id()));
-      out.put("SourceEncryptionAlgorithm", SYMMETRIC_DEFAULT);
-      out.put("DestinationEncryptionAlgorithm", SYMMETRIC_DEFAULT);
-      putMaterialId(out, "SourceKeyMaterialId", opened.key, opened.version);
-      putMaterialId(out, "DestinationKeyMaterialId", dst, dst.currentVersion());
+      out.put("SourceEncryptionAlgorithm", srcAlg);
+      out.put("DestinationEncryptionAlgorithm", dstAlg);
+      if (asymmetricSrc == null) {
+        putMaterialId(out, "SourceKeyMaterialId", opened.key, opened.version);
+      }
+      if (symmetricDst) {
+        putMaterialId(out, "DestinationKeyMaterialId", dst, dst.currentVersion());
+      }
       return out;
     } finally {
       Bytes.zero(opened.plaintext);
@@ -561,7 +644,8 @@ public final class KmsOperations {
   }
 
   private ObjectNode generateDataKey(Caller caller, Input in, boolean withPlaintext) {
-    KeyRecord k = usableKey(in.requiredString("KeyId"));
+    KeyRecord k = usableSymmetricKey(in.requiredString("KeyId"),
+        withPlaintext ? "GenerateDataKey" : "GenerateDataKeyWithoutPlaintext");
     String spec = in.string("KeySpec");
     Integer n = in.integer("NumberOfBytes");
     if ((spec == null) == (n == null)) {
@@ -610,7 +694,8 @@ public final class KmsOperations {
     return o;
   }
 
-  private byte[] seal(KeyRecord k, byte[] plaintext, EncryptionContext ctx) {
+  /** Encrypts under symmetric key {@code k}'s current version: a Coffer ciphertext blob. */
+  byte[] seal(KeyRecord k, byte[] plaintext, EncryptionContext ctx) {
     BackingKey bk = backingKeys.get(k.id(), k.currentVersion());
     if (bk == null) {
       throw new KmsException(ErrorType.INTERNAL,
@@ -632,7 +717,7 @@ public final class KmsOperations {
    * The {@code KeyMaterialId} of the material a cryptographic operation used (AWS: Decrypt,
    * ReEncrypt, GenerateDataKey*; Encrypt's response has no such field).
    */
-  private void putMaterialId(ObjectNode out, String field, KeyRecord k, int version) {
+  void putMaterialId(ObjectNode out, String field, KeyRecord k, int version) {
     String id = registry.materialId(k.id(), version);
     if (id != null) {
       out.put(field, id);
@@ -656,7 +741,7 @@ public final class KmsOperations {
               + " it may have been deleted, after which its ciphertexts cannot be decrypted");
     }
     KeyStateRules.requireUsable(named);
-    if (blob.version() > named.currentVersion()) {
+    if (!isSymmetric(named) || blob.version() > named.currentVersion()) {
       throw CiphertextBlob.invalid();
     }
     BackingKey bk = backingKeys.get(named.id(), blob.version());
@@ -690,5 +775,33 @@ public final class KmsOperations {
 
   private KeyRecord usableKey(String ref) {
     return KeyStateRules.requireUsable(resolver.resolve(ref));
+  }
+
+  /** Whether {@code blob} has the shape of a Coffer (symmetric) ciphertext. */
+  private static boolean isCofferBlob(byte[] blob) {
+    try {
+      CiphertextBlob.parse(blob);
+      return true;
+    } catch (KmsException e) {
+      return false;
+    }
+  }
+
+  static boolean isSymmetric(KeyRecord k) {
+    return SYMMETRIC_DEFAULT.equals(k.keySpec());
+  }
+
+  /**
+   * A usable SYMMETRIC_DEFAULT key for an operation only symmetric keys serve
+   * (GenerateDataKey*): AWS answers {@code InvalidKeyUsageException} for any other key.
+   */
+  KeyRecord usableSymmetricKey(String ref, String operation) {
+    KeyRecord k = usableKey(ref);
+    if (!isSymmetric(k)) {
+      throw new KmsException(ErrorType.INVALID_KEY_USAGE, "key " + k.id() + " is a "
+          + k.keySpec() + " key (KeyUsage " + k.keyUsage() + "); " + operation + " needs a"
+          + " SYMMETRIC_DEFAULT key");
+    }
+    return k;
   }
 }

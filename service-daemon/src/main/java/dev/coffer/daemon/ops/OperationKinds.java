@@ -7,13 +7,16 @@ public final class OperationKinds {
   private OperationKinds() {}
 
   private static final Set<String> CRYPTOGRAPHIC = Set.of("Encrypt", "Decrypt", "ReEncrypt",
-      "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "GenerateRandom");
+      "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "GenerateRandom", "Sign", "Verify",
+      "GenerateMac", "VerifyMac", "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext");
 
   private static final Set<String> READ_ONLY = Set.of("Encrypt", "Decrypt", "ReEncrypt",
       "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "GenerateRandom", "DescribeKey",
       "ListKeys", "ListAliases", "ListResourceTags", "GetKeyRotationStatus", "ListKeyRotations",
       "GetKeyPolicy", "ListKeyPolicies", "ListGrants", "ListRetirableGrants",
-      "DescribeCustomKeyStores", "GetMetrics", "ListAccessKeys");
+      "DescribeCustomKeyStores", "GetMetrics", "ListAccessKeys", "Sign", "Verify", "GenerateMac",
+      "VerifyMac", "GetPublicKey", "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext",
+      "GetCertificateChain");
 
   /** The data plane: CloudTrail's data events, as opposed to management events. */
   public static boolean isCryptographic(String operation) {

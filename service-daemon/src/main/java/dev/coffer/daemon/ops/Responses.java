@@ -43,7 +43,6 @@ final class Responses {
     m.put("KeyManager", "CUSTOMER");
     m.put("CustomerMasterKeySpec", k.keySpec());
     m.put("KeySpec", k.keySpec());
-    m.putArray("EncryptionAlgorithms").add("SYMMETRIC_DEFAULT");
     m.put("MultiRegion", false);
     return m;
   }

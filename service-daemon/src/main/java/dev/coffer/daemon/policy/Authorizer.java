@@ -77,7 +77,9 @@ public final class Authorizer {
       "GenerateDataKeyWithoutPlaintext", "EnableKeyRotation", "DisableKeyRotation",
       "GetKeyRotationStatus", "RotateKeyOnDemand", "ListKeyRotations", "GetParametersForImport",
       "ImportKeyMaterial", "DeleteImportedKeyMaterial", "PutKeyPolicy", "GetKeyPolicy",
-      "ListKeyPolicies", "CreateGrant", "ListGrants", "RevokeGrant");
+      "ListKeyPolicies", "CreateGrant", "ListGrants", "RevokeGrant", "Sign", "Verify",
+      "GenerateMac", "VerifyMac", "GetPublicKey", "GenerateDataKeyPair",
+      "GenerateDataKeyPairWithoutPlaintext", "PutCertificateChain", "GetCertificateChain");
 
   /** Checks one request; throws {@code AccessDeniedException} (or the resolution error). */
   public void authorize(String operation, Caller caller, Input request) {
@@ -88,27 +90,32 @@ public final class Authorizer {
       if (k == null) {
         return; // the operation reports the missing field
       }
-      requireKeyAccess(caller, "kms:" + operation, k, ctx, grantExtras(operation, input),
-          grantOperation(operation), input);
+      requireKeyAccess(caller, "kms:" + operation, k, ctx,
+          extras(operation, input, k, "EncryptionAlgorithm"), grantOperation(operation), input);
       return;
     }
     switch (operation) {
       case "Decrypt" -> {
-        KeyRecord k = keyOfBlob(request);
+        // An RSA ciphertext names no key: the KeyId the request must then give is the key.
+        KeyRecord k = keyOfBlobOr(request, "KeyId");
         if (k != null) {
-          requireKeyAccess(caller, "kms:Decrypt", k, ctx, Map.of(), "Decrypt", input);
+          requireKeyAccess(caller, "kms:Decrypt", k, ctx,
+              extras(operation, input, k, "EncryptionAlgorithm"), "Decrypt", input);
         }
       }
       case "ReEncrypt" -> {
-        KeyRecord src = keyOfBlob(request);
+        KeyRecord src = keyOfBlobOr(request, "SourceKeyId");
         if (src != null) {
           requireKeyAccess(caller, "kms:ReEncryptFrom", src,
-              context(input, "SourceEncryptionContext"), Map.of(), "ReEncryptFrom", input);
+              context(input, "SourceEncryptionContext"),
+              extras(operation, input, src, "SourceEncryptionAlgorithm"), "ReEncryptFrom", input);
         }
         KeyRecord dst = keyOf(input, "DestinationKeyId");
         if (dst != null) {
           requireKeyAccess(caller, "kms:ReEncryptTo", dst,
-              context(input, "DestinationEncryptionContext"), Map.of(), "ReEncryptTo", input);
+              context(input, "DestinationEncryptionContext"),
+              extras(operation, input, dst, "DestinationEncryptionAlgorithm"), "ReEncryptTo",
+              input);
         }
       }
       case "CreateAlias", "UpdateAlias", "DeleteAlias" -> {
@@ -139,6 +146,15 @@ public final class Authorizer {
       return null;
     }
     return resolver.resolve(ref);
+  }
+
+  /**
+   * The key a symmetric ciphertext names, else the key the request's {@code field} names (an
+   * asymmetric ciphertext names none); null when neither names one.
+   */
+  private KeyRecord keyOfBlobOr(Input request, String field) {
+    KeyRecord k = keyOfBlob(request);
+    return k != null ? k : keyOf(request.node(), field);
   }
 
   private KeyRecord keyOfBlob(Input request) {
@@ -213,6 +229,45 @@ public final class Authorizer {
 
   private static String grantOperation(String operation) {
     return Grant.OPERATIONS.contains(operation) ? operation : null;
+  }
+
+  /**
+   * The condition keys of a request on key {@code k} besides its encryption context (AWS KMS
+   * condition keys): {@code kms:KeySpec}, {@code kms:KeyUsage} and {@code kms:KeyOrigin} of the
+   * key; {@code kms:EncryptionAlgorithm} (from {@code algorithmField}, {@code
+   * SYMMETRIC_DEFAULT} when absent) for Encrypt, Decrypt and ReEncrypt; {@code
+   * kms:SigningAlgorithm} and {@code kms:MessageType} ({@code RAW} when absent) for Sign and
+   * Verify; {@code kms:MacAlgorithm} for GenerateMac and VerifyMac; {@code kms:GrantOperations},
+   * {@code kms:GranteePrincipal}, {@code kms:RetiringPrincipal} for CreateGrant.
+   */
+  private static Map<String, List<String>> extras(String operation, ObjectNode input,
+      KeyRecord k, String algorithmField) {
+    Map<String, List<String>> extra = new HashMap<>(grantExtras(operation, input));
+    extra.put("kms:KeySpec", List.of(k.keySpec()));
+    extra.put("kms:KeyUsage", List.of(k.keyUsage()));
+    extra.put("kms:KeyOrigin", List.of(k.origin()));
+    switch (operation) {
+      case "Encrypt", "Decrypt", "ReEncrypt" -> {
+        String alg = text(input, algorithmField);
+        extra.put("kms:EncryptionAlgorithm", List.of(alg == null ? "SYMMETRIC_DEFAULT" : alg));
+      }
+      case "Sign", "Verify" -> {
+        String alg = text(input, "SigningAlgorithm");
+        if (alg != null) {
+          extra.put("kms:SigningAlgorithm", List.of(alg));
+        }
+        String type = text(input, "MessageType");
+        extra.put("kms:MessageType", List.of(type == null ? "RAW" : type));
+      }
+      case "GenerateMac", "VerifyMac" -> {
+        String alg = text(input, "MacAlgorithm");
+        if (alg != null) {
+          extra.put("kms:MacAlgorithm", List.of(alg));
+        }
+      }
+      default -> { }
+    }
+    return extra;
   }
 
   private static Map<String, List<String>> grantExtras(String operation, ObjectNode input) {

@@ -63,7 +63,8 @@ record Condition(String set, String operator, boolean ifExists, String key, List
     return k.startsWith("kms:encryptioncontext:") || List.of("kms:encryptioncontextkeys",
         "kms:calleraccount", "kms:grantisforawsresource", "kms:grantoperations",
         "kms:granteeprincipal", "kms:retiringprincipal", "kms:encryptionalgorithm",
-        "kms:keyorigin", "kms:keyspec", "kms:keyusage", "coffer:peeruid", "coffer:peergid",
+        "kms:keyorigin", "kms:keyspec", "kms:keyusage", "kms:signingalgorithm",
+        "kms:messagetype", "kms:macalgorithm", "coffer:peeruid", "coffer:peergid",
         "coffer:peeruser", "aws:currenttime", "aws:epochtime", "aws:principalarn").contains(k);
   }
 

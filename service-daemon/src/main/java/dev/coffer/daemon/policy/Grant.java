@@ -18,7 +18,8 @@ public record Grant(String grantId, UUID keyId, String name, String grantee,
 
   public static final Set<String> OPERATIONS = Set.of("Decrypt", "Encrypt", "GenerateDataKey",
       "GenerateDataKeyWithoutPlaintext", "ReEncryptFrom", "ReEncryptTo", "CreateGrant",
-      "RetireGrant", "DescribeKey");
+      "RetireGrant", "DescribeKey", "Sign", "Verify", "GetPublicKey", "GenerateMac", "VerifyMac",
+      "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext");
 
   /**
    * True when the grant allows {@code operation} with this encryption context.

@@ -43,8 +43,9 @@ public final class Database implements Closeable {
   /**
    * 1: keys, versions, tokens, one fingerprint per imported key. 2: {@code key_materials}, one
    * row per key material with its {@code KeyMaterialId} (several imported materials per key).
+   * 3: {@code key_pairs}, the public key and certificate chain of asymmetric keys.
    */
-  private static final int SCHEMA_VERSION = 2;
+  private static final int SCHEMA_VERSION = 3;
 
   /** Files SQLite keeps beside the database; they hold the same data, so the same mode. */
   public static final java.util.List<String> JOURNAL_SUFFIXES =
@@ -118,6 +119,13 @@ public final class Database implements Closeable {
       inTransaction(tx -> {
         SchemaMigrations.toVersion2(conn);
         setSchemaVersion(2);
+        return null;
+      });
+    }
+    if (version < 3) {
+      inTransaction(tx -> {
+        SchemaMigrations.toVersion3(conn);
+        setSchemaVersion(3);
         return null;
       });
     }
@@ -460,6 +468,24 @@ public final class Database implements Closeable {
     }
   }
 
+  /** The DER SubjectPublicKeyInfo of an asymmetric key; null for other keys. */
+  public synchronized byte[] loadPublicKey(UUID keyId) {
+    try {
+      return KeyPairTable.column(conn, keyId, "public_key");
+    } catch (SQLException e) {
+      throw new StorageException("cannot read a public key: " + e.getMessage(), e);
+    }
+  }
+
+  /** The certificate chain stored for a key (its encoded form), or null. */
+  public synchronized byte[] loadCertificateChain(UUID keyId) {
+    try {
+      return KeyPairTable.column(conn, keyId, "certificate_chain");
+    } catch (SQLException e) {
+      throw new StorageException("cannot read a certificate chain: " + e.getMessage(), e);
+    }
+  }
+
   @Override
   public synchronized void close() {
     try {
@@ -684,6 +710,19 @@ public final class Database implements Closeable {
           return out;
         }
       }
+    }
+
+    /** Stores the public key of a new asymmetric key. */
+    public void insertPublicKey(UUID keyId, byte[] publicKey) throws SQLException {
+      KeyPairTable.insert(conn, keyId, publicKey);
+    }
+
+    /** Replaces the certificate chain of an asymmetric key (null removes it). */
+    public void putCertificateChain(UUID keyId, byte[] chain) throws SQLException {
+      if (!KeyPairTable.putChain(conn, keyId, chain)) {
+        throw new SQLException("key " + keyId + " has no key pair");
+      }
+      changes.add(new Change(Change.Kind.KEY_UPDATED, keyId, null));
     }
 
     public void upsertAlias(AliasRecord a) throws SQLException {

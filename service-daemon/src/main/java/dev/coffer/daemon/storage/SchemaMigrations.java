@@ -117,4 +117,16 @@ final class SchemaMigrations {
       s.executeUpdate("DROP TABLE IF EXISTS imported_material");
     }
   }
+
+  /**
+   * Schema 2 to 3: the {@code key_pairs} table of asymmetric keys. Existing keys keep their
+   * rows as they are: schema 1 already stored every key's {@code key_spec} and {@code key_usage}
+   * ({@code SYMMETRIC_DEFAULT} and {@code ENCRYPT_DECRYPT}, the only ones it could create), and
+   * symmetric keys have no key pair.
+   */
+  static void toVersion3(Connection conn) throws SQLException {
+    try (Statement s = conn.createStatement()) {
+      s.executeUpdate(KeyPairTable.CREATE);
+    }
+  }
 }

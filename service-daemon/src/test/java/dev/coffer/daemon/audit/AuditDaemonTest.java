@@ -173,6 +173,50 @@ class AuditDaemonTest {
     assertFalse(text.contains("\"CiphertextBlob\""));
   }
 
+  /**
+   * Sign, GenerateMac, GenerateDataKeyPair and PutCertificateChain are recorded with their
+   * algorithms and key, never the message, signature, MAC or private key.
+   */
+  @Test
+  void asymmetricOperations_recordedWithAlgorithms_neverMessagesOrPrivateKeys()
+      throws IOException {
+    String ec = d.call("CreateKey", "KeySpec", "ECC_NIST_P256", "KeyUsage", "SIGN_VERIFY")
+        .get("KeyMetadata").get("KeyId").asText();
+    String hmac = d.call("CreateKey", "KeySpec", "HMAC_256", "KeyUsage", "GENERATE_VERIFY_MAC")
+        .get("KeyMetadata").get("KeyId").asText();
+    byte[] message = new byte[32];
+    new SecureRandom().nextBytes(message);
+    ObjectNode sig = d.call("Sign", "KeyId", ec, "Message", message, "MessageType", "DIGEST",
+        "SigningAlgorithm", "ECDSA_SHA_256");
+    ObjectNode mac = d.call("GenerateMac", "KeyId", hmac, "Message", message, "MacAlgorithm",
+        "HMAC_SHA_256");
+    ObjectNode pair = d.call("GenerateDataKeyPair", "KeyId", d.createKey(), "KeyPairSpec",
+        "ECC_NIST_P256");
+    d.fails("ValidationException", "Sign", "KeyId", ec, "Message", new byte[48],
+        "MessageType", "DIGEST", "SigningAlgorithm", "ECDSA_SHA_256");
+    d.restart();
+    ObjectNode signed = events("Sign").get(0);
+    assertTrue(signed.get("requestParameters").toString().contains("ECDSA_SHA_256"),
+        signed::toString);
+    assertTrue(signed.get("requestParameters").toString().contains("DIGEST"),
+        signed::toString);
+    assertEquals(2, events("Sign").size(), "the refused Sign is recorded too");
+    assertEquals(1, events("GenerateMac").size());
+    assertEquals(1, events("GenerateDataKeyPair").size());
+    byte[] all = readAll().getBytes(StandardCharsets.ISO_8859_1);
+    String text = new String(all, StandardCharsets.ISO_8859_1);
+    for (byte[] secret : List.of(message,
+        Base64.getDecoder().decode(sig.get("Signature").asText()),
+        Base64.getDecoder().decode(mac.get("Mac").asText()),
+        Base64.getDecoder().decode(pair.get("PrivateKeyPlaintext").asText()))) {
+      assertFalse(indexOf(all, java.util.Arrays.copyOf(secret, 16)) >= 0);
+      String b64 = Base64.getEncoder().encodeToString(secret);
+      assertFalse(text.contains(b64.substring(0, 20)), "base64 of a secret in the audit log");
+    }
+    assertFalse(text.contains("\"Message\""));
+    assertFalse(text.contains("PrivateKeyPlaintext"));
+  }
+
   private static int indexOf(byte[] hay, byte[] needle) {
     outer:
     for (int i = 0; i + needle.length <= hay.length; i++) {

@@ -27,10 +27,12 @@ class CliOptionTableTest {
 
   /**
    * Operations Coffer adds that are not in the AWS KMS model: its metrics, and the access keys of
-   * the HTTPS endpoint (IAM's operations, in IAM's names).
+   * the HTTPS endpoint (IAM's operations, in IAM's names), and the certificate chains of
+   * asymmetric keys.
    */
   private static final Set<String> EXTENSIONS = Set.of("GetMetrics", "CreateAccessKey",
-      "ListAccessKeys", "UpdateAccessKey", "DeleteAccessKey");
+      "ListAccessKeys", "UpdateAccessKey", "DeleteAccessKey", "PutCertificateChain",
+      "GetCertificateChain");
 
   private static List<String> implemented() {
     return CliOperations.HINTS.stream().map(Command::operation)

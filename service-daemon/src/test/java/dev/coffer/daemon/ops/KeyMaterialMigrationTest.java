@@ -134,7 +134,39 @@ class KeyMaterialMigrationTest {
     try (Connection c = db(); Statement s = c.createStatement();
         ResultSet r = s.executeQuery("SELECT value FROM meta WHERE name = 'schema_version'")) {
       assertTrue(r.next());
-      assertEquals("2", r.getString(1));
+      assertEquals("3", r.getString(1));
+    }
+  }
+
+  /**
+   * Schema 2 to 3 (asymmetric keys): the existing keys are SYMMETRIC_DEFAULT / ENCRYPT_DECRYPT
+   * keys whose ciphertexts still decrypt, and the home can hold key pairs afterwards.
+   */
+  @Test
+  void schema2Home_migratesTo3_existingKeysSymmetric_keyPairsWork() throws Exception {
+    String key = d.createKey();
+    byte[] blob = encrypt(key);
+    String id = decryptedBy(blob);
+    d.client.close();
+    d.daemon.close();
+    try (Connection c = db(); Statement s = c.createStatement()) {
+      s.executeUpdate("DROP TABLE key_pairs");
+      s.executeUpdate("UPDATE meta SET value = '2' WHERE name = 'schema_version'");
+    }
+    d.start();
+    assertEquals(id, decryptedBy(blob));
+    JsonNode meta = d.call("DescribeKey", "KeyId", key).get("KeyMetadata");
+    assertEquals("SYMMETRIC_DEFAULT", meta.get("KeySpec").asText());
+    assertEquals("ENCRYPT_DECRYPT", meta.get("KeyUsage").asText());
+    assertEquals("[\"SYMMETRIC_DEFAULT\"]", meta.get("EncryptionAlgorithms").toString());
+    String ec = d.call("CreateKey", "KeySpec", "ECC_NIST_P256", "KeyUsage", "SIGN_VERIFY")
+        .get("KeyMetadata").get("KeyId").asText();
+    d.call("Sign", "KeyId", ec, "Message", SECRET, "SigningAlgorithm", "ECDSA_SHA_256");
+    d.call("GetPublicKey", "KeyId", ec);
+    try (Connection c = db(); Statement s = c.createStatement();
+        ResultSet r = s.executeQuery("SELECT value FROM meta WHERE name = 'schema_version'")) {
+      assertTrue(r.next());
+      assertEquals("3", r.getString(1));
     }
   }
 

@@ -64,8 +64,9 @@ class KeyOperationsTest {
   }
 
   @Test
-  void createKey_asymmetricSpec_unsupported() {
-    d.fails("UnsupportedOperationException", "CreateKey", "KeySpec", "RSA_2048");
+  void createKey_specCofferDoesNotImplement_unsupported() {
+    d.fails("UnsupportedOperationException", "CreateKey", "KeySpec", "SM2", "KeyUsage",
+        "SIGN_VERIFY");
   }
 
   @Test

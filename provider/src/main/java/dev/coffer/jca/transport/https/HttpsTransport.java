@@ -57,7 +57,7 @@ public final class HttpsTransport implements KmsTransport {
       "GenerateMac", "VerifyMac", "Sign", "Verify", "DeriveSharedSecret", "DescribeKey",
       "GetPublicKey", "GetKeyPolicy", "GetKeyRotationStatus", "ListKeys", "ListAliases",
       "ListGrants", "ListKeyPolicies", "ListKeyRotations", "ListResourceTags",
-      "ListRetirableGrants");
+      "ListRetirableGrants", "GetCertificateChain");
 
   static final String CONTENT_TYPE = "application/x-amz-json-1.1";
   static final String TARGET_PREFIX = "TrentService.";
