@@ -215,6 +215,31 @@ public final class RequestPipeline {
   }
 
   /**
+   * Answers and audits a request its transport refused before running it, though it knew the
+   * caller (the HTTPS door's per-access-key limit: {@code ThrottlingException}). Such a refusal
+   * changed nothing, so it spends the caller's refused-request budget ({@link
+   * RefusedRequestAudit}) like any other refusal; its record has no request parameters (the
+   * body was not read as input). If the audit log cannot take it, the refusal is still answered.
+   *
+   * @param operation the operation the client named (untrusted; the audit log bounds it)
+   * @param refusal the AWS error to answer
+   */
+  public Answer refused(Caller caller, long requestId, String operation, KmsException refusal) {
+    AuditEvent event = new AuditEvent(clock.instant(), operation, caller.identity(), requestId,
+        Json.object(), null, refusal.errorType(), refusal.getMessage(), caller.resources(),
+        !OperationKinds.isCryptographic(operation), OperationKinds.isReadOnly(operation), null,
+        false, caller.origin());
+    try {
+      if (refusals.admit(event)) {
+        audit.record(event);
+      }
+    } catch (RuntimeException e) {
+      LOG.log(Level.SEVERE, "audit log write failed for a refused request", e);
+    }
+    return error(refusal);
+  }
+
+  /**
    * Answers and audits a request refused before it had an identity (a transport's
    * authentication step failed: bad or missing signature, unknown or inactive access key). The
    * record is {@link AuditEvent#authenticationFailed}; if the audit log cannot take it, the
