@@ -11,6 +11,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.eclipse.jetty.io.Connection;
+import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.AbstractMetaDataConnection;
 import org.eclipse.jetty.util.component.AbstractLifeCycle;
 import org.eclipse.jetty.util.thread.Scheduler;
@@ -127,7 +128,7 @@ final class ConnectionGuard extends AbstractLifeCycle implements Connection.List
         .incrementAndGet() > maxPerSource) {
       closures.note("closed a connection from " + source.getHostAddress() + ": it already has "
           + maxPerSource + " open (https-max-connections-per-source)");
-      connection.getEndPoint().close();
+      closeNetwork(connection);
       return;
     }
     if (open.size() >= maxConnections) {
@@ -200,7 +201,7 @@ final class ConnectionGuard extends AbstractLifeCycle implements Connection.List
                   : w.source.getHostAddress()) + " that did not send a whole request within "
                   + TimeUnit.NANOSECONDS.toMillis(deadlineNanos) + " ms"
                   + " (https-request-read-timeout-seconds)");
-              executor.execute(connection.getEndPoint()::close);
+              executor.execute(() -> closeNetwork(connection));
             }
           }
           case HANDLING -> { }
@@ -211,6 +212,18 @@ final class ConnectionGuard extends AbstractLifeCycle implements Connection.List
         scheduleSweep();
       }
     }
+  }
+
+  /**
+   * Closes the TCP connection under {@code connection}, not only its TLS layer: closing the TLS
+   * layer first tries to send a close alert, which a client that does not read can hold up.
+   */
+  private static void closeNetwork(Connection connection) {
+    EndPoint endPoint = connection.getEndPoint();
+    while (endPoint instanceof EndPoint.Wrapper wrapper) {
+      endPoint = wrapper.unwrap();
+    }
+    endPoint.close();
   }
 
   private static InetAddress addressOf(SocketAddress address) {
