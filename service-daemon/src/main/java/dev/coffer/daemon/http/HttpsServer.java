@@ -210,6 +210,8 @@ public final class HttpsServer implements AutoCloseable {
         LOG.log(Level.SEVERE, "request " + context.requestId() + " failed", e);
         send(500, ErrorType.INTERNAL, AwsJsonWire.errorBody(ErrorType.INTERNAL,
             "An internal error occurred; request id " + context.requestId()));
+      } finally {
+        java.util.Arrays.fill(body, (byte) 0); // refused before it was handed on, too
       }
     }
 
