@@ -304,4 +304,33 @@ class HttpsServerSlowClientsTest {
     assertTrue(records.stream().filter(r -> r.getLoggerName().startsWith("dev.coffer")).count()
         <= 1, shown::toString);
   }
+
+  @Test
+  void aBodyArrivingInPiecesWithinTheDeadlineIsAnswered() throws Exception {
+    server = new HttpsServer("127.0.0.1", 0, Optional.empty(), HttpLimits.defaults(),
+        StubKms.verifier(), stub);
+    server.start();
+    byte[] request = signed(server.port());
+    int bodyStart = new String(request, StandardCharsets.ISO_8859_1).indexOf("\r\n\r\n") + 4;
+    try (Socket s = new Socket("127.0.0.1", server.port())) {
+      s.setSoTimeout(10_000);
+      var out = s.getOutputStream();
+      // The head, then the body in three pieces: the reader waits for each without a thread,
+      // and the last piece's callback runs the request.
+      out.write(request, 0, bodyStart);
+      out.flush();
+      int third = (request.length - bodyStart) / 3;
+      for (int from = bodyStart; from < request.length; from += third) {
+        Thread.sleep(300);
+        out.write(request, from, Math.min(third, request.length - from));
+        out.flush();
+      }
+      HttpsServerLimitsTest.Answer a = HttpsServerLimitsTest.read(s.getInputStream());
+      assertEquals(200, a.status(), a.toString());
+      // The connection stays usable for the next request.
+      out.write(request);
+      out.flush();
+      assertEquals(200, HttpsServerLimitsTest.read(s.getInputStream()).status());
+    }
+  }
 }
