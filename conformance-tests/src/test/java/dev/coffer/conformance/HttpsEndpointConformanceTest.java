@@ -428,6 +428,12 @@ class HttpsEndpointConformanceTest {
 
   /** The first audit record matching {@code test}, waiting out the batching of data events. */
   static JsonNode awaitRecord(java.util.function.Predicate<JsonNode> test) throws Exception {
+    return awaitRecord(daemon, test);
+  }
+
+  /** The first audit record of {@code daemon} matching {@code test}, waiting out batching. */
+  static JsonNode awaitRecord(DaemonProcess daemon, java.util.function.Predicate<JsonNode> test)
+      throws Exception {
     long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
     while (true) {
       try (var files = Files.list(daemon.home().resolve("audit"))) {

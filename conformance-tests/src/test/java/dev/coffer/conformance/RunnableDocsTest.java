@@ -29,7 +29,14 @@ import org.junit.jupiter.api.TestFactory;
 class RunnableDocsTest {
 
   private static final Pattern MARKER = Pattern.compile("^<!--\\s*run(?::\\s*given\\s+(.*?))?\\s*-->\\s*$");
-  private static final Pattern FENCE = Pattern.compile("^```(sh|bash|shell)\\s*$");
+  private static final Pattern FENCE = Pattern.compile("^(\\s*)```(sh|bash|shell)\\s*$");
+  /**
+   * {@code <!-- run-daemon: https KEY=VALUE ... -->} anywhere in a file: the settings of the
+   * daemon its blocks run against ({@code $USER} in a value is the test's user); {@code https}
+   * opens the AWS-compatible endpoint on a free loopback port, given to the blocks as {@code
+   * $ENDPOINT} with its certificate as {@code $CA}.
+   */
+  private static final Pattern DAEMON = Pattern.compile("^<!--\\s*run-daemon:\\s*(.*?)\\s*-->\\s*$");
   private static final Pattern EXPECT = Pattern.compile("^(.*?)\\s+# => (.+?)\\s*$");
 
   /** One marked block: where it starts, what runs first, its lines. */
@@ -43,14 +50,18 @@ class RunnableDocsTest {
       if (!m.matches()) {
         continue;
       }
-      if (!FENCE.matcher(all.get(i + 1)).matches()) {
+      Matcher fence = FENCE.matcher(all.get(i + 1));
+      if (!fence.matches()) {
         throw new IllegalStateException(file + ":" + (i + 1)
             + ": <!-- run --> must be followed by a ```sh fence");
       }
+      // A block inside a list item is indented: its lines lose the fence's indentation.
+      String indent = fence.group(1);
       List<String> lines = new ArrayList<>();
       int j = i + 2;
-      while (j < all.size() && !all.get(j).startsWith("```")) {
-        lines.add(all.get(j++));
+      while (j < all.size() && !all.get(j).trim().startsWith("```")) {
+        String l = all.get(j++);
+        lines.add(l.startsWith(indent) ? l.substring(indent.length()) : l);
       }
       blocks.add(new Block(file, i + 3, m.group(1), lines));
       i = j;
@@ -85,6 +96,17 @@ class RunnableDocsTest {
     List<Block> readme = blocks(DaemonProcess.ROOT.resolve("README.md"));
     assertTrue(readme.stream().anyMatch(b -> String.join("\n", b.lines())
         .contains("rotate-key-on-demand")), "README's CLI walkthrough must be runnable");
+  }
+
+  @Test
+  void everyShellExampleOfTheHttpsEndpointDoc_isMarkedRunnable() throws IOException {
+    Path doc = DaemonProcess.ROOT.resolve("docs/https-endpoint.md");
+    long fences = Files.readAllLines(doc, StandardCharsets.UTF_8).stream()
+        .filter(l -> FENCE.matcher(l).matches()).count();
+    List<Block> blocks = blocks(doc);
+    assertEquals(fences, blocks.size(), "every ```sh block of " + doc + " must be runnable");
+    assertTrue(blocks.stream().anyMatch(b -> String.join("\n", b.lines())
+        .contains("aws kms decrypt")), "the AWS CLI example must be runnable");
   }
 
   @Test
@@ -162,8 +184,38 @@ class RunnableDocsTest {
     return b.toString();
   }
 
+  /** The daemon a file's blocks run against, as its {@code run-daemon} line asks. */
+  private static DaemonProcess daemonFor(Path doc) throws IOException {
+    for (String line : Files.readAllLines(doc, StandardCharsets.UTF_8)) {
+      Matcher m = DAEMON.matcher(line.trim());
+      if (!m.matches()) {
+        continue;
+      }
+      java.util.Map<String, String> properties = new java.util.LinkedHashMap<>();
+      boolean https = false;
+      for (String word : m.group(1).split("\\s+")) {
+        int eq = word.indexOf('=');
+        if (word.equals("https")) {
+          https = true;
+        } else if (eq > 0) {
+          properties.put(word.substring(0, eq), word.substring(eq + 1)
+              .replace("$USER", System.getProperty("user.name")));
+        } else {
+          throw new IllegalStateException(doc + ": run-daemon takes https and KEY=VALUE, not "
+              + word);
+        }
+      }
+      if (!https) {
+        throw new IllegalStateException(doc + ": run-daemon is for the HTTPS endpoint's docs"
+            + " (the word https); other files run against a default daemon");
+      }
+      return DaemonProcess.startHttps(properties);
+    }
+    return DaemonProcess.start();
+  }
+
   private static void run(Path doc, List<Block> blocks) throws Exception {
-    DaemonProcess daemon = DaemonProcess.start();
+    DaemonProcess daemon = daemonFor(doc);
     Path work = Files.createTempDirectory(Path.of("/tmp"), "cofdocs");
     try {
       for (String link : List.of("bin", "docs", "provider", "service-daemon",
@@ -175,6 +227,10 @@ class RunnableDocsTest {
       Files.writeString(script, script(blocks, tmp));
       ProcessBuilder pb = new ProcessBuilder("bash", script.toString()).directory(work.toFile());
       pb.environment().putAll(daemon.env());
+      if (daemon.httpsPort() != 0) {
+        pb.environment().put("ENDPOINT", daemon.httpsUrl());
+        pb.environment().put("CA", daemon.caBundle().toString());
+      }
       pb.environment().put("HOME", work.toString());
       pb.environment().put("TMPDIR", tmp.toString());
       pb.environment().put("AWS_CONFIG_FILE", "/dev/null");

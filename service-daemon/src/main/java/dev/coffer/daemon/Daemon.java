@@ -179,7 +179,7 @@ public final class Daemon implements Closeable {
     HttpLimits limits = new HttpLimits(h.maxBodyBytes(), HttpLimits.defaults().maxHeaderBytes(),
         h.idleTimeout(), h.requestReadTimeout(), h.maxConnections(),
         HttpLimits.defaults().idleTimeoutAtLimit(), Math.min(8, h.maxThreads() - 2),
-        h.maxThreads());
+        h.maxThreads(), Math.min(h.maxConnectionsPerSource(), h.maxConnections()));
     StoredAccessKeys keys = new StoredAccessKeys(ops.accessKeys());
     SigV4Verifier verifier = new SigV4Verifier(config.clock(), Set.of(config.region()), "kms",
         keys);

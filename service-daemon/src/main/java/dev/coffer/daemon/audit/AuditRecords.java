@@ -204,7 +204,10 @@ public final class AuditRecords {
         g.writeBooleanField("recordedAtCommit", true);
       }
       g.writeEndObject();
-      g.writeStringField("requestID", randomUuid());
+      // The id the client was answered with (x-amzn-RequestId), so a client's error report
+      // finds its record; the socket shows none.
+      g.writeStringField("requestID", e.origin() != null && e.origin().requestId() != null
+          ? cut(e.origin().requestId(), MAX_EVENT_NAME) : randomUuid());
       g.writeStringField("eventID", e.eventId() != null ? e.eventId() : randomUuid());
       g.writeBooleanField("readOnly", e.readOnly());
       g.writeArrayFieldStart("resources");

@@ -179,6 +179,7 @@ public record DaemonConfig(
       "https-request-read-timeout-seconds",
       "https-max-threads",
       "https-max-requests-per-key",
+      "https-max-connections-per-source",
       "audit-refused-requests-per-window",
       "audit-refused-requests-window-seconds",
       "audit-retention-days",

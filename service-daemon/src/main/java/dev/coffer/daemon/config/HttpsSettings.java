@@ -27,6 +27,8 @@ import java.util.Optional;
  * @param maxRequestsPerKey {@code https-max-requests-per-key}: requests one access key may have
  *     in progress at once; more are answered {@code ThrottlingException}, which the AWS SDKs and
  *     CLI retry with backoff (the HTTPS counterpart of the socket's per-user connection share)
+ * @param maxConnectionsPerSource {@code https-max-connections-per-source}: open connections from
+ *     one IP address at most; more are closed as they open
  */
 public record HttpsSettings(
     Optional<HostPort> httpsListen,
@@ -41,7 +43,8 @@ public record HttpsSettings(
     Duration idleTimeout,
     Duration requestReadTimeout,
     int maxThreads,
-    int maxRequestsPerKey) {
+    int maxRequestsPerKey,
+    int maxConnectionsPerSource) {
 
   /** {@code HOST:PORT}; an IPv6 host is written in brackets, {@code [::1]:8443}. */
   public record HostPort(String host, int port) {
@@ -95,7 +98,7 @@ public record HttpsSettings(
     return new HttpsSettings(Optional.empty(), Optional.empty(),
         dev.coffer.daemon.http.TlsMaterial.DEFAULT_NAMES,
         null, null, null, null, 256 * 1024, 512, Duration.ofSeconds(75), Duration.ofSeconds(10),
-        64, 32);
+        64, 32, 64);
   }
 
   /** True when either listener is configured. */
@@ -107,7 +110,7 @@ public record HttpsSettings(
   public HttpsSettings withHttpsListen(HostPort listen) {
     return new HttpsSettings(Optional.of(listen), httpListen, names, pkcs12File,
         pkcs12PasswordFile, certificateFile, privateKeyFile, maxBodyBytes, maxConnections,
-        idleTimeout, requestReadTimeout, maxThreads, maxRequestsPerKey);
+        idleTimeout, requestReadTimeout, maxThreads, maxRequestsPerKey, maxConnectionsPerSource);
   }
 
   static HttpsSettings from(Settings p, HttpsSettings d) {
@@ -129,7 +132,8 @@ public record HttpsSettings(
         Duration.ofSeconds(p.getInt("https-request-read-timeout-seconds",
             (int) d.requestReadTimeout.toSeconds(), 1, 3_600)),
         p.getInt("https-max-threads", d.maxThreads, 4, 4_096),
-        p.getInt("https-max-requests-per-key", d.maxRequestsPerKey, 1, 65_536));
+        p.getInt("https-max-requests-per-key", d.maxRequestsPerKey, 1, 65_536),
+        p.getInt("https-max-connections-per-source", d.maxConnectionsPerSource, 1, 65_536));
   }
 
   private static Optional<HostPort> hostPort(Settings p, String key, Optional<HostPort> d) {

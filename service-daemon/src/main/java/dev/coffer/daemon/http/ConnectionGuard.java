@@ -1,47 +1,119 @@
 package dev.coffer.daemon.http;
 
-import java.util.Set;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import org.eclipse.jetty.io.Connection;
+import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.AbstractMetaDataConnection;
+import org.eclipse.jetty.util.component.AbstractLifeCycle;
 import org.eclipse.jetty.util.thread.Scheduler;
 
 /**
- * Keeps slow or idle clients from locking others out of the endpoint (the socket door has the
- * same bounds). Two rules, on the HTTP layer of each connection (the TLS layer below it is
- * covered through it):
+ * Keeps slow, idle or numerous clients from locking others out of the endpoint (the socket door
+ * has the same bounds). Threads are not the issue (bodies are read without holding one, {@link
+ * RequestBodyReader}, and Jetty parses heads the same way); connections are. Three rules, on the
+ * HTTP layer of each connection (the TLS layer below it is covered through it):
  *
  * <ul>
  *   <li><b>Request-read deadline</b> (slowloris: a few bytes every few seconds keep the idle
- *       timeout from firing). Every {@code readPeriod} each connection is sampled; a sample that
- *       finds new bytes but no new request marks it "mid-request", and if the next sample still
- *       finds no new request the connection is closed. So a request that has started arriving
- *       must complete within two periods. A request being handled, however slowly, is not
- *       penalised: no bytes arrive meanwhile. A connection whose <em>first</em> request has not
- *       arrived two periods after it opened is closed too: that covers clients that stay silent
- *       and clients that trickle the TLS handshake (whose bytes never reach the HTTP layer).
+ *       timeout from firing). A whole request, head and body, must arrive within {@code
+ *       requestReadTimeout} of its first byte; a new connection must deliver its first whole
+ *       request within that time of opening (which covers clients that stay silent and clients
+ *       that trickle the TLS handshake, whose bytes never reach the HTTP layer). Otherwise the
+ *       connection is closed. A request being handled, however slowly, is not timed, nor is a
+ *       kept-alive connection between requests (the idle timeout covers it).
+ *   <li><b>Connections per source address.</b> A connection from an address that already has
+ *       {@code maxConnectionsPerSource} open is closed as it opens, so one host cannot take the
+ *       whole connection limit.
  *   <li><b>Idle connections make room at the limit.</b> While {@code maxConnections} are open
  *       (Jetty then stops accepting), every connection's idle timeout drops to
  *       {@code idleAtLimit}, so keep-alive connections nobody uses are closed and waiting
  *       clients get in; below the limit the normal idle timeout comes back.
  * </ul>
+ *
+ * <p>The endpoint's handler reports each request's progress ({@link #requestStarted}, {@link
+ * #requestRead}, {@link #responded}); a sweep every tenth of the deadline (at most every second)
+ * closes the connections past it.
  */
-final class ConnectionGuard implements Connection.Listener {
+final class ConnectionGuard extends AbstractLifeCycle implements Connection.Listener {
+
+  private static final Logger LOG = Logger.getLogger(ConnectionGuard.class.getName());
+
+  /** Where a connection is in its request cycle. */
+  private enum Phase {
+    /** Opened, first request not yet arrived: timed from opening. */
+    OPENED,
+    /** Between requests on a kept-alive connection: not timed until bytes arrive. */
+    IDLE,
+    /** A request is arriving: timed from its first byte. */
+    READING,
+    /** The request is complete and being answered: not timed. */
+    HANDLING
+  }
+
+  private static final class Watch {
+    final InetAddress source;
+    volatile Phase phase = Phase.OPENED;
+    volatile long sinceNanos = System.nanoTime();
+    volatile long bytesMark;
+
+    Watch(InetAddress source) {
+      this.source = source;
+    }
+  }
 
   private final Scheduler scheduler;
-  private final long readPeriodMillis;
+  private final Executor executor;
+  private final long deadlineNanos;
+  private final long tickMillis;
   private final int maxConnections;
+  private final int maxPerSource;
   private final long idleMillis;
   private final long idleAtLimitMillis;
-  private final Set<Connection> open = ConcurrentHashMap.newKeySet();
+  private final Map<Connection, Watch> open = new ConcurrentHashMap<>();
+  /** Open connections per source address; an entry lives while its address has one. */
+  private final Map<InetAddress, AtomicInteger> perSource = new ConcurrentHashMap<>();
+  private final ThrottledLog closures = new ThrottledLog(LOG, Level.INFO, 60);
+  private volatile Scheduler.Task sweep;
+  private volatile boolean stopped;
 
-  ConnectionGuard(Scheduler scheduler, HttpLimits limits) {
+  /**
+   * @param scheduler runs the sweep
+   * @param executor closes the connections past their deadline (closing one runs its failure
+   *     callbacks, which must not hold up the sweep)
+   */
+  ConnectionGuard(Scheduler scheduler, Executor executor, HttpLimits limits) {
     this.scheduler = scheduler;
-    this.readPeriodMillis = limits.requestReadTimeout().toMillis();
+    this.executor = executor;
+    this.deadlineNanos = limits.requestReadTimeout().toNanos();
+    this.tickMillis = Math.max(20, Math.min(1_000, limits.requestReadTimeout().toMillis() / 10));
     this.maxConnections = limits.maxConnections();
+    this.maxPerSource = limits.maxConnectionsPerSource();
     this.idleMillis = limits.idleTimeout().toMillis();
     this.idleAtLimitMillis = limits.idleTimeoutAtLimit().toMillis();
+  }
+
+  @Override
+  protected void doStart() {
+    stopped = false;
+    scheduleSweep();
+  }
+
+  @Override
+  protected void doStop() {
+    stopped = true;
+    Scheduler.Task t = sweep;
+    if (t != null) {
+      t.cancel();
+    }
   }
 
   @Override
@@ -49,39 +121,112 @@ final class ConnectionGuard implements Connection.Listener {
     if (!(connection instanceof AbstractMetaDataConnection)) {
       return;
     }
-    open.add(connection);
-    if (open.size() >= maxConnections) {
-      open.forEach(c -> c.getEndPoint().setIdleTimeout(idleAtLimitMillis));
+    InetAddress source = addressOf(connection.getEndPoint().getRemoteSocketAddress());
+    Watch watch = new Watch(source);
+    open.put(connection, watch);
+    if (source != null && perSource.computeIfAbsent(source, s -> new AtomicInteger())
+        .incrementAndGet() > maxPerSource) {
+      closures.note("closed a connection from " + source.getHostAddress() + ": it already has "
+          + maxPerSource + " open (https-max-connections-per-source)");
+      closeNetwork(connection);
+      return;
     }
-    schedule(connection, connection.getBytesIn(), connection.getMessagesIn(), false, 0);
+    if (open.size() >= maxConnections) {
+      open.keySet().forEach(c -> c.getEndPoint().setIdleTimeout(idleAtLimitMillis));
+    }
   }
 
   @Override
   public void onClosed(Connection connection) {
-    if (open.remove(connection) && open.size() == maxConnections - 1) {
-      open.forEach(c -> c.getEndPoint().setIdleTimeout(idleMillis));
+    Watch watch = open.remove(connection);
+    if (watch == null) {
+      return;
+    }
+    if (watch.source != null) {
+      perSource.computeIfPresent(watch.source,
+          (s, n) -> n.decrementAndGet() <= 0 ? null : n);
+    }
+    if (open.size() == maxConnections - 1) {
+      open.keySet().forEach(c -> c.getEndPoint().setIdleTimeout(idleMillis));
     }
   }
 
-  private void schedule(Connection connection, long bytes, long messages, boolean midRequest,
-      int samples) {
-    scheduler.schedule(() -> sample(connection, bytes, messages, midRequest, samples + 1),
-        readPeriodMillis, TimeUnit.MILLISECONDS);
+  /** The head of a request has arrived on {@code connection}; its body may follow. */
+  void requestStarted(Connection connection) {
+    Watch w = open.get(connection);
+    if (w != null && (w.phase == Phase.IDLE || w.phase == Phase.HANDLING)) {
+      // Pipelined after the previous answer, or its bytes arrived between two sweeps.
+      w.sinceNanos = System.nanoTime();
+      w.phase = Phase.READING;
+    } else if (w != null && w.phase == Phase.OPENED) {
+      w.phase = Phase.READING; // still timed from the connection's opening
+    }
   }
 
-  private void sample(Connection connection, long bytesBefore, long messagesBefore,
-      boolean wasMidRequest, int samples) {
-    if (!connection.getEndPoint().isOpen()) {
-      return;
+  /** The whole request has arrived on {@code connection}: answering it is not timed. */
+  void requestRead(Connection connection) {
+    Watch w = open.get(connection);
+    if (w != null) {
+      w.phase = Phase.HANDLING;
     }
-    long bytes = connection.getBytesIn();
-    long messages = connection.getMessagesIn();
-    boolean midRequest = messages == messagesBefore && (bytes > bytesBefore || wasMidRequest);
-    boolean noFirstRequest = messages <= 0 && samples >= 2;
-    if ((midRequest && wasMidRequest) || noFirstRequest) {
-      connection.getEndPoint().close();
-      return;
+  }
+
+  /** The answer was sent on {@code connection}; it is idle until the next request's bytes. */
+  void responded(Connection connection) {
+    Watch w = open.get(connection);
+    if (w != null) {
+      w.bytesMark = connection.getBytesIn();
+      w.phase = Phase.IDLE;
     }
-    schedule(connection, bytes, messages, midRequest, samples);
+  }
+
+  private void scheduleSweep() {
+    sweep = scheduler.schedule(this::sweep, tickMillis, TimeUnit.MILLISECONDS);
+  }
+
+  private void sweep() {
+    try {
+      long now = System.nanoTime();
+      open.forEach((connection, w) -> {
+        switch (w.phase) {
+          case IDLE -> {
+            if (connection.getBytesIn() > w.bytesMark) {
+              w.sinceNanos = now;
+              w.phase = Phase.READING;
+            }
+          }
+          case OPENED, READING -> {
+            if (now - w.sinceNanos > deadlineNanos && connection.getEndPoint().isOpen()) {
+              closures.note("closed a connection from " + (w.source == null ? "?"
+                  : w.source.getHostAddress()) + " that did not send a whole request within "
+                  + TimeUnit.NANOSECONDS.toMillis(deadlineNanos) + " ms"
+                  + " (https-request-read-timeout-seconds)");
+              executor.execute(() -> closeNetwork(connection));
+            }
+          }
+          case HANDLING -> { }
+        }
+      });
+    } finally {
+      if (!stopped) {
+        scheduleSweep();
+      }
+    }
+  }
+
+  /**
+   * Closes the TCP connection under {@code connection}, not only its TLS layer: closing the TLS
+   * layer first tries to send a close alert, which a client that does not read can hold up.
+   */
+  private static void closeNetwork(Connection connection) {
+    EndPoint endPoint = connection.getEndPoint();
+    while (endPoint instanceof EndPoint.Wrapper wrapper) {
+      endPoint = wrapper.unwrap();
+    }
+    endPoint.close();
+  }
+
+  private static InetAddress addressOf(SocketAddress address) {
+    return address instanceof InetSocketAddress a ? a.getAddress() : null;
   }
 }

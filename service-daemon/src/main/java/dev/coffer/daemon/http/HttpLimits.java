@@ -11,14 +11,17 @@ import java.time.Duration;
  * @param idleTimeout a connection with no traffic for this long is closed (at least the AWS
  *     SDK's 60 s idle keep-alive, or clients see stale-connection retries)
  * @param requestReadTimeout the slowloris bound, independent of the idle timeout a trickle
- *     would keep resetting: a request that has started arriving must complete within two of
- *     these periods, and a new connection must deliver its first request (TLS handshake
- *     included) within two periods, or the connection is closed
+ *     would keep resetting: a whole request (head and body) must arrive within this time of its
+ *     first byte, and a new connection must deliver its first whole request (TLS handshake
+ *     included) within this time of opening, or the connection is closed ({@link
+ *     ConnectionGuard}; checked every tenth of it, at most every second)
  * @param maxConnections open connections at most; past it new ones wait in the backlog, and
  *     idle ones are closed after {@code idleTimeoutAtLimit}
  * @param idleTimeoutAtLimit the idle timeout while at {@code maxConnections}
  * @param minThreads worker threads kept
  * @param maxThreads worker threads at most
+ * @param maxConnectionsPerSource open connections from one IP address at most; a connection
+ *     beyond it is closed as soon as it opens, so one host cannot take every connection
  */
 public record HttpLimits(
     int maxBodyBytes,
@@ -28,13 +31,27 @@ public record HttpLimits(
     int maxConnections,
     Duration idleTimeoutAtLimit,
     int minThreads,
-    int maxThreads) {
+    int maxThreads,
+    int maxConnectionsPerSource) {
+
+  /** Connections per source IP address by default: the AWS SDKs' pool size (50) and some. */
+  public static final int DEFAULT_MAX_CONNECTIONS_PER_SOURCE = 64;
+
+  /** Limits with {@link #DEFAULT_MAX_CONNECTIONS_PER_SOURCE} (at most {@code maxConnections}). */
+  public HttpLimits(int maxBodyBytes, int maxHeaderBytes, Duration idleTimeout,
+      Duration requestReadTimeout, int maxConnections, Duration idleTimeoutAtLimit,
+      int minThreads, int maxThreads) {
+    this(maxBodyBytes, maxHeaderBytes, idleTimeout, requestReadTimeout, maxConnections,
+        idleTimeoutAtLimit, minThreads, maxThreads,
+        Math.min(maxConnections, DEFAULT_MAX_CONNECTIONS_PER_SOURCE));
+  }
 
   public HttpLimits {
     if (maxBodyBytes < 1 || maxHeaderBytes < 1024 || maxConnections < 1 || minThreads < 1
-        || maxThreads < minThreads + 2) {
+        || maxThreads < minThreads + 2 || maxConnectionsPerSource < 1) {
       throw new IllegalArgumentException("HTTP limits out of range: maxBodyBytes>=1, "
-          + "maxHeaderBytes>=1024, maxConnections>=1, minThreads>=1, maxThreads>=minThreads+2");
+          + "maxHeaderBytes>=1024, maxConnections>=1, minThreads>=1, maxThreads>=minThreads+2, "
+          + "maxConnectionsPerSource>=1");
     }
     if (idleTimeout.isNegative() || idleTimeout.isZero() || requestReadTimeout.isNegative()
         || requestReadTimeout.isZero() || idleTimeoutAtLimit.isNegative()
@@ -43,7 +60,10 @@ public record HttpLimits(
     }
   }
 
-  /** 256 KiB bodies, 16 KiB heads, 75 s idle, 10 s to send a request, 512 connections, 8–64 threads. */
+  /**
+   * 256 KiB bodies, 16 KiB heads, 75 s idle, 10 s to send a request, 512 connections (64 per
+   * source address), 8–64 threads.
+   */
   public static HttpLimits defaults() {
     return new HttpLimits(256 * 1024, 16 * 1024, Duration.ofSeconds(75), Duration.ofSeconds(10),
         512, Duration.ofSeconds(5), 8, 64);

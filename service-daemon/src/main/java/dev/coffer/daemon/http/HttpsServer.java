@@ -3,7 +3,6 @@ package dev.coffer.daemon.http;
 import dev.coffer.protocol.ErrorType;
 import dev.coffer.protocol.KmsException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
@@ -15,8 +14,9 @@ import java.util.logging.Logger;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpVersion;
-import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.io.QuietException;
 import org.eclipse.jetty.server.ConnectionFactory;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
@@ -36,7 +36,9 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * Coffer's AWS-compatible endpoint: AWS JSON 1.1 over HTTPS ({@code POST /},
  * {@code X-Amz-Target: TrentService.<Operation>}), on Jetty 12's core handler API.
  *
- * <p>Each request: method and path checked, body read within {@link HttpLimits#maxBodyBytes},
+ * <p>Each request: method and path checked, body read within {@link HttpLimits#maxBodyBytes}
+ * without holding a thread while it arrives ({@link RequestBodyReader}, timed by {@link
+ * ConnectionGuard}),
  * SigV4 verified ({@link SigV4Verifier}), operation taken from the signed target, then handed to
  * the {@link AwsJsonHandler}. Every answer carries {@code Content-Type:
  * application/x-amz-json-1.1}, {@code x-amzn-RequestId} and {@code Date}; errors carry the AWS
@@ -55,6 +57,8 @@ public final class HttpsServer implements AutoCloseable {
   private final HttpLimits limits;
   private final SigV4Verifier verifier;
   private final AwsJsonHandler handler;
+  private final ConnectionGuard guard;
+  private final ThrottledLog droppedBodies = new ThrottledLog(LOG, Level.INFO, 60);
 
   /**
    * @param host address to listen on, e.g. {@code 0.0.0.0} or {@code 127.0.0.1}
@@ -101,7 +105,8 @@ public final class HttpsServer implements AutoCloseable {
     connector.setHost(host);
     connector.setPort(port);
     connector.setIdleTimeout(limits.idleTimeout().toMillis());
-    connector.addBean(new ConnectionGuard(connector.getScheduler(), limits));
+    guard = new ConnectionGuard(connector.getScheduler(), threads, limits);
+    connector.addBean(guard);
     server.addConnector(connector);
     // At the limit Jetty stops accepting (new clients wait in the backlog); the guard then
     // shortens idle timeouts so unused keep-alive connections make room.
@@ -162,118 +167,83 @@ public final class HttpsServer implements AutoCloseable {
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
-      RequestContext context = context(request);
+      Exchange exchange = new Exchange(request, response, callback);
+      guard.requestStarted(exchange.connection);
+      long declared = request.getLength();
       try {
-        byte[] answer = answer(request, context);
-        send(response, callback, context, 200, null, answer);
+        requirePostToRoot(request);
+        if (declared > limits.maxBodyBytes()) {
+          throw tooLarge(declared);
+        }
       } catch (HttpStatusException e) {
-        send(response, callback, context, e.status, e.getCause().errorType(),
-            AwsJsonWire.errorBody(e.getCause().errorType(), e.getCause().getMessage()));
-      } catch (KmsException e) {
-        send(response, callback, context, AwsJsonWire.status(e.errorType()), e.errorType(),
-            AwsJsonWire.errorBody(e.errorType(), e.getMessage()));
-      } catch (RuntimeException | IOException e) {
-        LOG.log(Level.SEVERE, "request " + context.requestId() + " failed", e);
-        send(response, callback, context, 500, ErrorType.INTERNAL, AwsJsonWire.errorBody(
-            ErrorType.INTERNAL, "An internal error occurred; request id " + context.requestId()));
+        exchange.refuse(e);
+        return true;
       }
+      // Returns at once if the body has not all arrived: the reader carries on when it does.
+      new RequestBodyReader(request, declared, limits.maxBodyBytes(), exchange).run();
       return true;
     }
+  }
 
-    private byte[] answer(Request request, RequestContext context) throws IOException {
-      if (!"POST".equals(request.getMethod())) {
-        throw new HttpStatusException(405, new KmsException(ErrorType.UNKNOWN_OPERATION,
-            "The KMS endpoint takes only POST / with X-Amz-Target: TrentService.<Operation>; "
-                + "got " + request.getMethod()));
-      }
-      String rawPath = request.getHttpURI().getPath();
-      if (!"/".equals(rawPath)) {
-        throw new HttpStatusException(404, new KmsException(ErrorType.UNKNOWN_OPERATION,
-            "The KMS endpoint serves only the path /; got " + rawPath
-                + ". Use the endpoint URL without a path"));
-      }
-      byte[] body = readBody(request);
-      RequestHeaders.Builder headers = RequestHeaders.builder();
-      for (HttpField field : request.getHeaders()) {
-        headers.add(field.getName(), field.getValue());
-      }
-      SignedRequest signed = new SignedRequest(request.getMethod(), rawPath,
-          request.getHttpURI().getQuery(), headers.build(), body);
-      VerifiedSignature verified;
+  /** One request and its answer, from the complete body on. */
+  private final class Exchange implements RequestBodyReader.Outcome {
+    final Request request;
+    final Response response;
+    final Callback callback;
+    final RequestContext context;
+    final Connection connection;
+
+    Exchange(Request request, Response response, Callback callback) {
+      this.request = request;
+      this.response = response;
+      this.callback = callback;
+      this.context = context(request);
+      this.connection = request.getConnectionMetaData().getConnection();
+    }
+
+    @Override
+    public void complete(byte[] body) {
+      guard.requestRead(connection);
       try {
-        verified = verifier.verify(signed);
-        if (verified.sessionToken().isPresent()) {
-          // Coffer issues no temporary credentials, so no session token can be valid; AWS
-          // answers an unknown token this way.
-          throw new AuthenticationException(ErrorType.UNRECOGNIZED_CLIENT,
-              "The security token included in the request is invalid.",
-              verified.accessKeyId(), null, null);
-        }
-      } catch (AuthenticationException e) {
-        try {
-          handler.authenticationFailed(context, e);
-        } catch (RuntimeException auditFailure) {
-          LOG.log(Level.SEVERE, "audit of failed authentication failed", auditFailure);
-        }
-        throw e;
-      }
-      String operation = AwsJsonWire.operation(context.target());
-      if (operation == null) {
-        throw new KmsException(ErrorType.UNKNOWN_OPERATION, "X-Amz-Target must be "
-            + "TrentService.<Operation>, e.g. TrentService.DescribeKey; got '" + context.target() + "'");
-      }
-      // Request and answer bodies may hold plaintext or data keys: every copy is zeroed once
-      // used (the answer's last copy after it is written, in send()).
-      AwsJsonRequest handed = new AwsJsonRequest(context, operation, verified.accessKeyId(), body);
-      java.util.Arrays.fill(body, (byte) 0);
-      try {
-        AwsJsonResponse result = handler.handle(handed);
-        try {
-          return result.body();
-        } finally {
-          result.zero();
-        }
+        send(200, null, answer(request, context, body));
+      } catch (HttpStatusException e) {
+        refuse(e);
+      } catch (KmsException e) {
+        send(AwsJsonWire.status(e.errorType()), e.errorType(),
+            AwsJsonWire.errorBody(e.errorType(), e.getMessage()));
+      } catch (RuntimeException e) {
+        LOG.log(Level.SEVERE, "request " + context.requestId() + " failed", e);
+        send(500, ErrorType.INTERNAL, AwsJsonWire.errorBody(ErrorType.INTERNAL,
+            "An internal error occurred; request id " + context.requestId()));
       } finally {
-        handed.zero();
+        java.util.Arrays.fill(body, (byte) 0); // refused before it was handed on, too
       }
     }
 
-    /** Reads at most maxBodyBytes; a declared or actual larger body is refused with 413. */
-    private byte[] readBody(Request request) throws IOException {
-      long declared = request.getLength();
-      if (declared > limits.maxBodyBytes()) {
-        throw tooLarge(declared);
-      }
-      try (InputStream in = Content.Source.asInputStream(request)) {
-        byte[] body = in.readNBytes(limits.maxBodyBytes() + 1);
-        if (body.length > limits.maxBodyBytes()) {
-          throw tooLarge(-1);
-        }
-        return body;
-      }
+    @Override
+    public void tooLarge() {
+      guard.requestRead(connection);
+      refuse(HttpsServer.this.tooLarge(-1));
     }
 
-    private HttpStatusException tooLarge(long declared) {
-      return new HttpStatusException(413, new KmsException(ErrorType.VALIDATION,
-          "The request body " + (declared >= 0 ? "of " + declared + " bytes " : "")
-              + "exceeds this endpoint's limit of " + limits.maxBodyBytes() + " bytes"));
+    @Override
+    public void failed(Throwable failure) {
+      // The client went away or the guard closed it: nobody to answer, and nothing to log but
+      // a line now and then (any client can cause this at will).
+      droppedBodies.note("request bodies were not received whole (the client closed the"
+          + " connection or missed the request-read deadline); last from " + context.sourceIp()
+          + ": " + failure.getClass().getSimpleName());
+      // Quiet: Jetty would otherwise log its own failed error answer, with a stack trace.
+      callback.failed(new QuietException.Exception("request body not received whole",
+          failure));
     }
 
-    private RequestContext context(Request request) {
-      Optional<EndPoint.SslSessionData> tls = Optional.ofNullable(
-          (EndPoint.SslSessionData) request.getAttribute(EndPoint.SslSessionData.ATTRIBUTE));
-      return new RequestContext(
-          UUID.randomUUID().toString(),
-          Request.getRemoteAddr(request),
-          Objects.requireNonNullElse(request.getHeaders().get(HttpHeader.USER_AGENT), ""),
-          Objects.requireNonNullElse(request.getHeaders().get("X-Amz-Target"), ""),
-          tls.map(t -> t.sslSession().getProtocol()),
-          tls.map(EndPoint.SslSessionData::cipherSuite),
-          Objects.requireNonNullElse(request.getHeaders().get(HttpHeader.HOST), ""));
+    void refuse(HttpStatusException e) {
+      send(e.status, e.getCause().errorType(),
+          AwsJsonWire.errorBody(e.getCause().errorType(), e.getCause().getMessage()));
     }
 
-    private void send(Response response, Callback callback, RequestContext context, int status,
-        String errorType, byte[] body) {
+    void send(int status, String errorType, byte[] body) {
       response.setStatus(status);
       var headers = response.getHeaders();
       headers.put(HttpHeader.CONTENT_TYPE, AwsJsonWire.CONTENT_TYPE);
@@ -293,6 +263,7 @@ public final class HttpsServer implements AutoCloseable {
       response.write(true, ByteBuffer.wrap(body), Callback.from(
           () -> {
             java.util.Arrays.fill(body, (byte) 0);
+            guard.responded(connection);
             callback.succeeded();
           },
           failure -> {
@@ -300,6 +271,87 @@ public final class HttpsServer implements AutoCloseable {
             callback.failed(failure);
           }));
     }
+  }
+
+  private static void requirePostToRoot(Request request) {
+    if (!"POST".equals(request.getMethod())) {
+      throw new HttpStatusException(405, new KmsException(ErrorType.UNKNOWN_OPERATION,
+          "The KMS endpoint takes only POST / with X-Amz-Target: TrentService.<Operation>; "
+              + "got " + request.getMethod()));
+    }
+    String rawPath = request.getHttpURI().getPath();
+    if (!"/".equals(rawPath)) {
+      throw new HttpStatusException(404, new KmsException(ErrorType.UNKNOWN_OPERATION,
+          "The KMS endpoint serves only the path /; got " + rawPath
+              + ". Use the endpoint URL without a path"));
+    }
+  }
+
+  /** Verifies the signature and runs the operation; the answer body (the caller zeroes it). */
+  private byte[] answer(Request request, RequestContext context, byte[] body) {
+    String rawPath = request.getHttpURI().getPath();
+    RequestHeaders.Builder headers = RequestHeaders.builder();
+    for (HttpField field : request.getHeaders()) {
+      headers.add(field.getName(), field.getValue());
+    }
+    SignedRequest signed = new SignedRequest(request.getMethod(), rawPath,
+        request.getHttpURI().getQuery(), headers.build(), body);
+    VerifiedSignature verified;
+    try {
+      verified = verifier.verify(signed);
+      if (verified.sessionToken().isPresent()) {
+        // Coffer issues no temporary credentials, so no session token can be valid; AWS
+        // answers an unknown token this way.
+        throw new AuthenticationException(ErrorType.UNRECOGNIZED_CLIENT,
+            "The security token included in the request is invalid.",
+            verified.accessKeyId(), null, null);
+      }
+    } catch (AuthenticationException e) {
+      try {
+        handler.authenticationFailed(context, e);
+      } catch (RuntimeException auditFailure) {
+        LOG.log(Level.SEVERE, "audit of failed authentication failed", auditFailure);
+      }
+      throw e;
+    }
+    String operation = AwsJsonWire.operation(context.target());
+    if (operation == null) {
+      throw new KmsException(ErrorType.UNKNOWN_OPERATION, "X-Amz-Target must be "
+          + "TrentService.<Operation>, e.g. TrentService.DescribeKey; got '" + context.target() + "'");
+    }
+    // Request and answer bodies may hold plaintext or data keys: every copy is zeroed once
+    // used (the answer's last copy after it is written, in send()).
+    AwsJsonRequest handed = new AwsJsonRequest(context, operation, verified.accessKeyId(), body);
+    java.util.Arrays.fill(body, (byte) 0);
+    try {
+      AwsJsonResponse result = handler.handle(handed);
+      try {
+        return result.body();
+      } finally {
+        result.zero();
+      }
+    } finally {
+      handed.zero();
+    }
+  }
+
+  private HttpStatusException tooLarge(long declared) {
+    return new HttpStatusException(413, new KmsException(ErrorType.VALIDATION,
+        "The request body " + (declared >= 0 ? "of " + declared + " bytes " : "")
+            + "exceeds this endpoint's limit of " + limits.maxBodyBytes() + " bytes"));
+  }
+
+  private RequestContext context(Request request) {
+    Optional<EndPoint.SslSessionData> tls = Optional.ofNullable(
+        (EndPoint.SslSessionData) request.getAttribute(EndPoint.SslSessionData.ATTRIBUTE));
+    return new RequestContext(
+        UUID.randomUUID().toString(),
+        Request.getRemoteAddr(request),
+        Objects.requireNonNullElse(request.getHeaders().get(HttpHeader.USER_AGENT), ""),
+        Objects.requireNonNullElse(request.getHeaders().get("X-Amz-Target"), ""),
+        tls.map(t -> t.sslSession().getProtocol()),
+        tls.map(EndPoint.SslSessionData::cipherSuite),
+        Objects.requireNonNullElse(request.getHeaders().get(HttpHeader.HOST), ""));
   }
 
   /** A refusal with a status other than the AWS default for its error name. */

@@ -71,15 +71,21 @@ public final class PipelineHandler implements AwsJsonHandler {
         .orElseThrow(() -> pipeline.refusedAtDoor(request.operation(), new KmsException(
             ErrorType.UNRECOGNIZED_CLIENT,
             "The security token included in the request is invalid.")));
-    if (!enter(key.accessKeyId())) {
-      // Like KMS's request quotas: a 400 ThrottlingException, which SDKs and the CLI retry
-      // with backoff. Nothing ran, so nothing is audited (as a refused socket connection).
-      throw pipeline.refusedAtDoor(request.operation(), new KmsException(ErrorType.THROTTLING,
-          "Rate exceeded: access key " + key.accessKeyId() + " already has " + maxRequestsPerKey
-          + " requests in progress (https-max-requests-per-key); retry with backoff"));
-    }
     Caller caller = new Caller(new IamUser(partition, account, key.userName(), key.accessKeyId()),
         origin(request.context()));
+    if (!enter(key.accessKeyId())) {
+      // Like KMS's request quotas: a 400 ThrottlingException, which SDKs and the CLI retry
+      // with backoff. Nothing ran; it is audited as a refusal, within the caller's budget.
+      KmsException throttled = new KmsException(ErrorType.THROTTLING, "Rate exceeded: access"
+          + " key " + key.accessKeyId() + " already has " + maxRequestsPerKey + " requests in"
+          + " progress (https-max-requests-per-key); retry with backoff");
+      try {
+        pipeline.refused(caller, requestIds.incrementAndGet(), request.operation(), throttled);
+      } finally {
+        caller.zeroSecrets();
+      }
+      throw throttled;
+    }
     RequestPipeline.Answer answer = null;
     try {
       answer = pipeline.handle(caller, requestIds.incrementAndGet(), request.operation(),
@@ -126,6 +132,6 @@ public final class PipelineHandler implements AwsJsonHandler {
   private static RequestOrigin origin(RequestContext c) {
     return new RequestOrigin(c.sourceIp(), c.userAgent().isEmpty() ? null : c.userAgent(),
         c.tlsVersion().orElse(null), c.cipherSuite().orElse(null),
-        c.host().isEmpty() ? null : c.host());
+        c.host().isEmpty() ? null : c.host(), c.requestId());
   }
 }

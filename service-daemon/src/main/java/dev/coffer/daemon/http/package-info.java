@@ -10,6 +10,9 @@
  *       method, path and size, authenticates, and hands each request to an {@link
  *       dev.coffer.daemon.http.AwsJsonHandler} (the operation layer). Bounds in {@link
  *       dev.coffer.daemon.http.HttpLimits}.
+ *   <li>{@link dev.coffer.daemon.http.RequestBodyReader} and {@link
+ *       dev.coffer.daemon.http.ConnectionGuard}: slow clients cost no thread (bodies are read as
+ *       they arrive) and no lasting connection (request-read deadline, connections per source).
  *   <li>{@link dev.coffer.daemon.http.SigV4Verifier}: SigV4 verification over a {@link
  *       dev.coffer.daemon.http.SignedRequest}, with secrets from {@link
  *       dev.coffer.daemon.http.AccessKeySecrets}; refusals are {@link

@@ -11,6 +11,17 @@ package dev.coffer.daemon.identity;
  * @param cipherSuite e.g. {@code TLS_AES_256_GCM_SHA384}, or null without TLS
  * @param hostHeader the host name the client asked for ({@code clientProvidedHostHeader}), or
  *     null
+ * @param requestId the id the transport answered the client with (the HTTPS door's {@code
+ *     x-amzn-RequestId}), which the audit record's {@code requestID} repeats as CloudTrail's
+ *     does; null when the transport shows none (a fresh one is drawn). Chosen by the daemon, not
+ *     the client.
  */
 public record RequestOrigin(String sourceIp, String userAgent, String tlsVersion,
-    String cipherSuite, String hostHeader) {}
+    String cipherSuite, String hostHeader, String requestId) {
+
+  /** An origin without a transport request id. */
+  public RequestOrigin(String sourceIp, String userAgent, String tlsVersion, String cipherSuite,
+      String hostHeader) {
+    this(sourceIp, userAgent, tlsVersion, cipherSuite, hostHeader, null);
+  }
+}

@@ -66,10 +66,6 @@ public final class RequestPipeline {
   /** The top-level fields of a request body (docs/protocol.md, "Request body"). */
   private static final Set<String> BODY_FIELDS = Set.of("Operation", "Input");
 
-  /**
-   * @param refusals the budget of individual records for refused requests; its owner writes its
-   *     summaries ({@link RefusedRequestAudit#tick}, {@link RefusedRequestAudit#close})
-   */
   /** A pipeline that records every refusal on its own (no budget): for tests and tools. */
   public RequestPipeline(OperationTable operations, AuditSink audit, Clock clock) {
     this(operations, audit, clock, new RefusedRequestAudit(audit, clock, Integer.MAX_VALUE,
@@ -82,6 +78,8 @@ public final class RequestPipeline {
   }
 
   /**
+   * @param refusals the budget of individual records for refused requests; its owner writes its
+   *     summaries ({@link RefusedRequestAudit#tick}, {@link RefusedRequestAudit#close})
    * @param observer told of every answered request and audit write (live metrics)
    */
   public RequestPipeline(OperationTable operations, AuditSink audit, Clock clock,
@@ -255,6 +253,34 @@ public final class RequestPipeline {
   }
 
   /**
+   * Answers and audits a request its transport refused before running it, though it knew the
+   * caller (the HTTPS door's per-access-key limit: {@code ThrottlingException}). Such a refusal
+   * changed nothing, so it spends the caller's refused-request budget ({@link
+   * RefusedRequestAudit}) like any other refusal; its record has no request parameters (the
+   * body was not read as input). If the audit log cannot take it, the refusal is still answered.
+   *
+   * @param operation the operation the client named (untrusted; the audit log bounds it)
+   * @param refusal the AWS error to answer
+   */
+  public Answer refused(Caller caller, long requestId, String operation, KmsException refusal) {
+    AuditEvent event = new AuditEvent(clock.instant(), operation, caller.identity(), requestId,
+        Json.object(), null, refusal.errorType(), refusal.getMessage(), caller.resources(),
+        !OperationKinds.isCryptographic(operation), OperationKinds.isReadOnly(operation), null,
+        false, caller.origin());
+    long start = System.nanoTime();
+    try {
+      if (refusals.admit(event)) {
+        audit.record(event);
+        observer.auditWritten(System.nanoTime() - start);
+      }
+    } catch (RuntimeException e) {
+      LOG.log(Level.SEVERE, "audit log write failed for a refused request", e);
+    }
+    observer.requestAnswered(served(operation), refusal.errorType(), System.nanoTime() - start);
+    return error(refusal);
+  }
+
+  /**
    * Answers and audits a request refused before it had an identity (a transport's
    * authentication step failed: bad or missing signature, unknown or inactive access key). The
    * record is {@link AuditEvent#authenticationFailed}; if the audit log cannot take it, the
@@ -281,9 +307,10 @@ public final class RequestPipeline {
   }
 
   /**
-   * Counts a request a door refused before it reached this pipeline (HTTPS: an access key with
-   * too many requests in progress, or one deactivated a moment ago), so that the request metrics
-   * see every answer. Nothing ran, so nothing is audited, as for a refused socket connection.
+   * Counts a request a door refused before it reached this pipeline without knowing its caller
+   * (HTTPS: an access key deactivated a moment after its signature verified), so that the
+   * request metrics see every answer. Nothing ran, so nothing is audited, as for a refused
+   * socket connection.
    *
    * @return {@code refusal}, for the door to throw
    */

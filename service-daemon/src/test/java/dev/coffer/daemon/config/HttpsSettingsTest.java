@@ -50,7 +50,7 @@ class HttpsSettingsTest {
         + "https-private-key-file=tls/key.pem\nhttps-max-body-bytes=65536\n"
         + "https-max-connections=10\nhttps-idle-timeout-seconds=90\n"
         + "https-request-read-timeout-seconds=5\nhttps-max-threads=16\n"
-        + "https-max-requests-per-key=3\n").https();
+        + "https-max-requests-per-key=3\nhttps-max-connections-per-source=7\n").https();
     assertEquals(new HttpsSettings.HostPort("0.0.0.0", 8443), h.httpsListen().orElseThrow());
     assertEquals(new HttpsSettings.HostPort("::1", 8080), h.httpListen().orElseThrow());
     assertEquals("[::1]:8080", h.httpListen().orElseThrow().toString());
@@ -62,6 +62,7 @@ class HttpsSettingsTest {
     assertEquals(Duration.ofSeconds(5), h.requestReadTimeout());
     assertEquals(16, h.maxThreads());
     assertEquals(3, h.maxRequestsPerKey());
+    assertEquals(7, h.maxConnectionsPerSource());
   }
 
   @Test

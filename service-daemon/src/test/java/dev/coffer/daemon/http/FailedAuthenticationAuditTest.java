@@ -46,4 +46,54 @@ class FailedAuthenticationAuditTest {
     assertEquals(150, summary.request().get("suppressed").asLong());
     assertEquals("Decrypt", written.get(101).eventName());
   }
+
+  @Test
+  void oneSourceSpendsOnlyItsOwnBudget() {
+    List<AuditEvent> written = new CopyOnWriteArrayList<>();
+    AuditSink sink = written::add;
+    TestDaemon.MovableClock clock = new TestDaemon.MovableClock();
+    FailedAuthenticationAudit audit = new FailedAuthenticationAudit(
+        new RequestPipeline(null, sink, clock), sink, clock, 100, Duration.ofMinutes(1));
+    KmsException refusal = new KmsException(ErrorType.INVALID_SIGNATURE, "does not match");
+    RequestOrigin flooder = new RequestOrigin("198.51.100.9", null, null, null, null);
+    RequestOrigin other = new RequestOrigin("192.0.2.7", null, null, null, null);
+    // Every address of one IPv6 /64 is one source.
+    RequestOrigin v6a = new RequestOrigin("2001:db8:1:2::a", null, null, null, null);
+    RequestOrigin v6b = new RequestOrigin("2001:db8:1:2:ffff::b", null, null, null, null);
+
+    for (int i = 0; i < 500; i++) {
+      audit.record("Decrypt", null, flooder, refusal);
+      audit.record("Decrypt", null, i % 2 == 0 ? v6a : v6b, refusal);
+    }
+    for (int i = 0; i < 5; i++) {
+      audit.record("Encrypt", null, other, refusal);
+    }
+    assertEquals(205, written.size());
+    assertEquals(5, written.stream().filter(e -> e.origin() == other).count(),
+        "the other source's refusals are each recorded");
+
+    clock.advance(Duration.ofSeconds(61));
+    audit.record("Decrypt", null, other, refusal);
+    AuditEvent summary = written.get(205);
+    assertEquals("AuthenticationFailuresSuppressed", summary.eventName());
+    assertEquals(800, summary.request().get("suppressed").asLong());
+    assertEquals(2, summary.request().get("sources").asLong());
+  }
+
+  @Test
+  void manySourcesTogetherWriteABoundedNumberOfRecords() {
+    List<AuditEvent> written = new CopyOnWriteArrayList<>();
+    AuditSink sink = written::add;
+    TestDaemon.MovableClock clock = new TestDaemon.MovableClock();
+    FailedAuthenticationAudit audit = new FailedAuthenticationAudit(
+        new RequestPipeline(null, sink, clock), sink, clock, 2, Duration.ofMinutes(1));
+    KmsException refusal = new KmsException(ErrorType.INVALID_SIGNATURE, "does not match");
+    int sources = FailedAuthenticationAudit.MAX_SOURCES + 100;
+    for (int i = 0; i < sources * 3; i++) {
+      int n = i % sources;
+      audit.record("Decrypt", null, new RequestOrigin("10." + (n >> 16 & 255) + "."
+          + (n >> 8 & 255) + "." + (n & 255), null, null, null, null), refusal);
+    }
+    assertEquals(2L * FailedAuthenticationAudit.MAX_SOURCES, written.size());
+  }
 }
