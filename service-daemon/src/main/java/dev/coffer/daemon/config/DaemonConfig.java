@@ -28,6 +28,7 @@ import java.util.Properties;
  * @param partition partition part of ARNs ({@code arn:<partition>:kms:...} and the IAM
  *     principals {@code arn:<partition>:iam::...}); {@code coffer} is reserved for Unix principals
  * @param https the AWS-compatible HTTPS endpoint, if any (see {@link HttpsSettings})
+ * @param usageLimits per-principal monthly request limits ({@link UsageLimits}); none by default
  */
 public record DaemonConfig(
     Path home,
@@ -43,7 +44,8 @@ public record DaemonConfig(
     Access access,
     ConnectionLimits connectionLimits,
     String partition,
-    HttpsSettings https) {
+    HttpsSettings https,
+    UsageLimits usageLimits) {
 
   /**
    * Account-level access, the part AWS leaves to IAM.
@@ -124,7 +126,8 @@ public record DaemonConfig(
         Access.defaults(),
         ConnectionLimits.defaults(256),
         DEFAULT_PARTITION,
-        HttpsSettings.none());
+        HttpsSettings.none(),
+        UsageLimits.none());
   }
 
   /** ARN partitions as AWS forms them ({@code aws}, {@code aws-cn}, {@code aws-us-gov}). */
@@ -173,7 +176,8 @@ public record DaemonConfig(
       "https-max-threads",
       "https-max-requests-per-key",
       "audit-refused-requests-per-window",
-      "audit-refused-requests-window-seconds");
+      "audit-refused-requests-window-seconds",
+      "monthly-request-limits");
 
   /**
    * The configuration a user gets from {@code coffer serve}: {@code $COFFER_HOME} (default
@@ -206,22 +210,26 @@ public record DaemonConfig(
 
   public DaemonConfig withSocket(Path s) {
     return new DaemonConfig(home, s, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, https);
+        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, https,
+        usageLimits);
   }
 
   public DaemonConfig withClock(Clock c) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, c, access, connectionLimits, partition, https);
+        workerThreads, deletionCheckInterval, c, access, connectionLimits, partition, https,
+        usageLimits);
   }
 
   public DaemonConfig withMaxKeys(int n) {
     return new DaemonConfig(home, socket, region, account, n, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, https);
+        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, https,
+        usageLimits);
   }
 
   public DaemonConfig withDeletionCheckInterval(Duration d) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, d, clock, access, connectionLimits, partition, https);
+        workerThreads, d, clock, access, connectionLimits, partition, https,
+        usageLimits);
   }
 
   DaemonConfig withProperties(Properties props) {
@@ -242,24 +250,34 @@ public record DaemonConfig(
         ConnectionLimits.from(p, connectionLimits,
             p.getInt("max-connections", maxConnections, 1, 65_536)),
         partitionFrom(p, partition),
-        HttpsSettings.from(p, https));
+        HttpsSettings.from(p, https),
+        UsageLimits.from(p, usageLimits));
   }
 
   /** This configuration with another HTTPS endpoint setting ({@code coffer serve --https-listen}). */
   public DaemonConfig withHttps(HttpsSettings h) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, h);
+        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, h,
+        usageLimits);
   }
 
   /** The parts of every ARN the daemon writes: {@code arn:<partition>:kms:<region>:<account>:}. */
   public DaemonConfig withArnParts(String partition, String region, String account) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, https);
+        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, https,
+        usageLimits);
+  }
+
+  /** This configuration with other monthly request limits. */
+  public DaemonConfig withUsageLimits(UsageLimits l) {
+    return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
+        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, https, l);
   }
 
   public DaemonConfig withAccess(Access a) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, a, connectionLimits, partition, https);
+        workerThreads, deletionCheckInterval, clock, a, connectionLimits, partition, https,
+        usageLimits);
   }
 
   private static Access accessFrom(Settings p, Access dflt) {
@@ -335,7 +353,7 @@ public record DaemonConfig(
 
   public DaemonConfig withConnectionLimits(ConnectionLimits l) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, access, l, partition, https);
+        workerThreads, deletionCheckInterval, clock, access, l, partition, https, usageLimits);
   }
 
   /**

@@ -65,6 +65,8 @@ public final class KmsOperations {
   private final PolicyOperations policies;
   private final CustomKeyStoreOperations customKeyStores;
   private final AccessKeyStore accessKeys;
+  /** Which keys are AWS managed ({@code KeyManager} {@code AWS}): see ManagedKeys. */
+  private volatile java.util.function.Predicate<UUID> awsManaged = id -> false;
 
   public KmsOperations(
       KeyRegistry registry, KeyResolver resolver, BackingKeys backingKeys, RootKey root,
@@ -147,6 +149,11 @@ public final class KmsOperations {
   /** The access keys, for the HTTPS door's signature verification ({@link AccessKeyStore#find}). */
   public AccessKeyStore accessKeys() {
     return accessKeys;
+  }
+
+  /** Tells DescribeKey and CreateKey which keys to report with {@code KeyManager} AWS. */
+  public void setAwsManaged(java.util.function.Predicate<UUID> managed) {
+    this.awsManaged = managed;
   }
 
   public OperationTable table() {
@@ -262,6 +269,9 @@ public final class KmsOperations {
    */
   private ObjectNode keyMetadata(KeyRecord k) {
     ObjectNode m = Responses.keyMetadata(k, resolver, account);
+    if (awsManaged.test(k.id())) {
+      m.put("KeyManager", "AWS");
+    }
     String current = k.inCustomKeyStore() ? null : registry.materialId(k.id(), k.currentVersion());
     if (current != null) {
       m.put("CurrentKeyMaterialId", current);

@@ -13,7 +13,7 @@ public final class OperationKinds {
       "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "GenerateRandom", "DescribeKey",
       "ListKeys", "ListAliases", "ListResourceTags", "GetKeyRotationStatus", "ListKeyRotations",
       "GetKeyPolicy", "ListKeyPolicies", "ListGrants", "ListRetirableGrants",
-      "DescribeCustomKeyStores", "GetMetrics", "ListAccessKeys");
+      "DescribeCustomKeyStores", "GetMetrics", "GetUsage", "ListAccessKeys");
 
   /** The data plane: CloudTrail's data events, as opposed to management events. */
   public static boolean isCryptographic(String operation) {

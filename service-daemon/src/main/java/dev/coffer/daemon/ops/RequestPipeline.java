@@ -17,6 +17,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.logging.Level;
@@ -58,6 +59,7 @@ public final class RequestPipeline {
   private final AuditSink audit;
   private final Clock clock;
   private final RefusedRequestAudit refusals;
+  private volatile UsageMeter meter = UsageMeter.NONE;
 
   /** The top-level fields of a request body (docs/protocol.md, "Request body"). */
   private static final Set<String> BODY_FIELDS = Set.of("Operation", "Input");
@@ -79,6 +81,17 @@ public final class RequestPipeline {
     this.clock = clock;
     this.refusals = refusals;
   }
+
+  /**
+   * Sets usage accounting: each request is admitted against its principal's monthly limit
+   * before it runs and counted, durably, before it is answered.
+   */
+  public void setUsageMeter(UsageMeter m) {
+    this.meter = m;
+  }
+
+  static final String UNCOUNTED = "the daemon could not record this request's usage (see its"
+      + " log; is the disk full?), so it withholds the result; nothing was changed; retry";
 
   /**
    * The answer to one request.
@@ -150,6 +163,7 @@ public final class RequestPipeline {
         refused = true;
         throw new KmsException(ErrorType.INTERNAL, REFUSED_UNAUDITABLE);
       }
+      meter.admit(caller, operation);
       String name = operation;
       ObjectNode in = inputNode;
       if (OperationKinds.isCryptographic(name)) {
@@ -179,6 +193,32 @@ public final class RequestPipeline {
     } finally {
       Arrays.fill(body, (byte) 0);
     }
+    // Counted before the audit record is written, awaited after: the two writes overlap.
+    List<String> touched = caller.resources();
+    UsageMeter.Ticket counted = meter.count(caller,
+        operations.operations().contains(operation) ? operation : "Unknown",
+        touched.isEmpty() ? null : touched.get(0), failure == null);
+    Answer answer = audited(caller, requestId, received, operation, inputNode, output, failure,
+        guard, eventId, refused);
+    try {
+      counted.await();
+    } catch (RuntimeException e) {
+      if (guard != null && guard.committed()) {
+        // The change is committed and audited; its answer must say so.
+        LOG.log(Level.SEVERE, "usage of a committed " + operation + " not counted", e);
+      } else {
+        LOG.log(Level.SEVERE, "usage not counted; withholding the answer", e);
+        return error(new KmsException(ErrorType.INTERNAL, UNCOUNTED));
+      }
+    }
+    return answer;
+  }
+
+  /** Audits a request that ran (or was refused) and makes its answer. */
+  private Answer audited(Caller caller, long requestId, Instant received, String operation,
+      ObjectNode inputNode, ObjectNode output, KmsException failure, RequestAudit guard,
+      String eventId, boolean refused) {
+    Identity identity = caller.identity();
     try {
       if (refused) {
         return error(failure);

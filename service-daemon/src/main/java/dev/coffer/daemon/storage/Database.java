@@ -54,6 +54,8 @@ public final class Database implements Closeable {
   private final ThreadLocal<CommitScope> scope = new ThreadLocal<>();
   /** Outbox rows whose records are durable in the audit log: deleted by the next commit. */
   private final Set<String> shipped = ConcurrentHashMap.newKeySet();
+  /** Run inside every transaction before it commits (usage accounting's key periods). */
+  private final List<CommitHook> hooks = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   private Database(Connection conn) {
     this.conn = conn;
@@ -179,6 +181,24 @@ public final class Database implements Closeable {
     }
   }
 
+  /**
+   * Work another package adds to every transaction that changes keys, in that transaction: what
+   * it writes commits with the change or not at all.
+   */
+  @FunctionalInterface
+  public interface CommitHook {
+    /**
+     * @param conn the transaction's connection
+     * @param changes what the transaction changed ({@link Tx}'s methods); may be empty
+     */
+    void beforeCommit(Connection conn, List<Change> changes) throws SQLException;
+  }
+
+  /** Adds a hook run inside every later transaction, before it commits. */
+  public void addCommitHook(CommitHook hook) {
+    hooks.add(hook);
+  }
+
   /** A unit of work run inside one transaction. */
   @FunctionalInterface
   public interface Work<T> {
@@ -216,6 +236,11 @@ public final class Database implements Closeable {
       try {
         Tx tx = new Tx(conn);
         T result = work.run(tx);
+        if (!tx.changes.isEmpty()) {
+          for (CommitHook h : hooks) {
+            h.beforeCommit(conn, List.copyOf(tx.changes));
+          }
+        }
         List<OutboxRecord> held = s == null ? List.of() : s.records(List.copyOf(tx.changes));
         AuditOutboxTable.put(conn, held);
         AuditOutboxTable.delete(conn, done);
