@@ -193,7 +193,8 @@ final class KeyPeriods implements Database.CommitHook {
         try (ResultSet r = p.executeQuery()) {
           while (r.next()) {
             long end = r.getLong(3);
-            out.add(new Span(r.getString(1), r.getLong(2), r.wasNull() ? Long.MAX_VALUE : end));
+            boolean open = r.wasNull(); // read before any other column
+            out.add(new Span(r.getString(1), r.getLong(2), open ? Long.MAX_VALUE : end));
           }
         }
       }

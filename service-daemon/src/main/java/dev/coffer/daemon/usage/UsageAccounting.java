@@ -142,7 +142,7 @@ public final class UsageAccounting implements UsageMeter, AutoCloseable {
 
   /**
    * {@code GetUsage}: {@code StartTime} (default: the start of this month) and {@code EndTime}
-   * (default: now), each epoch seconds, an ISO-8601 instant or a date ({@code 2026-11-01},
+   * (default: the end of this month), each epoch seconds, an ISO-8601 instant or a date ({@code 2026-11-01},
    * midnight UTC); {@code GroupBy} {@code KEY}, {@code PRINCIPAL} or {@code OPERATION} (any
    * case; default {@code OPERATION}). Counters are monthly, so the report covers every calendar
    * month that overlaps {@code [StartTime, EndTime)}.
@@ -156,7 +156,8 @@ public final class UsageAccounting implements UsageMeter, AutoCloseable {
           .toInstant(ZoneOffset.UTC);
     }
     if (end == null) {
-      end = now;
+      end = YearMonth.from(now.atOffset(ZoneOffset.UTC)).plusMonths(1).atDay(1).atStartOfDay()
+          .toInstant(ZoneOffset.UTC);
     }
     if (!end.isAfter(start)) {
       throw new KmsException(ErrorType.VALIDATION, "EndTime (" + end + ") must be after"

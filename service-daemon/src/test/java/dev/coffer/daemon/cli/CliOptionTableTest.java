@@ -29,8 +29,8 @@ class CliOptionTableTest {
    * Operations Coffer adds that are not in the AWS KMS model: its metrics, and the access keys of
    * the HTTPS endpoint (IAM's operations, in IAM's names).
    */
-  private static final Set<String> EXTENSIONS = Set.of("GetMetrics", "CreateAccessKey",
-      "ListAccessKeys", "UpdateAccessKey", "DeleteAccessKey");
+  private static final Set<String> EXTENSIONS = Set.of("GetMetrics", "GetUsage",
+      "CreateAccessKey", "ListAccessKeys", "UpdateAccessKey", "DeleteAccessKey");
 
   private static List<String> implemented() {
     return CliOperations.HINTS.stream().map(Command::operation)
