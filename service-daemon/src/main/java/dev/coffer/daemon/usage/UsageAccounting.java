@@ -142,8 +142,8 @@ public final class UsageAccounting implements UsageMeter, AutoCloseable {
 
   /**
    * {@code GetUsage}: {@code StartTime} (default: the start of this month) and {@code EndTime}
-   * (default: the end of this month), each epoch seconds, an ISO-8601 instant or a date ({@code 2026-11-01},
-   * midnight UTC); {@code GroupBy} {@code KEY}, {@code PRINCIPAL} or {@code OPERATION} (any
+   * (default: the end of this month), each epoch seconds, an ISO-8601 instant or a date
+   * ({@code 2026-11-01}, midnight UTC); {@code GroupBy} {@code KEY}, {@code PRINCIPAL} or {@code OPERATION} (any
    * case; default {@code OPERATION}). Counters are monthly, so the report covers every calendar
    * month that overlaps {@code [StartTime, EndTime)}.
    */
