@@ -181,6 +181,11 @@ public final class ManagedKeys {
           caller.identity(), -1, request, null, null, null, List.of(arn), true, false, eventId,
           true, caller.origin()));
       byte[] stored = store.generate(id, 1);
+      // Known as managed, with its policy, before the commit makes its alias visible: a request
+      // that finds the alias never sees the key with another policy or as a customer key.
+      managed.add(id);
+      policies.policyCommitted(id, policy);
+      boolean done = false;
       try {
         UUID created = guard.run(() -> registry.createWithAlias(key, now, store.id(), stored,
             new AliasRecord(alias, id, now, now), tx -> {
@@ -197,11 +202,9 @@ public final class ManagedKeys {
               return null;
             }));
         if (!created.equals(id)) {
-          store.destroy(id, 1, stored); // the alias was taken meanwhile: nothing was committed
-          return;
+          return; // the alias was taken meanwhile: nothing was committed
         }
-        managed.add(id);
-        policies.policyCommitted(id, policy);
+        done = true;
         ObjectNode response = Json.object();
         response.putObject("KeyMetadata").put("KeyId", id.toString()).put("Arn", arn)
             .put("KeyManager", "AWS");
@@ -211,12 +214,12 @@ public final class ManagedKeys {
             null, null, List.of(arn), true, false, eventId, false, caller.origin()));
         LOG.info(() -> "created managed key " + id + " for " + alias + " on first use by "
             + creator);
-      } catch (RuntimeException e) {
-        if (!guard.committed()) {
+      } finally {
+        if (!done && !guard.committed()) {
+          managed.remove(id);
+          policies.keyDeleted(id);
           store.destroy(id, 1, stored);
         }
-        throw e;
-      } finally {
         guard.close();
       }
     }
