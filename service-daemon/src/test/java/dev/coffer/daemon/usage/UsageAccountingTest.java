@@ -119,6 +119,22 @@ class UsageAccountingTest {
   }
 
   @Test
+  void keysFromBeforeUsageAccounting_countFromTheirCreation() throws Exception {
+    d = new TestDaemon();
+    String key = d.createKey();
+    String arn = "arn:aws:kms:local:000000000000:key/" + key;
+    d.client.close();
+    d.daemon.close();
+    try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:"
+        + d.home.resolve("coffer.db"))) {
+      c.createStatement().executeUpdate("DROP TABLE usage_key_periods"); // as before the feature
+    }
+    d.clock.advance(Duration.ofHours(31 * 6));
+    d.start();
+    assertEquals(0.25, usage("KEY").get("2026-01 " + arn).get("KeyMonths").asDouble(), 1e-6);
+  }
+
+  @Test
   void countsArePerCalendarMonth() throws Exception {
     d = new TestDaemon();
     d.call("ListKeys");
