@@ -170,6 +170,19 @@ class ManagedKeysTest {
   }
 
   @Test
+  void rotatesEveryYear_byMaintenance() {
+    String id = keyId(firstUse());
+    d.clock.advance(java.time.Duration.ofDays(366));
+    d.daemon.runMaintenance();
+    JsonNode rotations = d.call("ListKeyRotations", "KeyId", id).get("Rotations");
+    assertEquals(1, rotations.size(), rotations.toString());
+    assertEquals("AUTOMATIC", rotations.get(0).get("RotationType").asText());
+    d.call("Encrypt", "KeyId", ALIAS, "Plaintext", PLAINTEXT); // still managed, still usable
+    assertEquals("AWS", d.call("DescribeKey", "KeyId", id).get("KeyMetadata")
+        .get("KeyManager").asText());
+  }
+
+  @Test
   void administrators_grantUseToOthers() {
     String id = keyId(firstUse());
     JsonNode g = d.call("CreateGrant", "KeyId", id, "GranteePrincipal",
