@@ -191,6 +191,68 @@ class ManagedKeysTest {
     assertEquals(1, d.call("ListGrants", "KeyId", id).get("Grants").size());
   }
 
+  /** One request through the daemon's pipeline as {@code who} (the HTTPS door's path). */
+  private JsonNode as(dev.coffer.daemon.identity.Identity who, String op, Object... kv) {
+    ObjectNode in = Json.object();
+    for (int i = 0; i < kv.length; i += 2) {
+      in.set((String) kv[i], Json.MAPPER.valueToTree(kv[i + 1]));
+    }
+    ObjectNode body = Json.object().put("Operation", op);
+    body.set("Input", in);
+    var a = d.daemon.pipeline().handle(new dev.coffer.daemon.ops.Caller(who), 1,
+        Json.toBytes(body), null);
+    ObjectNode out = Json.parseObject(a.body());
+    if (a.error()) {
+      throw new dev.coffer.protocol.KmsException(out.get("__type").asText(),
+          out.get("message").asText());
+    }
+    return out;
+  }
+
+  private String deniedAs(dev.coffer.daemon.identity.Identity who, String op, Object... kv) {
+    var e = org.junit.jupiter.api.Assertions.assertThrows(
+        dev.coffer.protocol.KmsException.class, () -> as(who, op, kv));
+    assertEquals("AccessDeniedException", e.errorType(), e.getMessage());
+    return e.getMessage();
+  }
+
+  @Test
+  void creatorUsesIt_othersNeedAnAdministratorsGrant() throws Exception {
+    d.close();
+    d = new TestDaemon(c -> c.withAccess(new DaemonConfig.Access(c.access().administrators(),
+        List.of("iam-user/app"), "rw-------", null)));
+    var app = new dev.coffer.daemon.identity.IamUser("aws", "000000000000", "app",
+        "AKIAIOSFODNN7EXAMPLE");
+    var reporting = new dev.coffer.daemon.identity.IamUser("aws", "000000000000", "reporting",
+        "AKIAI44QH8DHBEXAMPLE");
+    // reporting may not create keys: no key for it
+    deniedOrNotFound(reporting);
+    String arn = as(app, "Encrypt", "KeyId", ALIAS, "Plaintext", PLAINTEXT).get("KeyId")
+        .asText();
+    String blob = as(app, "Encrypt", "KeyId", ALIAS, "Plaintext", PLAINTEXT)
+        .get("CiphertextBlob").asText();
+    assertEquals(PLAINTEXT, as(app, "Decrypt", "CiphertextBlob", blob).get("Plaintext")
+        .asText());
+    deniedAs(app, "DisableKey", "KeyId", keyId(arn));
+    deniedAs(app, "CreateGrant", "KeyId", keyId(arn), "GranteePrincipal",
+        "arn:aws:iam::000000000000:user/reporting", "Operations", List.of("Decrypt"));
+    deniedAs(reporting, "Decrypt", "CiphertextBlob", blob);
+    // an administrator adds a principal with a grant
+    d.call("CreateGrant", "KeyId", keyId(arn), "GranteePrincipal",
+        "arn:aws:iam::000000000000:user/reporting", "Operations", List.of("Decrypt"));
+    assertEquals(PLAINTEXT, as(reporting, "Decrypt", "CiphertextBlob", blob).get("Plaintext")
+        .asText());
+    deniedAs(reporting, "Encrypt", "KeyId", ALIAS, "Plaintext", PLAINTEXT);
+  }
+
+  private void deniedOrNotFound(dev.coffer.daemon.identity.Identity who) {
+    var e = org.junit.jupiter.api.Assertions.assertThrows(
+        dev.coffer.protocol.KmsException.class,
+        () -> as(who, "Encrypt", "KeyId", ALIAS, "Plaintext", PLAINTEXT));
+    assertEquals("NotFoundException", e.errorType(), e.getMessage());
+    assertEquals(0, d.call("ListKeys").get("Keys").size());
+  }
+
   @Test
   void callerWhoMayNotCreateKeys_getsNotFound_andNoKey() throws Exception {
     d.close();
