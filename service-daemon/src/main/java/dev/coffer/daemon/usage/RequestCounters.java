@@ -55,11 +55,29 @@ final class RequestCounters implements AutoCloseable {
     writer.start();
   }
 
+  /** Longest wait for a commit: a request never hangs on a writer that stopped. */
+  private static final java.time.Duration MAX_WAIT = java.time.Duration.ofSeconds(60);
+
+  private volatile boolean closed;
+
   /** Queues one request's count; the ticket returns once it is committed. */
   Ticket add(Counter c, boolean succeeded) {
     CompletableFuture<Void> done = new CompletableFuture<>();
-    queue.add(new Pending(c, succeeded, done));
-    return done::join;
+    if (closed) {
+      done.completeExceptionally(new IllegalStateException("usage accounting is closed"));
+    } else {
+      queue.add(new Pending(c, succeeded, done));
+    }
+    return () -> {
+      try {
+        done.get(MAX_WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while the usage count was committed", e);
+      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        throw new IllegalStateException("usage count not committed", e);
+      }
+    };
   }
 
   private void writeLoop() {
@@ -166,11 +184,17 @@ final class RequestCounters implements AutoCloseable {
   /** Commits what is queued, then stops the writer. */
   @Override
   public void close() {
+    closed = true;
     queue.add(STOP);
     try {
       writer.join(10_000);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    // Counts queued after the stop (a request racing the shutdown) are not committed: fail them.
+    List<Pending> left = new ArrayList<>();
+    queue.drainTo(left);
+    left.stream().filter(p -> p.done() != null).forEach(p -> p.done().completeExceptionally(
+        new IllegalStateException("usage accounting closed before this count was committed")));
   }
 }
