@@ -203,9 +203,11 @@ public final class RequestPipeline {
     try {
       counted.await();
     } catch (RuntimeException e) {
-      if (guard != null && guard.committed()) {
-        // The change is committed and audited; its answer must say so.
-        LOG.log(Level.SEVERE, "usage of a committed " + operation + " not counted", e);
+      if (answer.error() || (guard != null && guard.committed())) {
+        // A refusal says itself that nothing was done (and often why: the same full disk); a
+        // committed change is audited and its answer must say it happened. Only the count is
+        // lost, and logged.
+        LOG.log(Level.SEVERE, "usage of " + operation + " not counted", e);
       } else {
         LOG.log(Level.SEVERE, "usage not counted; withholding the answer", e);
         return error(new KmsException(ErrorType.INTERNAL, UNCOUNTED));

@@ -38,11 +38,10 @@ import java.util.UUID;
  */
 final class KeyPeriods implements Database.CommitHook {
 
+  /** One row per span, found by key; {@code WITHOUT ROWID}: one B-tree to write. */
   static final String TABLE = "CREATE TABLE IF NOT EXISTS usage_key_periods ("
-      + " key_id TEXT NOT NULL, key_arn TEXT NOT NULL, start_ms INTEGER NOT NULL,"
-      + " end_ms INTEGER)";
-  static final String INDEX = "CREATE INDEX IF NOT EXISTS usage_key_periods_key"
-      + " ON usage_key_periods(key_id)";
+      + " key_id TEXT NOT NULL, start_ms INTEGER NOT NULL, key_arn TEXT NOT NULL,"
+      + " end_ms INTEGER, PRIMARY KEY (key_id, start_ms)) WITHOUT ROWID";
 
   private final Database db;
   private final Clock clock;
@@ -52,8 +51,6 @@ final class KeyPeriods implements Database.CommitHook {
     this.db = db;
     this.clock = clock;
     this.keyArn = keyArn;
-    db.ensureTable(TABLE);
-    db.ensureTable(INDEX);
   }
 
   /**
@@ -150,7 +147,9 @@ final class KeyPeriods implements Database.CommitHook {
   }
 
   private void open(Connection c, UUID id, Instant start, Instant end) throws SQLException {
-    try (PreparedStatement p = c.prepareStatement("INSERT INTO usage_key_periods(key_id,"
+    // A span opening at the instant the last one began (schedule and cancel in the same
+    // millisecond) replaces that empty span.
+    try (PreparedStatement p = c.prepareStatement("INSERT OR REPLACE INTO usage_key_periods(key_id,"
         + " key_arn, start_ms, end_ms) VALUES (?,?,?,?)")) {
       p.setString(1, id.toString());
       p.setString(2, keyArn.apply(id));

@@ -71,6 +71,14 @@ public final class UsageAccounting implements UsageMeter, AutoCloseable {
     this.principals = principals;
     this.limits = limits;
     this.clock = clock;
+    // Both tables in one transaction: one schema change, one commit.
+    db.inTransaction(tx -> {
+      try (var st = tx.connection().createStatement()) {
+        st.executeUpdate(RequestCounters.TABLE);
+        st.executeUpdate(KeyPeriods.TABLE);
+      }
+      return null;
+    });
     this.periods = new KeyPeriods(db, clock, keyArn);
     periods.backfill(keys);
     db.addCommitHook(periods);
@@ -143,8 +151,8 @@ public final class UsageAccounting implements UsageMeter, AutoCloseable {
   /**
    * {@code GetUsage}: {@code StartTime} (default: the start of this month) and {@code EndTime}
    * (default: the end of this month), each epoch seconds, an ISO-8601 instant or a date
-   * ({@code 2026-11-01}, midnight UTC); {@code GroupBy} {@code KEY}, {@code PRINCIPAL} or {@code OPERATION} (any
-   * case; default {@code OPERATION}). Counters are monthly, so the report covers every calendar
+   * ({@code 2026-11-01}, midnight UTC); {@code GroupBy} {@code KEY}, {@code PRINCIPAL} or
+   * {@code OPERATION} (any case; default {@code OPERATION}). Counters are monthly, so the report covers every calendar
    * month that overlaps {@code [StartTime, EndTime)}.
    */
   private ObjectNode report(Input in) {

@@ -13,9 +13,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * A request whose usage count cannot be committed is not acknowledged as done: a request that
- * changed nothing is answered {@code KMSInternalException} saying so; a change already
- * committed (and audited) is answered as what it is.
+ * A request whose usage count cannot be committed is not acknowledged as done: a successful
+ * request that changed nothing is answered {@code KMSInternalException} saying so; a change
+ * already committed (and audited), or a refusal, is answered as what it is.
  */
 class UncountedRequestTest {
 
@@ -52,6 +52,8 @@ class UncountedRequestTest {
         Base64.getEncoder().encodeToString("x".getBytes()));
     assertTrue(e.getMessage().contains("nothing was changed"), e.getMessage());
     d.fails("KMSInternalException", "DescribeKey", "KeyId", key);
+    // a refusal stays the refusal it is (it says nothing was done, and why)
+    d.fails("NotFoundException", "DescribeKey", "KeyId", "alias/missing");
   }
 
   @Test
