@@ -129,6 +129,7 @@ public final class Daemon implements Closeable {
         LOG.log(Level.WARNING, "audit outbox not shipped at start-up; will retry", e);
       }
       runMaintenance();
+      db.checkpoint(); // start-up's many small schema transactions, folded into the file
       this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "coffer-scheduler");
         t.setDaemon(true);

@@ -46,6 +46,9 @@ public final class Database implements Closeable {
    */
   private static final int SCHEMA_VERSION = 2;
 
+  /** Log pages after which a commit checkpoints (SQLite's {@code wal_autocheckpoint}). */
+  static final int WAL_AUTOCHECKPOINT_PAGES = 16;
+
   /** Files SQLite keeps beside the database; they hold the same data, so the same mode. */
   public static final java.util.List<String> JOURNAL_SUFFIXES =
       java.util.List.of("-wal", "-shm", "-journal");
@@ -86,6 +89,12 @@ public final class Database implements Closeable {
       Connection c = DriverManager.getConnection("jdbc:sqlite:" + file, cfg.toProperties());
       db = new Database(c);
       db.migrate();
+      db.checkpoint(); // the schema's transactions, folded into the file while the log is small
+      try (Statement s = c.createStatement()) {
+        // Every request commits (usage counters): a short log, checkpointed often, is reused
+        // from its start instead of growing to SQLite's default 1000 pages (4 MB).
+        s.execute("PRAGMA wal_autocheckpoint=" + WAL_AUTOCHECKPOINT_PAGES);
+      }
       for (String journal : JOURNAL_SUFFIXES) {
         Path j = file.resolveSibling(file.getFileName() + journal);
         if (java.nio.file.Files.exists(j)) {
@@ -323,6 +332,22 @@ public final class Database implements Closeable {
     }
   }
 
+  /**
+   * Copies the write-ahead log into the database file and truncates it, if it can. Start-up
+   * writes the same pages (the schema page above all) in many small transactions, each a new
+   * frame in the log; after it the log holds far more than the database's few pages, which on a
+   * nearly full disk is the space the first requests need. A checkpoint that cannot complete (no
+   * space to grow the database file) leaves the log as it was, still valid, so a failure is
+   * ignored: the next automatic checkpoint tries again.
+   */
+  public synchronized void checkpoint() {
+    try (Statement s = conn.createStatement()) {
+      s.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+    } catch (SQLException notNow) {
+      // the log stays; nothing is lost
+    }
+  }
+
   /** Creates a table owned by another package, if it does not exist yet. */
   public synchronized void ensureTable(String createTableSql) {
     try (Statement s = conn.createStatement()) {
@@ -330,6 +355,7 @@ public final class Database implements Closeable {
     } catch (SQLException e) {
       throw new StorageException("cannot create a table: " + e.getMessage(), e);
     }
+    checkpoint(); // see checkpoint(): start-up's schema changes would otherwise pile up
   }
 
   /** Reads every key with its tags. */

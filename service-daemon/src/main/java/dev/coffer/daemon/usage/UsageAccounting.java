@@ -79,6 +79,7 @@ public final class UsageAccounting implements UsageMeter, AutoCloseable {
       }
       return null;
     });
+    db.checkpoint();
     this.periods = new KeyPeriods(db, clock, keyArn);
     periods.backfill(keys);
     db.addCommitHook(periods);
