@@ -22,7 +22,9 @@ import java.util.logging.Logger;
  * the requests waiting for it ({@link Ticket#await}). The pipeline answers a request only after
  * its count committed, so an acknowledged request is counted even after {@code kill -9}; under
  * load many requests share one commit. A request not yet answered when the daemon dies may or
- * may not be counted.
+ * may not be counted. When a commit fails (a full disk) the pipeline withholds the answer of a
+ * successful request that changed nothing; a refusal or a committed change is answered, and the
+ * lost count logged ({@code RequestPipeline}).
  */
 final class RequestCounters implements AutoCloseable {
 
