@@ -28,6 +28,8 @@ import dev.coffer.daemon.policy.Authorizer;
 import dev.coffer.daemon.policy.PolicyStore;
 import dev.coffer.daemon.policy.Principals;
 import dev.coffer.daemon.keys.BackingKeys;
+import dev.coffer.daemon.managed.ManagedKeys;
+import dev.coffer.daemon.usage.UsageAccounting;
 import dev.coffer.daemon.keys.KeyRegistry;
 import dev.coffer.daemon.keys.KeyResolver;
 import dev.coffer.daemon.keystore.KeyStoreBackend;
@@ -81,6 +83,7 @@ public final class Daemon implements Closeable {
   private final ExpiryEvents expiryEvents;
   private EventDelivery eventDelivery; // set once in the constructor
   private MetricsServer metricsServer; // set once in the constructor, if metrics-listen is set
+  private UsageAccounting usage; // set once in the constructor
 
   private Daemon(DaemonConfig config) throws IOException {
     this.config = config;
@@ -103,9 +106,10 @@ public final class Daemon implements Closeable {
           config.account());
       Principals principals = new Principals(config.partition(), config.account(),
           config.access().administrators());
-      Authorizer authorizer = new Authorizer(registry, resolver,
-          new PolicyStore(db, principals),
-          new AccountAccess(principals, config.access().keyCreators()), config.clock());
+      PolicyStore policies = new PolicyStore(db, principals);
+      AccountAccess accountAccess = new AccountAccess(principals, config.access().keyCreators());
+      Authorizer authorizer = new Authorizer(registry, resolver, policies, accountAccess,
+          config.clock());
       this.ops = new KmsOperations(registry, resolver, backingKeys, root, config.clock(),
           random, config.account(), authorizer);
       // Service events are held in the audit outbox by the maintenance pass's own transactions
@@ -127,6 +131,16 @@ public final class Daemon implements Closeable {
           EventDelivery.targets(m.webhook(), m.command()));
       this.eventDelivery = new EventDelivery(expiryEvents, m.webhook(), m.command(),
           m.deliveryTimeout(), m.deliveryAttempts(), config.clock());
+      // Managed keys (alias/coffer/*) are created on first use and guarded before the key
+      // policy is consulted; usage is counted for every request the pipeline runs.
+      ManagedKeys managed = new ManagedKeys(registry, resolver, backingKeys, policies,
+          accountAccess, trail, config.clock());
+      ops.table().setAccessCheck(managed.guarding(authorizer::authorize));
+      ops.setAwsManaged(managed::isManaged);
+      this.usage = new UsageAccounting(db, registry.all(), principals, config.usageLimits(),
+          config.clock(), resolver::keyArn);
+      usage.register(ops.table());
+      pipeline.setUsageMeter(usage);
       // Records of changes committed before a crash that had not reached the log yet. If the
       // log cannot take them now they stay in the outbox for the next attempt.
       try {
@@ -135,6 +149,7 @@ public final class Daemon implements Closeable {
         LOG.log(Level.WARNING, "audit outbox not shipped at start-up; will retry", e);
       }
       runMaintenance();
+      db.checkpoint(); // start-up's many small schema transactions, folded into the file
       this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "coffer-scheduler");
         t.setDaemon(true);
@@ -159,6 +174,9 @@ public final class Daemon implements Closeable {
       endpoints.forEach(HttpsServer::close);
       if (server != null) {
         server.close();
+      }
+      if (usage != null) {
+        usage.close();
       }
       audit.close();
       db.close();
@@ -397,6 +415,7 @@ public final class Daemon implements Closeable {
     server.close();
     scheduler.shutdownNow();
     refusedRequests.close();
+    usage.close();
     db.deleteShipped();
     audit.close();
     db.close();

@@ -341,6 +341,16 @@ final class CliOperations {
       new Command("metrics", "GetMetrics",
           "Keys per state and seconds until imported key material expires (Coffer extension).",
           List.of()),
+      new Command("get-usage", "GetUsage",
+          "Request counts (successful, refused) and key-months per month, grouped by key,"
+              + " principal or operation (Coffer extension; administrators).", List.of(
+              new Param("--start-time", "StartTime", Type.TIMESTAMP, false,
+                  "first month to report: a date (2026-11-01), ISO-8601 instant or epoch"
+                      + " seconds; default the start of this month"),
+              new Param("--end-time", "EndTime", Type.TIMESTAMP, false,
+                  "end of the period (exclusive); default the end of this month"),
+              new Param("--group-by", "GroupBy", Type.STRING, false,
+                  "key, principal or operation (default operation)"))),
       // Access keys for the HTTPS endpoint, in IAM's names and shapes (administrators only, on
       // the socket only).
       new Command("create-access-key", "CreateAccessKey",

@@ -31,6 +31,7 @@ import java.util.Properties;
  * @param audit retention and file size of the audit log (see {@link AuditSettings})
  * @param monitoring the metrics endpoint and imported-material expiry events (see {@link
  *     MonitoringSettings})
+ * @param usageLimits per-principal monthly request limits ({@link UsageLimits}); none by default
  */
 public record DaemonConfig(
     Path home,
@@ -48,7 +49,8 @@ public record DaemonConfig(
     String partition,
     HttpsSettings https,
     AuditSettings audit,
-    MonitoringSettings monitoring) {
+    MonitoringSettings monitoring,
+    UsageLimits usageLimits) {
 
   /**
    * Account-level access, the part AWS leaves to IAM.
@@ -131,7 +133,8 @@ public record DaemonConfig(
         DEFAULT_PARTITION,
         HttpsSettings.none(),
         AuditSettings.defaults(),
-        MonitoringSettings.defaults());
+        MonitoringSettings.defaults(),
+        UsageLimits.none());
   }
 
   /** ARN partitions as AWS forms them ({@code aws}, {@code aws-cn}, {@code aws-us-gov}). */
@@ -190,7 +193,8 @@ public record DaemonConfig(
       "expiry-event-webhook",
       "expiry-event-command",
       "expiry-event-timeout-seconds",
-      "expiry-event-attempts");
+      "expiry-event-attempts",
+      "monthly-request-limits");
 
   /**
    * The configuration a user gets from {@code coffer serve}: {@code $COFFER_HOME} (default
@@ -224,24 +228,25 @@ public record DaemonConfig(
   public DaemonConfig withSocket(Path s) {
     return new DaemonConfig(home, s, region, account, maxKeys, maxFrameBytes, maxConnections,
         workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, https,
-        audit, monitoring);
+        audit, monitoring, usageLimits);
   }
 
   public DaemonConfig withClock(Clock c) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
         workerThreads, deletionCheckInterval, c, access, connectionLimits, partition, https,
-        audit, monitoring);
+        audit, monitoring, usageLimits);
   }
 
   public DaemonConfig withMaxKeys(int n) {
     return new DaemonConfig(home, socket, region, account, n, maxFrameBytes, maxConnections,
         workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, https,
-        audit, monitoring);
+        audit, monitoring, usageLimits);
   }
 
   public DaemonConfig withDeletionCheckInterval(Duration d) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, d, clock, access, connectionLimits, partition, https, audit, monitoring);
+        workerThreads, d, clock, access, connectionLimits, partition, https, audit, monitoring,
+        usageLimits);
   }
 
   DaemonConfig withProperties(Properties props) {
@@ -264,14 +269,15 @@ public record DaemonConfig(
         partitionFrom(p, partition),
         HttpsSettings.from(p, https),
         AuditSettings.from(p, audit),
-        MonitoringSettings.from(p, monitoring));
+        MonitoringSettings.from(p, monitoring),
+        UsageLimits.from(p, usageLimits));
   }
 
   /** This configuration with another HTTPS endpoint setting ({@code coffer serve --https-listen}). */
   public DaemonConfig withHttps(HttpsSettings h) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
         workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, h, audit,
-        monitoring);
+        monitoring, usageLimits);
   }
 
   /** The parts of every ARN the daemon writes: {@code arn:<partition>:kms:<region>:<account>:}. */
@@ -279,27 +285,34 @@ public record DaemonConfig(
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
         workerThreads, deletionCheckInterval, clock, access, connectionLimits,
         partition, https,
-        audit, monitoring);
+        audit, monitoring, usageLimits);
   }
 
   /** This configuration with other audit retention and file size ({@link AuditSettings}). */
   public DaemonConfig withAudit(AuditSettings a) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
         workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, https,
-        a, monitoring);
+        a, monitoring, usageLimits);
+  }
+
+  /** This configuration with other monthly request limits. */
+  public DaemonConfig withUsageLimits(UsageLimits l) {
+    return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
+        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, https,
+        audit, monitoring, l);
   }
 
   /** This configuration with other metrics and expiry-event settings. */
   public DaemonConfig withMonitoring(MonitoringSettings m) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
         workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, https,
-        audit, m);
+        audit, m, usageLimits);
   }
 
   public DaemonConfig withAccess(Access a) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
         workerThreads, deletionCheckInterval, clock, a, connectionLimits, partition, https,
-        audit, monitoring);
+        audit, monitoring, usageLimits);
   }
 
   private static Access accessFrom(Settings p, Access dflt) {
@@ -375,7 +388,8 @@ public record DaemonConfig(
 
   public DaemonConfig withConnectionLimits(ConnectionLimits l) {
     return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, access, l, partition, https, audit, monitoring);
+        workerThreads, deletionCheckInterval, clock, access, l, partition, https, audit, monitoring,
+        usageLimits);
   }
 
   /**

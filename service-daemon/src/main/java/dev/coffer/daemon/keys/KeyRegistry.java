@@ -32,6 +32,8 @@ public final class KeyRegistry {
   private final Map<UUID, List<KeyMaterial>> materials = new ConcurrentHashMap<>();
   private final Object writeLock = new Object();
   private volatile UnaryOperator<KeyRecord> view = UnaryOperator.identity();
+  /** How many of {@link #keys} the quota does not count (AWS managed keys). */
+  private volatile java.util.function.IntSupplier quotaExempt = () -> 0;
 
   public KeyRegistry(Database db, int maxKeys) {
     this.db = db;
@@ -74,6 +76,14 @@ public final class KeyRegistry {
    */
   public void setView(UnaryOperator<KeyRecord> v) {
     view = v;
+  }
+
+  /**
+   * Sets how many keys the key quota does not count: AWS managed keys "do not count against
+   * this limit" (KMS FAQ, Limits).
+   */
+  public void setQuotaExempt(java.util.function.IntSupplier exempt) {
+    quotaExempt = exempt;
   }
 
   public int count() {
@@ -119,7 +129,7 @@ public final class KeyRegistry {
     KeyMaterial first = storedVersion == null ? null
         : KeyMaterial.generated(key.id(), key.currentVersion(), null, null);
     synchronized (writeLock) {
-      if (keys.size() >= maxKeys) {
+      if (keys.size() - quotaExempt.getAsInt() >= maxKeys) {
         throw new KmsException(
             ErrorType.LIMIT_EXCEEDED,
             "this daemon already holds its quota of " + maxKeys + " KMS keys; schedule unused"
@@ -140,6 +150,37 @@ public final class KeyRegistry {
       }
       keys.put(key.id(), key);
       return key;
+    }
+  }
+
+  /**
+   * Creates a key outside the key quota together with an alias naming it, in one transaction,
+   * unless the alias exists already (a concurrent first use created it): the AWS managed keys
+   * that first use of {@code alias/coffer/<name>} creates.
+   *
+   * @param alsoInTx more work in the same transaction (the key's fixed policy, its managed-key
+   *     record)
+   * @return the alias's key: the new one, or the existing one when the alias was already taken
+   */
+  public UUID createWithAlias(KeyRecord key, Instant now, String keyStore, byte[] storedVersion,
+      AliasRecord alias, Database.Work<Void> alsoInTx) {
+    KeyMaterial first = KeyMaterial.generated(key.id(), key.currentVersion(), null, null);
+    synchronized (writeLock) {
+      AliasRecord existing = aliases.get(alias.name());
+      if (existing != null) {
+        return existing.targetKeyId();
+      }
+      db.inTransaction(tx -> {
+        tx.insertKey(key);
+        tx.insertVersion(key.id(), key.currentVersion(), now, keyStore, storedVersion, null);
+        tx.putMaterial(key.id(), first);
+        tx.upsertAlias(alias);
+        return alsoInTx.run(tx);
+      });
+      materials.put(key.id(), List.of(first));
+      keys.put(key.id(), key);
+      aliases.put(alias.name(), alias);
+      return key.id();
     }
   }
 

@@ -47,6 +47,19 @@ public final class KeyResolver {
     return arnPrefix + aliasName;
   }
 
+  /**
+   * The alias a key reference names, {@code alias/<name>} given as such or as this daemon's
+   * alias ARN; null for a key id, a key ARN, another account's ARN or nothing.
+   */
+  public String aliasNameOf(String ref) {
+    if (ref == null) {
+      return null;
+    }
+    String resource = ref.startsWith(arnPrefix) ? ref.substring(arnPrefix.length())
+        : ref.startsWith(legacyPrefix) ? ref.substring(legacyPrefix.length()) : ref;
+    return resource.startsWith("alias/") ? resource : null;
+  }
+
   /** Resolves a reference that may name an alias (cryptographic operations, DescribeKey). */
   public KeyRecord resolve(String ref) {
     return registry.get(resolveId(ref, true));

@@ -26,7 +26,7 @@ final class ApiConstraints {
   private ApiConstraints() {}
 
   /** Coffer's own operations, which have no AWS constraints. */
-  static final Set<String> COFFER_ONLY = Set.of("GetMetrics");
+  static final Set<String> COFFER_ONLY = Set.of("GetMetrics", "GetUsage");
 
   private static final Map<String, Operation> TABLE = new TreeMap<>();
 

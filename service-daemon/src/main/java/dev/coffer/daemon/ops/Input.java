@@ -234,7 +234,7 @@ public final class Input {
     return out;
   }
 
-  static KmsException invalid(String field, String what) {
+  public static KmsException invalid(String field, String what) {
     return new KmsException(ErrorType.VALIDATION, field + " " + what);
   }
 

@@ -69,6 +69,8 @@ public final class KmsOperations {
   private final AccessKeyStore accessKeys;
   private final AsymmetricKeys asymmetricKeys;
   private final RsaCryptoOperations rsa;
+  /** Which keys are AWS managed ({@code KeyManager} {@code AWS}): see ManagedKeys. */
+  private volatile java.util.function.Predicate<UUID> awsManaged = id -> false;
 
   public KmsOperations(
       KeyRegistry registry, KeyResolver resolver, BackingKeys backingKeys, RootKey root,
@@ -156,6 +158,11 @@ public final class KmsOperations {
   /** The access keys, for the HTTPS door's signature verification ({@link AccessKeyStore#find}). */
   public AccessKeyStore accessKeys() {
     return accessKeys;
+  }
+
+  /** Tells DescribeKey and CreateKey which keys to report with {@code KeyManager} AWS. */
+  public void setAwsManaged(java.util.function.Predicate<UUID> managed) {
+    this.awsManaged = managed;
   }
 
   public OperationTable table() {
@@ -299,6 +306,9 @@ public final class KmsOperations {
     SigningOperations.putAlgorithms(m, k);
     String current = k.inCustomKeyStore() || !isSymmetric(k) ? null
         : registry.materialId(k.id(), k.currentVersion());
+    if (awsManaged.test(k.id())) {
+      m.put("KeyManager", "AWS");
+    }
     if (current != null) {
       m.put("CurrentKeyMaterialId", current);
     }

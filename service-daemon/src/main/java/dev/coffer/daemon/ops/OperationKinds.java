@@ -14,9 +14,9 @@ public final class OperationKinds {
       "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "GenerateRandom", "DescribeKey",
       "ListKeys", "ListAliases", "ListResourceTags", "GetKeyRotationStatus", "ListKeyRotations",
       "GetKeyPolicy", "ListKeyPolicies", "ListGrants", "ListRetirableGrants",
-      "DescribeCustomKeyStores", "GetMetrics", "ListAccessKeys", "Sign", "Verify", "GenerateMac",
-      "VerifyMac", "GetPublicKey", "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext",
-      "GetCertificateChain");
+      "DescribeCustomKeyStores", "GetMetrics", "GetUsage", "ListAccessKeys", "Sign", "Verify",
+      "GenerateMac", "VerifyMac", "GetPublicKey", "GenerateDataKeyPair",
+      "GenerateDataKeyPairWithoutPlaintext", "GetCertificateChain");
 
   /** The data plane: CloudTrail's data events, as opposed to management events. */
   public static boolean isCryptographic(String operation) {

@@ -47,6 +47,17 @@ public final class OperationTable {
   }
 
   /**
+   * Registers one of Coffer's own operations ({@code ApiConstraints.COFFER_ONLY}) that another
+   * package serves, such as usage accounting's {@code GetUsage}.
+   */
+  public void registerExtension(String operation, Set<String> parameters, Handler handler) {
+    if (!ApiConstraints.COFFER_ONLY.contains(operation)) {
+      throw new IllegalStateException(operation + " is not one of Coffer's own operations");
+    }
+    add(operation, parameters, handler, false);
+  }
+
+  /**
    * Registers an operation only the Unix socket may serve (access-key administration): {@link
    * #isSocketOnly} tells another transport to refuse it, and {@link #dispatch} refuses it to any
    * caller that is not a {@link UnixPeer} in any case.

@@ -17,6 +17,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.logging.Level;
@@ -62,6 +63,7 @@ public final class RequestPipeline {
   private final Clock clock;
   private final RefusedRequestAudit refusals;
   private final RequestObserver observer;
+  private volatile UsageMeter meter = UsageMeter.NONE;
 
   /** The top-level fields of a request body (docs/protocol.md, "Request body"). */
   private static final Set<String> BODY_FIELDS = Set.of("Operation", "Input");
@@ -101,6 +103,17 @@ public final class RequestPipeline {
       return error(e);
     }
   }
+
+  /**
+   * Sets usage accounting: each request is admitted against its principal's monthly limit
+   * before it runs and counted, durably, before it is answered.
+   */
+  public void setUsageMeter(UsageMeter m) {
+    this.meter = m;
+  }
+
+  static final String UNCOUNTED = "the daemon could not record this request's usage (see its"
+      + " log; is the disk full?), so it withholds the result; nothing was changed; retry";
 
   /**
    * The answer to one request.
@@ -186,6 +199,7 @@ public final class RequestPipeline {
         refused = true;
         throw new KmsException(ErrorType.INTERNAL, REFUSED_UNAUDITABLE);
       }
+      meter.admit(caller, operation);
       String name = operation;
       ObjectNode in = inputNode;
       if (OperationKinds.isCryptographic(name)) {
@@ -215,6 +229,34 @@ public final class RequestPipeline {
     } finally {
       Arrays.fill(body, (byte) 0);
     }
+    // Counted before the audit record is written, awaited after: the two writes overlap.
+    List<String> touched = caller.resources();
+    UsageMeter.Ticket counted = meter.count(caller,
+        operations.operations().contains(operation) ? operation : "Unknown",
+        touched.isEmpty() ? null : touched.get(0), failure == null);
+    Answer answer = audited(caller, requestId, received, operation, inputNode, output, failure,
+        guard, eventId, refused, observed);
+    try {
+      counted.await();
+    } catch (RuntimeException e) {
+      if (answer.error() || (guard != null && guard.committed())) {
+        // A refusal says itself that nothing was done (and often why: the same full disk); a
+        // committed change is audited and its answer must say it happened. Only the count is
+        // lost, and logged.
+        LOG.log(Level.SEVERE, "usage of " + operation + " not counted", e);
+      } else {
+        LOG.log(Level.SEVERE, "usage not counted; withholding the answer", e);
+        return observed.failed(new KmsException(ErrorType.INTERNAL, UNCOUNTED));
+      }
+    }
+    return answer;
+  }
+
+  /** Audits a request that ran (or was refused) and makes its answer. */
+  private Answer audited(Caller caller, long requestId, Instant received, String operation,
+      ObjectNode inputNode, ObjectNode output, KmsException failure, RequestAudit guard,
+      String eventId, boolean refused, Observed observed) {
+    Identity identity = caller.identity();
     try {
       if (refused) {
         return observed.failed(failure);
@@ -257,7 +299,8 @@ public final class RequestPipeline {
    * caller (the HTTPS door's per-access-key limit: {@code ThrottlingException}). Such a refusal
    * changed nothing, so it spends the caller's refused-request budget ({@link
    * RefusedRequestAudit}) like any other refusal; its record has no request parameters (the
-   * body was not read as input). If the audit log cannot take it, the refusal is still answered.
+   * body was not read as input). It is counted in the caller's usage as a refused request. If the
+   * audit log or the usage counters cannot take it, the refusal is still answered.
    *
    * @param operation the operation the client named (untrusted; the audit log bounds it)
    * @param refusal the AWS error to answer
@@ -268,6 +311,7 @@ public final class RequestPipeline {
         !OperationKinds.isCryptographic(operation), OperationKinds.isReadOnly(operation), null,
         false, caller.origin());
     long start = System.nanoTime();
+    UsageMeter.Ticket counted = meter.count(caller, served(operation), null, false);
     try {
       if (refusals.admit(event)) {
         audit.record(event);
@@ -275,6 +319,11 @@ public final class RequestPipeline {
       }
     } catch (RuntimeException e) {
       LOG.log(Level.SEVERE, "audit log write failed for a refused request", e);
+    }
+    try {
+      counted.await();
+    } catch (RuntimeException e) {
+      LOG.log(Level.SEVERE, "usage of a refused " + served(operation) + " not counted", e);
     }
     observer.requestAnswered(served(operation), refusal.errorType(), System.nanoTime() - start);
     return error(refusal);

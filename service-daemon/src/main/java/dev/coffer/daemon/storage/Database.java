@@ -47,6 +47,9 @@ public final class Database implements Closeable {
    */
   private static final int SCHEMA_VERSION = 3;
 
+  /** Log pages after which a commit checkpoints (SQLite's {@code wal_autocheckpoint}). */
+  static final int WAL_AUTOCHECKPOINT_PAGES = 16;
+
   /** Files SQLite keeps beside the database; they hold the same data, so the same mode. */
   public static final java.util.List<String> JOURNAL_SUFFIXES =
       java.util.List.of("-wal", "-shm", "-journal");
@@ -55,6 +58,8 @@ public final class Database implements Closeable {
   private final ThreadLocal<CommitScope> scope = new ThreadLocal<>();
   /** Outbox rows whose records are durable in the audit log: deleted by the next commit. */
   private final Set<String> shipped = ConcurrentHashMap.newKeySet();
+  /** Run inside every transaction before it commits (usage accounting's key periods). */
+  private final List<CommitHook> hooks = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   private Database(Connection conn) {
     this.conn = conn;
@@ -85,6 +90,12 @@ public final class Database implements Closeable {
       Connection c = DriverManager.getConnection("jdbc:sqlite:" + file, cfg.toProperties());
       db = new Database(c);
       db.migrate();
+      db.checkpoint(); // the schema's transactions, folded into the file while the log is small
+      try (Statement s = c.createStatement()) {
+        // Every request commits (usage counters): a short log, checkpointed often, is reused
+        // from its start instead of growing to SQLite's default 1000 pages (4 MB).
+        s.execute("PRAGMA wal_autocheckpoint=" + WAL_AUTOCHECKPOINT_PAGES);
+      }
       for (String journal : JOURNAL_SUFFIXES) {
         Path j = file.resolveSibling(file.getFileName() + journal);
         if (java.nio.file.Files.exists(j)) {
@@ -187,6 +198,24 @@ public final class Database implements Closeable {
     }
   }
 
+  /**
+   * Work another package adds to every transaction that changes keys, in that transaction: what
+   * it writes commits with the change or not at all.
+   */
+  @FunctionalInterface
+  public interface CommitHook {
+    /**
+     * @param conn the transaction's connection
+     * @param changes what the transaction changed ({@link Tx}'s methods); may be empty
+     */
+    void beforeCommit(Connection conn, List<Change> changes) throws SQLException;
+  }
+
+  /** Adds a hook run inside every later transaction, before it commits. */
+  public void addCommitHook(CommitHook hook) {
+    hooks.add(hook);
+  }
+
   /** A unit of work run inside one transaction. */
   @FunctionalInterface
   public interface Work<T> {
@@ -224,6 +253,11 @@ public final class Database implements Closeable {
       try {
         Tx tx = new Tx(conn);
         T result = work.run(tx);
+        if (!tx.changes.isEmpty()) {
+          for (CommitHook h : hooks) {
+            h.beforeCommit(conn, List.copyOf(tx.changes));
+          }
+        }
         List<OutboxRecord> held = s == null ? List.of() : s.records(List.copyOf(tx.changes));
         AuditOutboxTable.put(conn, held);
         AuditOutboxTable.delete(conn, done);
@@ -325,6 +359,22 @@ public final class Database implements Closeable {
     }
   }
 
+  /**
+   * Copies the write-ahead log into the database file and truncates it, if it can. Start-up
+   * writes the same pages (the schema page above all) in many small transactions, each a new
+   * frame in the log; after it the log holds far more than the database's few pages, which on a
+   * nearly full disk is the space the first requests need. A checkpoint that cannot complete (no
+   * space to grow the database file) leaves the log as it was, still valid, so a failure is
+   * ignored: the next automatic checkpoint tries again.
+   */
+  public synchronized void checkpoint() {
+    try (Statement s = conn.createStatement()) {
+      s.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+    } catch (SQLException notNow) {
+      // the log stays; nothing is lost
+    }
+  }
+
   /** Creates a table owned by another package, if it does not exist yet. */
   public synchronized void ensureTable(String createTableSql) {
     try (Statement s = conn.createStatement()) {
@@ -332,6 +382,7 @@ public final class Database implements Closeable {
     } catch (SQLException e) {
       throw new StorageException("cannot create a table: " + e.getMessage(), e);
     }
+    checkpoint(); // see checkpoint(): start-up's schema changes would otherwise pile up
   }
 
   /** Reads every key with its tags. */

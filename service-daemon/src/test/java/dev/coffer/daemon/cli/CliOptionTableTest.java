@@ -30,7 +30,7 @@ class CliOptionTableTest {
    * the HTTPS endpoint (IAM's operations, in IAM's names), and the certificate chains of
    * asymmetric keys.
    */
-  private static final Set<String> EXTENSIONS = Set.of("GetMetrics", "CreateAccessKey",
+  private static final Set<String> EXTENSIONS = Set.of("GetMetrics", "GetUsage", "CreateAccessKey",
       "ListAccessKeys", "UpdateAccessKey", "DeleteAccessKey", "PutCertificateChain",
       "GetCertificateChain");
 
