@@ -395,9 +395,12 @@ class HttpsEndpointConformanceTest {
     try (KmsClient wrong = sdkClient(accessKeyId, secret.substring(1) + "y")) {
       assertThrows(KmsException.class, () -> wrong.describeKey(b -> b.keyId("alias/none")));
     }
+    // This test's own CreateKey (other tests of the class create keys with the AWS CLI).
     JsonNode create = awaitRecord(r -> r.path("eventName").asText().equals("CreateKey")
         && r.path("userIdentity").path("type").asText().equals("IAMUser")
-        && r.path("errorCode").isMissingNode());
+        && r.path("errorCode").isMissingNode()
+        && r.path("requestParameters").path("Description").asText()
+            .equals("audited over HTTPS"));
     JsonNode id = create.get("userIdentity");
     assertEquals("arn:aws:iam::" + ACCOUNT + ":user/" + USER, id.path("arn").asText(), create::toString);
     assertEquals(ACCOUNT, id.path("accountId").asText());

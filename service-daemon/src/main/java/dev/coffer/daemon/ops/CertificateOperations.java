@@ -78,12 +78,13 @@ final class CertificateOperations {
           + " certificates, leaf first; an empty list removes the chain)");
     }
     List<String> chain = in.stringList("CertificateChain");
-    List<byte[]> ders = new ArrayList<>();
+    List<Parsed> parsed = new ArrayList<>();
     for (int i = 0; i < chain.size(); i++) {
-      ders.add(parse(i, chain.get(i)).der);
+      parsed.add(parse(i, chain.get(i)));
     }
-    if (!ders.isEmpty()) {
-      X509Certificate leaf = parse(0, chain.get(0)).cert;
+    List<byte[]> ders = parsed.stream().map(Parsed::der).toList();
+    if (!parsed.isEmpty()) {
+      X509Certificate leaf = parsed.get(0).cert();
       if (!samePublicKey(keys.publicKey(k), keys.publicKeyDer(k), leaf.getPublicKey())) {
         throw new KmsException(ErrorType.VALIDATION, "the leaf certificate (CertificateChain[0],"
             + " subject " + leaf.getSubjectX500Principal().getName() + ") certifies another"

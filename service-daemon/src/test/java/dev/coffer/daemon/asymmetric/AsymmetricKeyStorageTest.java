@@ -125,6 +125,35 @@ class AsymmetricKeyStorageTest {
     assertThrowsBadTag(() -> unwrapStored(ec, KmsKeySpec.ECC_SECG_P256K1));
   }
 
+  /** A deleted key pair leaves neither its wrapped private key nor its public key behind. */
+  @Test
+  void deletedKey_removesPrivateAndPublicKey() throws Exception {
+    String ec = create("ECC_NIST_P384", "SIGN_VERIFY");
+    String kept = create("RSA_2048", "ENCRYPT_DECRYPT");
+    d.call("ScheduleKeyDeletion", "KeyId", ec, "PendingWindowInDays", 7);
+    d.clock.advance(java.time.Duration.ofDays(8));
+    d.restart(); // maintenance runs at start-up and deletes keys whose window ended
+    d.fails("NotFoundException", "GetPublicKey", "KeyId", ec);
+    d.call("GetPublicKey", "KeyId", kept);
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + d.home.resolve("coffer.db"))) {
+      for (String table : List.of("key_versions", "key_pairs")) {
+        try (PreparedStatement p = c.prepareStatement(
+            "SELECT count(*) FROM " + table + " WHERE key_id = ?")) {
+          p.setString(1, ec);
+          try (ResultSet r = p.executeQuery()) {
+            r.next();
+            assertEquals(0, r.getInt(1), table);
+          }
+          p.setString(1, kept);
+          try (ResultSet r = p.executeQuery()) {
+            r.next();
+            assertEquals(1, r.getInt(1), table);
+          }
+        }
+      }
+    }
+  }
+
   private static void assertThrowsBadTag(org.junit.jupiter.api.function.Executable e) {
     org.junit.jupiter.api.Assertions.assertThrows(javax.crypto.AEADBadTagException.class, e);
   }
