@@ -56,15 +56,30 @@ class MonitoringConformanceTest {
       "        out.append({'name': s.name, 'labels': s.labels, 'value': s.value})",
       "print(json.dumps(out))");
 
-  private static boolean prometheusParserInstalled() {
-    try {
-      Process p = new ProcessBuilder("python3", "-c", "import prometheus_client.parser")
-          .redirectErrorStream(true).start();
-      p.getInputStream().readAllBytes();
-      return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
-    } catch (IOException | InterruptedException e) {
-      return false;
+  /**
+   * A Python that has the parser: the one on the PATH (pip's {@code prometheus-client}), else
+   * the system's ({@code apt-get install python3-prometheus-client}, as {@code .ci/run} does);
+   * null if neither has it.
+   */
+  private static final String PYTHON = pythonWithParser("python3", "/usr/bin/python3");
+
+  private static String pythonWithParser(String... candidates) {
+    for (String python : candidates) {
+      try {
+        Process p = new ProcessBuilder(python, "-c", "import prometheus_client.parser")
+            .redirectErrorStream(true).start();
+        p.getInputStream().readAllBytes();
+        if (p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0) {
+          return python;
+        }
+      } catch (IOException e) {
+        // not installed: try the next one
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return null;
+      }
     }
+    return null;
   }
 
   private static int freePort() throws IOException {
@@ -90,7 +105,7 @@ class MonitoringConformanceTest {
         URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
         HttpResponse.BodyHandlers.ofByteArray());
     assertEquals(200, r.statusCode());
-    Process p = new ProcessBuilder("python3", "-c", PARSE).start();
+    Process p = new ProcessBuilder(PYTHON, "-c", PARSE).start();
     p.getOutputStream().write(r.body());
     p.getOutputStream().close();
     byte[] out = p.getInputStream().readAllBytes();
@@ -115,8 +130,8 @@ class MonitoringConformanceTest {
 
   @Test
   void metricsScrapedOverHttp_parsedByPrometheusParser_showWorkloadExactly() throws Exception {
-    assumeTrue(prometheusParserInstalled(),
-        "the Prometheus text-format parser (pip install prometheus-client) is not installed");
+    assumeTrue(PYTHON != null, "the Prometheus text-format parser is not installed (apt-get"
+        + " install python3-prometheus-client, or pip install prometheus-client)");
     int port = freePort();
     try (DaemonProcess d = start(Map.of("metrics-listen", "127.0.0.1:" + port));
         DaemonClient c = new DaemonClient(d.socket(), 1, Duration.ofSeconds(20))) {
