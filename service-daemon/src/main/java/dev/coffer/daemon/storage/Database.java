@@ -279,6 +279,32 @@ public final class Database implements Closeable {
   }
 
   /**
+   * Runs {@code work} as {@link #inTransaction} does, but commits it without an fsync ({@code
+   * synchronous=OFF} for this one commit): once this returns the change is in the write-ahead
+   * log through the operating system, so it survives the daemon's death ({@code kill -9}, a
+   * crash) but not the loss of the host's power, until the next fsynced commit or checkpoint
+   * (at most {@link #WAL_AUTOCHECKPOINT_PAGES} log pages later) covers it too. For high-rate
+   * bookkeeping such as usage counters, which must not cost an fsync per request; never for
+   * key state.
+   */
+  public synchronized <T> T inTransactionWithoutSync(Work<T> work) {
+    setSynchronous("OFF");
+    try {
+      return inTransaction(work);
+    } finally {
+      setSynchronous("FULL");
+    }
+  }
+
+  private void setSynchronous(String mode) {
+    try (Statement st = conn.createStatement()) {
+      st.execute("PRAGMA synchronous=" + mode);
+    } catch (SQLException e) {
+      throw new StorageException("cannot set synchronous=" + mode + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
    * Rolls back after {@code cause}. SQLite may have rolled back already (a commit refused with
    * {@code SQLITE_FULL} ends the transaction), and then the rollback itself fails with "no
    * transaction is active": that must not hide the cause, which is what the caller reports.
