@@ -225,28 +225,74 @@ public record DaemonConfig(
         : Path.of(System.getProperty("user.home"), ".coffer");
   }
 
+  /** This configuration with the components {@code change} sets: the one copy of them all. */
+  private DaemonConfig with(java.util.function.Consumer<Components> change) {
+    Components f = new Components(this);
+    change.accept(f);
+    return f.config();
+  }
+
+  /** The components of a configuration, settable, for {@link #with}. */
+  private static final class Components {
+    Path home;
+    Path socket;
+    String region;
+    String account;
+    int maxKeys;
+    int maxFrameBytes;
+    int maxConnections;
+    int workerThreads;
+    Duration deletionCheckInterval;
+    Clock clock;
+    Access access;
+    ConnectionLimits connectionLimits;
+    String partition;
+    HttpsSettings https;
+    AuditSettings audit;
+    MonitoringSettings monitoring;
+    UsageLimits usageLimits;
+
+    Components(DaemonConfig c) {
+      home = c.home;
+      socket = c.socket;
+      region = c.region;
+      account = c.account;
+      maxKeys = c.maxKeys;
+      maxFrameBytes = c.maxFrameBytes;
+      maxConnections = c.maxConnections;
+      workerThreads = c.workerThreads;
+      deletionCheckInterval = c.deletionCheckInterval;
+      clock = c.clock;
+      access = c.access;
+      connectionLimits = c.connectionLimits;
+      partition = c.partition;
+      https = c.https;
+      audit = c.audit;
+      monitoring = c.monitoring;
+      usageLimits = c.usageLimits;
+    }
+
+    DaemonConfig config() {
+      return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes,
+          maxConnections, workerThreads, deletionCheckInterval, clock, access, connectionLimits,
+          partition, https, audit, monitoring, usageLimits);
+    }
+  }
+
   public DaemonConfig withSocket(Path s) {
-    return new DaemonConfig(home, s, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, https,
-        audit, monitoring, usageLimits);
+    return with(f -> f.socket = s);
   }
 
   public DaemonConfig withClock(Clock c) {
-    return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, c, access, connectionLimits, partition, https,
-        audit, monitoring, usageLimits);
+    return with(f -> f.clock = c);
   }
 
   public DaemonConfig withMaxKeys(int n) {
-    return new DaemonConfig(home, socket, region, account, n, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, https,
-        audit, monitoring, usageLimits);
+    return with(f -> f.maxKeys = n);
   }
 
   public DaemonConfig withDeletionCheckInterval(Duration d) {
-    return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, d, clock, access, connectionLimits, partition, https, audit, monitoring,
-        usageLimits);
+    return with(f -> f.deletionCheckInterval = d);
   }
 
   DaemonConfig withProperties(Properties props) {
@@ -275,44 +321,35 @@ public record DaemonConfig(
 
   /** This configuration with another HTTPS endpoint setting ({@code coffer serve --https-listen}). */
   public DaemonConfig withHttps(HttpsSettings h) {
-    return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, h, audit,
-        monitoring, usageLimits);
+    return with(f -> f.https = h);
   }
 
   /** The parts of every ARN the daemon writes: {@code arn:<partition>:kms:<region>:<account>:}. */
   public DaemonConfig withArnParts(String partition, String region, String account) {
-    return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, access, connectionLimits,
-        partition, https,
-        audit, monitoring, usageLimits);
+    return with(f -> {
+      f.partition = partition;
+      f.region = region;
+      f.account = account;
+    });
   }
 
   /** This configuration with other audit retention and file size ({@link AuditSettings}). */
   public DaemonConfig withAudit(AuditSettings a) {
-    return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, https,
-        a, monitoring, usageLimits);
+    return with(f -> f.audit = a);
   }
 
   /** This configuration with other monthly request limits. */
   public DaemonConfig withUsageLimits(UsageLimits l) {
-    return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, https,
-        audit, monitoring, l);
+    return with(f -> f.usageLimits = l);
   }
 
   /** This configuration with other metrics and expiry-event settings. */
   public DaemonConfig withMonitoring(MonitoringSettings m) {
-    return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, access, connectionLimits, partition, https,
-        audit, m, usageLimits);
+    return with(f -> f.monitoring = m);
   }
 
   public DaemonConfig withAccess(Access a) {
-    return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, a, connectionLimits, partition, https,
-        audit, monitoring, usageLimits);
+    return with(f -> f.access = a);
   }
 
   private static Access accessFrom(Settings p, Access dflt) {
@@ -387,9 +424,7 @@ public record DaemonConfig(
   // ---- audit-refused-requests-per-window, audit-refused-requests-window-seconds.
 
   public DaemonConfig withConnectionLimits(ConnectionLimits l) {
-    return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes, maxConnections,
-        workerThreads, deletionCheckInterval, clock, access, l, partition, https, audit, monitoring,
-        usageLimits);
+    return with(f -> f.connectionLimits = l);
   }
 
   /**
