@@ -68,6 +68,11 @@ class DataDirectoryTest {
         if (EXPECTED.containsKey(e.getKey())) {
           continue;
         }
+        if (e.getKey().matches("usage-journal\\.[0-9]+")) {
+          // request counts not yet folded into coffer.db; the generation number moves on
+          assertEquals("0600", e.getValue(), e.getKey() + " under umask " + umask);
+          continue;
+        }
         if (!e.getKey().startsWith("audit/")) {
           fail("unexpected file " + e.getKey() + " (" + e.getValue() + "): give it a mode and"
               + " list it here and in docs/operations.md");
@@ -136,7 +141,7 @@ class DataDirectoryTest {
     int refusals = 0;
     try {
       for (int leftKb = 8; leftKb <= 200; leftKb += 32) {
-        run("mount", "-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs", home.toString());
+        run("mount", "-t", "tmpfs", "-o", "size=512k,mode=0700", "tmpfs", home.toString());
         try {
           Path filler = home.resolve("filler");
           fill(filler);

@@ -137,8 +137,8 @@ public final class Daemon implements Closeable {
           accountAccess, trail, config.clock());
       ops.table().setAccessCheck(managed.guarding(authorizer::authorize));
       ops.setAwsManaged(managed::isManaged);
-      this.usage = new UsageAccounting(db, registry.all(), principals, config.usageLimits(),
-          config.clock(), resolver::keyArn);
+      this.usage = new UsageAccounting(db, config.home(), registry.all(), principals,
+          config.usageLimits(), config.clock(), resolver::keyArn);
       usage.register(ops.table());
       pipeline.setUsageMeter(usage);
       // Records of changes committed before a crash that had not reached the log yet. If the

@@ -92,7 +92,7 @@ public final class Database implements Closeable {
       db.migrate();
       db.checkpoint(); // the schema's transactions, folded into the file while the log is small
       try (Statement s = c.createStatement()) {
-        // Every request commits (usage counters): a short log, checkpointed often, is reused
+        // Usage counters commit every second: a short log, checkpointed often, is reused
         // from its start instead of growing to SQLite's default 1000 pages (4 MB).
         s.execute("PRAGMA wal_autocheckpoint=" + WAL_AUTOCHECKPOINT_PAGES);
       }
@@ -275,32 +275,6 @@ public final class Database implements Closeable {
       }
     } catch (SQLException e) {
       throw new StorageException("database write failed: " + e.getMessage(), e);
-    }
-  }
-
-  /**
-   * Runs {@code work} as {@link #inTransaction} does, but commits it without an fsync ({@code
-   * synchronous=OFF} for this one commit): once this returns the change is in the write-ahead
-   * log through the operating system, so it survives the daemon's death ({@code kill -9}, a
-   * crash) but not the loss of the host's power, until the next fsynced commit or checkpoint
-   * (at most {@link #WAL_AUTOCHECKPOINT_PAGES} log pages later) covers it too. For high-rate
-   * bookkeeping such as usage counters, which must not cost an fsync per request; never for
-   * key state.
-   */
-  public synchronized <T> T inTransactionWithoutSync(Work<T> work) {
-    setSynchronous("OFF");
-    try {
-      return inTransaction(work);
-    } finally {
-      setSynchronous("FULL");
-    }
-  }
-
-  private void setSynchronous(String mode) {
-    try (Statement st = conn.createStatement()) {
-      st.execute("PRAGMA synchronous=" + mode);
-    } catch (SQLException e) {
-      throw new StorageException("cannot set synchronous=" + mode + ": " + e.getMessage(), e);
     }
   }
 

@@ -2,14 +2,16 @@ package dev.coffer.daemon.usage;
 
 import dev.coffer.daemon.ops.UsageMeter.Ticket;
 import dev.coffer.daemon.storage.Database;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -17,16 +19,12 @@ import java.util.logging.Logger;
  * Durable request counters per month, key, principal and operation, in the table {@code
  * usage_requests} of the daemon's database.
  *
- * <p>Group commit: a request's count is queued ({@link #add}) and one writer thread commits
- * whatever is queued in one transaction, then releases the requests waiting for it ({@link
- * Ticket#await}). The pipeline answers a request only after its count committed, so an
- * acknowledged request is counted even after {@code kill -9}; under load many requests share
- * one commit. The commit is not fsynced ({@link Database#inTransactionWithoutSync}): an fsync
- * per batch cut direct {@code Encrypt} to a seventh of its rate ({@code
- * DirectKmsCipherBenchmark}), and a count is bookkeeping, not key state; so a power loss (not a
- * daemon crash) may lose the counts of the last moments, as it may lose the last 100 ms of data
- * events in the audit log. A request not yet answered when the daemon dies may or
- * may not be counted. When a commit fails (a full disk) the pipeline withholds the answer of a
+ * <p>A request's count is appended to the {@link UsageJournal} on the request's thread before
+ * it is answered, so an acknowledged request is counted even after {@code kill -9}; a writer
+ * thread folds the journal into the table once a second (one fsynced commit, which also records
+ * the folded journal generation, so a fold interrupted by a crash is neither lost nor counted
+ * twice), and before every read. At start-up the journals left by the previous run are folded.
+ * When the journal cannot be written (a full disk) the pipeline withholds the answer of a
  * successful request that changed nothing; a refusal or a committed change is answered, and the
  * lost count logged ({@code RequestPipeline}).
  */
@@ -36,7 +34,7 @@ final class RequestCounters implements AutoCloseable {
 
   /**
    * The counters' table. {@code WITHOUT ROWID}: one B-tree, so a commit of counts writes one
-   * page, not a table page and an index page (the daemon commits counts for every request).
+   * page, not a table page and an index page.
    */
   static final String TABLE = "CREATE TABLE IF NOT EXISTS usage_requests ("
       + " month TEXT NOT NULL, key_arn TEXT NOT NULL, principal TEXT NOT NULL,"
@@ -44,107 +42,133 @@ final class RequestCounters implements AutoCloseable {
       + " refused INTEGER NOT NULL DEFAULT 0,"
       + " PRIMARY KEY (month, key_arn, principal, operation)) WITHOUT ROWID";
 
+  /** The newest journal generation folded into {@code usage_requests}; one row. */
+  static final String FOLDED_TABLE = "CREATE TABLE IF NOT EXISTS usage_journal_folded ("
+      + " id INTEGER PRIMARY KEY CHECK (id = 1), generation INTEGER NOT NULL)";
+
   /** The row key of one counter; {@code keyArn} is empty for a request that used no key. */
   record Counter(String month, String keyArn, String principal, String operation) {}
 
-  private record Pending(Counter counter, boolean succeeded, CompletableFuture<Void> done) {}
-
-  /** Counts in one batch, and the most one commit takes. */
-  private static final int MAX_BATCH = 4096;
-  private static final Pending STOP = new Pending(null, false, null);
+  private static final Ticket COUNTED = () -> { };
+  private static final Duration FOLD_INTERVAL = Duration.ofSeconds(1);
 
   private final Database db;
-  private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
+  private final UsageJournal journal;
+  private final Object foldLock = new Object();
   private final Thread writer;
+  private volatile boolean closed;
 
-  RequestCounters(Database db) {
+  /**
+   * Folds the journals a previous run left in {@code dir}, then starts a new one.
+   *
+   * @throws IOException if the journal directory cannot be read or written
+   */
+  RequestCounters(Database db, Path dir) throws IOException {
     this.db = db;
-    this.writer = new Thread(this::writeLoop, "coffer-usage-writer");
+    long folded = foldedGeneration();
+    this.journal = new UsageJournal(dir, folded);
+    for (long g : journal.generations()) {
+      if (g == journal.current()) {
+        continue;
+      }
+      if (g <= folded) {
+        journal.delete(g); // folded before a crash that left the file
+      } else {
+        fold(g);
+      }
+    }
+    this.writer = new Thread(this::foldLoop, "coffer-usage-writer");
     writer.setDaemon(true);
     writer.start();
   }
 
-  /** Longest wait for a commit: a request never hangs on a writer that stopped. */
-  private static final java.time.Duration MAX_WAIT = java.time.Duration.ofSeconds(60);
-
-  private volatile boolean closed;
-
-  /** Queues one request's count; the ticket returns once it is committed. */
+  /** Appends one request's count to the journal; the ticket reports a failed write. */
   Ticket add(Counter c, boolean succeeded) {
-    CompletableFuture<Void> done = new CompletableFuture<>();
     if (closed) {
-      done.completeExceptionally(new IllegalStateException("usage accounting is closed"));
-    } else {
-      queue.add(new Pending(c, succeeded, done));
-    }
-    return () -> {
-      try {
-        done.get(MAX_WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while the usage count was committed", e);
-      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-        throw new IllegalStateException("usage count not committed", e);
-      }
-    };
-  }
-
-  private void writeLoop() {
-    List<Pending> batch = new ArrayList<>();
-    while (true) {
-      try {
-        batch.add(queue.take());
-      } catch (InterruptedException e) {
-        return;
-      }
-      queue.drainTo(batch, MAX_BATCH - 1);
-      boolean stop = batch.remove(STOP);
-      commit(batch);
-      batch.clear();
-      if (stop) {
-        return;
-      }
-    }
-  }
-
-  private void commit(List<Pending> batch) {
-    if (batch.isEmpty()) {
-      return;
-    }
-    Map<Counter, long[]> sums = new HashMap<>();
-    for (Pending p : batch) {
-      sums.computeIfAbsent(p.counter(), c -> new long[2])[p.succeeded() ? 0 : 1]++;
+      return () -> {
+        throw new IllegalStateException("usage accounting is closed");
+      };
     }
     try {
-      db.inTransactionWithoutSync(tx -> {
-        try (PreparedStatement p = tx.connection().prepareStatement(
-            "INSERT INTO usage_requests(month, key_arn, principal, operation, succeeded,"
-                + " refused) VALUES (?,?,?,?,?,?) ON CONFLICT(month, key_arn, principal,"
-                + " operation) DO UPDATE SET succeeded = succeeded + excluded.succeeded,"
-                + " refused = refused + excluded.refused")) {
-          for (Map.Entry<Counter, long[]> e : sums.entrySet()) {
-            Counter c = e.getKey();
-            p.setString(1, c.month());
-            p.setString(2, c.keyArn());
-            p.setString(3, c.principal());
-            p.setString(4, c.operation());
-            p.setLong(5, e.getValue()[0]);
-            p.setLong(6, e.getValue()[1]);
-            p.addBatch();
-          }
-          p.executeBatch();
-        }
-        return null;
-      });
-      batch.forEach(p -> p.done().complete(null));
-    } catch (RuntimeException e) {
-      LOG.log(Level.SEVERE, "usage counts of " + batch.size() + " request(s) not committed", e);
-      batch.forEach(p -> p.done().completeExceptionally(e));
+      journal.append(c, succeeded);
+      return COUNTED;
+    } catch (UncheckedIOException e) {
+      return () -> {
+        throw new IllegalStateException("usage count not written", e);
+      };
     }
+  }
+
+  private void foldLoop() {
+    while (!closed) {
+      try {
+        Thread.sleep(FOLD_INTERVAL.toMillis());
+        foldNow();
+      } catch (InterruptedException e) {
+        return;
+      } catch (RuntimeException | IOException e) {
+        LOG.log(Level.SEVERE, "usage journal not folded into the database; will retry", e);
+      }
+    }
+  }
+
+  /** Folds the records appended so far into the table. */
+  void foldNow() throws IOException {
+    synchronized (foldLock) {
+      long g = journal.rotate();
+      if (g >= 0) {
+        fold(g);
+      }
+    }
+  }
+
+  /** Adds journal {@code g}'s records to the table in one fsynced commit, then deletes it. */
+  private void fold(long g) throws IOException {
+    Map<Counter, long[]> sums = new HashMap<>();
+    journal.read(g, (c, succeeded) ->
+        sums.computeIfAbsent(c, k -> new long[2])[succeeded ? 0 : 1]++);
+    db.inTransaction(tx -> {
+      try (PreparedStatement p = tx.connection().prepareStatement(
+          "INSERT INTO usage_requests(month, key_arn, principal, operation, succeeded,"
+              + " refused) VALUES (?,?,?,?,?,?) ON CONFLICT(month, key_arn, principal,"
+              + " operation) DO UPDATE SET succeeded = succeeded + excluded.succeeded,"
+              + " refused = refused + excluded.refused")) {
+        for (Map.Entry<Counter, long[]> e : sums.entrySet()) {
+          Counter c = e.getKey();
+          p.setString(1, c.month());
+          p.setString(2, c.keyArn());
+          p.setString(3, c.principal());
+          p.setString(4, c.operation());
+          p.setLong(5, e.getValue()[0]);
+          p.setLong(6, e.getValue()[1]);
+          p.addBatch();
+        }
+        p.executeBatch();
+      }
+      try (PreparedStatement p = tx.connection().prepareStatement("INSERT INTO"
+          + " usage_journal_folded(id, generation) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET"
+          + " generation = excluded.generation")) {
+        p.setLong(1, g);
+        p.executeUpdate();
+      }
+      return null;
+    });
+    journal.delete(g);
+  }
+
+  private long foldedGeneration() {
+    return db.read(tx -> {
+      try (PreparedStatement p = tx.connection().prepareStatement(
+              "SELECT generation FROM usage_journal_folded WHERE id = 1");
+          ResultSet r = p.executeQuery()) {
+        return r.next() ? r.getLong(1) : 0L;
+      }
+    });
   }
 
   /** Successful requests per principal in one month, as committed. */
   Map<String, Long> succeededByPrincipal(String month) {
+    foldBeforeRead();
     return db.read(tx -> {
       Map<String, Long> out = new HashMap<>();
       try (PreparedStatement p = tx.connection().prepareStatement("SELECT principal,"
@@ -173,6 +197,7 @@ final class RequestCounters implements AutoCloseable {
     if (!List.of("key_arn", "principal", "operation").contains(column)) {
       throw new IllegalArgumentException(column);
     }
+    foldBeforeRead();
     return db.read(tx -> {
       List<Row> out = new ArrayList<>();
       try (PreparedStatement p = tx.connection().prepareStatement("SELECT month, " + column
@@ -190,20 +215,27 @@ final class RequestCounters implements AutoCloseable {
     });
   }
 
-  /** Commits what is queued, then stops the writer. */
+  private void foldBeforeRead() {
+    try {
+      foldNow();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot fold the usage journal: " + e.getMessage(), e);
+    }
+  }
+
+  /** Stops the writer and folds what is left. */
   @Override
   public void close() {
     closed = true;
-    queue.add(STOP);
+    writer.interrupt();
     try {
       writer.join(10_000);
+      foldNow();
+      journal.close();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    } catch (IOException | RuntimeException e) {
+      LOG.log(Level.SEVERE, "usage journal not folded at close; the next start folds it", e);
     }
-    // Counts queued after the stop (a request racing the shutdown) are not committed: fail them.
-    List<Pending> left = new ArrayList<>();
-    queue.drainTo(left);
-    left.stream().filter(p -> p.done() != null).forEach(p -> p.done().completeExceptionally(
-        new IllegalStateException("usage accounting closed before this count was committed")));
   }
 }

@@ -13,8 +13,10 @@ import dev.coffer.daemon.storage.Database;
 import dev.coffer.protocol.ErrorType;
 import dev.coffer.protocol.Json;
 import dev.coffer.protocol.KmsException;
+import java.io.IOException;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -63,11 +65,13 @@ public final class UsageAccounting implements UsageMeter, AutoCloseable {
   private record MonthTotals(String month, Map<String, AtomicLong> byPrincipal) {}
 
   /**
+   * @param journalDir where the {@link UsageJournal} lives (the data directory)
    * @param keys the keys that exist now (spans are opened for those without one)
    * @param keyArn the ARN of a key id
    */
-  public UsageAccounting(Database db, Collection<KeyRecord> keys, Principals principals,
-      UsageLimits limits, Clock clock, Function<UUID, String> keyArn) {
+  public UsageAccounting(Database db, Path journalDir, Collection<KeyRecord> keys,
+      Principals principals, UsageLimits limits, Clock clock, Function<UUID, String> keyArn)
+      throws IOException {
     this.principals = principals;
     this.limits = limits;
     this.clock = clock;
@@ -75,6 +79,7 @@ public final class UsageAccounting implements UsageMeter, AutoCloseable {
     db.inTransaction(tx -> {
       try (var st = tx.connection().createStatement()) {
         st.executeUpdate(RequestCounters.TABLE);
+        st.executeUpdate(RequestCounters.FOLDED_TABLE);
         st.executeUpdate(KeyPeriods.TABLE);
       }
       return null;
@@ -83,7 +88,7 @@ public final class UsageAccounting implements UsageMeter, AutoCloseable {
     this.periods = new KeyPeriods(db, clock, keyArn);
     periods.backfill(keys);
     db.addCommitHook(periods);
-    this.counters = new RequestCounters(db);
+    this.counters = new RequestCounters(db, journalDir);
   }
 
   /** Serves {@code GetUsage} from {@code table}. */

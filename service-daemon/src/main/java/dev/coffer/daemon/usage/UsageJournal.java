@@ -1,0 +1,186 @@
+package dev.coffer.daemon.usage;
+
+import dev.coffer.daemon.files.SecureFiles;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BiConsumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * The request counts not yet folded into the database: files {@code usage-journal.<generation>}
+ * (mode 0600) beside it, each a sequence of records {@code succeeded (1 byte), month, key ARN,
+ * principal, operation} (each a {@link DataOutputStream#writeUTF} string), appended with one
+ * {@code write} per request.
+ *
+ * <p>Why a journal: a count must be durable before its request is answered (so the counts match
+ * a workload exactly after {@code kill -9}), and a database commit per request, even grouped,
+ * cost direct {@code Encrypt} most of its rate. A {@code write} to the operating system survives
+ * the daemon's death; a power loss may lose the records written since the last fold (about a
+ * second), which commits with an fsync.
+ *
+ * <p>Not thread-safe for {@link #rotate}: {@link RequestCounters} serialises folds; {@link
+ * #append} may run on any thread.
+ */
+final class UsageJournal implements AutoCloseable {
+
+  private static final String PREFIX = "usage-journal.";
+  private static final Pattern NAME = Pattern.compile(Pattern.quote(PREFIX) + "([0-9]{1,18})");
+
+  private final Path dir;
+  private final Object appendLock = new Object();
+  private FileChannel current; // guarded by appendLock
+  private long generation; // guarded by appendLock
+  private long written; // bytes in current, guarded by appendLock
+
+  /**
+   * Opens a new journal file after the highest generation present or {@code folded}, whichever
+   * is higher; the older files stay for {@link #pending}.
+   */
+  UsageJournal(Path dir, long folded) throws IOException {
+    this.dir = dir;
+    long highest = folded;
+    for (long g : generations()) {
+      highest = Math.max(highest, g);
+    }
+    this.generation = highest + 1;
+    this.current = open(generation);
+  }
+
+  /** The generation being appended to. */
+  long current() {
+    synchronized (appendLock) {
+      return generation;
+    }
+  }
+
+  /**
+   * A new journal file, mode 0600 whatever the umask (the attribute is applied minus the umask,
+   * so the mode is set again).
+   */
+  private FileChannel open(long g) throws IOException {
+    Path file = dir.resolve(PREFIX + g);
+    FileChannel c = FileChannel.open(file, java.util.Set.of(StandardOpenOption.CREATE_NEW,
+        StandardOpenOption.WRITE, StandardOpenOption.APPEND),
+        PosixFilePermissions.asFileAttribute(SecureFiles.OWNER_ONLY));
+    Files.setPosixFilePermissions(file, SecureFiles.OWNER_ONLY);
+    return c;
+  }
+
+  /** The generations of the journal files present, ascending. */
+  List<Long> generations() throws IOException {
+    List<Long> out = new ArrayList<>();
+    try (Stream<Path> files = Files.list(dir)) {
+      files.forEach(f -> {
+        Matcher m = NAME.matcher(f.getFileName().toString());
+        if (m.matches()) {
+          out.add(Long.parseLong(m.group(1)));
+        }
+      });
+    }
+    out.sort(null);
+    return out;
+  }
+
+  /**
+   * Appends one request's record with one {@code write}; once this returns the record survives
+   * the daemon's death.
+   *
+   * @throws UncheckedIOException if the file system refuses it (a full disk)
+   */
+  void append(RequestCounters.Counter c, boolean succeeded) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(160);
+    try (DataOutputStream out = new DataOutputStream(bytes)) {
+      out.writeByte(succeeded ? 1 : 0);
+      out.writeUTF(c.month());
+      out.writeUTF(c.keyArn());
+      out.writeUTF(c.principal());
+      out.writeUTF(c.operation());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
+    }
+    ByteBuffer record = ByteBuffer.wrap(bytes.toByteArray());
+    synchronized (appendLock) {
+      try {
+        while (record.hasRemaining()) {
+          written += current.write(record);
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot append to the usage journal: " + e.getMessage(), e);
+      }
+    }
+  }
+
+  /**
+   * Starts a new journal file if the current one holds records.
+   *
+   * @return the generation of the file closed, or -1 if it held nothing
+   */
+  long rotate() throws IOException {
+    FileChannel closed;
+    long g;
+    synchronized (appendLock) {
+      if (written == 0) {
+        return -1;
+      }
+      FileChannel next = open(generation + 1);
+      closed = current;
+      g = generation;
+      current = next;
+      generation++;
+      written = 0;
+    }
+    closed.close();
+    return g;
+  }
+
+  /**
+   * Reads the records of generation {@code g}, handing each to {@code sink} (counter,
+   * succeeded). A record cut short at the end (a power loss mid-write) is ignored.
+   */
+  void read(long g, BiConsumer<RequestCounters.Counter, Boolean> sink) throws IOException {
+    try (InputStream in = Files.newInputStream(dir.resolve(PREFIX + g));
+        DataInputStream data = new DataInputStream(new java.io.BufferedInputStream(in))) {
+      while (true) {
+        int flag = data.read();
+        if (flag < 0) {
+          return;
+        }
+        RequestCounters.Counter c;
+        try {
+          c = new RequestCounters.Counter(data.readUTF(), data.readUTF(), data.readUTF(),
+              data.readUTF());
+        } catch (EOFException torn) {
+          return;
+        }
+        sink.accept(c, flag == 1);
+      }
+    }
+  }
+
+  /** Deletes generation {@code g}, folded into the database. */
+  void delete(long g) throws IOException {
+    Files.deleteIfExists(dir.resolve(PREFIX + g));
+  }
+
+  @Override
+  public void close() throws IOException {
+    synchronized (appendLock) {
+      current.close();
+    }
+  }
+}
