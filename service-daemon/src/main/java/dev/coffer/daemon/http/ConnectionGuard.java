@@ -175,7 +175,7 @@ final class ConnectionGuard extends AbstractLifeCycle implements Connection.List
   void responded(Connection connection) {
     Watch w = open.get(connection);
     if (w != null) {
-      w.bytesMark = connection.getBytesIn();
+      w.bytesMark = networkBytesIn(connection);
       w.phase = Phase.IDLE;
     }
   }
@@ -190,7 +190,7 @@ final class ConnectionGuard extends AbstractLifeCycle implements Connection.List
       open.forEach((connection, w) -> {
         switch (w.phase) {
           case IDLE -> {
-            if (connection.getBytesIn() > w.bytesMark) {
+            if (networkBytesIn(connection) > w.bytesMark) {
               w.sinceNanos = now;
               w.phase = Phase.READING;
             }
@@ -224,6 +224,21 @@ final class ConnectionGuard extends AbstractLifeCycle implements Connection.List
       endPoint = wrapper.unwrap();
     }
     endPoint.close();
+  }
+
+  /**
+   * Bytes received on the TCP connection under {@code connection}: for TLS, before decryption.
+   * The HTTP layer's own count grows only once a whole TLS record has decrypted, so a client
+   * dripping the bytes of a record that never completes would look idle to it, while each byte
+   * keeps the idle timeout from firing.
+   */
+  private static long networkBytesIn(Connection connection) {
+    EndPoint endPoint = connection.getEndPoint();
+    while (endPoint instanceof EndPoint.Wrapper wrapper) {
+      endPoint = wrapper.unwrap();
+    }
+    Connection network = endPoint.getConnection();
+    return network == null ? connection.getBytesIn() : network.getBytesIn();
   }
 
   private static InetAddress addressOf(SocketAddress address) {
