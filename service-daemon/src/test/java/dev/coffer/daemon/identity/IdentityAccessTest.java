@@ -246,6 +246,22 @@ class IdentityAccessTest {
     }
   }
 
+  /**
+   * AWS JSON 1.1 (the HTTPS door) names a body it cannot read as JSON {@code
+   * SerializationException}, as KMS does (aws-http-endpoint.md §1.3); the socket's own framing
+   * keeps its documented {@code ValidationException}.
+   */
+  @Test
+  void awsJsonBodyThatIsNotOneJsonObject_isSerializationException() {
+    for (String body : List.of("not json", "[1, 2]", "{\"KeyId\": ", "\"alias/x\"")) {
+      RequestPipeline.Answer a = d.daemon.pipeline().handle(new Caller(IAM_ALICE, ORIGIN), 1,
+          "DescribeKey", body.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      assertTrue(a.error(), body);
+      assertEquals("SerializationException",
+          Json.parseObject(a.body()).get("__type").asText(), body);
+    }
+  }
+
   @Test
   void failedAuthentication_answeredAndAudited_withTheClaimedKeyOnly() throws IOException {
     RequestPipeline.Answer a = d.daemon.pipeline().authenticationFailed("Decrypt",
