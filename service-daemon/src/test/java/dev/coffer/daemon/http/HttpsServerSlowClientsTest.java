@@ -399,4 +399,20 @@ class HttpsServerSlowClientsTest {
           "closed after " + closedAfter + " ms (-1: still open after 69 bytes over ~17 s)");
     }
   }
+
+  /**
+   * One IPv6 /64 is one source for the per-source connection share, as for the audit of failed
+   * authentications: a host with many addresses in its /64 gets one share, not one per address.
+   */
+  @Test
+  void theAddressesOfOneIpv6Slash64ShareOneConnectionShare() throws Exception {
+    InetAddress a = InetAddress.getByName("2001:db8:1:2::a");
+    InetAddress b = InetAddress.getByName("2001:db8:1:2:ffff:ffff:ffff:fffe");
+    InetAddress other = InetAddress.getByName("2001:db8:1:3::a");
+    assertEquals(ConnectionGuard.shareOf(a), ConnectionGuard.shareOf(b));
+    assertTrue(!ConnectionGuard.shareOf(a).equals(ConnectionGuard.shareOf(other)));
+    InetAddress v4 = InetAddress.getByName("192.0.2.7");
+    assertEquals(v4, ConnectionGuard.shareOf(v4));
+    assertTrue(!v4.equals(ConnectionGuard.shareOf(InetAddress.getByName("192.0.2.8"))));
+  }
 }
