@@ -365,19 +365,6 @@ public final class RequestPipeline {
     return error(refusal);
   }
 
-  /**
-   * Counts a request a door refused before it reached this pipeline without knowing its caller
-   * (HTTPS: an access key deactivated a moment after its signature verified), so that the
-   * request metrics see every answer. Nothing ran, so nothing is audited, as for a refused
-   * socket connection.
-   *
-   * @return {@code refusal}, for the door to throw
-   */
-  public KmsException refusedAtDoor(String operation, KmsException refusal) {
-    observer.requestAnswered(served(operation), refusal.errorType(), 0);
-    return refusal;
-  }
-
   /** {@code operation} if the daemon serves it, else {@code Unknown}: a closed label set. */
   private String served(String operation) {
     return operation != null && operations.operations().contains(operation)
