@@ -117,17 +117,25 @@ final class CanonicalRequest {
     return out.toString();
   }
 
-  /** Values trimmed, inner runs of spaces collapsed to one, repeats joined with {@code ,}. */
+  /**
+   * Values trimmed, inner runs of whitespace collapsed to one space, repeats joined with
+   * {@code ,}. Whitespace is a tab as well as a space (and the other ASCII whitespace): botocore
+   * collapses with {@code ' '.join(value.split())} and SDK v2 likewise, so a value with a tab
+   * that only spaces were collapsed in would never verify.
+   */
   static String canonicalHeaderValue(List<String> values) {
     StringBuilder out = new StringBuilder();
     for (int i = 0; i < values.size(); i++) {
       if (i > 0) {
         out.append(',');
       }
-      out.append(values.get(i).trim().replaceAll(" +", " "));
+      out.append(WHITESPACE.matcher(values.get(i)).replaceAll(" ").trim());
     }
     return out.toString();
   }
+
+  private static final java.util.regex.Pattern WHITESPACE =
+      java.util.regex.Pattern.compile("[ \\t\\n\\x0B\\f\\r]+");
 
   /** RFC 3986 encoding of the UTF-8 bytes of {@code s}: unreserved kept, the rest {@code %XX}. */
   static String uriEncode(String s, boolean keepSlash) {

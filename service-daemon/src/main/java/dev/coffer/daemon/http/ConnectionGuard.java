@@ -61,12 +61,15 @@ final class ConnectionGuard extends AbstractLifeCycle implements Connection.List
 
   private static final class Watch {
     final InetAddress source;
+    /** Whose share the connection counts against ({@link #shareOf}). */
+    final InetAddress share;
     volatile Phase phase = Phase.OPENED;
     volatile long sinceNanos = System.nanoTime();
     volatile long bytesMark;
 
     Watch(InetAddress source) {
       this.source = source;
+      this.share = source == null ? null : shareOf(source);
     }
   }
 
@@ -124,7 +127,7 @@ final class ConnectionGuard extends AbstractLifeCycle implements Connection.List
     InetAddress source = addressOf(connection.getEndPoint().getRemoteSocketAddress());
     Watch watch = new Watch(source);
     open.put(connection, watch);
-    if (source != null && perSource.computeIfAbsent(source, s -> new AtomicInteger())
+    if (source != null && perSource.computeIfAbsent(watch.share, s -> new AtomicInteger())
         .incrementAndGet() > maxPerSource) {
       closures.note("closed a connection from " + source.getHostAddress() + ": it already has "
           + maxPerSource + " open (https-max-connections-per-source)");
@@ -142,8 +145,8 @@ final class ConnectionGuard extends AbstractLifeCycle implements Connection.List
     if (watch == null) {
       return;
     }
-    if (watch.source != null) {
-      perSource.computeIfPresent(watch.source,
+    if (watch.share != null) {
+      perSource.computeIfPresent(watch.share,
           (s, n) -> n.decrementAndGet() <= 0 ? null : n);
     }
     if (open.size() == maxConnections - 1) {
@@ -175,7 +178,7 @@ final class ConnectionGuard extends AbstractLifeCycle implements Connection.List
   void responded(Connection connection) {
     Watch w = open.get(connection);
     if (w != null) {
-      w.bytesMark = connection.getBytesIn();
+      w.bytesMark = networkBytesIn(connection);
       w.phase = Phase.IDLE;
     }
   }
@@ -190,7 +193,7 @@ final class ConnectionGuard extends AbstractLifeCycle implements Connection.List
       open.forEach((connection, w) -> {
         switch (w.phase) {
           case IDLE -> {
-            if (connection.getBytesIn() > w.bytesMark) {
+            if (networkBytesIn(connection) > w.bytesMark) {
               w.sinceNanos = now;
               w.phase = Phase.READING;
             }
@@ -224,6 +227,40 @@ final class ConnectionGuard extends AbstractLifeCycle implements Connection.List
       endPoint = wrapper.unwrap();
     }
     endPoint.close();
+  }
+
+  /**
+   * Bytes received on the TCP connection under {@code connection}: for TLS, before decryption.
+   * The HTTP layer's own count grows only once a whole TLS record has decrypted, so a client
+   * dripping the bytes of a record that never completes would look idle to it, while each byte
+   * keeps the idle timeout from firing.
+   */
+  private static long networkBytesIn(Connection connection) {
+    EndPoint endPoint = connection.getEndPoint();
+    while (endPoint instanceof EndPoint.Wrapper wrapper) {
+      endPoint = wrapper.unwrap();
+    }
+    Connection network = endPoint.getConnection();
+    return network == null ? connection.getBytesIn() : network.getBytesIn();
+  }
+
+  /**
+   * The source whose connections are counted together: an IPv4 address, or the /64 of an IPv6
+   * address (what one host or site usually holds: a host with privacy addresses, or an
+   * attacker with a /64, would otherwise get a share per address). The same rule as the audit
+   * of failed authentications ({@link FailedAuthenticationAudit#sourceOf}).
+   */
+  static InetAddress shareOf(InetAddress address) {
+    byte[] a = address.getAddress();
+    if (a.length != 16) {
+      return address;
+    }
+    java.util.Arrays.fill(a, 8, 16, (byte) 0);
+    try {
+      return InetAddress.getByAddress(a);
+    } catch (java.net.UnknownHostException e) {
+      throw new IllegalStateException("16 bytes are always an IPv6 address", e);
+    }
   }
 
   private static InetAddress addressOf(SocketAddress address) {

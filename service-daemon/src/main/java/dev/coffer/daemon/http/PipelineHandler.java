@@ -65,12 +65,18 @@ public final class PipelineHandler implements AwsJsonHandler {
 
   @Override
   public AwsJsonResponse handle(AwsJsonRequest request) {
-    // The key verified a moment ago; it may have been deactivated or deleted since.
+    // The key verified a moment ago; it may have been deactivated or deleted since. That is a
+    // failed authentication like any other, audited within the same per-source budget.
     AccessKey key = keys.metadata(request.accessKeyId())
         .filter(k -> k.status() == AccessKey.Status.Active)
-        .orElseThrow(() -> pipeline.refusedAtDoor(request.operation(), new KmsException(
-            ErrorType.UNRECOGNIZED_CLIENT,
-            "The security token included in the request is invalid.")));
+        .orElse(null);
+    if (key == null) {
+      KmsException refusal = new KmsException(ErrorType.UNRECOGNIZED_CLIENT,
+          "The security token included in the request is invalid.");
+      failures.record(request.operation(), request.accessKeyId(), origin(request.context()),
+          refusal);
+      throw refusal;
+    }
     Caller caller = new Caller(new IamUser(partition, account, key.userName(), key.accessKeyId()),
         origin(request.context()));
     if (!enter(key.accessKeyId())) {

@@ -144,6 +144,10 @@ public final class RequestPipeline {
    * authorization and audit.
    *
    * @param operation the operation name, e.g. {@code Encrypt}
+   * <p>A body that is not one well-formed JSON object is {@code SerializationException}, the
+   * name AWS JSON 1.1 services give a body they cannot deserialise (aws-http-endpoint.md §1.3);
+   * the socket's framing keeps its documented {@code ValidationException}.
+   *
    * @param input the input object's UTF-8 JSON bytes, {@code {...}}; empty for no input; zeroed
    *     here
    */
@@ -151,7 +155,13 @@ public final class RequestPipeline {
     return run(caller, requestId, input, () -> {
       ObjectNode framed = Json.object();
       framed.put("Operation", operation);
-      framed.set("Input", input.length == 0 ? Json.object() : Json.parseRequest(input));
+      ObjectNode parsed;
+      try {
+        parsed = input.length == 0 ? Json.object() : Json.parseRequest(input);
+      } catch (KmsException e) {
+        throw new KmsException(ErrorType.SERIALIZATION, e.getMessage());
+      }
+      framed.set("Input", parsed);
       return framed;
     });
   }
@@ -353,19 +363,6 @@ public final class RequestPipeline {
     // Timed from here only: the transport's authentication step ran before.
     observer.requestAnswered(served(operation), refusal.errorType(), System.nanoTime() - start);
     return error(refusal);
-  }
-
-  /**
-   * Counts a request a door refused before it reached this pipeline without knowing its caller
-   * (HTTPS: an access key deactivated a moment after its signature verified), so that the
-   * request metrics see every answer. Nothing ran, so nothing is audited, as for a refused
-   * socket connection.
-   *
-   * @return {@code refusal}, for the door to throw
-   */
-  public KmsException refusedAtDoor(String operation, KmsException refusal) {
-    observer.requestAnswered(served(operation), refusal.errorType(), 0);
-    return refusal;
   }
 
   /** {@code operation} if the daemon serves it, else {@code Unknown}: a closed label set. */

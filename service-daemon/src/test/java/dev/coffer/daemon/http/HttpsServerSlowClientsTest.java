@@ -10,14 +10,22 @@ import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.SecureRandom;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Slowloris of every shape against the real Jetty listener (plain HTTP on loopback, raw
@@ -332,5 +340,79 @@ class HttpsServerSlowClientsTest {
       out.flush();
       assertEquals(200, HttpsServerLimitsTest.read(s.getInputStream()).status());
     }
+  }
+
+  /**
+   * The request-read deadline holds over TLS on a kept-alive connection too: a client that
+   * drips the bytes of its next TLS record (which never decrypts into anything the HTTP layer
+   * sees, while each byte keeps the idle timeout from firing) is closed at the deadline.
+   */
+  @Test
+  void aTlsRecordTrickledAfterAnAnswerIsClosedByTheDeadline(@TempDir Path home)
+      throws Exception {
+    TlsMaterial tls = TlsMaterial.selfSigned(home.resolve("https"), List.of("127.0.0.1"),
+        new SecureRandom(), Clock.systemUTC());
+    HttpLimits d = HttpLimits.defaults();
+    server = new HttpsServer("127.0.0.1", 0, Optional.of(tls), new HttpLimits(d.maxBodyBytes(),
+        d.maxHeaderBytes(), d.idleTimeout(), Duration.ofSeconds(2), d.maxConnections(),
+        d.idleTimeoutAtLimit(), d.minThreads(), d.maxThreads()), StubKms.verifier(), stub);
+    server.start();
+    KeyStore trust = KeyStore.getInstance("PKCS12");
+    trust.load(null, null);
+    trust.setCertificateEntry("coffer", tls.certificateChain().get(0));
+    TrustManagerFactory tmf =
+        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init(trust);
+    SSLContext context = SSLContext.getInstance("TLS");
+    context.init(null, tmf.getTrustManagers(), null);
+    try (Socket tcp = new Socket("127.0.0.1", server.port());
+        SSLSocket s = (SSLSocket) context.getSocketFactory()
+            .createSocket(tcp, "127.0.0.1", server.port(), false)) {
+      s.setSoTimeout(10_000);
+      s.getOutputStream().write(signed(server.port()));
+      s.getOutputStream().flush();
+      assertEquals(200, HttpsServerLimitsTest.read(s.getInputStream()).status());
+      // The header of an application-data record of 64 bytes, then its bytes, one at a time.
+      byte[] record = new byte[5 + 64];
+      record[0] = 0x17;
+      record[1] = 0x03;
+      record[2] = 0x03;
+      record[4] = 64;
+      tcp.setSoTimeout(50);
+      long start = System.nanoTime();
+      long closedAfter = -1;
+      for (int i = 0; i < record.length && closedAfter < 0; i++) {
+        try {
+          tcp.getOutputStream().write(record[i]);
+          tcp.getOutputStream().flush();
+          Thread.sleep(250);
+          if (tcp.getInputStream().read() < 0) {
+            closedAfter = (System.nanoTime() - start) / 1_000_000;
+          }
+        } catch (java.net.SocketTimeoutException stillOpen) {
+          // nothing to read: the server keeps the connection
+        } catch (IOException reset) {
+          closedAfter = (System.nanoTime() - start) / 1_000_000;
+        }
+      }
+      assertTrue(closedAfter >= 0 && closedAfter < 2_000 + SLACK_MILLIS,
+          "closed after " + closedAfter + " ms (-1: still open after 69 bytes over ~17 s)");
+    }
+  }
+
+  /**
+   * One IPv6 /64 is one source for the per-source connection share, as for the audit of failed
+   * authentications: a host with many addresses in its /64 gets one share, not one per address.
+   */
+  @Test
+  void theAddressesOfOneIpv6Slash64ShareOneConnectionShare() throws Exception {
+    InetAddress a = InetAddress.getByName("2001:db8:1:2::a");
+    InetAddress b = InetAddress.getByName("2001:db8:1:2:ffff:ffff:ffff:fffe");
+    InetAddress other = InetAddress.getByName("2001:db8:1:3::a");
+    assertEquals(ConnectionGuard.shareOf(a), ConnectionGuard.shareOf(b));
+    assertTrue(!ConnectionGuard.shareOf(a).equals(ConnectionGuard.shareOf(other)));
+    InetAddress v4 = InetAddress.getByName("192.0.2.7");
+    assertEquals(v4, ConnectionGuard.shareOf(v4));
+    assertTrue(!v4.equals(ConnectionGuard.shareOf(InetAddress.getByName("192.0.2.8"))));
   }
 }

@@ -89,6 +89,19 @@ class SigV4VerifierTest {
     assertTrue(v.canonicalRequest().startsWith("POST\n/a%2520b/c\n"), v.canonicalRequest());
   }
 
+  /**
+   * Both clients collapse every run of whitespace in a signed header value (tabs too) to one
+   * space: botocore with {@code ' '.join(value.split())}, SDK v2 in its canonical request.
+   */
+  @Test
+  void signedHeaderValuesWithTabsVerifyFromBothClients() throws Exception {
+    Map<String, String> headers = new java.util.HashMap<>(kmsHeaders("DescribeKey"));
+    headers.put("X-Amz-Meta-Note", "a\tb \t c");
+    verifier.verify(Signers.botocore(URL, headers, BODY, AKID, SECRET, null, "us-east-1"));
+    verifier.verify(Signers.sdkV2(URL, headers, BODY, AKID, SECRET, "us-east-1",
+        Clock.systemUTC()));
+  }
+
   @Test
   void sdkV2SignedRequestVerifies() {
     SignedRequest r = Signers.sdkV2(URL, kmsHeaders("DescribeKey"), BODY, AKID, SECRET,

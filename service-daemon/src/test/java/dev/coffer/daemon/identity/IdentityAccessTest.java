@@ -246,6 +246,49 @@ class IdentityAccessTest {
     }
   }
 
+  /**
+   * AWS JSON 1.1 (the HTTPS door) names a body it cannot read as JSON {@code
+   * SerializationException}, as KMS does (aws-http-endpoint.md §1.3); the socket's own framing
+   * keeps its documented {@code ValidationException}.
+   */
+  @Test
+  void awsJsonBodyThatIsNotOneJsonObject_isSerializationException() {
+    for (String body : List.of("not json", "[1, 2]", "{\"KeyId\": ", "\"alias/x\"")) {
+      RequestPipeline.Answer a = d.daemon.pipeline().handle(new Caller(IAM_ALICE, ORIGIN), 1,
+          "DescribeKey", body.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      assertTrue(a.error(), body);
+      assertEquals("SerializationException",
+          Json.parseObject(a.body()).get("__type").asText(), body);
+    }
+  }
+
+  /**
+   * A key deactivated between its signature's verification and the request's run is refused
+   * like any failed authentication, and audited like one (issue 15: failed authentication is
+   * audited too).
+   */
+  @Test
+  void keyDeactivatedAfterItsSignatureVerified_isRefusedAndAudited() throws IOException {
+    String id = d.call("CreateAccessKey", "UserName", "carol").at("/AccessKey/AccessKeyId")
+        .asText();
+    d.call("UpdateAccessKey", "AccessKeyId", id, "Status", "Inactive");
+    dev.coffer.daemon.http.PipelineHandler handler = new dev.coffer.daemon.http.PipelineHandler(
+        d.daemon.pipeline(), new dev.coffer.daemon.http.StoredAccessKeys(
+            d.daemon.accessKeys()), "aws", ACCT, e -> { }, d.clock, 4);
+    String requestId = java.util.UUID.randomUUID().toString();
+    dev.coffer.daemon.http.RequestContext context = new dev.coffer.daemon.http.RequestContext(
+        requestId, "192.0.2.9", "ua", "TrentService.ListKeys", java.util.Optional.of("TLSv1.3"),
+        java.util.Optional.of("TLS_AES_256_GCM_SHA384"), "kms.local:8443");
+    KmsException e = assertThrows(KmsException.class, () -> handler.handle(
+        new dev.coffer.daemon.http.AwsJsonRequest(context, "ListKeys", id, new byte[0])));
+    assertEquals("UnrecognizedClientException", e.errorType());
+    d.restart(); // flushes the batched record
+    ObjectNode r = auditRecordWith("\"" + requestId + "\"");
+    assertEquals("UnrecognizedClientException", r.get("errorCode").asText());
+    assertEquals(id, r.at("/userIdentity/accessKeyId").asText());
+    assertEquals("192.0.2.9", r.get("sourceIPAddress").asText());
+  }
+
   @Test
   void failedAuthentication_answeredAndAudited_withTheClaimedKeyOnly() throws IOException {
     RequestPipeline.Answer a = d.daemon.pipeline().authenticationFailed("Decrypt",
