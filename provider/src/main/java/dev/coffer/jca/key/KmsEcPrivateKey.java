@@ -16,8 +16,8 @@ public final class KmsEcPrivateKey extends KmsPrivateKey implements ECKey {
   private static final long serialVersionUID = 1L;
 
   KmsEcPrivateKey(String arn, String keyId, String keySpec, ECPublicKey publicKey,
-      List<String> grantTokens, Path socket) {
-    super(arn, keyId, keySpec, publicKey, grantTokens, socket);
+      List<String> grantTokens, Path socket, String keyUsage) {
+    super(arn, keyId, keySpec, publicKey, grantTokens, socket, keyUsage);
   }
 
   @Override

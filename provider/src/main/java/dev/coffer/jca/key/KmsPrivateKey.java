@@ -37,16 +37,19 @@ public abstract sealed class KmsPrivateKey implements PrivateKey
   private final transient PublicKey publicKey;
   private final transient List<String> grantTokens;
   private final transient Path socket;
+  /** The key's KeyUsage as the daemon reported it, or null when not known. */
+  private final transient String keyUsage;
   private transient volatile boolean destroyed;
 
   KmsPrivateKey(String arn, String keyId, String keySpec, PublicKey publicKey,
-      List<String> grantTokens, Path socket) {
+      List<String> grantTokens, Path socket, String keyUsage) {
     this.arn = Objects.requireNonNull(arn, "arn");
     this.keyId = Objects.requireNonNull(keyId, "keyId");
     this.keySpec = Objects.requireNonNull(keySpec, "keySpec");
     this.publicKey = Objects.requireNonNull(publicKey, "publicKey");
     this.grantTokens = List.copyOf(grantTokens == null ? List.of() : grantTokens);
     this.socket = socket;
+    this.keyUsage = keyUsage;
   }
 
   /**
@@ -63,11 +66,21 @@ public abstract sealed class KmsPrivateKey implements PrivateKey
    */
   public static KmsPrivateKey of(String arn, String keyId, String keySpec, PublicKey publicKey,
       List<String> grantTokens, Path socket) {
+    return of(arn, keyId, keySpec, publicKey, grantTokens, socket, null);
+  }
+
+  /**
+   * As {@link #of(String, String, String, PublicKey, List, Path)}, with the key's {@code
+   * KeyUsage} ({@code SIGN_VERIFY} or {@code ENCRYPT_DECRYPT}; null if unknown), so that {@code
+   * Signature} and {@code Cipher} refuse a key of the other usage at {@code init}.
+   */
+  public static KmsPrivateKey of(String arn, String keyId, String keySpec, PublicKey publicKey,
+      List<String> grantTokens, Path socket, String keyUsage) {
     if (keySpec.startsWith("ECC_") && publicKey instanceof ECPublicKey ec) {
-      return new KmsEcPrivateKey(arn, keyId, keySpec, ec, grantTokens, socket);
+      return new KmsEcPrivateKey(arn, keyId, keySpec, ec, grantTokens, socket, keyUsage);
     }
     if (keySpec.startsWith("RSA_") && publicKey instanceof RSAPublicKey rsa) {
-      return new KmsRsaPrivateKey(arn, keyId, keySpec, rsa, grantTokens, socket);
+      return new KmsRsaPrivateKey(arn, keyId, keySpec, rsa, grantTokens, socket, keyUsage);
     }
     throw new IllegalArgumentException("not an asymmetric KMS key pair: KeySpec " + keySpec
         + " with a " + publicKey.getAlgorithm() + " public key");
@@ -100,6 +113,11 @@ public abstract sealed class KmsPrivateKey implements PrivateKey
   }
 
   /** The public half: an ordinary JDK key, for local verification and encryption. */
+  /** The key's {@code KeyUsage}, or null when the handle was built without it. */
+  public final String keyUsage() {
+    return keyUsage;
+  }
+
   public PublicKey publicKey() {
     return publicKey;
   }

@@ -16,8 +16,8 @@ public final class KmsRsaPrivateKey extends KmsPrivateKey implements RSAKey {
   private static final long serialVersionUID = 1L;
 
   KmsRsaPrivateKey(String arn, String keyId, String keySpec, RSAPublicKey publicKey,
-      List<String> grantTokens, Path socket) {
-    super(arn, keyId, keySpec, publicKey, grantTokens, socket);
+      List<String> grantTokens, Path socket, String keyUsage) {
+    super(arn, keyId, keySpec, publicKey, grantTokens, socket, keyUsage);
   }
 
   @Override

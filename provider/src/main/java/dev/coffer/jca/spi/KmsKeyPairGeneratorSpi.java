@@ -103,7 +103,8 @@ public abstract class KmsKeyPairGeneratorSpi extends KeyPairGeneratorSpi {
     AsymmetricService.PublicKeyInfo p = service.asymmetric().getPublicKey(arn, grantTokens);
     PublicKey publicKey = publicKey(keySpec, p.subjectPublicKeyInfo());
     return new KeyPair(publicKey,
-        KmsPrivateKey.of(arn, keyId, keySpec, publicKey, grantTokens, socket));
+        KmsPrivateKey.of(arn, keyId, keySpec, publicKey, grantTokens, socket,
+            p.keyUsage().isEmpty() ? null : p.keyUsage()));
   }
 
   private static PublicKey publicKey(String keySpec, byte[] der) {

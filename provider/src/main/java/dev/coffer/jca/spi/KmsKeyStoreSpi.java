@@ -6,6 +6,7 @@ import dev.coffer.jca.core.KmsService;
 import dev.coffer.jca.core.Segments;
 import dev.coffer.jca.key.KmsKey;
 import dev.coffer.jca.key.KmsPrivateKey;
+import dev.coffer.protocol.ErrorType;
 import dev.coffer.protocol.KmsException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -359,8 +360,44 @@ public final class KmsKeyStoreSpi extends KeyStoreSpi {
     return false;
   }
 
+  /**
+   * The first entry (aliases before key ids, as {@code aliases()} lists them) whose certificate
+   * chain starts with {@code cert}, or null (JCA {@code KeyStore.getCertificateAlias}; KMS has no
+   * trusted-certificate entries). Each asymmetric key's chain is fetched once, however many names
+   * point at it.
+   */
   @Override
   public String engineGetCertificateAlias(Certificate cert) {
+    if (cert == null) {
+      return null;
+    }
+    Set<String> seenKeys = new java.util.HashSet<>();
+    Set<String> matchingKeys = new java.util.HashSet<>();
+    for (String name : names()) {
+      KeyInfo k;
+      try {
+        k = service().describeKey(name, List.of());
+        if (!k.isAsymmetric()) {
+          continue;
+        }
+        if (seenKeys.add(k.keyId())) {
+          Certificate[] chain = KeyPairEntries.chain(service(), k.keyId());
+          if (chain != null && chain.length > 0 && chain[0].equals(cert)) {
+            matchingKeys.add(k.keyId());
+          }
+        }
+      } catch (KmsException e) {
+        // ListKeys shows every key; a key this caller may not read (or one just deleted) is
+        // not an entry of theirs, so it is skipped rather than failing the whole search.
+        if (JcaErrors.isNotFound(e) || ErrorType.ACCESS_DENIED.equals(e.errorType())) {
+          continue;
+        }
+        throw JcaErrors.provider(e);
+      }
+      if (matchingKeys.contains(k.keyId())) {
+        return name;
+      }
+    }
     return null;
   }
 

@@ -116,6 +116,12 @@ public abstract class KmsRsaOaepCipherSpi extends CipherSpi {
   protected void engineInit(int opmode, Key k, AlgorithmParameterSpec params, SecureRandom random)
       throws InvalidKeyException, InvalidAlgorithmParameterException {
     KmsRsaPrivateKey handle = (KmsRsaPrivateKey) Handles.requirePrivate(k, "RSA");
+    if (handle.keyUsage() != null && !"ENCRYPT_DECRYPT".equals(handle.keyUsage())) {
+      // AWS refuses Decrypt with such a key (InvalidKeyUsageException); encrypting under its
+      // public key here would make a ciphertext no one can decrypt, so both modes refuse.
+      throw new InvalidKeyException(handle.arn() + " is an RSA key of KeyUsage "
+          + handle.keyUsage() + "; RSA-OAEP needs a key of KeyUsage ENCRYPT_DECRYPT");
+    }
     if (params != null && !sameAsAws(params)) {
       throw new InvalidAlgorithmParameterException("AWS KMS decrypts " + encryptionAlgorithm
           + " only: OAEP digest " + awsParams.getDigestAlgorithm() + ", MGF1 with "

@@ -73,6 +73,11 @@ public abstract class KmsSignatureSpi extends SignatureSpi {
   @Override
   protected void engineInitSign(PrivateKey key) throws InvalidKeyException {
     KmsPrivateKey k = Handles.requirePrivate(key, keyAlgorithm);
+    if (k.keyUsage() != null && !"SIGN_VERIFY".equals(k.keyUsage())) {
+      // AWS: Sign with an ENCRYPT_DECRYPT key is InvalidKeyUsageException; say so at init.
+      throw new InvalidKeyException(k.arn() + " is a key of KeyUsage " + k.keyUsage()
+          + "; signing needs a key of KeyUsage SIGN_VERIFY");
+    }
     String only = ECDSA_BY_SPEC.get(k.keySpec());
     if (only != null && !only.equals(signingAlgorithm)) {
       throw new InvalidKeyException("AWS KMS signs " + k.keySpec() + " keys with " + only

@@ -75,6 +75,21 @@ class KmsKeyStoreKeyPairTest {
   }
 
   @Test
+  void getCertificateAlias_namesTheEntryWhoseChainStartsWithTheCertificate() throws Exception {
+    // KeyStore.getCertificateAlias: "the alias of the first entry ... whose certificate chain
+    // starts with the given certificate"; null when none does.
+    KeyPair pair = ec();
+    X509Certificate cert = KeyPairs.selfSigned(pair, "SHA256withECDSA", "CN=find me");
+    String alias = newAlias();
+    ks.setKeyEntry(alias, pair.getPrivate(), null, new Certificate[] {cert});
+    String found = fresh().getCertificateAlias(cert);
+    assertTrue(alias.equals(found)
+        || ((KmsPrivateKey) pair.getPrivate()).arn().endsWith("/" + found), found);
+    assertNull(fresh().getCertificateAlias(
+        KeyPairs.selfSigned(ec(), "SHA256withECDSA", "CN=nowhere")));
+  }
+
+  @Test
   void setCertificateEntryOnTheKeysAlias_replacesItsCertificate() throws Exception {
     KeyPair pair = ec();
     String alias = newAlias();

@@ -100,4 +100,22 @@ class KmsRsaOaepCipherSpiTest {
     assertThrows(InvalidKeyException.class, () -> Cipher.getInstance(SHA256, "Coffer")
         .init(Cipher.DECRYPT_MODE, local.generateKeyPair().getPrivate()));
   }
+
+  @Test
+  void keysOfTheOtherUsage_areRefusedAtInit() throws Exception {
+    // A SIGN_VERIFY RSA key cannot decrypt (AWS: InvalidKeyUsageException), so Cipher.init
+    // refuses it, in ENCRYPT_MODE too: a local encryption under it would make a ciphertext that
+    // no one can ever decrypt. Likewise an ENCRYPT_DECRYPT key cannot sign.
+    KeyPair signing = KeyPairs.generate("RSA", new java.security.spec.RSAKeyGenParameterSpec(
+        2048, java.security.spec.RSAKeyGenParameterSpec.F4));
+    for (int mode : new int[] {Cipher.DECRYPT_MODE, Cipher.ENCRYPT_MODE}) {
+      InvalidKeyException e = assertThrows(InvalidKeyException.class,
+          () -> Cipher.getInstance(SHA256, "Coffer").init(mode, signing.getPrivate()));
+      assertTrue(e.getMessage().contains("SIGN_VERIFY"), e.getMessage());
+    }
+    InvalidKeyException e = assertThrows(InvalidKeyException.class,
+        () -> java.security.Signature.getInstance("SHA256withRSA", "Coffer")
+            .initSign(pair.getPrivate()));
+    assertTrue(e.getMessage().contains("ENCRYPT_DECRYPT"), e.getMessage());
+  }
 }

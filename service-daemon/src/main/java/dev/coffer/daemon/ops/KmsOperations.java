@@ -587,12 +587,7 @@ public final class KmsOperations {
       out.put("EncryptionAlgorithm", alg);
       return out;
     }
-    String alg = in.string("EncryptionAlgorithm");
-    if (alg != null && alg.startsWith("RSAES_") && in.string("KeyId") == null
-        && !isCofferBlob(blobBytes)) {
-      throw Input.invalid("KeyId", "is required to decrypt with " + alg + ": an asymmetric"
-          + " ciphertext does not name its key; pass the RSA key's KeyId");
-    }
+    requireKeyIdForRsa(in, blobBytes, "KeyId", "EncryptionAlgorithm", "decrypt with");
     checkAlgorithm(in, "EncryptionAlgorithm");
     Opened opened = open(blobBytes, in.string("KeyId"), ctx);
     caller.secret(opened.plaintext);
@@ -613,6 +608,8 @@ public final class KmsOperations {
     EncryptionContext dstCtx = context(in, "DestinationEncryptionContext");
     KeyRecord asymmetricSrc = asymmetricNamed(in.string("SourceKeyId"));
     if (asymmetricSrc == null) {
+      requireKeyIdForRsa(in, blobBytes, "SourceKeyId", "SourceEncryptionAlgorithm",
+          "re-encrypt with");
       checkAlgorithm(in, "SourceEncryptionAlgorithm");
     }
     KeyRecord dst = usableKey(in.requiredString("DestinationKeyId"));
@@ -773,6 +770,22 @@ public final class KmsOperations {
 
   private static EncryptionContext context(Input in, String field) {
     return Constraints.encryptionContext(in, field);
+  }
+
+  /**
+   * An RSA ciphertext does not name its key (KMS API reference, Decrypt "KeyId" and ReEncrypt
+   * "SourceKeyId": required for asymmetric ciphertexts), so an RSAES algorithm without {@code
+   * keyField} on a blob that is not Coffer's is {@code ValidationException} naming the missing
+   * field, rather than a complaint that the algorithm "does not apply to symmetric keys".
+   */
+  private static void requireKeyIdForRsa(Input in, byte[] blob, String keyField,
+      String algorithmField, String verb) {
+    String alg = in.string(algorithmField);
+    if (alg != null && alg.startsWith("RSAES_") && in.string(keyField) == null
+        && !isCofferBlob(blob)) {
+      throw Input.invalid(keyField, "is required to " + verb + " " + alg + ": an asymmetric"
+          + " ciphertext does not name its key; pass the RSA key's " + keyField);
+    }
   }
 
   private static void checkAlgorithm(Input in, String field) {

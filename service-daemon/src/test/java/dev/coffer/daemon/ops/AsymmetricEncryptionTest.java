@@ -136,6 +136,12 @@ class AsymmetricEncryptionTest {
         bytes(back.get("CiphertextBlob"))).get("Plaintext")));
     d.fails("InvalidKeyUsageException", "ReEncrypt", "CiphertextBlob", symBlob,
         "SourceEncryptionContext", Map.of("k", "v"), "DestinationKeyId", rsa);
+    // An RSA ciphertext names no key: without SourceKeyId, ReEncrypt says so, as Decrypt does
+    // for KeyId (it used to answer that RSAES_OAEP_SHA_1 "does not apply to symmetric keys").
+    var e = d.fails("ValidationException", "ReEncrypt", "CiphertextBlob",
+        bytes(toRsa.get("CiphertextBlob")), "SourceEncryptionAlgorithm", "RSAES_OAEP_SHA_1",
+        "DestinationKeyId", sym);
+    assertTrue(e.getMessage().contains("SourceKeyId"), e.getMessage());
   }
 
   @ParameterizedTest
