@@ -21,6 +21,7 @@ import java.time.LocalDate;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
 import java.util.Collection;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -179,11 +180,15 @@ public final class UsageAccounting implements UsageMeter, AutoCloseable {
       throw Input.invalid("GroupBy", "must be KEY, PRINCIPAL or OPERATION, got "
           + in.string("GroupBy"));
     }
-    YearMonth from = YearMonth.from(start.atOffset(ZoneOffset.UTC));
-    YearMonth to = YearMonth.from(end.minusMillis(1).atOffset(ZoneOffset.UTC));
+    // Months are stored as "yyyy-MM" text and compared as text, which orders only four-digit
+    // years (YearMonth writes "+10000-01" and "-0001-01"); no counter lies outside them, so the
+    // range is clamped to them. A wider range is not an error: "everything" is a fair question.
+    YearMonth from = max(YearMonth.from(start.atOffset(ZoneOffset.UTC)), FIRST_MONTH);
+    YearMonth to = min(YearMonth.from(end.minusMillis(1).atOffset(ZoneOffset.UTC)), LAST_MONTH);
     Map<String, ObjectNode> rows = new TreeMap<>(); // month + group -> row, ordered
     String field = GROUP_FIELDS.get(groupBy);
-    for (RequestCounters.Row r : counters.rows(from.toString(), to.toString(), column)) {
+    for (RequestCounters.Row r : from.isAfter(to) ? List.<RequestCounters.Row>of()
+        : counters.rows(from.toString(), to.toString(), column)) {
       ObjectNode row = row(rows, r.month(), field, r.group().isEmpty() ? "none" : r.group());
       row.put("Succeeded", r.succeeded()).put("Refused", r.refused())
           .put("Requests", r.succeeded() + r.refused());
@@ -223,6 +228,17 @@ public final class UsageAccounting implements UsageMeter, AutoCloseable {
       totals.put("KeyMonths", rounded(totalKeyMonths));
     }
     return out;
+  }
+
+  private static final YearMonth FIRST_MONTH = YearMonth.of(0, 1);
+  private static final YearMonth LAST_MONTH = YearMonth.of(9999, 12);
+
+  private static YearMonth max(YearMonth a, YearMonth b) {
+    return a.isAfter(b) ? a : b;
+  }
+
+  private static YearMonth min(YearMonth a, YearMonth b) {
+    return a.isBefore(b) ? a : b;
   }
 
   private static ObjectNode row(Map<String, ObjectNode> rows, String month, String field,
