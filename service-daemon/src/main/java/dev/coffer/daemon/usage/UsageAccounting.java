@@ -95,6 +95,12 @@ public final class UsageAccounting implements UsageMeter, AutoCloseable {
 
   // ---------------------------------------------------------------- metering
 
+  /**
+   * The principal's count that {@link #admit} raised for the request this thread runs, until
+   * {@link #count} settles it (the pipeline calls both on the request's thread).
+   */
+  private final ThreadLocal<AtomicLong> reserved = new ThreadLocal<>();
+
   @Override
   public void admit(Caller caller, String operation) {
     if (limits.entries().isEmpty()) {
@@ -111,20 +117,32 @@ public final class UsageAccounting implements UsageMeter, AutoCloseable {
     }
     String who = principals.arnOf(caller.identity());
     MonthTotals m = totals();
-    AtomicLong used = m.byPrincipal().get(who);
-    if (used != null && used.get() >= limit) {
+    AtomicLong used = m.byPrincipal().computeIfAbsent(who, k -> new AtomicLong());
+    // The request takes its place now, not when it succeeds: checked here and counted after it
+    // ran, every request in flight while the count stood at limit - 1 got through. A request
+    // that then fails gives its place back (count); only successful requests use the limit.
+    long max = limit;
+    long before = used.getAndUpdate(n -> n < max ? n + 1 : n);
+    if (before >= limit) {
       throw new KmsException(ErrorType.LIMIT_EXCEEDED, who + " has made its " + limit
           + " requests for " + m.month() + " (monthly-request-limits in coffer.properties);"
           + " requests are refused until the month ends (UTC) or an administrator raises the"
           + " limit");
     }
+    reserved.set(used);
   }
 
   @Override
   public Ticket count(Caller caller, String operation, String keyArn, boolean succeeded) {
     String who = principals.arnOf(caller.identity());
     MonthTotals m = totals();
-    if (succeeded) {
+    AtomicLong place = reserved.get();
+    reserved.remove();
+    if (place != null) {
+      if (!succeeded) {
+        place.decrementAndGet();
+      }
+    } else if (succeeded) {
       m.byPrincipal().computeIfAbsent(who, k -> new AtomicLong()).incrementAndGet();
     }
     return counters.add(new RequestCounters.Counter(m.month(), keyArn == null ? "" : keyArn,
