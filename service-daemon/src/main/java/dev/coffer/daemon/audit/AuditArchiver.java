@@ -328,13 +328,27 @@ public final class AuditArchiver {
 
   private void requireOutsideLiveLog(Path destination) throws IOException, Refused {
     Path real = dir.toRealPath();
-    Path dest = destination.toAbsolutePath().normalize();
-    Path live = dir.toAbsolutePath().normalize();
-    if (dest.startsWith(real) || dest.startsWith(live) || real.startsWith(dest)
-        || live.startsWith(dest)) {
+    Path dest = realPathOf(destination);
+    if (dest.startsWith(real) || real.startsWith(dest)) {
       throw new Refused("the archive directory " + destination + " is, holds or lies in the"
           + " live audit log " + dir + "; choose a directory outside it");
     }
+  }
+
+  /**
+   * Where {@code path} is, symbolic links resolved: the real path of its longest existing
+   * ancestor with the rest appended. Compared as written, a link to the live tree ({@code
+   * --to /tmp/link/x}, the link naming {@code audit/}) put the archive inside the log it
+   * archives.
+   */
+  private static Path realPathOf(Path path) throws IOException {
+    Path abs = path.toAbsolutePath().normalize();
+    Path existing = abs;
+    while (existing != null && !Files.exists(existing)) {
+      existing = existing.getParent();
+    }
+    return existing == null ? abs
+        : existing.toRealPath().resolve(existing.relativize(abs)).normalize();
   }
 
   private void copyPoint(AuditArchivePoint p, Path destination) throws IOException, Refused {

@@ -86,6 +86,11 @@ public final class KeyRegistry {
     quotaExempt = exempt;
   }
 
+  /** The key quota ({@code max-keys}). */
+  public int maxKeys() {
+    return maxKeys;
+  }
+
   public int count() {
     return keys.size();
   }

@@ -61,6 +61,14 @@ public final class ManagedKeys {
   /** The alias prefix whose first use creates a managed key. */
   public static final String PREFIX = "alias/coffer/";
 
+  /**
+   * The {@code <name>} of {@code alias/coffer/<name>}: one or more segments of {@code a-z A-Z
+   * 0-9 _ -} joined by {@code /}. The alias syntax alone admits {@code alias/coffer/} and
+   * {@code alias/coffer//x/}, which name no application.
+   */
+  private static final java.util.regex.Pattern NAME =
+      java.util.regex.Pattern.compile("[a-zA-Z0-9_-]+(/[a-zA-Z0-9_-]+)*");
+
   /** Rotation of AWS managed keys: every year, not configurable (EnableKeyRotation). */
   static final int ROTATION_DAYS = 365;
 
@@ -142,7 +150,8 @@ public final class ManagedKeys {
       return;
     }
     String alias = resolver.aliasNameOf(text(input.node(), field));
-    if (alias == null || !alias.startsWith(PREFIX) || registry.alias(alias) != null) {
+    if (alias == null || !alias.startsWith(PREFIX) || registry.alias(alias) != null
+        || !NAME.matcher(alias.substring(PREFIX.length())).matches()) {
       return;
     }
     try {
@@ -160,6 +169,14 @@ public final class ManagedKeys {
     synchronized (createLock) {
       if (registry.alias(alias) != null) {
         return; // a concurrent first use created it
+      }
+      // Outside max-keys (the FAQ), yet any key creator names managed keys at will: without a
+      // bound of their own they would be a way around the quota. AWS has one per service.
+      if (managed.size() >= registry.maxKeys()) {
+        throw new KmsException(ErrorType.LIMIT_EXCEEDED, "this daemon already holds "
+            + managed.size() + " managed keys (alias/coffer/*), as many as max-keys allows"
+            + " customer keys; use an existing alias/coffer/ name or raise max-keys in"
+            + " coffer.properties");
       }
       Instant now = clock.instant();
       UUID id = UUID.randomUUID();

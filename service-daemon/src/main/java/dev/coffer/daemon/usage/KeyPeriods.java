@@ -200,7 +200,17 @@ final class KeyPeriods implements Database.CommitHook {
       return out;
     });
     Map<String, Map<String, Double>> out = new TreeMap<>();
-    for (YearMonth m = from; !m.isAfter(to); m = m.plusMonths(1)) {
+    // Only months from the earliest span to now can hold a key (later ones are capped at now to
+    // nothing): walking just those keeps a range of millions of months (GetUsage's EndTime far
+    // in the future) from holding a daemon thread for hours.
+    long earliest = spans.stream().mapToLong(Span::start).min().orElse(Long.MAX_VALUE);
+    if (earliest == Long.MAX_VALUE) {
+      return out;
+    }
+    YearMonth first = YearMonth.from(Instant.ofEpochMilli(earliest).atOffset(ZoneOffset.UTC));
+    YearMonth last = YearMonth.from(now.atOffset(ZoneOffset.UTC));
+    for (YearMonth m = first.isAfter(from) ? first : from; !m.isAfter(to) && !m.isAfter(last);
+        m = m.plusMonths(1)) {
       long ms = m.atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC).toEpochMilli();
       long me = m.plusMonths(1).atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC).toEpochMilli();
       double length = me - ms;

@@ -23,6 +23,7 @@ import java.time.LocalDate;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
 import java.util.Collection;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -99,6 +100,12 @@ public final class UsageAccounting implements UsageMeter, AutoCloseable {
 
   // ---------------------------------------------------------------- metering
 
+  /**
+   * The principal's count that {@link #admit} raised for the request this thread runs, until
+   * {@link #count} settles it (the pipeline calls both on the request's thread).
+   */
+  private final ThreadLocal<AtomicLong> reserved = new ThreadLocal<>();
+
   @Override
   public void admit(Caller caller, String operation) {
     if (limits.entries().isEmpty()) {
@@ -115,20 +122,32 @@ public final class UsageAccounting implements UsageMeter, AutoCloseable {
     }
     String who = principals.arnOf(caller.identity());
     MonthTotals m = totals();
-    AtomicLong used = m.byPrincipal().get(who);
-    if (used != null && used.get() >= limit) {
+    AtomicLong used = m.byPrincipal().computeIfAbsent(who, k -> new AtomicLong());
+    // The request takes its place now, not when it succeeds: checked here and counted after it
+    // ran, every request in flight while the count stood at limit - 1 got through. A request
+    // that then fails gives its place back (count); only successful requests use the limit.
+    long max = limit;
+    long before = used.getAndUpdate(n -> n < max ? n + 1 : n);
+    if (before >= limit) {
       throw new KmsException(ErrorType.LIMIT_EXCEEDED, who + " has made its " + limit
           + " requests for " + m.month() + " (monthly-request-limits in coffer.properties);"
           + " requests are refused until the month ends (UTC) or an administrator raises the"
           + " limit");
     }
+    reserved.set(used);
   }
 
   @Override
   public Ticket count(Caller caller, String operation, String keyArn, boolean succeeded) {
     String who = principals.arnOf(caller.identity());
     MonthTotals m = totals();
-    if (succeeded) {
+    AtomicLong place = reserved.get();
+    reserved.remove();
+    if (place != null) {
+      if (!succeeded) {
+        place.decrementAndGet();
+      }
+    } else if (succeeded) {
       m.byPrincipal().computeIfAbsent(who, k -> new AtomicLong()).incrementAndGet();
     }
     return counters.add(new RequestCounters.Counter(m.month(), keyArn == null ? "" : keyArn,
@@ -184,11 +203,15 @@ public final class UsageAccounting implements UsageMeter, AutoCloseable {
       throw Input.invalid("GroupBy", "must be KEY, PRINCIPAL or OPERATION, got "
           + in.string("GroupBy"));
     }
-    YearMonth from = YearMonth.from(start.atOffset(ZoneOffset.UTC));
-    YearMonth to = YearMonth.from(end.minusMillis(1).atOffset(ZoneOffset.UTC));
+    // Months are stored as "yyyy-MM" text and compared as text, which orders only four-digit
+    // years (YearMonth writes "+10000-01" and "-0001-01"); no counter lies outside them, so the
+    // range is clamped to them. A wider range is not an error: "everything" is a fair question.
+    YearMonth from = max(YearMonth.from(start.atOffset(ZoneOffset.UTC)), FIRST_MONTH);
+    YearMonth to = min(YearMonth.from(end.minusMillis(1).atOffset(ZoneOffset.UTC)), LAST_MONTH);
     Map<String, ObjectNode> rows = new TreeMap<>(); // month + group -> row, ordered
     String field = GROUP_FIELDS.get(groupBy);
-    for (RequestCounters.Row r : counters.rows(from.toString(), to.toString(), column)) {
+    for (RequestCounters.Row r : from.isAfter(to) ? List.<RequestCounters.Row>of()
+        : counters.rows(from.toString(), to.toString(), column)) {
       ObjectNode row = row(rows, r.month(), field, r.group().isEmpty() ? "none" : r.group());
       row.put("Succeeded", r.succeeded()).put("Refused", r.refused())
           .put("Requests", r.succeeded() + r.refused());
@@ -228,6 +251,17 @@ public final class UsageAccounting implements UsageMeter, AutoCloseable {
       totals.put("KeyMonths", rounded(totalKeyMonths));
     }
     return out;
+  }
+
+  private static final YearMonth FIRST_MONTH = YearMonth.of(0, 1);
+  private static final YearMonth LAST_MONTH = YearMonth.of(9999, 12);
+
+  private static YearMonth max(YearMonth a, YearMonth b) {
+    return a.isAfter(b) ? a : b;
+  }
+
+  private static YearMonth min(YearMonth a, YearMonth b) {
+    return a.isBefore(b) ? a : b;
   }
 
   private static ObjectNode row(Map<String, ObjectNode> rows, String month, String field,

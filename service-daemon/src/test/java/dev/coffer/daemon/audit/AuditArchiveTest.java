@@ -292,6 +292,24 @@ class AuditArchiveTest {
   }
 
   @Test
+  void archiveIntoTheLiveTreeThroughASymlink_refused() throws Exception {
+    session(40);
+    Thread.sleep(20);
+    Instant mid = Instant.now();
+    session(5);
+    Path intoLive = Files.createSymbolicLink(home.resolve("link-to-audit"), dir);
+    Path toHome = Files.createSymbolicLink(home.resolve("link-to-home"), home);
+    for (Path to : List.of(intoLive.resolve("x"), intoLive.resolve("digests"), toHome,
+        toHome.resolve("audit/y/z"))) {
+      AuditArchiver.Refused e = assertThrows(AuditArchiver.Refused.class,
+          () -> archiver().archive(mid, to, by()), to.toString());
+      assertTrue(e.getMessage().contains("live audit log"), e.getMessage());
+    }
+    assertFalse(Files.exists(dir.resolve("x")));
+    assertTrue(verify().ok(), verify().summary());
+  }
+
+  @Test
   void secondArchive_extendsTheSameDirectory_otherNonEmptyDirectoryRefused() throws Exception {
     twoSessionsArchiveFirst();
     Thread.sleep(20);

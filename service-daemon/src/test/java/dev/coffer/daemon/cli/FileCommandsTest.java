@@ -146,4 +146,23 @@ class FileCommandsTest {
     assertTrue(r.err().contains("no such file"), r.err());
     assertEquals(List.of(plain), files());
   }
+
+  @Test
+  void outInAMissingDirectoryOrOnADirectory_exit2_namingWhatTheUserGave() throws Exception {
+    String arn = newKeyArn();
+    Path missing = dir.resolve("no-such-dir").resolve("out");
+    Run r = coffer("encrypt-file", "--key-id", arn, "--in", plain.toString(), "--out",
+        missing.toString());
+    assertEquals(2, r.code(), r.toString());
+    // The hidden temporary file is an implementation detail the user never named.
+    assertFalse(r.err().contains(".partial"), r.err());
+    assertTrue(r.err().contains(missing.getParent().toString()), r.err());
+    Path sub = Files.createDirectory(dir.resolve("sub"));
+    r = coffer("encrypt-file", "--key-id", arn, "--in", plain.toString(), "--out",
+        sub.toString());
+    assertEquals(2, r.code(), r.toString());
+    assertFalse(r.err().contains(".partial"), r.err());
+    assertTrue(r.err().contains("is a directory"), r.err());
+    assertTrue(Files.isDirectory(sub));
+  }
 }

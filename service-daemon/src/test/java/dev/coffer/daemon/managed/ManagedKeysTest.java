@@ -267,14 +267,31 @@ class ManagedKeysTest {
   }
 
   @Test
-  void managedKeys_notCountedAgainstTheKeyQuota() throws Exception {
+  void managedKeys_notCountedAgainstTheKeyQuota_butHaveOneOfTheirOwn() throws Exception {
     d.close();
-    d = new TestDaemon(c -> c.withMaxKeys(1));
+    d = new TestDaemon(c -> c.withMaxKeys(2));
+    d.createKey();
     d.createKey();
     firstUse();
     d.call("DescribeKey", "KeyId", "alias/coffer/second");
-    assertEquals(3, d.call("ListKeys").get("Keys").size());
+    assertEquals(4, d.call("ListKeys").get("Keys").size());
     d.fails("LimitExceededException", "CreateKey");
+    // Any key creator names managed keys at will (a DescribeKey is enough): without a bound of
+    // their own, they were a way around max-keys.
+    String msg = d.fails("LimitExceededException", "DescribeKey", "KeyId", "alias/coffer/third")
+        .getMessage();
+    assertTrue(msg.contains("max-keys"), msg);
+    assertEquals(4, d.call("ListKeys").get("Keys").size());
+  }
+
+  @Test
+  void aliasWithoutAProperName_createsNothing() {
+    for (String alias : List.of("alias/coffer/", "alias/coffer//x", "alias/coffer/x/",
+        "alias/coffer/x//y")) {
+      d.fails("NotFoundException", "DescribeKey", "KeyId", alias);
+    }
+    assertEquals(0, d.call("ListKeys").get("Keys").size());
+    d.call("DescribeKey", "KeyId", "alias/coffer/team/app-1_x");
   }
 
   @Test

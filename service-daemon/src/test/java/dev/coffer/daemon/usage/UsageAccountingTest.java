@@ -188,4 +188,65 @@ class UsageAccountingTest {
     d.fails("ValidationException", "GetUsage", "Granularity", "DAILY");
     assertEquals("KEY", d.call("GetUsage", "GroupBy", "key").get("GroupBy").asText());
   }
+
+  @Test
+  void farRanges_reportEveryCount_andAnswerPromptly() throws Exception {
+    d = new TestDaemon(); // the clock stands at 2026-01-01T00:00:00Z
+    String key = d.createKey();
+    String arn = "arn:aws:kms:local:000000000000:key/" + key;
+    d.call("Encrypt", "KeyId", key, "Plaintext", PLAINTEXT);
+    d.clock.advance(Duration.ofDays(15));
+    // A month past year 9999 once sorted before "2026-01" as text, so nothing was found; and a
+    // range of millions of months was walked month by month, holding a daemon thread for hours.
+    Map<String, JsonNode> rows = usage("OPERATION", "StartTime", "2025-12-01",
+        "EndTime", "+10001-01-01T00:00:00Z");
+    assertCounts(rows.get("2026-01 Encrypt"), 1, 0);
+    long start = System.nanoTime();
+    rows = usage("KEY", "StartTime", -9e15, "EndTime", 9e15);
+    assertTrue(System.nanoTime() - start < 10_000_000_000L, "GetUsage took too long");
+    assertCounts(rows.get("2026-01 " + arn), 2, 0); // CreateKey, Encrypt
+    assertEquals(15.0 / 31, rows.get("2026-01 " + arn).get("KeyMonths").asDouble(), 1e-6);
+  }
+
+  @Test
+  void monthlyLimit_holdsUnderConcurrentRequests() throws Exception {
+    int limit = 5;
+    d = new TestDaemon(c -> c.withUsageLimits(new UsageLimits(List.of(
+        new UsageLimits.Entry("user/" + System.getProperty("user.name"), limit)))));
+    int threads = 16;
+    int each = 4;
+    java.util.concurrent.atomic.AtomicInteger succeeded =
+        new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+    List<Thread> all = new ArrayList<>();
+    try (dev.coffer.protocol.DaemonClient many = new dev.coffer.protocol.DaemonClient(
+        d.daemon.socket(), threads, Duration.ofSeconds(20))) {
+      for (int t = 0; t < threads; t++) {
+        Thread th = new Thread(() -> {
+          try {
+            go.await();
+            for (int i = 0; i < each; i++) {
+              try {
+                many.call("CreateKey", Json.object()); // slow: an fsynced audit record
+                succeeded.incrementAndGet();
+              } catch (dev.coffer.protocol.KmsException e) {
+                assertEquals("LimitExceededException", e.errorType(), e.getMessage());
+              }
+            }
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        });
+        th.start();
+        all.add(th);
+      }
+      go.countDown();
+      for (Thread th : all) {
+        th.join();
+      }
+    }
+    // Admission was checked before a request ran and counted after it: every request in flight
+    // when the count stood at limit - 1 got through.
+    assertEquals(limit, succeeded.get());
+  }
 }

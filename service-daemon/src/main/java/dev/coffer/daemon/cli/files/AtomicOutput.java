@@ -5,6 +5,7 @@ import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -29,6 +30,13 @@ public final class AtomicOutput implements AutoCloseable {
   public AtomicOutput(Path destination) throws IOException {
     this.destination = destination.toAbsolutePath();
     Path dir = this.destination.getParent();
+    // Checked first so that errors name what the user gave, not the hidden temporary file.
+    if (!Files.isDirectory(dir)) {
+      throw new NoSuchFileException(dir.toString(), null, "no such directory");
+    }
+    if (Files.isDirectory(this.destination)) {
+      throw new IOException(this.destination + " is a directory; give a file name for --out");
+    }
     temp = Files.createTempFile(dir, "." + this.destination.getFileName() + ".", ".partial",
         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     cleanup = new Thread(this::deleteTemp, "coffer-partial-output-cleanup");
