@@ -191,16 +191,7 @@ public final class KmsCipherSpi extends CipherSpi {
   @Override
   protected int engineDoFinal(byte[] input, int offset, int len, byte[] output, int outOff)
       throws ShortBufferException, IllegalBlockSizeException, BadPaddingException {
-    byte[] result = engineDoFinal(input, offset, len);
-    try {
-      if (output == null || output.length - outOff < result.length) {
-        throw new ShortBufferException("output buffer too short: need " + result.length);
-      }
-      System.arraycopy(result, 0, output, outOff, result.length);
-      return result.length;
-    } finally {
-      Arrays.fill(result, (byte) 0);
-    }
+    return CipherOutput.copyAndZero(engineDoFinal(input, offset, len), output, outOff);
   }
 
   @Override

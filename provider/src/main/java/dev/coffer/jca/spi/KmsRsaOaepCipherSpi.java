@@ -227,16 +227,7 @@ public abstract class KmsRsaOaepCipherSpi extends CipherSpi {
   @Override
   protected int engineDoFinal(byte[] input, int offset, int n, byte[] output, int outOff)
       throws ShortBufferException, IllegalBlockSizeException, BadPaddingException {
-    byte[] result = engineDoFinal(input, offset, n);
-    try {
-      if (output == null || output.length - outOff < result.length) {
-        throw new ShortBufferException("output buffer too short: need " + result.length);
-      }
-      System.arraycopy(result, 0, output, outOff, result.length);
-      return result.length;
-    } finally {
-      Arrays.fill(result, (byte) 0);
-    }
+    return CipherOutput.copyAndZero(engineDoFinal(input, offset, n), output, outOff);
   }
 
   @Override
