@@ -196,9 +196,7 @@ public final class RequestPipeline {
         throw new KmsException(ErrorType.VALIDATION, "the request names no Operation");
       }
       operation = op.textValue();
-      if (operations.operations().contains(operation)) {
-        observed.operation = operation;
-      }
+      observed.operation = served(operation);
       requireOnlyBodyFields(parsed);
       if (input != null && !input.isObject()) {
         throw new KmsException(ErrorType.VALIDATION, "Input must be a JSON object (omit it for"
@@ -239,10 +237,9 @@ public final class RequestPipeline {
     } finally {
       Arrays.fill(body, (byte) 0);
     }
-    // Counted before the audit record is written, awaited after: the two writes overlap.
+    // Counted before the audit record is written; a failed count is reported after it.
     List<String> touched = caller.resources();
-    UsageMeter.Ticket counted = meter.count(caller,
-        operations.operations().contains(operation) ? operation : "Unknown",
+    UsageMeter.Ticket counted = meter.count(caller, served(operation),
         touched.isEmpty() ? null : touched.get(0), failure == null);
     Answer answer = audited(caller, requestId, received, operation, inputNode, output, failure,
         guard, eventId, refused, observed);
