@@ -42,6 +42,22 @@ final class AwsClients {
     return b.build();
   }
 
+  /**
+   * A {@code KmsClient} for the endpoint {@code endpoint} (e.g. one node of a cluster), trusting
+   * only the PEM certificate {@code trusted}.
+   */
+  static KmsClient kms(String endpoint, Path trusted, String region, String accessKeyId,
+      String secret) {
+    return KmsClient.builder()
+        .endpointOverride(URI.create(endpoint))
+        .region(Region.of(region))
+        .credentialsProvider(StaticCredentialsProvider.create(
+            AwsBasicCredentials.create(accessKeyId, secret)))
+        .httpClientBuilder(ApacheHttpClient.builder()
+            .tlsTrustManagersProvider(() -> trustManagers(trusted)))
+        .build();
+  }
+
   /** Trust managers that trust exactly the PEM certificate {@code pem}. */
   static TrustManager[] trustManagers(Path pem) {
     try (InputStream in = Files.newInputStream(pem)) {

@@ -87,6 +87,22 @@ public final class DaemonProcess implements AutoCloseable {
    */
   public static DaemonProcess startHttps(java.util.Map<String, String> properties, boolean byFlag)
       throws IOException {
+    DaemonProcess d = prepareHttps(properties, byFlag);
+    d.launch();
+    return d;
+  }
+
+  /**
+   * As {@link #startHttps(java.util.Map)}, but not yet {@linkplain #launch launched}: files can
+   * be put into its {@link #home} first (a cluster node's copy of the first node's root key).
+   */
+  public static DaemonProcess prepareHttps(java.util.Map<String, String> properties)
+      throws IOException {
+    return prepareHttps(properties, false);
+  }
+
+  private static DaemonProcess prepareHttps(java.util.Map<String, String> properties,
+      boolean byFlag) throws IOException {
     Path home = Files.createTempDirectory(Path.of("/tmp"), "cof");
     int port;
     try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1,
@@ -101,7 +117,6 @@ public final class DaemonProcess implements AutoCloseable {
     if (byFlag) {
       d.serveArgs = List.of("--https-listen", "127.0.0.1:" + port);
     }
-    d.launch();
     return d;
   }
 
@@ -197,6 +212,11 @@ public final class DaemonProcess implements AutoCloseable {
     } catch (IOException e) {
       return false;
     }
+  }
+
+  /** Whether the daemon process is running. */
+  public boolean isAlive() {
+    return process != null && process.isAlive();
   }
 
   /** SIGKILL: no shutdown hook, no flush, exactly as a crash. */

