@@ -69,7 +69,8 @@ public class ClusterDaemons {
       throw new IllegalArgumentException("unknown provider " + provider);
     }
     for (int i = 0; i < count; i++) {
-      Path home = Files.createDirectories(base.resolve("n" + i));
+      Path home = Files.createDirectory(base.resolve("n" + i),
+          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
       Files.writeString(home.resolve("coffer.properties"), settings);
       if (i > 0) {
         Path key = Files.copy(base.resolve("n0/root.key"), home.resolve("root.key"),
