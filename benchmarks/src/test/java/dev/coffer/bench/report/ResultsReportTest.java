@@ -146,6 +146,30 @@ class ResultsReportTest {
   }
 
   @Test
+  void clusterRows_divideByTheSingleSqliteNodeOfTheSameRun() throws Exception {
+    JsonNode root = new ObjectMapper().readTree("""
+        [{"benchmark":"dev.coffer.bench.ClusterBenchmark.encrypt_4threads","mode":"thrpt",
+          "threads":4,"params":{"provider":"sqlite-1node"},
+          "primaryMetric":{"score":10000.0,"scoreError":1.0,"scoreUnit":"ops/s"}},
+         {"benchmark":"dev.coffer.bench.ClusterBenchmark.encrypt_4threads","mode":"thrpt",
+          "threads":4,"params":{"provider":"postgresql-2nodes"},
+          "primaryMetric":{"score":8500.0,"scoreError":1.0,"scoreUnit":"ops/s"}},
+         {"benchmark":"dev.coffer.bench.ClusterBenchmark.createKey_1thread","mode":"thrpt",
+          "params":{"provider":"sqlite-1node"},
+          "primaryMetric":{"score":400.0,"scoreError":1.0,"scoreUnit":"ops/s"}},
+         {"benchmark":"dev.coffer.bench.ClusterBenchmark.createKey_1thread","mode":"thrpt",
+          "params":{"provider":"postgresql-2nodes"},
+          "primaryMetric":{"score":100.0,"scoreError":1.0,"scoreUnit":"ops/s"}}]
+        """);
+    String md = ResultsReport.render(root, "short", Map.of());
+    assertTrue(md.contains("Throughput relative to sqlite-1node in the same run"), md);
+    assertTrue(md.contains("| postgresql-2nodes / sqlite-1node |"), md);
+    assertTrue(md.contains("| encrypt_4threads |  | 0.85 |"), md);
+    assertTrue(md.contains("| createKey_1thread |  | 0.25 |"), md);
+    assertTrue(md.contains("| createKey_1thread |  | postgresql-2nodes | 100 ± 1.00 ops/s |"), md);
+  }
+
+  @Test
   void sampleTimeRows_printTheirPercentiles() throws Exception {
     JsonNode root = new ObjectMapper().readTree("""
         [{"benchmark":"dev.coffer.bench.DirectKmsCipherBenchmark.encrypt_1thread","mode":"sample",
