@@ -162,6 +162,38 @@ class ClusterConformanceTest {
     }
   }
 
+  @Test
+  @Order(2)
+  void grantRevokedOnOneNode_refusedOnTheOtherWithinOneSecond() throws Exception {
+    // A user who is no administrator: it may use a key only through a grant.
+    JsonNode accessKey = cluster.createAccessKey(0, "grantee");
+    try (KmsClient grantee = cluster.kms(1, accessKey)) {
+      String keyId = cluster.kms(0).createKey(b -> b.description("granted on node 0"))
+          .keyMetadata().keyId();
+      java.util.function.Supplier<String> encryptOnB = () -> {
+        try {
+          grantee.encrypt(b -> b.keyId(keyId).plaintext(SdkBytes.fromByteArray(random(16))));
+          return null;
+        } catch (KmsException e) {
+          return errorCode(e);
+        }
+      };
+      ClusterFixture.within(BOUND, "node 1 knows the key and the grantee's access key, and"
+          + " refuses the grantee without a grant", () -> "AccessDeniedException".equals(
+              encryptOnB.get()));
+
+      String grantId = cluster.kms(0).createGrant(b -> b.keyId(keyId)
+          .granteePrincipal(ClusterFixture.userArn("grantee"))
+          .operationsWithStrings("Encrypt")).grantId();
+      ClusterFixture.within(BOUND, "node 1 lets the grantee encrypt after CreateGrant on node 0",
+          () -> encryptOnB.get() == null);
+
+      cluster.kms(0).revokeGrant(b -> b.keyId(keyId).grantId(grantId));
+      ClusterFixture.within(BOUND, "node 1 refuses the grantee after RevokeGrant on node 0",
+          () -> "AccessDeniedException".equals(encryptOnB.get()));
+    }
+  }
+
   // ---- races resolve in the database ----
 
   @Test

@@ -137,11 +137,30 @@ final class ClusterFixture implements AutoCloseable {
     Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
   }
 
+  /**
+   * {@code coffer create-access-key --user-name USER} on node {@code node} (over its socket);
+   * IAM's {@code AccessKey} shape, with the secret.
+   */
+  JsonNode createAccessKey(int node, String user) throws Exception {
+    CliResult r = nodes.get(node).cli("create-access-key", "--user-name", user);
+    assertEquals(0, r.exitCode(), r.stderr());
+    return JSON.readTree(r.stdout()).get("AccessKey");
+  }
+
+  /** A new SDK v2 client of node {@code i} signed with another access key; the caller closes it. */
+  KmsClient kms(int i, JsonNode accessKey) {
+    return AwsClients.kms(nodes.get(i).httpsUrl(), certificate(), REGION,
+        accessKey.get("AccessKeyId").asText(), accessKey.get("SecretAccessKey").asText());
+  }
+
+  /** The ARN of the IAM user {@code user} in the cluster's account (a grantee principal). */
+  static String userArn(String user) {
+    return "arn:aws:iam::" + ACCOUNT + ":user/" + user;
+  }
+
   /** One access key, made on the first node; every node must accept it (it is in the database). */
   private void makeAccessKey() throws Exception {
-    CliResult r = nodes.get(0).cli("create-access-key", "--user-name", USER);
-    assertEquals(0, r.exitCode(), r.stderr());
-    JsonNode key = JSON.readTree(r.stdout()).get("AccessKey");
+    JsonNode key = createAccessKey(0, USER);
     accessKeyId = key.get("AccessKeyId").asText();
     secret = key.get("SecretAccessKey").asText();
     for (int i = 0; i < nodes.size(); i++) {
