@@ -418,7 +418,7 @@ class ClusterConformanceTest {
     String probe = ClusterFixture.JSON.readTree(doomed.cli("create-key", "--origin", "EXTERNAL",
         "--description", "expires after the leader died").stdout()).get("KeyMetadata")
         .get("KeyId").asText();
-    Instant validTo = Instant.now().truncatedTo(ChronoUnit.SECONDS).plusSeconds(12);
+    Instant validTo = Instant.now().truncatedTo(ChronoUnit.SECONDS).plusSeconds(18);
     ImportAndRotationConformanceTest.openSslImport(doomed, probe, "probe", "--valid-to",
         validTo.toString());
 
