@@ -34,6 +34,7 @@ import dev.coffer.daemon.keys.KeyRegistry;
 import dev.coffer.daemon.keys.KeyResolver;
 import dev.coffer.daemon.keystore.KeyStoreBackend;
 import dev.coffer.daemon.keystore.RootKey;
+import dev.coffer.daemon.keystore.RootKeyProbe;
 import dev.coffer.daemon.keystore.RootKeys;
 import dev.coffer.daemon.keystore.SoftwareKeyStore;
 import dev.coffer.daemon.accesskey.AccessKeyStore;
@@ -89,8 +90,22 @@ public final class Daemon implements Closeable {
     this.config = config;
     prepareHome(config.home());
     SecureRandom random = newRandom();
-    RootKey root = RootKeys.load(config.home(), random);
+    boolean newRootKey = RootKeys.wouldCreate(config.home());
     this.db = Database.open(config.home().resolve(DB_FILE));
+    RootKey root;
+    try {
+      // A database used with another root key is refused before a new root.key is created,
+      // and any root key whose probe does not unwrap is refused before serving.
+      RootKeyProbe probe = new RootKeyProbe(db);
+      if (newRootKey) {
+        probe.refuseNewRootKey(config.home());
+      }
+      root = RootKeys.load(config.home(), random);
+      probe.verify(root, random, config.home());
+    } catch (IOException | RuntimeException e) {
+      db.close();
+      throw e;
+    }
     try {
       this.audit = AuditLog.open(config.home(), config.home().resolve("audit"),
           config.region(), config.account(), config.clock(), auditOptions(config));
