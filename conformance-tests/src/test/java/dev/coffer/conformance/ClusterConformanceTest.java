@@ -123,6 +123,27 @@ class ClusterConformanceTest {
         "--query", "KeyMetadata.Description", "--output", "text"));
   }
 
+  @Test
+  @Order(1)
+  void nodeJoinedWithTheClusterCommands_decryptsWhatTheOthersEncrypted() throws Exception {
+    byte[] plaintext = random(100);
+    String keyId = cluster.kms(0).createKey(b -> b.description("before the join")).keyMetadata()
+        .keyId();
+    byte[] blob = cluster.kms(0).encrypt(b -> b.keyId(keyId)
+        .plaintext(SdkBytes.fromByteArray(plaintext))).ciphertextBlob().asByteArray();
+    try (DaemonProcess joined = cluster.join(1);
+        KmsClient c = AwsClients.kms(joined.httpsUrl(), cluster.certificate(),
+            ClusterFixture.REGION, cluster.accessKeyId(), cluster.secret())) {
+      assertArrayEquals(plaintext, c.decrypt(b -> b.ciphertextBlob(SdkBytes.fromByteArray(blob)))
+          .plaintext().asByteArray());
+      // And the other way round: what the new node encrypts, an old node decrypts.
+      byte[] back = c.encrypt(b -> b.keyId(keyId).plaintext(SdkBytes.fromByteArray(plaintext)))
+          .ciphertextBlob().asByteArray();
+      assertArrayEquals(plaintext, cluster.kms(1).decrypt(b -> b.ciphertextBlob(
+          SdkBytes.fromByteArray(back))).plaintext().asByteArray());
+    }
+  }
+
   // ---- disable on one node, refused on the other within the bound ----
 
   /** Encrypt on {@code node} with {@code keyId}: null if it succeeds, else the AWS error code. */

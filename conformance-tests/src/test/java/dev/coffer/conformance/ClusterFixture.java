@@ -60,6 +60,7 @@ final class ClusterFixture implements AutoCloseable {
   private final String jdbcUrl;
   private final List<DaemonProcess> nodes = new ArrayList<>();
   private final List<KmsClient> clients = new ArrayList<>();
+  private Map<String, String> settings; // every node's coffer.properties, but https-listen
   private String accessKeyId;
   private String secret;
 
@@ -102,6 +103,7 @@ final class ClusterFixture implements AutoCloseable {
       all.put("account", ACCOUNT);
       all.put("admins", "user/" + System.getProperty("user.name") + ",iam-user/" + USER);
       all.putAll(settings);
+      c.settings = Map.copyOf(all);
       for (int i = 0; i < n; i++) {
         DaemonProcess d = DaemonProcess.prepareHttps(all);
         c.nodes.add(d);
@@ -179,6 +181,42 @@ final class ClusterFixture implements AutoCloseable {
             }
           });
     }
+  }
+
+  /**
+   * A further node that gets the root key with the join commands (docs/cluster.md, "Joining a
+   * node") instead of a copy of {@code root.key}: {@code coffer cluster join-request} in its
+   * home, {@code coffer cluster export-root-key} from node {@code from}'s home for that public
+   * key, {@code coffer cluster join} with the wrapped key; then started with the cluster's
+   * settings. Not one of {@link #node}'s nodes: the caller closes it.
+   */
+  DaemonProcess join(int from) throws Exception {
+    DaemonProcess d = DaemonProcess.prepareHttps(settings);
+    try {
+      Path request = dir.resolve("join-request.pem");
+      Path wrapped = dir.resolve("join.wrapped");
+      Files.deleteIfExists(request);
+      Files.deleteIfExists(wrapped);
+      clusterCommand(d, "join-request", "--home", d.home().toString(), "--out",
+          request.toString());
+      clusterCommand(nodes.get(from), "export-root-key", "--home",
+          nodes.get(from).home().toString(), "--public-key", request.toString(), "--out",
+          wrapped.toString());
+      clusterCommand(d, "join", "--home", d.home().toString(), "--wrapped-root-key",
+          wrapped.toString());
+      d.launch();
+      return d;
+    } catch (Exception | Error e) {
+      d.close();
+      throw e;
+    }
+  }
+
+  private static void clusterCommand(DaemonProcess d, String... args) throws Exception {
+    List<String> all = new ArrayList<>(List.of("cluster"));
+    all.addAll(List.of(args));
+    CliResult r = d.cli(all.toArray(String[]::new));
+    assertEquals(0, r.exitCode(), () -> "coffer " + String.join(" ", all) + ": " + r);
   }
 
   static void run(String... cmd) throws Exception {
