@@ -45,6 +45,7 @@ import dev.coffer.daemon.server.SocketServer;
 import dev.coffer.daemon.storage.Database;
 import java.io.Closeable;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
@@ -90,17 +91,19 @@ public final class Daemon implements Closeable {
     this.config = config;
     prepareHome(config.home());
     SecureRandom random = newRandom();
-    boolean newRootKey = RootKeys.wouldCreate(config.home());
+    // A database already used with a root key is opened before a new root.key would be
+    // created, to refuse that (RootKeyProbe); otherwise the root key comes first as always, so
+    // a first start on a full disk fails on root.key and leaves nothing behind.
+    boolean checkBeforeCreating = RootKeys.wouldCreate(config.home())
+        && Files.exists(config.home().resolve(DB_FILE));
+    RootKey root = checkBeforeCreating ? null : RootKeys.load(config.home(), random);
     this.db = Database.open(config.home().resolve(DB_FILE));
-    RootKey root;
     try {
-      // A database used with another root key is refused before a new root.key is created,
-      // and any root key whose probe does not unwrap is refused before serving.
       RootKeyProbe probe = new RootKeyProbe(db);
-      if (newRootKey) {
+      if (root == null) {
         probe.refuseNewRootKey(config.home());
+        root = RootKeys.load(config.home(), random);
       }
-      root = RootKeys.load(config.home(), random);
       probe.verify(root, random, config.home());
     } catch (IOException | RuntimeException e) {
       db.close();

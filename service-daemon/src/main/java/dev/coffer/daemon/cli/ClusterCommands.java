@@ -182,7 +182,8 @@ final class ClusterCommands {
     Path keyFile = home.resolve(JOIN_KEY_FILE);
     if (!Files.exists(keyFile)) {
       throw new Refused(keyFile + " does not exist: run `coffer cluster join-request --home "
-          + home + "` first and export the root key for the public key it writes");
+          + home + "` first and export the root key for the public key it writes (a join that"
+          + " succeeded deletes it: then " + SoftwareRootKey.file(home) + " is in place)");
     }
     SecureFiles.requireOwnerOnly(keyFile, "this node's join key");
     byte[] pkcs8 = Files.readAllBytes(keyFile);
