@@ -1,5 +1,7 @@
 package dev.coffer.daemon;
 
+import dev.coffer.daemon.cluster.Leadership;
+import dev.coffer.daemon.cluster.SingleNodeLeadership;
 import dev.coffer.daemon.config.HttpsSettings;
 import dev.coffer.daemon.config.MonitoringSettings;
 import dev.coffer.daemon.events.EventDelivery;
@@ -84,17 +86,41 @@ public final class Daemon implements Closeable {
   private EventDelivery eventDelivery; // set once in the constructor
   private MetricsServer metricsServer; // set once in the constructor, if metrics-listen is set
   private UsageAccounting usage; // set once in the constructor
+  private final Leadership leadership;
+  /** Whether the last maintenance pass ran the scheduled work: a newly elected leader catches up. */
+  private volatile boolean ledLastPass;
 
-  private Daemon(DaemonConfig config) throws IOException {
+  /**
+   * Chooses how a daemon learns whether it runs the cluster's scheduled work, given its open
+   * database: {@link SingleNodeLeadership} for SQLite, {@link
+   * dev.coffer.daemon.cluster.AdvisoryLockLeadership} over {@code Database.newConnection()} for
+   * PostgreSQL.
+   */
+  @FunctionalInterface
+  public interface LeadershipFactory {
+    Leadership open(Database db);
+
+    /** Always leader: one node on its own database. */
+    LeadershipFactory SINGLE_NODE = db -> new SingleNodeLeadership();
+  }
+
+  private Daemon(DaemonConfig config, LeadershipFactory leadershipFactory) throws IOException {
     this.config = config;
     prepareHome(config.home());
     SecureRandom random = newRandom();
     RootKey root = RootKeys.load(config.home(), random);
     this.db = Database.open(config.home().resolve(DB_FILE));
     try {
+      this.leadership = leadershipFactory.open(db);
+    } catch (RuntimeException e) {
+      db.close();
+      throw e;
+    }
+    try {
       this.audit = AuditLog.open(config.home(), config.home().resolve("audit"),
           config.region(), config.account(), config.clock(), auditOptions(config));
     } catch (IOException | RuntimeException e) {
+      leadership.close();
       db.close();
       throw e;
     }
@@ -157,6 +183,9 @@ public final class Daemon implements Closeable {
       });
       long every = Math.max(1, config.deletionCheckInterval().toMillis());
       scheduler.scheduleWithFixedDelay(this::runMaintenance, every, every, TimeUnit.MILLISECONDS);
+      // A node that becomes leader (its predecessor died) runs a pass within a second rather
+      // than at its next periodic one.
+      scheduler.scheduleWithFixedDelay(this::catchUpIfNewLeader, 1, 1, TimeUnit.SECONDS);
       this.server = new SocketServer(config.socket(), ops.table(), config.maxFrameBytes(),
           config.maxConnections(), config.workerThreads(), trail, config.clock(),
           config.access().socketMode(), config.access().socketGroup(),
@@ -178,6 +207,7 @@ public final class Daemon implements Closeable {
       if (usage != null) {
         usage.close();
       }
+      leadership.close();
       audit.close();
       db.close();
       throw e;
@@ -285,9 +315,23 @@ public final class Daemon implements Closeable {
     return urls;
   }
 
-  /** Starts a daemon; the socket accepts connections when this returns. */
+  /** Starts a single-node daemon; the socket accepts connections when this returns. */
   public static Daemon start(DaemonConfig config) throws IOException {
-    return new Daemon(config);
+    return new Daemon(config, LeadershipFactory.SINGLE_NODE);
+  }
+
+  /**
+   * Starts a daemon whose scheduled work runs only while {@code leadership} says it leads; the
+   * socket accepts connections when this returns.
+   */
+  public static Daemon start(DaemonConfig config, LeadershipFactory leadership)
+      throws IOException {
+    return new Daemon(config, leadership);
+  }
+
+  /** Whether this node runs the scheduled work now (always true for a single node). */
+  public boolean isLeader() {
+    return leadership.isLeader();
   }
 
   public Path socket() {
@@ -321,13 +365,35 @@ public final class Daemon implements Closeable {
   }
 
   /**
-   * Raises imported-material expiry events that are due (before the material they name is
-   * erased), deletes keys whose waiting period has ended, rotates keys that are due, expires
-   * imported material, refreshes {@code metrics.prom}, and applies audit retention (recording
-   * archives in the audit log); runs at start-up and periodically.
+   * One maintenance pass; runs at start-up and periodically. Every node: the refused-request
+   * window, {@code metrics.prom}, retention of its own audit log. Only the leader ({@link
+   * Leadership}): raises imported-material expiry events that are due (before the material they
+   * name is erased), delivers events, deletes keys whose waiting period has ended, rotates keys
+   * that are due and expires imported material, so each due item is acted on by one node.
    */
   public void runMaintenance() {
     refusedRequests.tick();
+    boolean leader = leadership.isLeader();
+    ledLastPass = leader;
+    if (leader) {
+      runScheduledWork();
+    }
+    try {
+      writeMetrics();
+      retention.run();
+    } catch (RuntimeException | IOException e) {
+      LOG.log(Level.SEVERE, "maintenance failed; will retry", e);
+    }
+  }
+
+  private void catchUpIfNewLeader() {
+    if (!ledLastPass && leadership.isLeader()) {
+      runMaintenance();
+    }
+  }
+
+  /** The cluster's scheduled work on due items: the leader's share of {@link #runMaintenance}. */
+  private void runScheduledWork() {
     // One instant for the pass: material is erased only once its expiration event is raised.
     java.time.Instant now = config.clock().instant();
     java.time.Instant expiredBy = now;
@@ -349,10 +415,8 @@ public final class Daemon implements Closeable {
         LOG.info(() -> "maintenance: deleted " + m.deleted() + " key(s), rotated " + m.rotated()
             + ", expired imported material of " + m.expired());
       }
-      writeMetrics();
-      retention.run();
-    } catch (RuntimeException | IOException e) {
-      LOG.log(Level.SEVERE, "maintenance failed; will retry", e);
+    } catch (RuntimeException e) {
+      LOG.log(Level.SEVERE, "scheduled key maintenance failed; will retry", e);
     }
   }
 
@@ -414,6 +478,7 @@ public final class Daemon implements Closeable {
     endpoints.forEach(HttpsServer::close);
     server.close();
     scheduler.shutdownNow();
+    leadership.close();
     refusedRequests.close();
     usage.close();
     db.deleteShipped();
