@@ -378,13 +378,25 @@ public final class KeyRegistry {
         if (k.state() == KeyState.PendingDeletion
             && k.deletionDate() != null
             && !k.deletionDate().isAfter(now)) {
-          destroyed.addAll(
+          // Decided on the database's row, not this node's copy: another node (a leader
+          // before this one) may have deleted the key or cancelled its deletion. The
+          // conditional DELETE takes the row's lock (PostgreSQL re-checks the condition after a
+          // concurrent writer commits), so of two runners exactly one deletes; the other
+          // changes and records nothing.
+          List<StoredVersion> gone =
               db.inTransaction(
                   tx -> {
                     List<StoredVersion> v = tx.versions(k.id());
-                    tx.deleteKey(k.id());
+                    if (!deleteIfStillDue(tx, k.id(), now)) {
+                      return exists(tx, k.id()) ? null : List.<StoredVersion>of();
+                    }
+                    tx.deleteKey(k.id()); // the row is gone; this records the change
                     return v;
-                  }));
+                  });
+          if (gone == null) {
+            continue; // still there, no longer due: the change feed brings its new state
+          }
+          destroyed.addAll(gone);
           keys.remove(k.id());
           materials.remove(k.id());
           aliases.values().removeIf(a -> a.targetKeyId().equals(k.id()));
@@ -392,5 +404,32 @@ public final class KeyRegistry {
       }
     }
     return destroyed;
+  }
+
+  /**
+   * Deletes key {@code id}'s row (its versions, tags and aliases go with it: ON DELETE CASCADE)
+   * if the database still has it pending deletion with its date not after {@code now}; false
+   * when it does not.
+   */
+  private static boolean deleteIfStillDue(Database.Tx tx, UUID id, Instant now)
+      throws java.sql.SQLException {
+    try (java.sql.PreparedStatement p = tx.connection().prepareStatement(
+        "DELETE FROM keys WHERE id = ? AND state = ? AND deletion_ms IS NOT NULL"
+            + " AND deletion_ms <= ?")) {
+      p.setString(1, id.toString());
+      p.setString(2, KeyState.PendingDeletion.name());
+      p.setLong(3, now.toEpochMilli());
+      return p.executeUpdate() == 1;
+    }
+  }
+
+  private static boolean exists(Database.Tx tx, UUID id) throws java.sql.SQLException {
+    try (java.sql.PreparedStatement p = tx.connection().prepareStatement(
+        "SELECT 1 FROM keys WHERE id = ?")) {
+      p.setString(1, id.toString());
+      try (java.sql.ResultSet r = p.executeQuery()) {
+        return r.next();
+      }
+    }
   }
 }
