@@ -238,6 +238,7 @@ public final class KeyRegistry {
       byte[] stored = factory.create(next, version);
       KeyMaterial material = KeyMaterial.generated(id, version, rotationType, now);
       db.inTransaction(tx -> {
+        requireRotationUnchanged(tx, current);
         tx.insertVersion(id, version, now, next.keyStore(), stored, rotationType);
         tx.putMaterial(id, material);
         tx.updateKey(next);
@@ -420,6 +421,39 @@ public final class KeyRegistry {
       p.setString(2, KeyState.PendingDeletion.name());
       p.setLong(3, now.toEpochMilli());
       return p.executeUpdate() == 1;
+    }
+  }
+
+  /**
+   * Refuses with {@code ConflictException} when the database's row no longer has {@code
+   * copy}'s state, version or rotation schedule: another node rotated, disabled or rescheduled
+   * the key since this node's copy was made, so a rotation decided on the copy (a stale leader's
+   * automatic rotation) must change and record nothing. Two rotations racing on the same copy
+   * are kept apart by the key_versions primary key.
+   */
+  private static void requireRotationUnchanged(Database.Tx tx, KeyRecord copy)
+      throws java.sql.SQLException {
+    try (java.sql.PreparedStatement p = tx.connection().prepareStatement(
+        "SELECT state, current_version, rotation_period_days, next_rotation_ms FROM keys"
+            + " WHERE id = ?")) {
+      p.setString(1, copy.id().toString());
+      try (java.sql.ResultSet r = p.executeQuery()) {
+        boolean same = r.next()
+            && r.getString(1).equals(copy.state().name())
+            && r.getInt(2) == copy.currentVersion()
+            && r.getInt(3) == copy.rotationPeriodDays();
+        if (same) {
+          long next = r.getLong(4);
+          Long stored = r.wasNull() ? null : next;
+          Long mine = copy.nextRotationDate() == null ? null
+              : copy.nextRotationDate().toEpochMilli();
+          same = java.util.Objects.equals(stored, mine);
+        }
+        if (!same) {
+          throw new KmsException(ErrorType.CONFLICT, "key " + copy.id() + " was changed on"
+              + " another node while this request ran; retry the request");
+        }
+      }
     }
   }
 
