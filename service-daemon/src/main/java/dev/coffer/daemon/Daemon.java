@@ -137,7 +137,7 @@ public final class Daemon implements Closeable {
       Authorizer authorizer = new Authorizer(registry, resolver, policies, accountAccess,
           config.clock());
       this.ops = new KmsOperations(registry, resolver, backingKeys, root, config.clock(),
-          random, config.account(), authorizer);
+          random, config.account(), authorizer, nodeId(config.home()));
       // Service events are held in the audit outbox by the maintenance pass's own transactions
       // (AuditTrail.maintenance), so KmsOperations does not record them a second time.
       this.retention = new AuditRetention(audit, config.audit().retention(), config.clock());
@@ -459,6 +459,20 @@ public final class Daemon implements Closeable {
     }
     m.put("audit-signing-key.p8", "the audit signing key");
     return java.util.Collections.unmodifiableMap(m);
+  }
+
+  /**
+   * This node's id: the first line of {@code $COFFER_HOME/node-id} if present, else {@code
+   * local}. Integration: replace with {@code Database.nodeId()}, which creates the file.
+   */
+  private static String nodeId(Path home) throws IOException {
+    Path f = home.resolve("node-id");
+    if (!java.nio.file.Files.isRegularFile(f)) {
+      return "local";
+    }
+    String id = java.nio.file.Files.readString(f, java.nio.charset.StandardCharsets.US_ASCII)
+        .strip();
+    return id.isEmpty() ? "local" : id;
   }
 
   private static SecureRandom newRandom() {
