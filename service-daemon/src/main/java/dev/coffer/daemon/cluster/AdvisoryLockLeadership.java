@@ -23,6 +23,11 @@ import java.util.logging.Logger;
  * dead peer: at once for a killed process, up to the TCP keepalive settings for a host that
  * vanished from the network).
  *
+ * <p>{@link #isLeader} is also false once the last successful check is older than three
+ * intervals: a check that hangs (a network partition that neither answers nor resets the
+ * connection) must not leave a node believing it leads while the database may already have
+ * ended its session and let another node take the lock.
+ *
  * <p>A leader cut off from the database stops being leader at its next check, but may have
  * begun a maintenance pass before; the due-item work is therefore idempotent (see {@link
  * Leadership}), so an overlap of two runners changes nothing twice.
@@ -42,6 +47,8 @@ public final class AdvisoryLockLeadership implements Leadership {
   private final Thread thread;
   private final Object monitor = new Object();
   private volatile boolean leader;
+  /** System.nanoTime() of the last check that confirmed the lock. */
+  private volatile long confirmedNanos;
   private volatile boolean closed;
   private Connection connection; // only the thread touches it, and close() after joining it
   private String lastProblem; // the last connection failure logged, so a long outage logs once
@@ -69,7 +76,8 @@ public final class AdvisoryLockLeadership implements Leadership {
 
   @Override
   public boolean isLeader() {
-    return leader && !closed;
+    return leader && !closed
+        && System.nanoTime() - confirmedNanos < 3 * intervalMillis * 1_000_000L;
   }
 
   private void run() {
@@ -96,14 +104,18 @@ public final class AdvisoryLockLeadership implements Leadership {
       }
       if (leader) {
         try (Statement s = connection.createStatement()) {
-          s.setQueryTimeout(Math.max(1, (int) (intervalMillis * 4 / 1000)));
+          s.setQueryTimeout(queryTimeoutSeconds());
           s.execute("SELECT 1");
         }
+        confirmedNanos = System.nanoTime();
       } else {
         try (PreparedStatement s = connection.prepareStatement("SELECT pg_try_advisory_lock(?)")) {
+          s.setQueryTimeout(queryTimeoutSeconds());
           s.setLong(1, LOCK_KEY);
+          long asked = System.nanoTime();
           try (ResultSet r = s.executeQuery()) {
             if (r.next() && r.getBoolean(1)) {
+              confirmedNanos = asked;
               setLeader(true, null);
             }
           }
@@ -120,6 +132,10 @@ public final class AdvisoryLockLeadership implements Leadership {
             + problem);
       }
     }
+  }
+
+  private int queryTimeoutSeconds() {
+    return (int) Math.max(1, intervalMillis * 3 / 1000);
   }
 
   private void setLeader(boolean now, String why) {

@@ -146,6 +146,60 @@ class AdvisoryLockLeadershipTest {
     }
   }
 
+  /**
+   * A partition that neither answers nor resets: the leader's check hangs. It must stop calling
+   * itself leader before the database could end its session and let another node lead.
+   */
+  @Test
+  void leaderCutOffWithoutReset_stopsLeadingBeforeAnotherCan() throws Exception {
+    try (FreezableProxy proxy = new FreezableProxy(pg.getPort())) {
+      String viaProxy = url.replace(":" + pg.getPort() + "/", ":" + proxy.port() + "/");
+      AtomicReference<Connection> aConnection = new AtomicReference<>();
+      Supplier<Connection> throughProxy = () -> {
+        try {
+          Connection c = DriverManager.getConnection(viaProxy, "postgres", "");
+          aConnection.set(c);
+          return c;
+        } catch (SQLException e) {
+          throw new IllegalStateException(e);
+        }
+      };
+      try (AdvisoryLockLeadership a = new AdvisoryLockLeadership(throughProxy, "node-a",
+          Duration.ofMillis(200))) {
+        within(Duration.ofSeconds(5), a::isLeader, "the first node leading");
+        int pid;
+        try (Statement s = aConnection.get().createStatement();
+            ResultSet r = s.executeQuery("SELECT pg_backend_pid()")) {
+          r.next();
+          pid = r.getInt(1);
+        }
+        try (AdvisoryLockLeadership b = node(new Connections(), "node-b")) {
+          proxy.freeze(true);
+          within(Duration.ofSeconds(2), () -> !a.isLeader(), "the cut-off leader stepping down");
+          Thread.sleep(500);
+          assertFalse(b.isLeader(), "the lock is still held by the cut-off session");
+          // What PostgreSQL does once TCP keepalive gives up on the peer.
+          try (Connection admin = DriverManager.getConnection(url, "postgres", "");
+              PreparedStatement s = admin.prepareStatement("SELECT pg_terminate_backend(?)")) {
+            s.setInt(1, pid);
+            s.execute();
+          }
+          long end = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+          while (!b.isLeader()) {
+            assertFalse(a.isLeader(), "two leaders");
+            assertTrue(System.nanoTime() < end, "the follower did not take over");
+            Thread.sleep(20);
+          }
+          assertFalse(a.isLeader(), "two leaders");
+          proxy.freeze(false);
+          Thread.sleep(1_000);
+          exactlyOneLeader(a, b);
+          assertTrue(b.isLeader());
+        }
+      }
+    }
+  }
+
   @Test
   void databaseUnreachable_neverLeader_thenLeadsWhenItAnswers() throws Exception {
     AtomicReference<Boolean> up = new AtomicReference<>(false);
