@@ -303,7 +303,14 @@ public final class KeyRegistry {
           throw new KmsException(ErrorType.INVALID_IMPORT_TOKEN,
               "this import token was already used; call get-parameters-for-import for a new one");
         }
-        List<StoredVersion> gone = tx.deleteVersions(id, union(c.erase(), c.forget()));
+        Set<Integer> dropped = union(c.erase(), c.forget());
+        List<StoredVersion> gone = tx.deleteVersions(id, dropped);
+        if (gone.size() < dropped.size()) {
+          // Material this node's copy still holds is already gone from the database: another
+          // node erased it (a stale leader's expiry pass). Change and record nothing.
+          throw new KmsException(ErrorType.CONFLICT, "key " + id + "'s key material was changed"
+              + " on another node while this request ran; retry the request");
+        }
         for (int v : c.forget()) {
           tx.deleteMaterial(id, v);
         }
