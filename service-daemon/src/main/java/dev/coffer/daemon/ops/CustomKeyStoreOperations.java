@@ -124,8 +124,10 @@ final class CustomKeyStoreOperations {
         connect(stores.get(st.id()));
       }
     }
+    Set<String> wantedIds = new HashSet<>();
+    wanted.forEach(st -> wantedIds.add(st.id()));
     for (Entry e : stores.values()) {
-      if (!wanted.contains(e.settings) && connections.serves(e.settings.id())) {
+      if (!wantedIds.contains(e.settings.id()) && connections.serves(e.settings.id())) {
         connect(e);
       }
     }
