@@ -143,6 +143,28 @@ public final class KeyStoreConnections {
     return new ClusterState("CONNECTED", null);
   }
 
+  /**
+   * {@code storeId}'s state across the nodes that serve it ({@link #combine}), with this node's
+   * live state in place of its row (a token that stopped answering moves a node to {@code
+   * FAILED} between requests); this node's row is brought up to date on the way.
+   *
+   * @param liveState this node's connection state now (an AWS ConnectionState name)
+   * @param liveErrorCode its ConnectionErrorCode, or null
+   */
+  public ClusterState clusterState(String storeId, String liveState, String liveErrorCode) {
+    List<NodeConnection> rows = new ArrayList<>(nodes(storeId));
+    NodeConnection mine = rows.stream().filter(n -> n.nodeId().equals(nodeId)).findFirst()
+        .orElse(null);
+    if (mine != null || !liveState.equals("DISCONNECTED")) {
+      if (mine == null || !mine.state().equals(liveState)) {
+        record(storeId, liveState, liveErrorCode);
+      }
+      rows.remove(mine);
+      rows.add(new NodeConnection(nodeId, liveState, liveErrorCode, clock.instant()));
+    }
+    return combine(rows);
+  }
+
   /** Whether this node serves {@code storeId}: it should reconnect it at start-up. */
   public boolean serves(String storeId) {
     return nodes(storeId).stream().anyMatch(n -> n.nodeId().equals(nodeId));

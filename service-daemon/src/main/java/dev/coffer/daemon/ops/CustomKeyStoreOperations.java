@@ -395,29 +395,11 @@ final class CustomKeyStoreOperations {
 
   // ------------------------------------------------------------ helpers
 
-  /**
-   * The store's state across the nodes that serve it, with this node's live state in place of
-   * its row (a token that stopped answering moves it to FAILED between requests); this node's
-   * row is brought up to date on the way.
-   */
+  /** The store's state across the nodes that serve it, this node's by its live connection. */
   private ClusterState clusterState(Entry e) {
-    String id = e.settings.id();
-    List<NodeConnection> rows = new ArrayList<>(connections.nodes(id));
-    String self = connections.nodeId();
-    ConnectionState live = e.store.state();
-    NodeConnection mine = rows.stream().filter(n -> n.nodeId().equals(self)).findFirst()
-        .orElse(null);
-    if (mine != null || live != ConnectionState.DISCONNECTED) {
-      ConnectionErrorCode code = e.store.errorCode();
-      NodeConnection now = new NodeConnection(self, live.name(),
-          code == null ? null : code.name(), clock.instant());
-      if (mine == null || !mine.state().equals(now.state())) {
-        connections.record(id, now.state(), now.errorCode());
-      }
-      rows.remove(mine);
-      rows.add(now);
-    }
-    return KeyStoreConnections.combine(rows);
+    ConnectionErrorCode code = e.store.errorCode();
+    return connections.clusterState(e.settings.id(), e.store.state().name(),
+        code == null ? null : code.name());
   }
 
   /**
