@@ -70,8 +70,12 @@ class ScheduledWorkLeadershipTest {
     }
   }
 
+  private static int rotations(TestDaemon d, String key) {
+    return d.call("ListKeyRotations", "KeyId", key).get("Rotations").size();
+  }
+
   @Test
-  void keyPastItsDeletionDate_followerKeepsIt_leaderDeletesIt() throws Exception {
+  void dueDeletionAndRotation_followerLeavesThem_newLeaderCatchesUp() throws Exception {
     AdvisoryLockLeadership other = new AdvisoryLockLeadership(CONNECTIONS, "node-other",
         Duration.ofMillis(100));
     try {
@@ -80,16 +84,23 @@ class ScheduledWorkLeadershipTest {
           "node-this", Duration.ofMillis(100)))) {
         String key = d.createKey();
         d.call("ScheduleKeyDeletion", "KeyId", key, "PendingWindowInDays", 7);
-        d.clock.advance(Duration.ofDays(8));
+        String rotating = d.createKey();
+        d.call("EnableKeyRotation", "KeyId", rotating, "RotationPeriodInDays", 90);
+        d.clock.advance(Duration.ofDays(91));
+        java.nio.file.Path metrics = d.home.resolve("metrics.prom");
+        java.nio.file.Files.deleteIfExists(metrics);
         d.daemon.runMaintenance();
         assertFalse(d.daemon.isLeader());
         assertTrue(exists(d, key), "a follower deleted a key: the scheduled work ran twice");
         assertEquals("PendingDeletion",
             d.call("DescribeKey", "KeyId", key).get("KeyMetadata").get("KeyState").asText());
+        assertEquals(0, rotations(d, rotating), "a follower rotated a key");
+        assertTrue(java.nio.file.Files.exists(metrics), "per-node work runs on every node");
 
         other.close(); // the leader goes; this node takes over and catches up on its own
         within(Duration.ofSeconds(2), d.daemon::isLeader, "this node leading");
         within(Duration.ofSeconds(3), () -> !exists(d, key), "the new leader deleting the key");
+        within(Duration.ofSeconds(3), () -> rotations(d, rotating) == 1, "the new leader rotating");
       }
     } finally {
       other.close();
