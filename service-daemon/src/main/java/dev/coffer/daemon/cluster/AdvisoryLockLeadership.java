@@ -103,11 +103,13 @@ public final class AdvisoryLockLeadership implements Leadership {
         connection.setAutoCommit(true);
       }
       if (leader) {
+        // The session was alive when the query was sent at the latest: count from then.
+        long asked = System.nanoTime();
         try (Statement s = connection.createStatement()) {
           s.setQueryTimeout(queryTimeoutSeconds());
           s.execute("SELECT 1");
         }
-        confirmedNanos = System.nanoTime();
+        confirmedNanos = asked;
       } else {
         try (PreparedStatement s = connection.prepareStatement("SELECT pg_try_advisory_lock(?)")) {
           s.setQueryTimeout(queryTimeoutSeconds());
