@@ -44,6 +44,9 @@ import dev.coffer.daemon.ops.OperationTable;
 import dev.coffer.daemon.ops.RequestPipeline;
 import dev.coffer.daemon.server.SocketServer;
 import dev.coffer.daemon.storage.Database;
+import dev.coffer.daemon.storage.NodeId;
+import dev.coffer.daemon.config.StorageSettings;
+import dev.coffer.daemon.cluster.AdvisoryLockLeadership;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -102,6 +105,14 @@ public final class Daemon implements Closeable {
 
     /** Always leader: one node on its own database. */
     LeadershipFactory SINGLE_NODE = db -> new SingleNodeLeadership();
+
+    /**
+     * Alone on SQLite; on PostgreSQL, the node holding the cluster's advisory lock
+     * ({@link AdvisoryLockLeadership}).
+     */
+    LeadershipFactory BY_ENGINE = db -> db.engine() == StorageSettings.Engine.POSTGRESQL
+        ? new AdvisoryLockLeadership(db::newConnection, db.nodeId())
+        : new SingleNodeLeadership();
   }
 
   private Daemon(DaemonConfig config, LeadershipFactory leadershipFactory) throws IOException {
@@ -109,7 +120,7 @@ public final class Daemon implements Closeable {
     prepareHome(config.home());
     SecureRandom random = newRandom();
     RootKey root = RootKeys.load(config.home(), random);
-    this.db = Database.open(config.home().resolve(DB_FILE));
+    this.db = openDatabase(config, NodeId.loadOrCreate(config.home(), random));
     try {
       this.leadership = leadershipFactory.open(db);
     } catch (RuntimeException e) {
@@ -137,7 +148,7 @@ public final class Daemon implements Closeable {
       Authorizer authorizer = new Authorizer(registry, resolver, policies, accountAccess,
           config.clock());
       this.ops = new KmsOperations(registry, resolver, backingKeys, root, config.clock(),
-          random, config.account(), authorizer, nodeId(config.home()));
+          random, config.account(), authorizer, db.nodeId());
       // Service events are held in the audit outbox by the maintenance pass's own transactions
       // (AuditTrail.maintenance), so KmsOperations does not record them a second time.
       this.retention = new AuditRetention(audit, config.audit().retention(), config.clock());
@@ -317,7 +328,7 @@ public final class Daemon implements Closeable {
 
   /** Starts a single-node daemon; the socket accepts connections when this returns. */
   public static Daemon start(DaemonConfig config) throws IOException {
-    return new Daemon(config, LeadershipFactory.SINGLE_NODE);
+    return new Daemon(config, LeadershipFactory.BY_ENGINE);
   }
 
   /**
@@ -462,17 +473,26 @@ public final class Daemon implements Closeable {
   }
 
   /**
-   * This node's id: the first line of {@code $COFFER_HOME/node-id} if present, else {@code
-   * local}. Integration: replace with {@code Database.nodeId()}, which creates the file.
+   * The database of {@code storage}: {@code home/coffer.db}, or PostgreSQL with the password of
+   * {@code jdbc-password-file} (which must be 0600 or 0400, as the PIN files are) or else {@code
+   * COFFER_JDBC_PASSWORD}.
    */
-  private static String nodeId(Path home) throws IOException {
-    Path f = home.resolve("node-id");
-    if (!java.nio.file.Files.isRegularFile(f)) {
-      return "local";
+  private static Database openDatabase(DaemonConfig config, String nodeId) throws IOException {
+    StorageSettings s = config.storage();
+    if (s.engine() == StorageSettings.Engine.SQLITE) {
+      return Database.open(config.home().resolve(DB_FILE), nodeId);
     }
-    String id = java.nio.file.Files.readString(f, java.nio.charset.StandardCharsets.US_ASCII)
-        .strip();
-    return id.isEmpty() ? "local" : id;
+    String password;
+    if (s.passwordFile().isPresent()) {
+      Path f = config.home().resolve(s.passwordFile().get());
+      SecureFiles.requireOwnerOnly(f, "the database password (jdbc-password-file)");
+      password = java.nio.file.Files.readAllLines(f, java.nio.charset.StandardCharsets.UTF_8)
+          .stream().findFirst().orElse("");
+    } else {
+      password = Optional.ofNullable(System.getenv(StorageSettings.PASSWORD_VARIABLE))
+          .orElse("");
+    }
+    return Database.open(s, password, nodeId);
   }
 
   private static SecureRandom newRandom() {

@@ -21,13 +21,6 @@ import java.util.List;
  */
 public final class KeyStoreConnections {
 
-  // migration: the storage helper moves this into Flyway
-  /** The table, standard SQL for SQLite and PostgreSQL; states are AWS ConnectionState names. */
-  public static final String CREATE = "CREATE TABLE IF NOT EXISTS key_store_connections ("
-      + " key_store_id VARCHAR(64) NOT NULL, node_id VARCHAR(128) NOT NULL,"
-      + " state VARCHAR(32) NOT NULL, error_code VARCHAR(64), updated_ms BIGINT NOT NULL,"
-      + " PRIMARY KEY (key_store_id, node_id))";
-
   /** One node's connection to one store, as that node last recorded it. */
   public record NodeConnection(String nodeId, String state, String errorCode, Instant updated) {}
 
@@ -43,7 +36,6 @@ public final class KeyStoreConnections {
     this.db = db;
     this.nodeId = nodeId;
     this.clock = clock;
-    db.ensureTable(CREATE);
   }
 
   /** This node's id. */

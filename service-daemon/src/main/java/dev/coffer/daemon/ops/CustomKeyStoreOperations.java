@@ -91,11 +91,6 @@ final class CustomKeyStoreOperations {
     this.random = random;
     this.db = registry.database();
     this.connections = new KeyStoreConnections(db, nodeId, clock);
-    db.ensureTable("CREATE TABLE IF NOT EXISTS custom_key_stores ("
-        + " id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, type TEXT NOT NULL,"
-        + " library TEXT NOT NULL, token_label TEXT, slot_list_index INTEGER,"
-        + " wrapped_pin BLOB NOT NULL, creation_ms INTEGER NOT NULL,"
-        + " connect_wanted INTEGER NOT NULL DEFAULT 0)");
     List<Settings> wanted = new ArrayList<>();
     db.read(tx -> {
       try (PreparedStatement s = tx.connection().prepareStatement(
