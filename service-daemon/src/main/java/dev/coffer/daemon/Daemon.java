@@ -1,5 +1,7 @@
 package dev.coffer.daemon;
 
+import dev.coffer.daemon.cluster.Leadership;
+import dev.coffer.daemon.cluster.SingleNodeLeadership;
 import dev.coffer.daemon.config.HttpsSettings;
 import dev.coffer.daemon.config.MonitoringSettings;
 import dev.coffer.daemon.events.EventDelivery;
@@ -43,6 +45,9 @@ import dev.coffer.daemon.ops.OperationTable;
 import dev.coffer.daemon.ops.RequestPipeline;
 import dev.coffer.daemon.server.SocketServer;
 import dev.coffer.daemon.storage.Database;
+import dev.coffer.daemon.storage.NodeId;
+import dev.coffer.daemon.config.StorageSettings;
+import dev.coffer.daemon.cluster.AdvisoryLockLeadership;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -86,18 +91,45 @@ public final class Daemon implements Closeable {
   private EventDelivery eventDelivery; // set once in the constructor
   private MetricsServer metricsServer; // set once in the constructor, if metrics-listen is set
   private UsageAccounting usage; // set once in the constructor
+  private final Leadership leadership;
+  /** Whether the last maintenance pass ran the scheduled work: a newly elected leader catches up. */
+  private volatile boolean ledLastPass;
 
-  private Daemon(DaemonConfig config) throws IOException {
+  /**
+   * Chooses how a daemon learns whether it runs the cluster's scheduled work, given its open
+   * database: {@link SingleNodeLeadership} for SQLite, {@link
+   * dev.coffer.daemon.cluster.AdvisoryLockLeadership} over {@code Database.newConnection()} for
+   * PostgreSQL.
+   */
+  @FunctionalInterface
+  public interface LeadershipFactory {
+    Leadership open(Database db);
+
+    /** Always leader: one node on its own database. */
+    LeadershipFactory SINGLE_NODE = db -> new SingleNodeLeadership();
+
+    /**
+     * Alone on SQLite; on PostgreSQL, the node holding the cluster's advisory lock
+     * ({@link AdvisoryLockLeadership}).
+     */
+    LeadershipFactory BY_ENGINE = db -> db.engine() == StorageSettings.Engine.POSTGRESQL
+        ? new AdvisoryLockLeadership(db::newConnection, db.nodeId())
+        : new SingleNodeLeadership();
+  }
+
+  private Daemon(DaemonConfig config, LeadershipFactory leadershipFactory) throws IOException {
     this.config = config;
     prepareHome(config.home());
     SecureRandom random = newRandom();
     // A database already used with a root key is opened before a new root.key would be
     // created, to refuse that (RootKeyProbe); otherwise the root key comes first as always, so
-    // a first start on a full disk fails on root.key and leaves nothing behind.
+    // a first start on a full disk fails on root.key and leaves nothing behind. A PostgreSQL
+    // database may already hold other nodes' keys whatever this home holds.
     boolean checkBeforeCreating = RootKeys.wouldCreate(config.home())
-        && Files.exists(config.home().resolve(DB_FILE));
+        && (config.storage().engine() == StorageSettings.Engine.POSTGRESQL
+            || Files.exists(config.home().resolve(DB_FILE)));
     RootKey root = checkBeforeCreating ? null : RootKeys.load(config.home(), random);
-    this.db = Database.open(config.home().resolve(DB_FILE));
+    this.db = openDatabase(config, NodeId.loadOrCreate(config.home(), random));
     try {
       RootKeyProbe probe = new RootKeyProbe(db);
       if (root == null) {
@@ -105,6 +137,7 @@ public final class Daemon implements Closeable {
         root = RootKeys.load(config.home(), random);
       }
       probe.verify(root, random, config.home());
+      this.leadership = leadershipFactory.open(db);
     } catch (IOException | RuntimeException e) {
       db.close();
       throw e;
@@ -113,6 +146,7 @@ public final class Daemon implements Closeable {
       this.audit = AuditLog.open(config.home(), config.home().resolve("audit"),
           config.region(), config.account(), config.clock(), auditOptions(config));
     } catch (IOException | RuntimeException e) {
+      leadership.close();
       db.close();
       throw e;
     }
@@ -129,7 +163,7 @@ public final class Daemon implements Closeable {
       Authorizer authorizer = new Authorizer(registry, resolver, policies, accountAccess,
           config.clock());
       this.ops = new KmsOperations(registry, resolver, backingKeys, root, config.clock(),
-          random, config.account(), authorizer);
+          random, config.account(), authorizer, db.nodeId());
       // Service events are held in the audit outbox by the maintenance pass's own transactions
       // (AuditTrail.maintenance), so KmsOperations does not record them a second time.
       this.retention = new AuditRetention(audit, config.audit().retention(), config.clock());
@@ -175,6 +209,9 @@ public final class Daemon implements Closeable {
       });
       long every = Math.max(1, config.deletionCheckInterval().toMillis());
       scheduler.scheduleWithFixedDelay(this::runMaintenance, every, every, TimeUnit.MILLISECONDS);
+      // A node that becomes leader (its predecessor died) runs a pass within a second rather
+      // than at its next periodic one.
+      scheduler.scheduleWithFixedDelay(this::catchUpIfNewLeader, 1, 1, TimeUnit.SECONDS);
       this.server = new SocketServer(config.socket(), ops.table(), config.maxFrameBytes(),
           config.maxConnections(), config.workerThreads(), trail, config.clock(),
           config.access().socketMode(), config.access().socketGroup(),
@@ -196,6 +233,7 @@ public final class Daemon implements Closeable {
       if (usage != null) {
         usage.close();
       }
+      leadership.close();
       audit.close();
       db.close();
       throw e;
@@ -303,9 +341,23 @@ public final class Daemon implements Closeable {
     return urls;
   }
 
-  /** Starts a daemon; the socket accepts connections when this returns. */
+  /** Starts a single-node daemon; the socket accepts connections when this returns. */
   public static Daemon start(DaemonConfig config) throws IOException {
-    return new Daemon(config);
+    return new Daemon(config, LeadershipFactory.BY_ENGINE);
+  }
+
+  /**
+   * Starts a daemon whose scheduled work runs only while {@code leadership} says it leads; the
+   * socket accepts connections when this returns.
+   */
+  public static Daemon start(DaemonConfig config, LeadershipFactory leadership)
+      throws IOException {
+    return new Daemon(config, leadership);
+  }
+
+  /** Whether this node runs the scheduled work now (always true for a single node). */
+  public boolean isLeader() {
+    return leadership.isLeader();
   }
 
   public Path socket() {
@@ -339,13 +391,35 @@ public final class Daemon implements Closeable {
   }
 
   /**
-   * Raises imported-material expiry events that are due (before the material they name is
-   * erased), deletes keys whose waiting period has ended, rotates keys that are due, expires
-   * imported material, refreshes {@code metrics.prom}, and applies audit retention (recording
-   * archives in the audit log); runs at start-up and periodically.
+   * One maintenance pass; runs at start-up and periodically. Every node: the refused-request
+   * window, {@code metrics.prom}, retention of its own audit log. Only the leader ({@link
+   * Leadership}): raises imported-material expiry events that are due (before the material they
+   * name is erased), delivers events, deletes keys whose waiting period has ended, rotates keys
+   * that are due and expires imported material, so each due item is acted on by one node.
    */
   public void runMaintenance() {
     refusedRequests.tick();
+    boolean leader = leadership.isLeader();
+    ledLastPass = leader;
+    if (leader) {
+      runScheduledWork();
+    }
+    try {
+      writeMetrics();
+      retention.run();
+    } catch (RuntimeException | IOException e) {
+      LOG.log(Level.SEVERE, "maintenance failed; will retry", e);
+    }
+  }
+
+  private void catchUpIfNewLeader() {
+    if (!ledLastPass && leadership.isLeader()) {
+      runMaintenance();
+    }
+  }
+
+  /** The cluster's scheduled work on due items: the leader's share of {@link #runMaintenance}. */
+  private void runScheduledWork() {
     // One instant for the pass: material is erased only once its expiration event is raised.
     java.time.Instant now = config.clock().instant();
     java.time.Instant expiredBy = now;
@@ -367,10 +441,8 @@ public final class Daemon implements Closeable {
         LOG.info(() -> "maintenance: deleted " + m.deleted() + " key(s), rotated " + m.rotated()
             + ", expired imported material of " + m.expired());
       }
-      writeMetrics();
-      retention.run();
-    } catch (RuntimeException | IOException e) {
-      LOG.log(Level.SEVERE, "maintenance failed; will retry", e);
+    } catch (RuntimeException e) {
+      LOG.log(Level.SEVERE, "scheduled key maintenance failed; will retry", e);
     }
   }
 
@@ -415,6 +487,29 @@ public final class Daemon implements Closeable {
     return java.util.Collections.unmodifiableMap(m);
   }
 
+  /**
+   * The database of {@code storage}: {@code home/coffer.db}, or PostgreSQL with the password of
+   * {@code jdbc-password-file} (which must be 0600 or 0400, as the PIN files are) or else {@code
+   * COFFER_JDBC_PASSWORD}.
+   */
+  private static Database openDatabase(DaemonConfig config, String nodeId) throws IOException {
+    StorageSettings s = config.storage();
+    if (s.engine() == StorageSettings.Engine.SQLITE) {
+      return Database.open(config.home().resolve(DB_FILE), nodeId);
+    }
+    String password;
+    if (s.passwordFile().isPresent()) {
+      Path f = config.home().resolve(s.passwordFile().get());
+      SecureFiles.requireOwnerOnly(f, "the database password (jdbc-password-file)");
+      password = java.nio.file.Files.readAllLines(f, java.nio.charset.StandardCharsets.UTF_8)
+          .stream().findFirst().orElse("");
+    } else {
+      password = Optional.ofNullable(System.getenv(StorageSettings.PASSWORD_VARIABLE))
+          .orElse("");
+    }
+    return Database.open(s, password, nodeId);
+  }
+
   private static SecureRandom newRandom() {
     try {
       return SecureRandom.getInstance("DRBG");
@@ -432,6 +527,7 @@ public final class Daemon implements Closeable {
     endpoints.forEach(HttpsServer::close);
     server.close();
     scheduler.shutdownNow();
+    leadership.close();
     refusedRequests.close();
     usage.close();
     db.deleteShipped();

@@ -59,9 +59,6 @@ public final class AccessKeyStore {
     this.root = root;
     this.random = random;
     this.clock = clock;
-    db.ensureTable("CREATE TABLE IF NOT EXISTS access_keys (access_key_id TEXT PRIMARY KEY,"
-        + " user_name TEXT NOT NULL, status TEXT NOT NULL, created_ms INTEGER NOT NULL,"
-        + " wrapped_secret BLOB NOT NULL)");
   }
 
   /**

@@ -32,6 +32,8 @@ import java.util.Properties;
  * @param monitoring the metrics endpoint and imported-material expiry events (see {@link
  *     MonitoringSettings})
  * @param usageLimits per-principal monthly request limits ({@link UsageLimits}); none by default
+ * @param storage the database holding durable state ({@link StorageSettings}); SQLite in
+ *     {@code home} by default
  */
 public record DaemonConfig(
     Path home,
@@ -50,7 +52,8 @@ public record DaemonConfig(
     HttpsSettings https,
     AuditSettings audit,
     MonitoringSettings monitoring,
-    UsageLimits usageLimits) {
+    UsageLimits usageLimits,
+    StorageSettings storage) {
 
   /**
    * Account-level access, the part AWS leaves to IAM.
@@ -134,7 +137,8 @@ public record DaemonConfig(
         HttpsSettings.none(),
         AuditSettings.defaults(),
         MonitoringSettings.defaults(),
-        UsageLimits.none());
+        UsageLimits.none(),
+        StorageSettings.defaults());
   }
 
   /** ARN partitions as AWS forms them ({@code aws}, {@code aws-cn}, {@code aws-us-gov}). */
@@ -194,7 +198,11 @@ public record DaemonConfig(
       "expiry-event-command",
       "expiry-event-timeout-seconds",
       "expiry-event-attempts",
-      "monthly-request-limits");
+      "monthly-request-limits",
+      "storage",
+      "jdbc-url",
+      "jdbc-user",
+      "jdbc-password-file");
 
   /**
    * The configuration a user gets from {@code coffer serve}: {@code $COFFER_HOME} (default
@@ -251,6 +259,7 @@ public record DaemonConfig(
     AuditSettings audit;
     MonitoringSettings monitoring;
     UsageLimits usageLimits;
+    StorageSettings storage;
 
     Components(DaemonConfig c) {
       home = c.home;
@@ -270,12 +279,13 @@ public record DaemonConfig(
       audit = c.audit;
       monitoring = c.monitoring;
       usageLimits = c.usageLimits;
+      storage = c.storage;
     }
 
     DaemonConfig config() {
       return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes,
           maxConnections, workerThreads, deletionCheckInterval, clock, access, connectionLimits,
-          partition, https, audit, monitoring, usageLimits);
+          partition, https, audit, monitoring, usageLimits, storage);
     }
   }
 
@@ -316,7 +326,8 @@ public record DaemonConfig(
         HttpsSettings.from(p, https),
         AuditSettings.from(p, audit),
         MonitoringSettings.from(p, monitoring),
-        UsageLimits.from(p, usageLimits));
+        UsageLimits.from(p, usageLimits),
+        StorageSettings.from(p, storage));
   }
 
   /** This configuration with another HTTPS endpoint setting ({@code coffer serve --https-listen}). */
@@ -341,6 +352,11 @@ public record DaemonConfig(
   /** This configuration with other monthly request limits. */
   public DaemonConfig withUsageLimits(UsageLimits l) {
     return with(f -> f.usageLimits = l);
+  }
+
+  /** This configuration with its state in another database. */
+  public DaemonConfig withStorage(StorageSettings s) {
+    return with(f -> f.storage = s);
   }
 
   /** This configuration with other metrics and expiry-event settings. */

@@ -238,6 +238,7 @@ public final class KeyRegistry {
       byte[] stored = factory.create(next, version);
       KeyMaterial material = KeyMaterial.generated(id, version, rotationType, now);
       db.inTransaction(tx -> {
+        requireRotationUnchanged(tx, current);
         tx.insertVersion(id, version, now, next.keyStore(), stored, rotationType);
         tx.putMaterial(id, material);
         tx.updateKey(next);
@@ -302,7 +303,14 @@ public final class KeyRegistry {
           throw new KmsException(ErrorType.INVALID_IMPORT_TOKEN,
               "this import token was already used; call get-parameters-for-import for a new one");
         }
-        List<StoredVersion> gone = tx.deleteVersions(id, union(c.erase(), c.forget()));
+        Set<Integer> dropped = union(c.erase(), c.forget());
+        List<StoredVersion> gone = tx.deleteVersions(id, dropped);
+        if (gone.size() < dropped.size()) {
+          // Material this node's copy still holds is already gone from the database: another
+          // node erased it (a stale leader's expiry pass). Change and record nothing.
+          throw new KmsException(ErrorType.CONFLICT, "key " + id + "'s key material was changed"
+              + " on another node while this request ran; retry the request");
+        }
         for (int v : c.forget()) {
           tx.deleteMaterial(id, v);
         }
@@ -378,13 +386,25 @@ public final class KeyRegistry {
         if (k.state() == KeyState.PendingDeletion
             && k.deletionDate() != null
             && !k.deletionDate().isAfter(now)) {
-          destroyed.addAll(
+          // Decided on the database's row, not this node's copy: another node (a leader
+          // before this one) may have deleted the key or cancelled its deletion. The
+          // conditional DELETE takes the row's lock (PostgreSQL re-checks the condition after a
+          // concurrent writer commits), so of two runners exactly one deletes; the other
+          // changes and records nothing.
+          List<StoredVersion> gone =
               db.inTransaction(
                   tx -> {
                     List<StoredVersion> v = tx.versions(k.id());
-                    tx.deleteKey(k.id());
+                    if (!deleteIfStillDue(tx, k.id(), now)) {
+                      return exists(tx, k.id()) ? null : List.<StoredVersion>of();
+                    }
+                    tx.deleteKey(k.id()); // the row is gone; this records the change
                     return v;
-                  }));
+                  });
+          if (gone == null) {
+            continue; // still there, no longer due: the change feed brings its new state
+          }
+          destroyed.addAll(gone);
           keys.remove(k.id());
           materials.remove(k.id());
           aliases.values().removeIf(a -> a.targetKeyId().equals(k.id()));
@@ -392,5 +412,65 @@ public final class KeyRegistry {
       }
     }
     return destroyed;
+  }
+
+  /**
+   * Deletes key {@code id}'s row (its versions, tags and aliases go with it: ON DELETE CASCADE)
+   * if the database still has it pending deletion with its date not after {@code now}; false
+   * when it does not.
+   */
+  private static boolean deleteIfStillDue(Database.Tx tx, UUID id, Instant now)
+      throws java.sql.SQLException {
+    try (java.sql.PreparedStatement p = tx.connection().prepareStatement(
+        "DELETE FROM keys WHERE id = ? AND state = ? AND deletion_ms IS NOT NULL"
+            + " AND deletion_ms <= ?")) {
+      p.setString(1, id.toString());
+      p.setString(2, KeyState.PendingDeletion.name());
+      p.setLong(3, now.toEpochMilli());
+      return p.executeUpdate() == 1;
+    }
+  }
+
+  /**
+   * Refuses with {@code ConflictException} when the database's row no longer has {@code
+   * copy}'s state, version or rotation schedule: another node rotated, disabled or rescheduled
+   * the key since this node's copy was made, so a rotation decided on the copy (a stale leader's
+   * automatic rotation) must change and record nothing. Two rotations racing on the same copy
+   * are kept apart by the key_versions primary key.
+   */
+  private static void requireRotationUnchanged(Database.Tx tx, KeyRecord copy)
+      throws java.sql.SQLException {
+    try (java.sql.PreparedStatement p = tx.connection().prepareStatement(
+        "SELECT state, current_version, rotation_period_days, next_rotation_ms FROM keys"
+            + " WHERE id = ?")) {
+      p.setString(1, copy.id().toString());
+      try (java.sql.ResultSet r = p.executeQuery()) {
+        boolean same = r.next()
+            && r.getString(1).equals(copy.state().name())
+            && r.getInt(2) == copy.currentVersion()
+            && r.getInt(3) == copy.rotationPeriodDays();
+        if (same) {
+          long next = r.getLong(4);
+          Long stored = r.wasNull() ? null : next;
+          Long mine = copy.nextRotationDate() == null ? null
+              : copy.nextRotationDate().toEpochMilli();
+          same = java.util.Objects.equals(stored, mine);
+        }
+        if (!same) {
+          throw new KmsException(ErrorType.CONFLICT, "key " + copy.id() + " was changed on"
+              + " another node while this request ran; retry the request");
+        }
+      }
+    }
+  }
+
+  private static boolean exists(Database.Tx tx, UUID id) throws java.sql.SQLException {
+    try (java.sql.PreparedStatement p = tx.connection().prepareStatement(
+        "SELECT 1 FROM keys WHERE id = ?")) {
+      p.setString(1, id.toString());
+      try (java.sql.ResultSet r = p.executeQuery()) {
+        return r.next();
+      }
+    }
   }
 }

@@ -108,9 +108,6 @@ public final class ManagedKeys {
     this.audit = audit;
     this.clock = clock;
     this.db = registry.database();
-    db.ensureTable("CREATE TABLE IF NOT EXISTS managed_keys (key_id TEXT PRIMARY KEY"
-        + " REFERENCES keys(id) ON DELETE CASCADE, alias TEXT NOT NULL, creator TEXT NOT NULL,"
-        + " creation_ms INTEGER NOT NULL) WITHOUT ROWID");
     managed.addAll(db.read(tx -> {
       Set<UUID> ids = new java.util.HashSet<>();
       try (var s = tx.connection().createStatement();

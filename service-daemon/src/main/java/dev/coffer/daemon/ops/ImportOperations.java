@@ -329,11 +329,15 @@ final class ImportOperations {
       if (expired.isEmpty()) {
         continue;
       }
-      List<StoredVersion> destroyed = registry.changeMaterials(k.id(), now, null,
-          (cur, materials) -> {
-            Set<Integer> still = KeyMaterials.expired(materials, now);
-            return still.isEmpty() ? null : KeyMaterials.planErase(cur, materials, still);
-          }).destroyed();
+      List<StoredVersion> destroyed;
+      try {
+        destroyed = registry.changeMaterials(k.id(), now, null, (cur, materials) -> {
+          Set<Integer> still = KeyMaterials.expired(materials, now);
+          return still.isEmpty() ? null : KeyMaterials.planErase(cur, materials, still);
+        }).destroyed();
+      } catch (KmsException raced) {
+        continue; // deleted, or erased by another node, since the scan: nothing to do here
+      }
       backingKeys.destroy(destroyed);
       hmacKeys.forget(k.id());
       events.record("KeyMaterialExpired", k.id());

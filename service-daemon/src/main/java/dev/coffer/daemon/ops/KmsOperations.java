@@ -75,6 +75,16 @@ public final class KmsOperations {
   public KmsOperations(
       KeyRegistry registry, KeyResolver resolver, BackingKeys backingKeys, RootKey root,
       Clock clock, SecureRandom random, String account, Authorizer authorizer) {
+    this(registry, resolver, backingKeys, root, clock, random, account, authorizer, "local");
+  }
+
+  /**
+   * @param nodeId this node's id ({@code Database.nodeId()}): names the node in custom key
+   *     store connection rows and in the error a node without a token session answers
+   */
+  public KmsOperations(
+      KeyRegistry registry, KeyResolver resolver, BackingKeys backingKeys, RootKey root,
+      Clock clock, SecureRandom random, String account, Authorizer authorizer, String nodeId) {
     this.authorizer = authorizer;
     this.policies = new PolicyOperations(resolver, authorizer, registry.database(), clock);
     this.registry = registry;
@@ -94,7 +104,8 @@ public final class KmsOperations {
     rotation.register(table);
     imports.register(table);
     metrics.register(table);
-    this.customKeyStores = new CustomKeyStoreOperations(registry, backingKeys, root, clock, random);
+    this.customKeyStores = new CustomKeyStoreOperations(registry, backingKeys, root, clock, random,
+        nodeId);
     customKeyStores.register(table);
     policies.register(table);
     new GrantOperations(resolver, authorizer, clock, random).register(table);
@@ -747,7 +758,7 @@ public final class KmsOperations {
           "the key that encrypted this ciphertext (" + blob.keyId() + ") does not exist;"
               + " it may have been deleted, after which its ciphertexts cannot be decrypted");
     }
-    KeyStateRules.requireUsable(named);
+    customKeyStores.requireUsable(named);
     if (!isSymmetric(named) || blob.version() > named.currentVersion()) {
       throw CiphertextBlob.invalid();
     }
@@ -797,7 +808,7 @@ public final class KmsOperations {
   }
 
   private KeyRecord usableKey(String ref) {
-    return KeyStateRules.requireUsable(resolver.resolve(ref));
+    return customKeyStores.requireUsable(resolver.resolve(ref));
   }
 
   /** Whether {@code blob} has the shape of a Coffer (symmetric) ciphertext. */

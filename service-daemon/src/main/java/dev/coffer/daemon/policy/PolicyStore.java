@@ -32,12 +32,6 @@ public final class PolicyStore {
   public PolicyStore(Database db, Principals principals) {
     this.db = db;
     this.principals = principals;
-    db.ensureTable("CREATE TABLE IF NOT EXISTS key_policies (key_id TEXT PRIMARY KEY"
-        + " REFERENCES keys(id) ON DELETE CASCADE, document TEXT NOT NULL)");
-    db.ensureTable("CREATE TABLE IF NOT EXISTS grants (grant_id TEXT PRIMARY KEY,"
-        + " key_id TEXT NOT NULL REFERENCES keys(id) ON DELETE CASCADE, name TEXT,"
-        + " grantee TEXT NOT NULL, retiring_principal TEXT, operations TEXT NOT NULL,"
-        + " constraints TEXT, creation_ms INTEGER NOT NULL, token TEXT NOT NULL UNIQUE)");
     db.read(tx -> {
       try (Statement s = tx.connection().createStatement();
           ResultSet r = s.executeQuery("SELECT key_id, document FROM key_policies")) {
@@ -78,7 +72,8 @@ public final class PolicyStore {
   /** Stores a policy; {@code tx} lets the caller make it part of a larger transaction. */
   public void putPolicy(Database.Tx tx, UUID keyId, KeyPolicy policy) throws java.sql.SQLException {
     try (PreparedStatement p = tx.connection().prepareStatement(
-        "INSERT OR REPLACE INTO key_policies(key_id, document) VALUES (?,?)")) {
+        "INSERT INTO key_policies(key_id, document) VALUES (?,?)"
+            + " ON CONFLICT (key_id) DO UPDATE SET document = excluded.document")) {
       p.setString(1, keyId.toString());
       p.setString(2, policy.document());
       p.executeUpdate();

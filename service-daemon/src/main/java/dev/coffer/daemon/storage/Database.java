@@ -23,29 +23,32 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
+import java.util.logging.Logger;
+import java.util.Properties;
+import dev.coffer.daemon.config.StorageSettings;
+import dev.coffer.daemon.config.StorageSettings.Engine;
 import org.sqlite.SQLiteConfig;
 
 /**
- * Durable state in SQLite (WAL journal, {@code synchronous=FULL}): a change the daemon has
- * acknowledged has been committed and fsynced, so it survives {@code kill -9} and power loss.
+ * Durable state in SQLite (WAL journal, {@code synchronous=FULL}) or PostgreSQL ({@code
+ * storage=postgresql}, docs/cluster.md): a change the daemon has acknowledged has been committed
+ * and made durable, so it survives {@code kill -9} and power loss. One schema for both engines
+ * ({@link Schema}); every statement here is valid on both.
  *
  * <p>One connection, used under this object's monitor: SQLite serialises writers anyway, and
- * reads are served from the daemon's in-memory view.
+ * reads are served from the daemon's in-memory view; a PostgreSQL node's writes are few next to
+ * its reads, and other nodes' changes reach that view through the change feed.
  *
  * <p>Audit outbox: a transaction run inside a {@linkplain #inScope commit scope} stores the audit
  * records its changes need in the {@code audit_outbox} table, in that same transaction. A change
  * is therefore never committed without its record; the audit side ships outbox rows to the audit
- * log and deletes them once they are durable there ({@link #markShipped}). See
- * {@code docs/audit.md}.
+ * log and deletes them once they are durable there ({@link #markShipped}). Each node ships only
+ * its own rows ({@code node_id}), to its own log. See {@code docs/audit.md}.
  */
 public final class Database implements Closeable {
 
-  /**
-   * 1: keys, versions, tokens, one fingerprint per imported key. 2: {@code key_materials}, one
-   * row per key material with its {@code KeyMaterialId} (several imported materials per key).
-   * 3: {@code key_pairs}, the public key and certificate chain of asymmetric keys.
-   */
-  private static final int SCHEMA_VERSION = 3;
+  /** The newest schema this build knows: Flyway's version after {@code open}. */
+  public static final int SCHEMA_VERSION = Schema.VERSION;
 
   /** Log pages after which a commit checkpoints (SQLite's {@code wal_autocheckpoint}). */
   static final int WAL_AUTOCHECKPOINT_PAGES = 16;
@@ -54,25 +57,36 @@ public final class Database implements Closeable {
   public static final java.util.List<String> JOURNAL_SUFFIXES =
       java.util.List.of("-wal", "-shm", "-journal");
 
-  private final Connection conn;
+  private static final Logger LOG = Logger.getLogger(Database.class.getName());
+
+  private final Engine engine;
+  private final String url;
+  private final Properties credentials;
+  private final String nodeId;
+  private Connection conn; // replaced under this object's monitor when PostgreSQL drops it
   private final ThreadLocal<CommitScope> scope = new ThreadLocal<>();
   /** Outbox rows whose records are durable in the audit log: deleted by the next commit. */
   private final Set<String> shipped = ConcurrentHashMap.newKeySet();
   /** Run inside every transaction before it commits (usage accounting's key periods). */
   private final List<CommitHook> hooks = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-  private Database(Connection conn) {
-    this.conn = conn;
+  private Database(Engine engine, String url, Properties credentials, String nodeId)
+      throws SQLException {
+    this.engine = engine;
+    this.url = url;
+    this.credentials = credentials;
+    this.nodeId = nodeId;
+    this.conn = DriverManager.getConnection(url, credentials);
   }
 
   /**
-   * Opens (creating) the database at {@code file}. A new database is created empty with mode
-   * 0600 before SQLite opens it: SQLite would create it 0644 minus the umask, and on Unix it
-   * gives the {@code -wal} and {@code -shm} files it creates later the main file's mode, so they
-   * are 0600 too (checked by {@code FileModesTest}); they are set again after opening should a
-   * SQLite build behave otherwise.
+   * Opens (creating) the SQLite database at {@code file} for a single node named {@code
+   * nodeId}. A new database is created empty with mode 0600 before SQLite opens it: SQLite would
+   * create it 0644 minus the umask, and on Unix it gives the {@code -wal} and {@code -shm} files
+   * it creates later the main file's mode, so they are 0600 too (checked by {@code
+   * FileModesTest}); they are set again after opening should a SQLite build behave otherwise.
    */
-  public static Database open(Path file) throws IOException {
+  public static Database open(Path file, String nodeId) throws IOException {
     if (!java.nio.file.Files.exists(file)) {
       try {
         SecureFiles.createEmpty(file, SecureFiles.OWNER_ONLY);
@@ -85,13 +99,13 @@ public final class Database implements Closeable {
     cfg.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
     cfg.enforceForeignKeys(true);
     cfg.setBusyTimeout(10_000);
+    String url = "jdbc:sqlite:" + file;
     Database db = null;
     try {
-      Connection c = DriverManager.getConnection("jdbc:sqlite:" + file, cfg.toProperties());
-      db = new Database(c);
-      db.migrate();
+      Schema.migrate(Engine.SQLITE, url, cfg.toProperties(), nodeId);
+      db = new Database(Engine.SQLITE, url, cfg.toProperties(), nodeId);
       db.checkpoint(); // the schema's transactions, folded into the file while the log is small
-      try (Statement s = c.createStatement()) {
+      try (Statement s = db.conn.createStatement()) {
         // Usage counters commit every second: a short log, checkpointed often, is reused
         // from its start instead of growing to SQLite's default 1000 pages (4 MB).
         s.execute("PRAGMA wal_autocheckpoint=" + WAL_AUTOCHECKPOINT_PAGES);
@@ -112,90 +126,76 @@ public final class Database implements Closeable {
     }
   }
 
+  /** As {@link #open(Path, String)} for the only node, named {@code local} (tests, tools). */
+  public static Database open(Path file) throws IOException {
+    return open(file, "local");
+  }
+
   /**
-   * Creates the schema-1 tables of a new database and migrates an old one, each step in one
-   * transaction, so a failure (a full disk) leaves the database as it was.
+   * Opens the PostgreSQL database of {@code settings} as node {@code nodeId}, migrating its
+   * schema first (Flyway serialises nodes that start together with a lock of its own).
+   *
+   * @param password the role's password ({@code jdbc-password-file} or {@code
+   *     COFFER_JDBC_PASSWORD}); may be empty for trust or peer authentication
+   * @throws IOException naming the URL, the role and the server's reason when it cannot connect,
+   *     and whether the schema is from a newer Coffer
    */
-  private void migrate() throws SQLException {
-    inTransaction(tx -> {
-      createSchema1();
-      return null;
-    });
-    int version = schemaVersion();
-    if (version > SCHEMA_VERSION) {
-      throw new SQLException("it was written by a newer Coffer (schema " + version + "; this"
-          + " daemon knows " + SCHEMA_VERSION + "); run that version, or restore a backup");
-    }
-    if (version < 2) {
-      inTransaction(tx -> {
-        SchemaMigrations.toVersion2(conn);
-        setSchemaVersion(2);
-        return null;
-      });
-    }
-    if (version < 3) {
-      inTransaction(tx -> {
-        SchemaMigrations.toVersion3(conn);
-        setSchemaVersion(3);
-        return null;
-      });
+  public static Database open(StorageSettings settings, String password, String nodeId)
+      throws IOException {
+    Properties credentials = new Properties();
+    credentials.setProperty("user", settings.jdbcUser());
+    credentials.setProperty("password", password);
+    // A server that stops answering must not hang a request forever (seconds).
+    credentials.setProperty("connectTimeout", "10");
+    credentials.setProperty("ApplicationName", "coffer " + nodeId);
+    try {
+      Schema.migrate(Engine.POSTGRESQL, settings.jdbcUrl(), credentials, nodeId);
+      return new Database(Engine.POSTGRESQL, settings.jdbcUrl(), credentials, nodeId);
+    } catch (SQLException | StorageException e) {
+      throw new IOException("cannot open the database " + settings.jdbcUrl() + " as "
+          + settings.jdbcUser() + " (jdbc-url, jdbc-user, jdbc-password-file in"
+          + " coffer.properties): " + e.getMessage(), e);
     }
   }
 
-  private void createSchema1() throws SQLException {
-    try (Statement s = conn.createStatement()) {
-      s.executeUpdate("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)");
-      s.executeUpdate(
-          "CREATE TABLE IF NOT EXISTS keys ("
-              + " id TEXT PRIMARY KEY, creation_ms INTEGER NOT NULL, description TEXT NOT NULL,"
-              + " state TEXT NOT NULL, key_usage TEXT NOT NULL, key_spec TEXT NOT NULL,"
-              + " origin TEXT NOT NULL, key_store TEXT NOT NULL, deletion_ms INTEGER,"
-              + " pending_window_days INTEGER NOT NULL DEFAULT 0,"
-              + " current_version INTEGER NOT NULL,"
-              + " rotation_period_days INTEGER NOT NULL DEFAULT 0, next_rotation_ms INTEGER,"
-              + " on_demand_rotations INTEGER NOT NULL DEFAULT 0,"
-              + " expiration_model TEXT, valid_to_ms INTEGER)");
-      s.executeUpdate(
-          "CREATE TABLE IF NOT EXISTS key_versions ("
-              + " key_id TEXT NOT NULL REFERENCES keys(id) ON DELETE CASCADE,"
-              + " version INTEGER NOT NULL, created_ms INTEGER NOT NULL,"
-              + " key_store TEXT NOT NULL, stored BLOB NOT NULL, rotation_type TEXT,"
-              + " PRIMARY KEY (key_id, version))");
-      s.executeUpdate(
-          "CREATE TABLE IF NOT EXISTS import_tokens ("
-              + " token BLOB PRIMARY KEY, key_id TEXT NOT NULL REFERENCES keys(id)"
-              + " ON DELETE CASCADE, algorithm TEXT NOT NULL, wrapping_key_spec TEXT NOT NULL,"
-              + " wrapped_private_key BLOB NOT NULL, valid_to_ms INTEGER NOT NULL,"
-              + " used INTEGER NOT NULL DEFAULT 0)");
-      s.executeUpdate(
-          "CREATE TABLE IF NOT EXISTS tags ("
-              + " key_id TEXT NOT NULL REFERENCES keys(id) ON DELETE CASCADE,"
-              + " tag_key TEXT NOT NULL, tag_value TEXT NOT NULL, PRIMARY KEY (key_id, tag_key))");
-      s.executeUpdate(
-          "CREATE TABLE IF NOT EXISTS aliases ("
-              + " name TEXT PRIMARY KEY, target_key_id TEXT NOT NULL REFERENCES keys(id)"
-              + " ON DELETE CASCADE, creation_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL)");
-      // The tables above are schema 1 (without its imported_material, which schema 2 drops); a
-      // new database starts there and migrates like an old one.
-      s.executeUpdate(AuditOutboxTable.CREATE);
-      s.executeUpdate(
-          "INSERT OR IGNORE INTO meta(name, value) VALUES ('schema_version', '1')");
+  /** Which engine holds the state. */
+  public Engine engine() {
+    return engine;
+  }
+
+  /** The node this daemon is in the cluster ({@code $COFFER_HOME/node-id}). */
+  public String nodeId() {
+    return nodeId;
+  }
+
+  /**
+   * A new connection to the same database, owned by the caller: a {@code LISTEN} session or an
+   * advisory-lock session. PostgreSQL only.
+   *
+   * @throws UnsupportedOperationException for SQLite, which has one node
+   * @throws StorageException if the server cannot be reached
+   */
+  public Connection newConnection() {
+    if (engine != Engine.POSTGRESQL) {
+      throw new UnsupportedOperationException("SQLite serves one node: no second session");
+    }
+    try {
+      return DriverManager.getConnection(url, credentials);
+    } catch (SQLException e) {
+      throw new StorageException("cannot connect to " + url + ": " + e.getMessage(), e);
     }
   }
 
-  private int schemaVersion() throws SQLException {
-    try (Statement s = conn.createStatement();
-        ResultSet r = s.executeQuery("SELECT value FROM meta WHERE name = 'schema_version'")) {
-      return r.next() ? Integer.parseInt(r.getString(1)) : 1;
+  /**
+   * The connection, reopened if PostgreSQL dropped it (a server restart, a failover): the
+   * request that saw it drop has failed; the next one gets a new session.
+   */
+  private Connection connection() throws SQLException {
+    if (engine == Engine.POSTGRESQL && conn.isClosed()) {
+      LOG.warning(() -> "database connection lost; reconnecting to " + url);
+      conn = DriverManager.getConnection(url, credentials);
     }
-  }
-
-  private void setSchemaVersion(int version) throws SQLException {
-    try (PreparedStatement p =
-        conn.prepareStatement("UPDATE meta SET value = ? WHERE name = 'schema_version'")) {
-      p.setString(1, Integer.toString(version));
-      p.executeUpdate();
-    }
+    return conn;
   }
 
   /**
@@ -249,6 +249,7 @@ public final class Database implements Closeable {
     CommitScope s = scope.get();
     List<String> done = List.copyOf(shipped);
     try {
+      Connection conn = connection();
       conn.setAutoCommit(false);
       try {
         Tx tx = new Tx(conn);
@@ -259,7 +260,7 @@ public final class Database implements Closeable {
           }
         }
         List<OutboxRecord> held = s == null ? List.of() : s.records(List.copyOf(tx.changes));
-        AuditOutboxTable.put(conn, held);
+        AuditOutboxTable.put(conn, nodeId, held);
         AuditOutboxTable.delete(conn, done);
         conn.commit();
         done.forEach(shipped::remove);
@@ -271,7 +272,9 @@ public final class Database implements Closeable {
         rollbackAfter(e);
         throw e;
       } finally {
-        conn.setAutoCommit(true);
+        if (!conn.isClosed()) {
+          conn.setAutoCommit(true);
+        }
       }
     } catch (SQLException e) {
       throw new StorageException("database write failed: " + e.getMessage(), e);
@@ -294,7 +297,7 @@ public final class Database implements Closeable {
   /** Every record held in the outbox, oldest first. */
   public synchronized List<OutboxRecord> outbox() {
     try {
-      return AuditOutboxTable.list(conn);
+      return AuditOutboxTable.list(connection(), nodeId);
     } catch (SQLException e) {
       throw new StorageException("cannot read the audit outbox: " + e.getMessage(), e);
     }
@@ -306,7 +309,7 @@ public final class Database implements Closeable {
    */
   public synchronized void replaceOutboxRecord(String eventId, byte[] record) {
     try {
-      AuditOutboxTable.replace(conn, eventId, record);
+      AuditOutboxTable.replace(connection(), eventId, record);
     } catch (SQLException e) {
       throw new StorageException("cannot update the audit outbox: " + e.getMessage(), e);
     }
@@ -326,15 +329,18 @@ public final class Database implements Closeable {
    * {@link #markShipped} named, awaiting deletion, are not counted).
    */
   public synchronized long outboxBacklog() {
-    try (java.sql.Statement s = conn.createStatement();
-        java.sql.ResultSet r = s.executeQuery("SELECT event_id FROM audit_outbox")) {
-      long n = 0;
-      while (r.next()) {
-        if (!shipped.contains(r.getString(1))) {
-          n++;
+    try (PreparedStatement p = connection().prepareStatement(
+        "SELECT event_id FROM audit_outbox WHERE node_id = ?")) {
+      p.setString(1, nodeId);
+      try (ResultSet r = p.executeQuery()) {
+        long n = 0;
+        while (r.next()) {
+          if (!shipped.contains(r.getString(1))) {
+            n++;
+          }
         }
+        return n;
       }
-      return n;
     } catch (SQLException e) {
       throw new StorageException("cannot read the audit outbox: " + e.getMessage(), e);
     }
@@ -353,7 +359,7 @@ public final class Database implements Closeable {
    */
   public synchronized <T> T read(Work<T> work) {
     try {
-      return work.run(new Tx(conn));
+      return work.run(new Tx(connection()));
     } catch (SQLException e) {
       throw new StorageException("database read failed: " + e.getMessage(), e);
     }
@@ -368,6 +374,9 @@ public final class Database implements Closeable {
    * ignored: the next automatic checkpoint tries again.
    */
   public synchronized void checkpoint() {
+    if (engine != Engine.SQLITE) {
+      return; // PostgreSQL manages its own log
+    }
     try (Statement s = conn.createStatement()) {
       s.execute("PRAGMA wal_checkpoint(TRUNCATE)");
     } catch (SQLException notNow) {
@@ -375,21 +384,11 @@ public final class Database implements Closeable {
     }
   }
 
-  /** Creates a table owned by another package, if it does not exist yet. */
-  public synchronized void ensureTable(String createTableSql) {
-    try (Statement s = conn.createStatement()) {
-      s.executeUpdate(createTableSql);
-    } catch (SQLException e) {
-      throw new StorageException("cannot create a table: " + e.getMessage(), e);
-    }
-    checkpoint(); // see checkpoint(): start-up's schema changes would otherwise pile up
-  }
-
   /** Reads every key with its tags. */
   public synchronized List<KeyRecord> loadKeys() {
     try {
       Map<String, TreeMap<String, String>> tags = new java.util.HashMap<>();
-      try (Statement s = conn.createStatement();
+      try (Statement s = connection().createStatement();
           ResultSet r = s.executeQuery("SELECT key_id, tag_key, tag_value FROM tags")) {
         while (r.next()) {
           tags.computeIfAbsent(r.getString(1), k -> new TreeMap<>())
@@ -397,7 +396,7 @@ public final class Database implements Closeable {
         }
       }
       List<KeyRecord> out = new ArrayList<>();
-      try (Statement s = conn.createStatement();
+      try (Statement s = connection().createStatement();
           ResultSet r =
               s.executeQuery(
                   "SELECT id, creation_ms, description, state, key_usage, key_spec, origin,"
@@ -438,7 +437,7 @@ public final class Database implements Closeable {
   }
 
   public synchronized List<AliasRecord> loadAliases() {
-    try (Statement s = conn.createStatement();
+    try (Statement s = connection().createStatement();
         ResultSet r =
             s.executeQuery("SELECT name, target_key_id, creation_ms, updated_ms FROM aliases")) {
       List<AliasRecord> out = new ArrayList<>();
@@ -459,7 +458,7 @@ public final class Database implements Closeable {
   /** The stored form of one backing key version, or null. */
   public synchronized StoredVersion loadVersion(UUID keyId, int version) {
     try (PreparedStatement p =
-        conn.prepareStatement(
+        connection().prepareStatement(
             "SELECT key_store, stored FROM key_versions WHERE key_id = ? AND version = ?")) {
       p.setString(1, keyId.toString());
       p.setInt(2, version);
@@ -479,10 +478,11 @@ public final class Database implements Closeable {
    * its stored version.
    */
   public synchronized Map<UUID, List<KeyMaterial>> loadMaterials() {
-    try (Statement s = conn.createStatement();
+    try (Statement s = connection().createStatement();
         ResultSet r = s.executeQuery(
             "SELECT m.key_id, m.version, m.material_id, m.rotation_type, m.rotation_ms,"
-                + " m.expiration_model, m.valid_to_ms, m.description, v.version IS NOT NULL"
+                + " m.expiration_model, m.valid_to_ms, m.description,"
+                + " CASE WHEN v.version IS NULL THEN 0 ELSE 1 END"
                 + " FROM key_materials m LEFT JOIN key_versions v"
                 + " ON v.key_id = m.key_id AND v.version = m.version"
                 + " ORDER BY m.key_id, m.version")) {
@@ -504,7 +504,7 @@ public final class Database implements Closeable {
 
   public synchronized ImportToken loadImportToken(byte[] token) {
     try (PreparedStatement p =
-        conn.prepareStatement(
+        connection().prepareStatement(
             "SELECT key_id, algorithm, wrapping_key_spec, wrapped_private_key, valid_to_ms, used"
                 + " FROM import_tokens WHERE token = ?")) {
       p.setBytes(1, token);
@@ -522,7 +522,7 @@ public final class Database implements Closeable {
   /** The DER SubjectPublicKeyInfo of an asymmetric key; null for other keys. */
   public synchronized byte[] loadPublicKey(UUID keyId) {
     try {
-      return KeyPairTable.column(conn, keyId, "public_key");
+      return KeyPairTable.column(connection(), keyId, "public_key");
     } catch (SQLException e) {
       throw new StorageException("cannot read a public key: " + e.getMessage(), e);
     }
@@ -531,7 +531,7 @@ public final class Database implements Closeable {
   /** The certificate chain stored for a key (its encoded form), or null. */
   public synchronized byte[] loadCertificateChain(UUID keyId) {
     try {
-      return KeyPairTable.column(conn, keyId, "certificate_chain");
+      return KeyPairTable.column(connection(), keyId, "certificate_chain");
     } catch (SQLException e) {
       throw new StorageException("cannot read a certificate chain: " + e.getMessage(), e);
     }
@@ -613,7 +613,7 @@ public final class Database implements Closeable {
 
     private static void setInstant(PreparedStatement p, int i, Instant t) throws SQLException {
       if (t == null) {
-        p.setNull(i, java.sql.Types.INTEGER);
+        p.setNull(i, java.sql.Types.BIGINT);
       } else {
         p.setLong(i, t.toEpochMilli());
       }
@@ -681,9 +681,13 @@ public final class Database implements Closeable {
     /** Records a key material, or replaces the record of its version. */
     public void putMaterial(UUID keyId, KeyMaterial m) throws SQLException {
       try (PreparedStatement p = conn.prepareStatement(
-          "INSERT OR REPLACE INTO key_materials(key_id, version, material_id, rotation_type,"
+          "INSERT INTO key_materials(key_id, version, material_id, rotation_type,"
               + " rotation_ms, expiration_model, valid_to_ms, description)"
-              + " VALUES (?,?,?,?,?,?,?,?)")) {
+              + " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (key_id, version) DO UPDATE SET"
+              + " material_id = excluded.material_id, rotation_type = excluded.rotation_type,"
+              + " rotation_ms = excluded.rotation_ms,"
+              + " expiration_model = excluded.expiration_model,"
+              + " valid_to_ms = excluded.valid_to_ms, description = excluded.description")) {
         p.setString(1, keyId.toString());
         p.setInt(2, m.version());
         p.setString(3, m.id());

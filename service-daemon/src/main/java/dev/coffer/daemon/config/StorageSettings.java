@@ -1,0 +1,100 @@
+package dev.coffer.daemon.config;
+
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * Where the daemon keeps its durable state ({@code docs/cluster.md}, "Storage").
+ *
+ * <pre>
+ * storage = sqlite                    # default: $COFFER_HOME/coffer.db, one node
+ * storage = postgresql                # several nodes on one database
+ * jdbc-url = jdbc:postgresql://db.example:5432/coffer
+ * jdbc-user = coffer
+ * jdbc-password-file = /etc/coffer/db.password   # mode 0600 or 0400; else COFFER_JDBC_PASSWORD
+ * </pre>
+ *
+ * <p>The password is never a setting: a {@code jdbc-password} line is refused, because {@code
+ * coffer.properties} is readable by the daemon's operators and ends up in backups and tickets.
+ *
+ * @param engine which database holds the state
+ * @param jdbcUrl {@code jdbc:postgresql://...} for {@link Engine#POSTGRESQL}; empty for SQLite
+ * @param jdbcUser the database role; empty for SQLite
+ * @param passwordFile the file holding the role's password (first line), if set
+ */
+public record StorageSettings(Engine engine, String jdbcUrl, String jdbcUser,
+    Optional<Path> passwordFile) {
+
+  /** The environment variable holding the password when {@code jdbc-password-file} is unset. */
+  public static final String PASSWORD_VARIABLE = "COFFER_JDBC_PASSWORD";
+
+  /** The database engines Coffer runs on. */
+  public enum Engine {
+    SQLITE("sqlite"), POSTGRESQL("postgresql");
+
+    private final String setting;
+
+    Engine(String setting) {
+      this.setting = setting;
+    }
+
+    /** The value of {@code storage=} that selects this engine. */
+    public String setting() {
+      return setting;
+    }
+  }
+
+  public StorageSettings {
+    if (engine == Engine.POSTGRESQL) {
+      if (!jdbcUrl.startsWith("jdbc:postgresql:")) {
+        throw new IllegalArgumentException("jdbc-url must be a PostgreSQL JDBC URL, e.g."
+            + " jdbc:postgresql://db.example:5432/coffer, with storage=postgresql; got '"
+            + jdbcUrl + "'");
+      }
+      if (jdbcUser.isEmpty()) {
+        throw new IllegalArgumentException("storage=postgresql needs jdbc-user, the database"
+            + " role the daemon connects as");
+      }
+    }
+  }
+
+  /** SQLite in the data directory. */
+  public static StorageSettings defaults() {
+    return new StorageSettings(Engine.SQLITE, "", "", Optional.empty());
+  }
+
+  /** PostgreSQL at {@code jdbcUrl} as {@code jdbcUser} (tests, {@code coffer storage}). */
+  public static StorageSettings postgresql(String jdbcUrl, String jdbcUser,
+      Optional<Path> passwordFile) {
+    return new StorageSettings(Engine.POSTGRESQL, jdbcUrl, jdbcUser, passwordFile);
+  }
+
+  static StorageSettings from(Settings p, StorageSettings d) {
+    if (p.containsKey("jdbc-password")) {
+      throw new IllegalArgumentException(p.source() + ": jdbc-password is not a setting: put"
+          + " the database password in a file of mode 0600 named by jdbc-password-file, or in"
+          + " the environment variable " + PASSWORD_VARIABLE + ", and remove the line");
+    }
+    String engine = p.get("storage", d.engine.setting());
+    Engine e = switch (engine) {
+      case "sqlite" -> Engine.SQLITE;
+      case "postgresql" -> Engine.POSTGRESQL;
+      default -> throw p.invalid("storage", engine, "must be sqlite or postgresql");
+    };
+    String url = p.get("jdbc-url", d.jdbcUrl);
+    String user = p.get("jdbc-user", d.jdbcUser);
+    Optional<Path> file = p.containsKey("jdbc-password-file")
+        ? Optional.of(Path.of(p.get("jdbc-password-file", ""))) : d.passwordFile;
+    if (e == Engine.SQLITE && (p.containsKey("jdbc-url") || p.containsKey("jdbc-user")
+        || p.containsKey("jdbc-password-file"))) {
+      throw new IllegalArgumentException(p.source() + ": jdbc-* settings apply only with"
+          + " storage=postgresql, but storage is sqlite; add storage=postgresql to keep the state"
+          + " in that database, or remove the jdbc-* lines");
+    }
+    try {
+      return new StorageSettings(e, url, user, file);
+    } catch (IllegalArgumentException bad) {
+      throw new IllegalArgumentException(p.source() + ": " + bad.getMessage(), bad);
+    }
+  }
+}
