@@ -488,6 +488,12 @@ class ClusterConformanceTest {
       }
     }
 
+    System.out.printf("kill -9 of node %d under load: %d keys and %d ciphertexts acknowledged,"
+        + " %d CreateKey with unknown outcome, operations after the kill per thread: %d %d %d"
+        + " %d%n", leader, ledger.createdKeys.size(), ledger.ciphertexts.size(),
+        ledger.unacknowledged.size(), ledger.doneAfterKill[0].get(),
+        ledger.doneAfterKill[1].get(), ledger.doneAfterKill[2].get(),
+        ledger.doneAfterKill[3].get());
     assertTrue(ledger.failures.isEmpty(), () -> "failed during the kill: " + ledger.failures
         + "\nsurvivor's log:\n" + cluster.node(survivor).logText());
     for (int t = 0; t < 4; t++) {
