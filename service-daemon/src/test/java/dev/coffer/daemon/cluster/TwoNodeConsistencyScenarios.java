@@ -1,0 +1,218 @@
+package dev.coffer.daemon.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.coffer.daemon.keys.AliasRecord;
+import dev.coffer.daemon.keys.KeyRecord;
+import dev.coffer.daemon.keys.KeyRegistry;
+import dev.coffer.daemon.keys.KeyState;
+import dev.coffer.daemon.storage.Database;
+import dev.coffer.protocol.ErrorType;
+import dev.coffer.protocol.KmsException;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Two nodes over one database, each with its own in-memory view, joined by a feed: what one node
+ * changes the other sees after the feed ran, and races resolve in the database (docs/cluster.md,
+ * Consistency). The database and the feed are the subclass's: SQLite with an in-JVM feed here,
+ * PostgreSQL with {@link ChangeFeed} once that engine opens through {@code Database.open}.
+ */
+abstract class TwoNodeConsistencyScenarios {
+
+  static final int MAX_KEYS = 4;
+
+  /** Opens one node's connection to the shared database (a new {@link Database} each call). */
+  abstract Database openNode() throws Exception;
+
+  /** The feed both nodes announce through. */
+  abstract Announcer announcer();
+
+  /** Joins a node's reloaders to the feed. */
+  abstract void subscribe(Reloaders node) throws Exception;
+
+  /** Waits until every announcement so far has reached every node. */
+  abstract void awaitFeed() throws Exception;
+
+  Database dbA;
+  Database dbB;
+  KeyRegistry a;
+  KeyRegistry b;
+
+  @BeforeEach
+  void twoNodes() throws Exception {
+    dbA = openNode();
+    dbB = openNode();
+    a = node(dbA);
+    b = node(dbB);
+  }
+
+  private KeyRegistry node(Database db) throws Exception {
+    KeyRegistry r = new KeyRegistry(db, MAX_KEYS);
+    r.setAnnouncer(announcer());
+    Reloaders reloaders = new Reloaders();
+    r.registerReloads(reloaders);
+    subscribe(reloaders);
+    return r;
+  }
+
+  @AfterEach
+  void close() {
+    dbA.close();
+    dbB.close();
+  }
+
+  static KeyRecord newKey() {
+    // Stored as epoch milliseconds, so created in them: a reloaded record equals the created.
+    return KeyRecord.builder(UUID.randomUUID(), Instant.now().truncatedTo(ChronoUnit.MILLIS))
+        .keyStore("software").build();
+  }
+
+  @Test
+  void aKeyCreatedOnOneNodeIsSeenOnTheOther() throws Exception {
+    KeyRecord k = a.create(newKey(), Instant.now(), "software", null);
+    awaitFeed();
+    assertEquals(k, b.get(k.id()));
+  }
+
+  @Test
+  void aKeyDisabledOnOneNodeIsDisabledOnTheOther() throws Exception {
+    KeyRecord k = a.create(newKey(), Instant.now(), "software", null);
+    awaitFeed();
+    a.update(k.id(), cur -> cur.toBuilder().state(KeyState.Disabled).build());
+    awaitFeed();
+    assertEquals(KeyState.Disabled, b.get(k.id()).state());
+  }
+
+  @Test
+  void aChangeOnAStaleNodeKeepsTheOtherNodesChange() throws Exception {
+    KeyRecord k = a.create(newKey(), Instant.now(), "software", null);
+    awaitFeed();
+    a.update(k.id(), cur -> cur.toBuilder().state(KeyState.Disabled).build());
+    // b changes the key before the feed told it of a's change: it must change what is stored.
+    KeyRecord after = b.update(k.id(), cur -> cur.toBuilder().description("renamed").build());
+    assertEquals(KeyState.Disabled, after.state(), "b overwrote a's DisableKey");
+    assertEquals("renamed", after.description());
+    awaitFeed();
+    assertEquals(after, a.get(k.id()));
+  }
+
+  @Test
+  void concurrentCreateAliasOnTwoNodesYieldsOneSuccessAndOneAlreadyExists() throws Exception {
+    KeyRecord k = a.create(newKey(), Instant.now(), "software", null);
+    awaitFeed();
+    for (int round = 0; round < 10; round++) {
+      String name = "alias/race-" + round;
+      CyclicBarrier start = new CyclicBarrier(2);
+      ExecutorService pool = Executors.newFixedThreadPool(2);
+      try {
+        List<Future<String>> outcomes = new ArrayList<>();
+        for (KeyRegistry node : List.of(a, b)) {
+          outcomes.add(pool.submit(() -> {
+            start.await();
+            try {
+              Instant now = Instant.now();
+              node.createAlias(new AliasRecord(name, k.id(), now, now), (t, al) -> { });
+              return "ok";
+            } catch (KmsException e) {
+              return e.errorType();
+            }
+          }));
+        }
+        List<String> got = new ArrayList<>();
+        for (Future<String> f : outcomes) {
+          got.add(f.get());
+        }
+        got.sort(null);
+        assertEquals(List.of(ErrorType.ALREADY_EXISTS, "ok"), got, "round " + round);
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+  }
+
+  @Test
+  void createAliasOnAStaleNodeIsAlreadyExists() throws Exception {
+    KeyRecord k = a.create(newKey(), Instant.now(), "software", null);
+    awaitFeed();
+    Instant now = Instant.now();
+    a.createAlias(new AliasRecord("alias/once", k.id(), now, now), (t, al) -> { });
+    KmsException e = assertThrows(KmsException.class,
+        () -> b.createAlias(new AliasRecord("alias/once", k.id(), now, now), (t, al) -> { }));
+    assertEquals(ErrorType.ALREADY_EXISTS, e.errorType());
+  }
+
+  @Test
+  void theKeyQuotaHoldsAcrossNodes() throws Exception {
+    a.create(newKey(), Instant.now(), "software", null);
+    a.create(newKey(), Instant.now(), "software", null);
+    b.create(newKey(), Instant.now(), "software", null);
+    // b has seen one key, a two: neither node's memory knows the database holds three.
+    b.create(newKey(), Instant.now(), "software", null);
+    KmsException e = assertThrows(KmsException.class,
+        () -> a.create(newKey(), Instant.now(), "software", null));
+    assertEquals(ErrorType.LIMIT_EXCEEDED, e.errorType());
+    assertEquals(MAX_KEYS, dbA.loadKeys().size());
+  }
+
+  @Test
+  void concurrentCreateKeyOnTwoNodesStaysWithinTheQuota() throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try {
+      List<Future<?>> all = new ArrayList<>();
+      for (int i = 0; i < 12; i++) {
+        KeyRegistry node = i % 2 == 0 ? a : b;
+        all.add(pool.submit(() -> {
+          try {
+            node.create(newKey(), Instant.now(), "software", null);
+          } catch (KmsException e) {
+            assertEquals(ErrorType.LIMIT_EXCEEDED, e.errorType());
+          }
+          return null;
+        }));
+      }
+      for (Future<?> f : all) {
+        f.get();
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertEquals(MAX_KEYS, dbA.loadKeys().size());
+  }
+
+  @Test
+  void aKeyDeletedOnOneNodeIsGoneOnTheOther() throws Exception {
+    KeyRecord k = a.create(newKey(), Instant.now(), "software", null);
+    Instant now = Instant.now();
+    a.createAlias(new AliasRecord("alias/doomed", k.id(), now, now), (t, al) -> { });
+    a.update(k.id(), cur -> cur.toBuilder().pendingDeletion(now.minusSeconds(1), 7).build());
+    awaitFeed();
+    assertNotNull(b.alias("alias/doomed"));
+    a.deleteDue(now);
+    awaitFeed();
+    assertNull(b.get(k.id()));
+    assertNull(b.alias("alias/doomed"));
+  }
+
+  @Test
+  void reloadAllCatchesUpWithMissedAnnouncements() throws Exception {
+    a.setAnnouncer(Announcer.NONE);
+    KeyRecord k = a.create(newKey(), Instant.now(), "software", null);
+    assertNull(b.get(k.id()));
+    b.reloadAll();
+    assertEquals(k, b.get(k.id()));
+  }
+}
