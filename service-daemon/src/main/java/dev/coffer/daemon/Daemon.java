@@ -37,6 +37,8 @@ import dev.coffer.daemon.keystore.RootKey;
 import dev.coffer.daemon.keystore.RootKeys;
 import dev.coffer.daemon.keystore.SoftwareKeyStore;
 import dev.coffer.daemon.accesskey.AccessKeyStore;
+import dev.coffer.daemon.cluster.Announcer;
+import dev.coffer.daemon.cluster.Reloaders;
 import dev.coffer.daemon.ops.KmsOperations;
 import dev.coffer.daemon.ops.OperationTable;
 import dev.coffer.daemon.ops.RequestPipeline;
@@ -84,6 +86,9 @@ public final class Daemon implements Closeable {
   private EventDelivery eventDelivery; // set once in the constructor
   private MetricsServer metricsServer; // set once in the constructor, if metrics-listen is set
   private UsageAccounting usage; // set once in the constructor
+  /** What this node reloads when another node announces a change (see {@link #reloaders}). */
+  private final Reloaders reloaders = new Reloaders();
+  private final PolicyStore policies;
 
   private Daemon(DaemonConfig config) throws IOException {
     this.config = config;
@@ -106,7 +111,7 @@ public final class Daemon implements Closeable {
           config.account());
       Principals principals = new Principals(config.partition(), config.account(),
           config.access().administrators());
-      PolicyStore policies = new PolicyStore(db, principals);
+      this.policies = new PolicyStore(db, principals);
       AccountAccess accountAccess = new AccountAccess(principals, config.access().keyCreators());
       Authorizer authorizer = new Authorizer(registry, resolver, policies, accountAccess,
           config.clock());
@@ -137,6 +142,12 @@ public final class Daemon implements Closeable {
           accountAccess, trail, config.clock());
       ops.table().setAccessCheck(managed.guarding(authorizer::authorize));
       ops.setAwsManaged(managed::isManaged);
+      // The key's row first: a key announcement reloads its record, then drops its opened
+      // versions and reloads its policy and grants.
+      registry.registerReloads(reloaders);
+      backingKeys.registerReloads(reloaders);
+      policies.registerReloads(reloaders);
+      ops.accessKeys().registerReloads(reloaders);
       this.usage = new UsageAccounting(db, config.home(), registry.all(), principals,
           config.usageLimits(), config.clock(), resolver::keyArn);
       usage.register(ops.table());
@@ -302,6 +313,26 @@ public final class Daemon implements Closeable {
    * The daemon's access keys: the HTTPS door verifies request signatures with {@link
    * AccessKeyStore#find}.
    */
+  /**
+   * Every cache of this node's in-memory view, by the announcement topic that invalidates it:
+   * what {@code ChangeFeed.start} calls when another node changed something, and reloads whole
+   * after a lost feed connection.
+   */
+  public Reloaders reloaders() {
+    return reloaders;
+  }
+
+  /**
+   * Makes this node's writes announce what they change, inside their transactions: on
+   * PostgreSQL {@code announceThrough(ChangeFeed.pgNotify())}, then {@code
+   * ChangeFeed.start(db::newConnection, reloaders())}. Not called on SQLite (one node).
+   */
+  public void announceThrough(Announcer announcer) {
+    registry.setAnnouncer(announcer);
+    policies.setAnnouncer(announcer);
+    ops.accessKeys().setAnnouncer(announcer);
+  }
+
   public AccessKeyStore accessKeys() {
     return ops.accessKeys();
   }
