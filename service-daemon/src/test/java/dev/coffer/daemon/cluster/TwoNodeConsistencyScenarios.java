@@ -9,6 +9,10 @@ import dev.coffer.daemon.keys.AliasRecord;
 import dev.coffer.daemon.keys.KeyRecord;
 import dev.coffer.daemon.keys.KeyRegistry;
 import dev.coffer.daemon.keys.KeyState;
+import dev.coffer.daemon.policy.Grant;
+import dev.coffer.daemon.policy.KeyPolicy;
+import dev.coffer.daemon.policy.PolicyStore;
+import dev.coffer.daemon.policy.Principals;
 import dev.coffer.daemon.storage.Database;
 import dev.coffer.protocol.ErrorType;
 import dev.coffer.protocol.KmsException;
@@ -16,6 +20,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
@@ -51,22 +56,84 @@ abstract class TwoNodeConsistencyScenarios {
   Database dbB;
   KeyRegistry a;
   KeyRegistry b;
+  PolicyStore policiesA;
+  PolicyStore policiesB;
 
   @BeforeEach
   void twoNodes() throws Exception {
     dbA = openNode();
     dbB = openNode();
-    a = node(dbA);
-    b = node(dbB);
+    Reloaders ra = new Reloaders();
+    Reloaders rb = new Reloaders();
+    a = node(dbA, ra);
+    b = node(dbB, rb);
+    policiesA = policies(dbA, ra);
+    policiesB = policies(dbB, rb);
+    subscribe(ra);
+    subscribe(rb);
   }
 
-  private KeyRegistry node(Database db) throws Exception {
+  private KeyRegistry node(Database db, Reloaders reloaders) {
     KeyRegistry r = new KeyRegistry(db, MAX_KEYS);
     r.setAnnouncer(announcer());
-    Reloaders reloaders = new Reloaders();
     r.registerReloads(reloaders);
-    subscribe(reloaders);
     return r;
+  }
+
+  private PolicyStore policies(Database db, Reloaders reloaders) {
+    PolicyStore p = new PolicyStore(db,
+        new Principals("aws", "111122223333", List.of("user/root")));
+    p.setAnnouncer(announcer());
+    p.registerReloads(reloaders);
+    return p;
+  }
+
+  private static Grant grant(UUID keyId) {
+    return new Grant(UUID.randomUUID().toString(), keyId, null,
+        "arn:aws:iam::111122223333:user/app", null, Set.of("Decrypt"), null, null,
+        Instant.now().truncatedTo(ChronoUnit.MILLIS), UUID.randomUUID().toString());
+  }
+
+  @Test
+  void aGrantCreatedOnOneNodeAuthorisesOnTheOtherAndItsRevocationEndsThere() throws Exception {
+    KeyRecord k = a.create(newKey(), Instant.now(), "software", null);
+    Grant g = grant(k.id());
+    policiesA.addGrant(g);
+    awaitFeed();
+    assertEquals(g, policiesB.grantByToken(g.token()));
+    policiesA.removeGrant(g);
+    awaitFeed();
+    assertNull(policiesB.grantByToken(g.token()));
+    assertEquals(List.of(), List.copyOf(policiesB.grantsOf(k.id())));
+  }
+
+  @Test
+  void revokingAGrantAnotherNodeRevokedIsNotFound() throws Exception {
+    KeyRecord k = a.create(newKey(), Instant.now(), "software", null);
+    Grant g = grant(k.id());
+    policiesA.addGrant(g);
+    awaitFeed();
+    policiesA.removeGrant(g);
+    // b has not heard of the revocation yet
+    KmsException e = assertThrows(KmsException.class, () -> policiesB.removeGrant(g));
+    assertEquals(ErrorType.NOT_FOUND, e.errorType());
+    assertNull(policiesB.grantByToken(g.token()));
+  }
+
+  @Test
+  void aPolicyPutOnOneNodeIsInForceOnTheOther() throws Exception {
+    KeyRecord k = a.create(newKey(), Instant.now(), "software", null);
+    awaitFeed();
+    KeyPolicy before = policiesB.policy(k.id());
+    String doc = before.document().replace("key-default-1", "changed-elsewhere");
+    KeyPolicy changed = KeyPolicy.load(doc, policiesA.principals());
+    dbA.inTransaction(tx -> {
+      policiesA.putPolicy(tx, k.id(), changed);
+      return null;
+    });
+    policiesA.policyCommitted(k.id(), changed);
+    awaitFeed();
+    assertEquals(changed.document(), policiesB.policy(k.id()).document());
   }
 
   @AfterEach
