@@ -142,11 +142,14 @@ public final class Daemon implements Closeable {
           accountAccess, trail, config.clock());
       ops.table().setAccessCheck(managed.guarding(authorizer::authorize));
       ops.setAwsManaged(managed::isManaged);
-      // The key's row first: a key announcement reloads its record, then drops its opened
-      // versions and reloads its policy and grants.
+      // Order of a key announcement's reloads: whether the key is managed and its policy and
+      // grants before its record and aliases, so a key another node created is never seen
+      // (through its alias) as a customer key or with the default policy; then its opened
+      // versions are dropped.
+      managed.registerReloads(reloaders);
+      policies.registerReloads(reloaders);
       registry.registerReloads(reloaders);
       backingKeys.registerReloads(reloaders);
-      policies.registerReloads(reloaders);
       ops.accessKeys().registerReloads(reloaders);
       this.usage = new UsageAccounting(db, config.home(), registry.all(), principals,
           config.usageLimits(), config.clock(), resolver::keyArn);
