@@ -212,6 +212,34 @@ abstract class TwoNodeConsistencyScenarios {
   }
 
   @Test
+  void firstUseOfAManagedAliasOnTwoNodesAtOnceCreatesOneKey() throws Exception {
+    for (int round = 0; round < 5; round++) {
+      String name = "alias/coffer/race-" + round;
+      CyclicBarrier start = new CyclicBarrier(2);
+      ExecutorService pool = Executors.newFixedThreadPool(2);
+      try {
+        List<Future<UUID>> outcomes = new ArrayList<>();
+        for (KeyRegistry node : List.of(a, b)) {
+          outcomes.add(pool.submit(() -> {
+            KeyRecord k = newKey().toBuilder().currentVersion(1).build();
+            Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+            start.await();
+            return node.createWithAlias(k, now, "software", new byte[] {1},
+                new AliasRecord(name, k.id(), now, now), tx -> null);
+          }));
+        }
+        UUID first = outcomes.get(0).get();
+        assertEquals(first, outcomes.get(1).get(), "both nodes name the same key");
+        assertEquals(first, b.alias(name).targetKeyId());
+        assertEquals(first, a.alias(name).targetKeyId());
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+    assertEquals(5, dbA.loadKeys().size(), "one key per alias, the other rolled back");
+  }
+
+  @Test
   void createAliasOnAStaleNodeIsAlreadyExists() throws Exception {
     KeyRecord k = a.create(newKey(), Instant.now(), "software", null);
     awaitFeed();
