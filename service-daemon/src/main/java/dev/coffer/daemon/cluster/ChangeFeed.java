@@ -19,7 +19,8 @@ import org.postgresql.PGNotification;
  * transaction commits and never for one rolled back. Receiving: {@link #start} opens its own
  * connection, {@code LISTEN coffer_changes}, and hands each payload to the {@link Reloaders} on a
  * daemon thread. A lost connection (a database restart, a network break) is reopened, and since
- * announcements sent meanwhile are lost, everything is reloaded then.
+ * announcements sent meanwhile are lost, everything is reloaded then. A node also hears its own
+ * announcements; reloading what it has just written re-reads the same rows.
  *
  * <p>SQLite has no feed: one node, whose own writes update its view.
  */

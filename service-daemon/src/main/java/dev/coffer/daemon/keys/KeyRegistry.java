@@ -230,8 +230,9 @@ public final class KeyRegistry {
   }
 
   /**
-   * Applies {@code change} to the current record of {@code id} and persists the result. The
-   * function sees the latest state and may throw a {@link KmsException} to refuse the change.
+   * Applies {@code change} to the stored record of {@code id}, re-read and locked in the writing
+   * transaction (so another node's committed change is never overwritten), and persists the
+   * result. The function may throw a {@link KmsException} to refuse the change.
    */
   public KeyRecord update(UUID id, UnaryOperator<KeyRecord> change) {
     synchronized (writeLock) {
@@ -274,8 +275,9 @@ public final class KeyRegistry {
    */
   public KeyRecord addVersion(UUID id, Instant now, String rotationType,
       UnaryOperator<KeyRecord> change, VersionFactory factory) {
+    record Added(KeyRecord key, List<KeyMaterial> materials) {}
     synchronized (writeLock) {
-      KeyRecord next = db.inTransaction(tx -> {
+      Added added = db.inTransaction(tx -> {
         KeyRecord current = lockKey(tx, id);
         int version = current.currentVersion() + 1;
         KeyRecord changed = change.apply(current).toBuilder().currentVersion(version).build();
@@ -285,11 +287,12 @@ public final class KeyRegistry {
         tx.putMaterial(id, material);
         tx.updateKey(changed);
         announcer.announce(tx, Topic.KEY, id.toString());
-        materials.put(id, tx.materialsOf(id));
-        return changed;
+        return new Added(changed, tx.materialsOf(id));
       });
-      keys.put(id, next);
-      return next;
+      // Materials before the record: a reader that sees a version also finds its material.
+      materials.put(id, List.copyOf(added.materials()));
+      keys.put(id, added.key());
+      return added.key();
     }
   }
 
