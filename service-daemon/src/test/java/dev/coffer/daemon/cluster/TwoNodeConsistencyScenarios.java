@@ -6,9 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.coffer.daemon.keys.AliasRecord;
+import dev.coffer.daemon.keys.BackingKeys;
 import dev.coffer.daemon.keys.KeyRecord;
 import dev.coffer.daemon.keys.KeyRegistry;
 import dev.coffer.daemon.keys.KeyState;
+import dev.coffer.daemon.keystore.RootKeys;
+import dev.coffer.daemon.keystore.SoftwareKeyStore;
 import dev.coffer.daemon.policy.Grant;
 import dev.coffer.daemon.policy.KeyPolicy;
 import dev.coffer.daemon.policy.PolicyStore;
@@ -300,6 +303,38 @@ abstract class TwoNodeConsistencyScenarios {
     awaitFeed();
     assertNull(b.get(k.id()));
     assertNull(b.alias("alias/doomed"));
+  }
+
+  @Test
+  void openedVersionsFollowRotationAndDeletionOnTheOtherNode() throws Exception {
+    java.nio.file.Path home = java.nio.file.Files.createTempDirectory(
+        java.nio.file.Path.of("/tmp"), "coffer-root");
+    java.security.SecureRandom random = new java.security.SecureRandom();
+    SoftwareKeyStore store = new SoftwareKeyStore(RootKeys.load(home, random), random);
+    BackingKeys openedA = new BackingKeys(dbA, java.util.Map.of(store.id(), store), 100);
+    BackingKeys openedB = new BackingKeys(dbB, java.util.Map.of(store.id(), store), 100);
+    Reloaders rb = new Reloaders();
+    openedB.registerReloads(rb);
+    subscribe(rb);
+    KeyRecord k = newKey().toBuilder().currentVersion(1).keyStore(store.id()).build();
+    a.create(k, Instant.now(), store.id(), store.generate(k.id(), 1));
+    awaitFeed();
+    assertNotNull(openedB.get(k.id(), 1));
+    // A rotation on a: b finds the new version in the database, whether it heard or not.
+    a.addVersion(k.id(), Instant.now(), "ON_DEMAND", cur -> cur,
+        (key, version) -> store.generate(key.id(), version));
+    assertNotNull(openedB.get(k.id(), 2));
+    assertNotNull(openedA.get(k.id(), 2));
+    Instant now = Instant.now();
+    a.update(k.id(), cur -> cur.toBuilder().pendingDeletion(now.minusSeconds(1), 7).build());
+    openedA.destroy(a.deleteDue(now));
+    awaitFeed();
+    // b had both versions open: once the deletion reached it, they serve nothing.
+    assertNull(openedB.get(k.id(), 1));
+    assertNull(openedB.get(k.id(), 2));
+    try (var files = java.nio.file.Files.walk(home)) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+    }
   }
 
   @Test
