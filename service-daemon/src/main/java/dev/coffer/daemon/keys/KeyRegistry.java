@@ -165,8 +165,9 @@ public final class KeyRegistry {
             if (tx.count("SELECT COUNT(*) FROM keys") - quotaExempt.run(tx) >= maxKeys) {
               throw new KmsException(
                   ErrorType.LIMIT_EXCEEDED,
-                  "this daemon already holds its quota of " + maxKeys + " KMS keys; schedule"
-                      + " unused keys for deletion or raise max-keys in coffer.properties");
+                  "the database already holds its quota of " + maxKeys + " KMS keys (counted"
+                      + " across every node); schedule unused keys for deletion or raise"
+                      + " max-keys in coffer.properties");
             }
             tx.insertKey(key);
             if (storedVersion != null) {
