@@ -36,6 +36,7 @@ import dev.coffer.daemon.keys.KeyRegistry;
 import dev.coffer.daemon.keys.KeyResolver;
 import dev.coffer.daemon.keystore.KeyStoreBackend;
 import dev.coffer.daemon.keystore.RootKey;
+import dev.coffer.daemon.keystore.RootKeyProbe;
 import dev.coffer.daemon.keystore.RootKeys;
 import dev.coffer.daemon.keystore.SoftwareKeyStore;
 import dev.coffer.daemon.accesskey.AccessKeyStore;
@@ -52,6 +53,7 @@ import dev.coffer.daemon.cluster.AdvisoryLockLeadership;
 import dev.coffer.daemon.cluster.ChangeFeed;
 import java.io.Closeable;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
@@ -126,11 +128,24 @@ public final class Daemon implements Closeable {
     this.config = config;
     prepareHome(config.home());
     SecureRandom random = newRandom();
-    RootKey root = RootKeys.load(config.home(), random);
+    // A database already used with a root key is opened before a new root.key would be
+    // created, to refuse that (RootKeyProbe); otherwise the root key comes first as always, so
+    // a first start on a full disk fails on root.key and leaves nothing behind. A PostgreSQL
+    // database is always checked first: other nodes may have used it.
+    boolean checkBeforeCreating = RootKeys.wouldCreate(config.home())
+        && (config.storage().engine() == StorageSettings.Engine.POSTGRESQL
+            || Files.exists(config.home().resolve(DB_FILE)));
+    RootKey root = checkBeforeCreating ? null : RootKeys.load(config.home(), random);
     this.db = openDatabase(config, NodeId.loadOrCreate(config.home(), random));
     try {
+      RootKeyProbe probe = new RootKeyProbe(db);
+      if (root == null) {
+        probe.refuseNewRootKey(config.home());
+        root = RootKeys.load(config.home(), random);
+      }
+      probe.verify(root, random, config.home());
       this.leadership = leadershipFactory.open(db);
-    } catch (RuntimeException e) {
+    } catch (IOException | RuntimeException e) {
       db.close();
       throw e;
     }
