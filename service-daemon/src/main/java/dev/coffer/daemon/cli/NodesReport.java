@@ -43,6 +43,7 @@ final class NodesReport {
     long files = 0;
     long records = 0;
     long digests = 0;
+    long unsigned = 0;
     for (AuditSource s : sources) {
       AuditVerifier.Result r;
       PublicKey key = keys.isEmpty() ? null : pinnedKeyOf(s, keys);
@@ -58,13 +59,15 @@ final class NodesReport {
         files += r.logFiles();
         records += r.records();
         digests += r.digests();
+        unsigned += r.unsignedRecords();
       } else {
         failed.add(s.node() + " (" + r.problem() + ")");
       }
     }
     if (failed.isEmpty()) {
       out.println("OK: " + sources.size() + " node(s), " + files + " log file(s), " + records
-          + " record(s), " + digests + " signed digest(s) verified");
+          + " record(s), " + digests + " signed digest(s) verified" + (unsigned > 0 ? "; "
+          + unsigned + " newest record(s) chained but not yet covered by a digest" : ""));
       return true;
     }
     err.println("FAILED: " + failed.size() + " of " + sources.size() + " node(s): "
