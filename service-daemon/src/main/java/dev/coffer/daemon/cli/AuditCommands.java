@@ -27,7 +27,9 @@ import picocli.CommandLine.ParseResult;
  * $COFFER_HOME/audit} (or, with {@code --dir}, an archive directory) directly, without the
  * daemon, so an auditor can run them on a copy of the directory. {@code archive} moves closed
  * files out ({@link AuditArchiver}); the daemon records it in the log on its next maintenance
- * pass.
+ * pass. {@code verify} and {@code lookup} take {@code --home} and {@code --dir} several times,
+ * one node's log each, and report across them ({@link NodesReport}); with one log their output
+ * is what it always was.
  *
  * <p>Exit status of {@code verify}: 0 the log verified; 1 a problem was found (the first one is
  * printed); 252 the command line is wrong; 2 the files could not be read. Of {@code archive}: 0
