@@ -99,6 +99,29 @@ class AuditAcrossNodesTest {
   }
 
   @Test
+  void verify_pinnedKeys_eachLogMustBeSignedWithOneOfThem() throws Exception {
+    createInterleaved();
+    Path pinA = Files.createTempFile(Path.of("/tmp"), "pin", ".pem");
+    try {
+      Files.copy(a.home.resolve("audit/signing-public.pem"), pinA,
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      Run both = coffer("audit", "verify", "--home", a.home.toString(), "--home",
+          b.home.toString(), "--public-key", pinA.toString(), "--public-key",
+          b.home.resolve("audit/signing-public.pem").toString());
+      assertEquals(0, both.code(), both.err());
+      Run onlyA = coffer("audit", "verify", "--dir", b.home.resolve("audit").toString(),
+          "--home", a.home.toString(), "--public-key", pinA.toString());
+      assertEquals(1, onlyA.code(), onlyA.out());
+      // the order given is kept, and B's key is not pinned: B (--dir, labelled by its path) fails
+      assertTrue(onlyA.err().startsWith(b.home.resolve("audit") + ": FAILED: its signing key is"
+          + " none of the 1 pinned"), onlyA.err());
+      assertTrue(onlyA.out().startsWith("node-aaaa ("), onlyA.out());
+    } finally {
+      Files.delete(pinA);
+    }
+  }
+
+  @Test
   void sameLogGivenTwice_isDetected_byDirectoryAndByCopy() throws Exception {
     createInterleaved();
     Run twice = coffer("audit", "verify", "--home", a.home.toString(), "--dir",
