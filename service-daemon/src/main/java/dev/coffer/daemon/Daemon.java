@@ -40,6 +40,8 @@ import dev.coffer.daemon.keystore.RootKeyProbe;
 import dev.coffer.daemon.keystore.RootKeys;
 import dev.coffer.daemon.keystore.SoftwareKeyStore;
 import dev.coffer.daemon.accesskey.AccessKeyStore;
+import dev.coffer.daemon.cluster.Announcer;
+import dev.coffer.daemon.cluster.Reloaders;
 import dev.coffer.daemon.ops.KmsOperations;
 import dev.coffer.daemon.ops.OperationTable;
 import dev.coffer.daemon.ops.RequestPipeline;
@@ -48,6 +50,7 @@ import dev.coffer.daemon.storage.Database;
 import dev.coffer.daemon.storage.NodeId;
 import dev.coffer.daemon.config.StorageSettings;
 import dev.coffer.daemon.cluster.AdvisoryLockLeadership;
+import dev.coffer.daemon.cluster.ChangeFeed;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -94,6 +97,10 @@ public final class Daemon implements Closeable {
   private final Leadership leadership;
   /** Whether the last maintenance pass ran the scheduled work: a newly elected leader catches up. */
   private volatile boolean ledLastPass;
+  /** What this node reloads when another node announces a change (see {@link #reloaders}). */
+  private final Reloaders reloaders = new Reloaders();
+  private ChangeFeed feed; // set once in the constructor on PostgreSQL
+  private final PolicyStore policies;
 
   /**
    * Chooses how a daemon learns whether it runs the cluster's scheduled work, given its open
@@ -124,7 +131,7 @@ public final class Daemon implements Closeable {
     // A database already used with a root key is opened before a new root.key would be
     // created, to refuse that (RootKeyProbe); otherwise the root key comes first as always, so
     // a first start on a full disk fails on root.key and leaves nothing behind. A PostgreSQL
-    // database may already hold other nodes' keys whatever this home holds.
+    // database is always checked first: other nodes may have used it.
     boolean checkBeforeCreating = RootKeys.wouldCreate(config.home())
         && (config.storage().engine() == StorageSettings.Engine.POSTGRESQL
             || Files.exists(config.home().resolve(DB_FILE)));
@@ -158,7 +165,7 @@ public final class Daemon implements Closeable {
           config.account());
       Principals principals = new Principals(config.partition(), config.account(),
           config.access().administrators());
-      PolicyStore policies = new PolicyStore(db, principals);
+      this.policies = new PolicyStore(db, principals);
       AccountAccess accountAccess = new AccountAccess(principals, config.access().keyCreators());
       Authorizer authorizer = new Authorizer(registry, resolver, policies, accountAccess,
           config.clock());
@@ -189,6 +196,18 @@ public final class Daemon implements Closeable {
           accountAccess, trail, config.clock());
       ops.table().setAccessCheck(managed.guarding(authorizer::authorize));
       ops.setAwsManaged(managed::isManaged);
+      // Order of a key announcement's reloads: whether the key is managed and its policy and
+      // grants before its record and aliases, so a key another node created is never seen
+      // (through its alias) as a customer key or with the default policy; then its opened
+      // versions are dropped.
+      managed.registerReloads(reloaders);
+      policies.registerReloads(reloaders);
+      registry.registerReloads(reloaders);
+      backingKeys.registerReloads(reloaders);
+      ops.accessKeys().registerReloads(reloaders);
+      if (db.engine() == StorageSettings.Engine.POSTGRESQL) {
+        joinChangeFeed();
+      }
       this.usage = new UsageAccounting(db, config.home(), registry.all(), principals,
           config.usageLimits(), config.clock(), resolver::keyArn);
       usage.register(ops.table());
@@ -232,6 +251,9 @@ public final class Daemon implements Closeable {
       }
       if (usage != null) {
         usage.close();
+      }
+      if (feed != null) {
+        feed.close();
       }
       leadership.close();
       audit.close();
@@ -372,6 +394,43 @@ public final class Daemon implements Closeable {
    * The daemon's access keys: the HTTPS door verifies request signatures with {@link
    * AccessKeyStore#find}.
    */
+  /**
+   * Every cache of this node's in-memory view, by the announcement topic that invalidates it:
+   * what {@code ChangeFeed.start} calls when another node changed something, and reloads whole
+   * after a lost feed connection.
+   */
+  public Reloaders reloaders() {
+    return reloaders;
+  }
+
+  /**
+   * Makes this node's writes announce what they change, inside their transactions: on
+   * PostgreSQL {@code announceThrough(ChangeFeed.pgNotify())}, then {@code
+   * ChangeFeed.start(db::newConnection, reloaders())}. Not called on SQLite (one node).
+   */
+  public void announceThrough(Announcer announcer) {
+    registry.setAnnouncer(announcer);
+    policies.setAnnouncer(announcer);
+    ops.accessKeys().setAnnouncer(announcer);
+  }
+
+  /**
+   * Joins the cluster's change feed (docs/cluster.md, "Consistency"): this node's writes announce
+   * what they change, and other nodes' announcements reload this node's view. What changed
+   * between this node's loading its view and its first {@code LISTEN} is caught by one reload
+   * of everything once the feed listens.
+   */
+  private void joinChangeFeed() throws IOException {
+    announceThrough(ChangeFeed.pgNotify());
+    try {
+      feed = ChangeFeed.start(db::newConnection, reloaders);
+    } catch (java.sql.SQLException | RuntimeException e) {
+      throw new IOException("cannot listen for other nodes' changes on "
+          + config.storage().jdbcUrl() + ": " + e.getMessage(), e);
+    }
+    reloaders.reloadAll();
+  }
+
   public AccessKeyStore accessKeys() {
     return ops.accessKeys();
   }
@@ -527,6 +586,9 @@ public final class Daemon implements Closeable {
     endpoints.forEach(HttpsServer::close);
     server.close();
     scheduler.shutdownNow();
+    if (feed != null) {
+      feed.close();
+    }
     leadership.close();
     refusedRequests.close();
     usage.close();

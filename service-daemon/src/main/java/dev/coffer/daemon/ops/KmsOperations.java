@@ -412,21 +412,11 @@ public final class KmsOperations {
     String name = in.requiredString("AliasName");
     KeyRecord target = resolver.resolveKeyOnly(in.requiredString("TargetKeyId"));
     Instant now = clock.instant();
-    registry.putAlias(
-        name,
-        existing -> {
-          if (existing != null) {
-            throw new KmsException(ErrorType.ALREADY_EXISTS,
-                "alias " + name + " already exists; use update-alias to point it at another key");
-          }
-          checkAliasTarget(target.id());
-          if (registry.aliasesOf(target.id()).size() >= MAX_ALIASES_PER_KEY) {
-            throw new KmsException(ErrorType.LIMIT_EXCEEDED,
-                "key " + target.id() + " already has " + MAX_ALIASES_PER_KEY + " aliases; delete"
-                    + " one first");
-          }
-          return new AliasRecord(name, target.id(), now, now);
-        });
+    if (registry.alias(name) != null) { // known here already; the database decides the rest
+      throw new KmsException(ErrorType.ALREADY_EXISTS,
+          "alias " + name + " already exists; use update-alias to point it at another key");
+    }
+    registry.createAlias(new AliasRecord(name, target.id(), now, now), this::checkAliasTarget);
     return Json.object();
   }
 
@@ -434,26 +424,21 @@ public final class KmsOperations {
     String name = in.requiredString("AliasName");
     KeyRecord target = resolver.resolveKeyOnly(in.requiredString("TargetKeyId"));
     Instant now = clock.instant();
-    registry.putAlias(
-        name,
-        existing -> {
-          if (existing == null) {
-            throw new KmsException(ErrorType.NOT_FOUND,
-                "alias " + name + " does not exist; create it with create-alias");
-          }
-          checkAliasTarget(target.id());
-          return existing.retarget(target.id(), now);
-        });
+    registry.updateAlias(name, existing -> existing.retarget(target.id(), now),
+        (stored, aliases) -> KeyStateRules.requireNotPendingDeletion(stored));
     return Json.object();
   }
 
-  private void checkAliasTarget(UUID id) {
-    KeyRecord cur = registry.get(id);
-    if (cur == null) {
-      throw KeyResolver.notFound(id.toString());
+  /** CreateAlias's checks of its target, on the stored target and its stored aliases. */
+  private void checkAliasTarget(KeyRecord target, List<AliasRecord> aliases) {
+    KeyStateRules.requireNotPendingDeletion(target);
+    if (aliases.size() >= MAX_ALIASES_PER_KEY) {
+      throw new KmsException(ErrorType.LIMIT_EXCEEDED,
+          "key " + target.id() + " already has " + MAX_ALIASES_PER_KEY + " aliases; delete"
+              + " one first");
     }
-    KeyStateRules.requireNotPendingDeletion(cur);
   }
+
 
   private ObjectNode deleteAlias(Caller caller, Input in) {
     String name = in.requiredString("AliasName");

@@ -252,7 +252,7 @@ public final class Database implements Closeable {
       Connection conn = connection();
       conn.setAutoCommit(false);
       try {
-        Tx tx = new Tx(conn);
+        Tx tx = new Tx(conn, engine == Engine.POSTGRESQL);
         T result = work.run(tx);
         if (!tx.changes.isEmpty()) {
           for (CommitHook h : hooks) {
@@ -359,7 +359,7 @@ public final class Database implements Closeable {
    */
   public synchronized <T> T read(Work<T> work) {
     try {
-      return work.run(new Tx(connection()));
+      return work.run(new Tx(connection(), engine == Engine.POSTGRESQL));
     } catch (SQLException e) {
       throw new StorageException("database read failed: " + e.getMessage(), e);
     }
@@ -550,9 +550,16 @@ public final class Database implements Closeable {
   public static final class Tx {
     private final Connection conn;
     private final List<Change> changes = new ArrayList<>();
+    /**
+     * Whether a write locks what it re-reads with row locks ({@code SELECT ... FOR UPDATE}) and
+     * transaction-level advisory locks: PostgreSQL. On SQLite a write transaction takes the one
+     * database write lock instead (see {@link #lockForWrite}).
+     */
+    private final boolean rowLocking;
 
-    Tx(Connection conn) {
+    Tx(Connection conn, boolean rowLocking) {
       this.conn = conn;
+      this.rowLocking = rowLocking;
     }
 
     /** The connection, for statements on tables owned by other packages. */
@@ -798,6 +805,193 @@ public final class Database implements Closeable {
       try (PreparedStatement p = conn.prepareStatement("DELETE FROM aliases WHERE name = ?")) {
         p.setString(1, name);
         p.executeUpdate();
+      }
+    }
+
+    // ------------------------------------------------ writes that resolve in the database
+    // A write re-reads the row it changes through these, inside its transaction, and applies its
+    // change to what the database holds, never to a node's memory: two nodes never overwrite
+    // each other's change. See docs/cluster.md, Consistency.
+
+    /** Key of the transaction-level advisory lock that serialises key quota checks. */
+    static final long QUOTA_LOCK = 0x436f666665720001L;
+
+    /**
+     * Takes what this transaction needs to change rows it re-reads: on SQLite the database write
+     * lock, at once (a read first would pin a snapshot that a later write could not commit on
+     * when another connection wrote meanwhile); on PostgreSQL nothing, each read locks its rows.
+     */
+    public void lockForWrite() throws SQLException {
+      if (!rowLocking) {
+        try (Statement s = conn.createStatement()) {
+          s.executeUpdate("DELETE FROM aliases WHERE 1 = 0");
+        }
+      }
+    }
+
+    /** The suffix of a read whose rows this transaction is about to change. */
+    private String forUpdate() {
+      return rowLocking ? " FOR UPDATE" : "";
+    }
+
+    /**
+     * The stored record of a key with its tags, locked for this transaction (PostgreSQL
+     * {@code SELECT ... FOR UPDATE}); null when no such key is stored.
+     */
+    public KeyRecord lockKey(UUID id) throws SQLException {
+      lockForWrite();
+      return readKey(id, forUpdate());
+    }
+
+    /** The stored record of a key with its tags, without locking it; null when absent. */
+    public KeyRecord readKey(UUID id) throws SQLException {
+      return readKey(id, "");
+    }
+
+    private KeyRecord readKey(UUID id, String suffix) throws SQLException {
+      TreeMap<String, String> tags = new TreeMap<>();
+      try (PreparedStatement p = conn.prepareStatement(
+          "SELECT id, creation_ms, description, state, key_usage, key_spec, origin,"
+              + " key_store, deletion_ms, pending_window_days, current_version,"
+              + " rotation_period_days, next_rotation_ms, on_demand_rotations,"
+              + " expiration_model, valid_to_ms FROM keys WHERE id = ?" + suffix)) {
+        p.setString(1, id.toString());
+        try (ResultSet r = p.executeQuery()) {
+          if (!r.next()) {
+            return null;
+          }
+          try (PreparedStatement t = conn.prepareStatement(
+              "SELECT tag_key, tag_value FROM tags WHERE key_id = ?")) {
+            t.setString(1, id.toString());
+            try (ResultSet tr = t.executeQuery()) {
+              while (tr.next()) {
+                tags.put(tr.getString(1), tr.getString(2));
+              }
+            }
+          }
+          return new KeyRecord(UUID.fromString(r.getString(1)),
+              Instant.ofEpochMilli(r.getLong(2)), r.getString(3),
+              KeyState.valueOf(r.getString(4)), r.getString(5), r.getString(6), r.getString(7),
+              r.getString(8), instant(r, 9), r.getInt(10), r.getInt(11), r.getInt(12),
+              instant(r, 13), r.getInt(14), r.getString(15), instant(r, 16), tags);
+        }
+      }
+    }
+
+    /** A key's stored materials ordered by version (empty when it has none). */
+    public List<KeyMaterial> materialsOf(UUID keyId) throws SQLException {
+      try (PreparedStatement p = conn.prepareStatement(
+          "SELECT m.version, m.material_id, m.rotation_type, m.rotation_ms,"
+              + " m.expiration_model, m.valid_to_ms, m.description, v.version IS NOT NULL"
+              + " FROM key_materials m LEFT JOIN key_versions v"
+              + " ON v.key_id = m.key_id AND v.version = m.version"
+              + " WHERE m.key_id = ? ORDER BY m.version")) {
+        p.setString(1, keyId.toString());
+        try (ResultSet r = p.executeQuery()) {
+          List<KeyMaterial> out = new ArrayList<>();
+          while (r.next()) {
+            out.add(new KeyMaterial(r.getInt(1), r.getString(2), r.getString(3), instant(r, 4),
+                r.getBoolean(8), r.getString(5), instant(r, 6), r.getString(7)));
+          }
+          return out;
+        }
+      }
+    }
+
+    /** The stored alias {@code name}, locked for this transaction; null when absent. */
+    public AliasRecord lockAlias(String name) throws SQLException {
+      lockForWrite();
+      List<AliasRecord> found = aliases("name = ?", name, forUpdate());
+      return found.isEmpty() ? null : found.get(0);
+    }
+
+    /** The stored alias {@code name}, without locking it; null when absent. */
+    public AliasRecord readAlias(String name) throws SQLException {
+      List<AliasRecord> found = aliases("name = ?", name, "");
+      return found.isEmpty() ? null : found.get(0);
+    }
+
+    /** The stored aliases of a key, ordered by name. */
+    public List<AliasRecord> aliasesOf(UUID keyId) throws SQLException {
+      return aliases("target_key_id = ?", keyId.toString(), "");
+    }
+
+    private List<AliasRecord> aliases(String where, String value, String suffix)
+        throws SQLException {
+      try (PreparedStatement p = conn.prepareStatement(
+          "SELECT name, target_key_id, creation_ms, updated_ms FROM aliases WHERE " + where
+              + " ORDER BY name" + suffix)) {
+        p.setString(1, value);
+        try (ResultSet r = p.executeQuery()) {
+          List<AliasRecord> out = new ArrayList<>();
+          while (r.next()) {
+            out.add(new AliasRecord(r.getString(1), UUID.fromString(r.getString(2)),
+                Instant.ofEpochMilli(r.getLong(3)), Instant.ofEpochMilli(r.getLong(4))));
+          }
+          return out;
+        }
+      }
+    }
+
+    /**
+     * Inserts a new alias unless one of that name is stored (by this node or another).
+     *
+     * @return false when the name was taken: nothing was written
+     */
+    public boolean insertAlias(AliasRecord a) throws SQLException {
+      try (PreparedStatement p = conn.prepareStatement(
+          "INSERT INTO aliases(name, target_key_id, creation_ms, updated_ms) VALUES (?,?,?,?)"
+              + " ON CONFLICT (name) DO NOTHING")) {
+        p.setString(1, a.name());
+        p.setString(2, a.targetKeyId().toString());
+        p.setLong(3, a.creationDate().toEpochMilli());
+        p.setLong(4, a.lastUpdatedDate().toEpochMilli());
+        return p.executeUpdate() == 1;
+      }
+    }
+
+    /**
+     * Retargets a stored alias.
+     *
+     * @return false when no alias of that name is stored: nothing was written
+     */
+    public boolean updateAlias(AliasRecord a) throws SQLException {
+      try (PreparedStatement p = conn.prepareStatement(
+          "UPDATE aliases SET target_key_id = ?, updated_ms = ? WHERE name = ?")) {
+        p.setString(1, a.targetKeyId().toString());
+        p.setLong(2, a.lastUpdatedDate().toEpochMilli());
+        p.setString(3, a.name());
+        return p.executeUpdate() == 1;
+      }
+    }
+
+    /** Deletes an alias; false when none of that name was stored. */
+    public boolean removeAlias(String name) throws SQLException {
+      try (PreparedStatement p = conn.prepareStatement("DELETE FROM aliases WHERE name = ?")) {
+        p.setString(1, name);
+        return p.executeUpdate() == 1;
+      }
+    }
+
+    /**
+     * Serialises key quota checks across every node until this transaction ends: PostgreSQL
+     * {@code pg_advisory_xact_lock}; SQLite takes its one write lock, which does the same.
+     */
+    public void lockKeyQuota() throws SQLException {
+      if (rowLocking) {
+        try (PreparedStatement p = conn.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
+          p.setLong(1, QUOTA_LOCK);
+          p.executeQuery().close();
+        }
+      } else {
+        lockForWrite();
+      }
+    }
+
+    /** How many rows a query of the form {@code SELECT COUNT(*) ...} counts. */
+    public long count(String countSql) throws SQLException {
+      try (Statement s = conn.createStatement(); ResultSet r = s.executeQuery(countSql)) {
+        return r.next() ? r.getLong(1) : 0;
       }
     }
   }

@@ -58,6 +58,15 @@ final class Schema {
     if (legacy != null && legacy > LAST_LEGACY_VERSION) {
       throw newer(legacy);
     }
+    try {
+      run(engine, url, credentials, nodeId, legacy);
+    } catch (org.flywaydb.core.api.FlywayException e) {
+      throw new SQLException(cause(e), e);
+    }
+  }
+
+  private static void run(Engine engine, String url, Properties credentials, String nodeId,
+      Integer legacy) throws SQLException {
     Flyway flyway = Flyway.configure(Schema.class.getClassLoader())
         .dataSource(url, credentials.getProperty("user"), credentials.getProperty("password"))
         .locations("classpath:db/migration")
@@ -78,15 +87,21 @@ final class Schema {
             || m.getState() == MigrationState.FUTURE_FAILED)) {
       throw newer(newest);
     }
-    try {
-      MigrateResult r = flyway.migrate();
-      if (r.migrationsExecuted > 0) {
-        LOG.info(() -> "database schema " + (r.initialSchemaVersion == null ? "created"
-            : "migrated from " + r.initialSchemaVersion) + " to " + r.targetSchemaVersion);
-      }
-    } catch (org.flywaydb.core.api.FlywayException e) {
-      throw new SQLException("schema migration failed: " + e.getMessage(), e);
+    MigrateResult r = flyway.migrate();
+    if (r.migrationsExecuted > 0) {
+      LOG.info(() -> "database schema " + (r.initialSchemaVersion == null ? "created"
+          : "migrated from " + r.initialSchemaVersion) + " to " + r.targetSchemaVersion);
     }
+  }
+
+  /** The database's own words (e.g. {@code FATAL: role "x" does not exist}), else Flyway's. */
+  private static String cause(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SQLException && !(t.getCause() instanceof SQLException)) {
+        return t.getMessage();
+      }
+    }
+    return "schema migration failed: " + e.getMessage();
   }
 
   private static SQLException newer(int version) {
