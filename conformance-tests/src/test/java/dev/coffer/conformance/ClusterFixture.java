@@ -76,6 +76,22 @@ final class ClusterFixture implements AutoCloseable {
    * key over HTTPS.
    */
   static ClusterFixture start(int n, Map<String, String> settings) throws Exception {
+    return start(n, settings, null);
+  }
+
+  /**
+   * As {@link #start(int, Map)}, but first fills the empty database from the stopped SQLite home
+   * {@code migrateFrom} with {@code coffer storage migrate --to postgresql} (docs/cluster.md),
+   * and gives every node that home's {@code root.key}, as an operator moving a single node onto
+   * a cluster does.
+   */
+  static ClusterFixture startMigrated(int n, Map<String, String> settings, Path migrateFrom)
+      throws Exception {
+    return start(n, settings, migrateFrom);
+  }
+
+  private static ClusterFixture start(int n, Map<String, String> settings, Path migrateFrom)
+      throws Exception {
     Path dir = Files.createTempDirectory(Path.of("/tmp"), "cofcl");
     EmbeddedPostgres pg = null;
     ClusterFixture c = null;
@@ -92,6 +108,9 @@ final class ClusterFixture implements AutoCloseable {
       Files.setPosixFilePermissions(passwordFile, PosixFilePermissions.fromString("rw-------"));
       c = new ClusterFixture(dir, pg, "jdbc:postgresql://127.0.0.1:" + pg.getPort() + "/coffer");
       c.makeCertificate();
+      if (migrateFrom != null) {
+        migrate(migrateFrom, c.jdbcUrl, passwordFile);
+      }
       Map<String, String> all = new LinkedHashMap<>();
       all.put("storage", "postgresql");
       all.put("jdbc-url", c.jdbcUrl);
@@ -107,9 +126,11 @@ final class ClusterFixture implements AutoCloseable {
       for (int i = 0; i < n; i++) {
         DaemonProcess d = DaemonProcess.prepareHttps(all);
         c.nodes.add(d);
-        if (i > 0) {
-          // The operator's way: the first node's root key, mode 0600, before the first start.
-          Path key = Files.copy(c.nodes.get(0).home().resolve("root.key"),
+        if (i > 0 || migrateFrom != null) {
+          // The operator's way: the first node's root key (or the migrated home's), mode 0600,
+          // before the first start.
+          Path from = migrateFrom != null ? migrateFrom : c.nodes.get(0).home();
+          Path key = Files.copy(from.resolve("root.key"),
               d.home().resolve("root.key"), StandardCopyOption.COPY_ATTRIBUTES);
           Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
         }
@@ -217,6 +238,40 @@ final class ClusterFixture implements AutoCloseable {
     all.addAll(List.of(args));
     CliResult r = d.cli(all.toArray(String[]::new));
     assertEquals(0, r.exitCode(), () -> "coffer " + String.join(" ", all) + ": " + r);
+  }
+
+  /** Whether this build has {@code coffer storage migrate}. */
+  static boolean migrateAvailable() throws Exception {
+    // An unknown command prints coffer's general help; the command's own names its options.
+    Process p = coffer(List.of("storage", "migrate", "--help"), null).redirectErrorStream(true)
+        .start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    return p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0 && out.contains("--jdbc-url");
+  }
+
+  /** {@code coffer storage migrate} of {@code home} into the database at {@code jdbcUrl}. */
+  private static void migrate(Path home, String jdbcUrl, Path passwordFile) throws Exception {
+    List<String> args = List.of("storage", "migrate", "--home", home.toString(), "--to",
+        "postgresql", "--jdbc-url", jdbcUrl, "--jdbc-user", "coffer", "--jdbc-password-file",
+        passwordFile.toString(), "--socket", home.resolve("coffer.sock").toString());
+    Process p = coffer(args, home).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(120, TimeUnit.SECONDS), "coffer storage migrate hung");
+    assertEquals(0, p.exitValue(), () -> "coffer " + String.join(" ", args) + ":\n" + out);
+  }
+
+  /** {@code bin/coffer ARGS} as a user runs it, with {@code COFFER_HOME=home} if given. */
+  private static ProcessBuilder coffer(List<String> args, Path home) {
+    List<String> cmd = new ArrayList<>(List.of(DaemonProcess.ROOT.resolve("bin/coffer")
+        .toString()));
+    cmd.addAll(args);
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    pb.environment().put("JAVA", DaemonProcess.JAVA.toString());
+    pb.environment().remove("COFFER_SOCKET");
+    if (home != null) {
+      pb.environment().put("COFFER_HOME", home.toString());
+    }
+    return pb;
   }
 
   static void run(String... cmd) throws Exception {

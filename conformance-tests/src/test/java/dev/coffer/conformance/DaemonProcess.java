@@ -219,6 +219,17 @@ public final class DaemonProcess implements AutoCloseable {
     return process != null && process.isAlive();
   }
 
+  /** SIGTERM and wait: a clean stop that keeps the home (unlike {@link #close}). */
+  public void stop() throws InterruptedException {
+    if (process != null && process.isAlive()) {
+      process.destroy();
+      if (!process.waitFor(30, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        process.waitFor(30, TimeUnit.SECONDS);
+      }
+    }
+  }
+
   /** SIGKILL: no shutdown hook, no flush, exactly as a crash. */
   public void kill9() throws InterruptedException {
     process.destroyForcibly();
