@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.coffer.jca.CofferProvider;
-import dev.coffer.jca.key.KmsKey;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -28,8 +27,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import javax.crypto.Cipher;
-import javax.crypto.KeyGenerator;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -282,151 +280,6 @@ class ClusterConformanceTest {
 
   // ---- kill -9 of the leader under load ----
 
-  /** What a client thread saw acknowledged, and what failed. */
-  static final class Ledger {
-    final ConcurrentLinkedQueue<String> createdKeys = new ConcurrentLinkedQueue<>();
-    final ConcurrentLinkedQueue<byte[][]> ciphertexts = new ConcurrentLinkedQueue<>(); // {pt, ct}
-    final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
-    final ConcurrentLinkedQueue<String> unacknowledged = new ConcurrentLinkedQueue<>();
-    final AtomicInteger[] doneAfterKill = {new AtomicInteger(), new AtomicInteger(),
-        new AtomicInteger(), new AtomicInteger()};
-  }
-
-  /** The operations a client thread runs, over the provider or the SDK. */
-  interface Client {
-    String createKey() throws Exception;
-
-    byte[] encrypt(String keyId, byte[] plaintext) throws Exception;
-
-    byte[] decrypt(String keyId, byte[] ciphertext) throws Exception;
-
-    /** Whether {@code e} from CreateKey says the request may or may not have been applied. */
-    boolean unknownOutcome(Exception e);
-  }
-
-  /**
-   * The Coffer JCA provider in this JVM over HTTPS, {@code coffer.endpoint} listing both nodes
-   * (the one to be killed first): KeyGenerator KMS for CreateKey, Cipher KMS for Encrypt and
-   * Decrypt. It moves on to the next endpoint when one is down, retrying only what is safe; a
-   * CreateKey whose answer was lost fails saying it may have been applied.
-   */
-  static final class ProviderClient implements Client {
-    private final Map<String, KmsKey> handles = new java.util.concurrent.ConcurrentHashMap<>();
-
-    @Override
-    public String createKey() throws Exception {
-      KeyGenerator g = KeyGenerator.getInstance("KMS", "Coffer");
-      g.init(256);
-      KmsKey k = (KmsKey) g.generateKey();
-      handles.put(k.keyId(), k);
-      return k.keyId();
-    }
-
-    private KmsKey handle(String keyId) throws Exception {
-      KmsKey k = handles.get(keyId);
-      if (k == null) {
-        k = (KmsKey) javax.crypto.SecretKeyFactory.getInstance("KMS", "Coffer")
-            .generateSecret(dev.coffer.jca.key.KmsKeySpec.of(keyId));
-        handles.put(keyId, k);
-      }
-      return k;
-    }
-
-    @Override
-    public byte[] encrypt(String keyId, byte[] plaintext) throws Exception {
-      Cipher c = Cipher.getInstance("KMS", "Coffer");
-      c.init(Cipher.ENCRYPT_MODE, handle(keyId));
-      return c.doFinal(plaintext);
-    }
-
-    @Override
-    public byte[] decrypt(String keyId, byte[] ciphertext) throws Exception {
-      Cipher c = Cipher.getInstance("KMS", "Coffer");
-      c.init(Cipher.DECRYPT_MODE, handle(keyId));
-      return c.doFinal(ciphertext);
-    }
-
-    @Override
-    public boolean unknownOutcome(Exception e) {
-      String m = String.valueOf(e.getMessage());
-      return m.contains("may have been applied") || m.contains("may still be applied");
-    }
-  }
-
-  /** The AWS SDK v2 client of one node (which stays up). */
-  record SdkClient(KmsClient kms) implements Client {
-    @Override
-    public String createKey() {
-      return kms.createKey(b -> b.description("under load")).keyMetadata().keyId();
-    }
-
-    @Override
-    public byte[] encrypt(String keyId, byte[] plaintext) {
-      return kms.encrypt(b -> b.keyId(keyId).plaintext(SdkBytes.fromByteArray(plaintext)))
-          .ciphertextBlob().asByteArray();
-    }
-
-    @Override
-    public byte[] decrypt(String keyId, byte[] ciphertext) {
-      return kms.decrypt(b -> b.keyId(keyId).ciphertextBlob(SdkBytes.fromByteArray(ciphertext)))
-          .plaintext().asByteArray();
-    }
-
-    @Override
-    public boolean unknownOutcome(Exception e) {
-      return false; // this client's node is never killed
-    }
-  }
-
-  /**
-   * One client thread until {@code stopAt}: CreateKey (at most {@code maxCreates}), Encrypt
-   * under a key it created, Decrypt of something it encrypted, in turn. Records what was
-   * acknowledged and every failure; a CreateKey with an unknown outcome is not acknowledged.
-   */
-  static void work(int thread, Client client, String firstKey, long stopAt, long[] killedAt,
-      Ledger ledger, int maxCreates) {
-    List<String> mine = new ArrayList<>(List.of(firstKey));
-    List<byte[][]> sealed = new ArrayList<>();
-    int creates = 0;
-    for (int i = 0; System.nanoTime() < stopAt; i++) {
-      String op = i % 3 == 0 && creates < maxCreates ? "CreateKey" : i % 3 == 2
-          && !sealed.isEmpty() ? "Decrypt" : "Encrypt";
-      try {
-        switch (op) {
-          case "CreateKey" -> {
-            creates++;
-            String id = client.createKey();
-            mine.add(id);
-            ledger.createdKeys.add(id);
-          }
-          case "Encrypt" -> {
-            String keyId = mine.get(RANDOM.nextInt(mine.size()));
-            byte[] pt = random(64);
-            byte[] ct = client.encrypt(keyId, pt);
-            sealed.add(new byte[][] {keyId.getBytes(), pt, ct});
-            ledger.ciphertexts.add(new byte[][] {keyId.getBytes(), pt, ct});
-          }
-          default -> {
-            byte[][] s = sealed.get(RANDOM.nextInt(sealed.size()));
-            byte[] pt = client.decrypt(new String(s[0]), s[2]);
-            if (!java.util.Arrays.equals(pt, s[1])) {
-              ledger.failures.add("thread " + thread + ": Decrypt returned other plaintext");
-            }
-          }
-        }
-        if (killedAt[0] != 0 && System.nanoTime() > killedAt[0]) {
-          ledger.doneAfterKill[thread].incrementAndGet();
-        }
-      } catch (Exception e) {
-        if (op.equals("CreateKey") && client.unknownOutcome(e)) {
-          ledger.unacknowledged.add("thread " + thread + ": " + e);
-        } else {
-          ledger.failures.add("thread " + thread + " " + op + ": " + e);
-        }
-      }
-    }
-  }
-
   @Test
   @Order(4)
   void kill9OfTheLeaderUnderLoad_nothingAcknowledgedIsLost_clientsAndSchedulerCarryOn()
@@ -448,8 +301,8 @@ class ClusterConformanceTest {
     ClusterFixture.within(BOUND, "node " + leader + " knows " + shared,
         () -> tryEncrypt(leader, shared) == null);
 
-    Ledger ledger = new Ledger();
-    long[] killedAt = {0};
+    ClusterLoad.Ledger ledger = new ClusterLoad.Ledger();
+    AtomicLong killedAt = new AtomicLong(); // System.nanoTime() of the kill; 0 before
     Security.addProvider(new CofferProvider());
     System.setProperty("coffer.endpoint", cluster.endpoints(leader, survivor));
     System.setProperty("coffer.tls.ca", cluster.certificate().toString());
@@ -459,20 +312,21 @@ class ClusterConformanceTest {
     ExecutorService pool = Executors.newFixedThreadPool(4);
     try {
       long stopAt = System.nanoTime() + Duration.ofSeconds(7).toNanos();
-      ProviderClient provider = new ProviderClient();
+      ClusterLoad.ProviderClient provider = new ClusterLoad.ProviderClient();
       List<Future<?>> threads = new ArrayList<>();
       for (int t = 0; t < 4; t++) {
         int thread = t;
         // Two threads through the provider (both endpoints, the leader first), two through the
         // SDK on the survivor: the load is spread over both nodes until the kill.
-        Client client = t < 2 ? provider : new SdkClient(cluster.kms(survivor));
-        threads.add(pool.submit(() -> work(thread, client, shared, stopAt, killedAt, ledger,
-            12)));
+        ClusterLoad.Client client = t < 2 ? provider
+            : new ClusterLoad.SdkClient(cluster.kms(survivor));
+        threads.add(pool.submit(() -> ClusterLoad.work(thread, client, shared, stopAt, killedAt,
+            ledger, 12)));
       }
       Thread.sleep(2500);
       assertEquals(KeyState.ENABLED, cluster.kms(survivor).describeKey(b -> b.keyId(probe))
           .keyMetadata().keyState(), "the probe's material expires only after the kill");
-      killedAt[0] = System.nanoTime();
+      killedAt.set(System.nanoTime());
       doomed.kill9();
       assertTrue(Instant.now().isBefore(validTo), "the kill came after the probe was due; the"
           + " machine is too slow for this test's timing");

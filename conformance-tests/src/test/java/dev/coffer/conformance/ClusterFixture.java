@@ -399,26 +399,10 @@ final class ClusterFixture implements AutoCloseable {
    * the operator certificate ({@code AWS_CA_BUNDLE}).
    */
   CliResult aws(int node, String... args) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of("aws", "kms"));
-    cmd.addAll(List.of(args));
-    cmd.addAll(List.of("--endpoint-url", nodes.get(node).httpsUrl()));
-    ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile());
-    Map<String, String> env = pb.environment();
-    env.keySet().removeIf(k -> k.startsWith("AWS_"));
-    env.put("HOME", dir.toString());
-    env.put("AWS_CONFIG_FILE", dir.resolve("no-config").toString());
-    env.put("AWS_SHARED_CREDENTIALS_FILE", dir.resolve("no-credentials").toString());
-    env.put("AWS_DEFAULT_REGION", REGION);
-    env.put("AWS_ACCESS_KEY_ID", accessKeyId);
-    env.put("AWS_SECRET_ACCESS_KEY", secret);
-    env.put("AWS_CA_BUNDLE", certificate().toString());
-    Process p = pb.start();
-    byte[] out = p.getInputStream().readAllBytes();
-    byte[] err = p.getErrorStream().readAllBytes();
-    assertTrue(p.waitFor(120, TimeUnit.SECONDS), "aws " + args[0] + " hung");
-    return new CliResult(p.exitValue(), new String(out, StandardCharsets.UTF_8).strip(),
-        new String(err, StandardCharsets.UTF_8).strip());
+    return AwsClients.awsCli(nodes.get(node).httpsUrl(), certificate(), dir, REGION, accessKeyId,
+        secret, args);
   }
+
 
   /** {@link #aws}, which must succeed; its standard output. */
   String awsOk(int node, String... args) throws Exception {

@@ -139,26 +139,10 @@ class HttpsEndpointConformanceTest {
 
   /** {@code aws kms ARGS --endpoint-url URL} with only environment configuration. */
   static CliResult aws(String secretKey, String... args) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of("aws", "kms"));
-    cmd.addAll(List.of(args));
-    cmd.addAll(List.of("--endpoint-url", daemon.httpsUrl()));
-    ProcessBuilder pb = new ProcessBuilder(cmd).directory(work.toFile());
-    Map<String, String> env = pb.environment();
-    env.keySet().removeIf(k -> k.startsWith("AWS_"));
-    env.put("HOME", work.toString());
-    env.put("AWS_CONFIG_FILE", work.resolve("no-config").toString());
-    env.put("AWS_SHARED_CREDENTIALS_FILE", work.resolve("no-credentials").toString());
-    env.put("AWS_DEFAULT_REGION", REGION);
-    env.put("AWS_ACCESS_KEY_ID", accessKeyId);
-    env.put("AWS_SECRET_ACCESS_KEY", secretKey);
-    env.put("AWS_CA_BUNDLE", daemon.caBundle().toString());
-    Process p = pb.start();
-    byte[] out = p.getInputStream().readAllBytes();
-    byte[] err = p.getErrorStream().readAllBytes();
-    assertTrue(p.waitFor(120, TimeUnit.SECONDS), "aws " + args[0] + " hung");
-    return new CliResult(p.exitValue(), new String(out, StandardCharsets.UTF_8).strip(),
-        new String(err, StandardCharsets.UTF_8).strip());
+    return AwsClients.awsCli(daemon.httpsUrl(), daemon.caBundle(), work, REGION, accessKeyId,
+        secretKey, args);
   }
+
 
   static String awsOk(String... args) throws Exception {
     CliResult r = aws(secret, args);
