@@ -151,10 +151,12 @@ final class ClusterFixture implements AutoCloseable {
     }
   }
 
+  /** One operator certificate (ECDSA P-256, openssl) for 127.0.0.1, served by every node. */
   private void makeCertificate() throws Exception {
     Path key = dir.resolve("operator-key.pem");
-    run("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-        "-nodes", "-days", "30", "-subj", "/CN=coffer-cluster", "-addext",
+    HttpsOperatorCertificateConformanceTest.run("openssl", "req", "-x509", "-newkey", "ec",
+        "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "30", "-subj",
+        "/CN=coffer-cluster", "-addext",
         "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", key.toString(), "-out",
         certificate().toString());
     Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
@@ -274,12 +276,6 @@ final class ClusterFixture implements AutoCloseable {
     return pb;
   }
 
-  static void run(String... cmd) throws Exception {
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue(p.waitFor(60, TimeUnit.SECONDS), "hung: " + List.of(cmd));
-    assertEquals(0, p.exitValue(), () -> List.of(cmd) + ": " + out);
-  }
 
   /** A condition polled every 10 ms. */
   @FunctionalInterface
