@@ -46,6 +46,7 @@ class DataDirectoryTest {
       "coffer.db-shm", "0600",
       "audit-signing-key.p8", "0600",
       "metrics.prom", "0644",
+      "node-id", "0644",
       "audit", "0700",
       "audit/signing-public.pem", "0644");
 

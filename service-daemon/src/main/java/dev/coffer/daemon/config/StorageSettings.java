@@ -70,7 +70,8 @@ public record StorageSettings(Engine engine, String jdbcUrl, String jdbcUser,
   }
 
   static StorageSettings from(Settings p, StorageSettings d) {
-    if (p.containsKey("jdbc-password")) {
+    // Not containsKey: that would list jdbc-password among the valid settings.
+    if (p.stringPropertyNames().contains("jdbc-password")) {
       throw new IllegalArgumentException(p.source() + ": jdbc-password is not a setting: put"
           + " the database password in a file of mode 0600 named by jdbc-password-file, or in"
           + " the environment variable " + PASSWORD_VARIABLE + ", and remove the line");

@@ -126,9 +126,12 @@ public final class Database implements Closeable {
     }
   }
 
-  /** As {@link #open(Path, String)} for the only node, named {@code local} (tests, tools). */
+  /**
+   * As {@link #open(Path, String)} for the node of the home {@code file} lies in ({@code
+   * node-id} beside it, else {@code local}): tools and tests that open a home's database.
+   */
   public static Database open(Path file) throws IOException {
-    return open(file, "local");
+    return open(file, NodeId.readOrLocal(file.toAbsolutePath().getParent()));
   }
 
   /**

@@ -35,6 +35,16 @@ public final class NodeId {
       SecureFiles.createNew(f, (id + "\n").getBytes(StandardCharsets.US_ASCII),
           SecureFiles.PUBLIC_READ);
     }
+    return read(f);
+  }
+
+  /** The name in {@code home/node-id}, or {@code local} when the home has none (tools, tests). */
+  public static String readOrLocal(Path home) throws IOException {
+    Path f = home.resolve(FILE);
+    return Files.exists(f) ? read(f) : "local";
+  }
+
+  private static String read(Path f) throws IOException {
     String id = Files.readAllLines(f, StandardCharsets.UTF_8).stream().findFirst().orElse("")
         .strip();
     if (!id.matches(FORM)) {

@@ -89,8 +89,9 @@ final class Schema {
     }
     MigrateResult r = flyway.migrate();
     if (r.migrationsExecuted > 0) {
-      LOG.info(() -> "database schema " + (r.initialSchemaVersion == null ? "created"
-          : "migrated from " + r.initialSchemaVersion) + " to " + r.targetSchemaVersion);
+      LOG.info(() -> (r.initialSchemaVersion == null ? "database schema created at version "
+          : "database schema migrated from version " + r.initialSchemaVersion + " to ")
+          + r.targetSchemaVersion);
     }
   }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import dev.coffer.daemon.TestDaemon;
 import dev.coffer.daemon.storage.Change;
 import dev.coffer.daemon.storage.Database;
+import dev.coffer.protocol.ErrorType;
 import dev.coffer.protocol.KmsException;
 import java.time.Duration;
 import java.util.List;
@@ -35,8 +36,17 @@ class RotationTwoRunnersTest {
         List<Change> recorded = new CopyOnWriteArrayList<>();
         b.addCommitHook((conn, changes) -> recorded.addAll(changes));
 
+        // The automatic rotation's own check, as RotationOperations makes it: it sees the
+        // database's row, not the stale copy.
         KmsException e = assertThrows(KmsException.class, () -> stale.addVersion(id,
-            d.clock.instant(), "AUTOMATIC", cur -> cur, (k, v) -> STORED));
+            d.clock.instant(), "AUTOMATIC", cur -> {
+              if (cur.state() != KeyState.Enabled || !cur.rotationEnabled()
+                  || cur.nextRotationDate().isAfter(d.clock.instant().plus(Duration.ofDays(91)))
+                  || cur.currentVersion() != before.currentVersion()) {
+                throw new KmsException(ErrorType.CONFLICT, "no longer due");
+              }
+              return cur;
+            }, (k, v) -> STORED));
         assertEquals("ConflictException", e.errorType());
         assertEquals(List.of(), recorded);
         assertEquals(before, stale.get(id), "the stale copy is left for the change feed");

@@ -1,0 +1,63 @@
+package dev.coffer.daemon.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+
+/** {@code storage}, {@code jdbc-url}, {@code jdbc-user}, {@code jdbc-password-file}. */
+class StorageSettingsTest {
+
+  private static DaemonConfig config(String... kv) {
+    Properties p = new Properties();
+    for (int i = 0; i < kv.length; i += 2) {
+      p.setProperty(kv[i], kv[i + 1]);
+    }
+    return DaemonConfig.forDirectory(Path.of("/tmp/unused")).withProperties(p);
+  }
+
+  @Test
+  void default_isSqliteInTheHome() {
+    assertEquals(StorageSettings.Engine.SQLITE, config().storage().engine());
+  }
+
+  @Test
+  void postgresql_takesUrlUserAndPasswordFile() {
+    StorageSettings s = config("storage", "postgresql", "jdbc-url",
+        "jdbc:postgresql://db:5432/coffer", "jdbc-user", "coffer", "jdbc-password-file",
+        "/etc/coffer/db.password").storage();
+    assertEquals(StorageSettings.postgresql("jdbc:postgresql://db:5432/coffer", "coffer",
+        Optional.of(Path.of("/etc/coffer/db.password"))), s);
+  }
+
+  @Test
+  void aPasswordInTheFile_isRefused_sayingWhereItGoes_withoutRepeatingIt() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> config(
+        "storage", "postgresql", "jdbc-url", "jdbc:postgresql://db/coffer", "jdbc-user", "c",
+        "jdbc-password", "hunter2"));
+    assertTrue(e.getMessage().contains("jdbc-password-file")
+        && e.getMessage().contains("COFFER_JDBC_PASSWORD"), e.getMessage());
+    assertFalse(e.getMessage().contains("hunter2"), e.getMessage());
+  }
+
+  @Test
+  void incompleteOrMismatchedSettings_areRefusedNamingTheSetting() {
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> config("storage", "mysql"))
+        .getMessage().contains("storage"));
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> config("storage",
+        "postgresql", "jdbc-user", "c")).getMessage().contains("jdbc-url"));
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> config("storage",
+        "postgresql", "jdbc-url", "jdbc:mysql://db/coffer", "jdbc-user", "c")).getMessage()
+        .contains("PostgreSQL JDBC URL"));
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> config("storage",
+        "postgresql", "jdbc-url", "jdbc:postgresql://db/coffer")).getMessage()
+        .contains("jdbc-user"));
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> config(
+        "jdbc-url", "jdbc:postgresql://db/coffer")).getMessage().contains("storage=postgresql"));
+  }
+}
