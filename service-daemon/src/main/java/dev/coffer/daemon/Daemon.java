@@ -422,6 +422,7 @@ public final class Daemon implements Closeable {
    */
   private void joinChangeFeed() throws IOException {
     announceThrough(ChangeFeed.pgNotify());
+    ops.joinChangeFeed(ChangeFeed.pgNotify(), reloaders);
     try {
       feed = ChangeFeed.start(db::newConnection, reloaders);
     } catch (java.sql.SQLException | RuntimeException e) {

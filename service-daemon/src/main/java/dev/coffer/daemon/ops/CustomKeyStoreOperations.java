@@ -1,7 +1,10 @@
 package dev.coffer.daemon.ops;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.coffer.daemon.cluster.Announcer;
+import dev.coffer.daemon.cluster.ChangeFeed.Topic;
 import dev.coffer.daemon.cluster.KeyStoreConnections;
+import dev.coffer.daemon.cluster.Reloaders;
 import dev.coffer.daemon.cluster.KeyStoreConnections.ClusterState;
 import dev.coffer.daemon.cluster.KeyStoreConnections.NodeConnection;
 import dev.coffer.daemon.keys.BackingKeys;
@@ -81,6 +84,7 @@ final class CustomKeyStoreOperations {
   private final KeyStoreConnections connections;
   private final Map<String, Entry> stores = new ConcurrentHashMap<>();
   private final Object lock = new Object();
+  private volatile Announcer announcer = Announcer.NONE;
 
   CustomKeyStoreOperations(KeyRegistry registry, BackingKeys backingKeys, RootKey root,
       Clock clock, SecureRandom random, String nodeId) {
@@ -93,16 +97,10 @@ final class CustomKeyStoreOperations {
     this.connections = new KeyStoreConnections(db, nodeId, clock);
     List<Settings> wanted = new ArrayList<>();
     db.read(tx -> {
-      try (PreparedStatement s = tx.connection().prepareStatement(
-          "SELECT id, name, library, token_label, slot_list_index, wrapped_pin, creation_ms,"
-              + " connect_wanted FROM custom_key_stores");
+      try (PreparedStatement s = tx.connection().prepareStatement(SELECT + " ORDER BY id");
           ResultSet r = s.executeQuery()) {
         while (r.next()) {
-          int index = r.getInt(5);
-          Integer slotIndex = r.wasNull() ? null : index;
-          Settings st = new Settings(r.getString(1), r.getString(2),
-              new Pkcs11Config(r.getString(3), r.getString(4), slotIndex), r.getBytes(6),
-              Instant.ofEpochMilli(r.getLong(7)));
+          Settings st = settings(r);
           add(st);
           if (r.getInt(8) != 0) {
             wanted.add(st);
@@ -235,6 +233,7 @@ final class CustomKeyStoreOperations {
           s.setLong(8, st.created().toEpochMilli());
           s.executeUpdate();
         }
+        announcer.announce(tx, Topic.KEY_STORE, id);
         return null;
       });
       add(st);
@@ -340,6 +339,7 @@ final class CustomKeyStoreOperations {
           s.setString(6, next.id());
           s.executeUpdate();
         }
+        announcer.announce(tx, Topic.KEY_STORE, next.id());
         return null;
       });
       e.settings = next;
@@ -379,6 +379,7 @@ final class CustomKeyStoreOperations {
           s.setString(1, id);
           s.executeUpdate();
         }
+        announcer.announce(tx, Topic.KEY_STORE, id);
         return null;
       });
       connections.forgetStore(id);
@@ -415,6 +416,69 @@ final class CustomKeyStoreOperations {
           "custom key store " + id + " is still served by node(s) " + serving.stream()
               .map(n -> n.nodeId() + " (" + n.state() + ")").toList() + "; run"
               + " disconnect-custom-key-store on each of them before " + what);
+    }
+  }
+
+  private static final String SELECT = "SELECT id, name, library, token_label, slot_list_index,"
+      + " wrapped_pin, creation_ms, connect_wanted FROM custom_key_stores";
+
+  private static Settings settings(ResultSet r) throws java.sql.SQLException {
+    int index = r.getInt(5);
+    Integer slotIndex = r.wasNull() ? null : index;
+    return new Settings(r.getString(1), r.getString(2),
+        new Pkcs11Config(r.getString(3), r.getString(4), slotIndex), r.getBytes(6),
+        Instant.ofEpochMilli(r.getLong(7)));
+  }
+
+  /** Sets how this node's store changes are announced to other nodes (none on SQLite). */
+  void setAnnouncer(Announcer a) {
+    announcer = a;
+  }
+
+  /**
+   * Registers the reload of one store's registration when another node created, renamed,
+   * re-pointed or deleted it, and of every store after a lost feed. A node opens its own
+   * session only when told to connect (docs/cluster.md, "Custom key stores").
+   */
+  void registerReloads(Reloaders r) {
+    r.on(Topic.KEY_STORE, this::reload);
+    r.onReloadAll(() -> {
+      Set<String> ids = new HashSet<>(stores.keySet());
+      ids.addAll(db.read(tx -> {
+        Set<String> out = new HashSet<>();
+        try (PreparedStatement s = tx.connection().prepareStatement(
+            "SELECT id FROM custom_key_stores"); ResultSet r2 = s.executeQuery()) {
+          while (r2.next()) {
+            out.add(r2.getString(1));
+          }
+        }
+        return out;
+      }));
+      ids.forEach(this::reload);
+    });
+  }
+
+  /** Reloads one store's registration from the database; a store no longer stored is closed. */
+  void reload(String id) {
+    Settings st = db.read(tx -> {
+      try (PreparedStatement s = tx.connection().prepareStatement(SELECT + " WHERE id = ?")) {
+        s.setString(1, id);
+        try (ResultSet r = s.executeQuery()) {
+          return r.next() ? settings(r) : null;
+        }
+      }
+    });
+    synchronized (lock) {
+      Entry e = stores.get(id);
+      if (st == null && e != null) {
+        e.store.disconnect();
+        stores.remove(id);
+        backingKeys.unregister(id);
+      } else if (st != null && e == null) {
+        add(st);
+      } else if (st != null) {
+        e.settings = st;
+      }
     }
   }
 

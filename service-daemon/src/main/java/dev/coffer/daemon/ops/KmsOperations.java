@@ -7,6 +7,8 @@ import dev.coffer.daemon.asymmetric.KmsKeySpec;
 import dev.coffer.daemon.crypto.Bytes;
 import dev.coffer.daemon.crypto.CiphertextBlob;
 import dev.coffer.daemon.crypto.EncryptionContext;
+import dev.coffer.daemon.cluster.Announcer;
+import dev.coffer.daemon.cluster.Reloaders;
 import dev.coffer.daemon.keys.AliasRecord;
 import dev.coffer.daemon.keys.BackingKeys;
 import dev.coffer.daemon.keys.KeyRecord;
@@ -164,6 +166,15 @@ public final class KmsOperations {
     Set<String> s = new java.util.HashSet<>(base);
     s.addAll(List.of(more));
     return Set.copyOf(s);
+  }
+
+  /**
+   * Announces custom key store changes through {@code a} and reloads them on other nodes'
+   * announcements (docs/cluster.md, "Custom key stores").
+   */
+  public void joinChangeFeed(Announcer a, Reloaders r) {
+    customKeyStores.setAnnouncer(a);
+    customKeyStores.registerReloads(r);
   }
 
   /** The access keys, for the HTTPS door's signature verification ({@link AccessKeyStore#find}). */
