@@ -47,9 +47,10 @@ public final class SqliteMigration {
    * What was copied and checked.
    *
    * @param tables each copied table's rows (equal on both sides), in copy order
-   * @param samples keys and key versions probed in both directions
+   * @param sampledKeys enabled symmetric keys probed
+   * @param sampledVersions their key versions, each probed in both directions
    */
-  public record Report(Map<String, Long> tables, CiphertextProbe.Samples samples) {}
+  public record Report(Map<String, Long> tables, int sampledKeys, int sampledVersions) {}
 
   private static final String DB_FILE = "coffer.db";
 
@@ -159,7 +160,7 @@ public final class SqliteMigration {
         }
         CiphertextProbe.Samples samples = probe.run(source, pg, sampleKeys);
         pg.commit();
-        return new Report(rows, samples);
+        return new Report(rows, samples.keys(), samples.versions());
       } catch (SQLException | RuntimeException e) {
         pg.rollback();
         if (e instanceof SQLException) {

@@ -31,17 +31,17 @@ import javax.crypto.spec.PSource;
  * A SQLite home populated through a real daemon with every kind of state, and ciphertexts taken
  * from it.
  */
-final class SqliteHomeFixture {
+public final class SqliteHomeFixture {
 
   static final byte[] SECRET = "migrated secret".getBytes(java.nio.charset.StandardCharsets.UTF_8);
   private static final SecureRandom RANDOM = new SecureRandom();
 
   /** Ciphertext blob -> the key that made it. */
   final Map<byte[], String> ciphertexts = new LinkedHashMap<>();
-  final List<String> keys = new ArrayList<>();
+  public final List<String> keys = new ArrayList<>();
 
   /** Creates keys (rotated, imported, asymmetric, HMAC, one pending deletion) and more. */
-  void populate(TestDaemon d) throws Exception {
+  public void populate(TestDaemon d) throws Exception {
     String rotated = d.createKey();
     keys.add(rotated);
     encrypt(d, rotated);
@@ -94,7 +94,7 @@ final class SqliteHomeFixture {
   }
 
   /** SHA-256 of a file's bytes, hex. */
-  static String sha256(Path file) throws Exception {
+  public static String sha256(Path file) throws Exception {
     return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
         .digest(Files.readAllBytes(file)));
   }
@@ -103,7 +103,7 @@ final class SqliteHomeFixture {
    * Stands in for the storage layer's PostgreSQL migrations until they are merged: the home's
    * own tables, their SQLite definitions with PostgreSQL's names for the types.
    */
-  static SqliteMigration.TargetSchema schemaLike(Path home) throws IOException {
+  public static SqliteMigration.TargetSchema schemaLike(Path home) throws IOException {
     Path dir = Files.createTempDirectory(Path.of("/tmp"), "cm");
     List<String> ddl = new ArrayList<>();
     try {
@@ -142,7 +142,7 @@ final class SqliteHomeFixture {
   }
 
   /** A plain connection, for checks. */
-  static Connection connect(String url) throws SQLException {
+  public static Connection connect(String url) throws SQLException {
     Properties p = new Properties();
     p.setProperty("user", "postgres");
     p.setProperty("password", "");

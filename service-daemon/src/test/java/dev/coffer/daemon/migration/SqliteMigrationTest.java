@@ -96,8 +96,8 @@ class SqliteMigrationTest {
     assertEquals(1L, r.tables().get("access_keys"));
     assertEquals(9L, r.tables().get("key_versions"), r.toString());
     // Every enabled symmetric key is sampled (5; the one pending deletion is not), all versions.
-    assertEquals(5, r.samples().keys(), r.toString());
-    assertEquals(6, r.samples().versions(), r.toString());
+    assertEquals(5, r.sampledKeys(), r.toString());
+    assertEquals(6, r.sampledVersions(), r.toString());
     try (Connection c = SqliteHomeFixture.connect(url); Statement s = c.createStatement();
         var rs = s.executeQuery("SELECT state FROM keys WHERE deletion_ms IS NOT NULL")) {
       assertTrue(rs.next());
@@ -192,6 +192,61 @@ class SqliteMigrationTest {
       d.daemon.close();
     }
     assertEquals(0, countKeys());
+  }
+
+  /** Runs python3's sqlite3 on the home's database in another process. */
+  private Process python(String script, String... args) throws Exception {
+    java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("python3", "-c",
+        script, d.home.resolve("coffer.db").toString()));
+    cmd.addAll(java.util.List.of(args));
+    return new ProcessBuilder(cmd).redirectErrorStream(true).start();
+  }
+
+  @Test
+  void anotherProcessWithTheDatabaseOpen_isRefused() throws Exception {
+    Process holder = python("import sqlite3, sys\n"
+        + "c = sqlite3.connect(sys.argv[1])\n"
+        + "c.execute('SELECT COUNT(*) FROM keys').fetchall()\n"
+        + "print('open', flush=True)\n"
+        + "sys.stdin.read()\n");
+    try {
+      var lines = new java.io.BufferedReader(new java.io.InputStreamReader(
+          holder.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
+      assertEquals("open", lines.readLine());
+      MigrationException e = assertThrows(MigrationException.class,
+          () -> migration(target()).run());
+      assertTrue(e.getMessage().contains("another process has"), e.getMessage());
+      assertEquals(0, countKeys());
+    } finally {
+      holder.getOutputStream().close();
+      holder.waitFor();
+    }
+  }
+
+  @Test
+  void changesOnlyInTheWriteAheadLog_ofAKilledDaemon_areCopied() throws Exception {
+    // A committed change left in coffer.db-wal, as by a daemon killed before its checkpoint.
+    Process writer = python("import sqlite3, sys, os\n"
+        + "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+        + "c.execute('PRAGMA wal_autocheckpoint=0')\n"
+        + "c.execute(\"INSERT INTO tags(key_id, tag_key, tag_value) VALUES (?, 'only', 'wal')\","
+        + " (sys.argv[2],))\n"
+        + "os._exit(0)\n", home.keys.get(1));
+    assertEquals(0, writer.waitFor());
+    Path wal = d.home.resolve("coffer.db-wal");
+    assertTrue(Files.size(wal) > 0);
+    String db = SqliteHomeFixture.sha256(d.home.resolve("coffer.db"));
+    String log = SqliteHomeFixture.sha256(wal);
+
+    migration(target()).run();
+
+    assertEquals(db, SqliteHomeFixture.sha256(d.home.resolve("coffer.db")));
+    assertEquals(log, SqliteHomeFixture.sha256(wal));
+    try (Connection c = SqliteHomeFixture.connect(url); Statement s = c.createStatement();
+        var r = s.executeQuery("SELECT key_id FROM tags WHERE tag_key = 'only'")) {
+      assertTrue(r.next());
+      assertEquals(home.keys.get(1), r.getString(1));
+    }
   }
 
   private long countKeys() throws Exception {
