@@ -27,7 +27,7 @@ import java.util.TreeSet;
  * from the JDBC metadata, so that a table a later schema adds is copied without a change here.
  *
  * <p>Which tables: every table of the source, except those {@link #SKIPPED} names (bookkeeping
- * of one engine or one node). A source table the target lacks is refused, never dropped
+ * of one engine or one node), and of those every row but the few {@link #SKIPPED_ROWS} names. A source table the target lacks is refused, never dropped
  * silently. Order: the target's foreign keys, parents before children. Values are read and bound
  * by the target column's JDBC type ({@link #read}), so SQLite's dynamic typing meets
  * PostgreSQL's strict one: integers as {@code long}, blobs as bytes, text as text, a boolean
@@ -49,14 +49,26 @@ final class TableCopy {
   private static Map<String, String> skipped() {
     Map<String, String> m = new LinkedHashMap<>();
     m.put("flyway_schema_history", "the migration library's own record of each engine's schema");
-    m.put("meta", "the schema version of SQLite homes from before the migration library");
     m.put("audit_outbox", "records on their way to this home's own audit log (checked first:"
         + " every row must be in the log)");
     m.put("usage_journal_folded", "how far this home's own usage journal files were folded");
     return java.util.Collections.unmodifiableMap(m);
   }
 
+  /**
+   * Rows of copied tables that are not copied, as SQL conditions: the schema version SQLite
+   * homes kept in {@code meta} before the migration library (each engine has its own); the
+   * table's other rows (the root key probe) are the database's and are copied.
+   */
+  static final Map<String, String> SKIPPED_ROWS = Map.of("meta", "name = 'schema_version'");
+
   private TableCopy() {}
+
+  /** {@code " WHERE NOT (...)"} for a table with {@link #SKIPPED_ROWS}, else empty. */
+  private static String copiedRows(String table) {
+    String skip = SKIPPED_ROWS.get(table);
+    return skip == null ? "" : " WHERE NOT (" + skip + ")";
+  }
 
   /** Row count and order-independent SHA-256 of one table's rows. */
   record Fingerprint(long rows, String sha256) {}
@@ -146,10 +158,10 @@ final class TableCopy {
     return out;
   }
 
-  /** Rows in {@code table} on {@code c}. */
+  /** Rows in {@code table} on {@code c}, less {@link #SKIPPED_ROWS}. */
   static long count(Connection c, String table) throws SQLException {
     try (Statement s = c.createStatement();
-        ResultSet r = s.executeQuery("SELECT COUNT(*) FROM " + table)) {
+        ResultSet r = s.executeQuery("SELECT COUNT(*) FROM " + table + copiedRows(table))) {
       r.next();
       return r.getLong(1);
     }
@@ -173,7 +185,8 @@ final class TableCopy {
         + String.join(", ", java.util.Collections.nCopies(names.size(), "?")) + ")";
     long n = 0;
     try (Statement s = source.createStatement();
-        ResultSet r = s.executeQuery("SELECT " + String.join(", ", names) + " FROM " + table);
+        ResultSet r = s.executeQuery("SELECT " + String.join(", ", names) + " FROM " + table
+            + copiedRows(table));
         PreparedStatement p = target.prepareStatement(insert)) {
       while (r.next()) {
         for (int i = 0; i < names.size(); i++) {
@@ -221,7 +234,8 @@ final class TableCopy {
     List<String> names = new ArrayList<>(columns.keySet());
     List<byte[]> rows = new ArrayList<>();
     try (Statement s = c.createStatement();
-        ResultSet r = s.executeQuery("SELECT " + String.join(", ", names) + " FROM " + table)) {
+        ResultSet r = s.executeQuery("SELECT " + String.join(", ", names) + " FROM " + table
+            + copiedRows(table))) {
       while (r.next()) {
         MessageDigest row = sha256();
         for (int i = 0; i < names.size(); i++) {

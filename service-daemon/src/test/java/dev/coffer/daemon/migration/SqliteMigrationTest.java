@@ -249,6 +249,24 @@ class SqliteMigrationTest {
     }
   }
 
+  @Test
+  void metaRows_areCopied_butNotSqlitesSchemaVersion() throws Exception {
+    Process writer = python("import sqlite3, sys\n"
+        + "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+        + "c.execute(\"INSERT INTO meta(name, value) VALUES ('root_key_probe', 'wrapped')\")\n"
+        + "c.close()\n");
+    assertEquals(0, writer.waitFor());
+    SqliteMigration.Report r = migration(target()).run();
+    assertEquals(1L, r.tables().get("meta"));
+    try (Connection c = SqliteHomeFixture.connect(url); Statement s = c.createStatement();
+        var rows = s.executeQuery("SELECT name, value FROM meta")) {
+      assertTrue(rows.next());
+      assertEquals("root_key_probe", rows.getString(1));
+      assertEquals("wrapped", rows.getString(2));
+      assertTrue(!rows.next());
+    }
+  }
+
   private long countKeys() throws Exception {
     try (Connection c = SqliteHomeFixture.connect(url); Statement s = c.createStatement()) {
       var r = s.executeQuery("SELECT COUNT(*) FROM information_schema.tables"
