@@ -75,9 +75,9 @@ public final class CofferCli {
     serve.mixinStandardHelpOptions(true);
     cl.addSubcommand("serve", new CommandLine(serve));
     cl.addSubcommand("audit", AuditCommands.command());
-    cl.addSubcommand("storage", StorageCommands.command());
     cl.addSubcommand("encrypt-file", new CommandLine(FileCommands.encryptSpec()));
     cl.addSubcommand("decrypt-file", new CommandLine(FileCommands.decryptSpec()));
+    cl.addSubcommand("storage", StorageCommands.command());
 
     for (Command c : CliOperations.ALL) {
       cl.addSubcommand(c.name(), new CommandLine(operationSpec(c)));
@@ -160,11 +160,11 @@ public final class CofferCli {
     if (name.equals("serve")) {
       return serve(sub);
     }
-    if (name.equals("audit")) {
-      return AuditCommands.run(sub, globals, out, err);
-    }
     if (name.equals("storage")) {
       return StorageCommands.run(sub, out, err);
+    }
+    if (name.equals("audit")) {
+      return AuditCommands.run(sub, globals, out, err);
     }
     if (name.equals("encrypt-file") || name.equals("decrypt-file")) {
       return FileCommands.run(sub, globals, err);
