@@ -267,6 +267,22 @@ class SqliteMigrationTest {
     }
   }
 
+  @Test
+  void anAuditRecordHeldOnlyInTheOutbox_isRefused() throws Exception {
+    // As a daemon killed after committing a change but before writing its record to the log.
+    Process writer = python("import sqlite3, sys\n"
+        + "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+        + "c.execute(\"INSERT INTO audit_outbox(event_id, created_ms, record)"
+        + " VALUES ('0b5e1c9e-0000-4000-8000-000000000001', 1767225600000, x'7b7d')\")\n"
+        + "c.close()\n");
+    assertEquals(0, writer.waitFor());
+    MigrationException e = assertThrows(MigrationException.class,
+        () -> migration(target()).run());
+    assertTrue(e.getMessage().startsWith("1 audit record(s) of committed changes are held in"
+        + " the database outbox but not yet in the home's audit log"), e.getMessage());
+    assertEquals(0, countKeys());
+  }
+
   private long countKeys() throws Exception {
     try (Connection c = SqliteHomeFixture.connect(url); Statement s = c.createStatement()) {
       var r = s.executeQuery("SELECT COUNT(*) FROM information_schema.tables"
