@@ -37,8 +37,10 @@ public final class SqliteHomeFixture {
   private static final SecureRandom RANDOM = new SecureRandom();
 
   /** Ciphertext blob -> the key that made it. */
-  final Map<byte[], String> ciphertexts = new LinkedHashMap<>();
+  public final Map<byte[], String> ciphertexts = new LinkedHashMap<>();
   public final List<String> keys = new ArrayList<>();
+  /** The key scheduled for deletion: its ciphertexts are refused (KMSInvalidStateException). */
+  public String pendingDeletion;
 
   /** Creates keys (rotated, imported, asymmetric, HMAC, one pending deletion) and more. */
   public void populate(TestDaemon d) throws Exception {
@@ -83,6 +85,7 @@ public final class SqliteHomeFixture {
     d.call("CreateKey", "KeySpec", "RSA_2048", "KeyUsage", "SIGN_VERIFY");
     d.call("CreateKey", "KeySpec", "HMAC_256", "KeyUsage", "GENERATE_VERIFY_MAC");
     String doomed = d.createKey();
+    pendingDeletion = doomed;
     encrypt(d, doomed);
     d.call("ScheduleKeyDeletion", "KeyId", doomed, "PendingWindowInDays", 7);
     d.call("CreateAccessKey", "UserName", "carol");

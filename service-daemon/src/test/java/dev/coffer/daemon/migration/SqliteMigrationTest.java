@@ -1,10 +1,19 @@
 package dev.coffer.daemon.migration;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.coffer.daemon.Daemon;
 import dev.coffer.daemon.TestDaemon;
+import dev.coffer.daemon.config.DaemonConfig;
+import dev.coffer.protocol.DaemonClient;
+import dev.coffer.protocol.Json;
+import dev.coffer.protocol.KmsException;
+import java.time.Duration;
 import dev.coffer.daemon.storage.Database;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.nio.file.Files;
@@ -281,6 +290,48 @@ class SqliteMigrationTest {
     assertTrue(e.getMessage().startsWith("1 audit record(s) of committed changes are held in"
         + " the database outbox but not yet in the home's audit log"), e.getMessage());
     assertEquals(0, countKeys());
+  }
+
+  @Test
+  void aDaemonOnTheMigratedDatabase_withTheHomesRootKey_decryptsEveryOldCiphertext()
+      throws Exception {
+    assumeTrue(dev.coffer.daemon.config.DaemonConfig.SETTINGS.contains("storage"),
+        "this build has no storage=postgresql yet");
+    migration(target()).run();
+    Path node = Files.createTempDirectory(Path.of("/tmp"), "cn",
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    Path password = node.resolve("jdbc.password");
+    Files.writeString(password, "unused\n"); // the embedded superuser needs none
+    Files.setPosixFilePermissions(password, PosixFilePermissions.fromString("rw-------"));
+    Files.copy(d.home.resolve("root.key"), node.resolve("root.key"),
+        java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+    Files.writeString(node.resolve("coffer.properties"), "storage = postgresql\n"
+        + "jdbc-url = " + url.replaceAll("\\?.*", "") + "\n"
+        + "jdbc-user = postgres\n"
+        + "jdbc-password-file = " + password + "\n");
+    Daemon daemon = Daemon.start(DaemonConfig.fromEnvironment(node, node.resolve("coffer.sock")));
+    try (DaemonClient client = new DaemonClient(daemon.socket(), 2, Duration.ofSeconds(20))) {
+      for (var c : home.ciphertexts.entrySet()) {
+        ObjectNode in = Json.object();
+        in.put("CiphertextBlob", c.getKey());
+        if (c.getValue().equals(home.pendingDeletion)) {
+          KmsException e = assertThrows(KmsException.class, () -> client.call("Decrypt", in));
+          assertEquals("KMSInvalidStateException", e.errorType());
+        } else {
+          assertArrayEquals(SqliteHomeFixture.SECRET,
+              TestDaemon.bytes(client.call("Decrypt", in).get("Plaintext")));
+        }
+      }
+      ObjectNode alias = Json.object();
+      alias.put("KeyId", "alias/payments");
+      assertEquals(home.keys.get(0),
+          client.call("DescribeKey", alias).at("/KeyMetadata/KeyId").asText());
+    } finally {
+      daemon.close();
+      try (var files = Files.walk(node)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      }
+    }
   }
 
   private long countKeys() throws Exception {
