@@ -43,10 +43,10 @@ final class StorageCommands {
 
     CommandSpec migrate = CommandSpec.create().name("migrate");
     migrate.usageMessage().description(
-        "Copy a stopped daemon's SQLite home into an empty PostgreSQL database, in one",
+        "Copy a stopped daemon's SQLite home into an empty PostgreSQL database in one",
         "transaction; commit only when every table's rows and sample ciphertexts match.",
-        "The home is only read. The password comes from --jdbc-password-file (mode 0600 or",
-        "0400) or $COFFER_JDBC_PASSWORD, never from the command line.");
+        "The home is only read. The password comes from --jdbc-password-file (mode",
+        "0600 or 0400) or $COFFER_JDBC_PASSWORD, never from the command line.");
     migrate.addOption(OptionSpec.builder("--home").paramLabel("DIR").type(Path.class)
         .description("data directory (default $COFFER_HOME, else ~/.coffer)").build());
     migrate.addOption(OptionSpec.builder("--to").paramLabel("ENGINE").type(String.class)
