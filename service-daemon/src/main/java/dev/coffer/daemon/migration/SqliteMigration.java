@@ -149,6 +149,7 @@ public final class SqliteMigration {
         Map<String, Long> rows = new LinkedHashMap<>();
         for (String t : tables) {
           Map<String, Integer> columns = TableCopy.copy(source, pg, t);
+          TableCopy.advanceSequences(pg, t);
           TableCopy.Fingerprint from = TableCopy.fingerprint(source, t, columns);
           TableCopy.Fingerprint to = TableCopy.fingerprint(pg, t, columns);
           if (!from.equals(to)) {

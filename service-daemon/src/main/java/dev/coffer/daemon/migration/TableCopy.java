@@ -203,6 +203,31 @@ final class TableCopy {
   }
 
   /**
+   * Moves each sequence behind a column of {@code table} (PostgreSQL {@code serial} or {@code
+   * identity}) past the copied values, so that rows inserted later do not collide with them.
+   */
+  static void advanceSequences(Connection target, String table) throws SQLException {
+    List<String> columns = new ArrayList<>();
+    try (PreparedStatement p = target.prepareStatement("SELECT column_name FROM"
+        + " information_schema.columns WHERE table_schema = current_schema()"
+        + " AND table_name = ? AND (column_default LIKE 'nextval(%' OR is_identity = 'YES')")) {
+      p.setString(1, table);
+      try (ResultSet r = p.executeQuery()) {
+        while (r.next()) {
+          columns.add(r.getString(1));
+        }
+      }
+    }
+    for (String c : columns) {
+      try (Statement s = target.createStatement();
+          ResultSet r = s.executeQuery("SELECT setval(pg_get_serial_sequence('" + table + "', '"
+              + c + "'), COALESCE((SELECT MAX(" + c + ") FROM " + table + "), 0) + 1, false)")) {
+        r.next();
+      }
+    }
+  }
+
+  /**
    * The source's columns of {@code table}; each must exist in the target (a column the target
    * lacks would be lost).
    */
