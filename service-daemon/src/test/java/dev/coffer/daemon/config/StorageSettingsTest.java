@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.coffer.daemon.Daemon;
 import dev.coffer.daemon.storage.Engine;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -108,5 +109,14 @@ class StorageSettingsTest {
     assertArrayEquals("pw".toCharArray(),
         s.password(Map.of(StorageSettings.PASSWORD_VARIABLE, "pw")::get));
     assertArrayEquals(new char[0], s.password(Map.<String, String>of()::get));
+  }
+
+  @Test
+  void postgresqlDaemon_isRefusedAtStart_neverServedFromSqlite() throws IOException {
+    load(PG);
+    DaemonConfig c = DaemonConfig.fromEnvironment(home, home.resolve("coffer.sock"));
+    String m = assertThrows(IOException.class, () -> Daemon.start(c)).getMessage();
+    assertTrue(m.contains("storage=postgresql"), m);
+    assertFalse(Files.exists(home.resolve("coffer.db")), "nothing written to SQLite");
   }
 }
