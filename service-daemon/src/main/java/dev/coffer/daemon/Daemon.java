@@ -42,6 +42,7 @@ import dev.coffer.daemon.ops.OperationTable;
 import dev.coffer.daemon.ops.RequestPipeline;
 import dev.coffer.daemon.server.SocketServer;
 import dev.coffer.daemon.storage.Database;
+import dev.coffer.daemon.storage.Engine;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -87,6 +88,12 @@ public final class Daemon implements Closeable {
 
   private Daemon(DaemonConfig config) throws IOException {
     this.config = config;
+    if (config.storage().engine() != Engine.SQLITE) {
+      // Refused before anything is written: silently serving from SQLite instead would split
+      // the state an operator believes is shared (docs/cluster.md, "Storage").
+      throw new IOException("storage=postgresql is not available in this build yet: its"
+          + " schema migrations are unfinished (docs/cluster.md); use storage=sqlite");
+    }
     prepareHome(config.home());
     SecureRandom random = newRandom();
     RootKey root = RootKeys.load(config.home(), random);

@@ -32,6 +32,8 @@ import java.util.Properties;
  * @param monitoring the metrics endpoint and imported-material expiry events (see {@link
  *     MonitoringSettings})
  * @param usageLimits per-principal monthly request limits ({@link UsageLimits}); none by default
+ * @param storage the database engine and, for PostgreSQL, where it is ({@link StorageSettings});
+ *     SQLite in {@code home} by default
  */
 public record DaemonConfig(
     Path home,
@@ -50,7 +52,8 @@ public record DaemonConfig(
     HttpsSettings https,
     AuditSettings audit,
     MonitoringSettings monitoring,
-    UsageLimits usageLimits) {
+    UsageLimits usageLimits,
+    StorageSettings storage) {
 
   /**
    * Account-level access, the part AWS leaves to IAM.
@@ -92,8 +95,8 @@ public record DaemonConfig(
   public static final int DEFAULT_MAX_KEYS = 100_000;
 
   public DaemonConfig {
-    if (home == null || socket == null) {
-      throw new IllegalArgumentException("home and socket are required");
+    if (home == null || socket == null || storage == null) {
+      throw new IllegalArgumentException("home, socket and storage are required");
     }
     if (!region.matches("[a-z0-9-]{1,32}")) {
       throw new IllegalArgumentException("region must be 1-32 of [a-z0-9-]: " + region);
@@ -134,7 +137,8 @@ public record DaemonConfig(
         HttpsSettings.none(),
         AuditSettings.defaults(),
         MonitoringSettings.defaults(),
-        UsageLimits.none());
+        UsageLimits.none(),
+        StorageSettings.sqlite());
   }
 
   /** ARN partitions as AWS forms them ({@code aws}, {@code aws-cn}, {@code aws-us-gov}). */
@@ -194,7 +198,11 @@ public record DaemonConfig(
       "expiry-event-command",
       "expiry-event-timeout-seconds",
       "expiry-event-attempts",
-      "monthly-request-limits");
+      "monthly-request-limits",
+      "storage",
+      "jdbc-url",
+      "jdbc-user",
+      "jdbc-password-file");
 
   /**
    * The configuration a user gets from {@code coffer serve}: {@code $COFFER_HOME} (default
@@ -251,6 +259,7 @@ public record DaemonConfig(
     AuditSettings audit;
     MonitoringSettings monitoring;
     UsageLimits usageLimits;
+    StorageSettings storage;
 
     Components(DaemonConfig c) {
       home = c.home;
@@ -270,12 +279,13 @@ public record DaemonConfig(
       audit = c.audit;
       monitoring = c.monitoring;
       usageLimits = c.usageLimits;
+      storage = c.storage;
     }
 
     DaemonConfig config() {
       return new DaemonConfig(home, socket, region, account, maxKeys, maxFrameBytes,
           maxConnections, workerThreads, deletionCheckInterval, clock, access, connectionLimits,
-          partition, https, audit, monitoring, usageLimits);
+          partition, https, audit, monitoring, usageLimits, storage);
     }
   }
 
@@ -316,7 +326,13 @@ public record DaemonConfig(
         HttpsSettings.from(p, https),
         AuditSettings.from(p, audit),
         MonitoringSettings.from(p, monitoring),
-        UsageLimits.from(p, usageLimits));
+        UsageLimits.from(p, usageLimits),
+        StorageSettings.from(p, storage));
+  }
+
+  /** This configuration with other storage ({@code storage}, {@code jdbc-*}; tests). */
+  public DaemonConfig withStorage(StorageSettings s) {
+    return with(f -> f.storage = s);
   }
 
   /** This configuration with another HTTPS endpoint setting ({@code coffer serve --https-listen}). */

@@ -61,8 +61,50 @@ public final class Database implements Closeable {
   /** Run inside every transaction before it commits (usage accounting's key periods). */
   private final List<CommitHook> hooks = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-  private Database(Connection conn) {
+  /** The daemon's home, where {@link NodeId#FILE} is; the database file's directory. */
+  private final Path home;
+  private volatile String nodeId;
+
+  private Database(Connection conn, Path home) {
     this.conn = conn;
+    this.home = home;
+  }
+
+  /** The engine holding this database: {@link Engine#SQLITE} for a database {@link #open}ed from a file. */
+  public Engine engine() {
+    return Engine.SQLITE;
+  }
+
+  /**
+   * A new JDBC connection to this same database, for work that needs its own session (a {@code
+   * LISTEN} connection, an advisory-lock session). The caller closes it.
+   *
+   * @throws UnsupportedOperationException on SQLite: one node, one connection, nothing to
+   *     listen to or lock against
+   */
+  public Connection newConnection() throws SQLException {
+    throw new UnsupportedOperationException("SQLite serves one node: a second connection is"
+        + " never needed (engine " + engine() + ")");
+  }
+
+  /**
+   * This node's name among the nodes sharing the database ({@link NodeId}: {@code
+   * $COFFER_HOME/node-id}, created on first use). Read lazily, so a daemon that never asks
+   * leaves its home as before.
+   *
+   * @throws IOException if the node id file cannot be read or created
+   */
+  public String nodeId() throws IOException {
+    String id = nodeId;
+    if (id == null) {
+      synchronized (this) {
+        if (nodeId == null) {
+          nodeId = NodeId.readOrCreate(home);
+        }
+        id = nodeId;
+      }
+    }
+    return id;
   }
 
   /**
@@ -88,7 +130,7 @@ public final class Database implements Closeable {
     Database db = null;
     try {
       Connection c = DriverManager.getConnection("jdbc:sqlite:" + file, cfg.toProperties());
-      db = new Database(c);
+      db = new Database(c, file.toAbsolutePath().getParent());
       db.migrate();
       db.checkpoint(); // the schema's transactions, folded into the file while the log is small
       try (Statement s = c.createStatement()) {
