@@ -1,6 +1,7 @@
 package dev.coffer.daemon.cli;
 
 import dev.coffer.daemon.config.DaemonConfig;
+import dev.coffer.daemon.config.StorageSettings;
 import dev.coffer.daemon.migration.MigrationException;
 import dev.coffer.daemon.migration.PostgresTarget;
 import dev.coffer.daemon.migration.SqliteMigration;
@@ -82,7 +83,7 @@ final class StorageCommands {
     if (sub.hasMatchedOption("--jdbc-password")) {
       err.println("coffer storage migrate: the password is never a command-line argument (other"
           + " users can read a process's arguments); use --jdbc-password-file or "
-          + PostgresTarget.PASSWORD_VARIABLE);
+          + StorageSettings.PASSWORD_VARIABLE);
       return CofferCli.EXIT_USAGE;
     }
     String to = sub.matchedOptionValue("--to", "");
@@ -144,7 +145,7 @@ final class StorageCommands {
     if (target.passwordFile() != null) {
       out.println("jdbc-password-file = " + target.passwordFile().toAbsolutePath());
     } else {
-      out.println("# password: set " + PostgresTarget.PASSWORD_VARIABLE
+      out.println("# password: set " + StorageSettings.PASSWORD_VARIABLE
           + " in the daemon's environment, or name a jdbc-password-file");
     }
     out.flush();

@@ -136,6 +136,7 @@ public final class SqliteMigration {
 
   private Report copy(Connection source, CiphertextProbe probe) throws SQLException, IOException {
     requireOutboxShipped(source);
+    requireNoFoldedJournal(source);
     schema.migrate(target);
     try (Connection pg = target.connect()) {
       pg.setAutoCommit(false);
@@ -187,6 +188,36 @@ public final class SqliteMigration {
           + " holds Coffer data (" + String.join(", ", held) + " rows); migrate into a new,"
           + " empty database (CREATE DATABASE ...), or, if that data is not needed, drop this"
           + " database and create it again; nothing was copied");
+    }
+  }
+
+  /**
+   * The home's usage journal files ({@code usage-journal.N}) hold request counts on their way
+   * into {@code usage_requests}, which is copied; how far they were folded ({@code
+   * usage_journal_folded}) is this home's bookkeeping and is not. A file the home had folded
+   * already (left by a daemon killed between the fold and the file's deletion) would be counted
+   * a second time by a node on the new database that keeps this home, so it is refused.
+   */
+  private void requireNoFoldedJournal(Connection source) throws SQLException, IOException {
+    long folded = -1;
+    if (TableCopy.tables(source).contains("usage_journal_folded")) {
+      try (Statement s = source.createStatement();
+          ResultSet r = s.executeQuery("SELECT MAX(generation) FROM usage_journal_folded")) {
+        if (r.next() && r.getObject(1) != null) {
+          folded = r.getLong(1);
+        }
+      }
+    }
+    java.util.regex.Pattern journal = java.util.regex.Pattern.compile("usage-journal\\.([0-9]{1,18})");
+    try (var files = Files.list(home)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        var m = journal.matcher(f.getFileName().toString());
+        if (m.matches() && Long.parseLong(m.group(1)) <= folded) {
+          throw new MigrationException("the usage journal " + f + " was already counted into"
+              + " the database, but not yet deleted (the daemon stopped in between); start the"
+              + " daemon on this home once and stop it (it deletes it), then migrate again");
+        }
+      }
     }
   }
 
