@@ -88,7 +88,7 @@ public final class SqliteMigration {
           + " SQLite daemon with --home");
     }
     DaemonRunning.requireStopped(home, dbFile, socket);
-    requireRootKey();
+    requireSqliteHomeWithRootKey();
     Path work = Files.createTempDirectory("coffer-migrate",
         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     try {
@@ -122,11 +122,17 @@ public final class SqliteMigration {
   }
 
   /**
-   * The software root key must exist already: {@link RootKeys#load} would otherwise create a new
+   * The home must be on SQLite, and its software root key must exist already: {@link RootKeys#load} would otherwise create a new
    * one in the home, under which nothing of the home opens.
    */
-  private void requireRootKey() throws IOException {
+  private void requireSqliteHomeWithRootKey() throws IOException {
     Settings p = Settings.read(home.resolve("coffer.properties"));
+    if (!p.get("storage", "sqlite").equals("sqlite")) {
+      // Its coffer.db, if any, is what it held before the switch: copying it would bring old
+      // state back.
+      throw new MigrationException(home + " already keeps its state in " + p.get("storage", "")
+          + " (storage in coffer.properties); only a SQLite home is migrated");
+    }
     if (p.get("root-key-store", "software").equals("software")
         && !Files.exists(home.resolve("root.key"))) {
       throw new MigrationException(home + " has a database but no root.key, so its keys cannot"

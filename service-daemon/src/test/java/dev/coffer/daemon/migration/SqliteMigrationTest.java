@@ -368,6 +368,21 @@ class SqliteMigrationTest {
     }
   }
 
+  @Test
+  void aHomeAlreadyOnPostgresql_isRefused() throws Exception {
+    Path properties = d.home.resolve("coffer.properties");
+    Files.writeString(properties, "storage = postgresql\njdbc-url = " + url.replaceAll("\\?.*",
+        "") + "\njdbc-user = postgres\n");
+    try {
+      MigrationException e = assertThrows(MigrationException.class,
+          () -> migration(target()).run());
+      assertTrue(e.getMessage().contains("already keeps its state in postgresql"),
+          e.getMessage());
+    } finally {
+      Files.delete(properties);
+    }
+  }
+
   private long countKeys() throws Exception {
     try (Connection c = SqliteHomeFixture.connect(url); Statement s = c.createStatement()) {
       var r = s.executeQuery("SELECT COUNT(*) FROM information_schema.tables"
