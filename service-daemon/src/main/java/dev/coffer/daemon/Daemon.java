@@ -22,6 +22,7 @@ import dev.coffer.daemon.audit.AuditRetention;
 import dev.coffer.daemon.audit.RefusedRequestAudit;
 import dev.coffer.daemon.audit.AuditTrail;
 import dev.coffer.daemon.config.DaemonConfig;
+import dev.coffer.daemon.config.StorageSettings;
 import dev.coffer.daemon.files.SecureFiles;
 import dev.coffer.daemon.policy.AccountAccess;
 import dev.coffer.daemon.policy.Authorizer;
@@ -43,6 +44,7 @@ import dev.coffer.daemon.ops.RequestPipeline;
 import dev.coffer.daemon.server.SocketServer;
 import dev.coffer.daemon.storage.Database;
 import dev.coffer.daemon.storage.Engine;
+import dev.coffer.daemon.storage.PostgresConnections;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -89,10 +91,7 @@ public final class Daemon implements Closeable {
   private Daemon(DaemonConfig config) throws IOException {
     this.config = config;
     if (config.storage().engine() != Engine.SQLITE) {
-      // Refused before anything is written: silently serving from SQLite instead would split
-      // the state an operator believes is shared (docs/cluster.md, "Storage").
-      throw new IOException("storage=postgresql is not available in this build yet: its"
-          + " schema migrations are unfinished (docs/cluster.md); use storage=sqlite");
+      refusePostgresql(config.storage());
     }
     prepareHome(config.home());
     SecureRandom random = newRandom();
@@ -293,6 +292,25 @@ public final class Daemon implements Closeable {
   }
 
   /** Starts a daemon; the socket accepts connections when this returns. */
+  /**
+   * Checks the connection settings (so an operator learns of a wrong URL or password now), then
+   * refuses: before anything is written, since silently serving from SQLite would split the
+   * state an operator believes is shared (docs/cluster.md, "Storage").
+   */
+  private static void refusePostgresql(StorageSettings s) throws IOException {
+    char[] password = s.password(System::getenv);
+    try {
+      PostgresConnections.connect(s.jdbcUrl().orElseThrow(), s.jdbcUser().orElseThrow(),
+          password).close();
+    } catch (java.sql.SQLException e) {
+      // closing a fresh connection: nothing to report
+    } finally {
+      java.util.Arrays.fill(password, '\0');
+    }
+    throw new IOException("storage=postgresql is not available in this build yet: its"
+        + " schema migrations are unfinished (docs/cluster.md); use storage=sqlite");
+  }
+
   public static Daemon start(DaemonConfig config) throws IOException {
     return new Daemon(config);
   }

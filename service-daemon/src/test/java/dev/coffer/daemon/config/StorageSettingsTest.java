@@ -112,11 +112,13 @@ class StorageSettingsTest {
   }
 
   @Test
-  void postgresqlDaemon_isRefusedAtStart_neverServedFromSqlite() throws IOException {
-    load(PG);
+  void postgresqlDaemon_unreachableServer_isAStartFailure_neverServedFromSqlite()
+      throws IOException {
+    load(PG.replace("db.example.com", "coffer-db.invalid"));
     DaemonConfig c = DaemonConfig.fromEnvironment(home, home.resolve("coffer.sock"));
     String m = assertThrows(IOException.class, () -> Daemon.start(c)).getMessage();
-    assertTrue(m.contains("storage=postgresql"), m);
+    assertTrue(m.contains("jdbc-url=jdbc:postgresql://coffer-db.invalid:5432/coffer")
+        && m.contains("coffer-db.invalid") && m.contains("UnknownHostException"), m);
     assertFalse(Files.exists(home.resolve("coffer.db")), "nothing written to SQLite");
   }
 }
