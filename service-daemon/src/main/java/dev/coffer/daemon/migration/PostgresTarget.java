@@ -4,12 +4,10 @@ import dev.coffer.daemon.config.StorageSettings;
 import dev.coffer.daemon.storage.Engine;
 import java.io.IOException;
 import java.nio.file.Path;
+import dev.coffer.daemon.storage.PostgresConnections;
 import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.SQLException;
 import java.util.Arrays;
 import java.util.Optional;
-import java.util.Properties;
 
 /**
  * The PostgreSQL database a SQLite home is migrated into, named by the storage settings a node
@@ -62,33 +60,20 @@ public record PostgresTarget(StorageSettings settings) {
   }
 
   /**
-   * A new connection, autocommit on.
+   * A new connection, autocommit on, made as a node makes it ({@link PostgresConnections}).
    *
-   * @throws MigrationException saying what to check when PostgreSQL refuses the login or
-   *     cannot be reached
+   * @throws MigrationException naming the URL, the role and the server's reason when it
+   *     refuses the login or cannot be reached
    * @throws IOException if the password file is unreadable or readable by other users
    */
   public Connection connect() throws IOException {
     char[] password = settings.password(System::getenv);
-    Properties p = new Properties();
-    p.setProperty("user", user());
-    p.setProperty("password", new String(password));
-    Arrays.fill(password, '\0');
     try {
-      return DriverManager.getConnection(jdbcUrl(), p);
-    } catch (SQLException e) {
-      String state = e.getSQLState() == null ? "" : e.getSQLState();
-      if (state.startsWith("28")) { // invalid_authorization_specification, invalid_password
-        throw new MigrationException("PostgreSQL at " + jdbcUrl() + " refused the login of user '"
-            + user() + "' (" + e.getMessage() + "); check the password in "
-            + (passwordFile() != null ? passwordFile()
-                : "$" + StorageSettings.PASSWORD_VARIABLE)
-            + " and the role's pg_hba.conf entry", e);
-      }
-      throw new MigrationException("cannot connect to PostgreSQL at " + jdbcUrl() + ": "
-          + e.getMessage(), e);
+      return PostgresConnections.connect(jdbcUrl(), user(), password);
+    } catch (IOException e) {
+      throw new MigrationException(e.getMessage(), e);
     } finally {
-      p.clear();
+      Arrays.fill(password, '\0');
     }
   }
 }

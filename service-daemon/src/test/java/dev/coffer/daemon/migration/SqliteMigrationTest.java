@@ -177,8 +177,8 @@ class SqliteMigrationTest {
       PostgresTarget t = new PostgresTarget(url.replaceAll("[?&]user=[^&]*", ""), "coffer",
           file);
       MigrationException e = assertThrows(MigrationException.class, () -> migration(t).run());
-      assertTrue(e.getMessage().contains("refused the login of user 'coffer'")
-          && e.getMessage().contains(file.toString()), e.getMessage());
+      assertTrue(e.getMessage().contains("as jdbc-user=coffer")
+          && e.getMessage().contains("password authentication failed"), e.getMessage());
       assertEquals(0, countKeys());
 
       Files.writeString(file, "right\n");
