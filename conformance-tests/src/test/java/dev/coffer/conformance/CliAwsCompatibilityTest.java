@@ -250,7 +250,7 @@ class CliAwsCompatibilityTest {
   private static final List<String> COFFER_COMMANDS = List.of("serve", "audit", "storage", "metrics", "get-usage",
       "help",
       "create-access-key", "list-access-keys", "update-access-key", "delete-access-key",
-      "encrypt-file", "decrypt-file", "put-certificate-chain", "get-certificate-chain");
+      "encrypt-file", "decrypt-file", "put-certificate-chain", "get-certificate-chain", "cluster");
 
   @Test
   void everyOptionTheAwsCliHas_isAccepted_forEveryImplementedOperation() throws Exception {

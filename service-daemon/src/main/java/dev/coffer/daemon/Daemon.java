@@ -1,5 +1,7 @@
 package dev.coffer.daemon;
 
+import dev.coffer.daemon.cluster.Leadership;
+import dev.coffer.daemon.cluster.SingleNodeLeadership;
 import dev.coffer.daemon.config.HttpsSettings;
 import dev.coffer.daemon.config.MonitoringSettings;
 import dev.coffer.daemon.events.EventDelivery;
@@ -22,7 +24,6 @@ import dev.coffer.daemon.audit.AuditRetention;
 import dev.coffer.daemon.audit.RefusedRequestAudit;
 import dev.coffer.daemon.audit.AuditTrail;
 import dev.coffer.daemon.config.DaemonConfig;
-import dev.coffer.daemon.config.StorageSettings;
 import dev.coffer.daemon.files.SecureFiles;
 import dev.coffer.daemon.policy.AccountAccess;
 import dev.coffer.daemon.policy.Authorizer;
@@ -35,18 +36,24 @@ import dev.coffer.daemon.keys.KeyRegistry;
 import dev.coffer.daemon.keys.KeyResolver;
 import dev.coffer.daemon.keystore.KeyStoreBackend;
 import dev.coffer.daemon.keystore.RootKey;
+import dev.coffer.daemon.keystore.RootKeyProbe;
 import dev.coffer.daemon.keystore.RootKeys;
 import dev.coffer.daemon.keystore.SoftwareKeyStore;
 import dev.coffer.daemon.accesskey.AccessKeyStore;
+import dev.coffer.daemon.cluster.Announcer;
+import dev.coffer.daemon.cluster.Reloaders;
 import dev.coffer.daemon.ops.KmsOperations;
 import dev.coffer.daemon.ops.OperationTable;
 import dev.coffer.daemon.ops.RequestPipeline;
 import dev.coffer.daemon.server.SocketServer;
 import dev.coffer.daemon.storage.Database;
-import dev.coffer.daemon.storage.Engine;
-import dev.coffer.daemon.storage.PostgresConnections;
+import dev.coffer.daemon.storage.NodeId;
+import dev.coffer.daemon.config.StorageSettings;
+import dev.coffer.daemon.cluster.AdvisoryLockLeadership;
+import dev.coffer.daemon.cluster.ChangeFeed;
 import java.io.Closeable;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
@@ -87,20 +94,66 @@ public final class Daemon implements Closeable {
   private EventDelivery eventDelivery; // set once in the constructor
   private MetricsServer metricsServer; // set once in the constructor, if metrics-listen is set
   private UsageAccounting usage; // set once in the constructor
+  private final Leadership leadership;
+  /** Whether the last maintenance pass ran the scheduled work: a newly elected leader catches up. */
+  private volatile boolean ledLastPass;
+  /** What this node reloads when another node announces a change (see {@link #reloaders}). */
+  private final Reloaders reloaders = new Reloaders();
+  private ChangeFeed feed; // set once in the constructor on PostgreSQL
+  private final PolicyStore policies;
 
-  private Daemon(DaemonConfig config) throws IOException {
+  /**
+   * Chooses how a daemon learns whether it runs the cluster's scheduled work, given its open
+   * database: {@link SingleNodeLeadership} for SQLite, {@link
+   * dev.coffer.daemon.cluster.AdvisoryLockLeadership} over {@code Database.newConnection()} for
+   * PostgreSQL.
+   */
+  @FunctionalInterface
+  public interface LeadershipFactory {
+    Leadership open(Database db);
+
+    /** Always leader: one node on its own database. */
+    LeadershipFactory SINGLE_NODE = db -> new SingleNodeLeadership();
+
+    /**
+     * Alone on SQLite; on PostgreSQL, the node holding the cluster's advisory lock
+     * ({@link AdvisoryLockLeadership}).
+     */
+    LeadershipFactory BY_ENGINE = db -> db.engine() == StorageSettings.Engine.POSTGRESQL
+        ? new AdvisoryLockLeadership(db::newConnection, db.nodeId())
+        : new SingleNodeLeadership();
+  }
+
+  private Daemon(DaemonConfig config, LeadershipFactory leadershipFactory) throws IOException {
     this.config = config;
-    if (config.storage().engine() != Engine.SQLITE) {
-      refusePostgresql(config.storage());
-    }
     prepareHome(config.home());
     SecureRandom random = newRandom();
-    RootKey root = RootKeys.load(config.home(), random);
-    this.db = Database.open(config.home().resolve(DB_FILE));
+    // A database already used with a root key is opened before a new root.key would be
+    // created, to refuse that (RootKeyProbe); otherwise the root key comes first as always, so
+    // a first start on a full disk fails on root.key and leaves nothing behind. A PostgreSQL
+    // database is always checked first: other nodes may have used it.
+    boolean checkBeforeCreating = RootKeys.wouldCreate(config.home())
+        && (config.storage().engine() == StorageSettings.Engine.POSTGRESQL
+            || Files.exists(config.home().resolve(DB_FILE)));
+    RootKey root = checkBeforeCreating ? null : RootKeys.load(config.home(), random);
+    this.db = openDatabase(config, NodeId.loadOrCreate(config.home(), random));
+    try {
+      RootKeyProbe probe = new RootKeyProbe(db);
+      if (root == null) {
+        probe.refuseNewRootKey(config.home());
+        root = RootKeys.load(config.home(), random);
+      }
+      probe.verify(root, random, config.home());
+      this.leadership = leadershipFactory.open(db);
+    } catch (IOException | RuntimeException e) {
+      db.close();
+      throw e;
+    }
     try {
       this.audit = AuditLog.open(config.home(), config.home().resolve("audit"),
           config.region(), config.account(), config.clock(), auditOptions(config));
     } catch (IOException | RuntimeException e) {
+      leadership.close();
       db.close();
       throw e;
     }
@@ -112,12 +165,12 @@ public final class Daemon implements Closeable {
           config.account());
       Principals principals = new Principals(config.partition(), config.account(),
           config.access().administrators());
-      PolicyStore policies = new PolicyStore(db, principals);
+      this.policies = new PolicyStore(db, principals);
       AccountAccess accountAccess = new AccountAccess(principals, config.access().keyCreators());
       Authorizer authorizer = new Authorizer(registry, resolver, policies, accountAccess,
           config.clock());
       this.ops = new KmsOperations(registry, resolver, backingKeys, root, config.clock(),
-          random, config.account(), authorizer);
+          random, config.account(), authorizer, db.nodeId());
       // Service events are held in the audit outbox by the maintenance pass's own transactions
       // (AuditTrail.maintenance), so KmsOperations does not record them a second time.
       this.retention = new AuditRetention(audit, config.audit().retention(), config.clock());
@@ -143,6 +196,18 @@ public final class Daemon implements Closeable {
           accountAccess, trail, config.clock());
       ops.table().setAccessCheck(managed.guarding(authorizer::authorize));
       ops.setAwsManaged(managed::isManaged);
+      // Order of a key announcement's reloads: whether the key is managed and its policy and
+      // grants before its record and aliases, so a key another node created is never seen
+      // (through its alias) as a customer key or with the default policy; then its opened
+      // versions are dropped.
+      managed.registerReloads(reloaders);
+      policies.registerReloads(reloaders);
+      registry.registerReloads(reloaders);
+      backingKeys.registerReloads(reloaders);
+      ops.accessKeys().registerReloads(reloaders);
+      if (db.engine() == StorageSettings.Engine.POSTGRESQL) {
+        joinChangeFeed();
+      }
       this.usage = new UsageAccounting(db, config.home(), registry.all(), principals,
           config.usageLimits(), config.clock(), resolver::keyArn);
       usage.register(ops.table());
@@ -163,6 +228,9 @@ public final class Daemon implements Closeable {
       });
       long every = Math.max(1, config.deletionCheckInterval().toMillis());
       scheduler.scheduleWithFixedDelay(this::runMaintenance, every, every, TimeUnit.MILLISECONDS);
+      // A node that becomes leader (its predecessor died) runs a pass within a second rather
+      // than at its next periodic one.
+      scheduler.scheduleWithFixedDelay(this::catchUpIfNewLeader, 1, 1, TimeUnit.SECONDS);
       this.server = new SocketServer(config.socket(), ops.table(), config.maxFrameBytes(),
           config.maxConnections(), config.workerThreads(), trail, config.clock(),
           config.access().socketMode(), config.access().socketGroup(),
@@ -184,6 +252,10 @@ public final class Daemon implements Closeable {
       if (usage != null) {
         usage.close();
       }
+      if (feed != null) {
+        feed.close();
+      }
+      leadership.close();
       audit.close();
       db.close();
       throw e;
@@ -291,28 +363,23 @@ public final class Daemon implements Closeable {
     return urls;
   }
 
-  /** Starts a daemon; the socket accepts connections when this returns. */
-  /**
-   * Checks the connection settings (so an operator learns of a wrong URL or password now), then
-   * refuses: before anything is written, since silently serving from SQLite would split the
-   * state an operator believes is shared (docs/cluster.md, "Storage").
-   */
-  private static void refusePostgresql(StorageSettings s) throws IOException {
-    char[] password = s.password(System::getenv);
-    try {
-      PostgresConnections.connect(s.jdbcUrl().orElseThrow(), s.jdbcUser().orElseThrow(),
-          password).close();
-    } catch (java.sql.SQLException e) {
-      // closing a fresh connection: nothing to report
-    } finally {
-      java.util.Arrays.fill(password, '\0');
-    }
-    throw new IOException("storage=postgresql is not available in this build yet: its"
-        + " schema migrations are unfinished (docs/cluster.md); use storage=sqlite");
+  /** Starts a single-node daemon; the socket accepts connections when this returns. */
+  public static Daemon start(DaemonConfig config) throws IOException {
+    return new Daemon(config, LeadershipFactory.BY_ENGINE);
   }
 
-  public static Daemon start(DaemonConfig config) throws IOException {
-    return new Daemon(config);
+  /**
+   * Starts a daemon whose scheduled work runs only while {@code leadership} says it leads; the
+   * socket accepts connections when this returns.
+   */
+  public static Daemon start(DaemonConfig config, LeadershipFactory leadership)
+      throws IOException {
+    return new Daemon(config, leadership);
+  }
+
+  /** Whether this node runs the scheduled work now (always true for a single node). */
+  public boolean isLeader() {
+    return leadership.isLeader();
   }
 
   public Path socket() {
@@ -327,6 +394,43 @@ public final class Daemon implements Closeable {
    * The daemon's access keys: the HTTPS door verifies request signatures with {@link
    * AccessKeyStore#find}.
    */
+  /**
+   * Every cache of this node's in-memory view, by the announcement topic that invalidates it:
+   * what {@code ChangeFeed.start} calls when another node changed something, and reloads whole
+   * after a lost feed connection.
+   */
+  public Reloaders reloaders() {
+    return reloaders;
+  }
+
+  /**
+   * Makes this node's writes announce what they change, inside their transactions: on
+   * PostgreSQL {@code announceThrough(ChangeFeed.pgNotify())}, then {@code
+   * ChangeFeed.start(db::newConnection, reloaders())}. Not called on SQLite (one node).
+   */
+  public void announceThrough(Announcer announcer) {
+    registry.setAnnouncer(announcer);
+    policies.setAnnouncer(announcer);
+    ops.accessKeys().setAnnouncer(announcer);
+  }
+
+  /**
+   * Joins the cluster's change feed (docs/cluster.md, "Consistency"): this node's writes announce
+   * what they change, and other nodes' announcements reload this node's view. What changed
+   * between this node's loading its view and its first {@code LISTEN} is caught by one reload
+   * of everything once the feed listens.
+   */
+  private void joinChangeFeed() throws IOException {
+    announceThrough(ChangeFeed.pgNotify());
+    try {
+      feed = ChangeFeed.start(db::newConnection, reloaders);
+    } catch (java.sql.SQLException | RuntimeException e) {
+      throw new IOException("cannot listen for other nodes' changes on "
+          + config.storage().jdbcUrl() + ": " + e.getMessage(), e);
+    }
+    reloaders.reloadAll();
+  }
+
   public AccessKeyStore accessKeys() {
     return ops.accessKeys();
   }
@@ -346,13 +450,35 @@ public final class Daemon implements Closeable {
   }
 
   /**
-   * Raises imported-material expiry events that are due (before the material they name is
-   * erased), deletes keys whose waiting period has ended, rotates keys that are due, expires
-   * imported material, refreshes {@code metrics.prom}, and applies audit retention (recording
-   * archives in the audit log); runs at start-up and periodically.
+   * One maintenance pass; runs at start-up and periodically. Every node: the refused-request
+   * window, {@code metrics.prom}, retention of its own audit log. Only the leader ({@link
+   * Leadership}): raises imported-material expiry events that are due (before the material they
+   * name is erased), delivers events, deletes keys whose waiting period has ended, rotates keys
+   * that are due and expires imported material, so each due item is acted on by one node.
    */
   public void runMaintenance() {
     refusedRequests.tick();
+    boolean leader = leadership.isLeader();
+    ledLastPass = leader;
+    if (leader) {
+      runScheduledWork();
+    }
+    try {
+      writeMetrics();
+      retention.run();
+    } catch (RuntimeException | IOException e) {
+      LOG.log(Level.SEVERE, "maintenance failed; will retry", e);
+    }
+  }
+
+  private void catchUpIfNewLeader() {
+    if (!ledLastPass && leadership.isLeader()) {
+      runMaintenance();
+    }
+  }
+
+  /** The cluster's scheduled work on due items: the leader's share of {@link #runMaintenance}. */
+  private void runScheduledWork() {
     // One instant for the pass: material is erased only once its expiration event is raised.
     java.time.Instant now = config.clock().instant();
     java.time.Instant expiredBy = now;
@@ -374,10 +500,8 @@ public final class Daemon implements Closeable {
         LOG.info(() -> "maintenance: deleted " + m.deleted() + " key(s), rotated " + m.rotated()
             + ", expired imported material of " + m.expired());
       }
-      writeMetrics();
-      retention.run();
-    } catch (RuntimeException | IOException e) {
-      LOG.log(Level.SEVERE, "maintenance failed; will retry", e);
+    } catch (RuntimeException e) {
+      LOG.log(Level.SEVERE, "scheduled key maintenance failed; will retry", e);
     }
   }
 
@@ -422,6 +546,19 @@ public final class Daemon implements Closeable {
     return java.util.Collections.unmodifiableMap(m);
   }
 
+  /**
+   * The database of {@code storage}: {@code home/coffer.db}, or PostgreSQL with the password of
+   * {@code jdbc-password-file} (which must be 0600 or 0400, as the PIN files are) or else {@code
+   * COFFER_JDBC_PASSWORD}.
+   */
+  private static Database openDatabase(DaemonConfig config, String nodeId) throws IOException {
+    StorageSettings s = config.storage();
+    if (s.engine() == StorageSettings.Engine.SQLITE) {
+      return Database.open(config.home().resolve(DB_FILE), nodeId);
+    }
+    return Database.open(s, s.password(config.home()), nodeId);
+  }
+
   private static SecureRandom newRandom() {
     try {
       return SecureRandom.getInstance("DRBG");
@@ -439,6 +576,10 @@ public final class Daemon implements Closeable {
     endpoints.forEach(HttpsServer::close);
     server.close();
     scheduler.shutdownNow();
+    if (feed != null) {
+      feed.close();
+    }
+    leadership.close();
     refusedRequests.close();
     usage.close();
     db.deleteShipped();

@@ -49,6 +49,7 @@ public final class TestDaemon implements AutoCloseable {
   public final Path home;
   public final MovableClock clock = new MovableClock();
   private final UnaryOperator<DaemonConfig> tweak;
+  private final Daemon.LeadershipFactory leadership;
   public Daemon daemon;
   public DaemonClient client;
 
@@ -57,8 +58,15 @@ public final class TestDaemon implements AutoCloseable {
   }
 
   public TestDaemon(UnaryOperator<DaemonConfig> tweak) throws IOException {
+    this(tweak, Daemon.LeadershipFactory.SINGLE_NODE);
+  }
+
+  /** A daemon whose scheduled work runs only while {@code leadership} leads. */
+  public TestDaemon(UnaryOperator<DaemonConfig> tweak, Daemon.LeadershipFactory leadership)
+      throws IOException {
     this.home = Files.createTempDirectory(Path.of("/tmp"), "cd");
     this.tweak = tweak;
+    this.leadership = leadership;
     try {
       start();
     } catch (IOException | RuntimeException | Error e) {
@@ -75,7 +83,7 @@ public final class TestDaemon implements AutoCloseable {
 
   public void start() throws IOException {
     daemon = Daemon.start(tweak.apply(DaemonConfig.forDirectory(home).withClock(clock)
-        .withDeletionCheckInterval(Duration.ofHours(1))));
+        .withDeletionCheckInterval(Duration.ofHours(1))), leadership);
     client = new DaemonClient(daemon.socket(), 2, Duration.ofSeconds(20));
   }
 

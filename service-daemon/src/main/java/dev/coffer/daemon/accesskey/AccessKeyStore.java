@@ -2,6 +2,9 @@ package dev.coffer.daemon.accesskey;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.coffer.daemon.cluster.Announcer;
+import dev.coffer.daemon.cluster.ChangeFeed;
+import dev.coffer.daemon.cluster.Reloaders;
 import dev.coffer.daemon.identity.IamUser;
 import dev.coffer.daemon.keystore.RootKey;
 import dev.coffer.daemon.storage.Database;
@@ -53,15 +56,27 @@ public final class AccessKeyStore {
   private final Clock clock;
   private final Cache<String, Optional<Row>> rows = Caffeine.newBuilder()
       .maximumSize(10_000).expireAfterWrite(Duration.ofMinutes(5)).build();
+  private volatile Announcer announcer = Announcer.NONE;
 
   public AccessKeyStore(Database db, RootKey root, SecureRandom random, Clock clock) {
     this.db = db;
     this.root = root;
     this.random = random;
     this.clock = clock;
-    db.ensureTable("CREATE TABLE IF NOT EXISTS access_keys (access_key_id TEXT PRIMARY KEY,"
-        + " user_name TEXT NOT NULL, status TEXT NOT NULL, created_ms INTEGER NOT NULL,"
-        + " wrapped_secret BLOB NOT NULL)");
+  }
+
+  /** Sets how this store's writes are announced to other nodes (none by default). */
+  public void setAnnouncer(Announcer a) {
+    announcer = a;
+  }
+
+  /**
+   * Registers this store's reloads: an {@code access-key} announcement drops the key's cached
+   * row (its next use reads the database), a lost feed the whole cache.
+   */
+  public void registerReloads(Reloaders r) {
+    r.on(ChangeFeed.Topic.ACCESS_KEY, rows::invalidate);
+    r.onReloadAll(rows::invalidateAll);
   }
 
   /**
@@ -80,6 +95,9 @@ public final class AccessKeyStore {
         Instant.ofEpochMilli(clock.millis()));
     byte[] wrapped = root.wrap(secret, aad(key));
     db.inTransaction(tx -> {
+      // The per-user count under the same cluster-wide lock as the key quota: two nodes
+      // creating a user's keys at once cannot both pass it.
+      tx.lockKeyQuota();
       try (PreparedStatement p = tx.connection().prepareStatement(
           "SELECT COUNT(*) FROM access_keys WHERE user_name = ?")) {
         p.setString(1, userName);
@@ -100,6 +118,7 @@ public final class AccessKeyStore {
         p.setBytes(5, wrapped);
         p.executeUpdate();
       }
+      announcer.announce(tx, ChangeFeed.Topic.ACCESS_KEY, key.accessKeyId());
       return null;
     });
     rows.invalidate(key.accessKeyId());
@@ -142,6 +161,7 @@ public final class AccessKeyStore {
         p.setString(2, accessKeyId);
         requireOneRow(p.executeUpdate(), accessKeyId);
       }
+      announcer.announce(tx, ChangeFeed.Topic.ACCESS_KEY, accessKeyId);
       return null;
     });
     rows.invalidate(accessKeyId);
@@ -161,6 +181,7 @@ public final class AccessKeyStore {
         p.setString(1, accessKeyId);
         requireOneRow(p.executeUpdate(), accessKeyId);
       }
+      announcer.announce(tx, ChangeFeed.Topic.ACCESS_KEY, accessKeyId);
       return null;
     });
     rows.invalidate(accessKeyId);

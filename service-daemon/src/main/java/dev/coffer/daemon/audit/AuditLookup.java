@@ -10,6 +10,13 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.List;
+import java.util.PriorityQueue;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
@@ -27,13 +34,18 @@ import java.util.function.Consumer;
 public record AuditLookup(String keyId, String eventName, Instant start, Instant end,
     String principal) {
 
-  /** Parses an ISO-8601 instant ({@code 2026-01-01T10:00:00Z}) or a UTC date. */
+  /**
+   * Parses an ISO-8601 instant ({@code 2026-01-01T10:00:00Z}, or with an offset such as {@code
+   * +01:00}) or a date (midnight UTC).
+   *
+   * @throws DateTimeParseException for anything else
+   */
   public static Instant parseTime(String s) {
     if (s == null) {
       return null;
     }
     try {
-      return Instant.parse(s);
+      return java.time.OffsetDateTime.parse(s).toInstant();
     } catch (DateTimeParseException e) {
       return LocalDate.parse(s).atStartOfDay(ZoneOffset.UTC).toInstant();
     }
@@ -42,21 +54,86 @@ public record AuditLookup(String keyId, String eventName, Instant start, Instant
   /** Calls {@code out} with each matching record's line, oldest first; returns how many. */
   public long run(Path auditDir, Consumer<String> out) throws IOException {
     long n = 0;
-    for (Path file : AuditFiles.logFiles(auditDir).values()) {
-      byte[] data;
-      try {
-        data = Files.readAllBytes(file);
-      } catch (java.nio.file.NoSuchFileException archived) {
-        continue; // moved out by an archive while this ran: it is in the archive now
+    Matches m = new Matches(auditDir);
+    for (Match r = m.next(); r != null; r = m.next()) {
+      out.accept(r.line());
+      n++;
+    }
+    return n;
+  }
+
+  /**
+   * Calls {@code out} with each matching record of all {@code sources} and the source it came
+   * from, merged by {@code eventTime}; equal times keep the order of {@code sources}, and each
+   * source keeps its own log order. Streams: it holds one log file per source at a time, so
+   * large logs do not have to fit in memory. Returns how many.
+   */
+  public long run(List<AuditSource> sources, BiConsumer<AuditSource, String> out)
+      throws IOException {
+    record Head(Instant time, int source, Match match) {}
+    PriorityQueue<Head> heads = new PriorityQueue<>(
+        Comparator.comparing(Head::time).thenComparingInt(Head::source));
+    List<Matches> readers = new ArrayList<>();
+    for (int i = 0; i < sources.size(); i++) {
+      readers.add(new Matches(sources.get(i).dir()));
+      Match first = readers.get(i).next();
+      if (first != null) {
+        heads.add(new Head(first.time(), i, first));
       }
-      for (AuditFiles.Line l : AuditFiles.lines(data)) {
-        if (l.record() != null && matches(l.record())) {
-          out.accept(line(data, l));
-          n++;
-        }
+    }
+    long n = 0;
+    for (Head h = heads.poll(); h != null; h = heads.poll()) {
+      out.accept(sources.get(h.source()), h.match().line());
+      n++;
+      Match next = readers.get(h.source()).next();
+      if (next != null) {
+        heads.add(new Head(next.time(), h.source(), next));
       }
     }
     return n;
+  }
+
+  /** A matching record: its line as written and its {@code eventTime} (EPOCH if unreadable). */
+  private record Match(String line, Instant time) {}
+
+  /** The matching records of one directory in log order, reading one file at a time. */
+  private final class Matches {
+    private final Iterator<Path> files;
+    private byte[] data;
+    private Iterator<AuditFiles.Line> lines = Collections.emptyIterator();
+
+    Matches(Path auditDir) throws IOException {
+      files = AuditFiles.logFiles(auditDir).values().iterator();
+    }
+
+    Match next() throws IOException {
+      while (true) {
+        while (lines.hasNext()) {
+          AuditFiles.Line l = lines.next();
+          if (l.record() != null && matches(l.record())) {
+            return new Match(line(data, l), eventTime(l.record()));
+          }
+        }
+        if (!files.hasNext()) {
+          data = null;
+          return null;
+        }
+        try {
+          data = Files.readAllBytes(files.next());
+        } catch (java.nio.file.NoSuchFileException archived) {
+          data = new byte[0]; // moved out by an archive while this ran: it is in the archive now
+        }
+        lines = AuditFiles.lines(data).iterator();
+      }
+    }
+  }
+
+  private static Instant eventTime(ObjectNode r) {
+    try {
+      return Instant.parse(r.path("eventTime").asText());
+    } catch (DateTimeParseException e) {
+      return Instant.EPOCH; // not a record this daemon wrote; verify reports it
+    }
   }
 
   private static String line(byte[] data, AuditFiles.Line l) {

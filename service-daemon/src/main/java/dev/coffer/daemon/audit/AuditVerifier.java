@@ -72,6 +72,11 @@ public final class AuditVerifier {
     return AuditSigningKey.readPublic(file);
   }
 
+  /** A public key's SHA-256 fingerprint (of its SubjectPublicKeyInfo DER), hex. */
+  public static String fingerprint(PublicKey key) {
+    return AuditSigningKey.fingerprint(key);
+  }
+
   /** Where the files of a tree begin: at the start of the log, or after an archive point. */
   private record Start(AuditArchivePoint point, long fileSequence, long recordSequence,
       String recordHash, long digestSequence, String digestHash) {

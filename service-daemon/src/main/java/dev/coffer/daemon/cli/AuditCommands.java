@@ -2,6 +2,7 @@ package dev.coffer.daemon.cli;
 
 import dev.coffer.daemon.audit.AuditArchiver;
 import dev.coffer.daemon.audit.AuditLookup;
+import dev.coffer.daemon.audit.AuditSource;
 import dev.coffer.daemon.audit.AuditVerifier;
 import dev.coffer.daemon.cli.output.CliOutput;
 import dev.coffer.daemon.config.DaemonConfig;
@@ -14,6 +15,8 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -24,7 +27,9 @@ import picocli.CommandLine.ParseResult;
  * $COFFER_HOME/audit} (or, with {@code --dir}, an archive directory) directly, without the
  * daemon, so an auditor can run them on a copy of the directory. {@code archive} moves closed
  * files out ({@link AuditArchiver}); the daemon records it in the log on its next maintenance
- * pass.
+ * pass. {@code verify} and {@code lookup} take {@code --home} and {@code --dir} several times,
+ * one node's log each, and report across them ({@link NodesReport}); with one log their output
+ * is what it always was.
  *
  * <p>Exit status of {@code verify}: 0 the log verified; 1 a problem was found (the first one is
  * printed); 252 the command line is wrong; 2 the files could not be read. Of {@code archive}: 0
@@ -45,13 +50,15 @@ final class AuditCommands {
     CommandSpec verify = CommandSpec.create().name("verify");
     verify.usageMessage().description(
         "Verify record hashes, the chain across files, digests and their signatures;",
-        "print OK with counts or the first problem (exit 1).");
-    verify.addOption(home());
-    verify.addOption(archiveDir("verify this archive directory on its own (written by"
+        "print OK with counts or the first problem (exit 1). With several --home/--dir:",
+        "each node's log on its own, one line per node and a total.");
+    verify.addOption(sources(home()));
+    verify.addOption(sources("verify this archive directory on its own (written by"
         + " `coffer audit archive`) instead of the live log"));
-    verify.addOption(OptionSpec.builder("--public-key").paramLabel("FILE").type(Path.class)
-        .description("pinned Ed25519 public key (PEM or DER); default: audit/signing-public.pem")
-        .build());
+    verify.addOption(OptionSpec.builder("--public-key").paramLabel("FILE")
+        .description("pinned Ed25519 public key (PEM or DER); default: audit/signing-public.pem;"
+            + " with several logs: the key each node's log must be signed with (repeatable)")
+        .type(List.class).auxiliaryTypes(Path.class).build());
     verify.mixinStandardHelpOptions(true);
     cl.addSubcommand("verify", new CommandLine(verify));
 
@@ -59,9 +66,10 @@ final class AuditCommands {
     lookup.usageMessage().description(
         "Print matching audit records, oldest first: a table of time, principal, operation, key",
         "and result; with --output json|text|table|yaml the records as {\"Records\": [...]}"
-            + " (--query applies), with --output jsonl the raw JSON lines.");
-    lookup.addOption(home());
-    lookup.addOption(archiveDir("search this archive directory instead of the live log"));
+            + " (--query applies), with --output jsonl the raw JSON lines. With several",
+        "--home/--dir: all nodes' records merged by time, each labelled with its node.");
+    lookup.addOption(sources(home()));
+    lookup.addOption(sources("search this archive directory instead of the live log"));
     lookup.addOption(text("--key-id", "KEY", "key id, key ARN or alias name"));
     lookup.addOption(text("--event-name", "NAME", "operation, e.g. Decrypt"));
     lookup.addOption(text("--start-time", "TIME", "ISO-8601 instant or date, inclusive"));
@@ -128,9 +136,17 @@ final class AuditCommands {
         .description("data directory (default $COFFER_HOME, else ~/.coffer)").build();
   }
 
-  private static OptionSpec archiveDir(String description) {
-    return OptionSpec.builder("--dir").paramLabel("DIR").type(Path.class)
-        .description(description).build();
+  /** {@code --home} or {@code --dir} of verify and lookup: repeatable, one node's log each. */
+  private static OptionSpec sources(OptionSpec one) {
+    return OptionSpec.builder(one.longestName()).paramLabel("DIR").type(List.class)
+        .auxiliaryTypes(Path.class)
+        .description(one.description()[0] + "; repeat --home/--dir to read several nodes' logs")
+        .build();
+  }
+
+  private static OptionSpec sources(String dirDescription) {
+    return sources(OptionSpec.builder("--dir").paramLabel("DIR").type(Path.class)
+        .description(dirDescription).build());
   }
 
   private static OptionSpec text(String name, String label, String description) {
@@ -172,41 +188,100 @@ final class AuditCommands {
       return 0;
     }
     ParseResult sub = audit.subcommand();
-    Path home = sub.matchedOptionValue("--home", (Path) null);
-    Path archiveDir = sub.hasMatchedOption("--dir") ? sub.matchedOptionValue("--dir", (Path) null)
-        : null;
-    Path dir = archiveDir != null ? archiveDir
-        : (home != null ? home : DaemonConfig.defaultHome()).resolve("audit");
     String name = sub.commandSpec().name();
-    try {
-      if (name.equals("verify")) {
-        Path pinned = sub.matchedOptionValue("--public-key", (Path) null);
-        java.security.PublicKey key = pinned == null ? null : AuditVerifier.readKey(pinned);
-        AuditVerifier.Result r = archiveDir != null ? AuditVerifier.verifyArchive(dir, key)
-            : AuditVerifier.verify(dir, key);
-        (r.ok() ? out : err).println(r.summary());
-        return r.ok() ? 0 : EXIT_PROBLEM;
-      }
-      if (name.equals("archive")) {
+    if (name.equals("archive")) {
+      Path home = sub.matchedOptionValue("--home", (Path) null);
+      try {
         return archive(sub, home != null ? home : DaemonConfig.defaultHome(), out, err);
+      } catch (IOException e) {
+        err.println("coffer audit archive: cannot read " + home + ": " + e.getMessage());
+        return EXIT_IO;
+      }
+    }
+    List<AuditSource> sources;
+    try {
+      sources = sources(sub);
+    } catch (IOException e) {
+      err.println("coffer audit " + name + ": cannot read the node id: " + e.getMessage());
+      return EXIT_IO;
+    }
+    Path dir = sources.get(0).dir();
+    try {
+      if (sources.size() > 1) {
+        String twice = AuditSource.sameLogGivenTwice(sources);
+        if (twice != null) {
+          err.println((name.equals("verify") ? "FAILED: " : "coffer audit lookup: ") + twice);
+          return name.equals("verify") ? EXIT_PROBLEM : CofferCli.EXIT_USAGE;
+        }
+      }
+      if (name.equals("verify")) {
+        List<Path> pinned = sub.matchedOptionValue("--public-key", List.<Path>of());
+        if (sources.size() == 1 && pinned.size() <= 1) {
+          java.security.PublicKey key =
+              pinned.isEmpty() ? null : AuditVerifier.readKey(pinned.get(0));
+          AuditVerifier.Result r = sources.get(0).archive()
+              ? AuditVerifier.verifyArchive(dir, key) : AuditVerifier.verify(dir, key);
+          (r.ok() ? out : err).println(r.summary());
+          return r.ok() ? 0 : EXIT_PROBLEM;
+        }
+        return NodesReport.verify(sources, pinned, out, err) ? 0 : EXIT_PROBLEM;
       }
       Instant start;
       Instant end;
+      String option = "--start-time";
       try {
-        start = AuditLookup.parseTime(sub.matchedOptionValue("--start-time", (String) null));
-        end = AuditLookup.parseTime(sub.matchedOptionValue("--end-time", (String) null));
+        start = AuditLookup.parseTime(sub.matchedOptionValue(option, (String) null));
+        option = "--end-time";
+        end = AuditLookup.parseTime(sub.matchedOptionValue(option, (String) null));
       } catch (DateTimeParseException e) {
-        err.println("coffer audit lookup: times are ISO-8601, e.g. 2026-01-01T10:00:00Z or"
-            + " 2026-01-01: " + e.getParsedString());
+        err.println("coffer audit lookup: " + option + " '" + e.getParsedString() + "' is not a"
+            + " time; give an ISO-8601 instant (2026-01-01T10:00:00Z, 2026-01-01T11:00:00+01:00)"
+            + " or a date (2026-01-01, midnight UTC)");
+        return CofferCli.EXIT_USAGE;
+      }
+      if (start != null && end != null && !end.isAfter(start)) {
+        err.println("coffer audit lookup: --end-time " + end + " is not after --start-time "
+            + start + " (the range is [start, end)); give an end after the start");
         return CofferCli.EXIT_USAGE;
       }
       AuditLookup q = new AuditLookup(sub.matchedOptionValue("--key-id", (String) null),
           sub.matchedOptionValue("--event-name", (String) null), start, end,
           sub.matchedOptionValue("--principal", (String) null));
-      return lookup(q, dir, globals, out, err);
+      return sources.size() == 1 ? lookup(q, dir, globals, out, err)
+          : NodesReport.lookup(q, sources, globals, out, err);
     } catch (IOException e) {
       err.println("coffer audit " + name + ": cannot read " + dir + ": " + e.getMessage());
       return EXIT_IO;
     }
+  }
+
+  /**
+   * The logs named by {@code --home} and {@code --dir}, in the order given on the command line;
+   * without either, the live log of $COFFER_HOME (else ~/.coffer).
+   */
+  private static List<AuditSource> sources(ParseResult sub) throws IOException {
+    List<Path> homes = sub.matchedOptionValue("--home", List.<Path>of());
+    List<Path> dirs = sub.matchedOptionValue("--dir", List.<Path>of());
+    List<AuditSource> out = new ArrayList<>();
+    int h = 0;
+    int d = 0;
+    for (String arg : sub.originalArgs()) {
+      // picocli keeps the values of each option in order; the arguments give the mix's order
+      if ((arg.equals("--home") || arg.startsWith("--home=")) && h < homes.size()) {
+        out.add(AuditSource.ofHome(homes.get(h++)));
+      } else if ((arg.equals("--dir") || arg.startsWith("--dir=")) && d < dirs.size()) {
+        out.add(AuditSource.ofDir(dirs.get(d++)));
+      }
+    }
+    while (h < homes.size()) {
+      out.add(AuditSource.ofHome(homes.get(h++)));
+    }
+    while (d < dirs.size()) {
+      out.add(AuditSource.ofDir(dirs.get(d++)));
+    }
+    if (out.isEmpty()) {
+      out.add(AuditSource.ofHome(DaemonConfig.defaultHome()));
+    }
+    return out;
   }
 }

@@ -17,6 +17,14 @@ final class AuditSummary {
       List.of("TIME", "PRINCIPAL", "OPERATION", "KEY", "RESULT");
 
   static String table(Iterable<JsonNode> records) {
+    return table(records, null);
+  }
+
+  /**
+   * As {@link #table(Iterable)}, with a first column NODE naming the node of each record (the
+   * same index in {@code nodes}) when {@code nodes} is not null: lookup over several nodes.
+   */
+  static String table(Iterable<JsonNode> records, List<String> nodes) {
     List<List<String>> rows = new ArrayList<>();
     rows.add(HEADERS);
     for (JsonNode r : records) {
@@ -24,7 +32,15 @@ final class AuditSummary {
           r.path("eventName").asText(), key(r), r.hasNonNull("errorCode")
               ? r.get("errorCode").asText() : "OK"));
     }
-    int[] widths = new int[HEADERS.size()];
+    if (nodes != null) {
+      for (int i = 0; i < rows.size(); i++) {
+        List<String> row = new ArrayList<>();
+        row.add(i == 0 ? "NODE" : nodes.get(i - 1));
+        row.addAll(rows.get(i));
+        rows.set(i, row);
+      }
+    }
+    int[] widths = new int[rows.get(0).size()];
     for (List<String> row : rows) {
       for (int i = 0; i < row.size(); i++) {
         widths[i] = Math.max(widths[i], TableOutput.length(row.get(i)));

@@ -75,6 +75,7 @@ public final class CofferCli {
     serve.mixinStandardHelpOptions(true);
     cl.addSubcommand("serve", new CommandLine(serve));
     cl.addSubcommand("audit", AuditCommands.command());
+    cl.addSubcommand("cluster", ClusterCommands.command());
     cl.addSubcommand("encrypt-file", new CommandLine(FileCommands.encryptSpec()));
     cl.addSubcommand("decrypt-file", new CommandLine(FileCommands.decryptSpec()));
     cl.addSubcommand("storage", StorageCommands.command());
@@ -165,6 +166,9 @@ public final class CofferCli {
     }
     if (name.equals("audit")) {
       return AuditCommands.run(sub, globals, out, err);
+    }
+    if (name.equals("cluster")) {
+      return ClusterCommands.run(sub, out, err);
     }
     if (name.equals("encrypt-file") || name.equals("decrypt-file")) {
       return FileCommands.run(sub, globals, err);

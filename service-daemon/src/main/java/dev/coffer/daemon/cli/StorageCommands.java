@@ -31,17 +31,6 @@ final class StorageCommands {
   static final int EXIT_IO = 2;
   static final int DEFAULT_SAMPLE_KEYS = 20;
 
-  /**
-   * Prepares the target's schema with the storage layer's migrations. Until they are in the
-   * build (docs/cluster.md, Storage) there is no schema to create, and the command says so
-   * before it copies anything; tests put their own here.
-   */
-  static SqliteMigration.TargetSchema targetSchema = target -> {
-    throw new MigrationException("storage=postgresql is not available in this build yet: its"
-        + " schema migrations are unfinished, so there is no PostgreSQL schema to migrate into"
-        + " (docs/cluster.md); nothing was copied");
-  };
-
   static CommandLine command() {
     CommandSpec storage = CommandSpec.create().name("storage");
     storage.usageMessage().description("Move a home's durable state between storage engines.");
@@ -119,7 +108,7 @@ final class StorageCommands {
       if (socket == null) {
         socket = DaemonConfig.fromEnvironment(home, null).socket();
       }
-      SqliteMigration.Report r = new SqliteMigration(home, socket, target, targetSchema, sample,
+      SqliteMigration.Report r = new SqliteMigration(home, socket, target, sample,
           new SecureRandom()).run();
       print(r, home, target, out);
       return 0;

@@ -32,8 +32,8 @@ import java.util.Properties;
  * @param monitoring the metrics endpoint and imported-material expiry events (see {@link
  *     MonitoringSettings})
  * @param usageLimits per-principal monthly request limits ({@link UsageLimits}); none by default
- * @param storage the database engine and, for PostgreSQL, where it is ({@link StorageSettings});
- *     SQLite in {@code home} by default
+ * @param storage the database holding durable state ({@link StorageSettings}); SQLite in
+ *     {@code home} by default
  */
 public record DaemonConfig(
     Path home,
@@ -95,8 +95,8 @@ public record DaemonConfig(
   public static final int DEFAULT_MAX_KEYS = 100_000;
 
   public DaemonConfig {
-    if (home == null || socket == null || storage == null) {
-      throw new IllegalArgumentException("home, socket and storage are required");
+    if (home == null || socket == null) {
+      throw new IllegalArgumentException("home and socket are required");
     }
     if (!region.matches("[a-z0-9-]{1,32}")) {
       throw new IllegalArgumentException("region must be 1-32 of [a-z0-9-]: " + region);
@@ -138,7 +138,7 @@ public record DaemonConfig(
         AuditSettings.defaults(),
         MonitoringSettings.defaults(),
         UsageLimits.none(),
-        StorageSettings.sqlite());
+        StorageSettings.defaults());
   }
 
   /** ARN partitions as AWS forms them ({@code aws}, {@code aws-cn}, {@code aws-us-gov}). */
@@ -330,11 +330,6 @@ public record DaemonConfig(
         StorageSettings.from(p, storage));
   }
 
-  /** This configuration with other storage ({@code storage}, {@code jdbc-*}; tests). */
-  public DaemonConfig withStorage(StorageSettings s) {
-    return with(f -> f.storage = s);
-  }
-
   /** This configuration with another HTTPS endpoint setting ({@code coffer serve --https-listen}). */
   public DaemonConfig withHttps(HttpsSettings h) {
     return with(f -> f.https = h);
@@ -357,6 +352,11 @@ public record DaemonConfig(
   /** This configuration with other monthly request limits. */
   public DaemonConfig withUsageLimits(UsageLimits l) {
     return with(f -> f.usageLimits = l);
+  }
+
+  /** This configuration with its state in another database. */
+  public DaemonConfig withStorage(StorageSettings s) {
+    return with(f -> f.storage = s);
   }
 
   /** This configuration with other metrics and expiry-event settings. */

@@ -32,14 +32,6 @@ import java.util.function.Function;
  */
 public final class ExpiryEvents {
 
-  static final String EVENTS = "CREATE TABLE IF NOT EXISTS key_material_events ("
-      + " event_id TEXT PRIMARY KEY, key_id TEXT NOT NULL, material_id TEXT NOT NULL,"
-      + " valid_to_ms INTEGER NOT NULL, lead_days INTEGER NOT NULL, created_ms INTEGER NOT NULL,"
-      + " event BLOB NOT NULL, UNIQUE (key_id, material_id, valid_to_ms, lead_days))";
-  static final String DELIVERIES = "CREATE TABLE IF NOT EXISTS key_material_event_deliveries ("
-      + " event_id TEXT NOT NULL, target TEXT NOT NULL, attempts INTEGER NOT NULL,"
-      + " next_attempt_ms INTEGER NOT NULL, done_ms INTEGER, PRIMARY KEY (event_id, target))";
-
   private final Database db;
   private final KeyRegistry registry;
   private final Function<UUID, String> keyArn;
@@ -48,12 +40,6 @@ public final class ExpiryEvents {
   private final String account;
   private final List<Integer> leadDays;
   private final List<String> targets;
-  /**
-   * Whether the tables exist. They are created with the first event, in its transaction: a
-   * daemon that never raises one (most) writes nothing for them, which matters on a nearly full
-   * disk at first start.
-   */
-  private volatile boolean tables;
 
   /**
    * @param leadDays warning lead times, days (empty: the expiration event only)
@@ -71,13 +57,6 @@ public final class ExpiryEvents {
     this.account = account;
     this.leadDays = List.copyOf(leadDays);
     this.targets = List.copyOf(targets);
-    this.tables = db.read(tx -> {
-      try (PreparedStatement q = tx.connection().prepareStatement(
-          "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'key_material_events'");
-          ResultSet r = q.executeQuery()) {
-        return r.next();
-      }
-    });
   }
 
   /**
@@ -101,7 +80,7 @@ public final class ExpiryEvents {
               keyArn.apply(k.id()), m.id(), m.validTo(), lead);
           // Read first: most passes find every due event raised already, and a read costs no
           // transaction; raise checks again inside its own.
-          if (!(tables && db.read(tx -> wasRaised(tx, e))) && raise(e)) {
+          if (!db.read(tx -> wasRaised(tx, e)) && raise(e)) {
             raised++;
           }
         }
@@ -129,12 +108,6 @@ public final class ExpiryEvents {
     ObjectNode json = e.toJson(region, account);
     byte[] bytes = Json.toBytes(json);
     boolean raised = trail.serviceEvent(e.auditEventName(), List.of(e.keyArn()), json, tx -> {
-      if (!tables) {
-        try (java.sql.Statement create = tx.connection().createStatement()) {
-          create.executeUpdate(EVENTS);
-          create.executeUpdate(DELIVERIES);
-        }
-      }
       if (wasRaised(tx, e)) {
         return false;
       }
@@ -162,7 +135,6 @@ public final class ExpiryEvents {
       }
       return true;
     });
-    tables = true; // committed (or already there): serviceEvent throws when nothing committed
     return raised;
   }
 
@@ -197,15 +169,12 @@ public final class ExpiryEvents {
    * events were raised (a pass raises the longer lead time first).
    */
   List<Pending> pending(Instant now, int maxAttempts) {
-    if (!tables) {
-      return List.of();
-    }
     return db.read(tx -> {
       List<Pending> out = new ArrayList<>();
       try (PreparedStatement q = tx.connection().prepareStatement("SELECT d.event_id, d.target,"
           + " d.attempts, e.event FROM key_material_event_deliveries d JOIN key_material_events"
           + " e ON e.event_id = d.event_id WHERE d.done_ms IS NULL AND d.attempts < ?"
-          + " AND d.next_attempt_ms <= ? ORDER BY e.rowid, d.target")) {
+          + " AND d.next_attempt_ms <= ? ORDER BY e.created_ms, e.lead_days DESC, d.target")) {
         q.setInt(1, maxAttempts);
         q.setLong(2, now.toEpochMilli());
         try (ResultSet r = q.executeQuery()) {

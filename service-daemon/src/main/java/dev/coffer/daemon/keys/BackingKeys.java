@@ -74,6 +74,23 @@ public final class BackingKeys {
         });
   }
 
+  /**
+   * Drops every opened version of a key from the cache, destroying it in memory: another node
+   * changed or deleted the key (material deleted, expired, key deleted), so its next use re-reads
+   * the database, which no longer holds what is gone. A version the cache never held is always
+   * read from the database, so a version another node added is found without this.
+   */
+  public void forget(UUID keyId) {
+    cache.invalidateAll(cache.asMap().keySet().stream()
+        .filter(v -> v.keyId().equals(keyId)).toList());
+  }
+
+  /** Registers the cache's reloads: {@code key} announcements, and all after a lost feed. */
+  public void registerReloads(dev.coffer.daemon.cluster.Reloaders r) {
+    r.on(dev.coffer.daemon.cluster.ChangeFeed.Topic.KEY, id -> forget(UUID.fromString(id)));
+    r.onReloadAll(cache::invalidateAll);
+  }
+
   /** Destroys the material of deleted key versions, in memory and in their stores. */
   public void destroy(List<StoredVersion> versions) {
     for (StoredVersion v : versions) {

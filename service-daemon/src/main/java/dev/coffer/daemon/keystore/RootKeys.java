@@ -66,6 +66,22 @@ public final class RootKeys {
   }
 
   /**
+   * Whether {@link #load} would create a new software root key: the store is software and
+   * {@code home} has no {@code root.key}. The daemon then first checks that the database has
+   * not been used with another root key ({@link RootKeyProbe#refuseNewRootKey}).
+   *
+   * @throws IllegalArgumentException naming the setting for an invalid {@code root-key-store}
+   */
+  public static boolean wouldCreate(Path home) throws IOException {
+    Settings p = Settings.read(home.resolve("coffer.properties"));
+    String kind = p.get("root-key-store", "software");
+    if (!kind.equals("software") && !kind.equals("pkcs11")) {
+      throw p.invalid("root-key-store", kind, "must be software or pkcs11");
+    }
+    return kind.equals("software") && !Files.exists(SoftwareRootKey.file(home));
+  }
+
+  /**
    * Refuses {@code root-key-pkcs11-*} settings under the software root key: an operator who
    * wrote them believes the root key is in a token, and it would silently not be.
    */

@@ -53,21 +53,40 @@ public final class SoftwareRootKey implements RootKey {
         Bytes.zero(fresh);
       }
     }
-    SecureFiles.requireOwnerOnly(file, "the root key");
-    byte[] material = Files.readAllBytes(file);
+    byte[] material = readMaterial(home);
     try {
-      if (material.length == 0) {
-        throw new IOException(file + " is empty: a first start on a full disk (before Coffer"
-            + " wrote it atomically) can leave it so. If this data directory has never held"
-            + " keys, delete it and start again; otherwise restore it from backup");
-      }
-      if (material.length != 32) {
-        throw new IOException(file + " is not a 32-byte root key; restore it from backup");
-      }
       return new SoftwareRootKey(material, random);
     } finally {
       Bytes.zero(material);
     }
+  }
+
+  /** {@code root.key} in {@code home}. */
+  public static Path file(Path home) {
+    return home.resolve(FILE_NAME);
+  }
+
+  /**
+   * The 32 bytes of {@code home}'s {@code root.key}, for handing them to a joining node
+   * ({@link RootKeyTransfer}); the caller zeroes them.
+   *
+   * @throws java.nio.file.NoSuchFileException if there is none
+   * @throws IOException if it is accessible by other users, or not 32 bytes
+   */
+  public static byte[] readMaterial(Path home) throws IOException {
+    Path file = file(home);
+    SecureFiles.requireOwnerOnly(file, "the root key");
+    byte[] material = Files.readAllBytes(file);
+    if (material.length == 0) {
+      throw new IOException(file + " is empty: a first start on a full disk (before Coffer"
+          + " wrote it atomically) can leave it so. If this data directory has never held"
+          + " keys, delete it and start again; otherwise restore it from backup");
+    }
+    if (material.length != 32) {
+      Bytes.zero(material);
+      throw new IOException(file + " is not a 32-byte root key; restore it from backup");
+    }
+    return material;
   }
 
   @Override

@@ -108,10 +108,49 @@ public final class ManagedKeys {
     this.audit = audit;
     this.clock = clock;
     this.db = registry.database();
-    db.ensureTable("CREATE TABLE IF NOT EXISTS managed_keys (key_id TEXT PRIMARY KEY"
-        + " REFERENCES keys(id) ON DELETE CASCADE, alias TEXT NOT NULL, creator TEXT NOT NULL,"
-        + " creation_ms INTEGER NOT NULL) WITHOUT ROWID");
-    managed.addAll(db.read(tx -> {
+    managed.addAll(loadManaged());
+    // Counted in the creating transaction, so the exemption holds across nodes too.
+    registry.setQuotaExempt(tx -> tx.count("SELECT COUNT(*) FROM managed_keys"));
+  }
+
+  /**
+   * Registers the reloads of which keys are managed: a {@code key} or {@code managed}
+   * announcement re-reads whether that key is (another node created it on first use), a lost
+   * feed re-reads all.
+   */
+  public void registerReloads(dev.coffer.daemon.cluster.Reloaders r) {
+    r.on(dev.coffer.daemon.cluster.ChangeFeed.Topic.KEY, id -> reload(UUID.fromString(id)));
+    r.on(dev.coffer.daemon.cluster.ChangeFeed.Topic.MANAGED, id -> reload(UUID.fromString(id)));
+    r.onReloadAll(this::reloadAll);
+  }
+
+  /** Re-reads whether {@code keyId} is a managed key. */
+  public void reload(UUID keyId) {
+    boolean stored = db.read(tx -> {
+      try (PreparedStatement p = tx.connection().prepareStatement(
+          "SELECT 1 FROM managed_keys WHERE key_id = ?")) {
+        p.setString(1, keyId.toString());
+        try (ResultSet r = p.executeQuery()) {
+          return r.next();
+        }
+      }
+    });
+    if (stored) {
+      managed.add(keyId);
+    } else {
+      managed.remove(keyId);
+    }
+  }
+
+  /** Re-reads which keys are managed. */
+  public void reloadAll() {
+    Set<UUID> ids = loadManaged();
+    managed.addAll(ids);
+    managed.retainAll(ids);
+  }
+
+  private Set<UUID> loadManaged() {
+    return db.read(tx -> {
       Set<UUID> ids = new java.util.HashSet<>();
       try (var s = tx.connection().createStatement();
           ResultSet r = s.executeQuery("SELECT key_id FROM managed_keys")) {
@@ -120,8 +159,7 @@ public final class ManagedKeys {
         }
       }
       return ids;
-    }));
-    registry.setQuotaExempt(managed::size);
+    });
   }
 
   /** True for a managed key ({@code KeyManager} {@code AWS}). */

@@ -37,12 +37,6 @@ import java.util.Map;
  */
 public final class SqliteMigration {
 
-  /** Prepares the target's schema: the storage layer's migrations, run on PostgreSQL. */
-  @FunctionalInterface
-  public interface TargetSchema {
-    void migrate(PostgresTarget target) throws IOException;
-  }
-
   /**
    * What was copied and checked.
    *
@@ -57,7 +51,6 @@ public final class SqliteMigration {
   private final Path home;
   private final Path socket;
   private final PostgresTarget target;
-  private final TargetSchema schema;
   private final int sampleKeys;
   private final SecureRandom random;
 
@@ -65,12 +58,11 @@ public final class SqliteMigration {
    * @param socket the socket the home's daemon would listen on (checked: it must not answer)
    * @param sampleKeys most keys to probe ({@link CiphertextProbe})
    */
-  public SqliteMigration(Path home, Path socket, PostgresTarget target, TargetSchema schema,
-      int sampleKeys, SecureRandom random) {
+  public SqliteMigration(Path home, Path socket, PostgresTarget target, int sampleKeys,
+      SecureRandom random) {
     this.home = home;
     this.socket = socket;
     this.target = target;
-    this.schema = schema;
     this.sampleKeys = sampleKeys;
     this.random = random;
   }
@@ -143,7 +135,7 @@ public final class SqliteMigration {
   private Report copy(Connection source, CiphertextProbe probe) throws SQLException, IOException {
     requireOutboxShipped(source);
     requireNoFoldedJournal(source);
-    schema.migrate(target);
+    target.migrateSchema();
     try (Connection pg = target.connect()) {
       pg.setAutoCommit(false);
       try {
@@ -200,15 +192,15 @@ public final class SqliteMigration {
   /**
    * The home's usage journal files ({@code usage-journal.N}) hold request counts on their way
    * into {@code usage_requests}, which is copied; how far they were folded ({@code
-   * usage_journal_folded}) is this home's bookkeeping and is not. A file the home had folded
+   * usage_journal_folds}) is this node's bookkeeping and is not. A file the home had folded
    * already (left by a daemon killed between the fold and the file's deletion) would be counted
    * a second time by a node on the new database that keeps this home, so it is refused.
    */
   private void requireNoFoldedJournal(Connection source) throws SQLException, IOException {
     long folded = -1;
-    if (TableCopy.tables(source).contains("usage_journal_folded")) {
+    if (TableCopy.tables(source).contains("usage_journal_folds")) {
       try (Statement s = source.createStatement();
-          ResultSet r = s.executeQuery("SELECT MAX(generation) FROM usage_journal_folded")) {
+          ResultSet r = s.executeQuery("SELECT MAX(generation) FROM usage_journal_folds")) {
         if (r.next() && r.getObject(1) != null) {
           folded = r.getLong(1);
         }

@@ -41,8 +41,8 @@ final class TableCopy {
 
   /**
    * Tables not copied, with why. The schema history belongs to the migration library of each
-   * engine; the rest describe one daemon's own files (its audit log, its usage journal), which
-   * a node on the new database does not share with the SQLite home.
+   * engine; the rest are per node (docs/cluster.md, Storage): one daemon's own files (its audit
+   * log, its usage journal) and its own token sessions.
    */
   static final Map<String, String> SKIPPED = skipped();
 
@@ -51,7 +51,9 @@ final class TableCopy {
     m.put("flyway_schema_history", "the migration library's own record of each engine's schema");
     m.put("audit_outbox", "records on their way to this home's own audit log (checked first:"
         + " every row must be in the log)");
-    m.put("usage_journal_folded", "how far this home's own usage journal files were folded");
+    m.put("usage_journal_folds", "how far each node's own usage journal files were folded");
+    m.put("key_store_connections", "each node's own session state with a custom key store's"
+        + " token");
     return java.util.Collections.unmodifiableMap(m);
   }
 

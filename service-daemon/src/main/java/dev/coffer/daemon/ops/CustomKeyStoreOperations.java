@@ -1,6 +1,9 @@
 package dev.coffer.daemon.ops;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.coffer.daemon.cluster.KeyStoreConnections;
+import dev.coffer.daemon.cluster.KeyStoreConnections.ClusterState;
+import dev.coffer.daemon.cluster.KeyStoreConnections.NodeConnection;
 import dev.coffer.daemon.keys.BackingKeys;
 import dev.coffer.daemon.keys.KeyRecord;
 import dev.coffer.daemon.keys.KeyRegistry;
@@ -42,9 +45,14 @@ import javax.crypto.AEADBadTagException;
  * the store) and is unwrapped only to log in. Stores live in the {@code custom_key_stores}
  * table, owned here; stores the operator left connected are reconnected at start-up.
  *
- * <p>Key states: while a store is not {@code CONNECTED}, reads of its keys show {@code
- * Unavailable} (except keys pending deletion), computed from the connection state rather than
- * persisted, so reconnecting restores every key's own state.
+ * <p>Key states: while a store is not {@code CONNECTED} on this node, reads of its keys here
+ * show {@code Unavailable} (except keys pending deletion), computed from the connection state
+ * rather than persisted, so reconnecting restores every key's own state.
+ *
+ * <p>Several nodes: each node opens its own session to the token and records its state in
+ * {@link KeyStoreConnections}; {@code DescribeCustomKeyStores} reports the state across the
+ * nodes that serve the store, and a node without a session refuses the store's keys naming
+ * itself (docs/cluster.md, "Custom key stores").
  */
 final class CustomKeyStoreOperations {
 
@@ -70,22 +78,19 @@ final class CustomKeyStoreOperations {
   private final Clock clock;
   private final SecureRandom random;
   private final Database db;
+  private final KeyStoreConnections connections;
   private final Map<String, Entry> stores = new ConcurrentHashMap<>();
   private final Object lock = new Object();
 
   CustomKeyStoreOperations(KeyRegistry registry, BackingKeys backingKeys, RootKey root,
-      Clock clock, SecureRandom random) {
+      Clock clock, SecureRandom random, String nodeId) {
     this.registry = registry;
     this.backingKeys = backingKeys;
     this.root = root;
     this.clock = clock;
     this.random = random;
     this.db = registry.database();
-    db.ensureTable("CREATE TABLE IF NOT EXISTS custom_key_stores ("
-        + " id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, type TEXT NOT NULL,"
-        + " library TEXT NOT NULL, token_label TEXT, slot_list_index INTEGER,"
-        + " wrapped_pin BLOB NOT NULL, creation_ms INTEGER NOT NULL,"
-        + " connect_wanted INTEGER NOT NULL DEFAULT 0)");
+    this.connections = new KeyStoreConnections(db, nodeId, clock);
     List<Settings> wanted = new ArrayList<>();
     db.read(tx -> {
       try (PreparedStatement s = tx.connection().prepareStatement(
@@ -108,7 +113,18 @@ final class CustomKeyStoreOperations {
     });
     registry.setView(this::effective);
     for (Settings st : wanted) {
-      connect(stores.get(st.id()));
+      // This node reconnects what it serves; a home from before per-node rows (no node
+      // serves the store yet) goes by the store's connect_wanted.
+      if (connections.serves(st.id()) || !connections.anyServes(st.id())) {
+        connect(stores.get(st.id()));
+      }
+    }
+    Set<String> wantedIds = new HashSet<>();
+    wanted.forEach(st -> wantedIds.add(st.id()));
+    for (Entry e : stores.values()) {
+      if (!wantedIds.contains(e.settings.id()) && connections.serves(e.settings.id())) {
+        connect(e);
+      }
     }
   }
 
@@ -137,8 +153,10 @@ final class CustomKeyStoreOperations {
     Entry e = entry(id);
     if (e.store.state() != ConnectionState.CONNECTED) {
       throw new KmsException("CustomKeyStoreInvalidStateException",
-          "custom key store " + id + " is " + e.store.state() + "; keys can only be created in"
-              + " a CONNECTED store (connect-custom-key-store)");
+          "custom key store " + id + " is " + e.store.state() + " on node "
+              + connections.nodeId() + "; keys can only be created in a store CONNECTED on the"
+              + " node that answers (run connect-custom-key-store on node "
+              + connections.nodeId() + ")");
     }
     return e.store;
   }
@@ -148,10 +166,28 @@ final class CustomKeyStoreOperations {
     Entry e = entry(id);
     if (e.store.state() != ConnectionState.CONNECTED) {
       throw new KmsException("CustomKeyStoreInvalidStateException",
-          "custom key store " + id + " is " + e.store.state() + "; random bytes come from its"
-              + " token only while it is CONNECTED (connect-custom-key-store)");
+          "custom key store " + id + " is " + e.store.state() + " on node "
+              + connections.nodeId() + "; random bytes come from its token only while it is"
+              + " CONNECTED (run connect-custom-key-store on node " + connections.nodeId() + ")");
     }
     return e.store.generateRandom(n);
+  }
+
+  /**
+   * Encrypt, Decrypt, ReEncrypt, GenerateDataKey*: {@link KeyStateRules#requireUsable}, with a
+   * key Unavailable because this node has no session to its store's token refused by the same
+   * {@code KMSInvalidStateException} naming the node to connect.
+   */
+  KeyRecord requireUsable(KeyRecord k) {
+    if (k.state() == KeyState.Unavailable && k.inCustomKeyStore()) {
+      Entry e = stores.get(k.keyStore());
+      String state = e == null ? "DISCONNECTED" : e.store.state().name();
+      throw new KmsException(ErrorType.INVALID_STATE, "key " + k.id() + " is unavailable on"
+          + " node " + connections.nodeId() + ": its custom key store " + k.keyStore() + " is "
+          + state + " there; run connect-custom-key-store --custom-key-store-id "
+          + k.keyStore() + " on node " + connections.nodeId());
+    }
+    return KeyStateRules.requireUsable(k);
   }
 
   /** A key as reads present it: Unavailable while its store is not connected. */
@@ -225,22 +261,32 @@ final class CustomKeyStoreOperations {
       }
     }
     ObjectNode out = Json.object();
-    Paging.page(all, e -> e.settings.id(), CustomKeyStoreOperations::storeJson, in, 100, 1000,
+    Paging.page(all, e -> e.settings.id(), this::storeJson, in, 100, 1000,
         "CustomKeyStores", out);
     return out;
   }
 
-  private static ObjectNode storeJson(Entry e) {
+  private ObjectNode storeJson(Entry e) {
     Settings st = e.settings;
     ObjectNode o = Json.object();
     o.put("CustomKeyStoreId", st.id());
     o.put("CustomKeyStoreName", st.name());
     o.put("CustomKeyStoreType", TYPE);
-    o.put("ConnectionState", e.store.state().name());
-    ConnectionErrorCode code = e.store.errorCode();
-    if (code != null) {
-      o.put("ConnectionErrorCode", code.name());
-      o.put("ConnectionErrorMessage", e.store.errorMessage());
+    ClusterState cluster = clusterState(e);
+    o.put("ConnectionState", cluster.state());
+    NodeConnection holdout = cluster.holdout();
+    if (holdout != null && holdout.nodeId().equals(connections.nodeId())) {
+      ConnectionErrorCode code = e.store.errorCode();
+      if (code != null) {
+        o.put("ConnectionErrorCode", code.name());
+        o.put("ConnectionErrorMessage", "node " + holdout.nodeId() + ": "
+            + e.store.errorMessage());
+      }
+    } else if (holdout != null && holdout.errorCode() != null) {
+      o.put("ConnectionErrorCode", holdout.errorCode());
+      o.put("ConnectionErrorMessage", "node " + holdout.nodeId() + " is " + holdout.state()
+          + "; run connect-custom-key-store on node " + holdout.nodeId()
+          + " (its own describe-custom-key-stores tells why)");
     }
     o.put("CreationDate", Responses.epochSeconds(st.created()));
     ObjectNode p = o.putObject("Pkcs11Configuration");
@@ -266,10 +312,8 @@ final class CustomKeyStoreOperations {
     }
     synchronized (lock) {
       Settings cur = e.settings;
-      if ((tokenChange || pinChange) && e.store.state() != ConnectionState.DISCONNECTED) {
-        throw new KmsException("CustomKeyStoreInvalidStateException",
-            "custom key store " + cur.id() + " is " + e.store.state() + "; disconnect it"
-                + " (disconnect-custom-key-store) before changing its token or password");
+      if (tokenChange || pinChange) {
+        requireDisconnectedEverywhere(e, "changing its token or password");
       }
       Pkcs11Config config = tokenChange ? config(in, cur.config()) : cur.config();
       byte[] wrapped = cur.wrappedPin();
@@ -314,6 +358,7 @@ final class CustomKeyStoreOperations {
     Entry e = entry(in.requiredString("CustomKeyStoreId"));
     setWanted(e.settings.id(), false);
     e.store.disconnect();
+    connections.forget(e.settings.id());
     return Json.object();
   }
 
@@ -321,11 +366,7 @@ final class CustomKeyStoreOperations {
     Entry e = entry(in.requiredString("CustomKeyStoreId"));
     String id = e.settings.id();
     synchronized (lock) {
-      if (e.store.state() != ConnectionState.DISCONNECTED) {
-        throw new KmsException("CustomKeyStoreInvalidStateException",
-            "custom key store " + id + " is " + e.store.state() + "; disconnect it before"
-                + " deleting it");
-      }
+      requireDisconnectedEverywhere(e, "deleting it");
       long keys = registry.all().stream().filter(k -> id.equals(k.keyStore())).count();
       if (keys > 0) {
         throw new KmsException("CustomKeyStoreHasCMKsException",
@@ -340,6 +381,7 @@ final class CustomKeyStoreOperations {
         }
         return null;
       });
+      connections.forgetStore(id);
       stores.remove(id);
       backingKeys.unregister(id);
     }
@@ -347,6 +389,34 @@ final class CustomKeyStoreOperations {
   }
 
   // ------------------------------------------------------------ helpers
+
+  /** The store's state across the nodes that serve it, this node's by its live connection. */
+  private ClusterState clusterState(Entry e) {
+    ConnectionErrorCode code = e.store.errorCode();
+    return connections.clusterState(e.settings.id(), e.store.state().name(),
+        code == null ? null : code.name());
+  }
+
+  /**
+   * Refuses unless no node serves the store (every node that connected it has disconnected),
+   * for changes a connected node's session would not follow.
+   */
+  private void requireDisconnectedEverywhere(Entry e, String what) {
+    String id = e.settings.id();
+    if (e.store.state() != ConnectionState.DISCONNECTED) {
+      throw new KmsException("CustomKeyStoreInvalidStateException",
+          "custom key store " + id + " is " + e.store.state() + " on node "
+              + connections.nodeId() + "; disconnect it (disconnect-custom-key-store) before "
+              + what);
+    }
+    List<NodeConnection> serving = connections.nodes(id);
+    if (!serving.isEmpty()) {
+      throw new KmsException("CustomKeyStoreInvalidStateException",
+          "custom key store " + id + " is still served by node(s) " + serving.stream()
+              .map(n -> n.nodeId() + " (" + n.state() + ")").toList() + "; run"
+              + " disconnect-custom-key-store on each of them before " + what);
+    }
+  }
 
   private void add(Settings st) {
     String id = st.id();
@@ -364,6 +434,8 @@ final class CustomKeyStoreOperations {
     } finally {
       Arrays.fill(pin, '\0');
     }
+    ConnectionErrorCode code = e.store.errorCode();
+    connections.record(st.id(), e.store.state().name(), code == null ? null : code.name());
   }
 
   private Set<String> referencedLabels(String storeId) {

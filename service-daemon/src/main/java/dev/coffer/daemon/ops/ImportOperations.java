@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coffer.daemon.asymmetric.AsymmetricKeys;
 import dev.coffer.daemon.asymmetric.KmsKeySpec;
 import dev.coffer.daemon.crypto.Bytes;
+import dev.coffer.daemon.crypto.RsaAesKeyWrap;
 import dev.coffer.daemon.keys.BackingKeys;
 import dev.coffer.daemon.keys.KeyMaterial;
 import dev.coffer.daemon.keys.KeyRecord;
@@ -25,7 +26,6 @@ import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.interfaces.RSAPrivateCrtKey;
-import java.security.spec.MGF1ParameterSpec;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Clock;
 import java.time.Duration;
@@ -36,9 +36,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import javax.crypto.Cipher;
-import javax.crypto.spec.OAEPParameterSpec;
-import javax.crypto.spec.PSource;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Imported key material (BYOK): {@code GetParametersForImport}, {@code ImportKeyMaterial},
@@ -264,33 +261,18 @@ final class ImportOperations {
     try {
       PrivateKey priv = KeyFactory.getInstance("RSA").generatePrivate(
           new PKCS8EncodedKeySpec(pkcs8));
-      int modulusBytes = (((RSAPrivateCrtKey) priv).getModulus().bitLength() + 7) / 8;
+      int modulusBytes = RsaAesKeyWrap.modulusBytes((RSAPrivateCrtKey) priv);
       boolean sha256 = t.algorithm().endsWith("SHA_256");
-      OAEPParameterSpec oaep = sha256
-          ? new OAEPParameterSpec("SHA-256", "MGF1", MGF1ParameterSpec.SHA256,
-              PSource.PSpecified.DEFAULT)
-          : new OAEPParameterSpec("SHA-1", "MGF1", MGF1ParameterSpec.SHA1,
-              PSource.PSpecified.DEFAULT);
-      Cipher rsa = Cipher.getInstance("RSA/ECB/OAEPPadding");
-      rsa.init(Cipher.DECRYPT_MODE, priv, oaep);
       if (t.algorithm().startsWith("RSAES_OAEP")) {
         if (encrypted.length != modulusBytes) {
           throw wrongWrapping(t);
         }
+        Cipher rsa = Cipher.getInstance("RSA/ECB/OAEPPadding");
+        rsa.init(Cipher.DECRYPT_MODE, priv, RsaAesKeyWrap.oaep(sha256));
         return rsa.doFinal(encrypted);
       }
       // RSA_AES_KEY_WRAP_*: RSA-OAEP(ephemeral AES-256 key) || AES-KWP(material)
-      if (encrypted.length <= modulusBytes) {
-        throw wrongWrapping(t);
-      }
-      byte[] aesKey = rsa.doFinal(encrypted, 0, modulusBytes);
-      try {
-        Cipher kwp = Cipher.getInstance("AES/KWP/NoPadding");
-        kwp.init(Cipher.DECRYPT_MODE, new SecretKeySpec(aesKey, "AES"));
-        return kwp.doFinal(encrypted, modulusBytes, encrypted.length - modulusBytes);
-      } finally {
-        Bytes.zero(aesKey);
-      }
+      return RsaAesKeyWrap.unwrap(priv, encrypted, sha256);
     } catch (GeneralSecurityException e) {
       throw wrongWrapping(t);
     } finally {
@@ -347,11 +329,15 @@ final class ImportOperations {
       if (expired.isEmpty()) {
         continue;
       }
-      List<StoredVersion> destroyed = registry.changeMaterials(k.id(), now, null,
-          (cur, materials) -> {
-            Set<Integer> still = KeyMaterials.expired(materials, now);
-            return still.isEmpty() ? null : KeyMaterials.planErase(cur, materials, still);
-          }).destroyed();
+      List<StoredVersion> destroyed;
+      try {
+        destroyed = registry.changeMaterials(k.id(), now, null, (cur, materials) -> {
+          Set<Integer> still = KeyMaterials.expired(materials, now);
+          return still.isEmpty() ? null : KeyMaterials.planErase(cur, materials, still);
+        }).destroyed();
+      } catch (KmsException raced) {
+        continue; // deleted, or erased by another node, since the scan: nothing to do here
+      }
       backingKeys.destroy(destroyed);
       hmacKeys.forget(k.id());
       events.record("KeyMaterialExpired", k.id());

@@ -75,6 +75,16 @@ public final class KmsOperations {
   public KmsOperations(
       KeyRegistry registry, KeyResolver resolver, BackingKeys backingKeys, RootKey root,
       Clock clock, SecureRandom random, String account, Authorizer authorizer) {
+    this(registry, resolver, backingKeys, root, clock, random, account, authorizer, "local");
+  }
+
+  /**
+   * @param nodeId this node's id ({@code Database.nodeId()}): names the node in custom key
+   *     store connection rows and in the error a node without a token session answers
+   */
+  public KmsOperations(
+      KeyRegistry registry, KeyResolver resolver, BackingKeys backingKeys, RootKey root,
+      Clock clock, SecureRandom random, String account, Authorizer authorizer, String nodeId) {
     this.authorizer = authorizer;
     this.policies = new PolicyOperations(resolver, authorizer, registry.database(), clock);
     this.registry = registry;
@@ -94,7 +104,8 @@ public final class KmsOperations {
     rotation.register(table);
     imports.register(table);
     metrics.register(table);
-    this.customKeyStores = new CustomKeyStoreOperations(registry, backingKeys, root, clock, random);
+    this.customKeyStores = new CustomKeyStoreOperations(registry, backingKeys, root, clock, random,
+        nodeId);
     customKeyStores.register(table);
     policies.register(table);
     new GrantOperations(resolver, authorizer, clock, random).register(table);
@@ -401,21 +412,11 @@ public final class KmsOperations {
     String name = in.requiredString("AliasName");
     KeyRecord target = resolver.resolveKeyOnly(in.requiredString("TargetKeyId"));
     Instant now = clock.instant();
-    registry.putAlias(
-        name,
-        existing -> {
-          if (existing != null) {
-            throw new KmsException(ErrorType.ALREADY_EXISTS,
-                "alias " + name + " already exists; use update-alias to point it at another key");
-          }
-          checkAliasTarget(target.id());
-          if (registry.aliasesOf(target.id()).size() >= MAX_ALIASES_PER_KEY) {
-            throw new KmsException(ErrorType.LIMIT_EXCEEDED,
-                "key " + target.id() + " already has " + MAX_ALIASES_PER_KEY + " aliases; delete"
-                    + " one first");
-          }
-          return new AliasRecord(name, target.id(), now, now);
-        });
+    if (registry.alias(name) != null) { // known here already; the database decides the rest
+      throw new KmsException(ErrorType.ALREADY_EXISTS,
+          "alias " + name + " already exists; use update-alias to point it at another key");
+    }
+    registry.createAlias(new AliasRecord(name, target.id(), now, now), this::checkAliasTarget);
     return Json.object();
   }
 
@@ -423,26 +424,21 @@ public final class KmsOperations {
     String name = in.requiredString("AliasName");
     KeyRecord target = resolver.resolveKeyOnly(in.requiredString("TargetKeyId"));
     Instant now = clock.instant();
-    registry.putAlias(
-        name,
-        existing -> {
-          if (existing == null) {
-            throw new KmsException(ErrorType.NOT_FOUND,
-                "alias " + name + " does not exist; create it with create-alias");
-          }
-          checkAliasTarget(target.id());
-          return existing.retarget(target.id(), now);
-        });
+    registry.updateAlias(name, existing -> existing.retarget(target.id(), now),
+        (stored, aliases) -> KeyStateRules.requireNotPendingDeletion(stored));
     return Json.object();
   }
 
-  private void checkAliasTarget(UUID id) {
-    KeyRecord cur = registry.get(id);
-    if (cur == null) {
-      throw KeyResolver.notFound(id.toString());
+  /** CreateAlias's checks of its target, on the stored target and its stored aliases. */
+  private void checkAliasTarget(KeyRecord target, List<AliasRecord> aliases) {
+    KeyStateRules.requireNotPendingDeletion(target);
+    if (aliases.size() >= MAX_ALIASES_PER_KEY) {
+      throw new KmsException(ErrorType.LIMIT_EXCEEDED,
+          "key " + target.id() + " already has " + MAX_ALIASES_PER_KEY + " aliases; delete"
+              + " one first");
     }
-    KeyStateRules.requireNotPendingDeletion(cur);
   }
+
 
   private ObjectNode deleteAlias(Caller caller, Input in) {
     String name = in.requiredString("AliasName");
@@ -747,7 +743,7 @@ public final class KmsOperations {
           "the key that encrypted this ciphertext (" + blob.keyId() + ") does not exist;"
               + " it may have been deleted, after which its ciphertexts cannot be decrypted");
     }
-    KeyStateRules.requireUsable(named);
+    customKeyStores.requireUsable(named);
     if (!isSymmetric(named) || blob.version() > named.currentVersion()) {
       throw CiphertextBlob.invalid();
     }
@@ -797,7 +793,7 @@ public final class KmsOperations {
   }
 
   private KeyRecord usableKey(String ref) {
-    return KeyStateRules.requireUsable(resolver.resolve(ref));
+    return customKeyStores.requireUsable(resolver.resolve(ref));
   }
 
   /** Whether {@code blob} has the shape of a Coffer (symmetric) ciphertext. */

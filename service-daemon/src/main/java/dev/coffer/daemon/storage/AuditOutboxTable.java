@@ -4,29 +4,32 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 
-/** The {@code audit_outbox} table: SQL only; {@link Database} decides when it runs. */
+/**
+ * The {@code audit_outbox} table: SQL only; {@link Database} decides when it runs. A row belongs
+ * to the node whose transaction held it ({@code node_id}): that node ships it to its own log.
+ */
 final class AuditOutboxTable {
   private AuditOutboxTable() {}
 
-  static final String CREATE = "CREATE TABLE IF NOT EXISTS audit_outbox (event_id TEXT PRIMARY"
-      + " KEY, created_ms INTEGER NOT NULL, record BLOB NOT NULL)";
-
-  static void put(Connection conn, List<OutboxRecord> records) throws SQLException {
+  static void put(Connection conn, String nodeId, List<OutboxRecord> records)
+      throws SQLException {
     if (records.isEmpty()) {
       return;
     }
     try (PreparedStatement p = conn.prepareStatement(
-        "INSERT OR REPLACE INTO audit_outbox(event_id, created_ms, record) VALUES (?,?,?)")) {
+        "INSERT INTO audit_outbox(event_id, created_ms, record, node_id) VALUES (?,?,?,?)"
+            + " ON CONFLICT (event_id) DO UPDATE SET created_ms = excluded.created_ms,"
+            + " record = excluded.record, node_id = excluded.node_id")) {
       for (OutboxRecord r : records) {
         p.setString(1, r.eventId());
         p.setLong(2, r.created().toEpochMilli());
         p.setBytes(3, r.record());
+        p.setString(4, nodeId);
         p.addBatch();
       }
       p.executeBatch();
@@ -47,16 +50,22 @@ final class AuditOutboxTable {
     }
   }
 
-  static List<OutboxRecord> list(Connection conn) throws SQLException {
-    try (Statement s = conn.createStatement();
-        ResultSet r = s.executeQuery(
-            "SELECT event_id, created_ms, record FROM audit_outbox ORDER BY created_ms, rowid")) {
-      List<OutboxRecord> out = new ArrayList<>();
-      while (r.next()) {
-        out.add(new OutboxRecord(r.getString(1), Instant.ofEpochMilli(r.getLong(2)),
-            r.getBytes(3)));
+  /**
+   * This node's rows, oldest first; rows of one millisecond by event id (the log orders records
+   * by their own time, so their order inside one millisecond carries nothing).
+   */
+  static List<OutboxRecord> list(Connection conn, String nodeId) throws SQLException {
+    try (PreparedStatement p = conn.prepareStatement("SELECT event_id, created_ms, record"
+        + " FROM audit_outbox WHERE node_id = ? ORDER BY created_ms, event_id")) {
+      p.setString(1, nodeId);
+      try (ResultSet r = p.executeQuery()) {
+        List<OutboxRecord> out = new ArrayList<>();
+        while (r.next()) {
+          out.add(new OutboxRecord(r.getString(1), Instant.ofEpochMilli(r.getLong(2)),
+              r.getBytes(3)));
+        }
+        return out;
       }
-      return out;
     }
   }
 

@@ -23,29 +23,32 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
+import java.util.logging.Logger;
+import java.util.Properties;
+import dev.coffer.daemon.config.StorageSettings;
+import dev.coffer.daemon.config.StorageSettings.Engine;
 import org.sqlite.SQLiteConfig;
 
 /**
- * Durable state in SQLite (WAL journal, {@code synchronous=FULL}): a change the daemon has
- * acknowledged has been committed and fsynced, so it survives {@code kill -9} and power loss.
+ * Durable state in SQLite (WAL journal, {@code synchronous=FULL}) or PostgreSQL ({@code
+ * storage=postgresql}, docs/cluster.md): a change the daemon has acknowledged has been committed
+ * and made durable, so it survives {@code kill -9} and power loss. One schema for both engines
+ * ({@link Schema}); every statement here is valid on both.
  *
  * <p>One connection, used under this object's monitor: SQLite serialises writers anyway, and
- * reads are served from the daemon's in-memory view.
+ * reads are served from the daemon's in-memory view; a PostgreSQL node's writes are few next to
+ * its reads, and other nodes' changes reach that view through the change feed.
  *
  * <p>Audit outbox: a transaction run inside a {@linkplain #inScope commit scope} stores the audit
  * records its changes need in the {@code audit_outbox} table, in that same transaction. A change
  * is therefore never committed without its record; the audit side ships outbox rows to the audit
- * log and deletes them once they are durable there ({@link #markShipped}). See
- * {@code docs/audit.md}.
+ * log and deletes them once they are durable there ({@link #markShipped}). Each node ships only
+ * its own rows ({@code node_id}), to its own log. See {@code docs/audit.md}.
  */
 public final class Database implements Closeable {
 
-  /**
-   * 1: keys, versions, tokens, one fingerprint per imported key. 2: {@code key_materials}, one
-   * row per key material with its {@code KeyMaterialId} (several imported materials per key).
-   * 3: {@code key_pairs}, the public key and certificate chain of asymmetric keys.
-   */
-  private static final int SCHEMA_VERSION = 3;
+  /** The newest schema this build knows: Flyway's version after {@code open}. */
+  public static final int SCHEMA_VERSION = Schema.VERSION;
 
   /** Log pages after which a commit checkpoints (SQLite's {@code wal_autocheckpoint}). */
   static final int WAL_AUTOCHECKPOINT_PAGES = 16;
@@ -54,67 +57,36 @@ public final class Database implements Closeable {
   public static final java.util.List<String> JOURNAL_SUFFIXES =
       java.util.List.of("-wal", "-shm", "-journal");
 
-  private final Connection conn;
+  private static final Logger LOG = Logger.getLogger(Database.class.getName());
+
+  private final Engine engine;
+  private final String url;
+  private final Properties credentials;
+  private final String nodeId;
+  private Connection conn; // replaced under this object's monitor when PostgreSQL drops it
   private final ThreadLocal<CommitScope> scope = new ThreadLocal<>();
   /** Outbox rows whose records are durable in the audit log: deleted by the next commit. */
   private final Set<String> shipped = ConcurrentHashMap.newKeySet();
   /** Run inside every transaction before it commits (usage accounting's key periods). */
   private final List<CommitHook> hooks = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-  /** The daemon's home, where {@link NodeId#FILE} is; the database file's directory. */
-  private final Path home;
-  private volatile String nodeId;
-
-  private Database(Connection conn, Path home) {
-    this.conn = conn;
-    this.home = home;
-  }
-
-  /** The engine holding this database: {@link Engine#SQLITE} for a database {@link #open}ed from a file. */
-  public Engine engine() {
-    return Engine.SQLITE;
+  private Database(Engine engine, String url, Properties credentials, String nodeId)
+      throws SQLException {
+    this.engine = engine;
+    this.url = url;
+    this.credentials = credentials;
+    this.nodeId = nodeId;
+    this.conn = DriverManager.getConnection(url, credentials);
   }
 
   /**
-   * A new JDBC connection to this same database, for work that needs its own session (a {@code
-   * LISTEN} connection, an advisory-lock session). The caller closes it.
-   *
-   * @throws UnsupportedOperationException on SQLite: one node, one connection, nothing to
-   *     listen to or lock against
+   * Opens (creating) the SQLite database at {@code file} for a single node named {@code
+   * nodeId}. A new database is created empty with mode 0600 before SQLite opens it: SQLite would
+   * create it 0644 minus the umask, and on Unix it gives the {@code -wal} and {@code -shm} files
+   * it creates later the main file's mode, so they are 0600 too (checked by {@code
+   * FileModesTest}); they are set again after opening should a SQLite build behave otherwise.
    */
-  public Connection newConnection() throws SQLException {
-    throw new UnsupportedOperationException("SQLite serves one node: a second connection is"
-        + " never needed (engine " + engine() + ")");
-  }
-
-  /**
-   * This node's name among the nodes sharing the database ({@link NodeId}: {@code
-   * $COFFER_HOME/node-id}, created on first use). Read lazily, so a daemon that never asks
-   * leaves its home as before.
-   *
-   * @throws IOException if the node id file cannot be read or created
-   */
-  public String nodeId() throws IOException {
-    String id = nodeId;
-    if (id == null) {
-      synchronized (this) {
-        if (nodeId == null) {
-          nodeId = NodeId.readOrCreate(home);
-        }
-        id = nodeId;
-      }
-    }
-    return id;
-  }
-
-  /**
-   * Opens (creating) the database at {@code file}. A new database is created empty with mode
-   * 0600 before SQLite opens it: SQLite would create it 0644 minus the umask, and on Unix it
-   * gives the {@code -wal} and {@code -shm} files it creates later the main file's mode, so they
-   * are 0600 too (checked by {@code FileModesTest}); they are set again after opening should a
-   * SQLite build behave otherwise.
-   */
-  public static Database open(Path file) throws IOException {
+  public static Database open(Path file, String nodeId) throws IOException {
     if (!java.nio.file.Files.exists(file)) {
       try {
         SecureFiles.createEmpty(file, SecureFiles.OWNER_ONLY);
@@ -127,13 +99,13 @@ public final class Database implements Closeable {
     cfg.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
     cfg.enforceForeignKeys(true);
     cfg.setBusyTimeout(10_000);
+    String url = "jdbc:sqlite:" + file;
     Database db = null;
     try {
-      Connection c = DriverManager.getConnection("jdbc:sqlite:" + file, cfg.toProperties());
-      db = new Database(c, file.toAbsolutePath().getParent());
-      db.migrate();
+      Schema.migrate(Engine.SQLITE, url, cfg.toProperties(), nodeId);
+      db = new Database(Engine.SQLITE, url, cfg.toProperties(), nodeId);
       db.checkpoint(); // the schema's transactions, folded into the file while the log is small
-      try (Statement s = c.createStatement()) {
+      try (Statement s = db.conn.createStatement()) {
         // Usage counters commit every second: a short log, checkpointed often, is reused
         // from its start instead of growing to SQLite's default 1000 pages (4 MB).
         s.execute("PRAGMA wal_autocheckpoint=" + WAL_AUTOCHECKPOINT_PAGES);
@@ -154,90 +126,76 @@ public final class Database implements Closeable {
     }
   }
 
+  /** As {@link #open(Path, String)} for the only node, named {@code local} (tests, tools). */
+  public static Database open(Path file) throws IOException {
+    return open(file, "local");
+  }
+
   /**
-   * Creates the schema-1 tables of a new database and migrates an old one, each step in one
-   * transaction, so a failure (a full disk) leaves the database as it was.
+   * Opens the PostgreSQL database of {@code settings} as node {@code nodeId}, migrating its
+   * schema first (Flyway serialises nodes that start together with a lock of its own).
+   *
+   * @param password the role's password ({@code jdbc-password-file} or {@code
+   *     COFFER_JDBC_PASSWORD}); may be empty for trust or peer authentication
+   * @throws IOException naming the URL, the role and the server's reason when it cannot connect,
+   *     and whether the schema is from a newer Coffer
    */
-  private void migrate() throws SQLException {
-    inTransaction(tx -> {
-      createSchema1();
-      return null;
-    });
-    int version = schemaVersion();
-    if (version > SCHEMA_VERSION) {
-      throw new SQLException("it was written by a newer Coffer (schema " + version + "; this"
-          + " daemon knows " + SCHEMA_VERSION + "); run that version, or restore a backup");
-    }
-    if (version < 2) {
-      inTransaction(tx -> {
-        SchemaMigrations.toVersion2(conn);
-        setSchemaVersion(2);
-        return null;
-      });
-    }
-    if (version < 3) {
-      inTransaction(tx -> {
-        SchemaMigrations.toVersion3(conn);
-        setSchemaVersion(3);
-        return null;
-      });
+  public static Database open(StorageSettings settings, String password, String nodeId)
+      throws IOException {
+    Properties credentials = new Properties();
+    credentials.setProperty("user", settings.jdbcUser());
+    credentials.setProperty("password", password);
+    // A server that stops answering must not hang a request forever (seconds).
+    credentials.setProperty("connectTimeout", "10");
+    credentials.setProperty("ApplicationName", "coffer " + nodeId);
+    try {
+      Schema.migrate(Engine.POSTGRESQL, settings.jdbcUrl(), credentials, nodeId);
+      return new Database(Engine.POSTGRESQL, settings.jdbcUrl(), credentials, nodeId);
+    } catch (SQLException | StorageException e) {
+      throw new IOException("cannot open the database " + settings.jdbcUrl() + " as "
+          + settings.jdbcUser() + " (jdbc-url, jdbc-user, jdbc-password-file in"
+          + " coffer.properties): " + e.getMessage(), e);
     }
   }
 
-  private void createSchema1() throws SQLException {
-    try (Statement s = conn.createStatement()) {
-      s.executeUpdate("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)");
-      s.executeUpdate(
-          "CREATE TABLE IF NOT EXISTS keys ("
-              + " id TEXT PRIMARY KEY, creation_ms INTEGER NOT NULL, description TEXT NOT NULL,"
-              + " state TEXT NOT NULL, key_usage TEXT NOT NULL, key_spec TEXT NOT NULL,"
-              + " origin TEXT NOT NULL, key_store TEXT NOT NULL, deletion_ms INTEGER,"
-              + " pending_window_days INTEGER NOT NULL DEFAULT 0,"
-              + " current_version INTEGER NOT NULL,"
-              + " rotation_period_days INTEGER NOT NULL DEFAULT 0, next_rotation_ms INTEGER,"
-              + " on_demand_rotations INTEGER NOT NULL DEFAULT 0,"
-              + " expiration_model TEXT, valid_to_ms INTEGER)");
-      s.executeUpdate(
-          "CREATE TABLE IF NOT EXISTS key_versions ("
-              + " key_id TEXT NOT NULL REFERENCES keys(id) ON DELETE CASCADE,"
-              + " version INTEGER NOT NULL, created_ms INTEGER NOT NULL,"
-              + " key_store TEXT NOT NULL, stored BLOB NOT NULL, rotation_type TEXT,"
-              + " PRIMARY KEY (key_id, version))");
-      s.executeUpdate(
-          "CREATE TABLE IF NOT EXISTS import_tokens ("
-              + " token BLOB PRIMARY KEY, key_id TEXT NOT NULL REFERENCES keys(id)"
-              + " ON DELETE CASCADE, algorithm TEXT NOT NULL, wrapping_key_spec TEXT NOT NULL,"
-              + " wrapped_private_key BLOB NOT NULL, valid_to_ms INTEGER NOT NULL,"
-              + " used INTEGER NOT NULL DEFAULT 0)");
-      s.executeUpdate(
-          "CREATE TABLE IF NOT EXISTS tags ("
-              + " key_id TEXT NOT NULL REFERENCES keys(id) ON DELETE CASCADE,"
-              + " tag_key TEXT NOT NULL, tag_value TEXT NOT NULL, PRIMARY KEY (key_id, tag_key))");
-      s.executeUpdate(
-          "CREATE TABLE IF NOT EXISTS aliases ("
-              + " name TEXT PRIMARY KEY, target_key_id TEXT NOT NULL REFERENCES keys(id)"
-              + " ON DELETE CASCADE, creation_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL)");
-      // The tables above are schema 1 (without its imported_material, which schema 2 drops); a
-      // new database starts there and migrates like an old one.
-      s.executeUpdate(AuditOutboxTable.CREATE);
-      s.executeUpdate(
-          "INSERT OR IGNORE INTO meta(name, value) VALUES ('schema_version', '1')");
+  /** Which engine holds the state. */
+  public Engine engine() {
+    return engine;
+  }
+
+  /** The node this daemon is in the cluster ({@code $COFFER_HOME/node-id}). */
+  public String nodeId() {
+    return nodeId;
+  }
+
+  /**
+   * A new connection to the same database, owned by the caller: a {@code LISTEN} session or an
+   * advisory-lock session. PostgreSQL only.
+   *
+   * @throws UnsupportedOperationException for SQLite, which has one node
+   * @throws StorageException if the server cannot be reached
+   */
+  public Connection newConnection() {
+    if (engine != Engine.POSTGRESQL) {
+      throw new UnsupportedOperationException("SQLite serves one node: no second session");
+    }
+    try {
+      return DriverManager.getConnection(url, credentials);
+    } catch (SQLException e) {
+      throw new StorageException("cannot connect to " + url + ": " + e.getMessage(), e);
     }
   }
 
-  private int schemaVersion() throws SQLException {
-    try (Statement s = conn.createStatement();
-        ResultSet r = s.executeQuery("SELECT value FROM meta WHERE name = 'schema_version'")) {
-      return r.next() ? Integer.parseInt(r.getString(1)) : 1;
+  /**
+   * The connection, reopened if PostgreSQL dropped it (a server restart, a failover): the
+   * request that saw it drop has failed; the next one gets a new session.
+   */
+  private Connection connection() throws SQLException {
+    if (engine == Engine.POSTGRESQL && conn.isClosed()) {
+      LOG.warning(() -> "database connection lost; reconnecting to " + url);
+      conn = DriverManager.getConnection(url, credentials);
     }
-  }
-
-  private void setSchemaVersion(int version) throws SQLException {
-    try (PreparedStatement p =
-        conn.prepareStatement("UPDATE meta SET value = ? WHERE name = 'schema_version'")) {
-      p.setString(1, Integer.toString(version));
-      p.executeUpdate();
-    }
+    return conn;
   }
 
   /**
@@ -291,9 +249,10 @@ public final class Database implements Closeable {
     CommitScope s = scope.get();
     List<String> done = List.copyOf(shipped);
     try {
+      Connection conn = connection();
       conn.setAutoCommit(false);
       try {
-        Tx tx = new Tx(conn);
+        Tx tx = new Tx(conn, engine == Engine.POSTGRESQL);
         T result = work.run(tx);
         if (!tx.changes.isEmpty()) {
           for (CommitHook h : hooks) {
@@ -301,7 +260,7 @@ public final class Database implements Closeable {
           }
         }
         List<OutboxRecord> held = s == null ? List.of() : s.records(List.copyOf(tx.changes));
-        AuditOutboxTable.put(conn, held);
+        AuditOutboxTable.put(conn, nodeId, held);
         AuditOutboxTable.delete(conn, done);
         conn.commit();
         done.forEach(shipped::remove);
@@ -313,7 +272,9 @@ public final class Database implements Closeable {
         rollbackAfter(e);
         throw e;
       } finally {
-        conn.setAutoCommit(true);
+        if (!conn.isClosed()) {
+          conn.setAutoCommit(true);
+        }
       }
     } catch (SQLException e) {
       throw new StorageException("database write failed: " + e.getMessage(), e);
@@ -336,7 +297,7 @@ public final class Database implements Closeable {
   /** Every record held in the outbox, oldest first. */
   public synchronized List<OutboxRecord> outbox() {
     try {
-      return AuditOutboxTable.list(conn);
+      return AuditOutboxTable.list(connection(), nodeId);
     } catch (SQLException e) {
       throw new StorageException("cannot read the audit outbox: " + e.getMessage(), e);
     }
@@ -348,7 +309,7 @@ public final class Database implements Closeable {
    */
   public synchronized void replaceOutboxRecord(String eventId, byte[] record) {
     try {
-      AuditOutboxTable.replace(conn, eventId, record);
+      AuditOutboxTable.replace(connection(), eventId, record);
     } catch (SQLException e) {
       throw new StorageException("cannot update the audit outbox: " + e.getMessage(), e);
     }
@@ -368,15 +329,18 @@ public final class Database implements Closeable {
    * {@link #markShipped} named, awaiting deletion, are not counted).
    */
   public synchronized long outboxBacklog() {
-    try (java.sql.Statement s = conn.createStatement();
-        java.sql.ResultSet r = s.executeQuery("SELECT event_id FROM audit_outbox")) {
-      long n = 0;
-      while (r.next()) {
-        if (!shipped.contains(r.getString(1))) {
-          n++;
+    try (PreparedStatement p = connection().prepareStatement(
+        "SELECT event_id FROM audit_outbox WHERE node_id = ?")) {
+      p.setString(1, nodeId);
+      try (ResultSet r = p.executeQuery()) {
+        long n = 0;
+        while (r.next()) {
+          if (!shipped.contains(r.getString(1))) {
+            n++;
+          }
         }
+        return n;
       }
-      return n;
     } catch (SQLException e) {
       throw new StorageException("cannot read the audit outbox: " + e.getMessage(), e);
     }
@@ -395,7 +359,7 @@ public final class Database implements Closeable {
    */
   public synchronized <T> T read(Work<T> work) {
     try {
-      return work.run(new Tx(conn));
+      return work.run(new Tx(connection(), engine == Engine.POSTGRESQL));
     } catch (SQLException e) {
       throw new StorageException("database read failed: " + e.getMessage(), e);
     }
@@ -410,6 +374,9 @@ public final class Database implements Closeable {
    * ignored: the next automatic checkpoint tries again.
    */
   public synchronized void checkpoint() {
+    if (engine != Engine.SQLITE) {
+      return; // PostgreSQL manages its own log
+    }
     try (Statement s = conn.createStatement()) {
       s.execute("PRAGMA wal_checkpoint(TRUNCATE)");
     } catch (SQLException notNow) {
@@ -417,21 +384,11 @@ public final class Database implements Closeable {
     }
   }
 
-  /** Creates a table owned by another package, if it does not exist yet. */
-  public synchronized void ensureTable(String createTableSql) {
-    try (Statement s = conn.createStatement()) {
-      s.executeUpdate(createTableSql);
-    } catch (SQLException e) {
-      throw new StorageException("cannot create a table: " + e.getMessage(), e);
-    }
-    checkpoint(); // see checkpoint(): start-up's schema changes would otherwise pile up
-  }
-
   /** Reads every key with its tags. */
   public synchronized List<KeyRecord> loadKeys() {
     try {
       Map<String, TreeMap<String, String>> tags = new java.util.HashMap<>();
-      try (Statement s = conn.createStatement();
+      try (Statement s = connection().createStatement();
           ResultSet r = s.executeQuery("SELECT key_id, tag_key, tag_value FROM tags")) {
         while (r.next()) {
           tags.computeIfAbsent(r.getString(1), k -> new TreeMap<>())
@@ -439,7 +396,7 @@ public final class Database implements Closeable {
         }
       }
       List<KeyRecord> out = new ArrayList<>();
-      try (Statement s = conn.createStatement();
+      try (Statement s = connection().createStatement();
           ResultSet r =
               s.executeQuery(
                   "SELECT id, creation_ms, description, state, key_usage, key_spec, origin,"
@@ -480,7 +437,7 @@ public final class Database implements Closeable {
   }
 
   public synchronized List<AliasRecord> loadAliases() {
-    try (Statement s = conn.createStatement();
+    try (Statement s = connection().createStatement();
         ResultSet r =
             s.executeQuery("SELECT name, target_key_id, creation_ms, updated_ms FROM aliases")) {
       List<AliasRecord> out = new ArrayList<>();
@@ -501,7 +458,7 @@ public final class Database implements Closeable {
   /** The stored form of one backing key version, or null. */
   public synchronized StoredVersion loadVersion(UUID keyId, int version) {
     try (PreparedStatement p =
-        conn.prepareStatement(
+        connection().prepareStatement(
             "SELECT key_store, stored FROM key_versions WHERE key_id = ? AND version = ?")) {
       p.setString(1, keyId.toString());
       p.setInt(2, version);
@@ -521,10 +478,11 @@ public final class Database implements Closeable {
    * its stored version.
    */
   public synchronized Map<UUID, List<KeyMaterial>> loadMaterials() {
-    try (Statement s = conn.createStatement();
+    try (Statement s = connection().createStatement();
         ResultSet r = s.executeQuery(
             "SELECT m.key_id, m.version, m.material_id, m.rotation_type, m.rotation_ms,"
-                + " m.expiration_model, m.valid_to_ms, m.description, v.version IS NOT NULL"
+                + " m.expiration_model, m.valid_to_ms, m.description,"
+                + " CASE WHEN v.version IS NULL THEN 0 ELSE 1 END"
                 + " FROM key_materials m LEFT JOIN key_versions v"
                 + " ON v.key_id = m.key_id AND v.version = m.version"
                 + " ORDER BY m.key_id, m.version")) {
@@ -546,7 +504,7 @@ public final class Database implements Closeable {
 
   public synchronized ImportToken loadImportToken(byte[] token) {
     try (PreparedStatement p =
-        conn.prepareStatement(
+        connection().prepareStatement(
             "SELECT key_id, algorithm, wrapping_key_spec, wrapped_private_key, valid_to_ms, used"
                 + " FROM import_tokens WHERE token = ?")) {
       p.setBytes(1, token);
@@ -564,7 +522,7 @@ public final class Database implements Closeable {
   /** The DER SubjectPublicKeyInfo of an asymmetric key; null for other keys. */
   public synchronized byte[] loadPublicKey(UUID keyId) {
     try {
-      return KeyPairTable.column(conn, keyId, "public_key");
+      return KeyPairTable.column(connection(), keyId, "public_key");
     } catch (SQLException e) {
       throw new StorageException("cannot read a public key: " + e.getMessage(), e);
     }
@@ -573,7 +531,7 @@ public final class Database implements Closeable {
   /** The certificate chain stored for a key (its encoded form), or null. */
   public synchronized byte[] loadCertificateChain(UUID keyId) {
     try {
-      return KeyPairTable.column(conn, keyId, "certificate_chain");
+      return KeyPairTable.column(connection(), keyId, "certificate_chain");
     } catch (SQLException e) {
       throw new StorageException("cannot read a certificate chain: " + e.getMessage(), e);
     }
@@ -592,9 +550,16 @@ public final class Database implements Closeable {
   public static final class Tx {
     private final Connection conn;
     private final List<Change> changes = new ArrayList<>();
+    /**
+     * Whether a write locks what it re-reads with row locks ({@code SELECT ... FOR UPDATE}) and
+     * transaction-level advisory locks: PostgreSQL. On SQLite a write transaction takes the one
+     * database write lock instead (see {@link #lockForWrite}).
+     */
+    private final boolean rowLocking;
 
-    Tx(Connection conn) {
+    Tx(Connection conn, boolean rowLocking) {
       this.conn = conn;
+      this.rowLocking = rowLocking;
     }
 
     /** The connection, for statements on tables owned by other packages. */
@@ -655,7 +620,7 @@ public final class Database implements Closeable {
 
     private static void setInstant(PreparedStatement p, int i, Instant t) throws SQLException {
       if (t == null) {
-        p.setNull(i, java.sql.Types.INTEGER);
+        p.setNull(i, java.sql.Types.BIGINT);
       } else {
         p.setLong(i, t.toEpochMilli());
       }
@@ -723,9 +688,13 @@ public final class Database implements Closeable {
     /** Records a key material, or replaces the record of its version. */
     public void putMaterial(UUID keyId, KeyMaterial m) throws SQLException {
       try (PreparedStatement p = conn.prepareStatement(
-          "INSERT OR REPLACE INTO key_materials(key_id, version, material_id, rotation_type,"
+          "INSERT INTO key_materials(key_id, version, material_id, rotation_type,"
               + " rotation_ms, expiration_model, valid_to_ms, description)"
-              + " VALUES (?,?,?,?,?,?,?,?)")) {
+              + " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (key_id, version) DO UPDATE SET"
+              + " material_id = excluded.material_id, rotation_type = excluded.rotation_type,"
+              + " rotation_ms = excluded.rotation_ms,"
+              + " expiration_model = excluded.expiration_model,"
+              + " valid_to_ms = excluded.valid_to_ms, description = excluded.description")) {
         p.setString(1, keyId.toString());
         p.setInt(2, m.version());
         p.setString(3, m.id());
@@ -836,6 +805,193 @@ public final class Database implements Closeable {
       try (PreparedStatement p = conn.prepareStatement("DELETE FROM aliases WHERE name = ?")) {
         p.setString(1, name);
         p.executeUpdate();
+      }
+    }
+
+    // ------------------------------------------------ writes that resolve in the database
+    // A write re-reads the row it changes through these, inside its transaction, and applies its
+    // change to what the database holds, never to a node's memory: two nodes never overwrite
+    // each other's change. See docs/cluster.md, Consistency.
+
+    /** Key of the transaction-level advisory lock that serialises key quota checks. */
+    static final long QUOTA_LOCK = 0x436f666665720001L;
+
+    /**
+     * Takes what this transaction needs to change rows it re-reads: on SQLite the database write
+     * lock, at once (a read first would pin a snapshot that a later write could not commit on
+     * when another connection wrote meanwhile); on PostgreSQL nothing, each read locks its rows.
+     */
+    public void lockForWrite() throws SQLException {
+      if (!rowLocking) {
+        try (Statement s = conn.createStatement()) {
+          s.executeUpdate("DELETE FROM aliases WHERE 1 = 0");
+        }
+      }
+    }
+
+    /** The suffix of a read whose rows this transaction is about to change. */
+    private String forUpdate() {
+      return rowLocking ? " FOR UPDATE" : "";
+    }
+
+    /**
+     * The stored record of a key with its tags, locked for this transaction (PostgreSQL
+     * {@code SELECT ... FOR UPDATE}); null when no such key is stored.
+     */
+    public KeyRecord lockKey(UUID id) throws SQLException {
+      lockForWrite();
+      return readKey(id, forUpdate());
+    }
+
+    /** The stored record of a key with its tags, without locking it; null when absent. */
+    public KeyRecord readKey(UUID id) throws SQLException {
+      return readKey(id, "");
+    }
+
+    private KeyRecord readKey(UUID id, String suffix) throws SQLException {
+      TreeMap<String, String> tags = new TreeMap<>();
+      try (PreparedStatement p = conn.prepareStatement(
+          "SELECT id, creation_ms, description, state, key_usage, key_spec, origin,"
+              + " key_store, deletion_ms, pending_window_days, current_version,"
+              + " rotation_period_days, next_rotation_ms, on_demand_rotations,"
+              + " expiration_model, valid_to_ms FROM keys WHERE id = ?" + suffix)) {
+        p.setString(1, id.toString());
+        try (ResultSet r = p.executeQuery()) {
+          if (!r.next()) {
+            return null;
+          }
+          try (PreparedStatement t = conn.prepareStatement(
+              "SELECT tag_key, tag_value FROM tags WHERE key_id = ?")) {
+            t.setString(1, id.toString());
+            try (ResultSet tr = t.executeQuery()) {
+              while (tr.next()) {
+                tags.put(tr.getString(1), tr.getString(2));
+              }
+            }
+          }
+          return new KeyRecord(UUID.fromString(r.getString(1)),
+              Instant.ofEpochMilli(r.getLong(2)), r.getString(3),
+              KeyState.valueOf(r.getString(4)), r.getString(5), r.getString(6), r.getString(7),
+              r.getString(8), instant(r, 9), r.getInt(10), r.getInt(11), r.getInt(12),
+              instant(r, 13), r.getInt(14), r.getString(15), instant(r, 16), tags);
+        }
+      }
+    }
+
+    /** A key's stored materials ordered by version (empty when it has none). */
+    public List<KeyMaterial> materialsOf(UUID keyId) throws SQLException {
+      try (PreparedStatement p = conn.prepareStatement(
+          "SELECT m.version, m.material_id, m.rotation_type, m.rotation_ms,"
+              + " m.expiration_model, m.valid_to_ms, m.description, v.version IS NOT NULL"
+              + " FROM key_materials m LEFT JOIN key_versions v"
+              + " ON v.key_id = m.key_id AND v.version = m.version"
+              + " WHERE m.key_id = ? ORDER BY m.version")) {
+        p.setString(1, keyId.toString());
+        try (ResultSet r = p.executeQuery()) {
+          List<KeyMaterial> out = new ArrayList<>();
+          while (r.next()) {
+            out.add(new KeyMaterial(r.getInt(1), r.getString(2), r.getString(3), instant(r, 4),
+                r.getBoolean(8), r.getString(5), instant(r, 6), r.getString(7)));
+          }
+          return out;
+        }
+      }
+    }
+
+    /** The stored alias {@code name}, locked for this transaction; null when absent. */
+    public AliasRecord lockAlias(String name) throws SQLException {
+      lockForWrite();
+      List<AliasRecord> found = aliases("name = ?", name, forUpdate());
+      return found.isEmpty() ? null : found.get(0);
+    }
+
+    /** The stored alias {@code name}, without locking it; null when absent. */
+    public AliasRecord readAlias(String name) throws SQLException {
+      List<AliasRecord> found = aliases("name = ?", name, "");
+      return found.isEmpty() ? null : found.get(0);
+    }
+
+    /** The stored aliases of a key, ordered by name. */
+    public List<AliasRecord> aliasesOf(UUID keyId) throws SQLException {
+      return aliases("target_key_id = ?", keyId.toString(), "");
+    }
+
+    private List<AliasRecord> aliases(String where, String value, String suffix)
+        throws SQLException {
+      try (PreparedStatement p = conn.prepareStatement(
+          "SELECT name, target_key_id, creation_ms, updated_ms FROM aliases WHERE " + where
+              + " ORDER BY name" + suffix)) {
+        p.setString(1, value);
+        try (ResultSet r = p.executeQuery()) {
+          List<AliasRecord> out = new ArrayList<>();
+          while (r.next()) {
+            out.add(new AliasRecord(r.getString(1), UUID.fromString(r.getString(2)),
+                Instant.ofEpochMilli(r.getLong(3)), Instant.ofEpochMilli(r.getLong(4))));
+          }
+          return out;
+        }
+      }
+    }
+
+    /**
+     * Inserts a new alias unless one of that name is stored (by this node or another).
+     *
+     * @return false when the name was taken: nothing was written
+     */
+    public boolean insertAlias(AliasRecord a) throws SQLException {
+      try (PreparedStatement p = conn.prepareStatement(
+          "INSERT INTO aliases(name, target_key_id, creation_ms, updated_ms) VALUES (?,?,?,?)"
+              + " ON CONFLICT (name) DO NOTHING")) {
+        p.setString(1, a.name());
+        p.setString(2, a.targetKeyId().toString());
+        p.setLong(3, a.creationDate().toEpochMilli());
+        p.setLong(4, a.lastUpdatedDate().toEpochMilli());
+        return p.executeUpdate() == 1;
+      }
+    }
+
+    /**
+     * Retargets a stored alias.
+     *
+     * @return false when no alias of that name is stored: nothing was written
+     */
+    public boolean updateAlias(AliasRecord a) throws SQLException {
+      try (PreparedStatement p = conn.prepareStatement(
+          "UPDATE aliases SET target_key_id = ?, updated_ms = ? WHERE name = ?")) {
+        p.setString(1, a.targetKeyId().toString());
+        p.setLong(2, a.lastUpdatedDate().toEpochMilli());
+        p.setString(3, a.name());
+        return p.executeUpdate() == 1;
+      }
+    }
+
+    /** Deletes an alias; false when none of that name was stored. */
+    public boolean removeAlias(String name) throws SQLException {
+      try (PreparedStatement p = conn.prepareStatement("DELETE FROM aliases WHERE name = ?")) {
+        p.setString(1, name);
+        return p.executeUpdate() == 1;
+      }
+    }
+
+    /**
+     * Serialises key quota checks across every node until this transaction ends: PostgreSQL
+     * {@code pg_advisory_xact_lock}; SQLite takes its one write lock, which does the same.
+     */
+    public void lockKeyQuota() throws SQLException {
+      if (rowLocking) {
+        try (PreparedStatement p = conn.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
+          p.setLong(1, QUOTA_LOCK);
+          p.executeQuery().close();
+        }
+      } else {
+        lockForWrite();
+      }
+    }
+
+    /** How many rows a query of the form {@code SELECT COUNT(*) ...} counts. */
+    public long count(String countSql) throws SQLException {
+      try (Statement s = conn.createStatement(); ResultSet r = s.executeQuery(countSql)) {
+        return r.next() ? r.getLong(1) : 0;
       }
     }
   }

@@ -7,16 +7,12 @@ import java.sql.SQLException;
 import java.util.UUID;
 
 /**
- * Schema 3: the public half of each asymmetric KMS key and the certificate chain attached to it
+ * Schema 3 ({@code V3__key_pairs.sql}): the public half of each asymmetric KMS key and the certificate chain attached to it
  * (Coffer's {@code PutCertificateChain}). Public data only: the private key is a wrapped key
  * version in {@code key_versions}, like a backing key.
  */
 final class KeyPairTable {
   private KeyPairTable() {}
-
-  static final String CREATE = "CREATE TABLE IF NOT EXISTS key_pairs ("
-      + " key_id TEXT PRIMARY KEY REFERENCES keys(id) ON DELETE CASCADE,"
-      + " public_key BLOB NOT NULL, certificate_chain BLOB)";
 
   static void insert(Connection conn, UUID keyId, byte[] publicKey) throws SQLException {
     try (PreparedStatement p = conn.prepareStatement(

@@ -9,42 +9,37 @@ import java.security.SecureRandom;
 import java.util.HexFormat;
 
 /**
- * The name of one daemon among the nodes sharing a database: {@code $COFFER_HOME/node-id}, one
- * line such as {@code node-3f9a0c1e}, mode 0644 (it is no secret), created with a random value
- * on first use. It names the node in logs, the audit outbox, usage journal folds and {@code
- * coffer audit} reports ({@code docs/cluster.md}).
+ * This node's name in a cluster: the first line of {@code $COFFER_HOME/node-id} (mode 0644: it
+ * is a name, not a secret), e.g. {@code node-3f9a0c1e}, made once at first start. It names the
+ * node in the rows it owns (its audit outbox, its usage journal folds, its key store sessions)
+ * and in logs and audit reports.
  */
 public final class NodeId {
-
-  /** The file's name in the daemon's home. */
-  public static final String FILE = "node-id";
-
-  /** 1 to 63 of a-z, 0-9 and {@code -}, starting with a letter or digit. */
-  private static final String SHAPE = "[a-z0-9][a-z0-9-]{0,62}";
-
   private NodeId() {}
 
+  public static final String FILE = "node-id";
+  private static final String FORM = "[A-Za-z0-9._-]{1,64}";
+
   /**
-   * The node id stored in {@code home/node-id}, creating the file with {@code node-} and 8
-   * random hex digits when it is absent. Two processes racing to create it read the same value:
-   * the file is created atomically and never replaced.
+   * Reads {@code home/node-id}, creating it on first start.
    *
-   * @throws IOException if the file cannot be read or created, or does not hold one line of 1 to
-   *     63 of a-z, 0-9 and {@code -} (an operator may write their own name, e.g. {@code node-a})
+   * @throws IOException if it cannot be read or written, or holds something other than 1 to 64
+   *     of {@code A-Z a-z 0-9 . _ -}
    */
-  public static String readOrCreate(Path home) throws IOException {
-    Path file = home.resolve(FILE);
-    if (!Files.exists(file)) {
-      byte[] random = new byte[4];
-      new SecureRandom().nextBytes(random);
-      String id = "node-" + HexFormat.of().formatHex(random);
-      SecureFiles.createNew(file, (id + "\n").getBytes(StandardCharsets.US_ASCII),
+  public static String loadOrCreate(Path home, SecureRandom random) throws IOException {
+    Path f = home.resolve(FILE);
+    if (!Files.exists(f)) {
+      byte[] b = new byte[4];
+      random.nextBytes(b);
+      String id = "node-" + HexFormat.of().formatHex(b);
+      SecureFiles.createNew(f, (id + "\n").getBytes(StandardCharsets.US_ASCII),
           SecureFiles.PUBLIC_READ);
     }
-    String id = Files.readString(file, StandardCharsets.US_ASCII).strip();
-    if (!id.matches(SHAPE)) {
-      throw new IOException(file + " must hold one line of 1 to 63 of a-z, 0-9 and - (the"
-          + " node's name, e.g. node-3f9a0c1e); delete it to have a new random one created");
+    String id = Files.readAllLines(f, StandardCharsets.UTF_8).stream().findFirst().orElse("")
+        .strip();
+    if (!id.matches(FORM)) {
+      throw new IOException(f + " must hold this node's name on its first line, 1 to 64 of"
+          + " A-Z a-z 0-9 . _ -; got '" + id + "'; fix the file or delete it for a new name");
     }
     return id;
   }

@@ -14,8 +14,8 @@ import java.util.Set;
 import java.util.UUID;
 
 /**
- * Upgrades an existing database in place, each step inside the caller's transaction, so a crash
- * leaves the old schema or the new one. Nothing here touches a stored (wrapped) backing key: the
+ * The schema step that rewrites rows rather than tables ({@link Schema.KeyMaterials} runs it for
+ * Flyway), inside Flyway's transaction, so a crash leaves the old schema or the new one. Nothing here touches a stored (wrapped) backing key: the
  * versions that existing ciphertexts name keep their numbers and their material.
  */
 final class SchemaMigrations {
@@ -26,8 +26,8 @@ final class SchemaMigrations {
       "CREATE TABLE IF NOT EXISTS key_materials ("
           + " key_id TEXT NOT NULL REFERENCES keys(id) ON DELETE CASCADE,"
           + " version INTEGER NOT NULL, material_id TEXT NOT NULL,"
-          + " rotation_type TEXT, rotation_ms INTEGER,"
-          + " expiration_model TEXT, valid_to_ms INTEGER, description TEXT,"
+          + " rotation_type TEXT, rotation_ms BIGINT,"
+          + " expiration_model TEXT, valid_to_ms BIGINT, description TEXT,"
           + " PRIMARY KEY (key_id, version), UNIQUE (key_id, material_id))";
 
   /**
@@ -44,12 +44,7 @@ final class SchemaMigrations {
       s.executeUpdate(KEY_MATERIALS);
     }
     Map<String, byte[]> fingerprints = new HashMap<>();
-    boolean schema1Imports;
-    try (Statement s = conn.createStatement();
-        ResultSet r = s.executeQuery("SELECT 1 FROM sqlite_master WHERE type = 'table'"
-            + " AND name = 'imported_material'")) {
-      schema1Imports = r.next();
-    }
+    boolean schema1Imports = Schema.hasTable(conn, "imported_material");
     if (schema1Imports) {
       try (Statement s = conn.createStatement();
           ResultSet r = s.executeQuery("SELECT key_id, fingerprint FROM imported_material")) {
@@ -115,18 +110,6 @@ final class SchemaMigrations {
     }
     try (Statement s = conn.createStatement()) {
       s.executeUpdate("DROP TABLE IF EXISTS imported_material");
-    }
-  }
-
-  /**
-   * Schema 2 to 3: the {@code key_pairs} table of asymmetric keys. Existing keys keep their
-   * rows as they are: schema 1 already stored every key's {@code key_spec} and {@code key_usage}
-   * ({@code SYMMETRIC_DEFAULT} and {@code ENCRYPT_DECRYPT}, the only ones it could create), and
-   * symmetric keys have no key pair.
-   */
-  static void toVersion3(Connection conn) throws SQLException {
-    try (Statement s = conn.createStatement()) {
-      s.executeUpdate(KeyPairTable.CREATE);
     }
   }
 }

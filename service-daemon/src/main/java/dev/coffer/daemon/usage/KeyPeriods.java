@@ -38,11 +38,6 @@ import java.util.UUID;
  */
 final class KeyPeriods implements Database.CommitHook {
 
-  /** One row per span, found by key; {@code WITHOUT ROWID}: one B-tree to write. */
-  static final String TABLE = "CREATE TABLE IF NOT EXISTS usage_key_periods ("
-      + " key_id TEXT NOT NULL, start_ms INTEGER NOT NULL, key_arn TEXT NOT NULL,"
-      + " end_ms INTEGER, PRIMARY KEY (key_id, start_ms)) WITHOUT ROWID";
-
   private final Database db;
   private final Clock clock;
   private final java.util.function.Function<UUID, String> keyArn;
@@ -149,13 +144,14 @@ final class KeyPeriods implements Database.CommitHook {
   private void open(Connection c, UUID id, Instant start, Instant end) throws SQLException {
     // A span opening at the instant the last one began (schedule and cancel in the same
     // millisecond) replaces that empty span.
-    try (PreparedStatement p = c.prepareStatement("INSERT OR REPLACE INTO usage_key_periods(key_id,"
-        + " key_arn, start_ms, end_ms) VALUES (?,?,?,?)")) {
+    try (PreparedStatement p = c.prepareStatement("INSERT INTO usage_key_periods(key_id,"
+        + " key_arn, start_ms, end_ms) VALUES (?,?,?,?) ON CONFLICT (key_id, start_ms)"
+        + " DO UPDATE SET key_arn = excluded.key_arn, end_ms = excluded.end_ms")) {
       p.setString(1, id.toString());
       p.setString(2, keyArn.apply(id));
       p.setLong(3, start.toEpochMilli());
       if (end == null) {
-        p.setNull(4, java.sql.Types.INTEGER);
+        p.setNull(4, java.sql.Types.BIGINT);
       } else {
         p.setLong(4, end.toEpochMilli());
       }

@@ -23,7 +23,8 @@ import java.util.logging.Logger;
  * it is answered, so an acknowledged request is counted even after {@code kill -9}; a writer
  * thread folds the journal into the table once a second (one fsynced commit, which also records
  * the folded journal generation, so a fold interrupted by a crash is neither lost nor counted
- * twice), and before every read. At start-up the journals left by the previous run are folded.
+ * twice), and before every read. In a cluster each node folds its own journal (the generation is
+ * kept per node, {@code usage_journal_folds}) into the shared counters, which add up. At start-up the journals left by the previous run are folded.
  * When the journal cannot be written (a full disk) the pipeline withholds the answer of a
  * successful request that changed nothing; a refusal or a committed change is answered, and the
  * lost count logged ({@code RequestPipeline}).
@@ -31,20 +32,6 @@ import java.util.logging.Logger;
 final class RequestCounters implements AutoCloseable {
 
   private static final Logger LOG = Logger.getLogger(RequestCounters.class.getName());
-
-  /**
-   * The counters' table. {@code WITHOUT ROWID}: one B-tree, so a commit of counts writes one
-   * page, not a table page and an index page.
-   */
-  static final String TABLE = "CREATE TABLE IF NOT EXISTS usage_requests ("
-      + " month TEXT NOT NULL, key_arn TEXT NOT NULL, principal TEXT NOT NULL,"
-      + " operation TEXT NOT NULL, succeeded INTEGER NOT NULL DEFAULT 0,"
-      + " refused INTEGER NOT NULL DEFAULT 0,"
-      + " PRIMARY KEY (month, key_arn, principal, operation)) WITHOUT ROWID";
-
-  /** The newest journal generation folded into {@code usage_requests}; one row. */
-  static final String FOLDED_TABLE = "CREATE TABLE IF NOT EXISTS usage_journal_folded ("
-      + " id INTEGER PRIMARY KEY CHECK (id = 1), generation INTEGER NOT NULL)";
 
   /** The row key of one counter; {@code keyArn} is empty for a request that used no key. */
   record Counter(String month, String keyArn, String principal, String operation) {}
@@ -131,8 +118,9 @@ final class RequestCounters implements AutoCloseable {
       try (PreparedStatement p = tx.connection().prepareStatement(
           "INSERT INTO usage_requests(month, key_arn, principal, operation, succeeded,"
               + " refused) VALUES (?,?,?,?,?,?) ON CONFLICT(month, key_arn, principal,"
-              + " operation) DO UPDATE SET succeeded = succeeded + excluded.succeeded,"
-              + " refused = refused + excluded.refused")) {
+              + " operation) DO UPDATE SET"
+              + " succeeded = usage_requests.succeeded + excluded.succeeded,"
+              + " refused = usage_requests.refused + excluded.refused")) {
         for (Map.Entry<Counter, long[]> e : sums.entrySet()) {
           Counter c = e.getKey();
           p.setString(1, c.month());
@@ -146,9 +134,10 @@ final class RequestCounters implements AutoCloseable {
         p.executeBatch();
       }
       try (PreparedStatement p = tx.connection().prepareStatement("INSERT INTO"
-          + " usage_journal_folded(id, generation) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET"
-          + " generation = excluded.generation")) {
-        p.setLong(1, g);
+          + " usage_journal_folds(node_id, generation) VALUES (?, ?) ON CONFLICT(node_id)"
+          + " DO UPDATE SET generation = excluded.generation")) {
+        p.setString(1, db.nodeId());
+        p.setLong(2, g);
         p.executeUpdate();
       }
       return null;
@@ -159,9 +148,11 @@ final class RequestCounters implements AutoCloseable {
   private long foldedGeneration() {
     return db.read(tx -> {
       try (PreparedStatement p = tx.connection().prepareStatement(
-              "SELECT generation FROM usage_journal_folded WHERE id = 1");
-          ResultSet r = p.executeQuery()) {
-        return r.next() ? r.getLong(1) : 0L;
+          "SELECT generation FROM usage_journal_folds WHERE node_id = ?")) {
+        p.setString(1, db.nodeId());
+        try (ResultSet r = p.executeQuery()) {
+          return r.next() ? r.getLong(1) : 0L;
+        }
       }
     });
   }

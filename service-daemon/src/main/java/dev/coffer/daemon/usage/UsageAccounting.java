@@ -76,16 +76,6 @@ public final class UsageAccounting implements UsageMeter, AutoCloseable {
     this.principals = principals;
     this.limits = limits;
     this.clock = clock;
-    // Both tables in one transaction: one schema change, one commit.
-    db.inTransaction(tx -> {
-      try (var st = tx.connection().createStatement()) {
-        st.executeUpdate(RequestCounters.TABLE);
-        st.executeUpdate(RequestCounters.FOLDED_TABLE);
-        st.executeUpdate(KeyPeriods.TABLE);
-      }
-      return null;
-    });
-    db.checkpoint();
     this.periods = new KeyPeriods(db, clock, keyArn);
     periods.backfill(keys);
     db.addCommitHook(periods);

@@ -52,8 +52,6 @@ class StorageMigrateCliTest {
       new SqliteHomeFixture().populate(d);
       d.client.close();
       d.daemon.close();
-      dev.coffer.daemon.migration.SqliteMigration.TargetSchema previous = StorageCommands.targetSchema;
-      StorageCommands.targetSchema = SqliteHomeFixture.schemaLike(d.home);
       Path socket = d.home.resolve("coffer.sock");
       try {
         String[] args = {"storage", "migrate", "--home", d.home.toString(), "--to",
@@ -70,7 +68,6 @@ class StorageMigrateCliTest {
         assertTrue(again.err().startsWith("coffer storage migrate: the PostgreSQL database "),
             again.err());
       } finally {
-        StorageCommands.targetSchema = previous;
         d.start(); // for close
       }
     }
@@ -85,7 +82,7 @@ class StorageMigrateCliTest {
     r = run("storage", "migrate", "--home", "/nonexistent", "--to", "postgresql",
         "--jdbc-url", "jdbc:mysql://x/y", "--jdbc-user", "u");
     assertEquals(CofferCli.EXIT_USAGE, r.code());
-    assertTrue(r.err().contains("--jdbc-url must be a PostgreSQL JDBC URL"), r.err());
+    assertTrue(r.err().contains("jdbc-url must be a PostgreSQL JDBC URL"), r.err());
   }
 
   @Test

@@ -55,8 +55,8 @@ class SettingsTest {
     String m = refused("max-keys = 10\nmax-conections = 5\n");
     assertTrue(m.startsWith("unknown setting 'max-conections' in " + file
         + "; did you mean 'max-connections'?"), m);
-    m = refused("database-engine=postgresql\n");
-    assertTrue(m.startsWith("unknown setting 'database-engine' in " + file
+    m = refused("storgae=postgresql\n");
+    assertTrue(m.startsWith("unknown setting 'storgae' in " + file
         + "; the nearest valid setting is '"), m);
     assertTrue(m.contains("(valid settings: account, admins,"), m);
     m = refused("socketmode=0600\n");

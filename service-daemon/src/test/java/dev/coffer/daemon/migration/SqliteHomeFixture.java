@@ -39,7 +39,7 @@ public final class SqliteHomeFixture {
   /** Ciphertext blob -> the key that made it. */
   public final Map<byte[], String> ciphertexts = new LinkedHashMap<>();
   public final List<String> keys = new ArrayList<>();
-  /** The key scheduled for deletion: its ciphertexts are refused (KMSInvalidStateException). */
+  /** The key scheduled for deletion, 7 days after the fixture's clock. */
   public String pendingDeletion;
 
   /** Creates keys (rotated, imported, asymmetric, HMAC, one pending deletion) and more. */
@@ -100,48 +100,6 @@ public final class SqliteHomeFixture {
   public static String sha256(Path file) throws Exception {
     return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
         .digest(Files.readAllBytes(file)));
-  }
-
-  /**
-   * Stands in for the storage layer's PostgreSQL migrations until they are merged: the home's
-   * own tables, their SQLite definitions with PostgreSQL's names for the types.
-   */
-  public static SqliteMigration.TargetSchema schemaLike(Path home) throws IOException {
-    Path dir = Files.createTempDirectory(Path.of("/tmp"), "cm");
-    List<String> ddl = new ArrayList<>();
-    try {
-      Files.copy(home.resolve("coffer.db"), dir.resolve("coffer.db"));
-      if (Files.exists(home.resolve("coffer.db-wal"))) {
-        Files.copy(home.resolve("coffer.db-wal"), dir.resolve("coffer.db-wal"));
-      }
-      try (Database db = Database.open(dir.resolve("coffer.db"))) {
-        db.read(tx -> {
-          try (Statement s = tx.connection().createStatement();
-              ResultSet r = s.executeQuery("SELECT sql FROM sqlite_master WHERE type = 'table'"
-                  + " AND name NOT LIKE 'sqlite_%' ORDER BY rowid")) {
-            while (r.next()) {
-              ddl.add(r.getString(1).replaceAll("\\bBLOB\\b", "BYTEA")
-                  .replaceAll("\\bINTEGER\\b", "BIGINT").replace("WITHOUT ROWID", ""));
-            }
-          }
-          return null;
-        });
-      }
-    } finally {
-      try (var files = Files.walk(dir)) {
-        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-      }
-    }
-    return target -> {
-      try (Connection c = target.connect(); Statement s = c.createStatement()) {
-        for (String sql : ddl) {
-          s.execute(sql.replace("CREATE TABLE ", "CREATE TABLE IF NOT EXISTS ")
-              .replace("IF NOT EXISTS IF NOT EXISTS", "IF NOT EXISTS"));
-        }
-      } catch (SQLException e) {
-        throw new IOException(e);
-      }
-    };
   }
 
   /** A plain connection, for checks. */

@@ -11,6 +11,8 @@ import dev.coffer.daemon.TestDaemon;
 import dev.coffer.daemon.keystore.RootKey;
 import dev.coffer.daemon.keystore.RootKeys;
 import dev.coffer.daemon.keystore.SoftwareKeyStore;
+import dev.coffer.daemon.storage.Database;
+import dev.coffer.daemon.storage.LegacyHomes;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
@@ -105,7 +107,8 @@ class KeyMaterialMigrationTest {
       }
       s.executeUpdate("UPDATE keys SET current_version = 0 WHERE id = '" + erased + "'");
       s.executeUpdate("DROP TABLE key_materials");
-      s.executeUpdate("UPDATE meta SET value = '1' WHERE name = 'schema_version'");
+      s.executeUpdate("DROP TABLE key_pairs");
+      LegacyHomes.rewindToBeforeFlyway(s, 1);
     }
 
     d.start();
@@ -131,10 +134,15 @@ class KeyMaterialMigrationTest {
         .get("KeyMaterialId").asText());
     assertEquals(erasedId, decryptedBy(erasedBlob));
 
+    assertEquals(Database.SCHEMA_VERSION, flywayVersion());
+  }
+
+  private int flywayVersion() throws Exception {
     try (Connection c = db(); Statement s = c.createStatement();
-        ResultSet r = s.executeQuery("SELECT value FROM meta WHERE name = 'schema_version'")) {
+        ResultSet r = s.executeQuery("SELECT MAX(CAST(version AS INTEGER)) FROM"
+            + " flyway_schema_history WHERE success = 1")) {
       assertTrue(r.next());
-      assertEquals("3", r.getString(1));
+      return r.getInt(1);
     }
   }
 
@@ -151,7 +159,7 @@ class KeyMaterialMigrationTest {
     d.daemon.close();
     try (Connection c = db(); Statement s = c.createStatement()) {
       s.executeUpdate("DROP TABLE key_pairs");
-      s.executeUpdate("UPDATE meta SET value = '2' WHERE name = 'schema_version'");
+      LegacyHomes.rewindToBeforeFlyway(s, 2);
     }
     d.start();
     assertEquals(id, decryptedBy(blob));
@@ -163,11 +171,7 @@ class KeyMaterialMigrationTest {
         .get("KeyMetadata").get("KeyId").asText();
     d.call("Sign", "KeyId", ec, "Message", SECRET, "SigningAlgorithm", "ECDSA_SHA_256");
     d.call("GetPublicKey", "KeyId", ec);
-    try (Connection c = db(); Statement s = c.createStatement();
-        ResultSet r = s.executeQuery("SELECT value FROM meta WHERE name = 'schema_version'")) {
-      assertTrue(r.next());
-      assertEquals("3", r.getString(1));
-    }
+    assertEquals(Database.SCHEMA_VERSION, flywayVersion());
   }
 
   @Test
@@ -175,12 +179,14 @@ class KeyMaterialMigrationTest {
     d.client.close();
     d.daemon.close();
     try (Connection c = db(); Statement s = c.createStatement()) {
-      s.executeUpdate("UPDATE meta SET value = '99' WHERE name = 'schema_version'");
+      s.executeUpdate("INSERT INTO flyway_schema_history(installed_rank, version, description,"
+          + " type, script, checksum, installed_by, execution_time, success)"
+          + " VALUES (99, '99', 'from the future', 'SQL', 'V99__future.sql', 0, 'test', 0, 1)");
     }
     IOException e = assertThrows(IOException.class, d::start);
     assertTrue(e.getMessage().contains("newer Coffer"), e.getMessage());
     try (Connection c = db(); Statement s = c.createStatement()) {
-      s.executeUpdate("UPDATE meta SET value = '2' WHERE name = 'schema_version'");
+      s.executeUpdate("DELETE FROM flyway_schema_history WHERE installed_rank = 99");
     }
     d.start();
   }

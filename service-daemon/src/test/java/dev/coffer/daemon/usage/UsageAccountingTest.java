@@ -127,7 +127,13 @@ class UsageAccountingTest {
     d.daemon.close();
     try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:"
         + d.home.resolve("coffer.db"))) {
-      c.createStatement().executeUpdate("DROP TABLE usage_key_periods"); // as before the feature
+      // As before the feature: schema 3, none of its tables.
+      java.sql.Statement s = c.createStatement();
+      dev.coffer.daemon.storage.LegacyHomes.rewindToBeforeFlyway(s, 3);
+      for (String t : new String[] {"usage_key_periods", "usage_requests",
+          "usage_journal_folded"}) {
+        s.executeUpdate("DROP TABLE " + t);
+      }
     }
     d.clock.advance(Duration.ofHours(31 * 6));
     d.start();

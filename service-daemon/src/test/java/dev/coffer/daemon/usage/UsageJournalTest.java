@@ -25,15 +25,7 @@ class UsageJournalTest {
   @TempDir Path dir;
 
   private Database open() throws Exception {
-    Database db = Database.open(dir.resolve("coffer.db"));
-    db.inTransaction(tx -> {
-      try (var st = tx.connection().createStatement()) {
-        st.executeUpdate(RequestCounters.TABLE);
-        st.executeUpdate(RequestCounters.FOLDED_TABLE);
-      }
-      return null;
-    });
-    return db;
+    return Database.open(dir.resolve("coffer.db"));
   }
 
   private static long[] encryptCounts(RequestCounters c) {
@@ -76,7 +68,7 @@ class UsageJournalTest {
       // generation's file back, with records already in the table.
       long folded = db.read(tx -> {
         try (var st = tx.connection().createStatement();
-            var r = st.executeQuery("SELECT generation FROM usage_journal_folded")) {
+            var r = st.executeQuery("SELECT generation FROM usage_journal_folds")) {
           r.next();
           return r.getLong(1);
         }

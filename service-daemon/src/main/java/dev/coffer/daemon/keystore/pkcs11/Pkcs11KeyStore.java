@@ -7,10 +7,14 @@ import dev.coffer.protocol.KmsException;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -34,8 +38,10 @@ import javax.crypto.SecretKey;
  * token that stops answering moves the store to {@code FAILED} ({@link
  * ConnectionErrorCode#TOKEN_ERRORS}); the next {@link #connect} loads a fresh instance of the
  * module (each connection has its own, see {@code Pkcs11Modules}). Token objects this store created whose key version row no longer exists (the key was
- * deleted while disconnected, or the daemon crashed before the row committed) are deleted at
- * connect.
+ * deleted while disconnected, or the daemon crashed before the row committed) are found at
+ * connect and deleted {@link #DEFAULT_ORPHAN_GRACE} later if still unreferenced then: another
+ * node sharing the token may have generated one a moment ago for a key whose row it has not
+ * committed yet (docs/cluster.md, "Custom key stores").
  */
 public final class Pkcs11KeyStore implements KeyStoreBackend {
 
@@ -46,10 +52,17 @@ public final class Pkcs11KeyStore implements KeyStoreBackend {
 
   public static final int DEFAULT_MAX_SESSIONS = 8;
 
+  /**
+   * How long an unreferenced token object found at connect is left alone before it is deleted:
+   * far longer than any node takes between generating a key's object and committing its row.
+   */
+  public static final Duration DEFAULT_ORPHAN_GRACE = Duration.ofMinutes(5);
+
   private final String id;
   private final Supplier<Set<String>> referencedLabels;
   private final SecureRandom random;
   private final int maxSessions;
+  private final Duration orphanGrace;
   private final Set<String> generatedHere = ConcurrentHashMap.newKeySet();
   private volatile Pkcs11Token token;
   private volatile ConnectionState state = ConnectionState.DISCONNECTED;
@@ -62,10 +75,17 @@ public final class Pkcs11KeyStore implements KeyStoreBackend {
    */
   public Pkcs11KeyStore(String id, Supplier<Set<String>> referencedLabels, SecureRandom random,
       int maxSessions) {
+    this(id, referencedLabels, random, maxSessions, DEFAULT_ORPHAN_GRACE);
+  }
+
+  /** As above, deleting orphaned token objects {@code orphanGrace} after a connect finds them. */
+  public Pkcs11KeyStore(String id, Supplier<Set<String>> referencedLabels, SecureRandom random,
+      int maxSessions, Duration orphanGrace) {
     this.id = id;
     this.referencedLabels = referencedLabels;
     this.random = random;
     this.maxSessions = maxSessions;
+    this.orphanGrace = orphanGrace;
   }
 
   @Override
@@ -145,12 +165,42 @@ public final class Pkcs11KeyStore implements KeyStoreBackend {
     }
   }
 
-  /** Deletes token objects of this store that no key version references any more. */
+  /**
+   * Finds token objects of this store that no key version references, and deletes those still
+   * unreferenced after the grace period (while this connection is still the store's).
+   */
   private void reconcile(Pkcs11Token t) {
+    Set<String> candidates = new HashSet<>();
     try {
-      Set<String> known = referencedLabels.get();
-      for (String label : t.labels(labelPrefix())) {
-        if (!known.contains(label) && !generatedHere.contains(label)) {
+      candidates.addAll(unreferenced(t));
+    } catch (GeneralSecurityException | RuntimeException e) {
+      LOG.log(Level.WARNING, "custom key store " + id + ": orphan check failed", e);
+    }
+    if (!candidates.isEmpty()) {
+      CompletableFuture.delayedExecutor(orphanGrace.toMillis(), TimeUnit.MILLISECONDS)
+          .execute(() -> deleteOrphans(t, candidates));
+    }
+  }
+
+  private Set<String> unreferenced(Pkcs11Token t) throws GeneralSecurityException {
+    Set<String> known = referencedLabels.get();
+    Set<String> out = new HashSet<>();
+    for (String label : t.labels(labelPrefix())) {
+      if (!known.contains(label) && !generatedHere.contains(label)) {
+        out.add(label);
+      }
+    }
+    return out;
+  }
+
+  private synchronized void deleteOrphans(Pkcs11Token t, Set<String> candidates) {
+    if (token != t || state != ConnectionState.CONNECTED) {
+      return; // disconnected or reconnected since: the next connect looks again
+    }
+    try {
+      Set<String> still = unreferenced(t);
+      for (String label : candidates) {
+        if (still.contains(label)) {
           t.delete(label);
           LOG.info(() -> "custom key store " + id + ": deleted orphaned token object " + label);
         }

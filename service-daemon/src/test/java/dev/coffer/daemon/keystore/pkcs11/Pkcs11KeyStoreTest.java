@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -142,19 +143,54 @@ class Pkcs11KeyStoreTest {
   }
 
   @Test
-  void connect_orphanedObjectOfThisStore_deleted() throws Exception {
+  void connect_orphanedObjectOfThisStore_deletedAfterTheGrace() throws Exception {
     Pkcs11KeyStore first = connected(2);
     UUID kept = UUID.randomUUID();
     UUID orphan = UUID.randomUUID();
     String keptLabel = new String(first.generate(kept, 1), StandardCharsets.UTF_8);
     String orphanLabel = new String(first.generate(orphan, 1), StandardCharsets.UTF_8);
+    first.disconnect();
     referenced.add(keptLabel);
     // A daemon restarted after a crash: a new store object with the same id.
-    Pkcs11KeyStore again = new Pkcs11KeyStore(first.id(), () -> Set.copyOf(referenced), RANDOM, 2);
+    Pkcs11KeyStore again = new Pkcs11KeyStore(first.id(), () -> Set.copyOf(referenced), RANDOM, 2,
+        Duration.ofMillis(300));
     again.connect(config(label), SoftHsm.PIN.toCharArray());
     try (Pkcs11Token t = Pkcs11Token.open(config(label), SoftHsm.PIN.toCharArray(), 2)) {
+      waitUntilGone(t, orphanLabel);
       assertNotNull(t.key(keptLabel));
-      assertNull(t.key(orphanLabel));
+    }
+  }
+
+  /**
+   * Two nodes sharing one token: node A has generated a key's object and not yet committed its
+   * row when node B connects. B must not delete it; an object that stays unreferenced goes.
+   */
+  @Test
+  void connect_anotherNodesObjectNotCommittedYet_kept() throws Exception {
+    Pkcs11KeyStore nodeA = connected(2);
+    String inFlight = new String(nodeA.generate(UUID.randomUUID(), 1), StandardCharsets.UTF_8);
+    String abandoned = new String(nodeA.generate(UUID.randomUUID(), 1), StandardCharsets.UTF_8);
+    Pkcs11KeyStore nodeB = new Pkcs11KeyStore(nodeA.id(), () -> Set.copyOf(referenced), RANDOM,
+        2, Duration.ofMillis(500));
+    nodeB.connect(config(label), SoftHsm.PIN.toCharArray());
+    try (Pkcs11Token t = Pkcs11Token.open(config(label), SoftHsm.PIN.toCharArray(), 2)) {
+      assertNotNull(t.key(inFlight), "deleted another node's key object before its row committed");
+      referenced.add(inFlight); // node A commits the key's row
+      waitUntilGone(t, abandoned);
+      assertNotNull(t.key(inFlight));
+    }
+    UUID id = UUID.randomUUID();
+    assertNotNull(nodeA.open(id, 1, inFlight.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  private static void waitUntilGone(Pkcs11Token t, String objectLabel) throws Exception {
+    long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (t.key(objectLabel) != null) {
+      if (System.nanoTime() > end) {
+        throw new AssertionError(objectLabel + " still in the token");
+      }
+      Thread.sleep(100);
+      t.forgetHandles();
     }
   }
 

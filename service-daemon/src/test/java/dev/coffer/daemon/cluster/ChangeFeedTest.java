@@ -1,0 +1,134 @@
+package dev.coffer.daemon.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The change feed against a real PostgreSQL 14, with raw JDBC on the sending side. */
+class ChangeFeedTest {
+
+  private static EmbeddedPostgres pg;
+
+  private final BlockingQueue<String> delivered = new LinkedBlockingQueue<>();
+  private final AtomicInteger reloadsAll = new AtomicInteger();
+  private ChangeFeed feed;
+  private Connection sender;
+
+  @BeforeAll
+  static void startPostgres() throws Exception {
+    pg = EmbeddedPostgres.builder().start();
+  }
+
+  @AfterAll
+  static void stopPostgres() throws Exception {
+    pg.close();
+  }
+
+  private static Connection connect() {
+    try {
+      return DriverManager.getConnection(pg.getJdbcUrl("postgres", "postgres"), "postgres", "");
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @BeforeEach
+  void listen() throws Exception {
+    Reloaders r = new Reloaders();
+    for (ChangeFeed.Topic t : ChangeFeed.Topic.values()) {
+      r.on(t, id -> delivered.add(t.wire() + ":" + id));
+    }
+    r.onReloadAll(reloadsAll::incrementAndGet);
+    Supplier<Connection> connections = ChangeFeedTest::connect;
+    feed = ChangeFeed.start(connections, r);
+    sender = connect();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    feed.close();
+    sender.close();
+  }
+
+  private void notifyIn(boolean commit, ChangeFeed.Topic topic, String id) throws SQLException {
+    sender.setAutoCommit(false);
+    ChangeFeed.notify(sender, topic, id);
+    if (commit) {
+      sender.commit();
+    } else {
+      sender.rollback();
+    }
+    sender.setAutoCommit(true);
+  }
+
+  @Test
+  void aCommittedAnnouncementReachesTheListenerWithinOneSecond() throws Exception {
+    long start = System.nanoTime();
+    notifyIn(true, ChangeFeed.Topic.KEY, "1234abcd-0000-0000-0000-000000000000");
+    assertEquals("key:1234abcd-0000-0000-0000-000000000000",
+        delivered.poll(1, TimeUnit.SECONDS));
+    assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(1));
+  }
+
+  @Test
+  void aRolledBackAnnouncementIsNeverDelivered() throws Exception {
+    notifyIn(false, ChangeFeed.Topic.ALIAS, "alias/never");
+    notifyIn(true, ChangeFeed.Topic.ALIAS, "alias/after");
+    // Notifications arrive in commit order: once the later one is here, the first would be too.
+    assertEquals("alias:alias/after", delivered.poll(2, TimeUnit.SECONDS));
+    assertEquals(List.of(), List.copyOf(delivered));
+  }
+
+  @Test
+  void everyTopicIsDeliveredWithItsId() throws Exception {
+    for (ChangeFeed.Topic t : ChangeFeed.Topic.values()) {
+      notifyIn(true, t, "id-with:colon");
+    }
+    for (ChangeFeed.Topic t : ChangeFeed.Topic.values()) {
+      assertEquals(t.wire() + ":id-with:colon", delivered.poll(2, TimeUnit.SECONDS));
+    }
+  }
+
+  @Test
+  void aKilledListenerConnectionIsReopenedAndEverythingReloaded() throws Exception {
+    try (Statement s = sender.createStatement()) {
+      s.executeQuery("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+          + " WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()").close();
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (reloadsAll.get() == 0 && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertEquals(1, reloadsAll.get(), "reloadAll after the reconnect");
+    // Listening again: a later announcement arrives.
+    notifyIn(true, ChangeFeed.Topic.GRANT, "g1");
+    assertEquals("grant:g1", delivered.poll(2, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void theListenerCountsOneListeningSession() throws Exception {
+    try (PreparedStatement p = sender.prepareStatement(
+        "SELECT COUNT(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'");
+        var r = p.executeQuery()) {
+      r.next();
+      assertEquals(1, r.getInt(1));
+    }
+  }
+}
