@@ -377,6 +377,25 @@ class SqliteMigrationTest {
     }
   }
 
+  @Test
+  void aFailedCiphertextCheck_rollsEverythingBack() throws Exception {
+    // Another home's root key: every row copies, but no key version opens under it.
+    Path rootKey = d.home.resolve("root.key");
+    byte[] original = Files.readAllBytes(rootKey);
+    try (TestDaemon other = new TestDaemon()) {
+      Files.write(rootKey, Files.readAllBytes(other.home.resolve("root.key")));
+    }
+    try {
+      MigrationException e = assertThrows(MigrationException.class,
+          () -> migration(target()).run());
+      assertTrue(e.getMessage().contains("does not open with this home's root key"),
+          e.getMessage());
+      assertEquals(0, countKeys());
+    } finally {
+      Files.write(rootKey, original);
+    }
+  }
+
   private long countKeys() throws Exception {
     try (Connection c = SqliteHomeFixture.connect(url); Statement s = c.createStatement()) {
       var r = s.executeQuery("SELECT COUNT(*) FROM information_schema.tables"
