@@ -247,7 +247,7 @@ class CliAwsCompatibilityTest {
    * Coffer's own commands, which `aws kms` does not have (access keys are IAM's operations; the
    * file commands are the Encryption SDK's work, on the client; certificates are Coffer's).
    */
-  private static final List<String> COFFER_COMMANDS = List.of("serve", "audit", "metrics", "get-usage",
+  private static final List<String> COFFER_COMMANDS = List.of("serve", "audit", "storage", "metrics", "get-usage",
       "help",
       "create-access-key", "list-access-keys", "update-access-key", "delete-access-key",
       "encrypt-file", "decrypt-file", "put-certificate-chain", "get-certificate-chain", "cluster");

@@ -142,7 +142,9 @@ class DataDirectoryTest {
     int refusals = 0;
     try {
       for (int leftKb = 8; leftKb <= 200; leftKb += 32) {
-        run("mount", "-t", "tmpfs", "-o", "size=512k,mode=0700", "tmpfs", home.toString());
+        // 1 MiB: room for the filler's remainder plus what a failed start may leave (the whole
+        // schema, about 180 KB, and its write-ahead log until the next start checkpoints it).
+        run("mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", home.toString());
         try {
           Path filler = home.resolve("filler");
           fill(filler);

@@ -557,17 +557,7 @@ public final class Daemon implements Closeable {
     if (s.engine() == StorageSettings.Engine.SQLITE) {
       return Database.open(config.home().resolve(DB_FILE), nodeId);
     }
-    String password;
-    if (s.passwordFile().isPresent()) {
-      Path f = config.home().resolve(s.passwordFile().get());
-      SecureFiles.requireOwnerOnly(f, "the database password (jdbc-password-file)");
-      password = java.nio.file.Files.readAllLines(f, java.nio.charset.StandardCharsets.UTF_8)
-          .stream().findFirst().orElse("");
-    } else {
-      password = Optional.ofNullable(System.getenv(StorageSettings.PASSWORD_VARIABLE))
-          .orElse("");
-    }
-    return Database.open(s, password, nodeId);
+    return Database.open(s, s.password(config.home()), nodeId);
   }
 
   private static SecureRandom newRandom() {

@@ -481,6 +481,15 @@ public final class AuditLog implements AuditSink, Closeable {
     return AuditFiles.eventIdsPresent(dir, eventIds, since);
   }
 
+  /**
+   * {@link #eventIdsPresent} for the log in {@code dir} without opening it: reads the files
+   * only, for a command that must not write to a stopped daemon's home.
+   */
+  public static java.util.Set<String> eventIdsIn(Path dir, java.util.Collection<String> eventIds,
+      java.time.Instant since) throws IOException {
+    return AuditFiles.eventIdsPresent(dir, eventIds, since);
+  }
+
   /** Chains and writes one batch, rotating by size between records. */
   private void append(List<Pending> batch) throws IOException, GeneralSecurityException {
     buffer.reset();

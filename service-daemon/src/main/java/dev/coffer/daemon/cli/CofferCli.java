@@ -78,6 +78,7 @@ public final class CofferCli {
     cl.addSubcommand("cluster", ClusterCommands.command());
     cl.addSubcommand("encrypt-file", new CommandLine(FileCommands.encryptSpec()));
     cl.addSubcommand("decrypt-file", new CommandLine(FileCommands.decryptSpec()));
+    cl.addSubcommand("storage", StorageCommands.command());
 
     for (Command c : CliOperations.ALL) {
       cl.addSubcommand(c.name(), new CommandLine(operationSpec(c)));
@@ -159,6 +160,9 @@ public final class CofferCli {
     GlobalOptions globals = GlobalOptions.of(parsed);
     if (name.equals("serve")) {
       return serve(sub);
+    }
+    if (name.equals("storage")) {
+      return StorageCommands.run(sub, out, err);
     }
     if (name.equals("audit")) {
       return AuditCommands.run(sub, globals, out, err);

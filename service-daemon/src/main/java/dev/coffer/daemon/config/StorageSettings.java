@@ -1,5 +1,6 @@
 package dev.coffer.daemon.config;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -67,6 +68,25 @@ public record StorageSettings(Engine engine, String jdbcUrl, String jdbcUser,
   public static StorageSettings postgresql(String jdbcUrl, String jdbcUser,
       Optional<Path> passwordFile) {
     return new StorageSettings(Engine.POSTGRESQL, jdbcUrl, jdbcUser, passwordFile);
+  }
+
+  /**
+   * The role's password: the first line of {@code jdbc-password-file} (relative to {@code
+   * home}), which must be mode 0600 or 0400 as the PIN files are, else {@value
+   * #PASSWORD_VARIABLE}, else empty (trust or peer authentication). For the daemon and {@code
+   * coffer storage migrate}.
+   *
+   * @throws IOException naming the file if it is unreadable or open to other users
+   */
+  public String password(Path home) throws IOException {
+    if (passwordFile.isPresent()) {
+      Path f = home.resolve(passwordFile.get());
+      dev.coffer.daemon.files.SecureFiles.requireOwnerOnly(f,
+          "the database password (jdbc-password-file)");
+      return java.nio.file.Files.readAllLines(f, java.nio.charset.StandardCharsets.UTF_8)
+          .stream().findFirst().orElse("");
+    }
+    return Optional.ofNullable(System.getenv(PASSWORD_VARIABLE)).orElse("");
   }
 
   static StorageSettings from(Settings p, StorageSettings d) {
