@@ -242,15 +242,6 @@ final class ClusterFixture implements AutoCloseable {
     assertEquals(0, r.exitCode(), () -> "coffer " + String.join(" ", all) + ": " + r);
   }
 
-  /** Whether this build has {@code coffer storage migrate}. */
-  static boolean migrateAvailable() throws Exception {
-    // An unknown command prints coffer's general help; the command's own names its options.
-    Process p = coffer(List.of("storage", "migrate", "--help"), null).redirectErrorStream(true)
-        .start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    return p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0 && out.contains("--jdbc-url");
-  }
-
   /** {@code coffer storage migrate} of {@code home} into the database at {@code jdbcUrl}. */
   private static void migrate(Path home, String jdbcUrl, Path passwordFile) throws Exception {
     List<String> args = List.of("storage", "migrate", "--home", home.toString(), "--to",

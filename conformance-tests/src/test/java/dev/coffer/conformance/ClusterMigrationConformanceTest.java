@@ -2,7 +2,6 @@ package dev.coffer.conformance;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.coffer.conformance.DaemonProcess.CliResult;
@@ -21,8 +20,6 @@ import software.amazon.awssdk.services.kms.model.KeyState;
  * coffer storage migrate --to postgresql}, then served by a two-node cluster on that database
  * with the home's root key: its old ciphertexts decrypt through either node, its aliases and key
  * states are there, and the SQLite home itself still works as it was.
- *
- * <p>Skipped (not failed) while this build has no {@code coffer storage migrate}.
  */
 class ClusterMigrationConformanceTest {
 
@@ -35,7 +32,6 @@ class ClusterMigrationConformanceTest {
   @Test
   void populatedSqliteHome_migrated_itsOldCiphertextsDecryptOnEveryNodeOfTheCluster()
       throws Exception {
-    assumeTrue(ClusterFixture.migrateAvailable(), "this build has no `coffer storage migrate`");
     Path sockets = Files.createTempDirectory(Path.of("/tmp"), "cofms");
     // The single node uses the cluster's region and account: its ARNs and key policies move
     // with its rows.
