@@ -47,6 +47,12 @@ public record StorageSettings(Engine engine, String jdbcUrl, String jdbcUser,
 
   public StorageSettings {
     if (engine == Engine.POSTGRESQL) {
+      if (carriesPassword(jdbcUrl)) {
+        throw new IllegalArgumentException("jdbc-url must not carry a password (it is printed in"
+            + " errors, logs and the process list): put the database password in a file of mode"
+            + " 0600 named by jdbc-password-file, or in the environment variable "
+            + PASSWORD_VARIABLE + ", and remove it from the URL");
+      }
       if (!jdbcUrl.startsWith("jdbc:postgresql:")) {
         throw new IllegalArgumentException("jdbc-url must be a PostgreSQL JDBC URL, e.g."
             + " jdbc:postgresql://db.example:5432/coffer, with storage=postgresql; got '"
@@ -57,6 +63,34 @@ public record StorageSettings(Engine engine, String jdbcUrl, String jdbcUser,
             + " role the daemon connects as");
       }
     }
+  }
+
+  /**
+   * Whether {@code url} holds a secret: a {@code password} or {@code sslpassword} property
+   * (pgJDBC reads both from the URL, names in any case) or a {@code user:password@} part (the
+   * libpq URI form an operator may paste).
+   */
+  private static boolean carriesPassword(String url) {
+    int query = url.indexOf('?');
+    String beforeQuery = query < 0 ? url : url.substring(0, query);
+    int authority = beforeQuery.indexOf("//");
+    if (authority >= 0) {
+      String rest = beforeQuery.substring(authority + 2);
+      int slash = rest.indexOf('/');
+      if ((slash < 0 ? rest : rest.substring(0, slash)).contains("@")) {
+        return true;
+      }
+    }
+    if (query < 0) {
+      return false;
+    }
+    for (String property : url.substring(query + 1).split("&")) {
+      String name = property.split("=", 2)[0].strip().toLowerCase(java.util.Locale.ROOT);
+      if (name.equals("password") || name.equals("sslpassword")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** SQLite in the data directory. */

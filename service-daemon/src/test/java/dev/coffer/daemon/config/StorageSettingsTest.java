@@ -45,6 +45,27 @@ class StorageSettingsTest {
     assertFalse(e.getMessage().contains("hunter2"), e.getMessage());
   }
 
+  /**
+   * pgJDBC takes {@code password} (and {@code sslpassword}) as URL properties; the URL is printed
+   * in connection errors and logs, so a password there is refused as the jdbc-password line is,
+   * and a libpq-style URI with a password is not echoed in the error.
+   */
+  @Test
+  void aPasswordInTheUrl_isRefused_withoutRepeatingIt() {
+    for (String url : new String[] {"jdbc:postgresql://db/coffer?password=hunter2",
+        "jdbc:postgresql://db/coffer?ssl=true&PASSWORD=hunter2",
+        "jdbc:postgresql://db/coffer?sslpassword=hunter2",
+        "jdbc:postgresql://coffer:hunter2@db/coffer",
+        "postgresql://coffer:hunter2@db/coffer"}) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> config(
+          "storage", "postgresql", "jdbc-url", url, "jdbc-user", "c"), url);
+      assertFalse(e.getMessage().contains("hunter2"), e.getMessage());
+      if (url.startsWith("jdbc:")) {
+        assertTrue(e.getMessage().contains("jdbc-password-file"), e.getMessage());
+      }
+    }
+  }
+
   @Test
   void incompleteOrMismatchedSettings_areRefusedNamingTheSetting() {
     assertTrue(assertThrows(IllegalArgumentException.class, () -> config("storage", "mysql"))
