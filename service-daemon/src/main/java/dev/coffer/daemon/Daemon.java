@@ -239,6 +239,10 @@ public final class Daemon implements Closeable {
       // A node that becomes leader (its predecessor died) runs a pass within a second rather
       // than at its next periodic one.
       scheduler.scheduleWithFixedDelay(this::catchUpIfNewLeader, 1, 1, TimeUnit.SECONDS);
+      if (nodeClaim != null) {
+        // A database restart ends the session holding this node's name: take it back.
+        scheduler.scheduleWithFixedDelay(nodeClaim::keep, 1, 1, TimeUnit.SECONDS);
+      }
       this.server = new SocketServer(config.socket(), ops.table(), config.maxFrameBytes(),
           config.maxConnections(), config.workerThreads(), trail, config.clock(),
           config.access().socketMode(), config.access().socketGroup(),

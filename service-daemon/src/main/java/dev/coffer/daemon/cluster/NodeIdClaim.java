@@ -6,6 +6,8 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.function.Supplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * A running node's hold on its name ({@code $COFFER_HOME/node-id}) in a shared PostgreSQL
@@ -18,16 +20,25 @@ import java.util.function.Supplier;
  * into their own audit logs, fold usage as each other and overwrite each other's key store
  * sessions; so a node whose name another live node holds does not start. The lock lives and
  * dies with its session: a node that was killed frees its name at once, and a home moved to
- * another host starts there.
+ * another host starts there. A node whose session the server ended (a restart, a failover)
+ * takes its name again at its next {@link #keep}.
  *
  * <p>The key is a 64-bit hash of the name ({@code hashtextextended}), so two different names
  * share a key with a chance of about 2<sup>-64</sup> per pair.
  */
 public final class NodeIdClaim implements AutoCloseable {
 
-  private final Connection connection;
+  private static final Logger LOG = Logger.getLogger(NodeIdClaim.class.getName());
 
-  private NodeIdClaim(Connection connection) {
+  private final Supplier<Connection> connections;
+  private final String nodeId;
+  private Connection connection; // guarded by this
+  private boolean closed; // guarded by this
+  private String lastProblem; // guarded by this: a long outage is logged once
+
+  private NodeIdClaim(Supplier<Connection> connections, String nodeId, Connection connection) {
+    this.connections = connections;
+    this.nodeId = nodeId;
     this.connection = connection;
   }
 
@@ -41,6 +52,59 @@ public final class NodeIdClaim implements AutoCloseable {
    */
   public static NodeIdClaim claim(Supplier<Connection> connections, String nodeId)
       throws IOException {
+    try {
+      Connection c = take(connections, nodeId);
+      if (c == null) {
+        throw new IOException(taken(nodeId));
+      }
+      return new NodeIdClaim(connections, nodeId, c);
+    } catch (SQLException e) {
+      throw new IOException("cannot claim node-id " + nodeId + " in the database: "
+          + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Checks the session still holds the name, and takes it again on a new session if the server
+   * ended it; logs (once per problem) when it cannot, above all when another node took it
+   * meanwhile. Never throws: for a periodic task.
+   */
+  public synchronized void keep() {
+    if (closed) {
+      return;
+    }
+    try {
+      if (connection != null && connection.isValid(2)) {
+        lastProblem = null;
+        return;
+      }
+      closeQuietly(connection);
+      connection = take(connections, nodeId);
+      if (connection == null) {
+        report(Level.SEVERE, taken(nodeId) + "; this node's audit outbox rows may reach the"
+            + " other node's log");
+      } else {
+        lastProblem = null;
+        LOG.info(() -> "node " + nodeId + " holds its node-id again");
+      }
+    } catch (SQLException | RuntimeException e) {
+      closeQuietly(connection);
+      connection = null;
+      report(Level.WARNING, "node " + nodeId + ": cannot hold its node-id in the database;"
+          + " retrying: " + e.getMessage());
+    }
+  }
+
+  private void report(Level level, String problem) {
+    if (!problem.equals(lastProblem)) {
+      lastProblem = problem;
+      LOG.log(level, problem);
+    }
+  }
+
+  /** A session holding the name, or null if another session holds it. */
+  private static Connection take(Supplier<Connection> connections, String nodeId)
+      throws SQLException {
     Connection c = connections.get();
     try {
       c.setAutoCommit(true);
@@ -49,28 +113,36 @@ public final class NodeIdClaim implements AutoCloseable {
         s.setString(1, "coffer node-id " + nodeId);
         try (ResultSet r = s.executeQuery()) {
           if (r.next() && r.getBoolean(1)) {
-            return new NodeIdClaim(c);
+            return c;
           }
         }
       }
+    } catch (SQLException | RuntimeException e) {
       closeQuietly(c);
-      throw new IOException("another running node on this database has the node-id " + nodeId
-          + " (a home copied with its node-id file?): each node needs its own name; delete"
-          + " this home's node-id file for a new one, or stop the other node");
-    } catch (SQLException e) {
-      closeQuietly(c);
-      throw new IOException("cannot claim node-id " + nodeId + " in the database: "
-          + e.getMessage(), e);
+      throw e;
     }
+    closeQuietly(c);
+    return null;
+  }
+
+  private static String taken(String nodeId) {
+    return "another running node on this database has the node-id " + nodeId
+        + " (a home copied with its node-id file?): each node needs its own name; delete"
+        + " this home's node-id file for a new one, or stop the other node";
   }
 
   /** Ends the session, which frees the name. */
   @Override
-  public void close() {
+  public synchronized void close() {
+    closed = true;
     closeQuietly(connection);
+    connection = null;
   }
 
   private static void closeQuietly(Connection c) {
+    if (c == null) {
+      return;
+    }
     try {
       c.close();
     } catch (SQLException | RuntimeException ignored) {
