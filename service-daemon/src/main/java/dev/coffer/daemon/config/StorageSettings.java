@@ -115,10 +115,21 @@ public record StorageSettings(Engine engine, String jdbcUrl, String jdbcUser,
   public String password(Path home) throws IOException {
     if (passwordFile.isPresent()) {
       Path f = home.resolve(passwordFile.get());
+      if (!java.nio.file.Files.isRegularFile(f)) {
+        throw new IOException("jdbc-password-file " + f + (java.nio.file.Files.exists(f)
+            ? " is not a regular file" : " does not exist") + ": it must hold the database"
+            + " password on its first line (mode 0600 or 0400), or remove the setting and set "
+            + PASSWORD_VARIABLE);
+      }
       dev.coffer.daemon.files.SecureFiles.requireOwnerOnly(f,
           "the database password (jdbc-password-file)");
-      return java.nio.file.Files.readAllLines(f, java.nio.charset.StandardCharsets.UTF_8)
-          .stream().findFirst().orElse("");
+      try {
+        return java.nio.file.Files.readAllLines(f, java.nio.charset.StandardCharsets.UTF_8)
+            .stream().findFirst().orElse("");
+      } catch (IOException e) {
+        // The exception's message is the cause only; never the file's content.
+        throw new IOException("cannot read jdbc-password-file " + f + ": " + e, e);
+      }
     }
     return Optional.ofNullable(System.getenv(PASSWORD_VARIABLE)).orElse("");
   }
@@ -140,6 +151,10 @@ public record StorageSettings(Engine engine, String jdbcUrl, String jdbcUser,
     String user = p.get("jdbc-user", d.jdbcUser);
     Optional<Path> file = p.containsKey("jdbc-password-file")
         ? Optional.of(Path.of(p.get("jdbc-password-file", ""))) : d.passwordFile;
+    if (file.isPresent() && file.get().toString().isBlank()) {
+      throw p.invalid("jdbc-password-file", "", "must name the file holding the database"
+          + " password; remove the line to take it from " + PASSWORD_VARIABLE);
+    }
     if (e == Engine.SQLITE && (p.containsKey("jdbc-url") || p.containsKey("jdbc-user")
         || p.containsKey("jdbc-password-file"))) {
       throw new IllegalArgumentException(p.source() + ": jdbc-* settings apply only with"

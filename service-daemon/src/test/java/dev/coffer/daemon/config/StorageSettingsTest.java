@@ -66,6 +66,31 @@ class StorageSettingsTest {
     }
   }
 
+  /** A password file that is missing, a directory, or an empty setting: named, with the fix. */
+  @Test
+  void anUnreadablePasswordFile_isNamedAsTheSetting() throws Exception {
+    Path home = java.nio.file.Files.createTempDirectory(Path.of("/tmp"), "pwf");
+    try {
+      java.nio.file.Files.createDirectory(home.resolve("dir"),
+          java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+              java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+      for (String f : new String[] {"missing.password", "dir"}) {
+        java.io.IOException e = assertThrows(java.io.IOException.class, () -> StorageSettings
+            .postgresql("jdbc:postgresql://db/coffer", "c", Optional.of(Path.of(f)))
+            .password(home), f);
+        assertTrue(e.getMessage().contains("jdbc-password-file")
+            && e.getMessage().contains(home.resolve(f).toString()), e.getMessage());
+      }
+    } finally {
+      java.nio.file.Files.delete(home.resolve("dir"));
+      java.nio.file.Files.delete(home);
+    }
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> config(
+        "storage", "postgresql", "jdbc-url", "jdbc:postgresql://db/coffer", "jdbc-user", "c",
+        "jdbc-password-file", " "));
+    assertTrue(e.getMessage().contains("jdbc-password-file"), e.getMessage());
+  }
+
   @Test
   void incompleteOrMismatchedSettings_areRefusedNamingTheSetting() {
     assertTrue(assertThrows(IllegalArgumentException.class, () -> config("storage", "mysql"))
