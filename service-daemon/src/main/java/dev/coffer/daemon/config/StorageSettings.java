@@ -134,6 +134,15 @@ public record StorageSettings(Engine engine, String jdbcUrl, String jdbcUser,
     return Optional.ofNullable(System.getenv(PASSWORD_VARIABLE)).orElse("");
   }
 
+  /**
+   * {@code pb} without {@value #PASSWORD_VARIABLE} in its environment: a program the daemon runs
+   * (an {@code expiry-event-command}, {@code id}) must not inherit the database password.
+   */
+  public static ProcessBuilder withoutPassword(ProcessBuilder pb) {
+    pb.environment().remove(PASSWORD_VARIABLE);
+    return pb;
+  }
+
   static StorageSettings from(Settings p, StorageSettings d) {
     // Not containsKey: that would list jdbc-password among the valid settings.
     if (p.stringPropertyNames().contains("jdbc-password")) {

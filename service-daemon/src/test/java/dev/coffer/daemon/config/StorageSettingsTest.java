@@ -91,6 +91,22 @@ class StorageSettingsTest {
     assertTrue(e.getMessage().contains("jdbc-password-file"), e.getMessage());
   }
 
+  /**
+   * The daemon runs other programs (expiry-event-command, id for peer names): they must not
+   * inherit the database password from its environment.
+   */
+  @Test
+  void childProcesses_doNotInheritThePassword() throws Exception {
+    ProcessBuilder pb = new ProcessBuilder("env");
+    pb.environment().put(StorageSettings.PASSWORD_VARIABLE, "hunter2"); // as if the daemon's
+    Process p = StorageSettings.withoutPassword(pb).start();
+    String env = new String(p.getInputStream().readAllBytes(),
+        java.nio.charset.StandardCharsets.UTF_8);
+    p.waitFor();
+    assertFalse(env.contains("hunter2"), env);
+    assertTrue(env.contains("PATH="), env);
+  }
+
   @Test
   void incompleteOrMismatchedSettings_areRefusedNamingTheSetting() {
     assertTrue(assertThrows(IllegalArgumentException.class, () -> config("storage", "mysql"))
