@@ -81,8 +81,12 @@ public final class NodeIdClaim implements AutoCloseable {
       closeQuietly(connection);
       connection = take(connections, nodeId);
       if (connection == null) {
-        report(Level.SEVERE, taken(nodeId) + "; this node's audit outbox rows may reach the"
-            + " other node's log");
+        // Either this node's own previous session, which the database has not ended yet (it
+        // is retried every call), or another node with this name.
+        report(Level.WARNING, "node " + nodeId + ": its node-id is held by another database"
+            + " session: its own previous session until the database ends it, or another"
+            + " running node with this name (a home copied with its node-id file: give one of"
+            + " them a new name); retrying");
       } else {
         lastProblem = null;
         LOG.info(() -> "node " + nodeId + " holds its node-id again");
