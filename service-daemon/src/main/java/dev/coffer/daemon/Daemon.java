@@ -51,6 +51,7 @@ import dev.coffer.daemon.storage.NodeId;
 import dev.coffer.daemon.config.StorageSettings;
 import dev.coffer.daemon.cluster.AdvisoryLockLeadership;
 import dev.coffer.daemon.cluster.ChangeFeed;
+import dev.coffer.daemon.cluster.NodeIdClaim;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -95,6 +96,8 @@ public final class Daemon implements Closeable {
   private MetricsServer metricsServer; // set once in the constructor, if metrics-listen is set
   private UsageAccounting usage; // set once in the constructor
   private final Leadership leadership;
+  /** This node's hold on its node-id in a shared database (null on SQLite): see NodeIdClaim. */
+  private NodeIdClaim nodeClaim; // set once in the constructor on PostgreSQL
   /** Whether the last maintenance pass ran the scheduled work: a newly elected leader catches up. */
   private volatile boolean ledLastPass;
   /** What this node reloads when another node announces a change (see {@link #reloaders}). */
@@ -138,6 +141,9 @@ public final class Daemon implements Closeable {
     RootKey root = checkBeforeCreating ? null : RootKeys.load(config.home(), random);
     this.db = openDatabase(config, NodeId.loadOrCreate(config.home(), random));
     try {
+      if (db.engine() == StorageSettings.Engine.POSTGRESQL) {
+        nodeClaim = NodeIdClaim.claim(db::newConnection, db.nodeId());
+      }
       RootKeyProbe probe = new RootKeyProbe(db);
       if (root == null) {
         probe.refuseNewRootKey(config.home());
@@ -146,6 +152,7 @@ public final class Daemon implements Closeable {
       probe.verify(root, random, config.home());
       this.leadership = leadershipFactory.open(db);
     } catch (IOException | RuntimeException e) {
+      releaseNodeId();
       db.close();
       throw e;
     }
@@ -154,6 +161,7 @@ public final class Daemon implements Closeable {
           config.region(), config.account(), config.clock(), auditOptions(config));
     } catch (IOException | RuntimeException e) {
       leadership.close();
+      releaseNodeId();
       db.close();
       throw e;
     }
@@ -231,6 +239,10 @@ public final class Daemon implements Closeable {
       // A node that becomes leader (its predecessor died) runs a pass within a second rather
       // than at its next periodic one.
       scheduler.scheduleWithFixedDelay(this::catchUpIfNewLeader, 1, 1, TimeUnit.SECONDS);
+      if (nodeClaim != null) {
+        // A database restart ends the session holding this node's name: take it back.
+        scheduler.scheduleWithFixedDelay(nodeClaim::keep, 1, 1, TimeUnit.SECONDS);
+      }
       this.server = new SocketServer(config.socket(), ops.table(), config.maxFrameBytes(),
           config.maxConnections(), config.workerThreads(), trail, config.clock(),
           config.access().socketMode(), config.access().socketGroup(),
@@ -257,6 +269,7 @@ public final class Daemon implements Closeable {
       }
       leadership.close();
       audit.close();
+      releaseNodeId();
       db.close();
       throw e;
     }
@@ -586,5 +599,12 @@ public final class Daemon implements Closeable {
     db.deleteShipped();
     audit.close();
     db.close();
+    releaseNodeId(); // last: another process with this name may ship this node's rows now
+  }
+
+  private void releaseNodeId() {
+    if (nodeClaim != null) {
+      nodeClaim.close();
+    }
   }
 }

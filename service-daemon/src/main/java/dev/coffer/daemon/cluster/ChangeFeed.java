@@ -135,6 +135,7 @@ public final class ChangeFeed implements AutoCloseable {
   }
 
   private void run() {
+    boolean stale = false; // a reload failed: its item is as old as before the announcement
     while (!closed) {
       Connection c = current;
       try {
@@ -143,11 +144,18 @@ public final class ChangeFeed implements AutoCloseable {
           current = c;
           // Announcements sent while no connection listened are lost: reload everything.
           reloaders.reloadAll();
+          stale = false;
+        } else if (stale) {
+          // Which item failed matters less than the bound: reload everything now, and until
+          // that succeeds (a failure here takes the reconnecting path, which retries it).
+          LOG.info("change feed: reloading everything after a failed reload");
+          reloaders.reloadAll();
+          stale = false;
         }
         PGNotification[] got = c.unwrap(PGConnection.class).getNotifications(POLL_MILLIS);
         if (got != null) {
           for (PGNotification n : got) {
-            deliver(n.getParameter());
+            stale |= !deliver(n.getParameter());
           }
         }
       } catch (SQLException | RuntimeException e) {
@@ -163,18 +171,23 @@ public final class ChangeFeed implements AutoCloseable {
     closeQuietly(current);
   }
 
-  private void deliver(String payload) {
+  /** Reloads what {@code payload} names; false if that failed (the item is stale). */
+  private boolean deliver(String payload) {
     int colon = payload.indexOf(':');
     Topic topic = colon < 0 ? null : Topic.of(payload.substring(0, colon));
     if (topic == null) {
       LOG.warning("change feed: ignoring an announcement of an unknown topic: " + payload);
-      return;
+      return true;
     }
     try {
       reloaders.reload(topic, payload.substring(colon + 1));
+      return true;
     } catch (RuntimeException e) {
-      // The item stays stale until the next announcement or reload; the feed goes on.
-      LOG.log(Level.WARNING, "change feed: reloading " + payload + " failed", e);
+      // Left alone, the item would stay stale until its next change (a key disabled on another
+      // node still enabled here): the caller reloads everything.
+      LOG.log(Level.WARNING, "change feed: reloading " + payload + " failed; reloading"
+          + " everything", e);
+      return false;
     }
   }
 

@@ -47,6 +47,12 @@ public record StorageSettings(Engine engine, String jdbcUrl, String jdbcUser,
 
   public StorageSettings {
     if (engine == Engine.POSTGRESQL) {
+      if (carriesPassword(jdbcUrl)) {
+        throw new IllegalArgumentException("jdbc-url must not carry a password (it is printed in"
+            + " errors, logs and the process list): put the database password in a file of mode"
+            + " 0600 named by jdbc-password-file, or in the environment variable "
+            + PASSWORD_VARIABLE + ", and remove it from the URL");
+      }
       if (!jdbcUrl.startsWith("jdbc:postgresql:")) {
         throw new IllegalArgumentException("jdbc-url must be a PostgreSQL JDBC URL, e.g."
             + " jdbc:postgresql://db.example:5432/coffer, with storage=postgresql; got '"
@@ -57,6 +63,34 @@ public record StorageSettings(Engine engine, String jdbcUrl, String jdbcUser,
             + " role the daemon connects as");
       }
     }
+  }
+
+  /**
+   * Whether {@code url} holds a secret: a {@code password} or {@code sslpassword} property
+   * (pgJDBC reads both from the URL, names in any case) or a {@code user:password@} part (the
+   * libpq URI form an operator may paste).
+   */
+  private static boolean carriesPassword(String url) {
+    int query = url.indexOf('?');
+    String beforeQuery = query < 0 ? url : url.substring(0, query);
+    int authority = beforeQuery.indexOf("//");
+    if (authority >= 0) {
+      String rest = beforeQuery.substring(authority + 2);
+      int slash = rest.indexOf('/');
+      if ((slash < 0 ? rest : rest.substring(0, slash)).contains("@")) {
+        return true;
+      }
+    }
+    if (query < 0) {
+      return false;
+    }
+    for (String property : url.substring(query + 1).split("&")) {
+      String name = property.split("=", 2)[0].strip().toLowerCase(java.util.Locale.ROOT);
+      if (name.equals("password") || name.equals("sslpassword")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** SQLite in the data directory. */
@@ -81,12 +115,32 @@ public record StorageSettings(Engine engine, String jdbcUrl, String jdbcUser,
   public String password(Path home) throws IOException {
     if (passwordFile.isPresent()) {
       Path f = home.resolve(passwordFile.get());
+      if (!java.nio.file.Files.isRegularFile(f)) {
+        throw new IOException("jdbc-password-file " + f + (java.nio.file.Files.exists(f)
+            ? " is not a regular file" : " does not exist") + ": it must hold the database"
+            + " password on its first line (mode 0600 or 0400), or remove the setting and set "
+            + PASSWORD_VARIABLE);
+      }
       dev.coffer.daemon.files.SecureFiles.requireOwnerOnly(f,
           "the database password (jdbc-password-file)");
-      return java.nio.file.Files.readAllLines(f, java.nio.charset.StandardCharsets.UTF_8)
-          .stream().findFirst().orElse("");
+      try {
+        return java.nio.file.Files.readAllLines(f, java.nio.charset.StandardCharsets.UTF_8)
+            .stream().findFirst().orElse("");
+      } catch (IOException e) {
+        // The exception's message is the cause only; never the file's content.
+        throw new IOException("cannot read jdbc-password-file " + f + ": " + e, e);
+      }
     }
     return Optional.ofNullable(System.getenv(PASSWORD_VARIABLE)).orElse("");
+  }
+
+  /**
+   * {@code pb} without {@value #PASSWORD_VARIABLE} in its environment: a program the daemon runs
+   * (an {@code expiry-event-command}, {@code id}) must not inherit the database password.
+   */
+  public static ProcessBuilder withoutPassword(ProcessBuilder pb) {
+    pb.environment().remove(PASSWORD_VARIABLE);
+    return pb;
   }
 
   static StorageSettings from(Settings p, StorageSettings d) {
@@ -106,6 +160,10 @@ public record StorageSettings(Engine engine, String jdbcUrl, String jdbcUser,
     String user = p.get("jdbc-user", d.jdbcUser);
     Optional<Path> file = p.containsKey("jdbc-password-file")
         ? Optional.of(Path.of(p.get("jdbc-password-file", ""))) : d.passwordFile;
+    if (file.isPresent() && file.get().toString().isBlank()) {
+      throw p.invalid("jdbc-password-file", "", "must name the file holding the database"
+          + " password; remove the line to take it from " + PASSWORD_VARIABLE);
+    }
     if (e == Engine.SQLITE && (p.containsKey("jdbc-url") || p.containsKey("jdbc-user")
         || p.containsKey("jdbc-password-file"))) {
       throw new IllegalArgumentException(p.source() + ": jdbc-* settings apply only with"

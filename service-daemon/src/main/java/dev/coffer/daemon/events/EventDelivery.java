@@ -1,5 +1,6 @@
 package dev.coffer.daemon.events;
 
+import dev.coffer.daemon.config.StorageSettings;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.URI;
@@ -155,7 +156,8 @@ public final class EventDelivery implements AutoCloseable {
   }
 
   private String run(byte[] event) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+    Process p = StorageSettings.withoutPassword(new ProcessBuilder(command))
+        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
         .redirectError(ProcessBuilder.Redirect.DISCARD).start();
     try (OutputStream in = p.getOutputStream()) {
       in.write(event);

@@ -60,6 +60,27 @@ public final class RootKeyProbe {
    * @throws IOException if it does not unwrap: this node's root key is not the cluster's
    */
   public void verify(RootKey root, SecureRandom random, Path home) throws IOException {
+    String stored = storeIfAbsent(root, random);
+    try {
+      Bytes.zero(root.unwrap(Base64.getDecoder().decode(stored), AAD));
+    } catch (AEADBadTagException | IllegalArgumentException e) {
+      throw new IOException("this node's root key is not the one the database's keys are"
+          + " wrapped under (the root key probe in its meta table does not unwrap): this home ("
+          + home + ") has another cluster's or a fresh root key; give it the cluster's root key"
+          + " with `coffer cluster join` (docs/cluster.md, \"Joining a node\"), or copy root.key"
+          + " (mode 0600) from a node of the cluster, or for root-key-store=pkcs11 use the same"
+          + " token and key label as the other nodes");
+    }
+  }
+
+  /**
+   * Stores a probe made with {@code root} if the database has none (a database never started
+   * by a daemon with the probe: a home of an older Coffer that {@code coffer storage migrate}
+   * copies), so the database names its root key from then on.
+   *
+   * @return the stored probe: this one, or the one already there
+   */
+  public String storeIfAbsent(RootKey root, SecureRandom random) {
     String stored = read();
     if (stored == null) {
       byte[] value = new byte[32];
@@ -77,16 +98,7 @@ public final class RootKeyProbe {
       });
       stored = read(); // ours, or another node's that won the race
     }
-    try {
-      Bytes.zero(root.unwrap(Base64.getDecoder().decode(stored), AAD));
-    } catch (AEADBadTagException | IllegalArgumentException e) {
-      throw new IOException("this node's root key is not the one the database's keys are"
-          + " wrapped under (the root key probe in its meta table does not unwrap): this home ("
-          + home + ") has another cluster's or a fresh root key; give it the cluster's root key"
-          + " with `coffer cluster join` (docs/cluster.md, \"Joining a node\"), or copy root.key"
-          + " (mode 0600) from a node of the cluster, or for root-key-store=pkcs11 use the same"
-          + " token and key label as the other nodes");
-    }
+    return stored;
   }
 
   private String read() {

@@ -3,6 +3,7 @@ package dev.coffer.daemon.migration;
 import dev.coffer.daemon.audit.AuditLog;
 import dev.coffer.daemon.config.Settings;
 import dev.coffer.daemon.keystore.RootKey;
+import dev.coffer.daemon.keystore.RootKeyProbe;
 import dev.coffer.daemon.keystore.RootKeys;
 import dev.coffer.daemon.keystore.SoftwareKeyStore;
 import dev.coffer.daemon.storage.Database;
@@ -92,6 +93,9 @@ public final class SqliteMigration {
       }
       RootKey root = RootKeys.load(home, random);
       try (Database source = Database.open(copy)) {
+        // A home of a Coffer from before the probe has none: give the copy one under the
+        // home's root key, so the database refuses a node with another root key from its start.
+        new RootKeyProbe(source).storeIfAbsent(root, random);
         return source.read(tx -> {
           try {
             return copy(tx.connection(), new CiphertextProbe(new SoftwareKeyStore(root, random),

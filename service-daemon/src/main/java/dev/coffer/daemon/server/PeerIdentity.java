@@ -45,7 +45,8 @@ final class PeerIdentity {
 
   private static String run(String... cmd) {
     try {
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(false).start();
+      Process p = dev.coffer.daemon.config.StorageSettings.withoutPassword(
+          new ProcessBuilder(cmd)).redirectErrorStream(false).start();
       String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
       if (!p.waitFor(5, TimeUnit.SECONDS) || p.exitValue() != 0 || out.isEmpty()) {
         return null;

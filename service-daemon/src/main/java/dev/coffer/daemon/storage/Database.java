@@ -61,6 +61,12 @@ public final class Database implements Closeable {
 
   private final Engine engine;
   private final String url;
+  /**
+   * How long a statement on a node's PostgreSQL session may wait for the server's answer: far
+   * above any statement or row-lock wait of a request, far below TCP's own give-up time.
+   */
+  static final int SOCKET_TIMEOUT_SECONDS = 10;
+
   private final Properties credentials;
   private final String nodeId;
   private Connection conn; // replaced under this object's monitor when PostgreSQL drops it
@@ -150,10 +156,19 @@ public final class Database implements Closeable {
     credentials.setProperty("password", password);
     // A server that stops answering must not hang a request forever (seconds).
     credentials.setProperty("connectTimeout", "10");
+    credentials.setProperty("loginTimeout", "10");
     credentials.setProperty("ApplicationName", "coffer " + nodeId);
+    // The node's own sessions: a partition that neither answers nor resets the connection fails
+    // the statement after SOCKET_TIMEOUT_SECONDS (KMSInternalException; the session is replaced
+    // on the next write) rather than holding the write connection, and every request that needs
+    // it, until the kernel gives up on TCP. Not for the schema migration, which may take longer.
+    Properties sessions = new Properties();
+    sessions.putAll(credentials);
+    sessions.setProperty("socketTimeout", Integer.toString(SOCKET_TIMEOUT_SECONDS));
+    sessions.setProperty("tcpKeepAlive", "true");
     try {
       Schema.migrate(Engine.POSTGRESQL, settings.jdbcUrl(), credentials, nodeId);
-      return new Database(Engine.POSTGRESQL, settings.jdbcUrl(), credentials, nodeId);
+      return new Database(Engine.POSTGRESQL, settings.jdbcUrl(), sessions, nodeId);
     } catch (SQLException | StorageException e) {
       throw new IOException("cannot open the database " + settings.jdbcUrl() + " as "
           + settings.jdbcUser() + " (jdbc-url, jdbc-user, jdbc-password-file in"

@@ -28,6 +28,7 @@ class ChangeFeedTest {
 
   private final BlockingQueue<String> delivered = new LinkedBlockingQueue<>();
   private final AtomicInteger reloadsAll = new AtomicInteger();
+  private final java.util.Set<String> failed = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private ChangeFeed feed;
   private Connection sender;
 
@@ -53,7 +54,12 @@ class ChangeFeedTest {
   void listen() throws Exception {
     Reloaders r = new Reloaders();
     for (ChangeFeed.Topic t : ChangeFeed.Topic.values()) {
-      r.on(t, id -> delivered.add(t.wire() + ":" + id));
+      r.on(t, id -> {
+        if (id.startsWith("fails-once") && failed.add(id)) {
+          throw new IllegalStateException("database write failed: connection lost");
+        }
+        delivered.add(t.wire() + ":" + id);
+      });
     }
     r.onReloadAll(reloadsAll::incrementAndGet);
     Supplier<Connection> connections = ChangeFeedTest::connect;
@@ -104,6 +110,23 @@ class ChangeFeedTest {
     for (ChangeFeed.Topic t : ChangeFeed.Topic.values()) {
       assertEquals(t.wire() + ":id-with:colon", delivered.poll(2, TimeUnit.SECONDS));
     }
+  }
+
+  /**
+   * A reload that fails (this node's database connection had just dropped) must not leave the
+   * item stale until its next change: a key disabled elsewhere would stay enabled here.
+   */
+  @Test
+  void aReloadThatFails_isMadeGoodByReloadingEverythingWithinTheBound() throws Exception {
+    long start = System.nanoTime();
+    notifyIn(true, ChangeFeed.Topic.KEY, "fails-once-1");
+    long deadline = start + TimeUnit.SECONDS.toNanos(1);
+    while (reloadsAll.get() == 0 && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertEquals(1, reloadsAll.get(), "everything reloaded within the bound");
+    notifyIn(true, ChangeFeed.Topic.GRANT, "g2");
+    assertEquals("grant:g2", delivered.poll(2, TimeUnit.SECONDS), "the feed goes on");
   }
 
   @Test

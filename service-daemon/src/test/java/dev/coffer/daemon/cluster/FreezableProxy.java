@@ -64,6 +64,11 @@ final class FreezableProxy implements AutoCloseable {
           out.write(buf, 0, n);
           out.flush();
         }
+        // One side closed: as a real network passes the FIN once it works again, so does this.
+        while (frozen && !closed) {
+          Thread.sleep(20);
+        }
+        out.close();
       } catch (IOException | InterruptedException e) {
         // one side closed
       }

@@ -45,6 +45,68 @@ class StorageSettingsTest {
     assertFalse(e.getMessage().contains("hunter2"), e.getMessage());
   }
 
+  /**
+   * pgJDBC takes {@code password} (and {@code sslpassword}) as URL properties; the URL is printed
+   * in connection errors and logs, so a password there is refused as the jdbc-password line is,
+   * and a libpq-style URI with a password is not echoed in the error.
+   */
+  @Test
+  void aPasswordInTheUrl_isRefused_withoutRepeatingIt() {
+    for (String url : new String[] {"jdbc:postgresql://db/coffer?password=hunter2",
+        "jdbc:postgresql://db/coffer?ssl=true&PASSWORD=hunter2",
+        "jdbc:postgresql://db/coffer?sslpassword=hunter2",
+        "jdbc:postgresql://coffer:hunter2@db/coffer",
+        "postgresql://coffer:hunter2@db/coffer"}) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> config(
+          "storage", "postgresql", "jdbc-url", url, "jdbc-user", "c"), url);
+      assertFalse(e.getMessage().contains("hunter2"), e.getMessage());
+      if (url.startsWith("jdbc:")) {
+        assertTrue(e.getMessage().contains("jdbc-password-file"), e.getMessage());
+      }
+    }
+  }
+
+  /** A password file that is missing, a directory, or an empty setting: named, with the fix. */
+  @Test
+  void anUnreadablePasswordFile_isNamedAsTheSetting() throws Exception {
+    Path home = java.nio.file.Files.createTempDirectory(Path.of("/tmp"), "pwf");
+    try {
+      java.nio.file.Files.createDirectory(home.resolve("dir"),
+          java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+              java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+      for (String f : new String[] {"missing.password", "dir"}) {
+        java.io.IOException e = assertThrows(java.io.IOException.class, () -> StorageSettings
+            .postgresql("jdbc:postgresql://db/coffer", "c", Optional.of(Path.of(f)))
+            .password(home), f);
+        assertTrue(e.getMessage().contains("jdbc-password-file")
+            && e.getMessage().contains(home.resolve(f).toString()), e.getMessage());
+      }
+    } finally {
+      java.nio.file.Files.delete(home.resolve("dir"));
+      java.nio.file.Files.delete(home);
+    }
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> config(
+        "storage", "postgresql", "jdbc-url", "jdbc:postgresql://db/coffer", "jdbc-user", "c",
+        "jdbc-password-file", " "));
+    assertTrue(e.getMessage().contains("jdbc-password-file"), e.getMessage());
+  }
+
+  /**
+   * The daemon runs other programs (expiry-event-command, id for peer names): they must not
+   * inherit the database password from its environment.
+   */
+  @Test
+  void childProcesses_doNotInheritThePassword() throws Exception {
+    ProcessBuilder pb = new ProcessBuilder("env");
+    pb.environment().put(StorageSettings.PASSWORD_VARIABLE, "hunter2"); // as if the daemon's
+    Process p = StorageSettings.withoutPassword(pb).start();
+    String env = new String(p.getInputStream().readAllBytes(),
+        java.nio.charset.StandardCharsets.UTF_8);
+    p.waitFor();
+    assertFalse(env.contains("hunter2"), env);
+    assertTrue(env.contains("PATH="), env);
+  }
+
   @Test
   void incompleteOrMismatchedSettings_areRefusedNamingTheSetting() {
     assertTrue(assertThrows(IllegalArgumentException.class, () -> config("storage", "mysql"))

@@ -377,6 +377,36 @@ class SqliteMigrationTest {
     }
   }
 
+  /**
+   * A home last run by a Coffer from before the root key probe has none: the migrated database
+   * must get one under the home's root key, or the first node to start on it (a new home
+   * without root.key) would make a root key of its own and claim the database with it.
+   */
+  @Test
+  void aHomeWithoutARootKeyProbe_getsOneUnderItsRootKey() throws Exception {
+    try (Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:"
+        + d.home.resolve("coffer.db")); Statement s = c.createStatement()) {
+      s.executeUpdate("DELETE FROM meta WHERE name = 'root_key_probe'");
+    }
+    migration(target()).run();
+    try (Connection c = SqliteHomeFixture.connect(url); Statement s = c.createStatement();
+        var r = s.executeQuery("SELECT COUNT(*) FROM meta WHERE name = 'root_key_probe'")) {
+      r.next();
+      assertEquals(1, r.getLong(1), "the migrated database has a root key probe");
+    }
+    Path fresh = Files.createTempDirectory(Path.of("/tmp"), "cmf");
+    Files.setPosixFilePermissions(fresh, PosixFilePermissions.fromString("rwx------"));
+    try {
+      java.io.IOException e = assertThrows(java.io.IOException.class, () -> Daemon.start(
+          DaemonConfig.forDirectory(fresh).withStorage(target().settings())).close());
+      assertTrue(e.getMessage().contains("join this node first"), e.getMessage());
+    } finally {
+      try (var files = Files.walk(fresh)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      }
+    }
+  }
+
   @Test
   void aFailedCiphertextCheck_rollsEverythingBack() throws Exception {
     // Another home's root key: every row copies, but no key version opens under it.

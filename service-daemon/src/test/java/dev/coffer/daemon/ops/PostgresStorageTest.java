@@ -133,6 +133,36 @@ class PostgresStorageTest {
     }
   }
 
+  /**
+   * A home copied whole (its node-id with it) would otherwise ship the running node's audit
+   * outbox rows into its own log, fold usage as that node and overwrite its key store sessions.
+   */
+  @Test
+  void aSecondNode_withTheNodeIdOfARunningNode_isRefused() throws Exception {
+    StorageSettings db = TestPostgres.newDatabase();
+    d = new TestDaemon(c -> c.withStorage(db));
+    Path other = Files.createTempDirectory(Path.of("/tmp"), "cd2");
+    Files.copy(d.home.resolve("root.key"), other.resolve("root.key"));
+    Files.copy(d.home.resolve("node-id"), other.resolve("node-id"));
+    Files.setPosixFilePermissions(other, java.nio.file.attribute.PosixFilePermissions
+        .fromString("rwx------"));
+    try {
+      IOException e = assertThrows(IOException.class,
+          () -> Daemon.start(DaemonConfig.forDirectory(other).withStorage(db)).close());
+      String id = Files.readString(other.resolve("node-id")).strip();
+      assertTrue(e.getMessage().contains(id) && e.getMessage().contains("node-id"),
+          e.getMessage());
+      d.close();
+      d = null;
+      // Once the first node is gone the name is free: a home moved to another host starts.
+      Daemon.start(DaemonConfig.forDirectory(other).withStorage(db)).close();
+    } finally {
+      try (var files = Files.walk(other)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      }
+    }
+  }
+
   @Test
   void aRoleTheServerRefuses_failsTheStart_namingTheSettings() throws Exception {
     StorageSettings db = TestPostgres.newDatabase();
