@@ -31,6 +31,16 @@ public final class ChangeFeed implements AutoCloseable {
 
   /** How long one wait for notifications lasts before the loop checks it should stop. */
   static final int POLL_MILLIS = 250;
+
+  /**
+   * A listening connection that has heard nothing for this long is asked a question: a
+   * partition that neither answers nor resets the connection would otherwise leave the node
+   * believing its view current (milliseconds).
+   */
+  static final long HEARTBEAT_MILLIS = 1_000;
+
+  /** How long the heartbeat's question may take before the connection counts as lost (s). */
+  static final int HEARTBEAT_TIMEOUT_SECONDS = 2;
   /** Pause between attempts to reopen a lost connection. */
   static final long RECONNECT_MILLIS = 200;
 
@@ -136,6 +146,7 @@ public final class ChangeFeed implements AutoCloseable {
 
   private void run() {
     boolean stale = false; // a reload failed: its item is as old as before the announcement
+    long heard = System.nanoTime(); // when the server last answered on this connection
     while (!closed) {
       Connection c = current;
       try {
@@ -153,10 +164,14 @@ public final class ChangeFeed implements AutoCloseable {
           stale = false;
         }
         PGNotification[] got = c.unwrap(PGConnection.class).getNotifications(POLL_MILLIS);
-        if (got != null) {
+        if (got != null && got.length > 0) {
+          heard = System.nanoTime();
           for (PGNotification n : got) {
             stale |= !deliver(n.getParameter());
           }
+        } else if (System.nanoTime() - heard > HEARTBEAT_MILLIS * 1_000_000L) {
+          heartbeat(c);
+          heard = System.nanoTime();
         }
       } catch (SQLException | RuntimeException e) {
         if (closed) {
@@ -169,6 +184,23 @@ public final class ChangeFeed implements AutoCloseable {
       }
     }
     closeQuietly(current);
+  }
+
+  /**
+   * Asks the server a trivial question on the listening connection; throws when it does not
+   * answer in time, which the caller handles as a lost connection (logged, reopened, everything
+   * reloaded).
+   */
+  private static void heartbeat(Connection c) throws SQLException {
+    // A socket timeout, not a query timeout: cancelling a query needs a second connection,
+    // which a partition blocks as well.
+    int before = c.getNetworkTimeout();
+    c.setNetworkTimeout(Runnable::run, HEARTBEAT_TIMEOUT_SECONDS * 1000);
+    try (Statement s = c.createStatement()) {
+      s.execute("SELECT 1");
+    } finally {
+      c.setNetworkTimeout(Runnable::run, before);
+    }
   }
 
   /** Reloads what {@code payload} names; false if that failed (the item is stale). */

@@ -154,4 +154,44 @@ class ChangeFeedTest {
       assertEquals(1, r.getInt(1));
     }
   }
+
+  /**
+   * A partition that neither answers nor resets the listening connection: without a question
+   * from the node, it would wait for announcements forever, believing its view current.
+   */
+  @Test
+  void aSilentPartition_isNoticedByTheHeartbeat_andEverythingReloadedOnceItHeals()
+      throws Exception {
+    try (FreezableProxy proxy = new FreezableProxy(pg.getPort())) {
+      String url = "jdbc:postgresql://localhost:" + proxy.port()
+          + "/postgres?socketTimeout=3&loginTimeout=3";
+      AtomicInteger opened = new AtomicInteger();
+      AtomicInteger reloads = new AtomicInteger();
+      Reloaders r = new Reloaders().onReloadAll(reloads::incrementAndGet);
+      ChangeFeed partitioned = ChangeFeed.start(() -> {
+        opened.incrementAndGet();
+        try {
+          return DriverManager.getConnection(url, "postgres", "");
+        } catch (SQLException e) {
+          throw new IllegalStateException(e);
+        }
+      }, r);
+      try {
+        proxy.freeze(true);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (opened.get() < 2) {
+          assertTrue(System.nanoTime() < deadline, "the silent partition went unnoticed");
+          Thread.sleep(50);
+        }
+        proxy.freeze(false);
+        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        while (reloads.get() < 1) {
+          assertTrue(System.nanoTime() < deadline, "no reload of everything after the partition");
+          Thread.sleep(50);
+        }
+      } finally {
+        partitioned.close();
+      }
+    }
+  }
 }
