@@ -96,6 +96,21 @@ final class AuditCommands {
   }
 
   /**
+   * The {@code --output}/{@code --query} form of lookup's records; null for the summary table.
+   *
+   * @throws IllegalArgumentException naming an unknown {@code --output} or a bad {@code --query}
+   */
+  static CliOutput structuredOutput(GlobalOptions globals) {
+    String format = globals.value("--output");
+    String query = globals.value("--query");
+    if (format == null && query == null) {
+      return null;
+    }
+    return new CliOutput(format == null ? "json" : format, query, globals.iso8601Timestamps(),
+        java.util.Set.of(), 80, globals.color());
+  }
+
+  /**
    * Prints the records {@code q} finds in the chosen form: the summary table by default, the
    * raw lines for {@code --output jsonl}, else {@code {"Records": [...]}} (CloudTrail's log file
    * shape) through {@code --query} and {@code --output} like any response.
@@ -103,20 +118,16 @@ final class AuditCommands {
   private static int lookup(AuditLookup q, Path dir, GlobalOptions globals, PrintWriter out,
       PrintWriter err) throws IOException {
     String format = globals.value("--output");
-    String query = globals.value("--query");
     if ("jsonl".equals(format)) {
       q.run(dir, out::println);
       return 0;
     }
-    CliOutput output = null;
-    if (format != null || query != null) {
-      try {
-        output = new CliOutput(format == null ? "json" : format, query,
-            globals.iso8601Timestamps(), java.util.Set.of(), 80, globals.color());
-      } catch (IllegalArgumentException e) {
-        err.println("coffer audit lookup: " + e.getMessage() + "; or 'jsonl' for raw lines");
-        return CofferCli.EXIT_USAGE;
-      }
+    CliOutput output;
+    try {
+      output = AuditCommands.structuredOutput(globals);
+    } catch (IllegalArgumentException e) {
+      err.println("coffer audit lookup: " + e.getMessage() + "; or 'jsonl' for raw lines");
+      return CofferCli.EXIT_USAGE;
     }
     ArrayNode records = Json.MAPPER.createArrayNode();
     q.run(dir, line -> records.add(Json.parseObject(line.getBytes(StandardCharsets.UTF_8))));

@@ -99,22 +99,18 @@ final class NodesReport {
   static int lookup(AuditLookup q, List<AuditSource> sources, GlobalOptions globals,
       PrintWriter out, PrintWriter err) throws IOException {
     String format = globals.value("--output");
-    String query = globals.value("--query");
     if ("jsonl".equals(format)) {
       q.run(sources, (s, line) -> out.println("{\"node\":" + Json.MAPPER.valueToTree(s.node())
           + ",\"record\":" + line + "}"));
       out.flush();
       return 0;
     }
-    CliOutput output = null;
-    if (format != null || query != null) {
-      try {
-        output = new CliOutput(format == null ? "json" : format, query,
-            globals.iso8601Timestamps(), java.util.Set.of(), 80, globals.color());
-      } catch (IllegalArgumentException e) {
-        err.println("coffer audit lookup: " + e.getMessage() + "; or 'jsonl' for raw lines");
-        return CofferCli.EXIT_USAGE;
-      }
+    CliOutput output;
+    try {
+      output = AuditCommands.structuredOutput(globals);
+    } catch (IllegalArgumentException e) {
+      err.println("coffer audit lookup: " + e.getMessage() + "; or 'jsonl' for raw lines");
+      return CofferCli.EXIT_USAGE;
     }
     ArrayNode records = Json.MAPPER.createArrayNode();
     ArrayNode nodes = Json.MAPPER.createArrayNode();

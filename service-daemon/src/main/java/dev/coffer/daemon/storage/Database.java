@@ -305,6 +305,18 @@ public final class Database implements Closeable {
    * transaction is active": that must not hide the cause, which is what the caller reports.
    */
   private void rollbackAfter(Exception cause) {
+    if (cause instanceof SQLException e && e.getSQLState() != null
+        && e.getSQLState().startsWith("08")) {
+      // The connection failed (a partition, a server restart): a rollback would wait out the
+      // same timeout again. Dropping the session rolls back on the server; the next write
+      // opens a new one.
+      try {
+        conn.close();
+      } catch (SQLException ignored) {
+        // already unusable
+      }
+      return;
+    }
     try {
       conn.rollback();
     } catch (SQLException alreadyEnded) {
