@@ -210,11 +210,28 @@ public final class Database implements Closeable {
    */
   private Connection connection() throws SQLException {
     if (engine == Engine.POSTGRESQL && conn.isClosed()) {
+      // After a failed attempt, the requests queued behind it fail at once instead of each
+      // waiting out another connect timeout while the database is unreachable.
+      if (System.nanoTime() - reconnectFailedAt < RECONNECT_BACKOFF_NANOS) {
+        throw new SQLException("the database " + url + " did not answer a moment ago; retry",
+            "08001");
+      }
       LOG.warning(() -> "database connection lost; reconnecting to " + url);
-      conn = DriverManager.getConnection(url, credentials);
+      try {
+        conn = DriverManager.getConnection(url, credentials);
+      } catch (SQLException e) {
+        reconnectFailedAt = System.nanoTime();
+        throw e;
+      }
     }
     return conn;
   }
+
+  /** How long writes fail at once after a failed reconnect (2 s). */
+  private static final long RECONNECT_BACKOFF_NANOS = 2_000_000_000L;
+
+  /** When the last reconnect failed, or long ago; under this object's monitor. */
+  private long reconnectFailedAt = System.nanoTime() - RECONNECT_BACKOFF_NANOS;
 
   /**
    * Work another package adds to every transaction that changes keys, in that transaction: what
@@ -309,12 +326,13 @@ public final class Database implements Closeable {
         && e.getSQLState().startsWith("08")) {
       // The connection failed (a partition, a server restart): a rollback would wait out the
       // same timeout again. Dropping the session rolls back on the server; the next write
-      // opens a new one.
+      // opens a new one, once the database answers again.
       try {
         conn.close();
       } catch (SQLException ignored) {
         // already unusable
       }
+      reconnectFailedAt = System.nanoTime();
       return;
     }
     try {
