@@ -332,7 +332,6 @@ public final class Database implements Closeable {
       } catch (SQLException ignored) {
         // already unusable
       }
-      reconnectFailedAt = System.nanoTime();
       return;
     }
     try {
