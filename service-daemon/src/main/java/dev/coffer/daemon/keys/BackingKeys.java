@@ -75,14 +75,24 @@ public final class BackingKeys {
   }
 
   /**
-   * Drops every opened version of a key from the cache, destroying it in memory: another node
-   * changed or deleted the key (material deleted, expired, key deleted), so its next use re-reads
-   * the database, which no longer holds what is gone. A version the cache never held is always
-   * read from the database, so a version another node added is found without this.
+   * Drops the opened versions of a key that the database no longer stores, destroying them in
+   * memory: another node deleted the key or erased material (deleted or expired). A version's
+   * material never changes while it is stored, so versions still stored stay opened: a key
+   * change (a tag, a state) must not pull material from under a request using it. A version the
+   * cache never held is always read from the database, so one another node added is found.
    */
   public void forget(UUID keyId) {
-    cache.invalidateAll(cache.asMap().keySet().stream()
-        .filter(v -> v.keyId().equals(keyId)).toList());
+    List<VersionId> cached = cache.asMap().keySet().stream()
+        .filter(v -> v.keyId().equals(keyId)).toList();
+    if (cached.isEmpty()) {
+      return;
+    }
+    java.util.Set<Integer> stored = db.read(tx -> {
+      java.util.Set<Integer> out = new java.util.HashSet<>();
+      tx.versions(keyId).forEach(v -> out.add(v.version()));
+      return out;
+    });
+    cache.invalidateAll(cached.stream().filter(v -> !stored.contains(v.version())).toList());
   }
 
   /** Registers the cache's reloads: {@code key} announcements, and all after a lost feed. */
