@@ -1,29 +1,18 @@
 package dev.coffer.daemon.ops;
 
-import static dev.coffer.daemon.TestDaemon.bytes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.coffer.daemon.TestDaemon;
 import dev.coffer.daemon.keys.KeyRegistry;
 import dev.coffer.daemon.storage.Change;
 import dev.coffer.daemon.storage.Database;
 import dev.coffer.protocol.KmsException;
-import java.security.KeyFactory;
-import java.security.PublicKey;
-import java.security.SecureRandom;
-import java.security.spec.MGF1ParameterSpec;
-import java.security.spec.X509EncodedKeySpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
-import javax.crypto.Cipher;
-import javax.crypto.spec.OAEPParameterSpec;
-import javax.crypto.spec.PSource;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -37,18 +26,8 @@ class ExpiryTwoRunnersTest {
     try (TestDaemon d = new TestDaemon()) {
       String key = d.call("CreateKey", "Origin", "EXTERNAL").get("KeyMetadata").get("KeyId")
           .asText();
-      JsonNode p = d.call("GetParametersForImport", "KeyId", key, "WrappingAlgorithm",
-          "RSAES_OAEP_SHA_256", "WrappingKeySpec", "RSA_2048");
-      PublicKey pub = KeyFactory.getInstance("RSA").generatePublic(
-          new X509EncodedKeySpec(bytes(p.get("PublicKey"))));
-      Cipher c = Cipher.getInstance("RSA/ECB/OAEPPadding");
-      c.init(Cipher.ENCRYPT_MODE, pub, new OAEPParameterSpec("SHA-256", "MGF1",
-          MGF1ParameterSpec.SHA256, PSource.PSpecified.DEFAULT));
-      byte[] material = new byte[32];
-      new SecureRandom().nextBytes(material);
-      d.call("ImportKeyMaterial", "KeyId", key, "ImportToken", bytes(p.get("ImportToken")),
-          "EncryptedKeyMaterial", c.doFinal(material), "ValidTo",
-          d.clock.instant().plus(Duration.ofDays(2)).toString());
+      ImportedKeyRotationTest.importMaterial(d, key, ImportedKeyRotationTest.newMaterial(),
+          "ValidTo", d.clock.instant().plus(Duration.ofDays(2)).toString());
       UUID id = UUID.fromString(key);
       try (Database b = Database.open(d.home.resolve("coffer.db"))) {
         KeyRegistry stale = new KeyRegistry(b, 1000);
