@@ -1,6 +1,7 @@
 package dev.coffer.daemon.cluster;
 
 import dev.coffer.daemon.storage.Database;
+import dev.coffer.daemon.storage.Tx;
 import java.sql.SQLException;
 
 /**
@@ -19,5 +20,5 @@ public interface Announcer {
    * @param topic what changed
    * @param id which one: a key id, an alias name, a grant id, an access key id, a key store id
    */
-  void announce(Database.Tx tx, ChangeFeed.Topic topic, String id) throws SQLException;
+  void announce(Tx tx, ChangeFeed.Topic topic, String id) throws SQLException;
 }

@@ -6,6 +6,7 @@ import dev.coffer.daemon.keys.KeyMaterial;
 import dev.coffer.daemon.keys.KeyRecord;
 import dev.coffer.daemon.keys.KeyRegistry;
 import dev.coffer.daemon.storage.Database;
+import dev.coffer.daemon.storage.Tx;
 import dev.coffer.protocol.Json;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -139,7 +140,7 @@ public final class ExpiryEvents {
   }
 
   /** Whether an event for the same key, material, ValidTo and lead time was raised before. */
-  private static boolean wasRaised(Database.Tx tx, KeyMaterialEvent e)
+  private static boolean wasRaised(Tx tx, KeyMaterialEvent e)
       throws java.sql.SQLException {
     try (PreparedStatement q = tx.connection().prepareStatement("SELECT 1 FROM"
         + " key_material_events WHERE key_id = ? AND material_id = ? AND valid_to_ms = ?"

@@ -4,6 +4,7 @@ import dev.coffer.daemon.cluster.Announcer;
 import dev.coffer.daemon.cluster.ChangeFeed.Topic;
 import dev.coffer.daemon.cluster.Reloaders;
 import dev.coffer.daemon.storage.Database;
+import dev.coffer.daemon.storage.Tx;
 import dev.coffer.daemon.storage.Database.StoredVersion;
 import dev.coffer.protocol.ErrorType;
 import dev.coffer.protocol.KmsException;
@@ -23,7 +24,7 @@ import java.util.UUID;
  * {@link Database} before it becomes visible or is acknowledged.
  *
  * <p>Changes resolve in the database, so several nodes can share it: each write re-reads, inside
- * its transaction, the stored row it changes ({@link Database.Tx#lockKey}: {@code SELECT ... FOR
+ * its transaction, the stored row it changes ({@link Tx#lockKey}: {@code SELECT ... FOR
  * UPDATE} on PostgreSQL), applies its check and change to that, and then puts what it wrote into
  * this view. An alias is created by an insert the database refuses when the name is taken; the
  * key quota is counted in the database under a cluster-wide lock. Another node's changes reach
@@ -252,7 +253,7 @@ public final class KeyRegistry {
   }
 
   /** The stored record of {@code id}, locked for {@code tx}; NotFound when not stored. */
-  private KeyRecord lockKey(Database.Tx tx, UUID id) throws java.sql.SQLException {
+  private KeyRecord lockKey(Tx tx, UUID id) throws java.sql.SQLException {
     KeyRecord current = tx.lockKey(id);
     if (current == null) {
       keys.remove(id); // deleted by another node

@@ -4,6 +4,7 @@ import dev.coffer.daemon.cluster.Announcer;
 import dev.coffer.daemon.cluster.ChangeFeed.Topic;
 import dev.coffer.daemon.cluster.Reloaders;
 import dev.coffer.daemon.storage.Database;
+import dev.coffer.daemon.storage.Tx;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -180,7 +181,7 @@ public final class PolicyStore {
   }
 
   /** Stores a policy; {@code tx} lets the caller make it part of a larger transaction. */
-  public void putPolicy(Database.Tx tx, UUID keyId, KeyPolicy policy) throws java.sql.SQLException {
+  public void putPolicy(Tx tx, UUID keyId, KeyPolicy policy) throws java.sql.SQLException {
     try (PreparedStatement p = tx.connection().prepareStatement(
         "INSERT INTO key_policies(key_id, document) VALUES (?,?)"
             + " ON CONFLICT (key_id) DO UPDATE SET document = excluded.document")) {

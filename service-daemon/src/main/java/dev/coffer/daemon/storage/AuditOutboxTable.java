@@ -77,4 +77,19 @@ final class AuditOutboxTable {
       p.executeUpdate();
     }
   }
+
+  /** The event ids of the rows node {@code nodeId} holds. */
+  static List<String> eventIds(Connection conn, String nodeId) throws SQLException {
+    try (PreparedStatement p = conn.prepareStatement(
+        "SELECT event_id FROM audit_outbox WHERE node_id = ?")) {
+      p.setString(1, nodeId);
+      try (ResultSet r = p.executeQuery()) {
+        List<String> out = new ArrayList<>();
+        while (r.next()) {
+          out.add(r.getString(1));
+        }
+        return out;
+      }
+    }
+  }
 }

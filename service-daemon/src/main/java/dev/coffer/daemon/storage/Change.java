@@ -3,7 +3,7 @@ package dev.coffer.daemon.storage;
 import java.util.UUID;
 
 /**
- * One thing a transaction changed, as far as {@link Database.Tx}'s methods know: what a {@link
+ * One thing a transaction changed, as far as {@link Tx}'s methods know: what a {@link
  * CommitScope} names its audit record after.
  *
  * @param kind what happened to the key

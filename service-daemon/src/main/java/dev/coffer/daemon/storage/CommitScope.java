@@ -12,8 +12,8 @@ public interface CommitScope {
   /**
    * Called inside the transaction just before it commits.
    *
-   * @param changes what the transaction changed (through {@link Database.Tx}'s methods;
-   *     statements run on {@link Database.Tx#connection()} are not listed)
+   * @param changes what the transaction changed (through {@link Tx}'s methods;
+   *     statements run on {@link Tx#connection()} are not listed)
    * @return the records to insert in the same transaction (replacing rows with the same event
    *     id); may be empty
    */

@@ -4,21 +4,16 @@ import dev.coffer.daemon.files.SecureFiles;
 import dev.coffer.daemon.keys.AliasRecord;
 import dev.coffer.daemon.keys.KeyMaterial;
 import dev.coffer.daemon.keys.KeyRecord;
-import dev.coffer.daemon.keys.KeyState;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -289,12 +284,13 @@ public final class Database implements Closeable {
       try {
         Tx tx = new Tx(conn, engine == Engine.POSTGRESQL);
         T result = work.run(tx);
-        if (!tx.changes.isEmpty()) {
+        List<Change> changes = tx.changes();
+        if (!changes.isEmpty()) {
           for (CommitHook h : hooks) {
-            h.beforeCommit(conn, List.copyOf(tx.changes));
+            h.beforeCommit(conn, changes);
           }
         }
-        List<OutboxRecord> held = s == null ? List.of() : s.records(List.copyOf(tx.changes));
+        List<OutboxRecord> held = s == null ? List.of() : s.records(changes);
         AuditOutboxTable.put(conn, nodeId, held);
         AuditOutboxTable.delete(conn, done);
         conn.commit();
@@ -376,18 +372,9 @@ public final class Database implements Closeable {
    * {@link #markShipped} named, awaiting deletion, are not counted).
    */
   public synchronized long outboxBacklog() {
-    try (PreparedStatement p = connection().prepareStatement(
-        "SELECT event_id FROM audit_outbox WHERE node_id = ?")) {
-      p.setString(1, nodeId);
-      try (ResultSet r = p.executeQuery()) {
-        long n = 0;
-        while (r.next()) {
-          if (!shipped.contains(r.getString(1))) {
-            n++;
-          }
-        }
-        return n;
-      }
+    try {
+      return AuditOutboxTable.eventIds(connection(), nodeId).stream()
+          .filter(id -> !shipped.contains(id)).count();
     } catch (SQLException e) {
       throw new StorageException("cannot read the audit outbox: " + e.getMessage(), e);
     }
@@ -434,69 +421,16 @@ public final class Database implements Closeable {
   /** Reads every key with its tags. */
   public synchronized List<KeyRecord> loadKeys() {
     try {
-      Map<String, TreeMap<String, String>> tags = new java.util.HashMap<>();
-      try (Statement s = connection().createStatement();
-          ResultSet r = s.executeQuery("SELECT key_id, tag_key, tag_value FROM tags")) {
-        while (r.next()) {
-          tags.computeIfAbsent(r.getString(1), k -> new TreeMap<>())
-              .put(r.getString(2), r.getString(3));
-        }
-      }
-      List<KeyRecord> out = new ArrayList<>();
-      try (Statement s = connection().createStatement();
-          ResultSet r =
-              s.executeQuery(
-                  "SELECT id, creation_ms, description, state, key_usage, key_spec, origin,"
-                      + " key_store, deletion_ms, pending_window_days, current_version,"
-                      + " rotation_period_days, next_rotation_ms, on_demand_rotations,"
-                      + " expiration_model, valid_to_ms FROM keys")) {
-        while (r.next()) {
-          out.add(
-              new KeyRecord(
-                  UUID.fromString(r.getString(1)),
-                  Instant.ofEpochMilli(r.getLong(2)),
-                  r.getString(3),
-                  KeyState.valueOf(r.getString(4)),
-                  r.getString(5),
-                  r.getString(6),
-                  r.getString(7),
-                  r.getString(8),
-                  instant(r, 9),
-                  r.getInt(10),
-                  r.getInt(11),
-                  r.getInt(12),
-                  instant(r, 13),
-                  r.getInt(14),
-                  r.getString(15),
-                  instant(r, 16),
-                  tags.getOrDefault(r.getString(1), new TreeMap<>())));
-        }
-      }
-      return out;
+      return KeysTable.all(connection());
     } catch (SQLException e) {
       throw new StorageException("cannot read keys: " + e.getMessage(), e);
     }
   }
 
-  private static Instant instant(ResultSet r, int column) throws SQLException {
-    long v = r.getLong(column);
-    return r.wasNull() ? null : Instant.ofEpochMilli(v);
-  }
-
+  /** Reads every alias. */
   public synchronized List<AliasRecord> loadAliases() {
-    try (Statement s = connection().createStatement();
-        ResultSet r =
-            s.executeQuery("SELECT name, target_key_id, creation_ms, updated_ms FROM aliases")) {
-      List<AliasRecord> out = new ArrayList<>();
-      while (r.next()) {
-        out.add(
-            new AliasRecord(
-                r.getString(1),
-                UUID.fromString(r.getString(2)),
-                Instant.ofEpochMilli(r.getLong(3)),
-                Instant.ofEpochMilli(r.getLong(4))));
-      }
-      return out;
+    try {
+      return AliasesTable.all(connection());
     } catch (SQLException e) {
       throw new StorageException("cannot read aliases: " + e.getMessage(), e);
     }
@@ -504,14 +438,8 @@ public final class Database implements Closeable {
 
   /** The stored form of one backing key version, or null. */
   public synchronized StoredVersion loadVersion(UUID keyId, int version) {
-    try (PreparedStatement p =
-        connection().prepareStatement(
-            "SELECT key_store, stored FROM key_versions WHERE key_id = ? AND version = ?")) {
-      p.setString(1, keyId.toString());
-      p.setInt(2, version);
-      try (ResultSet r = p.executeQuery()) {
-        return r.next() ? new StoredVersion(keyId, version, r.getString(1), r.getBytes(2)) : null;
-      }
+    try {
+      return KeyVersionsTable.find(connection(), keyId, version);
     } catch (SQLException e) {
       throw new StorageException("cannot read a key version: " + e.getMessage(), e);
     }
@@ -525,21 +453,8 @@ public final class Database implements Closeable {
    * its stored version.
    */
   public synchronized Map<UUID, List<KeyMaterial>> loadMaterials() {
-    try (Statement s = connection().createStatement();
-        ResultSet r = s.executeQuery(
-            "SELECT m.key_id, m.version, m.material_id, m.rotation_type, m.rotation_ms,"
-                + " m.expiration_model, m.valid_to_ms, m.description,"
-                + " CASE WHEN v.version IS NULL THEN 0 ELSE 1 END"
-                + " FROM key_materials m LEFT JOIN key_versions v"
-                + " ON v.key_id = m.key_id AND v.version = m.version"
-                + " ORDER BY m.key_id, m.version")) {
-      Map<UUID, List<KeyMaterial>> out = new java.util.HashMap<>();
-      while (r.next()) {
-        out.computeIfAbsent(UUID.fromString(r.getString(1)), k -> new ArrayList<>())
-            .add(new KeyMaterial(r.getInt(2), r.getString(3), r.getString(4), instant(r, 5),
-                r.getInt(9) != 0, r.getString(6), instant(r, 7), r.getString(8)));
-      }
-      return out;
+    try {
+      return KeyVersionsTable.materials(connection(), null);
     } catch (SQLException e) {
       throw new StorageException("cannot read key materials: " + e.getMessage(), e);
     }
@@ -549,18 +464,10 @@ public final class Database implements Closeable {
   public record ImportToken(byte[] token, UUID keyId, String algorithm, String wrappingKeySpec,
       byte[] wrappedPrivateKey, Instant validTo, boolean used) {}
 
+  /** The import token {@code token}, used or not; null when none is stored. */
   public synchronized ImportToken loadImportToken(byte[] token) {
-    try (PreparedStatement p =
-        connection().prepareStatement(
-            "SELECT key_id, algorithm, wrapping_key_spec, wrapped_private_key, valid_to_ms, used"
-                + " FROM import_tokens WHERE token = ?")) {
-      p.setBytes(1, token);
-      try (ResultSet r = p.executeQuery()) {
-        return r.next()
-            ? new ImportToken(token, UUID.fromString(r.getString(1)), r.getString(2),
-                r.getString(3), r.getBytes(4), Instant.ofEpochMilli(r.getLong(5)), r.getInt(6) != 0)
-            : null;
-      }
+    try {
+      return ImportTokensTable.find(connection(), token);
     } catch (SQLException e) {
       throw new StorageException("cannot read an import token: " + e.getMessage(), e);
     }
@@ -590,456 +497,6 @@ public final class Database implements Closeable {
       conn.close();
     } catch (SQLException ignored) {
       // closing
-    }
-  }
-
-  /** Write operations, only available inside {@link #inTransaction}. */
-  public static final class Tx {
-    private final Connection conn;
-    private final List<Change> changes = new ArrayList<>();
-    /**
-     * Whether a write locks what it re-reads with row locks ({@code SELECT ... FOR UPDATE}) and
-     * transaction-level advisory locks: PostgreSQL. On SQLite a write transaction takes the one
-     * database write lock instead (see {@link #lockForWrite}).
-     */
-    private final boolean rowLocking;
-
-    Tx(Connection conn, boolean rowLocking) {
-      this.conn = conn;
-      this.rowLocking = rowLocking;
-    }
-
-    /** The connection, for statements on tables owned by other packages. */
-    public Connection connection() {
-      return conn;
-    }
-
-    public void insertKey(KeyRecord k) throws SQLException {
-      try (PreparedStatement p =
-          conn.prepareStatement(
-              "INSERT INTO keys(id, creation_ms, description, state, key_usage, key_spec, origin,"
-                  + " key_store, deletion_ms, pending_window_days, current_version,"
-                  + " rotation_period_days, next_rotation_ms, on_demand_rotations,"
-                  + " expiration_model, valid_to_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
-        p.setString(1, k.id().toString());
-        p.setLong(2, k.creationDate().toEpochMilli());
-        bindMutable(p, 3, k);
-        p.executeUpdate();
-      }
-      replaceTags(k);
-      changes.add(new Change(Change.Kind.KEY_CREATED, k.id(), null));
-    }
-
-    public void updateKey(KeyRecord k) throws SQLException {
-      try (PreparedStatement p =
-          conn.prepareStatement(
-              "UPDATE keys SET description = ?, state = ?, key_usage = ?, key_spec = ?,"
-                  + " origin = ?, key_store = ?, deletion_ms = ?, pending_window_days = ?,"
-                  + " current_version = ?, rotation_period_days = ?, next_rotation_ms = ?,"
-                  + " on_demand_rotations = ?, expiration_model = ?, valid_to_ms = ?"
-                  + " WHERE id = ?")) {
-        bindMutable(p, 1, k);
-        p.setString(15, k.id().toString());
-        if (p.executeUpdate() != 1) {
-          throw new SQLException("key " + k.id() + " vanished");
-        }
-      }
-      replaceTags(k);
-      changes.add(new Change(Change.Kind.KEY_UPDATED, k.id(), null));
-    }
-
-    private static void bindMutable(PreparedStatement p, int i, KeyRecord k) throws SQLException {
-      p.setString(i, k.description());
-      p.setString(i + 1, k.state().name());
-      p.setString(i + 2, k.keyUsage());
-      p.setString(i + 3, k.keySpec());
-      p.setString(i + 4, k.origin());
-      p.setString(i + 5, k.keyStore());
-      setInstant(p, i + 6, k.deletionDate());
-      p.setInt(i + 7, k.pendingWindowInDays());
-      p.setInt(i + 8, k.currentVersion());
-      p.setInt(i + 9, k.rotationPeriodDays());
-      setInstant(p, i + 10, k.nextRotationDate());
-      p.setInt(i + 11, k.onDemandRotations());
-      p.setString(i + 12, k.expirationModel());
-      setInstant(p, i + 13, k.validTo());
-    }
-
-    private static void setInstant(PreparedStatement p, int i, Instant t) throws SQLException {
-      if (t == null) {
-        p.setNull(i, java.sql.Types.BIGINT);
-      } else {
-        p.setLong(i, t.toEpochMilli());
-      }
-    }
-
-    private void replaceTags(KeyRecord k) throws SQLException {
-      try (PreparedStatement del = conn.prepareStatement("DELETE FROM tags WHERE key_id = ?")) {
-        del.setString(1, k.id().toString());
-        del.executeUpdate();
-      }
-      try (PreparedStatement ins =
-          conn.prepareStatement("INSERT INTO tags(key_id, tag_key, tag_value) VALUES (?,?,?)")) {
-        for (Map.Entry<String, String> t : k.tags().entrySet()) {
-          ins.setString(1, k.id().toString());
-          ins.setString(2, t.getKey());
-          ins.setString(3, t.getValue());
-          ins.addBatch();
-        }
-        ins.executeBatch();
-      }
-    }
-
-    public void insertVersion(UUID keyId, int version, Instant created, String keyStore,
-        byte[] stored, String rotationType) throws SQLException {
-      try (PreparedStatement p =
-          conn.prepareStatement(
-              "INSERT INTO key_versions(key_id, version, created_ms, key_store, stored,"
-                  + " rotation_type) VALUES (?,?,?,?,?,?)")) {
-        p.setString(1, keyId.toString());
-        p.setInt(2, version);
-        p.setLong(3, created.toEpochMilli());
-        p.setString(4, keyStore);
-        p.setBytes(5, stored);
-        p.setString(6, rotationType);
-        p.executeUpdate();
-      }
-      changes.add(new Change(Change.Kind.VERSION_ADDED, keyId, rotationType));
-    }
-
-    /**
-     * Erases stored backing key versions of a key (imported material deleted or expired).
-     *
-     * @return the versions that were stored, for their key stores to destroy
-     */
-    public List<StoredVersion> deleteVersions(UUID keyId, java.util.Collection<Integer> versions)
-        throws SQLException {
-      List<StoredVersion> out = new ArrayList<>();
-      for (StoredVersion v : versions(keyId)) {
-        if (versions.contains(v.version())) {
-          out.add(v);
-        }
-      }
-      try (PreparedStatement p = conn.prepareStatement(
-          "DELETE FROM key_versions WHERE key_id = ? AND version = ?")) {
-        for (StoredVersion v : out) {
-          p.setString(1, keyId.toString());
-          p.setInt(2, v.version());
-          p.executeUpdate();
-        }
-      }
-      changes.add(new Change(Change.Kind.VERSIONS_DELETED, keyId, null));
-      return out;
-    }
-
-    /** Records a key material, or replaces the record of its version. */
-    public void putMaterial(UUID keyId, KeyMaterial m) throws SQLException {
-      try (PreparedStatement p = conn.prepareStatement(
-          "INSERT INTO key_materials(key_id, version, material_id, rotation_type,"
-              + " rotation_ms, expiration_model, valid_to_ms, description)"
-              + " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (key_id, version) DO UPDATE SET"
-              + " material_id = excluded.material_id, rotation_type = excluded.rotation_type,"
-              + " rotation_ms = excluded.rotation_ms,"
-              + " expiration_model = excluded.expiration_model,"
-              + " valid_to_ms = excluded.valid_to_ms, description = excluded.description")) {
-        p.setString(1, keyId.toString());
-        p.setInt(2, m.version());
-        p.setString(3, m.id());
-        p.setString(4, m.rotationType());
-        setInstant(p, 5, m.rotationDate());
-        p.setString(6, m.expirationModel());
-        setInstant(p, 7, m.validTo());
-        p.setString(8, m.description());
-        p.executeUpdate();
-      }
-    }
-
-    /** Forgets a key material (imported material pending rotation that was deleted). */
-    public void deleteMaterial(UUID keyId, int version) throws SQLException {
-      try (PreparedStatement p = conn.prepareStatement(
-          "DELETE FROM key_materials WHERE key_id = ? AND version = ?")) {
-        p.setString(1, keyId.toString());
-        p.setInt(2, version);
-        p.executeUpdate();
-      }
-    }
-
-    public void insertImportToken(ImportToken t) throws SQLException {
-      try (PreparedStatement p =
-          conn.prepareStatement(
-              "INSERT INTO import_tokens(token, key_id, algorithm, wrapping_key_spec,"
-                  + " wrapped_private_key, valid_to_ms) VALUES (?,?,?,?,?,?)")) {
-        p.setBytes(1, t.token());
-        p.setString(2, t.keyId().toString());
-        p.setString(3, t.algorithm());
-        p.setString(4, t.wrappingKeySpec());
-        p.setBytes(5, t.wrappedPrivateKey());
-        p.setLong(6, t.validTo().toEpochMilli());
-        p.executeUpdate();
-      }
-    }
-
-    /** Marks a token used; false when it was already used (or does not exist). */
-    public boolean consumeImportToken(byte[] token) throws SQLException {
-      try (PreparedStatement p =
-          conn.prepareStatement("UPDATE import_tokens SET used = 1 WHERE token = ? AND used = 0")) {
-        p.setBytes(1, token);
-        return p.executeUpdate() == 1;
-      }
-    }
-
-    /** Removes tokens that expired before {@code now}. */
-    public int purgeImportTokens(Instant now) throws SQLException {
-      try (PreparedStatement p =
-          conn.prepareStatement("DELETE FROM import_tokens WHERE valid_to_ms < ?")) {
-        p.setLong(1, now.toEpochMilli());
-        return p.executeUpdate();
-      }
-    }
-
-    /** Deletes a key with its versions, tags and aliases. */
-    public void deleteKey(UUID keyId) throws SQLException {
-      try (PreparedStatement p = conn.prepareStatement("DELETE FROM keys WHERE id = ?")) {
-        p.setString(1, keyId.toString());
-        p.executeUpdate();
-      }
-      changes.add(new Change(Change.Kind.KEY_DELETED, keyId, null));
-    }
-
-    public List<StoredVersion> versions(UUID keyId) throws SQLException {
-      try (PreparedStatement p =
-          conn.prepareStatement(
-              "SELECT version, key_store, stored FROM key_versions WHERE key_id = ?")) {
-        p.setString(1, keyId.toString());
-        try (ResultSet r = p.executeQuery()) {
-          List<StoredVersion> out = new ArrayList<>();
-          while (r.next()) {
-            out.add(new StoredVersion(keyId, r.getInt(1), r.getString(2), r.getBytes(3)));
-          }
-          return out;
-        }
-      }
-    }
-
-    /** Stores the public key of a new asymmetric key. */
-    public void insertPublicKey(UUID keyId, byte[] publicKey) throws SQLException {
-      KeyPairTable.insert(conn, keyId, publicKey);
-    }
-
-    /** Replaces the certificate chain of an asymmetric key (null removes it). */
-    public void putCertificateChain(UUID keyId, byte[] chain) throws SQLException {
-      if (!KeyPairTable.putChain(conn, keyId, chain)) {
-        throw new SQLException("key " + keyId + " has no key pair");
-      }
-      changes.add(new Change(Change.Kind.KEY_UPDATED, keyId, null));
-    }
-
-    public void upsertAlias(AliasRecord a) throws SQLException {
-      try (PreparedStatement p =
-          conn.prepareStatement(
-              "INSERT INTO aliases(name, target_key_id, creation_ms, updated_ms) VALUES (?,?,?,?)"
-                  + " ON CONFLICT(name) DO UPDATE SET target_key_id = excluded.target_key_id,"
-                  + " updated_ms = excluded.updated_ms")) {
-        p.setString(1, a.name());
-        p.setString(2, a.targetKeyId().toString());
-        p.setLong(3, a.creationDate().toEpochMilli());
-        p.setLong(4, a.lastUpdatedDate().toEpochMilli());
-        p.executeUpdate();
-      }
-    }
-
-    public void deleteAlias(String name) throws SQLException {
-      try (PreparedStatement p = conn.prepareStatement("DELETE FROM aliases WHERE name = ?")) {
-        p.setString(1, name);
-        p.executeUpdate();
-      }
-    }
-
-    // ------------------------------------------------ writes that resolve in the database
-    // A write re-reads the row it changes through these, inside its transaction, and applies its
-    // change to what the database holds, never to a node's memory: two nodes never overwrite
-    // each other's change. See docs/cluster.md, Consistency.
-
-    /** Key of the transaction-level advisory lock that serialises key quota checks. */
-    static final long QUOTA_LOCK = 0x436f666665720001L;
-
-    /**
-     * Takes what this transaction needs to change rows it re-reads: on SQLite the database write
-     * lock, at once (a read first would pin a snapshot that a later write could not commit on
-     * when another connection wrote meanwhile); on PostgreSQL nothing, each read locks its rows.
-     */
-    public void lockForWrite() throws SQLException {
-      if (!rowLocking) {
-        try (Statement s = conn.createStatement()) {
-          s.executeUpdate("DELETE FROM aliases WHERE 1 = 0");
-        }
-      }
-    }
-
-    /** The suffix of a read whose rows this transaction is about to change. */
-    private String forUpdate() {
-      return rowLocking ? " FOR UPDATE" : "";
-    }
-
-    /**
-     * The stored record of a key with its tags, locked for this transaction (PostgreSQL
-     * {@code SELECT ... FOR UPDATE}); null when no such key is stored.
-     */
-    public KeyRecord lockKey(UUID id) throws SQLException {
-      lockForWrite();
-      return readKey(id, forUpdate());
-    }
-
-    /** The stored record of a key with its tags, without locking it; null when absent. */
-    public KeyRecord readKey(UUID id) throws SQLException {
-      return readKey(id, "");
-    }
-
-    private KeyRecord readKey(UUID id, String suffix) throws SQLException {
-      TreeMap<String, String> tags = new TreeMap<>();
-      try (PreparedStatement p = conn.prepareStatement(
-          "SELECT id, creation_ms, description, state, key_usage, key_spec, origin,"
-              + " key_store, deletion_ms, pending_window_days, current_version,"
-              + " rotation_period_days, next_rotation_ms, on_demand_rotations,"
-              + " expiration_model, valid_to_ms FROM keys WHERE id = ?" + suffix)) {
-        p.setString(1, id.toString());
-        try (ResultSet r = p.executeQuery()) {
-          if (!r.next()) {
-            return null;
-          }
-          try (PreparedStatement t = conn.prepareStatement(
-              "SELECT tag_key, tag_value FROM tags WHERE key_id = ?")) {
-            t.setString(1, id.toString());
-            try (ResultSet tr = t.executeQuery()) {
-              while (tr.next()) {
-                tags.put(tr.getString(1), tr.getString(2));
-              }
-            }
-          }
-          return new KeyRecord(UUID.fromString(r.getString(1)),
-              Instant.ofEpochMilli(r.getLong(2)), r.getString(3),
-              KeyState.valueOf(r.getString(4)), r.getString(5), r.getString(6), r.getString(7),
-              r.getString(8), instant(r, 9), r.getInt(10), r.getInt(11), r.getInt(12),
-              instant(r, 13), r.getInt(14), r.getString(15), instant(r, 16), tags);
-        }
-      }
-    }
-
-    /** A key's stored materials ordered by version (empty when it has none). */
-    public List<KeyMaterial> materialsOf(UUID keyId) throws SQLException {
-      try (PreparedStatement p = conn.prepareStatement(
-          "SELECT m.version, m.material_id, m.rotation_type, m.rotation_ms,"
-              + " m.expiration_model, m.valid_to_ms, m.description, v.version IS NOT NULL"
-              + " FROM key_materials m LEFT JOIN key_versions v"
-              + " ON v.key_id = m.key_id AND v.version = m.version"
-              + " WHERE m.key_id = ? ORDER BY m.version")) {
-        p.setString(1, keyId.toString());
-        try (ResultSet r = p.executeQuery()) {
-          List<KeyMaterial> out = new ArrayList<>();
-          while (r.next()) {
-            out.add(new KeyMaterial(r.getInt(1), r.getString(2), r.getString(3), instant(r, 4),
-                r.getBoolean(8), r.getString(5), instant(r, 6), r.getString(7)));
-          }
-          return out;
-        }
-      }
-    }
-
-    /** The stored alias {@code name}, locked for this transaction; null when absent. */
-    public AliasRecord lockAlias(String name) throws SQLException {
-      lockForWrite();
-      List<AliasRecord> found = aliases("name = ?", name, forUpdate());
-      return found.isEmpty() ? null : found.get(0);
-    }
-
-    /** The stored alias {@code name}, without locking it; null when absent. */
-    public AliasRecord readAlias(String name) throws SQLException {
-      List<AliasRecord> found = aliases("name = ?", name, "");
-      return found.isEmpty() ? null : found.get(0);
-    }
-
-    /** The stored aliases of a key, ordered by name. */
-    public List<AliasRecord> aliasesOf(UUID keyId) throws SQLException {
-      return aliases("target_key_id = ?", keyId.toString(), "");
-    }
-
-    private List<AliasRecord> aliases(String where, String value, String suffix)
-        throws SQLException {
-      try (PreparedStatement p = conn.prepareStatement(
-          "SELECT name, target_key_id, creation_ms, updated_ms FROM aliases WHERE " + where
-              + " ORDER BY name" + suffix)) {
-        p.setString(1, value);
-        try (ResultSet r = p.executeQuery()) {
-          List<AliasRecord> out = new ArrayList<>();
-          while (r.next()) {
-            out.add(new AliasRecord(r.getString(1), UUID.fromString(r.getString(2)),
-                Instant.ofEpochMilli(r.getLong(3)), Instant.ofEpochMilli(r.getLong(4))));
-          }
-          return out;
-        }
-      }
-    }
-
-    /**
-     * Inserts a new alias unless one of that name is stored (by this node or another).
-     *
-     * @return false when the name was taken: nothing was written
-     */
-    public boolean insertAlias(AliasRecord a) throws SQLException {
-      try (PreparedStatement p = conn.prepareStatement(
-          "INSERT INTO aliases(name, target_key_id, creation_ms, updated_ms) VALUES (?,?,?,?)"
-              + " ON CONFLICT (name) DO NOTHING")) {
-        p.setString(1, a.name());
-        p.setString(2, a.targetKeyId().toString());
-        p.setLong(3, a.creationDate().toEpochMilli());
-        p.setLong(4, a.lastUpdatedDate().toEpochMilli());
-        return p.executeUpdate() == 1;
-      }
-    }
-
-    /**
-     * Retargets a stored alias.
-     *
-     * @return false when no alias of that name is stored: nothing was written
-     */
-    public boolean updateAlias(AliasRecord a) throws SQLException {
-      try (PreparedStatement p = conn.prepareStatement(
-          "UPDATE aliases SET target_key_id = ?, updated_ms = ? WHERE name = ?")) {
-        p.setString(1, a.targetKeyId().toString());
-        p.setLong(2, a.lastUpdatedDate().toEpochMilli());
-        p.setString(3, a.name());
-        return p.executeUpdate() == 1;
-      }
-    }
-
-    /** Deletes an alias; false when none of that name was stored. */
-    public boolean removeAlias(String name) throws SQLException {
-      try (PreparedStatement p = conn.prepareStatement("DELETE FROM aliases WHERE name = ?")) {
-        p.setString(1, name);
-        return p.executeUpdate() == 1;
-      }
-    }
-
-    /**
-     * Serialises key quota checks across every node until this transaction ends: PostgreSQL
-     * {@code pg_advisory_xact_lock}; SQLite takes its one write lock, which does the same.
-     */
-    public void lockKeyQuota() throws SQLException {
-      if (rowLocking) {
-        try (PreparedStatement p = conn.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
-          p.setLong(1, QUOTA_LOCK);
-          p.executeQuery().close();
-        }
-      } else {
-        lockForWrite();
-      }
-    }
-
-    /** How many rows a query of the form {@code SELECT COUNT(*) ...} counts. */
-    public long count(String countSql) throws SQLException {
-      try (Statement s = conn.createStatement(); ResultSet r = s.executeQuery(countSql)) {
-        return r.next() ? r.getLong(1) : 0;
-      }
     }
   }
 }

@@ -1,6 +1,7 @@
 package dev.coffer.daemon.cluster;
 
 import dev.coffer.daemon.storage.Database;
+import dev.coffer.daemon.storage.Tx;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -17,7 +18,7 @@ final class InJvmFeed implements Announcer {
   private final List<Reloaders> nodes = new CopyOnWriteArrayList<>();
 
   @Override
-  public void announce(Database.Tx tx, ChangeFeed.Topic topic, String id) {
+  public void announce(Tx tx, ChangeFeed.Topic topic, String id) {
     queued.add(new String[] {topic.name(), id});
   }
 

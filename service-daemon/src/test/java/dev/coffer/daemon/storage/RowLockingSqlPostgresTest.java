@@ -22,8 +22,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The SQL of the writes that resolve in the database ({@link Database.Tx#lockKey},
- * {@link Database.Tx#insertAlias}, {@link Database.Tx#lockKeyQuota}) on a real PostgreSQL 14
+ * The SQL of the writes that resolve in the database ({@link Tx#lockKey},
+ * {@link Tx#insertAlias}, {@link Tx#lockKeyQuota}) on a real PostgreSQL 14
  * with row locking on: valid there, and locking what it says. The tables are made here with the
  * columns the SQLite schema has, until the shared Flyway schema lands.
  */
@@ -75,7 +75,7 @@ class RowLockingSqlPostgresTest {
   private static <T> T inTx(Connection c, Database.Work<T> work) throws Exception {
     c.setAutoCommit(false);
     try {
-      T t = work.run(new Database.Tx(c, true));
+      T t = work.run(new Tx(c, true));
       c.commit();
       return t;
     } catch (Exception e) {
@@ -95,7 +95,7 @@ class RowLockingSqlPostgresTest {
         return null;
       });
       c1.setAutoCommit(false);
-      Database.Tx first = new Database.Tx(c1, true);
+      Tx first = new Tx(c1, true);
       assertEquals(k, first.lockKey(k.id()));
       first.updateKey(k.toBuilder().state(KeyState.Disabled).build());
       CompletableFuture<KeyRecord> second = CompletableFuture.supplyAsync(() -> {
@@ -141,7 +141,7 @@ class RowLockingSqlPostgresTest {
   void theQuotaLockIsHeldUntilTheTransactionEnds() throws Exception {
     try (Connection c1 = connect(); Connection c2 = connect()) {
       c1.setAutoCommit(false);
-      new Database.Tx(c1, true).lockKeyQuota();
+      new Tx(c1, true).lockKeyQuota();
       CompletableFuture<Long> second = CompletableFuture.supplyAsync(() -> {
         try {
           return inTx(c2, tx -> {
