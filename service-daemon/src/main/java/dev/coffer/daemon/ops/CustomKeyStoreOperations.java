@@ -20,14 +20,8 @@ import dev.coffer.daemon.storage.Database;
 import dev.coffer.protocol.ErrorType;
 import dev.coffer.protocol.Json;
 import dev.coffer.protocol.KmsException;
-import java.nio.ByteBuffer;
-import java.nio.CharBuffer;
-import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.time.Clock;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -37,7 +31,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import javax.crypto.AEADBadTagException;
 
 /**
  * Custom key stores (AWS's CloudHSM key stores, here any PKCS#11 token through SunPKCS11):
@@ -62,14 +55,11 @@ final class CustomKeyStoreOperations {
   static final String TYPE = "PKCS11";
   private static final int MAX_NAME = 256;
 
-  private record Settings(String id, String name, Pkcs11Config config, byte[] wrappedPin,
-      Instant created) {}
-
   private static final class Entry {
-    volatile Settings settings;
+    volatile CustomKeyStoreRecord settings;
     final Pkcs11KeyStore store;
 
-    Entry(Settings settings, Pkcs11KeyStore store) {
+    Entry(CustomKeyStoreRecord settings, Pkcs11KeyStore store) {
       this.settings = settings;
       this.store = store;
     }
@@ -77,7 +67,7 @@ final class CustomKeyStoreOperations {
 
   private final KeyRegistry registry;
   private final BackingKeys backingKeys;
-  private final RootKey root;
+  private final StorePins pins;
   private final Clock clock;
   private final SecureRandom random;
   private final Database db;
@@ -90,27 +80,20 @@ final class CustomKeyStoreOperations {
       Clock clock, SecureRandom random, String nodeId) {
     this.registry = registry;
     this.backingKeys = backingKeys;
-    this.root = root;
+    this.pins = new StorePins(root);
     this.clock = clock;
     this.random = random;
     this.db = registry.database();
     this.connections = new KeyStoreConnections(db, nodeId, clock);
-    List<Settings> wanted = new ArrayList<>();
-    db.read(tx -> {
-      try (PreparedStatement s = tx.connection().prepareStatement(SELECT + " ORDER BY id");
-          ResultSet r = s.executeQuery()) {
-        while (r.next()) {
-          Settings st = settings(r);
-          add(st);
-          if (r.getInt(8) != 0) {
-            wanted.add(st);
-          }
-        }
+    List<CustomKeyStoreRecord> wanted = new ArrayList<>();
+    for (CustomKeyStoresTable.Row row : db.read(tx -> CustomKeyStoresTable.all(tx.connection()))) {
+      add(row.store());
+      if (row.connectWanted()) {
+        wanted.add(row.store());
       }
-      return null;
-    });
+    }
     registry.setView(this::effective);
-    for (Settings st : wanted) {
+    for (CustomKeyStoreRecord st : wanted) {
       // This node reconnects what it serves; a home from before per-node rows (no node
       // serves the store yet) goes by the store's connect_wanted.
       if (connections.serves(st.id()) || !connections.anyServes(st.id())) {
@@ -213,26 +196,14 @@ final class CustomKeyStoreOperations {
     Pkcs11Config config = config(in, null);
     char[] pin = pin(in);
     String id = newId();
-    byte[] wrapped = wrapPin(id, pin);
+    byte[] wrapped = pins.wrap(id, pin);
     Arrays.fill(pin, '\0');
-    Settings st = new Settings(id, name, config, wrapped, clock.instant());
+    CustomKeyStoreRecord st = new CustomKeyStoreRecord(id, name, config, wrapped, clock.instant());
     synchronized (lock) {
       checkName(name, null);
       checkTokenFree(config, null);
       db.inTransaction(tx -> {
-        try (PreparedStatement s = tx.connection().prepareStatement(
-            "INSERT INTO custom_key_stores (id, name, type, library, token_label,"
-                + " slot_list_index, wrapped_pin, creation_ms) VALUES (?,?,?,?,?,?,?,?)")) {
-          s.setString(1, id);
-          s.setString(2, name);
-          s.setString(3, TYPE);
-          s.setString(4, config.library());
-          s.setString(5, config.tokenLabel());
-          s.setObject(6, config.slotListIndex());
-          s.setBytes(7, wrapped);
-          s.setLong(8, st.created().toEpochMilli());
-          s.executeUpdate();
-        }
+        CustomKeyStoresTable.insert(tx.connection(), st, TYPE);
         announcer.announce(tx, Topic.KEY_STORE, id);
         return null;
       });
@@ -266,7 +237,7 @@ final class CustomKeyStoreOperations {
   }
 
   private ObjectNode storeJson(Entry e) {
-    Settings st = e.settings;
+    CustomKeyStoreRecord st = e.settings;
     ObjectNode o = Json.object();
     o.put("CustomKeyStoreId", st.id());
     o.put("CustomKeyStoreName", st.name());
@@ -310,7 +281,7 @@ final class CustomKeyStoreOperations {
           "KeyStorePassword or a Pkcs11* field is required: there is nothing to update");
     }
     synchronized (lock) {
-      Settings cur = e.settings;
+      CustomKeyStoreRecord cur = e.settings;
       if (tokenChange || pinChange) {
         requireDisconnectedEverywhere(e, "changing its token or password");
       }
@@ -318,7 +289,7 @@ final class CustomKeyStoreOperations {
       byte[] wrapped = cur.wrappedPin();
       if (pinChange) {
         char[] pin = pin(in);
-        wrapped = wrapPin(cur.id(), pin);
+        wrapped = pins.wrap(cur.id(), pin);
         Arrays.fill(pin, '\0');
       }
       String name = newName != null ? newName : cur.name();
@@ -326,19 +297,9 @@ final class CustomKeyStoreOperations {
       if (tokenChange) {
         checkTokenFree(config, cur.id());
       }
-      Settings next = new Settings(cur.id(), name, config, wrapped, cur.created());
+      CustomKeyStoreRecord next = new CustomKeyStoreRecord(cur.id(), name, config, wrapped, cur.created());
       db.inTransaction(tx -> {
-        try (PreparedStatement s = tx.connection().prepareStatement(
-            "UPDATE custom_key_stores SET name = ?, library = ?, token_label = ?,"
-                + " slot_list_index = ?, wrapped_pin = ? WHERE id = ?")) {
-          s.setString(1, next.name());
-          s.setString(2, next.config().library());
-          s.setString(3, next.config().tokenLabel());
-          s.setObject(4, next.config().slotListIndex());
-          s.setBytes(5, next.wrappedPin());
-          s.setString(6, next.id());
-          s.executeUpdate();
-        }
+        CustomKeyStoresTable.update(tx.connection(), next);
         announcer.announce(tx, Topic.KEY_STORE, next.id());
         return null;
       });
@@ -374,11 +335,7 @@ final class CustomKeyStoreOperations {
                 + " deletion and wait for the waiting period to end first");
       }
       db.inTransaction(tx -> {
-        try (PreparedStatement s = tx.connection().prepareStatement(
-            "DELETE FROM custom_key_stores WHERE id = ?")) {
-          s.setString(1, id);
-          s.executeUpdate();
-        }
+        CustomKeyStoresTable.delete(tx.connection(), id);
         announcer.announce(tx, Topic.KEY_STORE, id);
         return null;
       });
@@ -419,17 +376,6 @@ final class CustomKeyStoreOperations {
     }
   }
 
-  private static final String SELECT = "SELECT id, name, library, token_label, slot_list_index,"
-      + " wrapped_pin, creation_ms, connect_wanted FROM custom_key_stores";
-
-  private static Settings settings(ResultSet r) throws java.sql.SQLException {
-    int index = r.getInt(5);
-    Integer slotIndex = r.wasNull() ? null : index;
-    return new Settings(r.getString(1), r.getString(2),
-        new Pkcs11Config(r.getString(3), r.getString(4), slotIndex), r.getBytes(6),
-        Instant.ofEpochMilli(r.getLong(7)));
-  }
-
   /** Sets how this node's store changes are announced to other nodes (none on SQLite). */
   void setAnnouncer(Announcer a) {
     announcer = a;
@@ -444,30 +390,15 @@ final class CustomKeyStoreOperations {
     r.on(Topic.KEY_STORE, this::reload);
     r.onReloadAll(() -> {
       Set<String> ids = new HashSet<>(stores.keySet());
-      ids.addAll(db.read(tx -> {
-        Set<String> out = new HashSet<>();
-        try (PreparedStatement s = tx.connection().prepareStatement(
-            "SELECT id FROM custom_key_stores"); ResultSet r2 = s.executeQuery()) {
-          while (r2.next()) {
-            out.add(r2.getString(1));
-          }
-        }
-        return out;
-      }));
+      db.read(tx -> CustomKeyStoresTable.all(tx.connection()))
+          .forEach(row -> ids.add(row.store().id()));
       ids.forEach(this::reload);
     });
   }
 
   /** Reloads one store's registration from the database; a store no longer stored is closed. */
   void reload(String id) {
-    Settings st = db.read(tx -> {
-      try (PreparedStatement s = tx.connection().prepareStatement(SELECT + " WHERE id = ?")) {
-        s.setString(1, id);
-        try (ResultSet r = s.executeQuery()) {
-          return r.next() ? settings(r) : null;
-        }
-      }
-    });
+    CustomKeyStoreRecord st = db.read(tx -> CustomKeyStoresTable.find(tx.connection(), id));
     synchronized (lock) {
       Entry e = stores.get(id);
       if (st == null && e != null) {
@@ -482,7 +413,7 @@ final class CustomKeyStoreOperations {
     }
   }
 
-  private void add(Settings st) {
+  private void add(CustomKeyStoreRecord st) {
     String id = st.id();
     Pkcs11KeyStore store = new Pkcs11KeyStore(id, () -> referencedLabels(id), random,
         Pkcs11KeyStore.DEFAULT_MAX_SESSIONS);
@@ -491,8 +422,8 @@ final class CustomKeyStoreOperations {
   }
 
   private void connect(Entry e) {
-    Settings st = e.settings;
-    char[] pin = unwrapPin(st);
+    CustomKeyStoreRecord st = e.settings;
+    char[] pin = pins.unwrap(st);
     try {
       e.store.connect(st.config(), pin);
     } finally {
@@ -503,29 +434,12 @@ final class CustomKeyStoreOperations {
   }
 
   private Set<String> referencedLabels(String storeId) {
-    return db.read(tx -> {
-      Set<String> out = new HashSet<>();
-      try (PreparedStatement s = tx.connection().prepareStatement(
-          "SELECT stored FROM key_versions WHERE key_store = ?")) {
-        s.setString(1, storeId);
-        try (ResultSet r = s.executeQuery()) {
-          while (r.next()) {
-            out.add(new String(r.getBytes(1), StandardCharsets.UTF_8));
-          }
-        }
-      }
-      return out;
-    });
+    return db.read(tx -> CustomKeyStoresTable.referencedLabels(tx.connection(), storeId));
   }
 
   private void setWanted(String id, boolean wanted) {
     db.inTransaction(tx -> {
-      try (PreparedStatement s = tx.connection().prepareStatement(
-          "UPDATE custom_key_stores SET connect_wanted = ? WHERE id = ?")) {
-        s.setInt(1, wanted ? 1 : 0);
-        s.setString(2, id);
-        s.executeUpdate();
-      }
+      CustomKeyStoresTable.setConnectWanted(tx.connection(), id, wanted);
       return null;
     });
   }
@@ -618,45 +532,5 @@ final class CustomKeyStoreOperations {
     byte[] b = new byte[9];
     random.nextBytes(b);
     return "cks-" + HexFormat.of().formatHex(b).substring(0, 17);
-  }
-
-  private static byte[] pinAad(String id) {
-    byte[] label = "coffer-custom-key-store-pin-v1".getBytes(StandardCharsets.US_ASCII);
-    byte[] idb = id.getBytes(StandardCharsets.US_ASCII);
-    return ByteBuffer.allocate(8 + label.length + idb.length).putInt(label.length).put(label)
-        .putInt(idb.length).put(idb).array();
-  }
-
-  private byte[] wrapPin(String id, char[] pin) {
-    ByteBuffer bb = StandardCharsets.UTF_8.encode(CharBuffer.wrap(pin));
-    byte[] raw = new byte[bb.remaining()];
-    bb.get(raw);
-    try {
-      return root.wrap(raw, pinAad(id));
-    } finally {
-      Arrays.fill(raw, (byte) 0);
-      if (bb.hasArray()) {
-        Arrays.fill(bb.array(), (byte) 0);
-      }
-    }
-  }
-
-  private char[] unwrapPin(Settings st) {
-    byte[] raw;
-    try {
-      raw = root.unwrap(st.wrappedPin(), pinAad(st.id()));
-    } catch (AEADBadTagException e) {
-      throw new KmsException(ErrorType.INTERNAL, "the password of custom key store " + st.id()
-          + " does not unwrap under this root key; the database and root key do not belong"
-          + " together");
-    }
-    CharBuffer cb = StandardCharsets.UTF_8.decode(ByteBuffer.wrap(raw));
-    char[] pin = new char[cb.remaining()];
-    cb.get(pin);
-    Arrays.fill(raw, (byte) 0);
-    if (cb.hasArray()) {
-      Arrays.fill(cb.array(), '\0');
-    }
-    return pin;
   }
 }
