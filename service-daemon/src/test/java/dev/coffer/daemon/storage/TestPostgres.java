@@ -39,6 +39,16 @@ public final class TestPostgres {
     return server;
   }
 
+  /** The server's port, for a proxy put in front of it. */
+  public static int port() {
+    return server().getPort();
+  }
+
+  /** A new empty database's JDBC URL; connect as {@code postgres} with no password. */
+  public static String newDatabaseUrl() {
+    return newDatabase().jdbcUrl();
+  }
+
   /** A new empty database; its settings connect as {@code postgres} with no password. */
   public static StorageSettings newDatabase() {
     String name = "coffer_" + ProcessHandle.current().pid() + "_" + DATABASES.incrementAndGet();
