@@ -12,6 +12,10 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -78,17 +82,43 @@ class RunnableDocsTest {
     return docs;
   }
 
+  /**
+   * Files whose blocks run at once. Each file has its own daemon, home and scratch directory,
+   * and most of its time is JVMs starting for its commands, which two files at a time spread
+   * over two cores.
+   */
+  private static final int FILES_AT_ONCE = 2;
+
   @TestFactory
   Stream<DynamicTest> everyRunnableBlock_runsAndSaysWhatItsTextSays() throws IOException {
+    ExecutorService pool = Executors.newFixedThreadPool(FILES_AT_ONCE, r -> {
+      Thread t = new Thread(r, "runnable-docs");
+      t.setDaemon(true);
+      return t;
+    });
     List<DynamicTest> tests = new ArrayList<>();
     for (Path doc : documents()) {
       List<Block> blocks = blocks(doc);
       if (!blocks.isEmpty()) {
+        Future<?> done = pool.submit(() -> {
+          run(doc, blocks);
+          return null;
+        });
         tests.add(DynamicTest.dynamicTest(DaemonProcess.ROOT.relativize(doc).toString(),
-            () -> run(doc, blocks)));
+            () -> awaitRun(done)));
       }
     }
+    pool.shutdown();
     return tests.stream();
+  }
+
+  /** Waits for one file's run and fails as the run failed. */
+  private static void awaitRun(Future<?> done) throws Throwable {
+    try {
+      done.get();
+    } catch (ExecutionException e) {
+      throw e.getCause();
+    }
   }
 
   @Test
