@@ -20,6 +20,11 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -101,6 +106,30 @@ class CliAwsCompatibilityTest {
     }
   }
 
+  /**
+   * Runs the tasks two at a time (each starts processes that mostly spend CPU starting up, and
+   * the daemon serves them concurrently); their results in the tasks' order.
+   */
+  private static <T> List<T> twoAtATime(List<Callable<T>> tasks) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      List<T> out = new ArrayList<>();
+      for (Future<T> f : pool.invokeAll(tasks)) {
+        try {
+          out.add(f.get());
+        } catch (ExecutionException e) {
+          if (e.getCause() instanceof Error failed) {
+            throw failed; // an assertion inside the task
+          }
+          throw (Exception) e.getCause();
+        }
+      }
+      return out;
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
   /** One call: the coffer command line, and the AWS operation and request behind it. */
   private record Call(List<String> args, String operation, ObjectNode input) {}
 
@@ -132,8 +161,7 @@ class CliAwsCompatibilityTest {
     cases.put(call("ListResourceTags", key, "list-resource-tags", "--key-id", keyId,
         "--no-paginate"), Map.of("", List.of("text", "table")));
     cases.put(call("GetKeyPolicy", key, "get-key-policy", "--key-id", keyId), Map.of("", all));
-    List<String> failures = new ArrayList<>();
-    int compared = 0;
+    List<Callable<String>> comparisons = new ArrayList<>();
     try (DaemonClient client = new DaemonClient(daemon.socket(), 1, Duration.ofSeconds(30))) {
       for (Map.Entry<Call, Map<String, List<String>>> c : cases.entrySet()) {
         Call call = c.getKey();
@@ -147,20 +175,22 @@ class CliAwsCompatibilityTest {
             if (!query.isEmpty()) {
               args.addAll(List.of("--query", query));
             }
-            CliResult coffer = daemon.cli(args.toArray(String[]::new));
-            CliResult aws = run(List.of("python3", scripts.resolve("aws_format.py").toString(),
-                format, call.operation(), query, saved.toString()), null);
-            assertEquals(0, aws.exitCode(), aws.stderr());
-            compared++;
-            if (coffer.exitCode() != 0 || !aws.stdout().equals(coffer.stdout())) {
-              failures.add("coffer " + String.join(" ", args) + " (exit " + coffer.exitCode()
-                  + " " + coffer.stderr() + ")\n--- aws:\n" + aws.stdout() + "--- coffer:\n"
-                  + coffer.stdout());
-            }
+            comparisons.add(() -> {
+              CliResult coffer = daemon.cli(args.toArray(String[]::new));
+              CliResult aws = run(List.of("python3", scripts.resolve("aws_format.py").toString(),
+                  format, call.operation(), query, saved.toString()), null);
+              assertEquals(0, aws.exitCode(), aws.stderr());
+              return coffer.exitCode() == 0 && aws.stdout().equals(coffer.stdout()) ? null
+                  : "coffer " + String.join(" ", args) + " (exit " + coffer.exitCode() + " "
+                      + coffer.stderr() + ")\n--- aws:\n" + aws.stdout() + "--- coffer:\n"
+                      + coffer.stdout();
+            });
           }
         }
       }
     }
+    int compared = comparisons.size();
+    List<String> failures = twoAtATime(comparisons).stream().filter(f -> f != null).toList();
     assertTrue(failures.isEmpty(), failures.size() + " of " + compared + " differ:\n"
         + String.join("\n", failures));
   }
@@ -284,18 +314,19 @@ class CliAwsCompatibilityTest {
         args.add(value(f[1]));
       }
     }
-    List<String> refused = new ArrayList<>();
+    List<Callable<String>> calls = new ArrayList<>();
     for (Map.Entry<String, List<String>> e : perCommand.entrySet()) {
       List<String> args = new ArrayList<>();
       args.add(e.getKey());
       args.addAll(e.getValue());
       args.addAll(globals);
       args.add("--generate-cli-skeleton");
-      CliResult r = daemon.cli(args.toArray(String[]::new));
-      if (r.exitCode() != 0) {
-        refused.add(String.join(" ", args) + "\n  -> " + r.stderr());
-      }
+      calls.add(() -> {
+        CliResult r = daemon.cli(args.toArray(String[]::new));
+        return r.exitCode() == 0 ? null : String.join(" ", args) + "\n  -> " + r.stderr();
+      });
     }
+    List<String> refused = twoAtATime(calls).stream().filter(f -> f != null).toList();
     assertTrue(refused.isEmpty(), String.join("\n", refused));
   }
 
