@@ -27,6 +27,8 @@ import javax.crypto.spec.PSource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -35,6 +37,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * trip for every key spec with {@code fileb://} inputs and base64 outputs as {@code aws kms}
  * has them, signatures checked by OpenSSL and by the JDK's own providers on the public key.
  */
+@Execution(ExecutionMode.CONCURRENT) // every case makes keys of its own
 class AsymmetricConformanceTest {
 
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -107,7 +110,7 @@ class AsymmetricConformanceTest {
       assertTrue(jdkVerify(spec, b64(pub.get("PublicKey")), alg, b64(pre.get("Signature"))));
     }
     // OpenSSL verifies the very bytes the CLI printed.
-    assertTrue(opensslVerify(b64(pub.get("PublicKey")), alg, sig), alg);
+    assertTrue(opensslVerify(spec, b64(pub.get("PublicKey")), alg, sig), alg);
   }
 
   private static boolean jdkVerify(String spec, byte[] spki, String alg, byte[] sig)
@@ -130,9 +133,10 @@ class AsymmetricConformanceTest {
   }
 
   /** {@code openssl dgst -verify} (with PSS options for RSASSA-PSS) on the message file. */
-  private static boolean opensslVerify(byte[] spki, String alg, Path sig) throws Exception {
-    Path der = file("pub-" + alg + ".der", spki);
-    Path pem = daemon.home().resolve("pub-" + alg + ".pem");
+  private static boolean opensslVerify(String spec, byte[] spki, String alg, Path sig)
+      throws Exception {
+    Path der = file("pub-" + spec + "-" + alg + ".der", spki);
+    Path pem = daemon.home().resolve("pub-" + spec + "-" + alg + ".pem");
     assertEquals(0, run("openssl", "pkey", "-pubin", "-inform", "DER", "-in", der.toString(),
         "-out", pem.toString()));
     List<String> cmd = new ArrayList<>(List.of("openssl", "dgst",
