@@ -29,8 +29,11 @@ import javax.crypto.Cipher;
 import javax.crypto.spec.OAEPParameterSpec;
 import javax.crypto.spec.PSource;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /** BYOK with OpenSSL through the CLI, and crashes in the middle of rotations and imports. */
+@Execution(ExecutionMode.CONCURRENT) // every case runs a daemon of its own
 class ImportAndRotationConformanceTest {
 
   private static final ObjectMapper JSON = new ObjectMapper();
