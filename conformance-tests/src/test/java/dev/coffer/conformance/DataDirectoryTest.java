@@ -27,6 +27,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /**
  * The data directory as a real {@code coffer serve} process leaves it (issue 14, "Files and
@@ -52,6 +54,7 @@ class DataDirectoryTest {
 
   @ParameterizedTest(name = "umask {0}")
   @ValueSource(strings = {"000", "022", "077"})
+  @Execution(ExecutionMode.CONCURRENT) // three daemons, each in a directory of its own
   void everyFileGetsItsOwnModeWhateverTheUmask(String umask) throws Exception {
     Path base = Files.createTempDirectory(Path.of("/tmp"), "cof");
     Path socket = base.resolve("coffer.sock");
