@@ -9,7 +9,6 @@ import dev.coffer.daemon.crypto.CiphertextBlob;
 import dev.coffer.daemon.crypto.EncryptionContext;
 import dev.coffer.daemon.cluster.Announcer;
 import dev.coffer.daemon.cluster.Reloaders;
-import dev.coffer.daemon.keys.AliasRecord;
 import dev.coffer.daemon.keys.BackingKeys;
 import dev.coffer.daemon.keys.KeyRecord;
 import dev.coffer.daemon.keys.KeyRegistry;
@@ -29,16 +28,14 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import javax.crypto.AEADBadTagException;
 
 /**
- * The AWS KMS operations on keys, aliases, tags and ciphertexts, with AWS semantics: the same
+ * The AWS KMS operations on keys and ciphertexts, and the table of every operation, with AWS semantics: the same
  * parameters, limits, key-state rules and exception names (see {@code
  * shared/reference/kms-semantics.md} and {@code docs/operations.md}).
  *
@@ -50,8 +47,6 @@ public final class KmsOperations {
   private static final java.util.logging.Logger LOG =
       java.util.logging.Logger.getLogger(KmsOperations.class.getName());
 
-  public static final int MAX_TAGS = 50;
-  public static final int MAX_ALIASES_PER_KEY = 50;
   static final String SYMMETRIC_DEFAULT = "SYMMETRIC_DEFAULT";
 
   private final KeyRegistry registry;
@@ -111,6 +106,8 @@ public final class KmsOperations {
     customKeyStores.register(table);
     policies.register(table);
     new GrantOperations(resolver, authorizer, clock, random).register(table);
+    new AliasOperations(registry, resolver, clock).register(table);
+    new TagOperations(registry, resolver).register(table);
     this.accessKeys = new AccessKeyStore(registry.database(), root, random, clock);
     new AccessKeyOperations(accessKeys).register(table);
     this.rsa = new RsaCryptoOperations(asymmetricKeys);
@@ -131,16 +128,8 @@ public final class KmsOperations {
         "MultiRegion", "CustomKeyStoreId", "XksKeyId"), this::createKey);
     table.register(Operation.DESCRIBE_KEY, Set.of("KeyId", "GrantTokens"), this::describeKey);
     table.register(Operation.LIST_KEYS, Set.of("Limit", "Marker"), this::listKeys);
-    table.register(Operation.CREATE_ALIAS, Set.of("AliasName", "TargetKeyId"), this::createAlias);
-    table.register(Operation.UPDATE_ALIAS, Set.of("AliasName", "TargetKeyId"), this::updateAlias);
-    table.register(Operation.DELETE_ALIAS, Set.of("AliasName"), this::deleteAlias);
-    table.register(Operation.LIST_ALIASES, Set.of("KeyId", "Limit", "Marker"), this::listAliases);
     table.register(Operation.UPDATE_KEY_DESCRIPTION, Set.of("KeyId", "Description"),
         this::updateKeyDescription);
-    table.register(Operation.TAG_RESOURCE, Set.of("KeyId", "Tags"), this::tagResource);
-    table.register(Operation.UNTAG_RESOURCE, Set.of("KeyId", "TagKeys"), this::untagResource);
-    table.register(Operation.LIST_RESOURCE_TAGS, Set.of("KeyId", "Limit", "Marker"),
-        this::listResourceTags);
     table.register(Operation.ENABLE_KEY, Set.of("KeyId"), this::enableKey);
     table.register(Operation.DISABLE_KEY, Set.of("KeyId"), this::disableKey);
     table.register(Operation.SCHEDULE_KEY_DELETION, Set.of("KeyId", "PendingWindowInDays"),
@@ -277,7 +266,7 @@ public final class KmsOperations {
           "multi-Region keys are not supported; a Coffer daemon is one Region");
     }
     TreeMap<String, String> tags = new TreeMap<>();
-    addTags(tags, in.tags("Tags"));
+    TagOperations.addTags(tags, in.tags("Tags"));
 
     Instant now = clock.instant();
     UUID id = UUID.randomUUID();
@@ -415,131 +404,6 @@ public final class KmsOperations {
     ObjectNode out = Json.object();
     out.put("KeyId", resolver.keyArn(k.id()));
     return out;
-  }
-
-  // ---------------------------------------------------------------- aliases
-
-  private ObjectNode createAlias(Caller caller, Input in) {
-    String name = in.requiredString("AliasName");
-    KeyRecord target = resolver.resolveKeyOnly(in.requiredString("TargetKeyId"));
-    Instant now = clock.instant();
-    if (registry.alias(name) != null) { // known here already; the database decides the rest
-      throw new KmsException(ErrorType.ALREADY_EXISTS,
-          "alias " + name + " already exists; use update-alias to point it at another key");
-    }
-    registry.createAlias(new AliasRecord(name, target.id(), now, now), this::checkAliasTarget);
-    return Json.object();
-  }
-
-  private ObjectNode updateAlias(Caller caller, Input in) {
-    String name = in.requiredString("AliasName");
-    KeyRecord target = resolver.resolveKeyOnly(in.requiredString("TargetKeyId"));
-    Instant now = clock.instant();
-    registry.updateAlias(name, existing -> existing.retarget(target.id(), now),
-        (stored, aliases) -> KeyStateRules.requireNotPendingDeletion(stored));
-    return Json.object();
-  }
-
-  /** CreateAlias's checks of its target, on the stored target and its stored aliases. */
-  private void checkAliasTarget(KeyRecord target, List<AliasRecord> aliases) {
-    KeyStateRules.requireNotPendingDeletion(target);
-    if (aliases.size() >= MAX_ALIASES_PER_KEY) {
-      throw new KmsException(ErrorType.LIMIT_EXCEEDED,
-          "key " + target.id() + " already has " + MAX_ALIASES_PER_KEY + " aliases; delete"
-              + " one first");
-    }
-  }
-
-
-  private ObjectNode deleteAlias(Caller caller, Input in) {
-    String name = in.requiredString("AliasName");
-    registry.deleteAlias(name);
-    return Json.object();
-  }
-
-  private ObjectNode listAliases(Caller caller, Input in) {
-    List<AliasRecord> all = registry.aliases();
-    if (in.has("KeyId")) {
-      UUID id = resolver.resolveKeyOnly(in.requiredString("KeyId")).id();
-      all = all.stream().filter(a -> a.targetKeyId().equals(id)).toList();
-    }
-    ObjectNode out = Json.object();
-    Paging.page(all, AliasRecord::name, a -> Json.object()
-        .put("AliasName", a.name())
-        .put("AliasArn", resolver.aliasArn(a.name()))
-        .put("TargetKeyId", a.targetKeyId().toString())
-        .put("CreationDate", Responses.epochSeconds(a.creationDate()))
-        .put("LastUpdatedDate", Responses.epochSeconds(a.lastUpdatedDate())),
-        in, 100, 100, "Aliases", out);
-    return out;
-  }
-
-  // ---------------------------------------------------------------- tags
-
-  private ObjectNode tagResource(Caller caller, Input in) {
-    KeyRecord k = resolver.resolveKeyOnly(in.requiredString("KeyId"));
-    List<Map.Entry<String, String>> tags = in.tags("Tags");
-    if (tags.isEmpty()) {
-      throw Input.invalid("Tags", "is required (at least one tag)");
-    }
-    registry.update(
-        k.id(),
-        cur -> {
-          TreeMap<String, String> next = new TreeMap<>(KeyStateRules.requireNotPendingDeletion(cur).tags());
-          addTags(next, tags);
-          return cur.toBuilder().tags(next).build();
-        });
-    return Json.object();
-  }
-
-  private ObjectNode untagResource(Caller caller, Input in) {
-    KeyRecord k = resolver.resolveKeyOnly(in.requiredString("KeyId"));
-    List<String> keys = in.stringList("TagKeys");
-    if (keys.isEmpty()) {
-      throw Input.invalid("TagKeys", "is required (at least one tag key)");
-    }
-    registry.update(
-        k.id(),
-        cur -> {
-          TreeMap<String, String> next = new TreeMap<>(KeyStateRules.requireNotPendingDeletion(cur).tags());
-          keys.forEach(next::remove);
-          return cur.toBuilder().tags(next).build();
-        });
-    return Json.object();
-  }
-
-  private ObjectNode listResourceTags(Caller caller, Input in) {
-    KeyRecord k = resolver.resolveKeyOnly(in.requiredString("KeyId"));
-    ObjectNode out = Json.object();
-    Paging.page(new ArrayList<>(k.tags().entrySet()), Map.Entry::getKey,
-        t -> Json.object().put("TagKey", t.getKey()).put("TagValue", t.getValue()),
-        in, 50, 50, "Tags", out);
-    return out;
-  }
-
-  private static void addTags(TreeMap<String, String> into, List<Map.Entry<String, String>> tags) {
-    java.util.HashSet<String> seen = new java.util.HashSet<>();
-    for (Map.Entry<String, String> t : tags) {
-      String key = t.getKey();
-      if (!seen.add(key)) {
-        throw new KmsException(ErrorType.TAG, "tag key '" + key + "' appears twice in one request");
-      }
-      // Lengths (1-128 and 0-256 Unicode characters) are API constraints, checked first.
-      if (isReservedTagKey(key)) {
-        throw new KmsException(ErrorType.TAG, "tag key '" + key + "' is reserved: keys beginning"
-            + " aws: or coffer: (in any case) belong to the service; choose another key");
-      }
-      into.put(key, t.getValue());
-    }
-    if (into.size() > MAX_TAGS) {
-      throw new KmsException(ErrorType.TAG,
-          "a key can have at most " + MAX_TAGS + " tags; untag some first");
-    }
-  }
-
-  /** AWS reserves the {@code aws:} prefix case-insensitively; Coffer reserves {@code coffer:}. */
-  static boolean isReservedTagKey(String key) {
-    return key.regionMatches(true, 0, "aws:", 0, 4) || key.regionMatches(true, 0, "coffer:", 0, 7);
   }
 
   // ---------------------------------------------------------------- cryptography
