@@ -35,8 +35,9 @@ import java.util.UUID;
 import javax.crypto.AEADBadTagException;
 
 /**
- * The AWS KMS operations on keys and ciphertexts, and the table of every operation, with AWS semantics: the same
- * parameters, limits, key-state rules and exception names (see {@code
+ * The AWS KMS operations on keys and ciphertexts, and the table of every operation (the others
+ * register theirs: aliases, tags, grants, policies, rotation, import, ...), with AWS semantics:
+ * the same parameters, limits, key-state rules and exception names (see {@code
  * shared/reference/kms-semantics.md} and {@code docs/operations.md}).
  *
  * <p>This layer knows no transport and no key store: it talks to the {@link KeyRegistry} for
