@@ -39,7 +39,15 @@ public final class CofferCli {
     this.err = err;
   }
 
+  /** The JDK's property for {@code SimpleFormatter}'s format (java.util.logging). */
+  private static final String LOG_FORMAT = "java.util.logging.SimpleFormatter.format";
+
   public static void main(String[] args) {
+    // One line per log record (time with offset, level, logger: message) instead of the JDK's
+    // two; a format the operator gives with -D (COFFER_JAVA_OPTS) wins.
+    if (System.getProperty(LOG_FORMAT) == null) {
+      System.setProperty(LOG_FORMAT, "%1$tFT%1$tT.%1$tL%1$tz %4$s %3$s: %5$s%6$s%n");
+    }
     PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
     PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
     int code = new CofferCli(out, err).run(args);
