@@ -16,6 +16,8 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -46,6 +48,13 @@ final class UsageJournal implements AutoCloseable {
   private FileChannel current; // guarded by appendLock
   private long generation; // guarded by appendLock
   private long written; // bytes in current, guarded by appendLock
+  /**
+   * Counters most recently appended, encoded: a client repeating one operation on one key is
+   * the common case, and encoding four strings per request was most of an append's work besides
+   * the {@code write} itself. Emptied when it reaches {@link #MAX_ENCODED} entries.
+   */
+  private final Map<RequestCounters.Counter, byte[]> encoded = new ConcurrentHashMap<>();
+  private static final int MAX_ENCODED = 1024;
 
   /**
    * Opens a new journal file after the highest generation present or {@code folded}, whichever
@@ -103,17 +112,18 @@ final class UsageJournal implements AutoCloseable {
    * @throws UncheckedIOException if the file system refuses it (a full disk)
    */
   void append(RequestCounters.Counter c, boolean succeeded) {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(160);
-    try (DataOutputStream out = new DataOutputStream(bytes)) {
-      out.writeByte(succeeded ? 1 : 0);
-      out.writeUTF(c.month());
-      out.writeUTF(c.keyArn());
-      out.writeUTF(c.principal());
-      out.writeUTF(c.operation());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
+    byte[] fields = encoded.get(c);
+    if (fields == null) {
+      fields = encode(c);
+      if (encoded.size() >= MAX_ENCODED) {
+        encoded.clear();
+      }
+      encoded.put(c, fields);
     }
-    ByteBuffer record = ByteBuffer.wrap(bytes.toByteArray());
+    byte[] bytes = new byte[1 + fields.length];
+    bytes[0] = (byte) (succeeded ? 1 : 0);
+    System.arraycopy(fields, 0, bytes, 1, fields.length);
+    ByteBuffer record = ByteBuffer.wrap(bytes);
     synchronized (appendLock) {
       try {
         while (record.hasRemaining()) {
@@ -123,6 +133,20 @@ final class UsageJournal implements AutoCloseable {
         throw new UncheckedIOException("cannot append to the usage journal: " + e.getMessage(), e);
       }
     }
+  }
+
+  /** A record's four strings, as {@link #append} writes them after the flag byte. */
+  private static byte[] encode(RequestCounters.Counter c) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(160);
+    try (DataOutputStream out = new DataOutputStream(bytes)) {
+      out.writeUTF(c.month());
+      out.writeUTF(c.keyArn());
+      out.writeUTF(c.principal());
+      out.writeUTF(c.operation());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
+    }
+    return bytes.toByteArray();
   }
 
   /**
