@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiConsumer;
 import java.util.regex.Matcher;
@@ -64,6 +65,10 @@ final class UsageJournal implements AutoCloseable {
 
   private final Path dir;
   private final Stripe[] stripes = new Stripe[STRIPES];
+  /** Threads take the stripes in turn, so a few connection threads never share one. */
+  private final AtomicInteger nextStripe = new AtomicInteger();
+  private final ThreadLocal<Integer> stripeOfThread =
+      ThreadLocal.withInitial(() -> Math.floorMod(nextStripe.getAndIncrement(), STRIPES));
   private volatile long generation; // changed only while holding every stripe's lock
   /**
    * Counters most recently appended, encoded: a client repeating one operation on one key is
@@ -189,7 +194,7 @@ final class UsageJournal implements AutoCloseable {
     bytes[0] = (byte) (succeeded ? 1 : 0);
     System.arraycopy(fields, 0, bytes, 1, fields.length);
     ByteBuffer record = ByteBuffer.wrap(bytes);
-    Stripe st = stripes[(int) (Thread.currentThread().getId() % STRIPES)];
+    Stripe st = stripes[stripeOfThread.get()];
     st.lock.lock();
     try {
       while (record.hasRemaining()) {
