@@ -217,6 +217,73 @@ class CanonicalRequestTest {
     }
   }
 
+  /**
+   * The text check reads eight bytes at a time while they are plain: a NUL, a backslash or a
+   * non-ASCII byte must be found at every offset and alignment, and near the end of a body of
+   * any length, with the same answer as a byte-by-byte reading.
+   */
+  @Test
+  void strictUtf8Check_findsEveryFaultAtEveryOffset() {
+    int[] special = {0, '\\', 0x7F, 0x80, 0xC3, 0xA9, 0xFF, 'a', '"', 0x01, 0x5B, 0x5D};
+    SplittableRandom random = new SplittableRandom(7);
+    for (int length = 0; length <= 40; length++) {
+      for (int at = 0; at < length; at++) {
+        for (int b : new int[] {0, '\\', 0x80, 0xFF}) {
+          byte[] body = new byte[length];
+          java.util.Arrays.fill(body, (byte) 'x');
+          body[at] = (byte) b;
+          assertSameAsBytewise(body);
+        }
+      }
+      for (int n = 0; n < 200; n++) {
+        byte[] body = new byte[length];
+        for (int i = 0; i < length; i++) {
+          body[i] = (byte) (random.nextInt(8) == 0 ? special[random.nextInt(special.length)]
+              : 'a' + random.nextInt(26));
+        }
+        assertSameAsBytewise(body);
+      }
+    }
+  }
+
+  /** Compares {@link WellFormedText#requireStrictUtf8} with a plain byte-by-byte reading. */
+  private static void assertSameAsBytewise(byte[] body) {
+    int nul = -1;
+    boolean escapes = false;
+    boolean nonAscii = false;
+    for (int i = 0; i < body.length && nul < 0; i++) {
+      nul = body[i] == 0 ? i : -1;
+      escapes |= body[i] == '\\';
+      nonAscii |= body[i] < 0;
+    }
+    boolean bom = body.length >= 3 && (body[0] & 0xFF) == 0xEF && (body[1] & 0xFF) == 0xBB
+        && (body[2] & 0xFF) == 0xBF;
+    // What the answer holds: a refusal's message names its fault, an acceptance says whether
+    // the body has escapes (the escapes flag may differ once a NUL ends the reading).
+    String expected = bom ? "byte order mark"
+        : nul >= 0 ? "a NUL byte at offset " + nul + ";"
+        : nonAscii && !decodes(body) ? "is not well-formed UTF-8"
+        : "accepted, escapes " + escapes;
+    String actual;
+    try {
+      actual = "accepted, escapes " + WellFormedText.requireStrictUtf8(body);
+    } catch (KmsException e) {
+      actual = e.getMessage();
+    }
+    String shown = java.util.HexFormat.of().formatHex(body);
+    String got = actual;
+    assertTrue(got.contains(expected), () -> shown + ": expected " + expected + ", got " + got);
+  }
+
+  private static boolean decodes(byte[] body) {
+    try {
+      StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(body));
+      return true;
+    } catch (CharacterCodingException e) {
+      return false;
+    }
+  }
+
   // ---- exactly one JSON value, each field once
 
   @Test

@@ -3,6 +3,8 @@ package dev.coffer.daemon.metrics;
 import com.github.benmanes.caffeine.cache.stats.CacheStats;
 import dev.coffer.daemon.ops.MetricsOperations;
 import dev.coffer.daemon.ops.RequestObserver;
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
@@ -111,10 +113,23 @@ public final class DaemonMetrics implements RequestObserver {
     return registry;
   }
 
+  /** The two data points one (operation, outcome) pair counts into. */
+  private record RequestSeries(CounterDataPoint count, DistributionDataPoint seconds) {}
+
+  /**
+   * Operation to outcome to its series: looked up by the two strings, instead of the library's
+   * per-call label list and its hash on every request (the pairs form closed sets, see the
+   * class comment, so this map stays as small as the registry's own).
+   */
+  private final Map<String, Map<String, RequestSeries>> series = new ConcurrentHashMap<>();
+
   @Override
   public void requestAnswered(String operation, String outcome, long nanos) {
-    requests.labelValues(operation, outcome).inc();
-    requestSeconds.labelValues(operation, outcome).observe(nanos / 1e9);
+    RequestSeries s = series.computeIfAbsent(operation, o -> new ConcurrentHashMap<>())
+        .computeIfAbsent(outcome, o -> new RequestSeries(requests.labelValues(operation, o),
+            requestSeconds.labelValues(operation, o)));
+    s.count().inc();
+    s.seconds().observe(nanos / 1e9);
   }
 
   @Override

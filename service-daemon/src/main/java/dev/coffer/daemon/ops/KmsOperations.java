@@ -28,6 +28,7 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeMap;
@@ -580,10 +581,12 @@ public final class KmsOperations {
       throw new KmsException(ErrorType.INTERNAL,
           "the current backing key of " + k.id() + " is missing; restore the database");
     }
-    byte[] nonce = new byte[CiphertextBlob.NONCE_BYTES];
-    byte[] iv = new byte[CiphertextBlob.IV_BYTES];
-    random.nextBytes(nonce);
-    random.nextBytes(iv);
+    // One draw for both: the daemon's DRBG is one synchronized object that every connection
+    // thread shares, so each draw is a turn on its lock.
+    byte[] drawn = new byte[CiphertextBlob.NONCE_BYTES + CiphertextBlob.IV_BYTES];
+    random.nextBytes(drawn);
+    byte[] nonce = Arrays.copyOfRange(drawn, 0, CiphertextBlob.NONCE_BYTES);
+    byte[] iv = Arrays.copyOfRange(drawn, CiphertextBlob.NONCE_BYTES, drawn.length);
     byte[] header = new CiphertextBlob(k.id(), k.currentVersion(), nonce, iv,
         new byte[CiphertextBlob.TAG_BYTES]).header();
     byte[] sealed = bk.seal(nonce, iv, plaintext, aad(header, ctx));

@@ -132,7 +132,12 @@ final class ResponseWriter {
         writing = false;
         unanswered--;
         queueFinalWhenAnswered();
-        notifyAll();
+        // Only the writer thread can be waiting here (the reader is this thread), and only for
+        // a frame queued meanwhile: waking it after every inline answer cost each request of
+        // the hot path a futile wake-up of a second thread.
+        if (!queue.isEmpty()) {
+          notifyAll();
+        }
       }
     }
   }

@@ -63,7 +63,12 @@ public final class UsageAccounting implements UsageMeter, AutoCloseable {
   /** Successful requests per principal ARN in {@link #month}, for the limits. */
   private volatile MonthTotals month;
 
-  private record MonthTotals(String month, Map<String, AtomicLong> byPrincipal) {}
+  /**
+   * One month's totals; {@code fromSecond} (inclusive) to {@code untilSecond} (exclusive) are its
+   * bounds in epoch seconds, UTC, so each request finds its month without formatting a date.
+   */
+  private record MonthTotals(String month, long fromSecond, long untilSecond,
+      Map<String, AtomicLong> byPrincipal) {}
 
   /**
    * @param journalDir where the {@link UsageJournal} lives (the data directory)
@@ -146,16 +151,20 @@ public final class UsageAccounting implements UsageMeter, AutoCloseable {
 
   /** This month's totals, loaded from the counters when the month begins or at start-up. */
   private MonthTotals totals() {
-    String now = YearMonth.from(clock.instant().atOffset(ZoneOffset.UTC)).toString();
+    Instant instant = clock.instant();
+    long second = instant.getEpochSecond();
     MonthTotals m = month;
-    if (m != null && m.month().equals(now)) {
+    if (m != null && second >= m.fromSecond() && second < m.untilSecond()) {
       return m;
     }
+    YearMonth ym = YearMonth.from(instant.atOffset(ZoneOffset.UTC));
+    String now = ym.toString();
     synchronized (this) {
       if (month == null || !month.month().equals(now)) {
         Map<String, AtomicLong> loaded = new ConcurrentHashMap<>();
         counters.succeededByPrincipal(now).forEach((k, v) -> loaded.put(k, new AtomicLong(v)));
-        month = new MonthTotals(now, loaded);
+        month = new MonthTotals(now, ym.atDay(1).atStartOfDay().toEpochSecond(ZoneOffset.UTC),
+            ym.plusMonths(1).atDay(1).atStartOfDay().toEpochSecond(ZoneOffset.UTC), loaded);
       }
       return month;
     }

@@ -16,6 +16,10 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiConsumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -41,11 +45,38 @@ final class UsageJournal implements AutoCloseable {
   private static final String PREFIX = "usage-journal.";
   private static final Pattern NAME = Pattern.compile(Pattern.quote(PREFIX) + "([0-9]{1,18})");
 
+  /**
+   * Appends go through this many channels on the current file, each behind its own lock,
+   * chosen by the appending thread: one lock held across every request's {@code write} made
+   * the connection threads queue on each other (most of the daemon's monitor contention under
+   * 4-thread Encrypt). Each record goes out in one {@code write} to a file opened for
+   * appending, which a regular file takes whole (short of a disk filling mid-record, which
+   * leaves a cut record with one lock as with several), so records of different channels do
+   * not mix. {@link #rotate} holds every lock.
+   */
+  private static final int STRIPES = 4;
+
+  /** One channel on the current file, and the bytes it wrote there. */
+  private static final class Stripe {
+    final ReentrantLock lock = new ReentrantLock();
+    FileChannel channel; // guarded by lock
+    long written; // guarded by lock
+  }
+
   private final Path dir;
-  private final Object appendLock = new Object();
-  private FileChannel current; // guarded by appendLock
-  private long generation; // guarded by appendLock
-  private long written; // bytes in current, guarded by appendLock
+  private final Stripe[] stripes = new Stripe[STRIPES];
+  /** Threads take the stripes in turn, so a few connection threads never share one. */
+  private final AtomicInteger nextStripe = new AtomicInteger();
+  private final ThreadLocal<Integer> stripeOfThread =
+      ThreadLocal.withInitial(() -> Math.floorMod(nextStripe.getAndIncrement(), STRIPES));
+  private volatile long generation; // changed only while holding every stripe's lock
+  /**
+   * Counters most recently appended, encoded: a client repeating one operation on one key is
+   * the common case, and encoding four strings per request was most of an append's work besides
+   * the {@code write} itself. Emptied when it reaches {@link #MAX_ENCODED} entries.
+   */
+  private final Map<RequestCounters.Counter, byte[]> encoded = new ConcurrentHashMap<>();
+  private static final int MAX_ENCODED = 1024;
 
   /**
    * Opens a new journal file after the highest generation present or {@code folded}, whichever
@@ -57,14 +88,62 @@ final class UsageJournal implements AutoCloseable {
     for (long g : generations()) {
       highest = Math.max(highest, g);
     }
+    for (int i = 0; i < STRIPES; i++) {
+      stripes[i] = new Stripe();
+    }
     this.generation = highest + 1;
-    this.current = open(generation);
+    FileChannel[] channels = openChannels(generation);
+    for (int i = 0; i < STRIPES; i++) {
+      stripes[i].channel = channels[i];
+    }
   }
 
   /** The generation being appended to. */
   long current() {
-    synchronized (appendLock) {
-      return generation;
+    return generation;
+  }
+
+  /** A new journal file {@code g} and {@link #STRIPES} channels appending to it. */
+  private FileChannel[] openChannels(long g) throws IOException {
+    FileChannel[] channels = new FileChannel[STRIPES];
+    channels[0] = open(g);
+    try {
+      for (int i = 1; i < STRIPES; i++) {
+        channels[i] = FileChannel.open(dir.resolve(PREFIX + g), StandardOpenOption.WRITE,
+            StandardOpenOption.APPEND);
+      }
+    } catch (IOException e) {
+      closeAll(channels);
+      throw e;
+    }
+    return channels;
+  }
+
+  private static void closeAll(FileChannel[] channels) throws IOException {
+    IOException failed = null;
+    for (FileChannel c : channels) {
+      try {
+        if (c != null) {
+          c.close();
+        }
+      } catch (IOException e) {
+        failed = e;
+      }
+    }
+    if (failed != null) {
+      throw failed;
+    }
+  }
+
+  private void lockAll() {
+    for (Stripe st : stripes) {
+      st.lock.lock();
+    }
+  }
+
+  private void unlockAll() {
+    for (int i = STRIPES - 1; i >= 0; i--) {
+      stripes[i].lock.unlock();
     }
   }
 
@@ -103,9 +182,35 @@ final class UsageJournal implements AutoCloseable {
    * @throws UncheckedIOException if the file system refuses it (a full disk)
    */
   void append(RequestCounters.Counter c, boolean succeeded) {
+    byte[] fields = encoded.get(c);
+    if (fields == null) {
+      fields = encode(c);
+      if (encoded.size() >= MAX_ENCODED) {
+        encoded.clear();
+      }
+      encoded.put(c, fields);
+    }
+    byte[] bytes = new byte[1 + fields.length];
+    bytes[0] = (byte) (succeeded ? 1 : 0);
+    System.arraycopy(fields, 0, bytes, 1, fields.length);
+    ByteBuffer record = ByteBuffer.wrap(bytes);
+    Stripe st = stripes[stripeOfThread.get()];
+    st.lock.lock();
+    try {
+      while (record.hasRemaining()) {
+        st.written += st.channel.write(record);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot append to the usage journal: " + e.getMessage(), e);
+    } finally {
+      st.lock.unlock();
+    }
+  }
+
+  /** A record's four strings, as {@link #append} writes them after the flag byte. */
+  private static byte[] encode(RequestCounters.Counter c) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(160);
     try (DataOutputStream out = new DataOutputStream(bytes)) {
-      out.writeByte(succeeded ? 1 : 0);
       out.writeUTF(c.month());
       out.writeUTF(c.keyArn());
       out.writeUTF(c.principal());
@@ -113,16 +218,7 @@ final class UsageJournal implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
     }
-    ByteBuffer record = ByteBuffer.wrap(bytes.toByteArray());
-    synchronized (appendLock) {
-      try {
-        while (record.hasRemaining()) {
-          written += current.write(record);
-        }
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot append to the usage journal: " + e.getMessage(), e);
-      }
-    }
+    return bytes.toByteArray();
   }
 
   /**
@@ -131,20 +227,29 @@ final class UsageJournal implements AutoCloseable {
    * @return the generation of the file closed, or -1 if it held nothing
    */
   long rotate() throws IOException {
-    FileChannel closed;
+    FileChannel[] closed = new FileChannel[STRIPES];
     long g;
-    synchronized (appendLock) {
+    lockAll();
+    try {
+      long written = 0;
+      for (Stripe st : stripes) {
+        written += st.written;
+      }
       if (written == 0) {
         return -1;
       }
-      FileChannel next = open(generation + 1);
-      closed = current;
+      FileChannel[] next = openChannels(generation + 1);
       g = generation;
-      current = next;
-      generation++;
-      written = 0;
+      for (int i = 0; i < STRIPES; i++) {
+        closed[i] = stripes[i].channel;
+        stripes[i].channel = next[i];
+        stripes[i].written = 0;
+      }
+      generation = g + 1;
+    } finally {
+      unlockAll();
     }
-    closed.close();
+    closeAll(closed);
     return g;
   }
 
@@ -179,8 +284,15 @@ final class UsageJournal implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
-    synchronized (appendLock) {
-      current.close();
+    lockAll();
+    try {
+      FileChannel[] channels = new FileChannel[STRIPES];
+      for (int i = 0; i < STRIPES; i++) {
+        channels[i] = stripes[i].channel;
+      }
+      closeAll(channels);
+    } finally {
+      unlockAll();
     }
   }
 }

@@ -106,4 +106,64 @@ class UsageJournalTest {
       c.close();
     }
   }
+  /**
+   * Appends from many threads at once, while the journal rotates under them (the fold), go
+   * through several channels on one file: every record must come back whole, in exactly one
+   * generation, and no count may be lost or doubled.
+   */
+  @Test
+  void concurrentAppendsDuringRotations_everyRecordReadBackWholeOnce() throws Exception {
+    UsageJournal journal = new UsageJournal(dir, 0);
+    int threads = 8;
+    int each = 2000;
+    java.util.concurrent.ConcurrentLinkedQueue<Long> rotated =
+        new java.util.concurrent.ConcurrentLinkedQueue<>();
+    java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+    Thread folder = new Thread(() -> {
+      try {
+        while (!done.get()) {
+          long g = journal.rotate();
+          if (g >= 0) {
+            rotated.add(g);
+          }
+          Thread.sleep(1);
+        }
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    folder.start();
+    List<Thread> appenders = new java.util.ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      RequestCounters.Counter c = new RequestCounters.Counter("2026-11",
+          "arn:aws:kms:local:000000000000:key/" + "k".repeat(t * 7), "user" + t, "Encrypt");
+      Thread a = new Thread(() -> {
+        for (int n = 0; n < each; n++) {
+          journal.append(c, n % 3 != 0);
+        }
+      });
+      appenders.add(a);
+      a.start();
+    }
+    for (Thread a : appenders) {
+      a.join();
+    }
+    done.set(true);
+    folder.join();
+    long last = journal.rotate();
+    if (last >= 0) {
+      rotated.add(last);
+    }
+    journal.close();
+
+    java.util.Map<RequestCounters.Counter, long[]> sums = new java.util.HashMap<>();
+    for (long g : rotated) {
+      journal.read(g, (c, ok) -> sums.computeIfAbsent(c, k -> new long[2])[ok ? 0 : 1]++);
+    }
+    assertEquals(threads, sums.size(), "every record read back whole: " + sums.keySet());
+    for (var e : sums.entrySet()) {
+      assertEquals(List.of((long) each - (each + 2) / 3, (long) (each + 2) / 3),
+          List.of(e.getValue()[0], e.getValue()[1]), e.getKey().principal());
+    }
+  }
 }
