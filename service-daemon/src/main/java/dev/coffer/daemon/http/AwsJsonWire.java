@@ -3,9 +3,12 @@ package dev.coffer.daemon.http;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coffer.protocol.ErrorType;
+import dev.coffer.protocol.KmsException;
+import dev.coffer.protocol.WellFormedText;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -43,6 +46,39 @@ final class AwsJsonWire {
   /** The RFC 1123 {@code Date} header value for now (SDK v2 corrects clock skew from it). */
   static String httpDate() {
     return DateTimeFormatter.RFC_1123_DATE_TIME.format(ZonedDateTime.now(ZoneOffset.UTC));
+  }
+
+  /** The {@code UnknownOperationException} for a target that does not name an operation. */
+  static KmsException unknownTarget(String target) {
+    return new KmsException(ErrorType.UNKNOWN_OPERATION, "X-Amz-Target must be "
+        + "TrentService.<Operation>, e.g. TrentService.DescribeKey; got "
+        + WellFormedText.shown(target));
+  }
+
+  /**
+   * Null when the request's {@code Content-Type} headers are exactly one whose media type is
+   * {@value #CONTENT_TYPE} (case-insensitive; parameters such as {@code charset=utf-8} are
+   * allowed), else the refusal: {@code UnknownOperationException}, the name AWS gives a request
+   * whose content type selects none of its protocols (an AWS JSON 1.1 service answered
+   * {@code application/octet-stream} so), since the content type says how the target and body
+   * are to be read.
+   *
+   * @param values every {@code Content-Type} header value of the request, in order
+   */
+  static KmsException contentTypeRefusal(List<String> values) {
+    if (values.size() == 1) {
+      String value = values.get(0);
+      int semicolon = value.indexOf(';');
+      String mediaType = (semicolon < 0 ? value : value.substring(0, semicolon)).trim();
+      if (mediaType.equalsIgnoreCase(CONTENT_TYPE)) {
+        return null;
+      }
+    }
+    String got = values.isEmpty() ? "none"
+        : values.size() > 1 ? values.size() + " Content-Type headers"
+        : WellFormedText.shown(values.get(0));
+    return new KmsException(ErrorType.UNKNOWN_OPERATION, "Content-Type must be " + CONTENT_TYPE
+        + " (AWS JSON 1.1, as the AWS SDKs and the AWS CLI send it); got " + got);
   }
 
   /**

@@ -39,8 +39,9 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * <p>Each request: method and path checked, body read within {@link HttpLimits#maxBodyBytes}
  * without holding a thread while it arrives ({@link RequestBodyReader}, timed by {@link
  * ConnectionGuard}),
- * SigV4 verified ({@link SigV4Verifier}), operation taken from the signed target, then handed to
- * the {@link AwsJsonHandler}. Every answer carries {@code Content-Type:
+ * SigV4 verified ({@link SigV4Verifier}), operation taken from the signed target and the
+ * {@code Content-Type} checked (a refusal of either is audited through {@link
+ * AwsJsonHandler#refused}), then handed to the {@link AwsJsonHandler}. Every answer carries {@code Content-Type:
  * application/x-amz-json-1.1}, {@code x-amzn-RequestId} and {@code Date}; errors carry the AWS
  * name in the body and in {@code x-amzn-ErrorType}.
  *
@@ -315,9 +316,14 @@ public final class HttpsServer implements AutoCloseable {
       throw e;
     }
     String operation = AwsJsonWire.operation(context.target());
-    if (operation == null) {
-      throw new KmsException(ErrorType.UNKNOWN_OPERATION, "X-Amz-Target must be "
-          + "TrentService.<Operation>, e.g. TrentService.DescribeKey; got '" + context.target() + "'");
+    KmsException refusal = operation == null ? AwsJsonWire.unknownTarget(context.target())
+        : AwsJsonWire.contentTypeRefusal(request.getHeaders().getValuesList(
+            HttpHeader.CONTENT_TYPE));
+    if (refusal != null) {
+      // Signed, so the caller is known: audited as its refusal before the answer.
+      throw handler.refused(new AwsJsonRequest(context,
+          operation != null ? operation : context.target(), verified.accessKeyId(), new byte[0]),
+          refusal);
     }
     // Request and answer bodies may hold plaintext or data keys: every copy is zeroed once
     // used (the answer's last copy after it is written, in send()).
