@@ -23,6 +23,9 @@ final class AwsJsonWire {
   static final String CONTENT_TYPE = "application/x-amz-json-1.1";
   static final String TARGET_PREFIX = "TrentService.";
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** An operation name; compiled once (String.matches would compile it per request). */
+  private static final java.util.regex.Pattern OPERATION =
+      java.util.regex.Pattern.compile("[A-Z][A-Za-z0-9]{0,63}");
   private static final Set<String> SERVER_FAULTS =
       Set.of(ErrorType.INTERNAL, ErrorType.DEPENDENCY_TIMEOUT, ErrorType.KEY_UNAVAILABLE);
 
@@ -90,6 +93,6 @@ final class AwsJsonWire {
       return null;
     }
     String op = target.substring(TARGET_PREFIX.length());
-    return op.matches("[A-Z][A-Za-z0-9]{0,63}") ? op : null;
+    return OPERATION.matcher(op).matches() ? op : null;
   }
 }
