@@ -86,10 +86,16 @@ class HttpsRequestShapeConformanceTest {
    * {@code Content-Type} header), signed with SigV4 by the SDK's signer.
    */
   static Answer send(String target, String contentType, String body) throws Exception {
+    return send(SdkHttpMethod.POST, "/", target, contentType, body);
+  }
+
+  /** As {@link #send(String, String, String)}, with this method and path. */
+  static Answer send(SdkHttpMethod method, String path, String target, String contentType,
+      String body) throws Exception {
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
     SdkHttpRequest.Builder request = SdkHttpRequest.builder()
-        .uri(URI.create(daemon.httpsUrl() + "/"))
-        .method(SdkHttpMethod.POST)
+        .uri(URI.create(daemon.httpsUrl() + path))
+        .method(method)
         .putHeader("X-Amz-Target", target)
         .putHeader("Content-Length", Integer.toString(bytes.length));
     if (contentType != null) {
@@ -117,7 +123,11 @@ class HttpsRequestShapeConformanceTest {
   }
 
   static void assertAwsError(Answer a, String type) {
-    assertEquals(400, a.status(), a::toString);
+    assertAwsError(a, 400, type);
+  }
+
+  static void assertAwsError(Answer a, int status, String type) {
+    assertEquals(status, a.status(), a::toString);
     assertEquals(type, a.type(), a::toString);
     assertEquals(type, a.errorType(), a::toString);
   }
@@ -185,6 +195,24 @@ class HttpsRequestShapeConformanceTest {
       assertEquals("IAMUser", r.path("userIdentity").path("type").asText(), r::toString);
       assertEquals(accessKeyId, r.path("userIdentity").path("accessKeyId").asText(),
           r::toString);
+      assertEquals("127.0.0.1", r.path("sourceIPAddress").asText(), r::toString);
+    }
+  }
+
+  @Test
+  void wrongMethodOrPath_refusedBeforeTheSignatureIsChecked_areAuditedAsUnknownCallers()
+      throws Exception {
+    String body = "{\"KeyId\":\"" + keyId + "\"}";
+    Answer wrongPath = send(SdkHttpMethod.POST, "/keys", "TrentService.DescribeKey", JSON_1_1,
+        body);
+    assertAwsError(wrongPath, 404, "UnknownOperationException");
+    Answer wrongMethod = send(SdkHttpMethod.PUT, "/", "TrentService.DescribeKey", JSON_1_1, body);
+    assertAwsError(wrongMethod, 405, "UnknownOperationException");
+    for (Answer a : new Answer[] {wrongPath, wrongMethod}) {
+      JsonNode r = record(a);
+      assertEquals("UnknownOperationException", r.path("errorCode").asText(), r::toString);
+      assertEquals("DescribeKey", r.path("eventName").asText(), r::toString);
+      assertEquals("Unknown", r.path("userIdentity").path("type").asText(), r::toString);
       assertEquals("127.0.0.1", r.path("sourceIPAddress").asText(), r::toString);
     }
   }

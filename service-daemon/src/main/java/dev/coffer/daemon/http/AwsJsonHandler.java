@@ -42,4 +42,12 @@ public interface AwsJsonHandler {
   default KmsException refused(AwsJsonRequest request, KmsException refusal) {
     return refusal;
   }
+
+  /**
+   * A request refused before its signature could be checked: a method other than {@code POST},
+   * a path other than {@code /}, a body over the limit. Its caller is unknown, so it is audited
+   * as a failed authentication is, within the same per-source budget. Called before the error
+   * is sent; must not throw.
+   */
+  default void refusedUnauthenticated(RequestContext context, KmsException refusal) {}
 }

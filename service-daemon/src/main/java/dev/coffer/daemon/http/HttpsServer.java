@@ -177,7 +177,7 @@ public final class HttpsServer implements AutoCloseable {
           throw tooLarge(declared);
         }
       } catch (HttpStatusException e) {
-        exchange.refuse(e);
+        exchange.refuseUnauthenticated(e);
         return true;
       }
       // Returns at once if the body has not all arrived: the reader carries on when it does.
@@ -224,7 +224,17 @@ public final class HttpsServer implements AutoCloseable {
     @Override
     public void tooLarge() {
       guard.requestRead(connection);
-      refuse(HttpsServer.this.tooLarge(-1));
+      refuseUnauthenticated(HttpsServer.this.tooLarge(-1));
+    }
+
+    /** Refuses a request whose signature was not checked; audited with an unknown caller. */
+    void refuseUnauthenticated(HttpStatusException e) {
+      try {
+        handler.refusedUnauthenticated(context, e.getCause());
+      } catch (RuntimeException auditFailure) {
+        LOG.log(Level.SEVERE, "audit of a refused request failed", auditFailure);
+      }
+      refuse(e);
     }
 
     @Override

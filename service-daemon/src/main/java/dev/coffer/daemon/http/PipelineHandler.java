@@ -168,6 +168,11 @@ public final class PipelineHandler implements AwsJsonHandler {
         failure);
   }
 
+  @Override
+  public void refusedUnauthenticated(RequestContext context, KmsException refusal) {
+    failures.record(AwsJsonWire.operation(context.target()), null, origin(context), refusal);
+  }
+
   private static RequestOrigin origin(RequestContext c) {
     return new RequestOrigin(c.sourceIp(), c.userAgent().isEmpty() ? null : c.userAgent(),
         c.tlsVersion().orElse(null), c.cipherSuite().orElse(null),
