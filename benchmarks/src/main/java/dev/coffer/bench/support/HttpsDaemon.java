@@ -18,6 +18,7 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.util.Comparator;
 import java.util.stream.Stream;
+import javax.crypto.Cipher;
 import javax.crypto.KeyGenerator;
 import javax.crypto.SecretKey;
 import javax.net.ssl.TrustManager;
@@ -27,8 +28,10 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.infra.BenchmarkParams;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.kms.KmsClient;
@@ -37,7 +40,8 @@ import software.amazon.awssdk.services.kms.KmsClient;
  * One daemon per trial, in the benchmark's JVM, serving both doors: its Unix socket (the
  * provider's {@code Cipher("KMS")}, {@code -Dcoffer.socket}) and its HTTPS endpoint on a free
  * loopback port (audit on, as always), with an access key for the SDK v2 {@code KmsClient}
- * (Apache HTTP client, keep-alive) and one KMS key for each door's caller.
+ * (Apache HTTP client, keep-alive) and one KMS key for each door's caller. Before JMH's warm-up
+ * it runs the fork's row until its rate stops climbing ({@link JitWarmUp}).
  */
 @State(Scope.Benchmark)
 public class HttpsDaemon {
@@ -51,7 +55,7 @@ public class HttpsDaemon {
   private SecretKey socketKey;
 
   @Setup(Level.Trial)
-  public void start() throws IOException, GeneralSecurityException {
+  public void start(BenchmarkParams params) throws Exception {
     home = Files.createTempDirectory(Path.of("/tmp"), "cofhttpsb");
     Files.writeString(home.resolve("coffer.properties"), "region=" + REGION + "\n"
         + "https-listen=127.0.0.1:0\n"
@@ -73,6 +77,34 @@ public class HttpsDaemon {
     kms = client(URI.create(daemon.endpointUrls().get(0)), home.resolve("https/cert.pem"), id,
         secret);
     httpsKeyArn = kms.createKey(b -> b.description("bench")).keyMetadata().arn();
+    warm(params);
+  }
+
+  /**
+   * Runs the fork's own row ({@code https_*} or {@code socket_*}; {@link HttpsEcho} warms the
+   * echo) on its threads until its rate stops climbing ({@link JitWarmUp}).
+   */
+  private void warm(BenchmarkParams params) throws Exception {
+    String row = params.getBenchmark().substring(params.getBenchmark().lastIndexOf('.') + 1);
+    SdkBytes plaintext = SdkBytes.fromByteArray(Peers.message(1024));
+    if (row.startsWith("https_")) {
+      JitWarmUp.untilSteady("HTTPS Encrypt", params.getThreads(),
+          () -> kms.encrypt(b -> b.keyId(httpsKeyArn).plaintext(plaintext)));
+    } else if (row.startsWith("socket_")) {
+      ThreadLocal<Cipher> cipher = ThreadLocal.withInitial(() -> {
+        try {
+          return Cipher.getInstance("KMS", "Coffer");
+        } catch (GeneralSecurityException e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      byte[] raw = Peers.message(1024);
+      JitWarmUp.untilSteady("socket Encrypt", params.getThreads(), () -> {
+        Cipher c = cipher.get();
+        c.init(Cipher.ENCRYPT_MODE, socketKey);
+        return c.doFinal(raw);
+      });
+    }
   }
 
   /** An SDK v2 client for {@code endpoint}, trusting only {@code certPem}. */

@@ -25,6 +25,8 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.infra.BenchmarkParams;
+import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.kms.KmsClient;
 
 /**
@@ -40,7 +42,7 @@ public class HttpsEcho {
   private KmsClient kms;
 
   @Setup(Level.Trial)
-  public void start(HttpsDaemon daemon) throws Exception {
+  public void start(HttpsDaemon daemon, BenchmarkParams params) throws Exception {
     byte[] blob = new byte[1024 + 90]; // about a Coffer ciphertext of 1 KiB
     byte[] answer = ("{\"CiphertextBlob\":\"" + Base64.getEncoder().encodeToString(blob)
         + "\",\"KeyId\":\"" + daemon.httpsKeyArn()
@@ -79,6 +81,10 @@ public class HttpsEcho {
     server.start();
     kms = HttpsDaemon.client(URI.create("https://127.0.0.1:" + connector.getLocalPort()),
         daemon.certificate(), "AKIAECHOECHOECHOECHO", "echo-secret-not-checked");
+    // As the HTTPS rows are warmed (HttpsDaemon): the same client and TLS code, compiled first.
+    SdkBytes plaintext = SdkBytes.fromByteArray(Peers.message(1024));
+    JitWarmUp.untilSteady("HTTPS echo", params.getThreads(),
+        () -> kms.encrypt(b -> b.keyId(daemon.httpsKeyArn()).plaintext(plaintext)));
   }
 
   public KmsClient kms() {

@@ -27,4 +27,27 @@ public interface AwsJsonHandler {
    * Coffer did not issue. Called before the error is sent; must not throw.
    */
   default void authenticationFailed(RequestContext context, AuthenticationException failure) {}
+
+  /**
+   * A request whose signature verified but that the transport refuses before any operation
+   * sees it: an {@code X-Amz-Target} that names no operation, or a {@code Content-Type} other
+   * than AWS JSON 1.1's. Audited like any other refusal of a known caller (nothing runs without
+   * its record). Must not throw.
+   *
+   * @param request the refused request; {@code operation} is what the client named (the
+   *     target's operation part, or the whole malformed target), its body is not read
+   * @return the error to answer: {@code refusal}, or {@code UnrecognizedClientException} when
+   *     the access key was deactivated or deleted since its signature verified
+   */
+  default KmsException refused(AwsJsonRequest request, KmsException refusal) {
+    return refusal;
+  }
+
+  /**
+   * A request refused before its signature could be checked: a method other than {@code POST},
+   * a path other than {@code /}, a body over the limit. Its caller is unknown, so it is audited
+   * as a failed authentication is, within the same per-source budget. Called before the error
+   * is sent; must not throw.
+   */
+  default void refusedUnauthenticated(RequestContext context, KmsException refusal) {}
 }

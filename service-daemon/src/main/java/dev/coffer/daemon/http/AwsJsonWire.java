@@ -3,9 +3,12 @@ package dev.coffer.daemon.http;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coffer.protocol.ErrorType;
+import dev.coffer.protocol.KmsException;
+import dev.coffer.protocol.WellFormedText;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -20,6 +23,9 @@ final class AwsJsonWire {
   static final String CONTENT_TYPE = "application/x-amz-json-1.1";
   static final String TARGET_PREFIX = "TrentService.";
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** An operation name; compiled once (String.matches would compile it per request). */
+  private static final java.util.regex.Pattern OPERATION =
+      java.util.regex.Pattern.compile("[A-Z][A-Za-z0-9]{0,63}");
   private static final Set<String> SERVER_FAULTS =
       Set.of(ErrorType.INTERNAL, ErrorType.DEPENDENCY_TIMEOUT, ErrorType.KEY_UNAVAILABLE);
 
@@ -45,6 +51,39 @@ final class AwsJsonWire {
     return DateTimeFormatter.RFC_1123_DATE_TIME.format(ZonedDateTime.now(ZoneOffset.UTC));
   }
 
+  /** The {@code UnknownOperationException} for a target that does not name an operation. */
+  static KmsException unknownTarget(String target) {
+    return new KmsException(ErrorType.UNKNOWN_OPERATION, "X-Amz-Target must be "
+        + "TrentService.<Operation>, e.g. TrentService.DescribeKey; got "
+        + WellFormedText.shown(target));
+  }
+
+  /**
+   * Null when the request's {@code Content-Type} headers are exactly one whose media type is
+   * {@value #CONTENT_TYPE} (case-insensitive; parameters such as {@code charset=utf-8} are
+   * allowed), else the refusal: {@code UnknownOperationException}, the name AWS gives a request
+   * whose content type selects none of its protocols (an AWS JSON 1.1 service answered
+   * {@code application/octet-stream} so), since the content type says how the target and body
+   * are to be read.
+   *
+   * @param values every {@code Content-Type} header value of the request, in order
+   */
+  static KmsException contentTypeRefusal(List<String> values) {
+    if (values.size() == 1) {
+      String value = values.get(0);
+      int semicolon = value.indexOf(';');
+      String mediaType = (semicolon < 0 ? value : value.substring(0, semicolon)).trim();
+      if (mediaType.equalsIgnoreCase(CONTENT_TYPE)) {
+        return null;
+      }
+    }
+    String got = values.isEmpty() ? "none"
+        : values.size() > 1 ? values.size() + " Content-Type headers"
+        : WellFormedText.shown(values.get(0));
+    return new KmsException(ErrorType.UNKNOWN_OPERATION, "Content-Type must be " + CONTENT_TYPE
+        + " (AWS JSON 1.1, as the AWS SDKs and the AWS CLI send it); got " + got);
+  }
+
   /**
    * The operation named by {@code X-Amz-Target: TrentService.<Operation>}, or null when the
    * header does not have that shape (answered {@code UnknownOperationException}).
@@ -54,6 +93,6 @@ final class AwsJsonWire {
       return null;
     }
     String op = target.substring(TARGET_PREFIX.length());
-    return op.matches("[A-Z][A-Za-z0-9]{0,63}") ? op : null;
+    return OPERATION.matcher(op).matches() ? op : null;
   }
 }

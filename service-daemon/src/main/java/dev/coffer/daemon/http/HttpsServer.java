@@ -39,8 +39,9 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * <p>Each request: method and path checked, body read within {@link HttpLimits#maxBodyBytes}
  * without holding a thread while it arrives ({@link RequestBodyReader}, timed by {@link
  * ConnectionGuard}),
- * SigV4 verified ({@link SigV4Verifier}), operation taken from the signed target, then handed to
- * the {@link AwsJsonHandler}. Every answer carries {@code Content-Type:
+ * SigV4 verified ({@link SigV4Verifier}), operation taken from the signed target and the
+ * {@code Content-Type} checked (a refusal of either is audited through {@link
+ * AwsJsonHandler#refused}), then handed to the {@link AwsJsonHandler}. Every answer carries {@code Content-Type:
  * application/x-amz-json-1.1}, {@code x-amzn-RequestId} and {@code Date}; errors carry the AWS
  * name in the body and in {@code x-amzn-ErrorType}.
  *
@@ -176,7 +177,7 @@ public final class HttpsServer implements AutoCloseable {
           throw tooLarge(declared);
         }
       } catch (HttpStatusException e) {
-        exchange.refuse(e);
+        exchange.refuseUnauthenticated(e);
         return true;
       }
       // Returns at once if the body has not all arrived: the reader carries on when it does.
@@ -223,7 +224,17 @@ public final class HttpsServer implements AutoCloseable {
     @Override
     public void tooLarge() {
       guard.requestRead(connection);
-      refuse(HttpsServer.this.tooLarge(-1));
+      refuseUnauthenticated(HttpsServer.this.tooLarge(-1));
+    }
+
+    /** Refuses a request whose signature was not checked; audited with an unknown caller. */
+    void refuseUnauthenticated(HttpStatusException e) {
+      try {
+        handler.refusedUnauthenticated(context, e.getCause());
+      } catch (RuntimeException auditFailure) {
+        LOG.log(Level.SEVERE, "audit of a refused request failed", auditFailure);
+      }
+      refuse(e);
     }
 
     @Override
@@ -315,9 +326,14 @@ public final class HttpsServer implements AutoCloseable {
       throw e;
     }
     String operation = AwsJsonWire.operation(context.target());
-    if (operation == null) {
-      throw new KmsException(ErrorType.UNKNOWN_OPERATION, "X-Amz-Target must be "
-          + "TrentService.<Operation>, e.g. TrentService.DescribeKey; got '" + context.target() + "'");
+    KmsException refusal = operation == null ? AwsJsonWire.unknownTarget(context.target())
+        : AwsJsonWire.contentTypeRefusal(request.getHeaders().getValuesList(
+            HttpHeader.CONTENT_TYPE));
+    if (refusal != null) {
+      // Signed, so the caller is known: audited as its refusal before the answer.
+      throw handler.refused(new AwsJsonRequest(context,
+          operation != null ? operation : context.target(), verified.accessKeyId(), new byte[0]),
+          refusal);
     }
     // Request and answer bodies may hold plaintext or data keys: every copy is zeroed once
     // used (the answer's last copy after it is written, in send()).

@@ -63,10 +63,12 @@ public final class PipelineHandler implements AwsJsonHandler {
         FAILED_AUTH_WINDOW);
   }
 
-  @Override
-  public AwsJsonResponse handle(AwsJsonRequest request) {
-    // The key verified a moment ago; it may have been deactivated or deleted since. That is a
-    // failed authentication like any other, audited within the same per-source budget.
+  /**
+   * The request's access key if it is still active; otherwise the refusal to answer, already
+   * audited. The key verified a moment ago; it may have been deactivated or deleted since. That
+   * is a failed authentication like any other, audited within the same per-source budget.
+   */
+  private AccessKey activeKey(AwsJsonRequest request) {
     AccessKey key = keys.metadata(request.accessKeyId())
         .filter(k -> k.status() == AccessKey.Status.Active)
         .orElse(null);
@@ -77,8 +79,39 @@ public final class PipelineHandler implements AwsJsonHandler {
           refusal);
       throw refusal;
     }
-    Caller caller = new Caller(new IamUser(partition, account, key.userName(), key.accessKeyId()),
+    return key;
+  }
+
+  private Caller caller(AccessKey key, AwsJsonRequest request) {
+    return new Caller(new IamUser(partition, account, key.userName(), key.accessKeyId()),
         origin(request.context()));
+  }
+
+  @Override
+  public KmsException refused(AwsJsonRequest request, KmsException refusal) {
+    AccessKey key;
+    try {
+      key = activeKey(request);
+    } catch (KmsException unrecognized) {
+      return unrecognized;
+    }
+    Caller caller = caller(key, request);
+    try {
+      // Nothing ran; a refusal of a known caller, within its refused-request budget.
+      pipeline.refused(caller, requestIds.incrementAndGet(), request.operation(), refusal);
+    } catch (RuntimeException e) {
+      // The pipeline logs a failed audit write itself; anything else must not change the
+      // answer, which says that nothing was done.
+    } finally {
+      caller.zeroSecrets();
+    }
+    return refusal;
+  }
+
+  @Override
+  public AwsJsonResponse handle(AwsJsonRequest request) {
+    AccessKey key = activeKey(request);
+    Caller caller = caller(key, request);
     if (!enter(key.accessKeyId())) {
       // Like KMS's request quotas: a 400 ThrottlingException, which SDKs and the CLI retry
       // with backoff. Nothing ran; it is audited as a refusal, within the caller's budget.
@@ -133,6 +166,11 @@ public final class PipelineHandler implements AwsJsonHandler {
     String operation = AwsJsonWire.operation(context.target());
     failures.record(operation, failure.claimedAccessKeyId().orElse(null), origin(context),
         failure);
+  }
+
+  @Override
+  public void refusedUnauthenticated(RequestContext context, KmsException refusal) {
+    failures.record(AwsJsonWire.operation(context.target()), null, origin(context), refusal);
   }
 
   private static RequestOrigin origin(RequestContext c) {

@@ -26,6 +26,12 @@ record SigV4Authorization(
     List<String> signedHeaders,
     String signature) {
 
+  // Compiled once: String.matches compiles its pattern on every call, and these run per request.
+  private static final java.util.regex.Pattern SCOPE_DATE =
+      java.util.regex.Pattern.compile("[0-9]{8}");
+  private static final java.util.regex.Pattern SIGNATURE =
+      java.util.regex.Pattern.compile("[0-9a-f]{64}");
+
   static final String ALGORITHM = "AWS4-HMAC-SHA256";
   private static final String INCOMPLETE = ErrorType.INCOMPLETE_SIGNATURE;
 
@@ -77,7 +83,7 @@ record SigV4Authorization(
     String[] credential = params.get("Credential").split("/", -1);
     if (credential.length != 5 || Arrays.stream(credential).anyMatch(String::isEmpty)
         || !credential[4].equals("aws4_request")
-        || !credential[1].matches("[0-9]{8}")) {
+        || !SCOPE_DATE.matcher(credential[1]).matches()) {
       throw incomplete("Credential must have the form "
           + "<access key id>/<yyyyMMdd>/<region>/<service>/aws4_request; got '"
           + params.get("Credential") + "'");
@@ -96,7 +102,7 @@ record SigV4Authorization(
       }
     }
     String signature = params.get("Signature");
-    if (!signature.matches("[0-9a-f]{64}")) {
+    if (!SIGNATURE.matcher(signature).matches()) {
       throw incomplete("Signature must be 64 lower-case hexadecimal characters");
     }
     return new SigV4Authorization(credential[0], credential[1], credential[2], credential[3],

@@ -171,22 +171,39 @@ public final class SigV4Verifier {
     }
     checkSkew(signedAt);
     String payloadHash = payloadHash(request);
-    try (AccessKeySecret secret = lookUp(auth.accessKeyId())) {
-      String canonical = CanonicalRequest.of(request, auth.signedHeaders(), payloadHash);
-      String stringToSign = SigV4Authorization.ALGORITHM + "\n" + amzDate + "\n" + auth.scope()
-          + "\n" + CanonicalRequest.sha256Hex(canonical.getBytes(StandardCharsets.UTF_8));
-      byte[] signingKey = signingKey(auth, secret);
-      byte[] expected = HEX.formatHex(hmac(signingKey, stringToSign))
-          .getBytes(StandardCharsets.US_ASCII);
-      // Closes timing side channels: a byte-by-byte early-exit compare would let an attacker
-      // find a valid signature one byte at a time.
-      if (!Bytes.equal(expected, auth.signature().getBytes(StandardCharsets.US_ASCII))) {
-        throw new AuthenticationException(ErrorType.INVALID_SIGNATURE, SIGNATURE_MISMATCH,
-            auth.accessKeyId(), canonical, stringToSign);
+    ScopeKey scope = new ScopeKey(auth.accessKeyId(), auth.scopeDate(), auth.region(),
+        auth.service());
+    byte[] held = signingKeys.getIfPresent(scope);
+    if (held != null) {
+      // The key derived for this scope is held already: only the key's status is needed, so
+      // the secret is not unwrapped again (a root-key AES-GCM decryption per request).
+      if (!secrets.status(auth.accessKeyId()).filter(AccessKeyStatus.Active::equals)
+          .isPresent()) {
+        throw new AuthenticationException(ErrorType.UNRECOGNIZED_CLIENT, TOKEN_INVALID);
       }
-      return new VerifiedSignature(auth.accessKeyId(), auth.region(), auth.signedHeaders(),
-          headers.first("x-amz-security-token"), canonical, stringToSign);
+      return check(request, auth, amzDate, payloadHash, held);
     }
+    try (AccessKeySecret secret = lookUp(auth.accessKeyId())) {
+      return check(request, auth, amzDate, payloadHash, signingKey(scope, secret));
+    }
+  }
+
+  /** Compares the request's signature with the one {@code signingKey} makes of it. */
+  private static VerifiedSignature check(SignedRequest request, SigV4Authorization auth,
+      String amzDate, String payloadHash, byte[] signingKey) {
+    String canonical = CanonicalRequest.of(request, auth.signedHeaders(), payloadHash);
+    String stringToSign = SigV4Authorization.ALGORITHM + "\n" + amzDate + "\n" + auth.scope()
+        + "\n" + CanonicalRequest.sha256Hex(canonical.getBytes(StandardCharsets.UTF_8));
+    byte[] expected = HEX.formatHex(hmac(signingKey, stringToSign))
+        .getBytes(StandardCharsets.US_ASCII);
+    // Closes timing side channels: a byte-by-byte early-exit compare would let an attacker
+    // find a valid signature one byte at a time.
+    if (!Bytes.equal(expected, auth.signature().getBytes(StandardCharsets.US_ASCII))) {
+      throw new AuthenticationException(ErrorType.INVALID_SIGNATURE, SIGNATURE_MISMATCH,
+          auth.accessKeyId(), canonical, stringToSign);
+    }
+    return new VerifiedSignature(auth.accessKeyId(), auth.region(), auth.signedHeaders(),
+        request.headers().first("x-amz-security-token"), canonical, stringToSign);
   }
 
   /**
@@ -241,8 +258,7 @@ public final class SigV4Verifier {
     return secret;
   }
 
-  private byte[] signingKey(SigV4Authorization auth, AccessKeySecret secret) {
-    ScopeKey scope = new ScopeKey(auth.accessKeyId(), auth.scopeDate(), auth.region(), auth.service());
+  private byte[] signingKey(ScopeKey scope, AccessKeySecret secret) {
     return signingKeys.get(scope, s -> derive(secret.secretView(), s.date(), s.region(), s.service()));
   }
 

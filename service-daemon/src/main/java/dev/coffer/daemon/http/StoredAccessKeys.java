@@ -31,6 +31,13 @@ public final class StoredAccessKeys implements AccessKeySecrets {
     }
   }
 
+  /** From the store's cache of key metadata: nothing is unwrapped. */
+  @Override
+  public Optional<AccessKeyStatus> status(String accessKeyId) {
+    return store.metadata(accessKeyId).map(k -> k.status() == AccessKey.Status.Active
+        ? AccessKeyStatus.Active : AccessKeyStatus.Inactive);
+  }
+
   /** The key's metadata (user name, status), for the request's identity. */
   Optional<AccessKey> metadata(String accessKeyId) {
     return store.metadata(accessKeyId);

@@ -17,7 +17,8 @@ import java.util.regex.Pattern;
  * The input constraints of the KMS API reference (length, range, count, pattern and enum of each
  * request member), checked before anything else a request does: before the key is looked up,
  * before its state and before authorization. A request that breaks one is a {@code
- * ValidationException}, as AWS answers it, naming the member and the constraint.
+ * ValidationException}, as AWS answers it, naming the member and the constraint; a member of the
+ * wrong JSON type is a {@code SerializationException} ({@link Input#wrongType}).
  *
  * <p>Units: text lengths are Unicode characters (code points, so one emoji is one character, not
  * two UTF-16 units); blob lengths are bytes after base64 decoding; list bounds count entries.
@@ -197,13 +198,19 @@ final class Constraints {
         try {
           b = dev.coffer.protocol.Json.bytes(v);
         } catch (IllegalArgumentException e) {
+          if (!v.isTextual()) {
+            throw Input.wrongType(path, "must be a base64 string");
+          }
           throw Input.invalid(path, "must be base64-encoded binary");
         }
         checkLength(path, b.length, r, "bytes");
       }
       case INTEGER -> {
-        if (!v.isIntegralNumber() || !v.canConvertToLong()) {
-          throw Input.invalid(path, "must be an integer");
+        if (!v.isIntegralNumber()) {
+          throw Input.wrongType(path, "must be an integer");
+        }
+        if (!v.canConvertToLong()) {
+          throw Input.invalid(path, "must be between " + r.min() + " and " + r.max());
         }
         long n = v.longValue();
         if (n < r.min() || n > r.max()) {
@@ -213,7 +220,7 @@ final class Constraints {
       }
       case LIST -> {
         if (!v.isArray()) {
-          throw Input.invalid(path, "must be a list");
+          throw Input.wrongType(path, "must be a list");
         }
         checkLength(path, v.size(), r, "entries");
         if (r.member() != null) {
@@ -224,7 +231,7 @@ final class Constraints {
       }
       case STRUCTURE -> {
         if (!(v instanceof ObjectNode o)) {
-          throw Input.invalid(path, "must be an object");
+          throw Input.wrongType(path, "must be an object");
         }
         for (Field f : r.fields()) {
           JsonNode m = o.get(f.name());
@@ -248,7 +255,7 @@ final class Constraints {
 
   private static String text(String path, JsonNode v) {
     if (!v.isTextual()) {
-      throw Input.invalid(path, "must be a string");
+      throw Input.wrongType(path, "must be a string");
     }
     return v.textValue();
   }

@@ -14,8 +14,10 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Typed, validating access to one request's input fields. Every wrong type, missing required
- * field or unknown field is a {@code ValidationException} naming the field.
+ * Typed, validating access to one request's input fields. A member of the wrong JSON type is a
+ * {@code SerializationException} ({@link #wrongType}); a missing required field, an unknown field
+ * or a value of the right type that breaks a rule is a {@code ValidationException}; both name the
+ * field.
  *
  * <p>Every string read here is well-formed Unicode and round-trips exactly through UTF-8:
  * {@code Json.parseRequest} checked the whole body (bytes, escapes, field names) before any
@@ -45,7 +47,7 @@ public final class Input {
   public Input object(String name, Set<String> allowed) {
     JsonNode v = node.get(name);
     if (!(v instanceof ObjectNode o)) {
-      throw invalid(name, "must be an object");
+      throw wrongType(name, "must be an object");
     }
     return new Input(o, allowed);
   }
@@ -72,7 +74,7 @@ public final class Input {
       return null;
     }
     if (!v.isTextual()) {
-      throw invalid(name, "must be a string");
+      throw wrongType(name, "must be a string");
     }
     return v.textValue();
   }
@@ -90,8 +92,11 @@ public final class Input {
     if (v == null || v.isNull()) {
       return null;
     }
-    if (!v.canConvertToInt() || !v.isIntegralNumber()) {
-      throw invalid(name, "must be an integer");
+    if (!v.isIntegralNumber()) {
+      throw wrongType(name, "must be an integer");
+    }
+    if (!v.canConvertToInt()) {
+      throw invalid(name, "must be between " + Integer.MIN_VALUE + " and " + Integer.MAX_VALUE);
     }
     return v.intValue();
   }
@@ -116,15 +121,16 @@ public final class Input {
     if (v.isNumber()) {
       return java.time.Instant.ofEpochMilli(Math.round(v.doubleValue() * 1000));
     }
-    if (v.isTextual()) {
+    if (!v.isTextual()) {
+      throw wrongType(name, "must be epoch seconds (a number) or an ISO-8601 timestamp (a string)");
+    }
+    try {
+      return java.time.OffsetDateTime.parse(v.textValue()).toInstant();
+    } catch (java.time.format.DateTimeParseException e) {
       try {
-        return java.time.OffsetDateTime.parse(v.textValue()).toInstant();
-      } catch (java.time.format.DateTimeParseException e) {
-        try {
-          return java.time.Instant.parse(v.textValue());
-        } catch (java.time.format.DateTimeParseException e2) {
-          // fall through
-        }
+        return java.time.Instant.parse(v.textValue());
+      } catch (java.time.format.DateTimeParseException e2) {
+        // fall through
       }
     }
     throw invalid(name, "must be epoch seconds or an ISO-8601 timestamp like 2027-01-31T00:00:00Z");
@@ -136,7 +142,7 @@ public final class Input {
       return false;
     }
     if (!v.isBoolean()) {
-      throw invalid(name, "must be true or false");
+      throw wrongType(name, "must be true or false");
     }
     return v.booleanValue();
   }
@@ -146,9 +152,13 @@ public final class Input {
     if (blobs != null && blobs.containsKey(name)) {
       return blobs.get(name);
     }
+    JsonNode v = node.get(name);
+    if (v != null && !v.isNull() && !v.isTextual() && !v.isBinary()) {
+      throw wrongType(name, "must be a base64 string");
+    }
     byte[] b;
     try {
-      b = Json.bytes(node.get(name));
+      b = Json.bytes(v);
     } catch (IllegalArgumentException e) {
       throw invalid(name, "must be the canonical base64 encoding of the bytes (standard alphabet"
           + " A-Z a-z 0-9 + /, '=' padding to a multiple of 4 characters, no whitespace or line"
@@ -180,14 +190,15 @@ public final class Input {
       return Map.of();
     }
     if (!v.isObject()) {
-      throw invalid(name, "must be an object of string values");
+      throw wrongType(name, "must be an object of string values");
     }
     Map<String, String> out = new LinkedHashMap<>();
     Iterator<Map.Entry<String, JsonNode>> it = v.fields();
     while (it.hasNext()) {
       Map.Entry<String, JsonNode> e = it.next();
       if (!e.getValue().isTextual()) {
-        throw invalid(name, "value of " + WellFormedText.quote(e.getKey()) + " must be a string");
+        throw wrongType(name, "value of " + WellFormedText.quote(e.getKey())
+            + " must be a string");
       }
       out.put(e.getKey(), e.getValue().textValue());
     }
@@ -200,12 +211,12 @@ public final class Input {
       return List.of();
     }
     if (!v.isArray()) {
-      throw invalid(name, "must be a list of strings");
+      throw wrongType(name, "must be a list of strings");
     }
     List<String> out = new ArrayList<>();
     for (JsonNode e : v) {
       if (!e.isTextual()) {
-        throw invalid(name, "must be a list of strings");
+        throw wrongType(name, "must be a list of strings");
       }
       out.add(e.textValue());
     }
@@ -219,14 +230,16 @@ public final class Input {
       return List.of();
     }
     if (!v.isArray()) {
-      throw invalid(name, "must be a list of {TagKey, TagValue}");
+      throw wrongType(name, "must be a list of {TagKey, TagValue}");
     }
     List<Map.Entry<String, String>> out = new ArrayList<>();
     for (JsonNode t : v) {
       JsonNode k = t.get("TagKey");
       JsonNode val = t.get("TagValue");
-      if (!t.isObject() || k == null || !k.isTextual() || val == null || !val.isTextual()
-          || t.size() != 2) {
+      if (!t.isObject() || (k != null && !k.isTextual()) || (val != null && !val.isTextual())) {
+        throw wrongType(name, "entries must be {\"TagKey\": string, \"TagValue\": string}");
+      }
+      if (k == null || val == null || t.size() != 2) {
         throw invalid(name, "entries must be {\"TagKey\": string, \"TagValue\": string}");
       }
       out.add(Map.entry(k.textValue(), val.textValue()));
@@ -236,6 +249,22 @@ public final class Input {
 
   public static KmsException invalid(String field, String what) {
     return new KmsException(ErrorType.VALIDATION, field + " " + what);
+  }
+
+  /**
+   * A member whose JSON type is not the one its shape has in the KMS model (a number for a
+   * string, an object for a blob, a list for a map, a string for an integer), at any depth:
+   * {@code SerializationException}, the name AWS JSON 1.1 services give input they cannot
+   * deserialise into the operation's request (aws-http-endpoint.md §1.3, "wrong types"). One
+   * rule for every operation and both doors; a value of the right type that breaks a constraint
+   * stays a {@code ValidationException} ({@link #invalid}).
+   *
+   * @param field the member's path, e.g. {@code NumberOfBytes} or {@code Tags[0].TagKey}
+   * @param what the type it must have, e.g. {@code must be a string}
+   */
+  public static KmsException wrongType(String field, String what) {
+    return new KmsException(ErrorType.SERIALIZATION, field + " " + what
+        + " (the JSON type of this member is wrong)");
   }
 
   // ---------------------------------------------------------------- paging context

@@ -254,6 +254,36 @@ class SigV4VerifierTest {
   }
 
   @Test
+  void aHeldSigningKeyNeedsOnlyTheStatus_notTheSecret() throws Exception {
+    int[] unwrapped = {0};
+    AccessKeySecrets store = new AccessKeySecrets() {
+      @Override
+      public Optional<AccessKeySecret> find(String id) {
+        unwrapped[0]++;
+        return secrets.find(id);
+      }
+
+      @Override
+      public Optional<AccessKeyStatus> status(String id) {
+        return id.equals(AKID) && status != null ? Optional.of(status) : Optional.empty();
+      }
+    };
+    SigV4Verifier v = new SigV4Verifier(Clock.systemUTC(), Set.of("us-east-1"), "kms", store);
+    SignedRequest r = botocore("DescribeKey");
+    v.verify(r);
+    v.verify(r);
+    v.verify(botocore("Encrypt"));
+    assertEquals(1, unwrapped[0], "the secret is unwrapped once per scope, not per request");
+    // A wrong secret still fails against the held key; a deactivated or deleted key at once.
+    refused("InvalidSignatureException", v, Signers.botocore(URL, kmsHeaders("DescribeKey"),
+        BODY, AKID, "x" + SECRET.substring(1), null, "us-east-1"));
+    status = AccessKeyStatus.Inactive;
+    refused("UnrecognizedClientException", v, r);
+    status = null;
+    refused("UnrecognizedClientException", v, r);
+  }
+
+  @Test
   void anyConfiguredRegionIsAccepted() throws Exception {
     SigV4Verifier two = new SigV4Verifier(Clock.systemUTC(), Set.of("us-east-1", "eu-west-2"),
         "kms", secrets);
