@@ -122,7 +122,9 @@ public final class MessageDecryptor {
       FrameCipher frames, TrailingSignature verifier, Progress progress, long headerBytes)
       throws IOException, BadCiphertextException {
     int maxFrame = MessageEncryptor.FINAL_HEAD + frameLength + AlgorithmSuite.TAG_BYTES;
-    Window input = new Window(in, Math.max(MessageEncryptor.BATCH_BYTES, maxFrame));
+    // A frame's worth more than a batch: after moving a partial frame to the front, each read
+    // still asks for a whole batch, which the CLI's buffered input passes straight through.
+    Window input = new Window(in, Math.max(MessageEncryptor.BATCH_BYTES, frameLength) + maxFrame);
     byte[] plain = new byte[Math.max(MessageEncryptor.BATCH_BYTES, frameLength)];
     int held = 0;
     byte[] b = input.bytes;

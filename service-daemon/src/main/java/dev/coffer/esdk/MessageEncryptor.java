@@ -9,8 +9,8 @@ import java.util.List;
 
 /**
  * Writes a version-2 framed message (ESDK spec, client-apis/encrypt.md) from a stream, in
- * constant memory (one batch of plaintext and its ciphertext, {@link #BATCH_BYTES} or one frame,
- * whichever is larger): header body, header tag,
+ * constant memory (two batches of plaintext and one of ciphertext, each {@link #BATCH_BYTES} or
+ * one frame, whichever is larger): header body, header tag,
  * regular frames of {@code frameLength} plaintext bytes, a final frame of 0 to {@code
  * frameLength} bytes, and for the signed suite a footer with the signature over all of it.
  *
@@ -24,7 +24,11 @@ public final class MessageEncryptor {
   static final long MAX_FRAMES = 0xFFFFFFFFL;
   /**
    * Plaintext bytes read, sealed and written at a time (whole frames; one frame when frames are
-   * larger): with the sealed copy about twice this in memory, whatever the message size.
+   * larger): with the batch read ahead and the sealed copy three times this in memory, whatever
+   * the message size. As
+   * large as the CLI's 1 MiB buffered streams, so both pass these reads and writes straight to
+   * the file instead of copying them through their buffers (the JDK's {@code
+   * BufferedInputStream}/{@code BufferedOutputStream} do so for requests of their size or more).
    */
   static final int BATCH_BYTES = 1 << 20;
   /** Bytes before a final frame's ciphertext: marker, sequence number, IV, length. */
@@ -89,26 +93,26 @@ public final class MessageEncryptor {
   }
 
   /**
-   * Seals the body in batches: one read of up to {@link #BATCH_BYTES} plaintext bytes, every
-   * frame in it sealed straight into one output buffer, one write. Per frame that leaves only
-   * the AES-GCM work (an {@code init}, the AAD, one {@code doFinal} into place): no stream call,
-   * copy or allocation of Coffer's own. Whether a batch holds the final frame is known by
-   * reading one byte past a full batch, which is carried into the next.
+   * Seals the body in batches: one read of {@link #BATCH_BYTES} plaintext bytes, every frame in
+   * it sealed straight into one output buffer, one write. Per frame that leaves only the
+   * AES-GCM work (an {@code init}, the AAD, one {@code doFinal} into place): no stream call, copy
+   * or allocation of Coffer's own. The next batch is read before this one is sealed: whether
+   * this one holds the final frame is whether anything follows it.
    */
   private void writeFrames(InputStream in, OutputStream out, FrameCipher frames,
       TrailingSignature signer, Progress progress) throws IOException {
     int perBatch = Math.max(1, BATCH_BYTES / frameLength);
     int capacity = perBatch * frameLength;
     byte[] plain = new byte[capacity];
+    byte[] ahead = new byte[capacity];
     byte[] sealed = new byte[perBatch * (FINAL_HEAD + frameLength + AlgorithmSuite.TAG_BYTES)];
     long seq = 1;
     long consumed = 0;
-    int carried = 0;
     try {
+      int n = in.readNBytes(plain, 0, capacity); // short only at the end of the input
       while (true) {
-        int n = carried + in.readNBytes(plain, carried, capacity - carried);
-        int next = n == capacity ? in.read() : -1;
-        boolean lastBatch = next < 0;
+        int following = n == capacity ? in.readNBytes(ahead, 0, capacity) : 0;
+        boolean lastBatch = following == 0;
         // The final batch ends with the final frame: 0 to frameLength bytes (a full one when
         // the plaintext is an exact multiple, as the ESDK writes it; an empty one for none).
         int count = lastBatch ? Math.max(1, (n + frameLength - 1) / frameLength) : perBatch;
@@ -129,11 +133,14 @@ public final class MessageEncryptor {
         if (lastBatch) {
           return;
         }
-        plain[0] = (byte) next;
-        carried = 1;
+        byte[] t = plain;
+        plain = ahead;
+        ahead = t;
+        n = following;
       }
     } finally {
       Arrays.fill(plain, (byte) 0);
+      Arrays.fill(ahead, (byte) 0);
     }
   }
 
