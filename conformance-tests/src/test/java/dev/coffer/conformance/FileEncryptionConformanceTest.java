@@ -140,11 +140,16 @@ class FileEncryptionConformanceTest {
 
   @Test
   void cofferWrites_esdkForJavaReads_bothSuites() throws Exception {
-    for (boolean signed : new boolean[] {false, true}) {
-      byte[] p = random(3 * 4096 + 17);
+    // encrypt-file's default frame (256 KiB) and the ESDK's (4096), each over several of
+    // encrypt-file's 1 MiB batches.
+    for (String[] variant : new String[][] {{}, {"--signed"}, {"--frame-size", "4096"},
+        {"--signed", "--frame-size", "4096"}}) {
+      boolean signed = List.of(variant).contains("--signed");
+      int frame = variant.length > 1 ? 4096 : 262144;
+      byte[] p = random(2 * (1 << 20) + 3 * frame + 17);
       Path plain = Files.write(dir.resolve("p"), p);
-      Path sealed = dir.resolve(signed + ".enc");
-      CliResult e = signed ? encrypt(plain, sealed, "--signed") : encrypt(plain, sealed);
+      Path sealed = dir.resolve(signed + "-" + frame + ".enc");
+      CliResult e = encrypt(plain, sealed, variant);
       assertEquals(0, e.exitCode(), e::toString);
       CryptoAlgorithm suite = signed
           ? CryptoAlgorithm.ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384
@@ -155,7 +160,7 @@ class FileEncryptionConformanceTest {
       assertEquals(suite, r.getCryptoAlgorithm());
       assertEquals("acme", r.getEncryptionContext().get("tenant"));
       assertEquals(signed, r.getEncryptionContext().containsKey("aws-crypto-public-key"));
-      assertEquals(4096, r.getHeaders().getFrameLength());
+      assertEquals(frame, r.getHeaders().getFrameLength());
     }
     // No encryption context at all: the header's AAD length is 0 and nothing follows it.
     Path plain = Files.write(dir.resolve("empty-context"), random(5000));
@@ -174,7 +179,7 @@ class FileEncryptionConformanceTest {
     for (CryptoAlgorithm suite : new CryptoAlgorithm[] {
         CryptoAlgorithm.ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY,
         CryptoAlgorithm.ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384}) {
-      for (int size : new int[] {0, 8192, 20_000}) {
+      for (int size : new int[] {0, 8192, 20_000, 2 * (1 << 20) + 4097}) {
         byte[] p = random(size);
         byte[] sealed = esdk(suite).encryptData(keyring(), p,
             CONTEXT).getResult();

@@ -1,6 +1,5 @@
 package dev.coffer.esdk;
 
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import javax.crypto.AEADBadTagException;
@@ -73,7 +72,7 @@ final class FrameCipher {
   /** The IV of frame {@code seq}, written into {@code out} at {@code at}. */
   static void writeIv(long seq, byte[] out, int at) {
     java.util.Arrays.fill(out, at, at + 8, (byte) 0);
-    ByteBuffer.wrap(out, at + 8, 4).putInt((int) seq);
+    MessageEncryptor.writeInt(out, at + 8, (int) seq);
   }
 
   /**
@@ -91,15 +90,15 @@ final class FrameCipher {
 
   /**
    * Decrypts frame {@code seq} (ciphertext and tag, {@code len + 16} bytes at {@code inAt}) into
-   * {@code out} at 0; returns the plaintext length.
+   * {@code out} at {@code outAt}; returns the plaintext length.
    *
    * @throws BadCiphertextException when the tag does not verify
    */
-  int open(long seq, boolean last, byte[] in, int inAt, int len, byte[] out)
+  int open(long seq, boolean last, byte[] in, int inAt, int len, byte[] out, int outAt)
       throws BadCiphertextException {
     try {
       init(Cipher.DECRYPT_MODE, seq, last, len);
-      return cipher.doFinal(in, inAt, len + AlgorithmSuite.TAG_BYTES, out, 0);
+      return cipher.doFinal(in, inAt, len + AlgorithmSuite.TAG_BYTES, out, outAt);
     } catch (AEADBadTagException e) {
       throw new BadCiphertextException("frame " + seq + " does not authenticate: the message"
           + " was altered (or frames were reordered)");
@@ -108,12 +107,24 @@ final class FrameCipher {
     }
   }
 
+  /**
+   * One {@code init} per frame is the floor the JCA allows: a GCM {@code Cipher} takes a new IV
+   * only through {@code init}, and the IV's 12 bytes are the spec's, so the parameter object is
+   * the only allocation here. The AAD is the per-message template with its last 12 bytes (the
+   * sequence number and length) overwritten in place.
+   */
   private void init(int mode, long seq, boolean last, int plaintextLength)
       throws GeneralSecurityException {
-    writeIv(seq, iv, 0);
+    iv[8] = (byte) (seq >>> 24);
+    iv[9] = (byte) (seq >>> 16);
+    iv[10] = (byte) (seq >>> 8);
+    iv[11] = (byte) seq;
     cipher.init(mode, key, new GCMParameterSpec(TAG_BITS, iv));
     byte[] aad = last ? finalAad : frameAad;
-    ByteBuffer.wrap(aad, aad.length - 12, 12).putInt((int) seq).putLong(plaintextLength);
+    int at = aad.length - 12;
+    MessageEncryptor.writeInt(aad, at, (int) seq);
+    MessageEncryptor.writeInt(aad, at + 4, 0); // the UInt64 length's high half: frames < 2^31
+    MessageEncryptor.writeInt(aad, at + 8, plaintextLength);
     cipher.updateAAD(aad);
   }
 

@@ -1,23 +1,26 @@
 package dev.coffer.esdk;
 
+import java.io.ByteArrayInputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.SequenceInputStream;
 import java.util.Arrays;
 import java.util.Map;
 
 /**
  * Reads a version-2 framed message with a committing suite (ESDK spec, client-apis/decrypt.md)
- * from a stream in constant memory (one frame), in this order: the header, the data key (from
- * the first entry the {@link DataKeyProvider} can decrypt), the commitment check (constant time,
- * before any frame is decrypted), the header tag, each frame in sequence, the footer signature
- * (signed suite) and the end of the input.
+ * from a stream in constant memory (a read-ahead window and a plaintext buffer of {@link
+ * MessageEncryptor#BATCH_BYTES} or one frame, whichever is larger), in this order: the header,
+ * the data key (from the first entry the {@link DataKeyProvider} can decrypt), the commitment
+ * check (constant time, before any frame is decrypted), the header tag, each frame in sequence,
+ * the footer signature (signed suite) and the end of the input.
  *
- * <p>Plaintext goes to {@code out} frame by frame as each frame authenticates, but the message
- * as a whole is authentic only when {@link #decrypt} returns: callers must hold the output back
- * (a temporary file renamed on success) until then. Every failure is a {@link
+ * <p>Plaintext goes to {@code out} in batches of frames, each frame once it authenticates, but
+ * the message as a whole is authentic only when {@link #decrypt} returns: callers must hold the
+ * output back (a temporary file renamed on success) until then. Every failure is a {@link
  * BadCiphertextException} naming its cause: truncated, altered, wrong context, wrong key,
  * trailing bytes.
  */
@@ -66,8 +69,8 @@ public final class MessageDecryptor {
         verifier.update(body);
         verifier.update(tag);
       }
-      readFrames(data, out, header.frameLength(), frames, verifier, progress,
-          body.length + tag.length);
+      data = new DataInputStream(readFrames(data, out, header.frameLength(), frames, verifier,
+          progress, body.length + tag.length));
     }
     if (verifier != null) {
       int length = Short.toUnsignedInt(readShort(data, "the footer"));
@@ -109,58 +112,68 @@ public final class MessageDecryptor {
     }
   }
 
-  private static void readFrames(DataInputStream in, OutputStream out, int frameLength,
+  /**
+   * Opens the frames in batches: the input is read {@link MessageEncryptor#BATCH_BYTES} at a
+   * time and each frame opened where it lies, its plaintext gathered into one buffer that is
+   * written when the next frame would not fit. Per frame that leaves only the checks and the
+   * AES-GCM work. Returns the bytes read past the final frame (the footer, or trailing bytes).
+   */
+  private static InputStream readFrames(InputStream in, OutputStream out, int frameLength,
       FrameCipher frames, TrailingSignature verifier, Progress progress, long headerBytes)
       throws IOException, BadCiphertextException {
-    int ivAt = 4;
-    byte[] frame = new byte[4 + 4 + AlgorithmSuite.IV_BYTES + 4 + frameLength
-        + AlgorithmSuite.TAG_BYTES];
-    byte[] plain = new byte[frameLength];
+    int maxFrame = MessageEncryptor.FINAL_HEAD + frameLength + AlgorithmSuite.TAG_BYTES;
+    // A frame's worth more than a batch: after moving a partial frame to the front, each read
+    // still asks for a whole batch, which the CLI's buffered input passes straight through.
+    Window input = new Window(in, Math.max(MessageEncryptor.BATCH_BYTES, frameLength) + maxFrame);
+    byte[] plain = new byte[Math.max(MessageEncryptor.BATCH_BYTES, frameLength)];
+    int held = 0;
+    byte[] b = input.bytes;
     byte[] expectedIv = new byte[AlgorithmSuite.IV_BYTES];
     long consumed = headerBytes; // progress counts input bytes, as the bar's total is the file
     try {
       for (long seq = 1; ; seq++) {
-        in.readFully(frame, 0, 4);
-        long first = Integer.toUnsignedLong(readInt(frame, 0));
+        // need() may move the unread bytes to the front: offsets are taken after each call.
+        int start = input.need(4);
+        long first = Integer.toUnsignedLong(readInt(b, start));
         boolean last = first == 0xFFFFFFFFL;
-        int at;
-        int length;
+        int head = last ? MessageEncryptor.FINAL_HEAD : 4 + AlgorithmSuite.IV_BYTES;
+        start = input.need(head);
+        int ivAt = start + (last ? 8 : 4);
         if (last) {
-          in.readFully(frame, 4, 4 + AlgorithmSuite.IV_BYTES + 4);
-          first = Integer.toUnsignedLong(readInt(frame, 4));
-          ivAt = 8;
-          length = readInt(frame, 8 + AlgorithmSuite.IV_BYTES);
-          if (length < 0 || length > frameLength) {
-            throw new BadCiphertextException("the final frame claims " + Integer
-                .toUnsignedLong(length) + " bytes, more than the frame length " + frameLength);
-          }
-          at = 8 + AlgorithmSuite.IV_BYTES + 4;
-        } else {
-          in.readFully(frame, 4, AlgorithmSuite.IV_BYTES);
-          ivAt = 4;
-          length = frameLength;
-          at = 4 + AlgorithmSuite.IV_BYTES;
+          first = Integer.toUnsignedLong(readInt(b, start + 4));
+        }
+        int length = last ? readInt(b, start + 8 + AlgorithmSuite.IV_BYTES) : frameLength;
+        if (length < 0 || length > frameLength) {
+          throw new BadCiphertextException("the final frame claims " + Integer
+              .toUnsignedLong(length) + " bytes, more than the frame length " + frameLength);
         }
         if (first != seq) {
           throw new BadCiphertextException("frame " + seq + " is numbered " + first
               + ": frames were removed, repeated or reordered");
         }
         FrameCipher.writeIv(seq, expectedIv, 0);
-        if (!Arrays.equals(frame, ivAt, ivAt + expectedIv.length, expectedIv, 0,
+        if (!Arrays.equals(b, ivAt, ivAt + expectedIv.length, expectedIv, 0,
             expectedIv.length)) {
           throw new BadCiphertextException("frame " + seq + " has an IV other than its sequence"
               + " number, which every version 2 writer uses");
         }
-        in.readFully(frame, at, length + AlgorithmSuite.TAG_BYTES);
-        int n = frames.open(seq, last, frame, at, length, plain);
-        if (verifier != null) {
-          verifier.update(frame, 0, at + length + AlgorithmSuite.TAG_BYTES);
+        int size = head + length + AlgorithmSuite.TAG_BYTES;
+        start = input.need(size);
+        if (held + length > plain.length) {
+          out.write(plain, 0, held);
+          held = 0;
+          progress.consumed(consumed);
         }
-        out.write(plain, 0, n);
-        consumed += at + length + AlgorithmSuite.TAG_BYTES;
-        progress.consumed(consumed);
+        held += frames.open(seq, last, b, start + head, length, plain, held);
+        if (verifier != null) {
+          verifier.update(b, start, size);
+        }
+        input.consume(size);
+        consumed += size;
         if (last) {
-          return;
+          out.write(plain, 0, held);
+          progress.consumed(consumed);
+          return input.rest();
         }
       }
     } catch (EOFException e) {
@@ -168,6 +181,49 @@ public final class MessageDecryptor {
           + " frame");
     } finally {
       Arrays.fill(plain, (byte) 0);
+    }
+  }
+
+  /** A read-ahead window over the input: frames are checked and opened where they lie in it. */
+  private static final class Window {
+    final byte[] bytes;
+    private final InputStream in;
+    private int pos; // the first byte not consumed
+    private int limit; // the end of the bytes read
+
+    Window(InputStream in, int capacity) {
+      this.in = in;
+      this.bytes = new byte[capacity];
+    }
+
+    /**
+     * Makes the next {@code n} bytes (at most the capacity) available; returns their offset.
+     *
+     * @throws EOFException when the input ends first
+     */
+    int need(int n) throws IOException {
+      if (limit - pos < n) {
+        System.arraycopy(bytes, pos, bytes, 0, limit - pos);
+        limit -= pos;
+        pos = 0;
+        while (limit < n) {
+          int r = in.readNBytes(bytes, limit, bytes.length - limit);
+          if (r == 0) {
+            throw new EOFException();
+          }
+          limit += r;
+        }
+      }
+      return pos;
+    }
+
+    void consume(int n) {
+      pos += n;
+    }
+
+    /** The bytes read ahead and not consumed, then the rest of the input. */
+    InputStream rest() {
+      return new SequenceInputStream(new ByteArrayInputStream(bytes, pos, limit - pos), in);
     }
   }
 

@@ -9,7 +9,8 @@ import java.util.List;
 
 /**
  * Writes a version-2 framed message (ESDK spec, client-apis/encrypt.md) from a stream, in
- * constant memory (one frame of plaintext and one of ciphertext): header body, header tag,
+ * constant memory (two batches of plaintext and one of ciphertext, each {@link #BATCH_BYTES} or
+ * one frame, whichever is larger): header body, header tag,
  * regular frames of {@code frameLength} plaintext bytes, a final frame of 0 to {@code
  * frameLength} bytes, and for the signed suite a footer with the signature over all of it.
  *
@@ -21,6 +22,17 @@ public final class MessageEncryptor {
   private static final SecureRandom RANDOM = new SecureRandom();
   /** Frames in one message: the sequence number is a UInt32 and 0xFFFFFFFF marks the final. */
   static final long MAX_FRAMES = 0xFFFFFFFFL;
+  /**
+   * Plaintext bytes read, sealed and written at a time (whole frames; one frame when frames are
+   * larger): with the batch read ahead and the sealed copy three times this in memory, whatever
+   * the message size. As
+   * large as the CLI's 1 MiB buffered streams, so both pass these reads and writes straight to
+   * the file instead of copying them through their buffers (the JDK's {@code
+   * BufferedInputStream}/{@code BufferedOutputStream} do so for requests of their size or more).
+   */
+  static final int BATCH_BYTES = 1 << 20;
+  /** Bytes before a final frame's ciphertext: marker, sequence number, IV, length. */
+  static final int FINAL_HEAD = 4 + 4 + AlgorithmSuite.IV_BYTES + 4;
 
   private final AlgorithmSuite suite;
   private final int frameLength;
@@ -80,53 +92,78 @@ public final class MessageEncryptor {
     }
   }
 
+  /**
+   * Seals the body in batches: one read of {@link #BATCH_BYTES} plaintext bytes, every frame in
+   * it sealed straight into one output buffer, one write. Per frame that leaves only the
+   * AES-GCM work (an {@code init}, the AAD, one {@code doFinal} into place): no stream call, copy
+   * or allocation of Coffer's own. The next batch is read before this one is sealed: whether
+   * this one holds the final frame is whether anything follows it.
+   */
   private void writeFrames(InputStream in, OutputStream out, FrameCipher frames,
       TrailingSignature signer, Progress progress) throws IOException {
-    // Regular frame: seq (4) | IV (12) | ciphertext | tag (16).
-    // Final frame:   0xFFFFFFFF | seq (4) | IV (12) | length (4) | ciphertext | tag (16).
-    int head = 4 + 4 + AlgorithmSuite.IV_BYTES + 4;
-    byte[] plain = new byte[frameLength];
-    byte[] frame = new byte[head + frameLength + AlgorithmSuite.TAG_BYTES];
+    int perBatch = Math.max(1, BATCH_BYTES / frameLength);
+    int capacity = perBatch * frameLength;
+    byte[] plain = new byte[capacity];
+    byte[] ahead = new byte[capacity];
+    byte[] sealed = new byte[perBatch * (FINAL_HEAD + frameLength + AlgorithmSuite.TAG_BYTES)];
+    long seq = 1;
     long consumed = 0;
     try {
-      int n = in.readNBytes(plain, 0, frameLength);
-      for (long seq = 1; ; seq++) {
-        boolean last = n < frameLength;
-        int next = -1;
-        if (!last) {
-          next = in.read();
-          last = next < 0;
+      int n = in.readNBytes(plain, 0, capacity); // short only at the end of the input
+      while (true) {
+        int following = n == capacity ? in.readNBytes(ahead, 0, capacity) : 0;
+        boolean lastBatch = following == 0;
+        // The final batch ends with the final frame: 0 to frameLength bytes (a full one when
+        // the plaintext is an exact multiple, as the ESDK writes it; an empty one for none).
+        int count = lastBatch ? Math.max(1, (n + frameLength - 1) / frameLength) : perBatch;
+        int w = 0;
+        for (int i = 0; i < count; i++, seq++) {
+          boolean last = lastBatch && i == count - 1;
+          if (!last && seq >= MAX_FRAMES) {
+            // A regular frame numbered 0xFFFFFFFF would read as the final-frame marker.
+            throw new IOException("the input needs more than 2^32 - 1 frames of " + frameLength
+                + " bytes; give a larger --frame-size");
+          }
+          int off = i * frameLength;
+          w = sealFrame(frames, seq, last, plain, off, last ? n - off : frameLength, sealed, w);
         }
-        if (!last && seq >= MAX_FRAMES) {
-          // A regular frame numbered 0xFFFFFFFF would read as the final-frame marker.
-          throw new IOException("the input needs more than 2^32 - 1 frames of " + frameLength
-              + " bytes; give a larger --frame-size");
-        }
-        int at;
-        if (last) {
-          writeInt(frame, 0, 0xFFFFFFFF);
-          writeInt(frame, 4, (int) seq);
-          FrameCipher.writeIv(seq, frame, 8);
-          writeInt(frame, 8 + AlgorithmSuite.IV_BYTES, n);
-          at = head;
-        } else {
-          writeInt(frame, 0, (int) seq);
-          FrameCipher.writeIv(seq, frame, 4);
-          at = 4 + AlgorithmSuite.IV_BYTES;
-        }
-        frames.seal(seq, last, plain, 0, n, frame, at);
-        emit(out, signer, frame, 0, at + n + AlgorithmSuite.TAG_BYTES);
+        emit(out, signer, sealed, 0, w);
         consumed += n;
         progress.consumed(consumed);
-        if (last) {
+        if (lastBatch) {
           return;
         }
-        plain[0] = (byte) next;
-        n = 1 + in.readNBytes(plain, 1, frameLength - 1);
+        byte[] t = plain;
+        plain = ahead;
+        ahead = t;
+        n = following;
       }
     } finally {
       Arrays.fill(plain, (byte) 0);
+      Arrays.fill(ahead, (byte) 0);
     }
+  }
+
+  /**
+   * Writes frame {@code seq} at {@code at} in {@code out}; returns where it ends.
+   * Regular frame: seq (4) | IV (12) | ciphertext | tag (16).
+   * Final frame: 0xFFFFFFFF | seq (4) | IV (12) | length (4) | ciphertext | tag (16).
+   */
+  private static int sealFrame(FrameCipher frames, long seq, boolean last, byte[] plain, int off,
+      int len, byte[] out, int at) {
+    if (last) {
+      writeInt(out, at, 0xFFFFFFFF);
+      at += 4;
+    }
+    writeInt(out, at, (int) seq);
+    FrameCipher.writeIv(seq, out, at + 4);
+    at += 4 + AlgorithmSuite.IV_BYTES;
+    if (last) {
+      writeInt(out, at, len);
+      at += 4;
+    }
+    frames.seal(seq, last, plain, off, len, out, at);
+    return at + len + AlgorithmSuite.TAG_BYTES;
   }
 
   private static void emit(OutputStream out, TrailingSignature signer, byte[] b, int off,

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
@@ -99,6 +100,45 @@ class MessageFormatTest {
       assertEquals(2, m[0], "format version 2");
       assertEquals(suite.id(), ((m[1] & 0xFF) << 8) | (m[2] & 0xFF));
     }
+  }
+
+  /** An input that hands out at most {@code chunk} bytes per read, as a pipe may. */
+  static InputStream trickling(byte[] b, int chunk) {
+    return new java.io.FilterInputStream(new ByteArrayInputStream(b)) {
+      @Override
+      public int read(byte[] buf, int off, int len) throws java.io.IOException {
+        return super.read(buf, off, Math.min(len, chunk));
+      }
+    };
+  }
+
+  @ParameterizedTest
+  @EnumSource(AlgorithmSuite.class)
+  void roundTrips_acrossBatchBoundaries_withShortReads(AlgorithmSuite suite) throws Exception {
+    int batch = MessageEncryptor.BATCH_BYTES;
+    for (int frame : new int[] {4096, 1000, batch + 3}) {
+      for (int n : new int[] {batch - 1, batch, batch + 1, 2 * batch + 4097, 3 * frame}) {
+        byte[] p = random(n);
+        ByteArrayOutputStream sealed = new ByteArrayOutputStream();
+        new MessageEncryptor(suite, frame).encrypt(trickling(p, 7919), sealed,
+            EncryptionContext.of(Map.of()), keys, Progress.NONE);
+        byte[] m = sealed.toByteArray();
+        long frames = Math.max(1, (n + frame - 1) / frame);
+        if (!suite.signed()) {
+          // Every frame but the final is full; the final frame adds its marker and length.
+          assertEquals(n + frames * (4 + 12 + 16) + 8, m.length - headerLength(m),
+              "frame " + frame + ", size " + n);
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        MessageDecryptor.decrypt(trickling(m, 4099), out, Map.of(), keys, Progress.NONE);
+        assertArrayEquals(p, out.toByteArray(), "frame " + frame + ", size " + n);
+      }
+    }
+  }
+
+  private int headerLength(byte[] m) throws Exception {
+    return MessageHeader.read(new java.io.DataInputStream(new ByteArrayInputStream(m)))
+        .bodyBytes().length + AlgorithmSuite.TAG_BYTES;
   }
 
   @Test

@@ -28,7 +28,9 @@ import java.util.logging.Logger;
  * (a 2xx answer; exit status 0), so a crash in between sends it again, with the same event
  * {@code id}. A failed attempt (an error, another status, the timeout) is retried after 5 s,
  * then 10 s, 20 s, ... (doubling, at most an hour apart), up to {@code expiry-event-attempts}
- * attempts; then the daemon logs that it gave up (the event stays in the audit log).
+ * attempts; then the daemon gives up: the last attempt and an audit record ({@link
+ * #GAVE_UP_EVENT_NAME}: the event id, the target, the attempts and the last failure) commit
+ * together, and the log says so too. The event itself stays in the audit log.
  */
 public final class EventDelivery implements AutoCloseable {
 
@@ -36,6 +38,8 @@ public final class EventDelivery implements AutoCloseable {
   public static final String WEBHOOK = "webhook";
   /** The delivery target name of {@code expiry-event-command}. */
   public static final String COMMAND = "command";
+  /** The {@code eventName} of the audit record written when a delivery is given up. */
+  public static final String GAVE_UP_EVENT_NAME = "ImportedKeyMaterialEventDeliveryFailed";
 
   private static final Logger LOG = Logger.getLogger(EventDelivery.class.getName());
   private static final Duration FIRST_RETRY = Duration.ofSeconds(5);
@@ -109,13 +113,15 @@ public final class EventDelivery implements AutoCloseable {
           done++;
           continue;
         }
-        Duration wait = FIRST_RETRY.multipliedBy(1L << Math.min(20, attempts - 1));
-        events.attempted(p, null, now.plus(wait.compareTo(LONGEST_RETRY) > 0
-            ? LONGEST_RETRY : wait));
         if (attempts >= maxAttempts) {
+          events.gaveUp(p, now, failure);
           LOG.severe(() -> "gave up delivering event " + p.eventId() + " to the " + p.target()
-              + " after " + attempts + " attempt(s): " + failure + "; it is in the audit log");
+              + " after " + attempts + " attempt(s): " + failure + "; the event and this"
+              + " decision (" + GAVE_UP_EVENT_NAME + ") are in the audit log");
         } else {
+          Duration wait = FIRST_RETRY.multipliedBy(1L << Math.min(20, attempts - 1));
+          events.attempted(p, null, now.plus(wait.compareTo(LONGEST_RETRY) > 0
+              ? LONGEST_RETRY : wait));
           LOG.warning(() -> "event " + p.eventId() + " not delivered to the " + p.target()
               + " (attempt " + attempts + " of " + maxAttempts + "): " + failure
               + "; will retry");

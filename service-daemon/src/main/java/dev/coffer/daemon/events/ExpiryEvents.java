@@ -192,17 +192,40 @@ public final class ExpiryEvents {
    * Records an attempt: done at {@code doneAt}, or (null) failed, to retry at {@code next}.
    */
   void attempted(Pending p, Instant doneAt, Instant next) {
-    db.inTransaction(tx -> {
-      try (PreparedStatement u = tx.connection().prepareStatement("UPDATE"
-          + " key_material_event_deliveries SET attempts = attempts + 1, done_ms = ?,"
-          + " next_attempt_ms = ? WHERE event_id = ? AND target = ?")) {
-        u.setObject(1, doneAt == null ? null : doneAt.toEpochMilli());
-        u.setLong(2, next.toEpochMilli());
-        u.setString(3, p.eventId());
-        u.setString(4, p.target());
-        u.executeUpdate();
-      }
-      return null;
-    });
+    db.inTransaction(tx -> recordAttempt(tx, p, doneAt, next));
+  }
+
+  /**
+   * Records the last attempt, failed, and that delivery to {@code p.target()} is given up, with
+   * its audit record ({@link EventDelivery#GAVE_UP_EVENT_NAME}) in the same transaction: the
+   * record names the key (as the event's {@code resources}) and has {@code EventId}, {@code
+   * Target}, {@code Attempts} and {@code Reason} (the last failure, which names no secret: a
+   * webhook by its host only) in its {@code requestParameters}.
+   */
+  void gaveUp(Pending p, Instant now, String reason) {
+    ObjectNode event = Json.parseObject(p.event());
+    List<String> resources = new ArrayList<>();
+    event.path("resources").forEach(r -> resources.add(r.asText()));
+    ObjectNode details = Json.object();
+    details.put("EventId", p.eventId());
+    details.put("DetailType", event.path("detail-type").asText());
+    details.put("Target", p.target());
+    details.put("Attempts", p.attempts() + 1);
+    details.put("Reason", reason);
+    trail.serviceEvent(EventDelivery.GAVE_UP_EVENT_NAME, resources, details,
+        tx -> recordAttempt(tx, p, null, now) > 0);
+  }
+
+  private static int recordAttempt(Database.Tx tx, Pending p, Instant doneAt, Instant next)
+      throws java.sql.SQLException {
+    try (PreparedStatement u = tx.connection().prepareStatement("UPDATE"
+        + " key_material_event_deliveries SET attempts = attempts + 1, done_ms = ?,"
+        + " next_attempt_ms = ? WHERE event_id = ? AND target = ?")) {
+      u.setObject(1, doneAt == null ? null : doneAt.toEpochMilli());
+      u.setLong(2, next.toEpochMilli());
+      u.setString(3, p.eventId());
+      u.setString(4, p.target());
+      return u.executeUpdate();
+    }
   }
 }

@@ -181,19 +181,14 @@ public final class UsageAccounting implements UsageMeter, AutoCloseable {
    */
   private ObjectNode report(Input in) {
     Instant now = clock.instant();
-    Instant start = time(in, "StartTime");
-    Instant end = time(in, "EndTime");
-    if (start == null) {
-      start = YearMonth.from(now.atOffset(ZoneOffset.UTC)).atDay(1).atStartOfDay()
-          .toInstant(ZoneOffset.UTC);
-    }
-    if (end == null) {
-      end = YearMonth.from(now.atOffset(ZoneOffset.UTC)).plusMonths(1).atDay(1).atStartOfDay()
-          .toInstant(ZoneOffset.UTC);
-    }
+    Instant givenStart = time(in, "StartTime");
+    Instant givenEnd = time(in, "EndTime");
+    Instant start = givenStart != null ? givenStart : YearMonth.from(now.atOffset(
+        ZoneOffset.UTC)).atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC);
+    Instant end = givenEnd != null ? givenEnd : YearMonth.from(now.atOffset(ZoneOffset.UTC))
+        .plusMonths(1).atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC);
     if (!end.isAfter(start)) {
-      throw new KmsException(ErrorType.VALIDATION, "EndTime (" + end + ") must be after"
-          + " StartTime (" + start + ")");
+      throw new KmsException(ErrorType.VALIDATION, periodError(givenStart, givenEnd, start, end));
     }
     String groupBy = in.has("GroupBy") ? in.string("GroupBy").toUpperCase(Locale.ROOT)
         : "OPERATION";
@@ -250,6 +245,26 @@ public final class UsageAccounting implements UsageMeter, AutoCloseable {
       totals.put("KeyMonths", rounded(totalKeyMonths));
     }
     return out;
+  }
+
+  /**
+   * Why {@code [start, end)} is empty, naming the bound that was defaulted (the user never gave
+   * it, so "must be after StartTime" alone would puzzle) and what to give instead.
+   */
+  private static String periodError(Instant givenStart, Instant givenEnd, Instant start,
+      Instant end) {
+    if (givenStart == null) {
+      return "EndTime (" + end + ") is not after StartTime, which was not given and defaults to"
+          + " the start of this month (" + start + "): give a StartTime (get-usage"
+          + " --start-time) before EndTime";
+    }
+    if (givenEnd == null) {
+      return "StartTime (" + start + ") is not before EndTime, which was not given and defaults"
+          + " to the end of this month (" + end + "): give an EndTime (get-usage --end-time)"
+          + " after StartTime";
+    }
+    return "EndTime (" + end + ") must be after StartTime (" + start + "): give an --end-time"
+        + " later than --start-time";
   }
 
   private static final YearMonth FIRST_MONTH = YearMonth.of(0, 1);

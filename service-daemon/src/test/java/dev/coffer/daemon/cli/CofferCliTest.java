@@ -61,6 +61,33 @@ class CofferCliTest {
   }
 
   @Test
+  void getUsage_oneEndOfThePeriodOnly_saysWhichDefaultItMet_andWhatToGive() throws Exception {
+    // The daemon's clock is in 2026: the defaults are this month's start and end.
+    Run endOnly = coffer("get-usage", "--end-time", "2020-01-01");
+    assertEquals(254, endOnly.code(), endOnly.toString());
+    String m = endOnly.err();
+    assertTrue(m.startsWith("An error occurred (ValidationException) when calling the GetUsage"
+        + " operation: "), m);
+    assertTrue(m.contains("EndTime (2020-01-01T00:00:00Z)") && m.contains("StartTime, which was not"
+        + " given") && m.contains("start of this month") && m.contains("--start-time"), m);
+
+    Run startOnly = coffer("get-usage", "--start-time", "2999-01-01");
+    assertEquals(254, startOnly.code(), startOnly.toString());
+    m = startOnly.err();
+    assertTrue(m.contains("StartTime (2999-01-01T00:00:00Z)") && m.contains("EndTime, which was not"
+        + " given") && m.contains("end of this month") && m.contains("--end-time"), m);
+
+    Run both = coffer("get-usage", "--start-time", "2026-02-01", "--end-time", "2026-01-01");
+    assertEquals(254, both.code(), both.toString());
+    assertTrue(both.err().contains("EndTime (2026-01-01T00:00:00Z) must be after StartTime"
+        + " (2026-02-01T00:00:00Z)") && both.err().contains("give an --end-time later than"
+        + " --start-time"), both.err());
+
+    Run fine = coffer("get-usage", "--start-time", "2020-01-01");
+    assertEquals(0, fine.code(), fine.err());
+  }
+
+  @Test
   void walkthrough_createAliasEncryptDecrypt_roundTrip() throws Exception {
     Run created = coffer("create-key", "--description", "cli", "--tags", "TagKey=a,TagValue=b");
     assertEquals(0, created.code(), created.err());

@@ -87,6 +87,31 @@ class FileCommandsTest {
   }
 
   @Test
+  void defaultFrameSize_is256KiB_andTheEsdkDefaultStillReads() throws Exception {
+    String arn = newKeyArn();
+    Files.write(plain, new byte[600_000]); // 3 frames of 256 KiB, 147 of 4096 bytes
+    long[] sizes = new long[3];
+    String[][] frames = {{}, {"--frame-size", "262144"}, {"--frame-size", "4096"}};
+    for (int i = 0; i < frames.length; i++) {
+      Path sealed = dir.resolve("sealed" + i);
+      List<String> args = new ArrayList<>(List.of("encrypt-file", "--key-id", arn, "--in",
+          plain.toString(), "--out", sealed.toString()));
+      args.addAll(List.of(frames[i]));
+      Run e = coffer(args.toArray(String[]::new));
+      assertEquals(0, e.code(), e.err());
+      sizes[i] = Files.size(sealed);
+      Path opened = dir.resolve("opened" + i);
+      Run o = coffer("decrypt-file", "--in", sealed.toString(), "--out", opened.toString());
+      assertEquals(0, o.code(), o.err());
+      assertArrayEquals(Files.readAllBytes(plain), Files.readAllBytes(opened));
+    }
+    // Same header size in each (one data key of the same length): the sizes differ only by
+    // the frames' 32 (regular) or 40 (final) bytes each.
+    assertEquals(sizes[1], sizes[0], "the default is 262144-byte frames");
+    assertEquals((146 - 2) * 32, sizes[2] - sizes[0], "4096-byte frames: 144 regular ones more");
+  }
+
+  @Test
   void badCommandLines_exit252_beforeAnyCall() throws Exception {
     String arn = newKeyArn();
     String out = dir.resolve("x").toString();

@@ -196,7 +196,22 @@ class ExpiryEventsTest {
         d.clock.advance(Duration.ofMinutes(10)); // past any retry delay
       }
       assertEquals(2, lines(runs), "expiry-event-attempts=2: two runs, each killed at 1 s");
-      assertEquals(1, audited("ImportedKeyMaterialExpirationWarning").size());
+      List<ObjectNode> warnings = audited("ImportedKeyMaterialExpirationWarning");
+      assertEquals(1, warnings.size());
+      // Giving up is a decision of the daemon's: it has its audit record, naming the event,
+      // the target, the attempts and why the last one failed.
+      List<ObjectNode> gaveUp = audited(EventDelivery.GAVE_UP_EVENT_NAME);
+      assertEquals(1, gaveUp.size(), "one record for the one event and target given up");
+      JsonNode detail = gaveUp.get(0).get("requestParameters");
+      assertEquals(warnings.get(0).get("requestParameters").get("id").asText(),
+          detail.get("EventId").asText());
+      assertEquals(EventDelivery.COMMAND, detail.get("Target").asText());
+      assertEquals(2, detail.get("Attempts").asInt());
+      assertTrue(detail.get("Reason").asText().contains("did not finish within 1 s"),
+          detail.toString());
+      assertEquals(warnings.get(0).get("resources").get(0).get("ARN").asText(),
+          gaveUp.get(0).get("resources").get(0).get("ARN").asText());
+      assertEquals("AwsServiceEvent", gaveUp.get(0).get("eventType").asText());
     } finally {
       try (var files = java.nio.file.Files.walk(dir)) {
         files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
