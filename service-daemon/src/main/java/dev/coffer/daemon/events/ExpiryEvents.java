@@ -216,7 +216,7 @@ public final class ExpiryEvents {
         tx -> recordAttempt(tx, p, null, now) > 0);
   }
 
-  private static int recordAttempt(Database.Tx tx, Pending p, Instant doneAt, Instant next)
+  private static int recordAttempt(Tx tx, Pending p, Instant doneAt, Instant next)
       throws java.sql.SQLException {
     try (PreparedStatement u = tx.connection().prepareStatement("UPDATE"
         + " key_material_event_deliveries SET attempts = attempts + 1, done_ms = ?,"
