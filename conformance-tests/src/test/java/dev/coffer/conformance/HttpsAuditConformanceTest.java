@@ -41,14 +41,11 @@ class HttpsAuditConformanceTest {
 
   @BeforeAll
   static void start() throws Exception {
-    daemon = DaemonProcess.startHttps(Map.of("region", REGION, "https-max-requests-per-key", "1",
-        "admins", HttpsEndpointConformanceTest.adminsWith("auditee")));
-    JsonNode key = HttpsEndpointConformanceTest.createAccessKey(daemon, "auditee");
-    accessKeyId = key.get("AccessKeyId").asText();
-    secret = key.get("SecretAccessKey").asText();
-    try (KmsClient kms = AwsClients.kms(daemon, REGION, accessKeyId, secret)) {
-      keyId = kms.createKey(b -> b.description("audited")).keyMetadata().keyId();
-    }
+    HttpsTenant tenant = HttpsTenant.start(REGION, "auditee", Map.of("https-max-requests-per-key", "1"));
+    daemon = tenant.daemon();
+    accessKeyId = tenant.accessKeyId();
+    secret = tenant.secret();
+    keyId = tenant.keyId();
   }
 
   @AfterAll

@@ -22,7 +22,6 @@ import software.amazon.awssdk.http.SdkHttpRequest;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.http.auth.aws.signer.AwsV4HttpSigner;
 import software.amazon.awssdk.http.auth.spi.signer.SignedRequest;
-import software.amazon.awssdk.services.kms.KmsClient;
 
 /**
  * Requests whose shape is wrong though their signature is right, sent raw over HTTPS to a real
@@ -53,14 +52,11 @@ class HttpsRequestShapeConformanceTest {
 
   @BeforeAll
   static void start() throws Exception {
-    daemon = DaemonProcess.startHttps(Map.of("region", REGION,
-        "admins", HttpsEndpointConformanceTest.adminsWith(USER)));
-    JsonNode key = HttpsEndpointConformanceTest.createAccessKey(daemon, USER);
-    accessKeyId = key.get("AccessKeyId").asText();
-    secret = key.get("SecretAccessKey").asText();
-    try (KmsClient kms = AwsClients.kms(daemon, REGION, accessKeyId, secret)) {
-      keyId = kms.createKey(b -> b.description("shapes")).keyMetadata().keyId();
-    }
+    HttpsTenant tenant = HttpsTenant.start(REGION, USER, Map.of());
+    daemon = tenant.daemon();
+    accessKeyId = tenant.accessKeyId();
+    secret = tenant.secret();
+    keyId = tenant.keyId();
     http = ApacheHttpClient.builder()
         .tlsTrustManagersProvider(() -> AwsClients.trustManagers(daemon.caBundle())).build();
   }

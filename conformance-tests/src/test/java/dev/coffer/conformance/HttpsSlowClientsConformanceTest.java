@@ -2,7 +2,6 @@ package dev.coffer.conformance;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -45,15 +44,11 @@ class HttpsSlowClientsConformanceTest {
 
   @BeforeAll
   static void start() throws Exception {
-    daemon = DaemonProcess.startHttps(Map.of("region", REGION,
-        "https-request-read-timeout-seconds", "8",
-        "admins", HttpsEndpointConformanceTest.adminsWith("patient")));
-    JsonNode key = HttpsEndpointConformanceTest.createAccessKey(daemon, "patient");
-    accessKeyId = key.get("AccessKeyId").asText();
-    secret = key.get("SecretAccessKey").asText();
-    try (KmsClient kms = AwsClients.kms(daemon, REGION, accessKeyId, secret)) {
-      keyId = kms.createKey(b -> b.description("patient")).keyMetadata().keyId();
-    }
+    HttpsTenant tenant = HttpsTenant.start(REGION, "patient", Map.of("https-request-read-timeout-seconds", "8"));
+    daemon = tenant.daemon();
+    accessKeyId = tenant.accessKeyId();
+    secret = tenant.secret();
+    keyId = tenant.keyId();
   }
 
   @AfterAll

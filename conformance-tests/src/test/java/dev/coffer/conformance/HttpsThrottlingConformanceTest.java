@@ -3,7 +3,6 @@ package dev.coffer.conformance;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -42,14 +41,11 @@ class HttpsThrottlingConformanceTest {
 
   @BeforeAll
   static void start() throws Exception {
-    daemon = DaemonProcess.startHttps(Map.of("region", REGION, "https-max-requests-per-key", "1",
-        "admins", HttpsEndpointConformanceTest.adminsWith("busy")));
-    JsonNode key = HttpsEndpointConformanceTest.createAccessKey(daemon, "busy");
-    accessKeyId = key.get("AccessKeyId").asText();
-    secret = key.get("SecretAccessKey").asText();
-    try (KmsClient kms = AwsClients.kms(daemon, REGION, accessKeyId, secret)) {
-      keyId = kms.createKey(b -> b.description("throttled")).keyMetadata().keyId();
-    }
+    HttpsTenant tenant = HttpsTenant.start(REGION, "busy", Map.of("https-max-requests-per-key", "1"));
+    daemon = tenant.daemon();
+    accessKeyId = tenant.accessKeyId();
+    secret = tenant.secret();
+    keyId = tenant.keyId();
   }
 
   @AfterAll

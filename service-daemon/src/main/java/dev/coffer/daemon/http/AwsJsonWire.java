@@ -48,8 +48,20 @@ final class AwsJsonWire {
 
   /** The RFC 1123 {@code Date} header value for now (SDK v2 corrects clock skew from it). */
   static String httpDate() {
-    return DateTimeFormatter.RFC_1123_DATE_TIME.format(ZonedDateTime.now(ZoneOffset.UTC));
+    long second = System.currentTimeMillis() / 1000;
+    HttpDate d = lastDate;
+    if (d.second() != second) {
+      // One format per second, not per response: the header has a resolution of one second.
+      d = new HttpDate(second, DateTimeFormatter.RFC_1123_DATE_TIME.format(
+          ZonedDateTime.ofInstant(java.time.Instant.ofEpochSecond(second), ZoneOffset.UTC)));
+      lastDate = d;
+    }
+    return d.value();
   }
+
+  private record HttpDate(long second, String value) {}
+
+  private static volatile HttpDate lastDate = new HttpDate(-1, "");
 
   /** The {@code UnknownOperationException} for a target that does not name an operation. */
   static KmsException unknownTarget(String target) {

@@ -129,9 +129,28 @@ final class CanonicalRequest {
       if (i > 0) {
         out.append(',');
       }
-      out.append(WHITESPACE.matcher(values.get(i)).replaceAll(" ").trim());
+      String v = values.get(i);
+      out.append(isCollapsed(v) ? v : WHITESPACE.matcher(v).replaceAll(" ").trim());
     }
     return out.toString();
+  }
+
+  /**
+   * Whether {@code v} is already trimmed and collapsed (the common case, checked without the
+   * regex): no whitespace but single spaces between other characters.
+   */
+  private static boolean isCollapsed(String v) {
+    for (int i = 0; i < v.length(); i++) {
+      char c = v.charAt(i);
+      if (c == ' ') {
+        if (i == 0 || i == v.length() - 1 || v.charAt(i + 1) == ' ') {
+          return false;
+        }
+      } else if (c == '\t' || c == '\n' || c == 0x0B || c == '\f' || c == '\r') {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static final java.util.regex.Pattern WHITESPACE =
