@@ -190,6 +190,47 @@ class MessageFormatTest {
     }
   }
 
+  /**
+   * Frames are opened in 1 MiB batches: wherever in a batch a damaged, misnumbered or swapped
+   * frame lies, the error names it, and with several faults the first in frame order is named.
+   */
+  @Test
+  void damageAnywhereInABatch_isNamedInFrameOrder() throws Exception {
+    int frame = 4096;
+    int frames = 3 * 256; // three 1 MiB batches of 256 frames
+    byte[] p = random(frames * frame);
+    byte[] m = encrypt(AlgorithmSuite.AES_256_GCM_HKDF_SHA512_COMMIT_KEY, frame, p, Map.of());
+    int regular = 4 + 12 + frame + 16;
+    int header = m.length - ((frames - 1) * regular + (4 + 4 + 12 + 4 + frame + 16));
+    java.util.function.IntUnaryOperator ciphertextOf = k -> header + (k - 1) * regular + 16;
+    assertArrayEquals(p, decrypt(m, Map.of()));
+    for (int k : new int[] {3, 200, 256, 257, 500}) {
+      byte[] altered = m.clone();
+      altered[ciphertextOf.applyAsInt(k) + 100] ^= 1;
+      BadCiphertextException e = assertThrows(BadCiphertextException.class,
+          () -> decrypt(altered, Map.of()), "frame " + k);
+      assertTrue(e.getMessage().contains("frame " + k + " does not authenticate"),
+          k + ": " + e.getMessage());
+    }
+    byte[] both = m.clone();
+    both[ciphertextOf.applyAsInt(150)] ^= 1;
+    both[ciphertextOf.applyAsInt(20)] ^= 1;
+    assertTrue(assertThrows(BadCiphertextException.class, () -> decrypt(both, Map.of()))
+        .getMessage().contains("frame 20 does not authenticate"));
+    // Frames 150 and 151 swapped: frame 150's place holds a frame numbered 151.
+    byte[] swapped = m.clone();
+    int at150 = header + 149 * regular;
+    System.arraycopy(m, at150 + regular, swapped, at150, regular);
+    System.arraycopy(m, at150, swapped, at150 + regular, regular);
+    assertTrue(assertThrows(BadCiphertextException.class, () -> decrypt(swapped, Map.of()))
+        .getMessage().contains("frame 150 is numbered 151"));
+    // A damaged frame ahead of a misnumbered one in the same batch is named first.
+    byte[] ahead = swapped.clone();
+    ahead[ciphertextOf.applyAsInt(10)] ^= 1;
+    assertTrue(assertThrows(BadCiphertextException.class, () -> decrypt(ahead, Map.of()))
+        .getMessage().contains("frame 10 does not authenticate"));
+  }
+
   @ParameterizedTest
   @EnumSource(AlgorithmSuite.class)
   void everyTruncation_andTrailingBytes_areRefused(AlgorithmSuite suite) throws Exception {
