@@ -8,16 +8,9 @@ import dev.coffer.daemon.events.EventDelivery;
 import dev.coffer.daemon.events.ExpiryEvents;
 import dev.coffer.daemon.metrics.DaemonMetrics;
 import dev.coffer.daemon.metrics.MetricsServer;
-import dev.coffer.daemon.http.HttpLimits;
-import dev.coffer.daemon.http.HttpsServer;
-import dev.coffer.daemon.http.PipelineHandler;
-import dev.coffer.daemon.http.SigV4Verifier;
-import dev.coffer.daemon.http.StoredAccessKeys;
-import dev.coffer.daemon.http.TlsMaterial;
-import java.util.ArrayList;
+import dev.coffer.daemon.http.AwsEndpoints;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 
 import dev.coffer.daemon.audit.AuditLog;
 import dev.coffer.daemon.audit.AuditRetention;
@@ -89,7 +82,7 @@ public final class Daemon implements Closeable {
   private final AuditRetention retention;
   private final RequestPipeline pipeline;
   private final RefusedRequestAudit refusedRequests;
-  private final List<HttpsServer> endpoints = new ArrayList<>();
+  private AwsEndpoints endpoints = AwsEndpoints.none(null); // replaced once in the constructor
   private final DaemonMetrics metrics;
   private final ExpiryEvents expiryEvents;
   private EventDelivery eventDelivery; // set once in the constructor
@@ -257,7 +250,7 @@ public final class Daemon implements Closeable {
       if (eventDelivery != null) {
         eventDelivery.close();
       }
-      endpoints.forEach(HttpsServer::close);
+      endpoints.close();
       if (server != null) {
         server.close();
       }
@@ -281,38 +274,11 @@ public final class Daemon implements Closeable {
    * (docs/https-endpoint.md).
    */
   private void startEndpoints(SecureRandom random) throws IOException {
-    HttpsSettings h = config.https();
-    if (!h.enabled()) {
-      return;
-    }
-    HttpLimits limits = new HttpLimits(h.maxBodyBytes(), HttpLimits.defaults().maxHeaderBytes(),
-        h.idleTimeout(), h.requestReadTimeout(), h.maxConnections(),
-        HttpLimits.defaults().idleTimeoutAtLimit(), Math.min(8, h.maxThreads() - 2),
-        h.maxThreads(), Math.min(h.maxConnectionsPerSource(), h.maxConnections()));
-    StoredAccessKeys keys = new StoredAccessKeys(ops.accessKeys());
-    SigV4Verifier verifier = new SigV4Verifier(config.clock(), Set.of(config.region()), "kms",
-        keys);
-    PipelineHandler handler = new PipelineHandler(pipeline, keys, config.partition(),
-        config.account(), trail, config.clock(), h.maxRequestsPerKey());
-    if (h.httpsListen().isPresent()) {
-      HttpsSettings.HostPort at = h.httpsListen().get();
-      endpoints.add(new HttpsServer(at.host(), at.port(), Optional.of(tlsMaterial(h, random)),
-          limits, verifier, handler));
-    }
-    if (h.httpListen().isPresent()) {
-      HttpsSettings.HostPort at = h.httpListen().get();
-      endpoints.add(new HttpsServer(at.host(), at.port(), Optional.empty(), limits, verifier,
-          handler));
-    }
-    for (HttpsServer e : endpoints) {
-      e.start();
-    }
-    if (h.httpsListen().isPresent()) {
-      metrics.addDoor("https", endpoints.get(0)::openConnections);
-    }
-    if (h.httpListen().isPresent()) {
-      metrics.addDoor("http", endpoints.get(endpoints.size() - 1)::openConnections);
-    }
+    endpoints = AwsEndpoints.start(config.https(), config.home(), config.clock(),
+        config.region(), config.partition(), config.account(), ops.accessKeys(), pipeline,
+        trail, random);
+    endpoints.https().ifPresent(s -> metrics.addDoor("https", s::openConnections));
+    endpoints.http().ifPresent(s -> metrics.addDoor("http", s::openConnections));
   }
 
   /** {@code /metrics} at {@code metrics-listen}, if set (docs/operations.md, "Metrics"). */
@@ -322,7 +288,8 @@ public final class Daemon implements Closeable {
       return;
     }
     metricsServer = MetricsServer.start(m.metricsListen().get(), m.metricsTls()
-        ? Optional.of(tlsMaterial(config.https(), random).sslContext()) : Optional.empty(),
+        ? Optional.of(AwsEndpoints.tlsMaterial(config.https(), config.home(), random,
+            config.clock()).sslContext()) : Optional.empty(),
         metrics);
   }
 
@@ -339,41 +306,12 @@ public final class Daemon implements Closeable {
         m.metricsListen().get().host(), metricsServer.port()) + "/metrics");
   }
 
-  /** The operator's PKCS#12 or PEM pair if configured, else Coffer's own in {@code home/https}. */
-  private TlsMaterial tlsMaterial(HttpsSettings h, SecureRandom random) throws IOException {
-    Path home = config.home();
-    if (h.pkcs12File() != null) {
-      char[] password = TlsMaterial.readPasswordFile(home.resolve(h.pkcs12PasswordFile()));
-      try {
-        return TlsMaterial.fromPkcs12(home.resolve(h.pkcs12File()), password);
-      } finally {
-        java.util.Arrays.fill(password, '\0');
-      }
-    }
-    if (h.certificateFile() != null) {
-      return TlsMaterial.fromPem(home.resolve(h.certificateFile()),
-          home.resolve(h.privateKeyFile()));
-    }
-    return TlsMaterial.selfSigned(home.resolve("https"), h.names(), random, config.clock());
-  }
-
   /**
    * The bound endpoints, e.g. {@code https://0.0.0.0:8443}, in the order https, http; empty
    * without {@code https-listen} and {@code http-listen}.
    */
   public List<String> endpointUrls() {
-    List<String> urls = new ArrayList<>();
-    HttpsSettings h = config.https();
-    int i = 0;
-    if (h.httpsListen().isPresent()) {
-      urls.add("https://" + new HttpsSettings.HostPort(h.httpsListen().get().host(),
-          endpoints.get(i++).port()));
-    }
-    if (h.httpListen().isPresent()) {
-      urls.add("http://" + new HttpsSettings.HostPort(h.httpListen().get().host(),
-          endpoints.get(i).port()));
-    }
-    return urls;
+    return endpoints.urls();
   }
 
   /** Starts a single-node daemon; the socket accepts connections when this returns. */
@@ -587,7 +525,7 @@ public final class Daemon implements Closeable {
       metricsServer.close();
     }
     eventDelivery.close();
-    endpoints.forEach(HttpsServer::close);
+    endpoints.close();
     server.close();
     scheduler.shutdownNow();
     if (feed != null) {
