@@ -132,6 +132,15 @@ final class Constraints {
       KeyResolver.checkAliasName(in.requiredString("AliasName"),
           !operation.equals("DeleteAlias"));
     }
+    // A rule between two members (API reference, GenerateDataKey: "specify either the KeySpec
+    // or the NumberOfBytes parameter (but not both) in every GenerateDataKey request"), of the
+    // request alone, so as early.
+    if (operation.equals("GenerateDataKey")
+        || operation.equals("GenerateDataKeyWithoutPlaintext")) {
+      if (in.has("KeySpec") == in.has("NumberOfBytes")) {
+        throw Input.invalid("KeySpec", "or NumberOfBytes is required, and only one of them");
+      }
+    }
     // Coffer's own rule for encryption contexts (the model has none), checked as early.
     for (String field : CONTEXT_FIELDS) {
       if (in.has(field)) {

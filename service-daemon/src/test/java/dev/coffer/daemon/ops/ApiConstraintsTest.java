@@ -240,6 +240,20 @@ class ApiConstraintsTest {
         new byte[1], "EncryptedKeyMaterial", new byte[1], "ValidTo", List.of(1));
   }
 
+  /**
+   * GenerateDataKey's "KeySpec or NumberOfBytes, exactly one" is a rule of the request alone,
+   * checked before the key is looked up, as the model's constraints are; before, an unknown or
+   * disabled key answered NotFoundException or DisabledException instead.
+   */
+  @Test
+  void generateDataKey_keySpecXorNumberOfBytes_beforeTheKeyIsLookedUp() {
+    for (String op : List.of("GenerateDataKey", "GenerateDataKeyWithoutPlaintext")) {
+      d.fails("ValidationException", op, "KeyId", UNKNOWN);
+      d.fails("ValidationException", op, "KeyId", UNKNOWN, "KeySpec", "AES_256",
+          "NumberOfBytes", 32);
+    }
+  }
+
   @Test
   void grantTokens_countAndLength_validationException() {
     d.fails("ValidationException", "Encrypt", "KeyId", UNKNOWN, "Plaintext", new byte[1],
