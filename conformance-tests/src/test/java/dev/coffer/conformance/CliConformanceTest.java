@@ -82,4 +82,18 @@ class CliConformanceTest {
     JsonNode dk = ok("generate-data-key", "--key-id", id, "--key-spec", "AES_128");
     assertEquals(16, Base64.getDecoder().decode(dk.get("Plaintext").asText()).length);
   }
+
+  /**
+   * docs/operations.md, "CLI conventions": COFFER_JAVA_OPTS overrides bin/coffer's JVM choices.
+   * A collector of the operator's used to stop the JVM ("Multiple garbage collectors
+   * selected") beside the serial one bin/coffer picks for one-request commands.
+   */
+  @Test
+  void cofferJavaOpts_choosingAnotherCollector_overridesTheQuickStart() throws Exception {
+    for (String gc : new String[] {"-XX:+UseG1GC", "-XX:+UseParallelGC -Xmx64m"}) {
+      CliResult r = daemon.cli(java.util.Map.of("COFFER_JAVA_OPTS", gc), "list-keys",
+          "--limit", "1");
+      assertEquals(0, r.exitCode(), gc + ": " + r.stderr());
+    }
+  }
 }

@@ -199,6 +199,11 @@ final class FileCommands {
   }
 
   private static InputStream open(String in) throws IOException {
+    // Opening a directory succeeds; its first read fails with the JDK's bare "Is a directory",
+    // which names no file.
+    if (!in.equals("-") && Files.isDirectory(Path.of(in))) {
+      throw new IOException(in + " is a directory; give a file name for --in");
+    }
     return new BufferedInputStream(in.equals("-") ? System.in
         : Files.newInputStream(Path.of(in)), 1 << 20);
   }

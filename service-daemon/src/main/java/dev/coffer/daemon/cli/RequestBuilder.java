@@ -120,8 +120,8 @@ final class RequestBuilder {
     for (String pair : value.split(",")) {
       int eq = pair.indexOf('=');
       if (eq <= 0) {
-        throw new IllegalArgumentException(
-            p.option() + " takes JSON {\"k\":\"v\"} or k=v,k2=v2; '" + pair + "' has no '='");
+        throw new IllegalArgumentException(p.option() + " takes JSON {\"k\":\"v\"} or"
+            + " k=v,k2=v2; '" + pair + "' " + (eq == 0 ? "has an empty key" : "has no '='"));
       }
       String key = pair.substring(0, eq);
       if (o.has(key)) {

@@ -113,7 +113,15 @@ public final class HttpsServer implements AutoCloseable {
     // shortens idle timeouts so unused keep-alive connections make room.
     server.addBean(new NetworkConnectionLimit(limits.maxConnections(), server));
     server.setHandler(new AwsJsonEndpoint());
-    server.setErrorHandler(new AwsJsonErrorHandler());
+    server.setErrorHandler(new AwsJsonErrorHandler((request, refusal) -> {
+      RequestContext context = context(request);
+      try {
+        handler.refusedUnauthenticated(context, refusal);
+      } catch (RuntimeException auditFailure) {
+        LOG.log(Level.SEVERE, "audit of a refused request failed", auditFailure);
+      }
+      return context.requestId();
+    }));
     server.setStopTimeout(5_000);
   }
 

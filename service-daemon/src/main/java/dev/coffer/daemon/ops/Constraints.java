@@ -110,8 +110,18 @@ final class Constraints {
    */
   static void check(String operation, Input in) {
     Operation op = ApiConstraints.of(operation);
+    // Every member's JSON type first, as AWS deserialises the whole request before it validates
+    // any of it: a wrong type is never hidden behind another member's rule, nor missed in a
+    // member the operation reads only in some cases.
+    checkUnconstrainedTypes(in);
     if (op == null) {
       return;
+    }
+    for (Field f : op.fields()) {
+      JsonNode v = in.node().get(f.name());
+      if (v != null && !v.isNull()) {
+        checkType(f.name(), v, f.rule());
+      }
     }
     checkFields(op, in);
     // The syntax of alias names (prefix, characters, reserved prefixes) needs no lookup, so it
@@ -121,6 +131,15 @@ final class Constraints {
     if (in.has("AliasName")) {
       KeyResolver.checkAliasName(in.requiredString("AliasName"),
           !operation.equals("DeleteAlias"));
+    }
+    // A rule between two members (API reference, GenerateDataKey: "specify either the KeySpec
+    // or the NumberOfBytes parameter (but not both) in every GenerateDataKey request"), of the
+    // request alone, so as early.
+    if (operation.equals("GenerateDataKey")
+        || operation.equals("GenerateDataKeyWithoutPlaintext")) {
+      if (in.has("KeySpec") == in.has("NumberOfBytes")) {
+        throw Input.invalid("KeySpec", "or NumberOfBytes is required, and only one of them");
+      }
     }
     // Coffer's own rule for encryption contexts (the model has none), checked as early.
     for (String field : CONTEXT_FIELDS) {
@@ -155,6 +174,95 @@ final class Constraints {
       throw Input.invalid(field, "must encode to at most " + MAX_CONTEXT_BYTES + " bytes");
     }
     return ctx;
+  }
+
+  /**
+   * The request members whose model shape has no constraint, so no {@link Rule} (botocore KMS
+   * model: boolean, map and timestamp members, and CreateGrant's {@code Constraints}), by name:
+   * each name has one shape in every operation that has it.
+   */
+  private static final Map<String, String> UNCONSTRAINED = Map.of(
+      "DryRun", "boolean", "BypassPolicyLockoutSafetyCheck", "boolean", "MultiRegion", "boolean",
+      "EncryptionContext", "map", "SourceEncryptionContext", "map",
+      "DestinationEncryptionContext", "map", "ValidTo", "timestamp",
+      "Constraints", "grantConstraints");
+
+  private static void checkUnconstrainedTypes(Input in) {
+    for (Map.Entry<String, String> e : UNCONSTRAINED.entrySet()) {
+      String name = e.getKey();
+      JsonNode v = in.node().get(name);
+      if (v == null || v.isNull()) {
+        continue;
+      }
+      switch (e.getValue()) {
+        case "boolean" -> in.bool(name);
+        case "map" -> in.stringMap(name);
+        case "timestamp" -> {
+          if (!v.isNumber() && !v.isTextual()) {
+            in.timestamp(name);
+          }
+        }
+        default -> {
+          if (!(v instanceof ObjectNode o)) {
+            throw Input.wrongType(name, "must be an object");
+          }
+          for (String m : List.of("EncryptionContextSubset", "EncryptionContextEquals")) {
+            JsonNode c = o.get(m);
+            if (c != null && !c.isNull() && !(c.isObject() && allText(c))) {
+              throw Input.wrongType(name + "." + m, "must be an object of string values");
+            }
+          }
+        }
+      }
+    }
+  }
+
+  private static boolean allText(JsonNode object) {
+    for (JsonNode v : object) {
+      if (!v.isTextual()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The JSON type of one member against its rule, and of its entries and fields. */
+  private static void checkType(String path, JsonNode v, Rule r) {
+    switch (r.kind()) {
+      case TEXT, ENUM -> text(path, v);
+      case BYTES -> {
+        if (!v.isTextual() && !v.isBinary()) {
+          throw Input.wrongType(path, "must be a base64 string");
+        }
+      }
+      case INTEGER -> {
+        if (!v.isIntegralNumber()) {
+          throw Input.wrongType(path, "must be an integer");
+        }
+      }
+      case LIST -> {
+        if (!v.isArray()) {
+          throw Input.wrongType(path, "must be a list");
+        }
+        if (r.member() != null) {
+          for (int i = 0; i < v.size(); i++) {
+            checkType(path + "[" + i + "]", v.get(i), r.member());
+          }
+        }
+      }
+      case STRUCTURE -> {
+        if (!(v instanceof ObjectNode o)) {
+          throw Input.wrongType(path, "must be an object");
+        }
+        for (Field f : r.fields()) {
+          JsonNode m = o.get(f.name());
+          if (m != null && !m.isNull()) {
+            checkType(path + "." + f.name(), m, f.rule());
+          }
+        }
+      }
+      default -> { }
+    }
   }
 
   private static void checkFields(Operation op, Input in) {

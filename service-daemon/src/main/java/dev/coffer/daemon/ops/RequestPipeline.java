@@ -231,7 +231,10 @@ public final class RequestPipeline {
               + " daemon's log and disk"
           : "the daemon could not commit the change; nothing was applied; retry, and check the"
               + " daemon's log and disk");
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
+      // Errors too (a class missing from a jar replaced under the daemon, a stack overflow):
+      // escaping here, they left the request unanswered and unaudited, its client waiting out
+      // its read timeout.
       LOG.log(Level.SEVERE, "internal error", e);
       failure = new KmsException(ErrorType.INTERNAL, "internal error in the daemon; see its log");
     } finally {

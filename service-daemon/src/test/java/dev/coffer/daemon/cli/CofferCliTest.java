@@ -171,6 +171,18 @@ class CofferCliTest {
     assertTrue(ok.err().contains("NotFoundException"), ok.err());
   }
 
+  /** Before, '=b' was said to have "no '='". */
+  @Test
+  void shorthandMap_emptyKey_namedAsEmpty() {
+    Run r = coffer("encrypt", "--key-id", "alias/none", "--plaintext", "QQ==",
+        "--encryption-context", "a=1,=b");
+    assertEquals(252, r.code(), r.err());
+    assertTrue(r.err().contains("'=b' has an empty key"), r.err());
+    Run none = coffer("encrypt", "--key-id", "alias/none", "--plaintext", "QQ==",
+        "--encryption-context", "ab");
+    assertTrue(none.err().contains("'ab' has no '='"), none.err());
+  }
+
   @Test
   void shorthandMap_duplicateKey_refusedAsJsonRefusesIt() {
     Run r = coffer("encrypt", "--key-id", "alias/none", "--plaintext", "QQ==",

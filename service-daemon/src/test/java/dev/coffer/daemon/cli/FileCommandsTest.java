@@ -190,4 +190,18 @@ class FileCommandsTest {
     assertTrue(r.err().contains("is a directory"), r.err());
     assertTrue(Files.isDirectory(sub));
   }
+
+  /** Before, the JDK's bare "Is a directory" was printed, naming no file. */
+  @Test
+  void inOnADirectory_exit2_namingIt() throws Exception {
+    String arn = newKeyArn();
+    Path sub = Files.createDirectory(dir.resolve("in-dir"));
+    for (String command : new String[] {"encrypt-file", "decrypt-file"}) {
+      Run r = coffer(command, "--key-id", arn, "--in", sub.toString(), "--out",
+          dir.resolve("out").toString());
+      assertEquals(2, r.code(), r.toString());
+      assertTrue(r.err().contains(sub + " is a directory; give a file name for --in"), r.err());
+      assertFalse(Files.exists(dir.resolve("out")));
+    }
+  }
 }

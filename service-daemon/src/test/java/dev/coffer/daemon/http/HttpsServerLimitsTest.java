@@ -223,4 +223,23 @@ class HttpsServerLimitsTest {
     assertAwsError(a, 431, "ValidationException");
     assertTrue(stub.requests.isEmpty() && stub.failures.isEmpty());
   }
+
+  /**
+   * Requests Jetty refuses itself, before Coffer's handler (an ambiguous path such as {@code //},
+   * a head over the limit), are refusals of an unknown caller like a wrong path: audited.
+   */
+  @Test
+  void requestsJettyRefusesItselfAreAuditedAsRefusals() throws Exception {
+    start(HttpLimits.defaults());
+    Map<String, String> host = Map.of("Host", "127.0.0.1");
+    Answer ambiguous = exchange(server.port(), http("POST", "//", host, "{}"));
+    assertEquals(400, ambiguous.status(), ambiguous.toString());
+    assertAwsError(exchange(server.port(), http("POST", "/", Map.of("Host", "127.0.0.1",
+        "X-Big", "x".repeat(20_000)), "{}")), 431, "ValidationException");
+    assertEquals(2, stub.refusals.size(), stub.refusals.toString());
+    assertEquals("127.0.0.1", stub.failureContexts.get(0).sourceIp());
+    assertEquals(ambiguous.headers().get("x-amzn-RequestId"),
+        stub.failureContexts.get(0).requestId(), "the answer names the audited request");
+    assertTrue(stub.requests.isEmpty());
+  }
 }

@@ -22,6 +22,7 @@ final class StubKms implements AwsJsonHandler {
   final List<AwsJsonRequest> requests = new CopyOnWriteArrayList<>();
   final List<AuthenticationException> failures = new CopyOnWriteArrayList<>();
   final List<RequestContext> failureContexts = new CopyOnWriteArrayList<>();
+  final List<KmsException> refusals = new CopyOnWriteArrayList<>();
 
   static SigV4Verifier verifier() {
     return new SigV4Verifier(Clock.systemUTC(), Set.of("us-east-1"), "kms",
@@ -56,5 +57,11 @@ final class StubKms implements AwsJsonHandler {
   public void authenticationFailed(RequestContext context, AuthenticationException failure) {
     failureContexts.add(context);
     failures.add(failure);
+  }
+
+  @Override
+  public void refusedUnauthenticated(RequestContext context, KmsException refusal) {
+    failureContexts.add(context);
+    refusals.add(refusal);
   }
 }

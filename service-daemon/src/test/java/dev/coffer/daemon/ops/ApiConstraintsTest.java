@@ -213,6 +213,47 @@ class ApiConstraintsTest {
     d.fails("SerializationException", "ListKeys", "Limit", "5");
   }
 
+  /**
+   * A wrong JSON type is found before any rule of another member, and in members the operation
+   * reads only in some cases or that have no constraint of their own (booleans, maps,
+   * timestamps): AWS deserialises the whole request before it validates any of it.
+   */
+  @Test
+  void wrongJsonTypes_serializationException_beforeAnyRuleAndInEveryMember() {
+    // Booleans read only with another member, or never on a path the request takes.
+    d.fails("SerializationException", "CreateKey", "BypassPolicyLockoutSafetyCheck", "yes");
+    d.fails("SerializationException", "CreateKey", "Origin", "EXTERNAL",
+        "BypassPolicyLockoutSafetyCheck", "x");
+    d.fails("SerializationException", "PutKeyPolicy", "KeyId", UNKNOWN, "Policy", "{}",
+        "BypassPolicyLockoutSafetyCheck", "x");
+    // A wrong type after a member that breaks a rule.
+    d.fails("SerializationException", "Encrypt", "KeyId", "", "Plaintext", new byte[1],
+        "DryRun", "x");
+    d.fails("SerializationException", "CreateKey", "KeyUsage", "BAD", "Tags", List.of(5));
+    d.fails("SerializationException", "ListKeys", "Limit", 0, "Marker", 5);
+    d.fails("SerializationException", "Encrypt", "KeyId", "", "Plaintext", new byte[1],
+        "EncryptionContext", Map.of("a", 1));
+    d.fails("SerializationException", "CreateGrant", "KeyId", "", "GranteePrincipal", "x",
+        "Operations", List.of("Encrypt"), "Constraints",
+        Map.of("EncryptionContextSubset", Map.of("a", 1)));
+    d.fails("SerializationException", "ImportKeyMaterial", "KeyId", "", "ImportToken",
+        new byte[1], "EncryptedKeyMaterial", new byte[1], "ValidTo", List.of(1));
+  }
+
+  /**
+   * GenerateDataKey's "KeySpec or NumberOfBytes, exactly one" is a rule of the request alone,
+   * checked before the key is looked up, as the model's constraints are; before, an unknown or
+   * disabled key answered NotFoundException or DisabledException instead.
+   */
+  @Test
+  void generateDataKey_keySpecXorNumberOfBytes_beforeTheKeyIsLookedUp() {
+    for (String op : List.of("GenerateDataKey", "GenerateDataKeyWithoutPlaintext")) {
+      d.fails("ValidationException", op, "KeyId", UNKNOWN);
+      d.fails("ValidationException", op, "KeyId", UNKNOWN, "KeySpec", "AES_256",
+          "NumberOfBytes", 32);
+    }
+  }
+
   @Test
   void grantTokens_countAndLength_validationException() {
     d.fails("ValidationException", "Encrypt", "KeyId", UNKNOWN, "Plaintext", new byte[1],

@@ -65,4 +65,31 @@ class UncountedRequestTest {
     assertEquals("Disabled", d.call("DescribeKey", "KeyId", key).get("KeyMetadata")
         .get("KeyState").asText());
   }
+
+  /**
+   * An Error inside a request (a class missing because the daemon's jar was replaced under it,
+   * a stack overflow) used to escape the pipeline: no answer, no audit record, and the client
+   * waited out its read timeout (measured: 60 s for CreateKey of an RSA key after an install).
+   */
+  @Test
+  void anErrorInARequest_answeredKmsInternalException() {
+    String key = d.createKey();
+    d.daemon.pipeline().setUsageMeter(new UsageMeter() {
+      @Override
+      public void admit(Caller caller, String operation) {
+        throw new NoClassDefFoundError("org/bouncycastle/jce/provider/BouncyCastleProvider");
+      }
+
+      @Override
+      public Ticket count(Caller caller, String operation, String keyArn, boolean succeeded) {
+        return () -> {};
+      }
+    });
+    KmsException e = d.fails("KMSInternalException", "DescribeKey", "KeyId", key);
+    assertTrue(e.getMessage().contains("see its log"), e.getMessage());
+    d.fails("KMSInternalException", "Encrypt", "KeyId", key, "Plaintext",
+        Base64.getEncoder().encodeToString("x".getBytes()));
+    d.daemon.pipeline().setUsageMeter(UsageMeter.NONE);
+    d.call("DescribeKey", "KeyId", key); // the daemon goes on serving
+  }
 }
