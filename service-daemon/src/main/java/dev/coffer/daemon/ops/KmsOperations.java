@@ -526,11 +526,7 @@ public final class KmsOperations {
   private ObjectNode generateDataKey(Caller caller, Input in, boolean withPlaintext) {
     KeyRecord k = usableSymmetricKey(in.requiredString("KeyId"),
         withPlaintext ? "GenerateDataKey" : "GenerateDataKeyWithoutPlaintext");
-    String spec = in.string("KeySpec");
-    Integer n = in.integer("NumberOfBytes");
-    if ((spec == null) == (n == null)) {
-      throw Input.invalid("KeySpec", "or NumberOfBytes is required, and only one of them");
-    }
+    String spec = in.string("KeySpec"); // exactly one of KeySpec and NumberOfBytes: Constraints
     int bytes;
     if (spec != null) {
       bytes = switch (spec) {
