@@ -50,14 +50,14 @@ final class AliasesTable {
   }
 
   /**
-   * Inserts {@code a}; {@code onConflict} says what happens when its name is stored already.
+   * Inserts {@code a} unless an alias of its name is stored.
    *
    * @return whether a row was written
    */
-  static boolean insert(Connection conn, AliasRecord a, String onConflict) throws SQLException {
+  static boolean insertIfAbsent(Connection conn, AliasRecord a) throws SQLException {
     try (PreparedStatement p = conn.prepareStatement(
         "INSERT INTO aliases(name, target_key_id, creation_ms, updated_ms) VALUES (?,?,?,?)"
-            + " ON CONFLICT (name) " + onConflict)) {
+            + " ON CONFLICT (name) DO NOTHING")) {
       p.setString(1, a.name());
       p.setString(2, a.targetKeyId().toString());
       p.setLong(3, a.creationDate().toEpochMilli());
@@ -65,13 +65,6 @@ final class AliasesTable {
       return p.executeUpdate() == 1;
     }
   }
-
-  /** {@link #insert}'s {@code onConflict}: retarget the stored alias. */
-  static final String RETARGET = "DO UPDATE SET target_key_id = excluded.target_key_id,"
-      + " updated_ms = excluded.updated_ms";
-
-  /** {@link #insert}'s {@code onConflict}: keep the stored alias, write nothing. */
-  static final String KEEP = "DO NOTHING";
 
   /** Retargets a stored alias; false when none of that name is stored. */
   static boolean update(Connection conn, AliasRecord a) throws SQLException {

@@ -132,15 +132,6 @@ public final class Tx {
     changes.add(new Change(Change.Kind.KEY_UPDATED, keyId, null));
   }
 
-  /** Creates or retargets an alias. */
-  public void upsertAlias(AliasRecord a) throws SQLException {
-    AliasesTable.insert(conn, a, AliasesTable.RETARGET);
-  }
-
-  public void deleteAlias(String name) throws SQLException {
-    AliasesTable.delete(conn, name);
-  }
-
   // ------------------------------------------------ writes that resolve in the database
   // A write re-reads the row it changes through these, inside its transaction, and applies its
   // change to what the database holds, never to a node's memory: two nodes never overwrite
@@ -205,7 +196,7 @@ public final class Tx {
    * @return false when the name was taken: nothing was written
    */
   public boolean insertAlias(AliasRecord a) throws SQLException {
-    return AliasesTable.insert(conn, a, AliasesTable.KEEP);
+    return AliasesTable.insertIfAbsent(conn, a);
   }
 
   /**

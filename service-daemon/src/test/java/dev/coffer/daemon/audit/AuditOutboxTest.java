@@ -74,7 +74,7 @@ class AuditOutboxTest {
     try (Database db = Database.open(d.home.resolve("coffer.db"))) {
       db.inScope(changes -> List.of(new OutboxRecord(lost, now,
           AuditRecords.toJson(provisional, region, account))), () -> db.inTransaction(tx -> {
-            tx.upsertAlias(new AliasRecord("alias/lost", UUID.fromString(key), now, now));
+            tx.insertAlias(new AliasRecord("alias/lost", UUID.fromString(key), now, now));
             return null;
           }));
       db.inScope(changes -> List.of(new OutboxRecord(alreadyLogged, now,
