@@ -115,14 +115,22 @@ public final class HttpsServer implements AutoCloseable {
     server.setHandler(new AwsJsonEndpoint());
     server.setErrorHandler(new AwsJsonErrorHandler((request, refusal) -> {
       RequestContext context = context(request);
-      try {
-        handler.refusedUnauthenticated(context, refusal);
-      } catch (RuntimeException auditFailure) {
-        LOG.log(Level.SEVERE, "audit of a refused request failed", auditFailure);
-      }
+      auditUnauthenticated(context, refusal);
       return context.requestId();
     }));
     server.setStopTimeout(5_000);
+  }
+
+  /**
+   * Audits a refusal of a request whose signature was not checked (an unknown caller); a
+   * failure to write the record is logged and does not change the answer.
+   */
+  private void auditUnauthenticated(RequestContext context, KmsException refusal) {
+    try {
+      handler.refusedUnauthenticated(context, refusal);
+    } catch (RuntimeException auditFailure) {
+      LOG.log(Level.SEVERE, "audit of a refused request failed", auditFailure);
+    }
   }
 
   /** Binds and starts serving. */
@@ -237,11 +245,7 @@ public final class HttpsServer implements AutoCloseable {
 
     /** Refuses a request whose signature was not checked; audited with an unknown caller. */
     void refuseUnauthenticated(HttpStatusException e) {
-      try {
-        handler.refusedUnauthenticated(context, e.getCause());
-      } catch (RuntimeException auditFailure) {
-        LOG.log(Level.SEVERE, "audit of a refused request failed", auditFailure);
-      }
+      auditUnauthenticated(context, e.getCause());
       refuse(e);
     }
 
