@@ -12,7 +12,7 @@ import java.util.Map;
 
 /**
  * Reads a version-2 framed message with a committing suite (ESDK spec, client-apis/decrypt.md)
- * from a stream in constant memory (a read-ahead window and a plaintext buffer of {@link
+ * from a stream in constant memory (two read-ahead windows and two plaintext buffers of {@link
  * MessageEncryptor#BATCH_BYTES} or one frame, whichever is larger), in this order: the header,
  * the data key (from the first entry the {@link DataKeyProvider} can decrypt), the commitment
  * check (constant time, before any frame is decrypted), the header tag, each frame in sequence,
@@ -116,28 +116,31 @@ public final class MessageDecryptor {
    * Opens the frames in batches: the input is read {@link MessageEncryptor#BATCH_BYTES} at a
    * time and each frame opened where it lies, its plaintext gathered into one buffer that is
    * written when the next frame would not fit. Per frame that leaves only the checks and the
-   * AES-GCM work. Returns the bytes read past the final frame (the footer, or trailing bytes).
+   * AES-GCM work. The next batch is read, and the last plaintext batch written, on {@link
+   * BackgroundIo} threads while this one opens frames. Returns the bytes read past the final
+   * frame (the footer, or trailing bytes).
    */
   private static InputStream readFrames(InputStream in, OutputStream out, int frameLength,
       FrameCipher frames, TrailingSignature verifier, Progress progress, long headerBytes)
       throws IOException, BadCiphertextException {
     int maxFrame = MessageEncryptor.FINAL_HEAD + frameLength + AlgorithmSuite.TAG_BYTES;
-    // A frame's worth more than a batch: after moving a partial frame to the front, each read
-    // still asks for a whole batch, which the CLI's buffered input passes straight through.
-    Window input = new Window(in, Math.max(MessageEncryptor.BATCH_BYTES, frameLength) + maxFrame);
-    byte[] plain = new byte[Math.max(MessageEncryptor.BATCH_BYTES, frameLength)];
+    int batch = Math.max(MessageEncryptor.BATCH_BYTES, frameLength);
+    // The second buffer is made when the first is full, and each zeroed as far as it was used.
+    byte[][] plain = {new byte[batch], null};
+    int[] used = new int[2];
+    int p = 0; // plain[p] gathers; plain[1 - p] may still be being written
     int held = 0;
-    byte[] b = input.bytes;
     byte[] expectedIv = new byte[AlgorithmSuite.IV_BYTES];
     long consumed = headerBytes; // progress counts input bytes, as the bar's total is the file
-    try {
+    try (Window input = new Window(in, batch, maxFrame); BackgroundIo writes = new BackgroundIo()) {
       for (long seq = 1; ; seq++) {
-        // need() may move the unread bytes to the front: offsets are taken after each call.
+        // need() may move to the other buffer: the array and offsets are taken after each call.
         int start = input.need(4);
-        long first = Integer.toUnsignedLong(readInt(b, start));
+        long first = Integer.toUnsignedLong(readInt(input.bytes(), start));
         boolean last = first == 0xFFFFFFFFL;
         int head = last ? MessageEncryptor.FINAL_HEAD : 4 + AlgorithmSuite.IV_BYTES;
         start = input.need(head);
+        byte[] b = input.bytes();
         int ivAt = start + (last ? 8 : 4);
         if (last) {
           first = Integer.toUnsignedLong(readInt(b, start + 4));
@@ -159,19 +162,33 @@ public final class MessageDecryptor {
         }
         int size = head + length + AlgorithmSuite.TAG_BYTES;
         start = input.need(size);
-        if (held + length > plain.length) {
-          out.write(plain, 0, held);
+        b = input.bytes();
+        if (held + length > batch) {
+          writes.await(); // the other buffer is written: it gathers next
+          byte[] full = plain[p];
+          int fullLength = held;
+          used[p] = Math.max(used[p], held);
+          writes.start(() -> {
+            out.write(full, 0, fullLength);
+            return 0;
+          });
+          p = 1 - p;
           held = 0;
+          if (plain[p] == null) {
+            plain[p] = new byte[batch];
+          }
           progress.consumed(consumed);
         }
-        held += frames.open(seq, last, b, start + head, length, plain, held);
+        held += frames.open(seq, last, b, start + head, length, plain[p], held);
+        used[p] = Math.max(used[p], held);
         if (verifier != null) {
           verifier.update(b, start, size);
         }
         input.consume(size);
         consumed += size;
         if (last) {
-          out.write(plain, 0, held);
+          writes.await();
+          out.write(plain[p], 0, held);
           progress.consumed(consumed);
           return input.rest();
         }
@@ -180,41 +197,85 @@ public final class MessageDecryptor {
       throw new BadCiphertextException("the message is truncated: it ends before its final"
           + " frame");
     } finally {
-      Arrays.fill(plain, (byte) 0);
+      for (int i = 0; i < plain.length; i++) {
+        if (plain[i] != null) {
+          Arrays.fill(plain[i], 0, used[i], (byte) 0);
+        }
+      }
     }
   }
 
-  /** A read-ahead window over the input: frames are checked and opened where they lie in it. */
-  private static final class Window {
-    final byte[] bytes;
+  /**
+   * A read-ahead window over the input, frames checked and opened where they lie in it: two
+   * buffers, one being read into on a {@link BackgroundIo} thread while the other is consumed.
+   * Each read lands {@code reserve} bytes into its buffer, so the unconsumed tail of the other
+   * (less than a frame) can be put in front of it with one short copy.
+   */
+  private static final class Window implements AutoCloseable {
     private final InputStream in;
+    private final int chunk; // bytes asked for per read
+    private final int reserve; // room before them for the tail carried over
+    private final BackgroundIo reads = new BackgroundIo();
+    private byte[] bytes;
+    private byte[] spare;
     private int pos; // the first byte not consumed
     private int limit; // the end of the bytes read
+    private boolean ended; // a read came back short: the input has ended
 
-    Window(InputStream in, int capacity) {
+    Window(InputStream in, int chunk, int reserve) {
       this.in = in;
-      this.bytes = new byte[capacity];
+      this.chunk = chunk;
+      this.reserve = reserve;
+      this.bytes = new byte[0]; // both buffers are made by the reads that first fill them
+      this.spare = bytes;
+    }
+
+    byte[] bytes() {
+      return bytes;
     }
 
     /**
-     * Makes the next {@code n} bytes (at most the capacity) available; returns their offset.
+     * Makes the next {@code n} bytes (at most {@code reserve}) available; returns their offset
+     * in {@link #bytes()}.
      *
      * @throws EOFException when the input ends first
      */
     int need(int n) throws IOException {
-      if (limit - pos < n) {
-        System.arraycopy(bytes, pos, bytes, 0, limit - pos);
-        limit -= pos;
-        pos = 0;
-        while (limit < n) {
-          int r = in.readNBytes(bytes, limit, bytes.length - limit);
-          if (r == 0) {
-            throw new EOFException();
-          }
-          limit += r;
+      while (limit - pos < n) {
+        int r = reads.running() ? reads.await() : ended ? 0 : readIntoSpare();
+        ended = r < chunk;
+        if (r == 0) {
+          throw new EOFException();
+        }
+        int tail = limit - pos;
+        System.arraycopy(bytes, pos, spare, reserve - tail, tail);
+        byte[] t = bytes;
+        bytes = spare;
+        spare = t;
+        pos = reserve - tail;
+        limit = reserve + r;
+        if (!ended) {
+          reads.start(this::readIntoSpare);
         }
       }
       return pos;
+    }
+
+    /**
+     * Reads up to {@code chunk} bytes {@code reserve} bytes into the spare buffer, making it on
+     * the first byte (a message that ends here needs none); runs on the background thread
+     * while {@code bytes} is consumed, which is why it touches only {@code spare}.
+     */
+    private int readIntoSpare() throws IOException {
+      int first = in.read();
+      if (first < 0) {
+        return 0;
+      }
+      if (spare.length == 0) {
+        spare = new byte[reserve + chunk];
+      }
+      spare[reserve] = (byte) first;
+      return 1 + in.readNBytes(spare, reserve + 1, chunk - 1);
     }
 
     void consume(int n) {
@@ -222,8 +283,19 @@ public final class MessageDecryptor {
     }
 
     /** The bytes read ahead and not consumed, then the rest of the input. */
-    InputStream rest() {
-      return new SequenceInputStream(new ByteArrayInputStream(bytes, pos, limit - pos), in);
+    InputStream rest() throws IOException {
+      InputStream unread = new ByteArrayInputStream(bytes, pos, limit - pos);
+      if (!reads.running()) {
+        return new SequenceInputStream(unread, in);
+      }
+      int r = reads.await();
+      return new SequenceInputStream(unread,
+          new SequenceInputStream(new ByteArrayInputStream(spare, reserve, r), in));
+    }
+
+    @Override
+    public void close() {
+      reads.close();
     }
   }
 

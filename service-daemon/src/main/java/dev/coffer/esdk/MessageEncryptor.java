@@ -9,8 +9,8 @@ import java.util.List;
 
 /**
  * Writes a version-2 framed message (ESDK spec, client-apis/encrypt.md) from a stream, in
- * constant memory (two batches of plaintext and one of ciphertext, each {@link #BATCH_BYTES} or
- * one frame, whichever is larger): header body, header tag,
+ * constant memory (three batches of plaintext and two of ciphertext, each {@link #BATCH_BYTES}
+ * or one frame, whichever is larger): header body, header tag,
  * regular frames of {@code frameLength} plaintext bytes, a final frame of 0 to {@code
  * frameLength} bytes, and for the signed suite a footer with the signature over all of it.
  *
@@ -24,8 +24,8 @@ public final class MessageEncryptor {
   static final long MAX_FRAMES = 0xFFFFFFFFL;
   /**
    * Plaintext bytes read, sealed and written at a time (whole frames; one frame when frames are
-   * larger): with the batch read ahead and the sealed copy three times this in memory, whatever
-   * the message size. As
+   * larger): with the batches read ahead and the sealed copies five times this in memory,
+   * whatever the message size. As
    * large as the CLI's 1 MiB buffered streams, so both pass these reads and writes straight to
    * the file instead of copying them through their buffers (the JDK's {@code
    * BufferedInputStream}/{@code BufferedOutputStream} do so for requests of their size or more).
@@ -96,23 +96,45 @@ public final class MessageEncryptor {
    * Seals the body in batches: one read of {@link #BATCH_BYTES} plaintext bytes, every frame in
    * it sealed straight into one output buffer, one write. Per frame that leaves only the
    * AES-GCM work (an {@code init}, the AAD, one {@code doFinal} into place): no stream call, copy
-   * or allocation of Coffer's own. The next batch is read before this one is sealed: whether
-   * this one holds the final frame is whether anything follows it.
+   * or allocation of Coffer's own. Batches are read two ahead: whether one holds the final frame
+   * is whether anything follows it. While batch k is sealed, a {@link BackgroundIo} thread writes
+   * batch k - 1 and reads batch k + 2 (three plaintext and two sealed buffers in turn); a
+   * message of one batch does all of it on the caller's thread.
    */
   private void writeFrames(InputStream in, OutputStream out, FrameCipher frames,
       TrailingSignature signer, Progress progress) throws IOException {
     int perBatch = Math.max(1, BATCH_BYTES / frameLength);
     int capacity = perBatch * frameLength;
-    byte[] plain = new byte[capacity];
-    byte[] ahead = new byte[capacity];
-    byte[] sealed = new byte[perBatch * (FINAL_HEAD + frameLength + AlgorithmSuite.TAG_BYTES)];
+    int sealedCapacity = perBatch * (FINAL_HEAD + frameLength + AlgorithmSuite.TAG_BYTES);
+    // Allocated on first use and zeroed only as far as filled: a small message touches one
+    // plaintext and one sealed buffer, not five (each a fresh, cache-cold megabyte).
+    Batches plain = new Batches(capacity);
+    byte[][] sealed = new byte[2][];
     long seq = 1;
     long consumed = 0;
-    try {
-      int n = in.readNBytes(plain, 0, capacity); // short only at the end of the input
-      while (true) {
-        int following = n == capacity ? in.readNBytes(ahead, 0, capacity) : 0;
+    try (BackgroundIo io = new BackgroundIo()) {
+      int n = plain.read(in, 0); // short only at the end of the input
+      int following = n == capacity ? plain.read(in, 1) : 0;
+      int written = 0; // sealed bytes of the previous batch, not yet written
+      for (int k = 0; ; k++) {
         boolean lastBatch = following == 0;
+        byte[] previous = sealed[(k + 1) % 2];
+        int previousLength = written;
+        int ahead = (k + 2) % 3;
+        boolean readAhead = following == capacity;
+        if (previousLength > 0 || readAhead) {
+          io.start(() -> {
+            if (previousLength > 0) {
+              emit(out, signer, previous, 0, previousLength);
+            }
+            return readAhead ? plain.read(in, ahead) : 0;
+          });
+        }
+        byte[] batch = plain.get(k % 3);
+        if (sealed[k % 2] == null) {
+          sealed[k % 2] = new byte[sealedCapacity];
+        }
+        byte[] into = sealed[k % 2];
         // The final batch ends with the final frame: 0 to frameLength bytes (a full one when
         // the plaintext is an exact multiple, as the ESDK writes it; an empty one for none).
         int count = lastBatch ? Math.max(1, (n + frameLength - 1) / frameLength) : perBatch;
@@ -125,22 +147,63 @@ public final class MessageEncryptor {
                 + " bytes; give a larger --frame-size");
           }
           int off = i * frameLength;
-          w = sealFrame(frames, seq, last, plain, off, last ? n - off : frameLength, sealed, w);
+          w = sealFrame(frames, seq, last, batch, off, last ? n - off : frameLength, into, w);
         }
-        emit(out, signer, sealed, 0, w);
+        int afterNext = io.await();
         consumed += n;
         progress.consumed(consumed);
         if (lastBatch) {
+          emit(out, signer, into, 0, w);
           return;
         }
-        byte[] t = plain;
-        plain = ahead;
-        ahead = t;
+        written = w;
         n = following;
+        following = afterNext;
       }
     } finally {
-      Arrays.fill(plain, (byte) 0);
-      Arrays.fill(ahead, (byte) 0);
+      plain.zero(); // after the background thread is done with them (closing io waits for it)
+    }
+  }
+
+  /**
+   * The plaintext batches in turn: each array made when a read first has a byte for it, and
+   * zeroed at the end as far as any read filled it.
+   */
+  private static final class Batches {
+    private final int capacity;
+    private final byte[][] arrays = new byte[3][];
+    private final int[] filled = new int[3];
+
+    Batches(int capacity) {
+      this.capacity = capacity;
+    }
+
+    /** Array {@code i}; empty when no read had a byte for it (an empty message). */
+    byte[] get(int i) {
+      return arrays[i] != null ? arrays[i] : new byte[0];
+    }
+
+    /** Reads up to a batch into array {@code i}; returns the bytes read, 0 at the end. */
+    int read(InputStream in, int i) throws IOException {
+      int first = in.read(); // one byte first: none left needs no array
+      if (first < 0) {
+        return 0;
+      }
+      if (arrays[i] == null) {
+        arrays[i] = new byte[capacity];
+      }
+      arrays[i][0] = (byte) first;
+      int n = 1 + in.readNBytes(arrays[i], 1, capacity - 1);
+      filled[i] = Math.max(filled[i], n);
+      return n;
+    }
+
+    void zero() {
+      for (int i = 0; i < arrays.length; i++) {
+        if (arrays[i] != null) {
+          Arrays.fill(arrays[i], 0, filled[i], (byte) 0);
+        }
+      }
     }
   }
 

@@ -117,7 +117,8 @@ class MessageFormatTest {
   void roundTrips_acrossBatchBoundaries_withShortReads(AlgorithmSuite suite) throws Exception {
     int batch = MessageEncryptor.BATCH_BYTES;
     for (int frame : new int[] {4096, 1000, batch + 3}) {
-      for (int n : new int[] {batch - 1, batch, batch + 1, 2 * batch + 4097, 3 * frame}) {
+      for (int n : new int[] {batch - 1, batch, batch + 1, 2 * batch + 4097, 3 * frame,
+          5 * batch, 6 * batch + 1}) {
         byte[] p = random(n);
         ByteArrayOutputStream sealed = new ByteArrayOutputStream();
         new MessageEncryptor(suite, frame).encrypt(trickling(p, 7919), sealed,
