@@ -231,11 +231,12 @@ public final class AuditRecords {
   }
 
   /**
-   * A version-4 UUID. These ids must be unique, not unpredictable, so they come from {@link
-   * ThreadLocalRandom}: {@link UUID#randomUUID()} draws from one shared {@code SecureRandom},
-   * which every connection thread would queue on twice per request.
+   * A version-4 UUID for an event or request id. These ids must be unique, not unpredictable,
+   * so they come from {@link ThreadLocalRandom}: {@link UUID#randomUUID()} draws from one shared
+   * {@code SecureRandom} (a lock, and a read of {@code /dev/urandom} every other call), which
+   * every connection thread would queue on per request.
    */
-  static String randomUuid() {
+  public static String randomUuid() {
     ThreadLocalRandom r = ThreadLocalRandom.current();
     long msb = (r.nextLong() & ~0xF000L) | 0x4000L;
     long lsb = (r.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;

@@ -1,10 +1,10 @@
 package dev.coffer.daemon.http;
 
+import dev.coffer.daemon.audit.AuditRecords;
 import dev.coffer.protocol.ErrorType;
 import dev.coffer.protocol.KmsException;
 import java.nio.ByteBuffer;
 import java.util.Objects;
-import java.util.UUID;
 import java.util.function.BiFunction;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpStatus;
@@ -45,7 +45,7 @@ final class AwsJsonErrorHandler extends ErrorHandler {
     // A body the client stopped sending (HttpsServer fails it with QuietException.Exception) is
     // no request to record; Jetty's own refusals are HttpExceptions, quiet but not this class.
     String requestId = request.getAttribute(ERROR_EXCEPTION) instanceof QuietException.Exception
-        ? UUID.randomUUID().toString() : audit.apply(request, new KmsException(type, text));
+        ? AuditRecords.randomUuid() : audit.apply(request, new KmsException(type, text));
     byte[] body = AwsJsonWire.errorBody(type, text);
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, AwsJsonWire.CONTENT_TYPE);
     response.getHeaders().put("x-amzn-ErrorType", type);

@@ -1,5 +1,6 @@
 package dev.coffer.daemon.http;
 
+import dev.coffer.daemon.audit.AuditRecords;
 import dev.coffer.protocol.ErrorType;
 import dev.coffer.protocol.KmsException;
 import java.io.IOException;
@@ -8,7 +9,6 @@ import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.eclipse.jetty.http.HttpField;
@@ -373,7 +373,7 @@ public final class HttpsServer implements AutoCloseable {
     Optional<EndPoint.SslSessionData> tls = Optional.ofNullable(
         (EndPoint.SslSessionData) request.getAttribute(EndPoint.SslSessionData.ATTRIBUTE));
     return new RequestContext(
-        UUID.randomUUID().toString(),
+        AuditRecords.randomUuid(),
         Request.getRemoteAddr(request),
         Objects.requireNonNullElse(request.getHeaders().get(HttpHeader.USER_AGENT), ""),
         Objects.requireNonNullElse(request.getHeaders().get("X-Amz-Target"), ""),

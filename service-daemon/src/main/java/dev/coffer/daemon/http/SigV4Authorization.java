@@ -26,11 +26,6 @@ record SigV4Authorization(
     List<String> signedHeaders,
     String signature) {
 
-  // Compiled once: String.matches compiles its pattern on every call, and these run per request.
-  private static final java.util.regex.Pattern SCOPE_DATE =
-      java.util.regex.Pattern.compile("[0-9]{8}");
-  private static final java.util.regex.Pattern SIGNATURE =
-      java.util.regex.Pattern.compile("[0-9a-f]{64}");
 
   static final String ALGORITHM = "AWS4-HMAC-SHA256";
   private static final String INCOMPLETE = ErrorType.INCOMPLETE_SIGNATURE;
@@ -83,7 +78,7 @@ record SigV4Authorization(
     String[] credential = params.get("Credential").split("/", -1);
     if (credential.length != 5 || Arrays.stream(credential).anyMatch(String::isEmpty)
         || !credential[4].equals("aws4_request")
-        || !SCOPE_DATE.matcher(credential[1]).matches()) {
+        || !all(credential[1], 8, "0123456789")) {
       throw incomplete("Credential must have the form "
           + "<access key id>/<yyyyMMdd>/<region>/<service>/aws4_request; got '"
           + params.get("Credential") + "'");
@@ -102,11 +97,24 @@ record SigV4Authorization(
       }
     }
     String signature = params.get("Signature");
-    if (!SIGNATURE.matcher(signature).matches()) {
+    if (!all(signature, 64, "0123456789abcdef")) {
       throw incomplete("Signature must be 64 lower-case hexadecimal characters");
     }
     return new SigV4Authorization(credential[0], credential[1], credential[2], credential[3],
         names, signature);
+  }
+
+  /** Whether {@code s} is {@code length} characters, each one of {@code allowed}. */
+  private static boolean all(String s, int length, String allowed) {
+    if (s.length() != length) {
+      return false;
+    }
+    for (int i = 0; i < length; i++) {
+      if (allowed.indexOf(s.charAt(i)) < 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static AuthenticationException incomplete(String message) {

@@ -8,10 +8,11 @@ import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.DateTimeException;
 import java.time.Instant;
+import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
@@ -146,13 +147,7 @@ public final class SigV4Verifier {
       }
     }
     String amzDate = headers.first("x-amz-date").orElseThrow().trim();
-    Instant signedAt;
-    try {
-      signedAt = Instant.from(AMZ_DATE.parse(amzDate));
-    } catch (DateTimeParseException e) {
-      throw incomplete("X-Amz-Date must be an ISO 8601 basic timestamp such as 20150830T123600Z;"
-          + " got '" + amzDate + "'");
-    }
+    Instant signedAt = parseAmzDate(amzDate);
     // Closes cross-day replay of a derived key: the scope date must be the signing day.
     if (!auth.scopeDate().equals(amzDate.substring(0, 8))) {
       throw invalid("Date in Credential scope does not match YYYYMMDD from ISO-8601 version of "
@@ -204,6 +199,40 @@ public final class SigV4Verifier {
     }
     return new VerifiedSignature(auth.accessKeyId(), auth.region(), auth.signedHeaders(),
         request.headers().first("x-amz-security-token"), canonical, stringToSign);
+  }
+
+  /**
+   * {@code yyyyMMdd'T'HHmmss'Z'} read field by field (a {@code DateTimeFormatter} parse costs
+   * more than the rest of the header checks together); a date or time that does not exist, such
+   * as February 30 or 24:00:00, is refused.
+   *
+   * @throws AuthenticationException {@code IncompleteSignatureException} for any other shape
+   */
+  static Instant parseAmzDate(String amzDate) {
+    try {
+      if (amzDate.length() == 16 && amzDate.charAt(8) == 'T' && amzDate.charAt(15) == 'Z') {
+        return LocalDateTime.of(digits(amzDate, 0, 4), digits(amzDate, 4, 6),
+            digits(amzDate, 6, 8), digits(amzDate, 9, 11), digits(amzDate, 11, 13),
+            digits(amzDate, 13, 15)).toInstant(ZoneOffset.UTC);
+      }
+    } catch (DateTimeException | NumberFormatException e) {
+      // refused below
+    }
+    throw incomplete("X-Amz-Date must be an ISO 8601 basic timestamp such as 20150830T123600Z;"
+        + " got '" + amzDate + "'");
+  }
+
+  /** The decimal number in {@code s[from, to)}, ASCII digits only. */
+  private static int digits(String s, int from, int to) {
+    int n = 0;
+    for (int i = from; i < to; i++) {
+      char c = s.charAt(i);
+      if (c < '0' || c > '9') {
+        throw new NumberFormatException();
+      }
+      n = n * 10 + (c - '0');
+    }
+    return n;
   }
 
   /**
@@ -280,14 +309,23 @@ public final class SigV4Verifier {
     }
   }
 
-  static byte[] hmac(byte[] key, String data) {
+  /** One HMAC-SHA256 per endpoint thread, keyed afresh for each use (no provider lookup). */
+  private static final ThreadLocal<Mac> HMAC = ThreadLocal.withInitial(() -> {
     try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(key, "HmacSHA256"));
-      return mac.doFinal(data.getBytes(StandardCharsets.UTF_8));
+      return Mac.getInstance("HmacSHA256");
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("every JDK has HmacSHA256", e);
     }
+  });
+
+  static byte[] hmac(byte[] key, String data) {
+    Mac mac = HMAC.get();
+    try {
+      mac.init(new SecretKeySpec(key, "HmacSHA256"));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("HmacSHA256 refused a key", e);
+    }
+    return mac.doFinal(data.getBytes(StandardCharsets.UTF_8));
   }
 
   private static AuthenticationException incomplete(String message) {

@@ -1,5 +1,6 @@
 package dev.coffer.daemon.ops;
 
+import dev.coffer.daemon.audit.AuditRecords;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coffer.daemon.audit.AuditEvent;
@@ -19,7 +20,6 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
-import java.util.UUID;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -214,7 +214,7 @@ public final class RequestPipeline {
         output = operations.dispatch(name, caller, in);
       } else {
         // A management call may change state: each commit holds its provisional record.
-        eventId = UUID.randomUUID().toString();
+        eventId = AuditRecords.randomUuid();
         String id = eventId;
         guard = audit.begin(id, () -> new AuditEvent(received, name, identity, requestId, in,
             null, null, null, caller.resources(), true, OperationKinds.isReadOnly(name), id, true,

@@ -293,4 +293,21 @@ class SigV4VerifierTest {
     AuthenticationException e = refused("InvalidSignatureException", r);
     assertTrue(e.getMessage().contains("us-east-1"), e.getMessage());
   }
+
+  @Test
+  void amzDate_isReadExactly_andImpossibleDatesAreRefused() {
+    assertEquals(java.time.Instant.parse("2015-08-30T12:36:00Z"),
+        SigV4Verifier.parseAmzDate("20150830T123600Z"));
+    assertEquals(java.time.Instant.parse("2024-02-29T23:59:59Z"),
+        SigV4Verifier.parseAmzDate("20240229T235959Z"));
+    for (String bad : List.of("20150230T123600Z", "20230229T000000Z", "20150830T240000Z",
+        "20150830T126000Z", "20151330T123600Z", "2015083T1236000Z", "20150830T123600",
+        "20150830 123600Z", "2015-8-30T12360Z", "+0150830T123600Z", "20150830T12360١Z",
+        "")) {
+      AuthenticationException e = assertThrows(AuthenticationException.class,
+          () -> SigV4Verifier.parseAmzDate(bad), bad);
+      assertEquals("IncompleteSignatureException", e.errorType(), bad);
+      assertTrue(e.getMessage().contains("X-Amz-Date must be"), e.getMessage());
+    }
+  }
 }
