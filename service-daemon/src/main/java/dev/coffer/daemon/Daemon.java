@@ -1,5 +1,6 @@
 package dev.coffer.daemon;
 
+import dev.coffer.daemon.crypto.PerThreadDrbg;
 import dev.coffer.daemon.cluster.Leadership;
 import dev.coffer.daemon.cluster.SingleNodeLeadership;
 import dev.coffer.daemon.config.HttpsSettings;
@@ -49,7 +50,6 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.Map;
 import java.util.concurrent.Executors;
@@ -512,11 +512,7 @@ public final class Daemon implements Closeable {
   }
 
   private static SecureRandom newRandom() {
-    try {
-      return SecureRandom.getInstance("DRBG");
-    } catch (NoSuchAlgorithmException e) {
-      return new SecureRandom();
-    }
+    return new PerThreadDrbg();
   }
 
   @Override
