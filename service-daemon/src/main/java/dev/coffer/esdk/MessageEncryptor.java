@@ -192,9 +192,12 @@ public final class MessageEncryptor {
       if (arrays[i] == null) {
         arrays[i] = new byte[capacity];
       }
+      int before = filled[i];
+      // A read that fails part-way has filled bytes nobody can count: zero all of it then.
+      filled[i] = capacity;
       arrays[i][0] = (byte) first;
       int n = 1 + in.readNBytes(arrays[i], 1, capacity - 1);
-      filled[i] = Math.max(filled[i], n);
+      filled[i] = Math.max(before, n);
       return n;
     }
 

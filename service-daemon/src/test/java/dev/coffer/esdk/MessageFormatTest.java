@@ -12,6 +12,7 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import javax.crypto.Cipher;
@@ -283,5 +284,53 @@ class MessageFormatTest {
     ByteBuffer.wrap(m, frameAt, 4).putInt(-1);
     assertTrue(assertThrows(BadCiphertextException.class, () -> decrypt(m, Map.of()))
         .getMessage().contains("frame length"));
+  }
+  /**
+   * An input that hands out {@code good} non-zero bytes, then fails, as a disk or pipe may;
+   * it keeps every array it was asked to fill (the encryptor's plaintext buffers).
+   */
+  static final class FailingInput extends InputStream {
+    final List<byte[]> filled = new java.util.ArrayList<>();
+    private int left;
+
+    FailingInput(int good) {
+      left = good;
+    }
+
+    @Override
+    public int read() throws java.io.IOException {
+      byte[] one = new byte[1];
+      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
+    }
+
+    @Override
+    public synchronized int read(byte[] b, int off, int len) throws java.io.IOException {
+      if (left == 0) {
+        throw new java.io.IOException("disk error");
+      }
+      filled.add(b);
+      int n = Math.min(len, left);
+      Arrays.fill(b, off, off + n, (byte) 0x5A);
+      left -= n;
+      return n;
+    }
+  }
+
+  @Test
+  void inputFailingMidBatch_leavesNoPlaintextInTheBuffers() throws Exception {
+    int batch = MessageEncryptor.BATCH_BYTES;
+    for (int good : new int[] {1000, batch + 1000, 3 * batch + 5}) {
+      FailingInput in = new FailingInput(good);
+      assertThrows(java.io.IOException.class, () -> new MessageEncryptor(
+          AlgorithmSuite.AES_256_GCM_HKDF_SHA512_COMMIT_KEY, 4096).encrypt(in,
+          new ByteArrayOutputStream(), EncryptionContext.of(Map.of()), keys, Progress.NONE));
+      for (byte[] b : in.filled) {
+        if (b.length > 1) {
+          for (int i = 0; i < b.length; i++) {
+            assertEquals(0, b[i], "byte " + i + " after " + good + " good bytes");
+          }
+        }
+      }
+    }
   }
 }
