@@ -138,6 +138,22 @@ class MessageFormatTest {
     }
   }
 
+  /** Frames so small that sealing multiplies them (1 byte seals to 41): batches hold fewer. */
+  @Test
+  void tinyFrames_roundTripAcrossSeveralBatches() throws Exception {
+    AlgorithmSuite s = AlgorithmSuite.AES_256_GCM_HKDF_SHA512_COMMIT_KEY;
+    for (int frame : new int[] {1, 2, 43, 44, 45}) {
+      for (int n : new int[] {0, 1, 51149, 51150, 51151, 2 * MessageEncryptor.BATCH_BYTES + 7}) {
+        byte[] p = random(n);
+        byte[] m = encrypt(s, frame, p, Map.of());
+        long frames = Math.max(1, (n + frame - 1) / frame);
+        assertEquals(n + frames * (4 + 12 + 16) + 8, m.length - headerLength(m),
+            "frame " + frame + ", size " + n);
+        assertArrayEquals(p, decrypt(m, Map.of()), "frame " + frame + ", size " + n);
+      }
+    }
+  }
+
   private int headerLength(byte[] m) throws Exception {
     return MessageHeader.read(new java.io.DataInputStream(new ByteArrayInputStream(m)))
         .bodyBytes().length + AlgorithmSuite.TAG_BYTES;
