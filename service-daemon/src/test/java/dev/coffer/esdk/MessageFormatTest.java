@@ -349,4 +349,59 @@ class MessageFormatTest {
       }
     }
   }
+  /** An output that keeps every array it is given (the decryptor's plaintext buffers). */
+  static final class KeepingOutput extends java.io.OutputStream {
+    final List<byte[]> given = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    private final int failOnWrite;
+    private int writes;
+
+    KeepingOutput(int failOnWrite) {
+      this.failOnWrite = failOnWrite;
+    }
+
+    @Override
+    public void write(int b) {}
+
+    @Override
+    public void write(byte[] b, int off, int len) throws java.io.IOException {
+      given.add(b);
+      if (++writes == failOnWrite) {
+        throw new java.io.IOException("disk full");
+      }
+    }
+  }
+
+  @Test
+  void failedDecryption_leavesNoPlaintextInTheBuffers() throws Exception {
+    int batch = MessageEncryptor.BATCH_BYTES;
+    byte[] p = new byte[3 * batch + 5];
+    Arrays.fill(p, (byte) 0x5A);
+    byte[] m = encrypt(AlgorithmSuite.AES_256_GCM_HKDF_SHA512_COMMIT_KEY, 4096, p, Map.of());
+    List<byte[]> cases = new java.util.ArrayList<>();
+    byte[] flipped = m.clone();
+    flipped[m.length - batch - 100] ^= 1; // in the last full batch: earlier ones were written
+    cases.add(flipped);
+    cases.add(Arrays.copyOf(m, m.length - 100));
+    for (byte[] bad : cases) {
+      KeepingOutput out = new KeepingOutput(0);
+      assertThrows(BadCiphertextException.class, () -> MessageDecryptor.decrypt(
+          new ByteArrayInputStream(bad), out, Map.of(), keys, Progress.NONE));
+      assertZeroed(out.given);
+    }
+    for (int failOn : new int[] {1, 2, 3}) {
+      KeepingOutput out = new KeepingOutput(failOn);
+      assertThrows(java.io.IOException.class, () -> MessageDecryptor.decrypt(
+          new ByteArrayInputStream(m), out, Map.of(), keys, Progress.NONE));
+      assertZeroed(out.given);
+    }
+  }
+
+  private static void assertZeroed(List<byte[]> arrays) {
+    assertTrue(!arrays.isEmpty());
+    for (byte[] b : arrays) {
+      for (int i = 0; i < b.length; i++) {
+        assertEquals(0, b[i], "byte " + i);
+      }
+    }
+  }
 }
