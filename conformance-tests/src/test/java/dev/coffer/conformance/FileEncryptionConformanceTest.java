@@ -364,6 +364,25 @@ class FileEncryptionConformanceTest {
   }
 
   /**
+   * The smallest frames in a 64 MiB heap: one plaintext byte seals to 41, so a batch of a
+   * mebibyte of one-byte frames would need two sealed buffers of 41 MiB each.
+   */
+  @Test
+  void oneByteFrames_roundTrip_inA64MiBHeap() throws Exception {
+    byte[] plain = new byte[(1 << 20) + 4097];
+    new java.util.Random(7).nextBytes(plain);
+    Path in = dir.resolve("small");
+    Files.write(in, plain);
+    Path sealed = dir.resolve("small.enc");
+    Path opened = dir.resolve("small.out");
+    run("encrypt-file", "--key-id", keyArn, "--frame-size", "1", "--in", in.toString(),
+        "--out", sealed.toString());
+    run("decrypt-file", "--in", sealed.toString(), "--out", opened.toString());
+    assertArrayEquals(plain, Files.readAllBytes(opened));
+    Files.delete(sealed);
+  }
+
+  /**
    * decrypt-file stopped by SIGTERM (Ctrl-C's effect) halfway through: the partial plaintext in
    * its temporary file is deleted and the destination never appears.
    */

@@ -16,7 +16,8 @@ import java.util.concurrent.Future;
  * <p>The caller starts at most one task, then {@link #await}s it before it touches what the
  * task touches (the stream, the buffer, the signature) again; {@link #close} waits for a task
  * still running, so nothing reads or writes the caller's streams after the caller returns.
- * Threads are daemons, shared by every message in this JVM and kept 30 s after their last use.
+ * Threads are daemons, shared by every message in this JVM and kept 60 s after their last use
+ * (the keep-alive of {@link Executors#newCachedThreadPool}).
  */
 final class BackgroundIo implements AutoCloseable {
 

@@ -10,7 +10,8 @@ import java.util.List;
 /**
  * Writes a version-2 framed message (ESDK spec, client-apis/encrypt.md) from a stream, in
  * constant memory (three batches of plaintext and two of ciphertext, each {@link #BATCH_BYTES}
- * or one frame, whichever is larger): header body, header tag,
+ * or one frame, whichever is larger, and a sealed batch at most twice that): header body,
+ * header tag,
  * regular frames of {@code frameLength} plaintext bytes, a final frame of 0 to {@code
  * frameLength} bytes, and for the signed suite a footer with the signature over all of it.
  *
@@ -103,9 +104,12 @@ public final class MessageEncryptor {
    */
   private void writeFrames(InputStream in, OutputStream out, FrameCipher frames,
       TrailingSignature signer, Progress progress) throws IOException {
-    int perBatch = Math.max(1, BATCH_BYTES / frameLength);
+    int sealedFrame = FINAL_HEAD + frameLength + AlgorithmSuite.TAG_BYTES;
+    // Tiny frames grow many times when sealed (one byte takes 41): a batch of them is cut to
+    // what seals into two batches' worth, or the two sealed buffers alone would take 82 MiB.
+    int perBatch = Math.max(1, Math.min(BATCH_BYTES / frameLength, 2 * BATCH_BYTES / sealedFrame));
     int capacity = perBatch * frameLength;
-    int sealedCapacity = perBatch * (FINAL_HEAD + frameLength + AlgorithmSuite.TAG_BYTES);
+    int sealedCapacity = perBatch * sealedFrame;
     // Allocated on first use and zeroed only as far as filled: a small message touches one
     // plaintext and one sealed buffer, not five (each a fresh, cache-cold megabyte).
     Batches plain = new Batches(capacity);
@@ -192,9 +196,12 @@ public final class MessageEncryptor {
       if (arrays[i] == null) {
         arrays[i] = new byte[capacity];
       }
+      int before = filled[i];
+      // A read that fails part-way has filled bytes nobody can count: zero all of it then.
+      filled[i] = capacity;
       arrays[i][0] = (byte) first;
       int n = 1 + in.readNBytes(arrays[i], 1, capacity - 1);
-      filled[i] = Math.max(filled[i], n);
+      filled[i] = Math.max(before, n);
       return n;
     }
 

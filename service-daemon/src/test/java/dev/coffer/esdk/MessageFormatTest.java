@@ -12,6 +12,7 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import javax.crypto.Cipher;
@@ -133,6 +134,22 @@ class MessageFormatTest {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         MessageDecryptor.decrypt(trickling(m, 4099), out, Map.of(), keys, Progress.NONE);
         assertArrayEquals(p, out.toByteArray(), "frame " + frame + ", size " + n);
+      }
+    }
+  }
+
+  /** Frames so small that sealing multiplies them (1 byte seals to 41): batches hold fewer. */
+  @Test
+  void tinyFrames_roundTripAcrossSeveralBatches() throws Exception {
+    AlgorithmSuite s = AlgorithmSuite.AES_256_GCM_HKDF_SHA512_COMMIT_KEY;
+    for (int frame : new int[] {1, 2, 43, 44, 45}) {
+      for (int n : new int[] {0, 1, 51149, 51150, 51151, 2 * MessageEncryptor.BATCH_BYTES + 7}) {
+        byte[] p = random(n);
+        byte[] m = encrypt(s, frame, p, Map.of());
+        long frames = Math.max(1, (n + frame - 1) / frame);
+        assertEquals(n + frames * (4 + 12 + 16) + 8, m.length - headerLength(m),
+            "frame " + frame + ", size " + n);
+        assertArrayEquals(p, decrypt(m, Map.of()), "frame " + frame + ", size " + n);
       }
     }
   }
@@ -283,5 +300,108 @@ class MessageFormatTest {
     ByteBuffer.wrap(m, frameAt, 4).putInt(-1);
     assertTrue(assertThrows(BadCiphertextException.class, () -> decrypt(m, Map.of()))
         .getMessage().contains("frame length"));
+  }
+  /**
+   * An input that hands out {@code good} non-zero bytes, then fails, as a disk or pipe may;
+   * it keeps every array it was asked to fill (the encryptor's plaintext buffers).
+   */
+  static final class FailingInput extends InputStream {
+    final List<byte[]> filled = new java.util.ArrayList<>();
+    private int left;
+
+    FailingInput(int good) {
+      left = good;
+    }
+
+    @Override
+    public int read() throws java.io.IOException {
+      byte[] one = new byte[1];
+      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
+    }
+
+    @Override
+    public synchronized int read(byte[] b, int off, int len) throws java.io.IOException {
+      if (left == 0) {
+        throw new java.io.IOException("disk error");
+      }
+      filled.add(b);
+      int n = Math.min(len, left);
+      Arrays.fill(b, off, off + n, (byte) 0x5A);
+      left -= n;
+      return n;
+    }
+  }
+
+  @Test
+  void inputFailingMidBatch_leavesNoPlaintextInTheBuffers() throws Exception {
+    int batch = MessageEncryptor.BATCH_BYTES;
+    for (int good : new int[] {1000, batch + 1000, 3 * batch + 5}) {
+      FailingInput in = new FailingInput(good);
+      assertThrows(java.io.IOException.class, () -> new MessageEncryptor(
+          AlgorithmSuite.AES_256_GCM_HKDF_SHA512_COMMIT_KEY, 4096).encrypt(in,
+          new ByteArrayOutputStream(), EncryptionContext.of(Map.of()), keys, Progress.NONE));
+      for (byte[] b : in.filled) {
+        if (b.length > 1) {
+          for (int i = 0; i < b.length; i++) {
+            assertEquals(0, b[i], "byte " + i + " after " + good + " good bytes");
+          }
+        }
+      }
+    }
+  }
+  /** An output that keeps every array it is given (the decryptor's plaintext buffers). */
+  static final class KeepingOutput extends java.io.OutputStream {
+    final List<byte[]> given = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    private final int failOnWrite;
+    private int writes;
+
+    KeepingOutput(int failOnWrite) {
+      this.failOnWrite = failOnWrite;
+    }
+
+    @Override
+    public void write(int b) {}
+
+    @Override
+    public void write(byte[] b, int off, int len) throws java.io.IOException {
+      given.add(b);
+      if (++writes == failOnWrite) {
+        throw new java.io.IOException("disk full");
+      }
+    }
+  }
+
+  @Test
+  void failedDecryption_leavesNoPlaintextInTheBuffers() throws Exception {
+    int batch = MessageEncryptor.BATCH_BYTES;
+    byte[] p = new byte[3 * batch + 5];
+    Arrays.fill(p, (byte) 0x5A);
+    byte[] m = encrypt(AlgorithmSuite.AES_256_GCM_HKDF_SHA512_COMMIT_KEY, 4096, p, Map.of());
+    List<byte[]> cases = new java.util.ArrayList<>();
+    byte[] flipped = m.clone();
+    flipped[m.length - batch - 100] ^= 1; // in the last full batch: earlier ones were written
+    cases.add(flipped);
+    cases.add(Arrays.copyOf(m, m.length - 100));
+    for (byte[] bad : cases) {
+      KeepingOutput out = new KeepingOutput(0);
+      assertThrows(BadCiphertextException.class, () -> MessageDecryptor.decrypt(
+          new ByteArrayInputStream(bad), out, Map.of(), keys, Progress.NONE));
+      assertZeroed(out.given);
+    }
+    for (int failOn : new int[] {1, 2, 3}) {
+      KeepingOutput out = new KeepingOutput(failOn);
+      assertThrows(java.io.IOException.class, () -> MessageDecryptor.decrypt(
+          new ByteArrayInputStream(m), out, Map.of(), keys, Progress.NONE));
+      assertZeroed(out.given);
+    }
+  }
+
+  private static void assertZeroed(List<byte[]> arrays) {
+    assertTrue(!arrays.isEmpty());
+    for (byte[] b : arrays) {
+      for (int i = 0; i < b.length; i++) {
+        assertEquals(0, b[i], "byte " + i);
+      }
+    }
   }
 }
