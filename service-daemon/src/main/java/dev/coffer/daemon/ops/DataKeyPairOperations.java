@@ -24,12 +24,13 @@ import java.util.Set;
  */
 final class DataKeyPairOperations {
 
-  private final KmsOperations ops;
+  private final SymmetricCryptoOperations crypto;
   private final KeyResolver resolver;
   private final SecureRandom random;
 
-  DataKeyPairOperations(KmsOperations ops, KeyResolver resolver, SecureRandom random) {
-    this.ops = ops;
+  DataKeyPairOperations(SymmetricCryptoOperations crypto, KeyResolver resolver,
+      SecureRandom random) {
+    this.crypto = crypto;
     this.resolver = resolver;
     this.random = random;
   }
@@ -43,14 +44,14 @@ final class DataKeyPairOperations {
   }
 
   private ObjectNode generate(Caller caller, Input in, boolean withPlaintext) {
-    KeyRecord k = ops.usableSymmetricKey(in.requiredString("KeyId"), withPlaintext
+    KeyRecord k = crypto.usableSymmetricKey(in.requiredString("KeyId"), withPlaintext
         ? Operation.GENERATE_DATA_KEY_PAIR : Operation.GENERATE_DATA_KEY_PAIR_WITHOUT_PLAINTEXT);
     String specName = in.requiredString("KeyPairSpec");
     KmsKeySpec spec = pairSpec(specName);
     EncryptionContext ctx = Constraints.encryptionContext(in, "EncryptionContext");
     KeyPair pair = KeyPairs.generate(spec, random);
     byte[] privateKey = caller.secret(pair.getPrivate().getEncoded());
-    byte[] blob = ops.seal(k, privateKey, ctx);
+    byte[] blob = crypto.seal(k, privateKey, ctx);
     in.stopIfDryRun();
     ObjectNode out = Json.object();
     out.put("PrivateKeyCiphertextBlob", blob);
@@ -60,7 +61,7 @@ final class DataKeyPairOperations {
     out.put("PublicKey", pair.getPublic().getEncoded());
     out.put("KeyId", resolver.keyArn(k.id()));
     out.put("KeyPairSpec", spec.name());
-    ops.putMaterialId(out, "KeyMaterialId", k, k.currentVersion());
+    crypto.putMaterialId(out, "KeyMaterialId", k, k.currentVersion());
     return out;
   }
 

@@ -99,7 +99,7 @@ final class GrantOperations {
     }
     Map<String, String> equals = null;
     Map<String, String> subset = null;
-    if (in.has("Constraints") && !KmsOperations.isSymmetric(k)) {
+    if (in.has("Constraints") && !SymmetricCryptoOperations.isSymmetric(k)) {
       // AWS: encryption context grant constraints are supported only with symmetric
       // encryption keys; asymmetric and HMAC operations take no encryption context.
       throw Input.invalid("Constraints", "applies only to grants on SYMMETRIC_DEFAULT keys; "
@@ -173,14 +173,15 @@ final class GrantOperations {
     String usage = switch (op) {
       case "Encrypt", "Decrypt", "ReEncryptFrom", "ReEncryptTo" -> KmsKeySpec.ENCRYPT_DECRYPT;
       case "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "GenerateDataKeyPair",
-          "GenerateDataKeyPairWithoutPlaintext" -> KmsOperations.SYMMETRIC_DEFAULT;
+          "GenerateDataKeyPairWithoutPlaintext" -> SymmetricCryptoOperations.SYMMETRIC_DEFAULT;
       case "Sign", "Verify" -> KmsKeySpec.SIGN_VERIFY;
       case "GenerateMac", "VerifyMac" -> KmsKeySpec.GENERATE_VERIFY_MAC;
       case "GetPublicKey" -> "asymmetric";
       default -> null;
     };
     boolean fits = usage == null
-        || usage.equals(KmsOperations.SYMMETRIC_DEFAULT) && KmsOperations.isSymmetric(k)
+        || usage.equals(SymmetricCryptoOperations.SYMMETRIC_DEFAULT)
+            && SymmetricCryptoOperations.isSymmetric(k)
         || usage.equals("asymmetric") && KmsKeySpec.ofStored(k.keySpec()).isAsymmetric()
         || usage.equals(k.keyUsage());
     if (!fits) {

@@ -72,7 +72,7 @@ final class KeyStateRules {
   }
 
   private static void requireRotatableOrigin(KeyRecord k) {
-    if (!KmsOperations.isSymmetric(k)) {
+    if (!SymmetricCryptoOperations.isSymmetric(k)) {
       // AWS: "Automatic key rotation is supported only on symmetric encryption KMS keys"; nor
       // does RotateKeyOnDemand rotate asymmetric or HMAC keys.
       throw new KmsException(ErrorType.UNSUPPORTED_OPERATION,
