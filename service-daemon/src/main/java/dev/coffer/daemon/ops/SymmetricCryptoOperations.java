@@ -245,8 +245,8 @@ final class SymmetricCryptoOperations {
       throw new KmsException(ErrorType.INTERNAL,
           "the current backing key of " + k.id() + " is missing; restore the database");
     }
-    // One draw for both: the daemon's DRBG is one synchronized object that every connection
-    // thread shares, so each draw is a turn on its lock.
+    // One draw for both: each draw is a DRBG generate call (its reseed check and state update),
+    // however the daemon's generator is shared between threads.
     byte[] drawn = new byte[CiphertextBlob.NONCE_BYTES + CiphertextBlob.IV_BYTES];
     random.nextBytes(drawn);
     byte[] nonce = Arrays.copyOfRange(drawn, 0, CiphertextBlob.NONCE_BYTES);
