@@ -88,6 +88,17 @@ final class AuditFiles {
     }
   }
 
+  /**
+   * Creates {@code audit/} and {@code audit/digests/} where missing and sets both to exactly 0700,
+   * whatever the umask.
+   */
+  static void createPrivate(Path auditDir) throws IOException {
+    for (Path d : List.of(auditDir, auditDir.resolve(DIGEST_DIR))) {
+      SecureFiles.createPrivateDirectory(d);
+      Files.setPosixFilePermissions(d, SecureFiles.PRIVATE_DIRECTORY);
+    }
+  }
+
   /** Log files by file sequence. */
   static TreeMap<Long, Path> logFiles(Path dir) throws IOException {
     return list(dir, LOG);

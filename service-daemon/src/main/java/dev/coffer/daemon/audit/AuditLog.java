@@ -1,27 +1,20 @@
 package dev.coffer.daemon.audit;
 
-import dev.coffer.daemon.files.SecureFiles;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coffer.daemon.identity.UnixPeer;
 import dev.coffer.protocol.Json;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -54,7 +47,9 @@ import java.util.logging.Logger;
  * (periodically, and finally when the file is closed at rotation or shutdown), each digest naming
  * the previous one's SHA-256. After a crash, start-up cuts only a torn final line, seals the
  * unfinished file with a final digest, and records {@code AuditLogRecovered} at the head of the
- * next file, so the chain continues unbroken. The format is in {@link AuditFiles}.
+ * next file, so the chain continues unbroken ({@link AuditRecovery}). The format is in {@link
+ * AuditFiles}; the file being written and its digests are {@link AuditLogFile} and {@link
+ * AuditDigests}.
  */
 public final class AuditLog implements AuditSink, Closeable {
 
@@ -129,20 +124,10 @@ public final class AuditLog implements AuditSink, Closeable {
   private boolean closed;
 
   // Appender-thread state.
-  private FileChannel channel;
-  private String fileName;
-  private long fileSequence;
-  private long fileBytes;
-  private MessageDigest fileHash;
-  private long fileRecords;
-  private long fileFirstSequence;
-  private String fileFirstHash;
-  private long digestedRecords;
+  private AuditDigests digests;
+  private AuditLogFile file;
   private long sequence;
-  private byte[] previousHash = new byte[32];
-  private long digestSequence;
-  private String previousDigestFile;
-  private String previousDigestHash = AuditFiles.ZERO_HASH;
+  private byte[] previousHash;
   private long nextDigestNanos;
   private final MessageDigest chain = AuditRecords.sha256();
   private final GrowableBuffer buffer = new GrowableBuffer();
@@ -156,18 +141,16 @@ public final class AuditLog implements AuditSink, Closeable {
     this.options = options;
     this.queue = new ArrayBlockingQueue<>(options.queueCapacity());
     AuditFiles.requirePrivate(dir);
-    createPrivateDir(dir);
-    createPrivateDir(dir.resolve(AuditFiles.DIGEST_DIR));
+    AuditFiles.createPrivate(dir);
     this.key = AuditSigningKey.loadOrCreate(home, dir);
-    ObjectNode recovered = recover();
-    openNextFile();
+    AuditRecovery.Unsealed recovered = continueFromDisk();
     this.nextDigestNanos = System.nanoTime() + options.digestInterval().toNanos();
     this.appender = new Thread(this::appendLoop, "coffer-audit");
     appender.setDaemon(true);
     appender.start();
     if (recovered != null) {
-      record(new AuditEvent(clock.instant(), "AuditLogRecovered", UnixPeer.daemon(), -1, recovered,
-          null, null, null, List.of(), true, false));
+      record(new AuditEvent(clock.instant(), "AuditLogRecovered", UnixPeer.daemon(), -1,
+          recovered.details(), null, null, null, List.of(), true, false));
     }
   }
 
@@ -333,7 +316,7 @@ public final class AuditLog implements AuditSink, Closeable {
         boolean dueCrypto = unsyncedSince >= 0
             && now - unsyncedSince >= options.cryptoFlushBound().toNanos();
         if (management || dueCrypto || stop) {
-          channel.force(false);
+          file.force();
           syncs.incrementAndGet();
           unsyncedSince = -1;
           for (Pending p : batch) {
@@ -343,13 +326,12 @@ public final class AuditLog implements AuditSink, Closeable {
           }
         }
         if (stop) {
-          sealCurrentFile(true);
-          channel.close();
+          file.seal();
         } else if (now - nextDigestNanos >= 0) {
-          if (fileRecords > digestedRecords) {
-            channel.force(false);
+          if (file.undigested()) {
+            file.force();
             unsyncedSince = -1;
-            writeDigest(false);
+            file.digest();
           }
           nextDigestNanos = now + options.digestInterval().toNanos();
         }
@@ -415,8 +397,7 @@ public final class AuditLog implements AuditSink, Closeable {
     }
     if (stop) {
       try {
-        sealCurrentFile(true);
-        channel.close();
+        file.seal();
       } catch (IOException | GeneralSecurityException e) {
         LOG.log(Level.SEVERE, "cannot seal the audit log at close", e);
       }
@@ -430,15 +411,12 @@ public final class AuditLog implements AuditSink, Closeable {
    * the held records that did not reach the disk.
    */
   private void reopen() throws IOException, GeneralSecurityException {
-    if (channel != null) {
-      try {
-        channel.close();
-      } catch (IOException ignored) {
-        // the file is re-read from disk below
-      }
+    try {
+      file.close();
+    } catch (IOException ignored) {
+      // the file is re-read from disk below
     }
-    ObjectNode details = recover();
-    openNextFile();
+    AuditRecovery.Unsealed unsealed = continueFromDisk();
     long onDisk = sequence;
     List<Pending> again = new ArrayList<>();
     for (Pending p : held) {
@@ -446,7 +424,7 @@ public final class AuditLog implements AuditSink, Closeable {
         again.add(p);
       }
     }
-    ObjectNode d = details != null ? details : Json.object();
+    ObjectNode d = unsealed != null ? unsealed.details() : Json.object();
     d.put("cause", "writeFailed");
     Throwable f = failure;
     d.put("error", AuditRecords.cut(String.valueOf(f), AuditRecords.MAX_ERROR_MESSAGE));
@@ -462,7 +440,7 @@ public final class AuditLog implements AuditSink, Closeable {
     batch.addAll(again);
     buffer.reset();
     append(batch);
-    channel.force(false);
+    file.force();
     syncs.incrementAndGet();
     long n = again.size();
     held.clear();
@@ -494,7 +472,8 @@ public final class AuditLog implements AuditSink, Closeable {
   private void append(List<Pending> batch) throws IOException, GeneralSecurityException {
     buffer.reset();
     for (Pending p : batch) {
-      if (fileBytes + buffer.size() >= options.maxFileBytes() && fileBytes + buffer.size() > 0) {
+      long bytes = file.bytes() + buffer.size();
+      if (bytes >= options.maxFileBytes() && bytes > 0) {
         flushBuffer();
         rotate();
       }
@@ -525,262 +504,36 @@ public final class AuditLog implements AuditSink, Closeable {
     byte[] tail = (",\"hash\":\"" + hex + "\"}\n").getBytes(StandardCharsets.US_ASCII);
     buffer.write(tail, 0, tail.length);
     previousHash = hash;
-    if (fileRecords == 0) {
-      fileFirstSequence = seq;
-      fileFirstHash = hex;
-    }
-    fileRecords++;
+    file.counted(seq, hex);
   }
 
   private void flushBuffer() throws IOException {
     if (buffer.size() == 0) {
       return;
     }
-    fileHash.update(buffer.array(), 0, buffer.size());
-    ByteBuffer bb = ByteBuffer.wrap(buffer.array(), 0, buffer.size());
-    while (bb.hasRemaining()) {
-      channel.write(bb);
-    }
-    fileBytes += buffer.size();
+    file.write(buffer.array(), buffer.size());
     buffer.reset();
   }
 
+  /** Seals the current file with a final digest and starts the next. */
   private void rotate() throws IOException, GeneralSecurityException {
-    channel.force(false);
-    sealCurrentFile(true);
-    channel.close();
-    openNextFile();
-  }
-
-  private void sealCurrentFile(boolean fin) throws IOException, GeneralSecurityException {
-    writeDigest(fin);
-  }
-
-  private void writeDigest(boolean fin) throws IOException, GeneralSecurityException {
-    String fileSha;
-    try {
-      fileSha = AuditFiles.HEX.formatHex(((MessageDigest) fileHash.clone()).digest());
-    } catch (CloneNotSupportedException e) {
-      throw new IllegalStateException(e);
-    }
-    writeDigest(fileName, fileSequence, fin, fileBytes, fileSha, fileRecords,
-        fileRecords == 0 ? null : fileFirstSequence, fileFirstHash,
-        fileRecords == 0 ? null : sequence, fileRecords == 0 ? null
-            : AuditFiles.HEX.formatHex(previousHash));
-    digestedRecords = fileRecords;
-  }
-
-  private void writeDigest(String logFile, long logSeq, boolean fin, long bytes, String fileSha,
-      long records, Long firstSeq, String firstHash, Long lastSeq, String lastHash)
-      throws IOException, GeneralSecurityException {
-    long n = ++digestSequence;
-    ObjectNode d = Json.object();
-    d.put("digestVersion", "1.0");
-    d.put("digestSequence", n);
-    d.put("digestTime", AuditRecords.TIME.format(clock.instant()));
-    d.put("logFile", logFile);
-    d.put("logFileSequence", logSeq);
-    d.put("final", fin);
-    d.put("logFileBytes", bytes);
-    d.put("logFileSha256", fileSha);
-    d.put("recordCount", records);
-    if (firstSeq == null) {
-      d.putNull("firstSequence");
-      d.putNull("firstRecordHash");
-      d.putNull("lastSequence");
-      d.putNull("lastRecordHash");
-    } else {
-      d.put("firstSequence", firstSeq);
-      d.put("firstRecordHash", firstHash);
-      d.put("lastSequence", lastSeq);
-      d.put("lastRecordHash", lastHash);
-    }
-    if (previousDigestFile == null) {
-      d.putNull("previousDigestFile");
-    } else {
-      d.put("previousDigestFile", previousDigestFile);
-    }
-    d.put("previousDigestSha256", previousDigestHash);
-    d.put("signatureAlgorithm", AuditSigningKey.ALGORITHM);
-    d.put("signingKeyFingerprint", AuditSigningKey.fingerprint(key.publicKey()));
-    byte[] bytesOut = (new String(Json.toBytes(d), StandardCharsets.UTF_8) + "\n")
-        .getBytes(StandardCharsets.UTF_8);
-    byte[] sig = key.sign(bytesOut);
-    Path digests = dir.resolve(AuditFiles.DIGEST_DIR);
-    String name = AuditFiles.digestFileName(n);
-    // Signature first: a digest never appears without one.
-    SecureFiles.replace(digests.resolve(name + ".sig"), sig, SecureFiles.OWNER_ONLY);
-    SecureFiles.replace(digests.resolve(name), bytesOut, SecureFiles.OWNER_ONLY);
-    previousDigestFile = name;
-    previousDigestHash = AuditFiles.sha256Hex(bytesOut);
-  }
-
-  // ------------------------------------------------------------------ start-up
-
-  private void openNextFile() throws IOException {
-    fileSequence++;
-    fileName = AuditFiles.logFileName(fileSequence, clock.instant());
-    Path f = dir.resolve(fileName);
-    channel = FileChannel.open(f, Set0600.OPTIONS, Set0600.ATTR);
-    Files.setPosixFilePermissions(f, SecureFiles.OWNER_ONLY); // exactly, whatever the umask
-    SecureFiles.fsyncDirectory(dir);
-    fileBytes = 0;
-    fileHash = AuditRecords.sha256();
-    fileRecords = 0;
-    fileFirstHash = null;
-    digestedRecords = 0;
+    file.force();
+    file.seal();
+    file = AuditLogFile.create(dir, file.sequence() + 1, clock, digests);
   }
 
   /**
-   * Restores the chain and digest state from disk. If the last file was not sealed (a crash),
-   * cuts a torn final line, seals the file, and returns the details for an
-   * {@code AuditLogRecovered} event; otherwise null.
+   * Takes the chain and digest state from disk ({@link AuditRecovery}, which seals an unsealed
+   * file) and starts the next file.
+   *
+   * @return the file recovery sealed, for {@code AuditLogRecovered}; null after a clean close
    */
-  private ObjectNode recover() throws IOException {
-    // Everything below is read back from disk (this also runs after a write failure).
-    sequence = 0;
-    previousHash = new byte[32];
-    digestSequence = 0;
-    previousDigestFile = null;
-    previousDigestHash = AuditFiles.ZERO_HASH;
-    fileSequence = 0;
-    TreeMap<Long, Path> digests = AuditFiles.digestFiles(dir);
-    deleteTemporaries();
-    Map.Entry<Long, Path> lastDigest = digests.lastEntry();
-    String lastSealed = null;
-    if (lastDigest != null) {
-      byte[] bytes = Files.readAllBytes(lastDigest.getValue());
-      digestSequence = lastDigest.getKey();
-      previousDigestFile = lastDigest.getValue().getFileName().toString();
-      previousDigestHash = AuditFiles.sha256Hex(bytes);
-      ObjectNode d = Json.parseObject(bytes);
-      if (d.path("final").asBoolean()) {
-        lastSealed = d.path("logFile").asText();
-      }
-    }
-    TreeMap<Long, Path> logs = AuditFiles.logFiles(dir);
-    if (logs.isEmpty()) {
-      return null;
-    }
-    Map.Entry<Long, Path> last = logs.lastEntry();
-    fileSequence = last.getKey();
-    Path file = last.getValue();
-    byte[] data = Files.readAllBytes(file);
-    int complete = AuditFiles.completeLength(data);
-    List<AuditFiles.Line> lines = AuditFiles.lines(data);
-    AuditFiles.Line lastLine = null;
-    boolean damaged = false;
-    for (AuditFiles.Line l : lines) {
-      if (!l.hashOk()) {
-        damaged = true;
-      }
-      if (l.record() != null && l.hash() != null && l.sequence() > 0) {
-        lastLine = l;
-      }
-    }
-    if (damaged) {
-      LOG.severe(() -> "audit log " + file + " has records that do not verify; the chain"
-          + " continues after its last readable record; run `coffer audit verify`");
-    }
-    if (lastLine != null) {
-      sequence = lastLine.sequence();
-      previousHash = AuditFiles.HEX.parseHex(lastLine.hash());
-    } else {
-      // an empty last file: the chain continues from the last record of the files before it
-      search:
-      for (Path before : logs.headMap(last.getKey(), false).descendingMap().values()) {
-        List<AuditFiles.Line> prev = AuditFiles.lines(Files.readAllBytes(before));
-        for (int i = prev.size() - 1; i >= 0; i--) {
-          if (prev.get(i).hash() != null && prev.get(i).sequence() > 0) {
-            sequence = prev.get(i).sequence();
-            previousHash = AuditFiles.HEX.parseHex(prev.get(i).hash());
-            break search;
-          }
-        }
-      }
-    }
-    if (sequence == 0) {
-      continueAfterArchivePoint();
-    }
-    String name = file.getFileName().toString();
-    if (name.equals(lastSealed)) {
-      return null;
-    }
-    // Unclean shutdown: keep every complete line, cut the torn tail, seal the file.
-    int torn = data.length - complete;
-    String tornSha = AuditFiles.sha256Hex(java.util.Arrays.copyOfRange(data, complete,
-        data.length));
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
-      if (torn > 0) {
-        ch.truncate(complete);
-      }
-      // the records kept may have been written but not yet fsynced (a failure, not a crash)
-      ch.force(true);
-    }
-    AuditFiles.Line firstLine = lines.isEmpty() ? null : lines.get(0);
-    try {
-      writeDigest(name, fileSequence, true, complete, AuditFiles.sha256Hex(data, complete),
-          lines.size(), firstLine == null ? null : firstLine.sequence(),
-          firstLine == null ? null : firstLine.hash(),
-          lastLine == null ? null : lastLine.sequence(),
-          lastLine == null ? null : lastLine.hash());
-    } catch (GeneralSecurityException e) {
-      throw new IOException("cannot sign the audit digest", e);
-    }
-    ObjectNode details = Json.object();
-    details.put("logFile", name);
-    details.put("recordsKept", lines.size());
-    details.put("lastSequence", sequence);
-    details.put("truncatedBytes", torn);
-    if (torn > 0) {
-      details.put("truncatedSha256", tornSha);
-    }
-    details.put("damagedRecords", damaged);
-    LOG.warning(() -> "audit log " + name + " was left unsealed (a crash or a write failure);"
-        + " sealed it after "
-        + lines.size() + " record(s)" + (torn > 0 ? ", cutting a torn final line of " + torn
-        + " byte(s)" : ""));
-    return details;
-  }
-
-  /**
-   * No record is left in the live files (every earlier file was archived, the rest are empty):
-   * the chain continues from the newest signed archive point.
-   */
-  private void continueAfterArchivePoint() throws IOException {
-    try {
-      var points = AuditArchivePoint.read(dir, key.publicKey());
-      if (!points.isEmpty()) {
-        sequence = points.lastEntry().getValue().lastSequence();
-        previousHash = AuditFiles.HEX.parseHex(points.lastEntry().getValue().lastRecordHash());
-      }
-    } catch (AuditArchivePoint.Invalid e) {
-      throw new IOException("cannot continue the audit chain: " + e.getMessage(), e);
-    }
-  }
-
-  private void deleteTemporaries() throws IOException {
-    for (Path d : new Path[] {dir, dir.resolve(AuditFiles.DIGEST_DIR)}) {
-      try (var s = Files.list(d)) {
-        for (Path p : (Iterable<Path>) s::iterator) {
-          if (p.getFileName().toString().endsWith(".tmp")) {
-            Files.deleteIfExists(p);
-          }
-        }
-      }
-    }
-  }
-
-  private static void createPrivateDir(Path d) throws IOException {
-    SecureFiles.createPrivateDirectory(d);
-    Files.setPosixFilePermissions(d, SecureFiles.PRIVATE_DIRECTORY);
-  }
-
-  /** Creation options for log and digest files: new, append-only, mode 0600. */
-  private static final class Set0600 {
-    static final java.util.Set<StandardOpenOption> OPTIONS = java.util.Set.of(
-        StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
-    static final java.nio.file.attribute.FileAttribute<?> ATTR =
-        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
+  private AuditRecovery.Unsealed continueFromDisk() throws IOException {
+    AuditRecovery.ChainHead head = AuditRecovery.recover(dir, key, clock);
+    sequence = head.sequence();
+    previousHash = AuditFiles.HEX.parseHex(head.lastRecordHash());
+    digests = new AuditDigests(dir, key, clock, head.digests());
+    file = AuditLogFile.create(dir, head.fileSequence() + 1, clock, digests);
+    return head.unsealed();
   }
 }
