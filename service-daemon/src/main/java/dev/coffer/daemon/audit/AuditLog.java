@@ -2,7 +2,6 @@ package dev.coffer.daemon.audit;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coffer.daemon.identity.UnixPeer;
-import dev.coffer.protocol.Json;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -20,10 +19,9 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 /**
  * The audit log: a hash-chained, signed, append-only JSON Lines log with durable group commit.
@@ -36,11 +34,9 @@ import java.util.logging.Logger;
  *
  * <p>Write failures (a full or failing file system): while the log cannot be written, {@link
  * #writable()} is false and every {@code record} throws, so the daemon refuses requests (fails
- * closed); records that were queued or half-written when the write failed are kept in memory
- * (up to {@link #MAX_HELD}). Every {@link #RETRY_INTERVAL} the appender tries again: it recovers
- * the current file exactly as start-up does after a crash (cuts a torn line, seals the file),
- * starts a new file with an {@code AuditLogRecovered} record, writes the held records after it,
- * and accepts records again, so the chain stays verifiable without a restart.
+ * closed); the records that did not reach the disk are held in memory and written, after an
+ * {@code AuditLogRecovered} record, once the log can be written again, without a restart
+ * ({@link AuditOutage}, which says what is held, what is counted lost and when it retries).
  *
  * <p>Integrity contract: every record carries its global {@code sequence}, the previous record's
  * hash and its own, chained across files; every file is covered by Ed25519-signed digests
@@ -52,8 +48,6 @@ import java.util.logging.Logger;
  * AuditDigests}.
  */
 public final class AuditLog implements AuditSink, Closeable {
-
-  private static final Logger LOG = Logger.getLogger(AuditLog.class.getName());
 
   /**
    * Tunables.
@@ -72,37 +66,6 @@ public final class AuditLog implements AuditSink, Closeable {
 
   private static final int MAX_BATCH = 4096;
   private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
-  private static final Pending STOP = new Pending(null, null, 0);
-  /** How often the appender tries to write again after a failure. */
-  static final Duration RETRY_INTERVAL = Duration.ofSeconds(1);
-  /** Records kept in memory while the log cannot be written; beyond it they are counted lost. */
-  static final int MAX_HELD = 1 << 16;
-
-  /** A record waiting for the appender; {@code sequence} is set once it is chained. */
-  private static final class Pending {
-    final byte[] record;
-    final CompletableFuture<Void> durable;
-    final long enqueuedNanos;
-    long sequence;
-
-    Pending(byte[] record, CompletableFuture<Void> durable, long enqueuedNanos) {
-      this.record = record;
-      this.durable = durable;
-      this.enqueuedNanos = enqueuedNanos;
-    }
-
-    byte[] record() {
-      return record;
-    }
-
-    CompletableFuture<Void> durable() {
-      return durable;
-    }
-
-    long enqueuedNanos() {
-      return enqueuedNanos;
-    }
-  }
 
   private final Path dir;
   private final String region;
@@ -110,17 +73,11 @@ public final class AuditLog implements AuditSink, Closeable {
   private final Clock clock;
   private final Options options;
   private final AuditSigningKey key;
-  private final BlockingQueue<Pending> queue;
+  private final BlockingQueue<PendingRecord> queue;
   private final ReentrantReadWriteLock closing = new ReentrantReadWriteLock();
   private final Thread appender;
-  private volatile Throwable failure;
-  private volatile Runnable onRecovered = () -> { };
-  // Appender-thread state while failing: records to write once the log can be written again.
-  private final List<Pending> held = new ArrayList<>();
-  private long lost;
-  private java.time.Instant failedAt;
-  private final java.util.concurrent.atomic.AtomicLong syncs =
-      new java.util.concurrent.atomic.AtomicLong();
+  private final AuditOutage outage;
+  private final AtomicLong syncs = new AtomicLong();
   private boolean closed;
 
   // Appender-thread state.
@@ -143,14 +100,14 @@ public final class AuditLog implements AuditSink, Closeable {
     AuditFiles.requirePrivate(dir);
     AuditFiles.createPrivate(dir);
     this.key = AuditSigningKey.loadOrCreate(home, dir);
-    AuditRecovery.Unsealed recovered = continueFromDisk();
+    AuditRecovery.Unsealed recovered = continueFromDisk().unsealed();
+    this.outage = new AuditOutage(clock, queue, new Reopening());
     this.nextDigestNanos = System.nanoTime() + options.digestInterval().toNanos();
     this.appender = new Thread(this::appendLoop, "coffer-audit");
     appender.setDaemon(true);
     appender.start();
     if (recovered != null) {
-      record(new AuditEvent(clock.instant(), "AuditLogRecovered", UnixPeer.daemon(), -1,
-          recovered.details(), null, null, null, List.of(), true, false));
+      record(recoveredEvent(recovered.details()));
     }
   }
 
@@ -179,23 +136,24 @@ public final class AuditLog implements AuditSink, Closeable {
   /** False while the log cannot be written (then {@link #record} throws); see the class doc. */
   @Override
   public boolean writable() {
-    return failure == null;
+    return outage.writable();
   }
 
   /** Runs {@code r} (on another thread) each time the log recovers from a write failure. */
   public void onRecovered(Runnable r) {
-    this.onRecovered = r;
+    outage.onRecovered(r);
   }
 
   private void record(byte[] rec, boolean durable) {
-    Pending p = new Pending(rec, durable ? new CompletableFuture<>() : null, System.nanoTime());
+    PendingRecord p =
+        new PendingRecord(rec, durable ? new CompletableFuture<>() : null, System.nanoTime());
     ReentrantReadWriteLock.ReadLock lock = closing.readLock();
     lock.lock();
     try {
       if (closed) {
         throw new IllegalStateException("the audit log is closed");
       }
-      checkHealthy();
+      outage.checkWritable();
       try {
         queue.put(p);
       } catch (InterruptedException e) {
@@ -216,15 +174,6 @@ public final class AuditLog implements AuditSink, Closeable {
     }
   }
 
-  private void checkHealthy() {
-    Throwable f = failure;
-    if (f != null) {
-      throw new UncheckedIOException("the audit log cannot be written at the moment (the daemon"
-          + " retries every " + RETRY_INTERVAL.toSeconds() + " s)",
-          f instanceof IOException io ? io : new IOException(f));
-    }
-  }
-
   /** The directory of the log files. */
   Path directory() {
     return dir;
@@ -233,221 +182,6 @@ public final class AuditLog implements AuditSink, Closeable {
   /** Archives and retention for this log's directory, signing with its key. */
   public AuditArchiver archiver() {
     return new AuditArchiver(dir, key, clock);
-  }
-
-  /** How many group commits (fsyncs of the log file) have run: a measure of batching. */
-  long syncs() {
-    return syncs.get();
-  }
-
-  /** Writes what is queued, seals the current file with a final digest, and stops. */
-  @Override
-  public void close() {
-    closing.writeLock().lock();
-    try {
-      if (closed) {
-        return;
-      }
-      closed = true;
-      queue.add(STOP);
-    } catch (IllegalStateException full) {
-      // the appender drains the queue; put the stop marker when there is room
-      try {
-        queue.put(STOP);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    } finally {
-      closing.writeLock().unlock();
-    }
-    LockSupport.unpark(appender);
-    try {
-      appender.join(TimeUnit.SECONDS.toMillis(30));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
-  // ------------------------------------------------------------------ appender thread
-
-  private void appendLoop() {
-    List<Pending> batch = new ArrayList<>();
-    long unsyncedSince = -1;
-    boolean stop = false;
-    while (!stop) {
-      if (failure != null) {
-        stop = retryAfterFailure(false);
-        unsyncedSince = -1;
-        continue;
-      }
-      long now = System.nanoTime();
-      long wait = unsyncedSince >= 0
-          ? unsyncedSince + options.cryptoFlushBound().toNanos() - now
-          : nextDigestNanos - now;
-      // Cryptographic events do not wake this thread: it collects them every IDLE_PARK at the
-      // latest, so a busy hot path costs one wake-up per batch, not one per request.
-      // Management events and close() unpark it at once.
-      Pending first = queue.poll();
-      if (first == null) {
-        LockSupport.parkNanos(Math.max(0, Math.min(wait, IDLE_PARK_NANOS)));
-        first = queue.poll();
-      }
-      if (first != null) {
-        batch.add(first);
-        queue.drainTo(batch, MAX_BATCH - 1);
-      }
-      boolean management = false;
-      for (int i = 0; i < batch.size(); i++) {
-        Pending p = batch.get(i);
-        if (p == STOP) {
-          stop = true;
-          batch.remove(i--);
-        } else if (p.durable() != null) {
-          management = true;
-        } else if (unsyncedSince < 0) {
-          unsyncedSince = p.enqueuedNanos();
-        }
-      }
-      try {
-        if (!batch.isEmpty()) {
-          append(batch);
-        }
-        now = System.nanoTime();
-        boolean dueCrypto = unsyncedSince >= 0
-            && now - unsyncedSince >= options.cryptoFlushBound().toNanos();
-        if (management || dueCrypto || stop) {
-          file.force();
-          syncs.incrementAndGet();
-          unsyncedSince = -1;
-          for (Pending p : batch) {
-            if (p.durable() != null) {
-              p.durable().complete(null);
-            }
-          }
-        }
-        if (stop) {
-          file.seal();
-        } else if (now - nextDigestNanos >= 0) {
-          if (file.undigested()) {
-            file.force();
-            unsyncedSince = -1;
-            file.digest();
-          }
-          nextDigestNanos = now + options.digestInterval().toNanos();
-        }
-      } catch (IOException | GeneralSecurityException | RuntimeException e) {
-        LOG.log(Level.SEVERE, "audit log write failed; the daemon refuses requests until it can"
-            + " write again (retrying every " + RETRY_INTERVAL.toSeconds() + " s)", e);
-        failedAt = clock.instant();
-        failure = e;
-        batch.forEach(this::hold);
-        if (stop) {
-          retryAfterFailure(true);
-        }
-      }
-      batch.clear();
-    }
-  }
-
-  /**
-   * Keeps a record that could not be written for the next attempt; a management event's waiter
-   * is told at once that its record is not durable (so its request is answered).
-   */
-  private void hold(Pending p) {
-    if (p.durable() != null) {
-      p.durable().completeExceptionally(failure);
-    }
-    if (held.size() < MAX_HELD) {
-      held.add(p);
-    } else {
-      lost++;
-    }
-  }
-
-  /**
-   * While failing: holds what is queued, waits {@link #RETRY_INTERVAL} (or until close), then
-   * tries to write again.
-   *
-   * @param stopping the log is being closed: try once, now
-   * @return true when the log was closed (the appender then stops)
-   */
-  private boolean retryAfterFailure(boolean stopping) {
-    long deadline = System.nanoTime() + (stopping ? 0 : RETRY_INTERVAL.toNanos());
-    boolean stop = stopping;
-    while (!stop && System.nanoTime() - deadline < 0) {
-      Pending p = queue.poll();
-      if (p == null) {
-        LockSupport.parkNanos(Math.max(1, deadline - System.nanoTime()));
-      } else if (p == STOP) {
-        stop = true;
-      } else {
-        hold(p);
-      }
-    }
-    try {
-      reopen();
-    } catch (IOException | GeneralSecurityException | RuntimeException e) {
-      LOG.log(Level.WARNING, "the audit log still cannot be written", e);
-      failure = e;
-      if (stop) {
-        LOG.severe(() -> "audit log closed while it could not be written: " + held.size()
-            + " record(s) held in memory are lost");
-      }
-      return stop;
-    }
-    if (stop) {
-      try {
-        file.seal();
-      } catch (IOException | GeneralSecurityException e) {
-        LOG.log(Level.SEVERE, "cannot seal the audit log at close", e);
-      }
-    }
-    return stop;
-  }
-
-  /**
-   * Continues the log after a write failure as start-up continues it after a crash: recovers
-   * the current file from disk, opens a new one headed by {@code AuditLogRecovered}, and writes
-   * the held records that did not reach the disk.
-   */
-  private void reopen() throws IOException, GeneralSecurityException {
-    try {
-      file.close();
-    } catch (IOException ignored) {
-      // the file is re-read from disk below
-    }
-    AuditRecovery.Unsealed unsealed = continueFromDisk();
-    long onDisk = sequence;
-    List<Pending> again = new ArrayList<>();
-    for (Pending p : held) {
-      if (p.sequence == 0 || p.sequence > onDisk) {
-        again.add(p);
-      }
-    }
-    ObjectNode d = unsealed != null ? unsealed.details() : Json.object();
-    d.put("cause", "writeFailed");
-    Throwable f = failure;
-    d.put("error", AuditRecords.cut(String.valueOf(f), AuditRecords.MAX_ERROR_MESSAGE));
-    if (failedAt != null) {
-      d.put("failedAt", AuditRecords.TIME.format(failedAt));
-    }
-    d.put("heldRecordsWritten", again.size());
-    d.put("lostRecords", lost);
-    List<Pending> batch = new ArrayList<>();
-    batch.add(new Pending(AuditRecords.toJson(new AuditEvent(clock.instant(),
-        "AuditLogRecovered", UnixPeer.daemon(), -1, d, null, null, null, List.of(), true, false),
-        region, account), null, System.nanoTime()));
-    batch.addAll(again);
-    buffer.reset();
-    append(batch);
-    file.force();
-    syncs.incrementAndGet();
-    long n = again.size();
-    held.clear();
-    lost = 0;
-    failure = null;
-    LOG.warning(() -> "the audit log can be written again; wrote " + n + " held record(s)");
-    CompletableFuture.runAsync(onRecovered);
   }
 
   /**
@@ -468,10 +202,120 @@ public final class AuditLog implements AuditSink, Closeable {
     return AuditFiles.eventIdsPresent(dir, eventIds, since);
   }
 
+  /** How many group commits (fsyncs of the log file) have run: a measure of batching. */
+  long syncs() {
+    return syncs.get();
+  }
+
+  /** Writes what is queued, seals the current file with a final digest, and stops. */
+  @Override
+  public void close() {
+    closing.writeLock().lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      queue.add(PendingRecord.STOP);
+    } catch (IllegalStateException full) {
+      // the appender drains the queue; put the stop marker when there is room
+      try {
+        queue.put(PendingRecord.STOP);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    } finally {
+      closing.writeLock().unlock();
+    }
+    LockSupport.unpark(appender);
+    try {
+      appender.join(TimeUnit.SECONDS.toMillis(30));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  // ------------------------------------------------------------------ appender thread
+
+  private void appendLoop() {
+    List<PendingRecord> batch = new ArrayList<>();
+    long unsyncedSince = -1;
+    boolean stop = false;
+    while (!stop) {
+      if (!outage.writable()) {
+        stop = outage.retry(false);
+        unsyncedSince = -1;
+        continue;
+      }
+      long now = System.nanoTime();
+      long wait = unsyncedSince >= 0
+          ? unsyncedSince + options.cryptoFlushBound().toNanos() - now
+          : nextDigestNanos - now;
+      // Cryptographic events do not wake this thread: it collects them every IDLE_PARK at the
+      // latest, so a busy hot path costs one wake-up per batch, not one per request.
+      // Management events and close() unpark it at once.
+      PendingRecord first = queue.poll();
+      if (first == null) {
+        LockSupport.parkNanos(Math.max(0, Math.min(wait, IDLE_PARK_NANOS)));
+        first = queue.poll();
+      }
+      if (first != null) {
+        batch.add(first);
+        queue.drainTo(batch, MAX_BATCH - 1);
+      }
+      boolean management = false;
+      for (int i = 0; i < batch.size(); i++) {
+        PendingRecord p = batch.get(i);
+        if (p == PendingRecord.STOP) {
+          stop = true;
+          batch.remove(i--);
+        } else if (p.durable() != null) {
+          management = true;
+        } else if (unsyncedSince < 0) {
+          unsyncedSince = p.enqueuedNanos();
+        }
+      }
+      try {
+        if (!batch.isEmpty()) {
+          append(batch);
+        }
+        now = System.nanoTime();
+        boolean dueCrypto = unsyncedSince >= 0
+            && now - unsyncedSince >= options.cryptoFlushBound().toNanos();
+        if (management || dueCrypto || stop) {
+          file.force();
+          syncs.incrementAndGet();
+          unsyncedSince = -1;
+          for (PendingRecord p : batch) {
+            if (p.durable() != null) {
+              p.durable().complete(null);
+            }
+          }
+        }
+        if (stop) {
+          file.seal();
+        } else if (now - nextDigestNanos >= 0) {
+          if (file.undigested()) {
+            file.force();
+            unsyncedSince = -1;
+            file.digest();
+          }
+          nextDigestNanos = now + options.digestInterval().toNanos();
+        }
+      } catch (IOException | GeneralSecurityException | RuntimeException e) {
+        outage.failed(e, batch);
+        if (stop) {
+          outage.retry(true);
+        }
+      }
+      batch.clear();
+    }
+  }
+
   /** Chains and writes one batch, rotating by size between records. */
-  private void append(List<Pending> batch) throws IOException, GeneralSecurityException {
+  private void append(List<PendingRecord> batch) throws IOException, GeneralSecurityException {
     buffer.reset();
-    for (Pending p : batch) {
+    for (PendingRecord p : batch) {
       long bytes = file.bytes() + buffer.size();
       if (bytes >= options.maxFileBytes() && bytes > 0) {
         flushBuffer();
@@ -486,7 +330,7 @@ public final class AuditLog implements AuditSink, Closeable {
    * Appends {@code record} (ending in '}') as {@code record-minus-brace ,"sequence":n,
    * "previousHash":"hex"} then {@code ,"hash":"hex"}}.
    */
-  private void chainInto(Pending p) {
+  private void chainInto(PendingRecord p) {
     byte[] record = p.record();
     long seq = ++sequence;
     p.sequence = seq;
@@ -526,14 +370,51 @@ public final class AuditLog implements AuditSink, Closeable {
    * Takes the chain and digest state from disk ({@link AuditRecovery}, which seals an unsealed
    * file) and starts the next file.
    *
-   * @return the file recovery sealed, for {@code AuditLogRecovered}; null after a clean close
+   * @return where the chain stands; its {@code unsealed()} is the file recovery sealed, for
+   *     {@code AuditLogRecovered}, null after a clean close
    */
-  private AuditRecovery.Unsealed continueFromDisk() throws IOException {
+  private AuditRecovery.ChainHead continueFromDisk() throws IOException {
     AuditRecovery.ChainHead head = AuditRecovery.recover(dir, key, clock);
     sequence = head.sequence();
     previousHash = AuditFiles.HEX.parseHex(head.lastRecordHash());
     digests = new AuditDigests(dir, key, clock, head.digests());
     file = AuditLogFile.create(dir, head.fileSequence() + 1, clock, digests);
-    return head.unsealed();
+    return head;
+  }
+
+  private AuditEvent recoveredEvent(ObjectNode details) {
+    return new AuditEvent(clock.instant(), "AuditLogRecovered", UnixPeer.daemon(), -1, details,
+        null, null, null, List.of(), true, false);
+  }
+
+  /** The appender's side of continuing after a write failure. */
+  private final class Reopening implements AuditOutage.Appender {
+
+    @Override
+    public AuditRecovery.ChainHead reopenFromDisk() throws IOException {
+      try {
+        file.close();
+      } catch (IOException ignored) {
+        // the file is re-read from disk
+      }
+      return continueFromDisk();
+    }
+
+    @Override
+    public void writeRecovered(ObjectNode details, List<PendingRecord> records)
+        throws IOException, GeneralSecurityException {
+      List<PendingRecord> batch = new ArrayList<>();
+      batch.add(new PendingRecord(AuditRecords.toJson(recoveredEvent(details), region, account),
+          null, System.nanoTime()));
+      batch.addAll(records);
+      append(batch);
+      file.force();
+      syncs.incrementAndGet();
+    }
+
+    @Override
+    public void seal() throws IOException, GeneralSecurityException {
+      file.seal();
+    }
   }
 }
