@@ -262,12 +262,6 @@ public final class KeyRegistry {
     return current;
   }
 
-  /** Makes the stored form of a new backing key version for a key. */
-  @FunctionalInterface
-  public interface VersionFactory {
-    byte[] create(KeyRecord key, int version);
-  }
-
   /**
    * Adds a backing key version (a rotation) in one transaction with the key's metadata change:
    * after a crash the rotation is either complete or absent.
@@ -297,37 +291,6 @@ public final class KeyRegistry {
       return added.key();
     }
   }
-
-  /**
-   * One change to a key's materials, applied with the key's new record in one transaction.
-   *
-   * @param key the key's record after the change
-   * @param put material records to add or replace
-   * @param store stored forms of material to add, by version
-   * @param erase versions whose stored material to destroy (their records stay)
-   * @param forget versions to drop entirely, record and stored material
-   */
-  public record MaterialChange(KeyRecord key, List<KeyMaterial> put, Map<Integer, byte[]> store,
-      Set<Integer> erase, Set<Integer> forget) {
-    public MaterialChange {
-      put = List.copyOf(put);
-      store = Map.copyOf(store);
-      erase = Set.copyOf(erase);
-      forget = Set.copyOf(forget);
-    }
-  }
-
-  /**
-   * Plans a {@link MaterialChange} from the current record and materials (ordered by version);
-   * may refuse by throwing a {@link KmsException}, or return null for no change.
-   */
-  @FunctionalInterface
-  public interface MaterialPlanner {
-    MaterialChange plan(KeyRecord current, List<KeyMaterial> materials);
-  }
-
-  /** A key after a material change, and the stored versions the key stores must destroy. */
-  public record MaterialResult(KeyRecord key, List<StoredVersion> destroyed) {}
 
   /**
    * Changes a key's materials (import, rotation to imported material, deletion, expiry) in one
@@ -439,16 +402,6 @@ public final class KeyRegistry {
       aliases.put(name, next);
       return next;
     }
-  }
-
-  /** Checks an alias's target, in the writing transaction, before the alias is written. */
-  @FunctionalInterface
-  public interface AliasCheck {
-    /**
-     * @param target the target key's stored record
-     * @param aliases the aliases stored for it now
-     */
-    void check(KeyRecord target, List<AliasRecord> aliases);
   }
 
   private static KmsException alreadyExists(String name) {
