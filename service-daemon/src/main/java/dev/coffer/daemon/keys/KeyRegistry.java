@@ -4,20 +4,16 @@ import dev.coffer.daemon.cluster.Announcer;
 import dev.coffer.daemon.cluster.ChangeFeed.Topic;
 import dev.coffer.daemon.cluster.Reloaders;
 import dev.coffer.daemon.storage.Database;
-import dev.coffer.daemon.storage.Tx;
 import dev.coffer.daemon.storage.Database.StoredVersion;
+import dev.coffer.daemon.storage.Tx;
 import dev.coffer.protocol.ErrorType;
 import dev.coffer.protocol.KmsException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentSkipListMap;
-import java.util.function.UnaryOperator;
 import java.util.UUID;
+import java.util.function.UnaryOperator;
 
 /**
  * Every KMS key and alias: an in-memory view for reads, with each change committed to the
@@ -32,17 +28,23 @@ import java.util.UUID;
  * {@link dev.coffer.daemon.cluster.ChangeFeed}), and each write announces its own through the
  * {@link Announcer}. Within one node writes are also serialised under one lock; reads never take
  * it. See docs/cluster.md, Consistency.
+ *
+ * <p>The view itself, with the order in which it takes a change, is {@link KeyView}; an alias's
+ * writes are {@link AliasWrites}, and the writes that change key materials {@link
+ * MaterialWrites}. Every write and reload takes this registry's one write lock here, in this
+ * class, and hands the view only what its transaction committed.
  */
 public final class KeyRegistry {
 
   private final Database db;
   private final int maxKeys;
-  private final Map<UUID, KeyRecord> keys = new ConcurrentHashMap<>();
-  private final ConcurrentSkipListMap<String, AliasRecord> aliases = new ConcurrentSkipListMap<>();
-  /** Each key's materials, ordered by version; replaced whole under the write lock. */
-  private final Map<UUID, List<KeyMaterial>> materials = new ConcurrentHashMap<>();
+  private final KeyView keyView;
+  private final AliasWrites aliasWrites;
+  private final MaterialWrites materialWrites;
+  /** Serialises this node's writes and reloads: one lock, whichever kind of change. */
   private final Object writeLock = new Object();
-  private volatile UnaryOperator<KeyRecord> view = UnaryOperator.identity();
+  /** How reads present a stored key ({@link #setView}). */
+  private volatile UnaryOperator<KeyRecord> presentation = UnaryOperator.identity();
   /** Counts, in the database, the stored keys the quota does not count (AWS managed keys). */
   private volatile Database.Work<Long> quotaExempt = tx -> 0L;
   private volatile Announcer announcer = Announcer.NONE;
@@ -50,14 +52,14 @@ public final class KeyRegistry {
   public KeyRegistry(Database db, int maxKeys) {
     this.db = db;
     this.maxKeys = maxKeys;
-    db.loadKeys().forEach(k -> keys.put(k.id(), k));
-    db.loadAliases().forEach(a -> aliases.put(a.name(), a));
-    db.loadMaterials().forEach((id, list) -> materials.put(id, List.copyOf(list)));
+    this.keyView = new KeyView(db);
+    this.aliasWrites = new AliasWrites(db, keyView);
+    this.materialWrites = new MaterialWrites(db, keyView);
   }
 
   /** A key's materials ordered by version (empty for a key without any), immutable. */
   public List<KeyMaterial> materials(UUID keyId) {
-    return materials.getOrDefault(keyId, List.of());
+    return keyView.materials(keyId);
   }
 
   /** The material stored under one version of a key, or null. */
@@ -77,8 +79,8 @@ public final class KeyRegistry {
   }
 
   public KeyRecord get(UUID id) {
-    KeyRecord k = keys.get(id);
-    return k == null ? null : view.apply(k);
+    KeyRecord k = keyView.key(id);
+    return k == null ? null : presentation.apply(k);
   }
 
   /**
@@ -87,7 +89,7 @@ public final class KeyRegistry {
    * others) always see and persist the stored record, so reconnecting restores the state.
    */
   public void setView(UnaryOperator<KeyRecord> v) {
-    view = v;
+    presentation = v;
   }
 
   /**
@@ -116,28 +118,28 @@ public final class KeyRegistry {
   }
 
   public int count() {
-    return keys.size();
+    return keyView.count();
   }
 
   /** All keys ordered by id, which keeps list markers stable across calls. */
   public List<KeyRecord> all() {
-    List<KeyRecord> out = new ArrayList<>(keys.size());
-    keys.values().forEach(k -> out.add(view.apply(k)));
+    List<KeyRecord> out = new ArrayList<>(keyView.count());
+    keyView.keys().forEach(k -> out.add(presentation.apply(k)));
     out.sort(Comparator.comparing(k -> k.id().toString()));
     return out;
   }
 
   public AliasRecord alias(String name) {
-    return aliases.get(name);
+    return keyView.alias(name);
   }
 
   /** All aliases ordered by name. */
   public List<AliasRecord> aliases() {
-    return new ArrayList<>(aliases.values());
+    return new ArrayList<>(keyView.aliases());
   }
 
   public List<AliasRecord> aliasesOf(UUID keyId) {
-    return aliases.values().stream().filter(a -> a.targetKeyId().equals(keyId)).toList();
+    return keyView.aliases().stream().filter(a -> a.targetKeyId().equals(keyId)).toList();
   }
 
   public Database database() {
@@ -178,11 +180,11 @@ public final class KeyRegistry {
             announcer.announce(tx, Topic.KEY, key.id().toString());
             return alsoInTx.run(tx);
           });
-      // Materials before the record: a reader that sees a version also finds its material.
       if (first != null) {
-        materials.put(key.id(), List.of(first));
+        keyView.putKey(key.id(), key, List.of(first));
+      } else {
+        keyView.putKey(key.id(), key);
       }
-      keys.put(key.id(), key);
       return key;
     }
   }
@@ -200,7 +202,7 @@ public final class KeyRegistry {
       AliasRecord alias, Database.Work<Void> alsoInTx) {
     KeyMaterial first = KeyMaterial.generated(key.id(), key.currentVersion(), null, null);
     synchronized (writeLock) {
-      AliasRecord existing = aliases.get(alias.name());
+      AliasRecord existing = keyView.alias(alias.name());
       if (existing != null) {
         return existing.targetKeyId();
       }
@@ -224,10 +226,16 @@ public final class KeyRegistry {
         }
         return stored.targetKeyId();
       }
-      materials.put(key.id(), List.of(first));
-      keys.put(key.id(), key);
-      aliases.put(alias.name(), alias);
+      keyView.putKey(key.id(), key, List.of(first));
+      keyView.putAlias(alias.name(), alias);
       return key.id();
+    }
+  }
+
+  /** Thrown inside a transaction to roll it back when its alias was taken. */
+  private static final class AliasTaken extends RuntimeException {
+    AliasTaken() {
+      super(null, null, false, false);
     }
   }
 
@@ -239,7 +247,7 @@ public final class KeyRegistry {
   public KeyRecord update(UUID id, UnaryOperator<KeyRecord> change) {
     synchronized (writeLock) {
       KeyRecord next = db.inTransaction(tx -> {
-        KeyRecord current = lockKey(tx, id);
+        KeyRecord current = keyView.lockKey(tx, id);
         KeyRecord changed = change.apply(current);
         if (!changed.equals(current)) {
           tx.updateKey(changed);
@@ -247,25 +255,9 @@ public final class KeyRegistry {
         }
         return changed;
       });
-      keys.put(id, next);
+      keyView.putKey(id, next);
       return next;
     }
-  }
-
-  /** The stored record of {@code id}, locked for {@code tx}; NotFound when not stored. */
-  private KeyRecord lockKey(Tx tx, UUID id) throws java.sql.SQLException {
-    KeyRecord current = tx.lockKey(id);
-    if (current == null) {
-      keys.remove(id); // deleted by another node
-      throw KeyResolver.notFound(id.toString());
-    }
-    return current;
-  }
-
-  /** Makes the stored form of a new backing key version for a key. */
-  @FunctionalInterface
-  public interface VersionFactory {
-    byte[] create(KeyRecord key, int version);
   }
 
   /**
@@ -277,57 +269,10 @@ public final class KeyRegistry {
    */
   public KeyRecord addVersion(UUID id, Instant now, String rotationType,
       UnaryOperator<KeyRecord> change, VersionFactory factory) {
-    record Added(KeyRecord key, List<KeyMaterial> materials) {}
     synchronized (writeLock) {
-      Added added = db.inTransaction(tx -> {
-        KeyRecord current = lockKey(tx, id);
-        int version = current.currentVersion() + 1;
-        KeyRecord changed = change.apply(current).toBuilder().currentVersion(version).build();
-        byte[] stored = factory.create(changed, version);
-        KeyMaterial material = KeyMaterial.generated(id, version, rotationType, now);
-        tx.insertVersion(id, version, now, changed.keyStore(), stored, rotationType);
-        tx.putMaterial(id, material);
-        tx.updateKey(changed);
-        announcer.announce(tx, Topic.KEY, id.toString());
-        return new Added(changed, tx.materialsOf(id));
-      });
-      // Materials before the record: a reader that sees a version also finds its material.
-      materials.put(id, List.copyOf(added.materials()));
-      keys.put(id, added.key());
-      return added.key();
+      return materialWrites.addVersion(announcer, id, now, rotationType, change, factory);
     }
   }
-
-  /**
-   * One change to a key's materials, applied with the key's new record in one transaction.
-   *
-   * @param key the key's record after the change
-   * @param put material records to add or replace
-   * @param store stored forms of material to add, by version
-   * @param erase versions whose stored material to destroy (their records stay)
-   * @param forget versions to drop entirely, record and stored material
-   */
-  public record MaterialChange(KeyRecord key, List<KeyMaterial> put, Map<Integer, byte[]> store,
-      Set<Integer> erase, Set<Integer> forget) {
-    public MaterialChange {
-      put = List.copyOf(put);
-      store = Map.copyOf(store);
-      erase = Set.copyOf(erase);
-      forget = Set.copyOf(forget);
-    }
-  }
-
-  /**
-   * Plans a {@link MaterialChange} from the current record and materials (ordered by version);
-   * may refuse by throwing a {@link KmsException}, or return null for no change.
-   */
-  @FunctionalInterface
-  public interface MaterialPlanner {
-    MaterialChange plan(KeyRecord current, List<KeyMaterial> materials);
-  }
-
-  /** A key after a material change, and the stored versions the key stores must destroy. */
-  public record MaterialResult(KeyRecord key, List<StoredVersion> destroyed) {}
 
   /**
    * Changes a key's materials (import, rotation to imported material, deletion, expiry) in one
@@ -338,55 +283,8 @@ public final class KeyRegistry {
   public MaterialResult changeMaterials(UUID id, Instant now, byte[] token,
       MaterialPlanner planner) {
     synchronized (writeLock) {
-      MaterialResult result = db.inTransaction(tx -> {
-        KeyRecord current = lockKey(tx, id);
-        MaterialChange c = planner.plan(current, tx.materialsOf(id));
-        if (c == null) {
-          return new MaterialResult(current, List.of());
-        }
-        if (token != null && !tx.consumeImportToken(token)) {
-          throw new KmsException(ErrorType.INVALID_IMPORT_TOKEN,
-              "this import token was already used; call get-parameters-for-import for a new one");
-        }
-        Set<Integer> dropped = union(c.erase(), c.forget());
-        List<StoredVersion> gone = tx.deleteVersions(id, dropped);
-        if (gone.size() < dropped.size()) {
-          // Material this node's copy still holds is already gone from the database: another
-          // node erased it (a stale leader's expiry pass). Change and record nothing.
-          throw new KmsException(ErrorType.CONFLICT, "key " + id + "'s key material was changed"
-              + " on another node while this request ran; retry the request");
-        }
-        for (int v : c.forget()) {
-          tx.deleteMaterial(id, v);
-        }
-        for (Map.Entry<Integer, byte[]> e : c.store().entrySet()) {
-          tx.insertVersion(id, e.getKey(), now, c.key().keyStore(), e.getValue(), null);
-        }
-        for (KeyMaterial m : c.put()) {
-          tx.putMaterial(id, m);
-        }
-        tx.updateKey(c.key());
-        announcer.announce(tx, Topic.KEY, id.toString());
-        return new MaterialResult(c.key(), gone);
-      });
-      reloadKey(id); // materials and record as committed
-      return result;
+      return materialWrites.changeMaterials(announcer, id, now, token, planner);
     }
-  }
-
-  private static Set<Integer> union(Set<Integer> a, Set<Integer> b) {
-    Set<Integer> u = new java.util.TreeSet<>(a);
-    u.addAll(b);
-    return u;
-  }
-
-  private static List<KeyMaterial> withChanges(List<KeyMaterial> old, List<KeyMaterial> put,
-      Set<Integer> forget) {
-    java.util.TreeMap<Integer, KeyMaterial> byVersion = new java.util.TreeMap<>();
-    old.forEach(m -> byVersion.put(m.version(), m));
-    forget.forEach(byVersion::remove);
-    put.forEach(m -> byVersion.put(m.version(), m));
-    return List.copyOf(byVersion.values());
   }
 
   /**
@@ -399,17 +297,7 @@ public final class KeyRegistry {
    */
   public AliasRecord createAlias(AliasRecord alias, AliasCheck check) {
     synchronized (writeLock) {
-      db.inTransaction(tx -> {
-        tx.lockForWrite();
-        check.check(lockKey(tx, alias.targetKeyId()), tx.aliasesOf(alias.targetKeyId()));
-        if (!tx.insertAlias(alias)) {
-          throw alreadyExists(alias.name());
-        }
-        announcer.announce(tx, Topic.ALIAS, alias.name());
-        return null;
-      });
-      aliases.put(alias.name(), alias);
-      return alias;
+      return aliasWrites.create(announcer, alias, check);
     }
   }
 
@@ -424,57 +312,18 @@ public final class KeyRegistry {
   public AliasRecord updateAlias(String name, UnaryOperator<AliasRecord> change,
       AliasCheck check) {
     synchronized (writeLock) {
-      AliasRecord next = db.inTransaction(tx -> {
-        AliasRecord stored = tx.lockAlias(name);
-        if (stored == null) {
-          throw new KmsException(ErrorType.NOT_FOUND,
-              "alias " + name + " does not exist; create it with create-alias");
-        }
-        AliasRecord changed = change.apply(stored);
-        check.check(lockKey(tx, changed.targetKeyId()), tx.aliasesOf(changed.targetKeyId()));
-        tx.updateAlias(changed);
-        announcer.announce(tx, Topic.ALIAS, name);
-        return changed;
-      });
-      aliases.put(name, next);
-      return next;
+      return aliasWrites.update(announcer, name, change, check);
     }
   }
 
-  /** Checks an alias's target, in the writing transaction, before the alias is written. */
-  @FunctionalInterface
-  public interface AliasCheck {
-    /**
-     * @param target the target key's stored record
-     * @param aliases the aliases stored for it now
-     */
-    void check(KeyRecord target, List<AliasRecord> aliases);
-  }
-
-  private static KmsException alreadyExists(String name) {
-    return new KmsException(ErrorType.ALREADY_EXISTS,
-        "alias " + name + " already exists; use update-alias to point it at another key");
-  }
-
-  /** Thrown inside a transaction to roll it back when its alias was taken. */
-  private static final class AliasTaken extends RuntimeException {
-    AliasTaken() {
-      super(null, null, false, false);
-    }
-  }
-
+  /**
+   * Deletes an alias ({@code DeleteAlias}).
+   *
+   * @throws KmsException NotFoundException when no such alias is stored
+   */
   public void deleteAlias(String name) {
     synchronized (writeLock) {
-      db.inTransaction(
-          tx -> {
-            if (!tx.removeAlias(name)) {
-              throw new KmsException(ErrorType.NOT_FOUND,
-                  "alias " + name + " does not exist; list them with list-aliases");
-            }
-            announcer.announce(tx, Topic.ALIAS, name);
-            return null;
-          });
-      aliases.remove(name);
+      aliasWrites.delete(announcer, name);
     }
   }
 
@@ -487,7 +336,7 @@ public final class KeyRegistry {
   public List<StoredVersion> deleteDue(Instant now) {
     List<StoredVersion> destroyed = new ArrayList<>();
     synchronized (writeLock) {
-      for (KeyRecord k : List.copyOf(keys.values())) {
+      for (KeyRecord k : List.copyOf(keyView.keys())) {
         if (k.state() == KeyState.PendingDeletion
             && k.deletionDate() != null
             && !k.deletionDate().isAfter(now)) {
@@ -525,26 +374,8 @@ public final class KeyRegistry {
    * @return the stored record, or null when the key is gone
    */
   public KeyRecord reloadKey(UUID id) {
-    record Loaded(KeyRecord key, List<KeyMaterial> materials, List<AliasRecord> aliases) {}
     synchronized (writeLock) {
-      Loaded l = db.read(tx -> {
-        KeyRecord k = tx.readKey(id);
-        return k == null ? new Loaded(null, List.of(), List.of())
-            : new Loaded(k, tx.materialsOf(id), tx.aliasesOf(id));
-      });
-      if (l.key() == null) {
-        keys.remove(id);
-        materials.remove(id);
-        aliases.values().removeIf(a -> a.targetKeyId().equals(id));
-        return null;
-      }
-      // Materials before the record: a reader that sees a version also finds its material.
-      materials.put(id, List.copyOf(l.materials()));
-      keys.put(id, l.key());
-      aliases.values().removeIf(a -> a.targetKeyId().equals(id)
-          && l.aliases().stream().noneMatch(b -> b.name().equals(a.name())));
-      l.aliases().forEach(a -> aliases.put(a.name(), a));
-      return l.key();
+      return keyView.reloadKey(db, id);
     }
   }
 
@@ -555,30 +386,14 @@ public final class KeyRegistry {
    */
   public AliasRecord reloadAlias(String name) {
     synchronized (writeLock) {
-      AliasRecord a = db.read(tx -> tx.readAlias(name));
-      if (a == null) {
-        aliases.remove(name);
-      } else {
-        aliases.put(name, a);
-      }
-      return a;
+      return keyView.reloadAlias(db, name);
     }
   }
 
   /** Reloads every key, material and alias: announcements may have been missed. */
   public void reloadAll() {
     synchronized (writeLock) {
-      Map<UUID, KeyRecord> k = new java.util.HashMap<>();
-      db.loadKeys().forEach(r -> k.put(r.id(), r));
-      Map<String, AliasRecord> a = new java.util.HashMap<>();
-      db.loadAliases().forEach(r -> a.put(r.name(), r));
-      Map<UUID, List<KeyMaterial>> m = db.loadMaterials();
-      m.forEach((id, list) -> materials.put(id, List.copyOf(list)));
-      materials.keySet().retainAll(m.keySet());
-      keys.putAll(k);
-      keys.keySet().retainAll(k.keySet());
-      aliases.putAll(a);
-      aliases.keySet().retainAll(a.keySet());
+      keyView.reloadAll(db);
     }
   }
 }

@@ -2,8 +2,8 @@ package dev.coffer.daemon.ops;
 
 import dev.coffer.daemon.keys.KeyMaterial;
 import dev.coffer.daemon.keys.KeyRecord;
-import dev.coffer.daemon.keys.KeyRegistry.MaterialChange;
 import dev.coffer.daemon.keys.KeyState;
+import dev.coffer.daemon.keys.MaterialChange;
 import dev.coffer.protocol.ErrorType;
 import dev.coffer.protocol.KmsException;
 import java.nio.charset.StandardCharsets;
