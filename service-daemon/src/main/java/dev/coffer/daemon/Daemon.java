@@ -13,7 +13,6 @@ import dev.coffer.daemon.cluster.NodeIdClaim;
 import dev.coffer.daemon.cluster.Reloaders;
 import dev.coffer.daemon.cluster.SingleNodeLeadership;
 import dev.coffer.daemon.config.DaemonConfig;
-import dev.coffer.daemon.config.HttpsSettings;
 import dev.coffer.daemon.config.MonitoringSettings;
 import dev.coffer.daemon.config.StorageSettings;
 import dev.coffer.daemon.crypto.PerThreadDrbg;
@@ -181,9 +180,11 @@ public final class Daemon implements Closeable {
       maintenance.run();
       db.checkpoint(); // start-up's many small schema transactions, folded into the file
       maintenance.start(nodeClaim);
-      startSocket();
-      startEndpoints(random);
-      startMetrics(random);
+      this.server = Doors.openSocket(config, ops.table(), pipeline, trail, refusedRequests,
+          metrics);
+      this.endpoints = Doors.startEndpoints(config, ops.accessKeys(), pipeline, trail, random,
+          metrics);
+      this.metricsServer = Doors.startMetrics(config, random, metrics);
     } catch (IOException | RuntimeException e) {
       closeAfterFailedStart();
       throw e;
@@ -215,15 +216,6 @@ public final class Daemon implements Closeable {
     }
   }
 
-  /** The Unix socket of {@code socket}, the daemon's first door. */
-  private void startSocket() throws IOException {
-    this.server = new SocketServer(config.socket(), ops.table(), config.maxFrameBytes(),
-        config.maxConnections(), config.workerThreads(), trail, config.clock(),
-        config.access().socketMode(), config.access().socketGroup(),
-        config.connectionLimits(), pipeline, refusedRequests);
-    metrics.addDoor("socket", server::openConnections);
-  }
-
   /**
    * Closes what a start that failed after opening the audit log had opened, as {@link #close}
    * would but without the scheduler or the refused-request window, and releasing this node's
@@ -253,41 +245,11 @@ public final class Daemon implements Closeable {
   }
 
   /**
-   * The AWS-compatible endpoint(s) of {@code https-listen} and {@code http-listen}, if set: the
-   * same request pipeline as the socket, reached with SigV4 and access keys
-   * (docs/https-endpoint.md).
-   */
-  private void startEndpoints(SecureRandom random) throws IOException {
-    endpoints = AwsEndpoints.start(config.https(), config.home(), config.clock(),
-        config.region(), config.partition(), config.account(), ops.accessKeys(), pipeline,
-        trail, random);
-    endpoints.https().ifPresent(s -> metrics.addDoor("https", s::openConnections));
-    endpoints.http().ifPresent(s -> metrics.addDoor("http", s::openConnections));
-  }
-
-  /** {@code /metrics} at {@code metrics-listen}, if set (docs/operations.md, "Metrics"). */
-  private void startMetrics(SecureRandom random) throws IOException {
-    MonitoringSettings m = config.monitoring();
-    if (m.metricsListen().isEmpty()) {
-      return;
-    }
-    metricsServer = MetricsServer.start(m.metricsListen().get(), m.metricsTls()
-        ? Optional.of(AwsEndpoints.tlsMaterial(config.https(), config.home(), random,
-            config.clock()).sslContext()) : Optional.empty(),
-        metrics);
-  }
-
-  /**
    * The metrics endpoint, e.g. {@code http://127.0.0.1:9464/metrics}; empty without {@code
    * metrics-listen}.
    */
   public Optional<String> metricsUrl() {
-    if (metricsServer == null) {
-      return Optional.empty();
-    }
-    MonitoringSettings m = config.monitoring();
-    return Optional.of((m.metricsTls() ? "https://" : "http://") + new HttpsSettings.HostPort(
-        m.metricsListen().get().host(), metricsServer.port()) + "/metrics");
+    return Doors.metricsUrl(config.monitoring(), metricsServer);
   }
 
   /**
