@@ -51,6 +51,10 @@ import java.util.logging.Logger;
 /**
  * A running Coffer daemon: data directory, database, key stores, operations and the socket
  * listener, wired together. {@link #start} returns once the socket accepts connections.
+ *
+ * <p>Its parts live beside it: the data directory and what start-up opens in it in {@code
+ * DataDirectory}, the maintenance pass and its thread in {@code MaintenanceSchedule}, how each
+ * door is opened in {@code Doors}. This class assembles them and keeps the shutdown order.
  */
 public final class Daemon implements Closeable {
 
@@ -105,7 +109,7 @@ public final class Daemon implements Closeable {
   private Daemon(DaemonConfig config, LeadershipFactory leadershipFactory) throws IOException {
     this.config = config;
     DataDirectory.prepare(config.home());
-    SecureRandom random = newRandom();
+    SecureRandom random = new PerThreadDrbg();
     DataDirectory dir = DataDirectory.open(config, random);
     this.db = dir.database();
     this.nodeClaim = dir.nodeClaim();
@@ -217,9 +221,9 @@ public final class Daemon implements Closeable {
   }
 
   /**
-   * Closes what a start that failed after opening the audit log had opened, as {@link #close}
-   * would but without the scheduler or the refused-request window, and releasing this node's
-   * node-id before closing the database.
+   * Closes what a start that failed after opening the audit log had opened, in {@link #close}'s
+   * order except that this node's node-id is released before the database is closed; the
+   * refused-request window is not closed here, nor the maintenance schedule if it had started.
    */
   private void closeAfterFailedStart() {
     if (metricsServer != null) {
@@ -363,10 +367,6 @@ public final class Daemon implements Closeable {
     AuditLog.Options d = AuditLog.Options.defaults();
     return new AuditLog.Options(config.audit().maxFileBytes(), d.cryptoFlushBound(),
         d.digestInterval(), d.queueCapacity());
-  }
-
-  private static SecureRandom newRandom() {
-    return new PerThreadDrbg();
   }
 
   @Override
