@@ -1,74 +1,64 @@
 package dev.coffer.daemon;
 
-import dev.coffer.daemon.crypto.PerThreadDrbg;
-import dev.coffer.daemon.cluster.Leadership;
-import dev.coffer.daemon.cluster.SingleNodeLeadership;
-import dev.coffer.daemon.config.HttpsSettings;
-import dev.coffer.daemon.config.MonitoringSettings;
-import dev.coffer.daemon.events.EventDelivery;
-import dev.coffer.daemon.events.ExpiryEvents;
-import dev.coffer.daemon.metrics.DaemonMetrics;
-import dev.coffer.daemon.metrics.MetricsServer;
-import dev.coffer.daemon.http.AwsEndpoints;
-import java.util.List;
-import java.util.Optional;
-
+import dev.coffer.daemon.accesskey.AccessKeyStore;
 import dev.coffer.daemon.audit.AuditLog;
 import dev.coffer.daemon.audit.AuditRetention;
-import dev.coffer.daemon.audit.RefusedRequestAudit;
 import dev.coffer.daemon.audit.AuditTrail;
+import dev.coffer.daemon.audit.RefusedRequestAudit;
+import dev.coffer.daemon.cluster.AdvisoryLockLeadership;
+import dev.coffer.daemon.cluster.Announcer;
+import dev.coffer.daemon.cluster.ChangeFeed;
+import dev.coffer.daemon.cluster.Leadership;
+import dev.coffer.daemon.cluster.NodeIdClaim;
+import dev.coffer.daemon.cluster.Reloaders;
+import dev.coffer.daemon.cluster.SingleNodeLeadership;
 import dev.coffer.daemon.config.DaemonConfig;
-import dev.coffer.daemon.files.SecureFiles;
-import dev.coffer.daemon.policy.AccountAccess;
-import dev.coffer.daemon.policy.Authorizer;
-import dev.coffer.daemon.policy.PolicyStore;
-import dev.coffer.daemon.policy.Principals;
+import dev.coffer.daemon.config.MonitoringSettings;
+import dev.coffer.daemon.config.StorageSettings;
+import dev.coffer.daemon.crypto.PerThreadDrbg;
+import dev.coffer.daemon.events.EventDelivery;
+import dev.coffer.daemon.events.ExpiryEvents;
+import dev.coffer.daemon.http.AwsEndpoints;
 import dev.coffer.daemon.keys.BackingKeys;
-import dev.coffer.daemon.managed.ManagedKeys;
-import dev.coffer.daemon.usage.UsageAccounting;
 import dev.coffer.daemon.keys.KeyRegistry;
 import dev.coffer.daemon.keys.KeyResolver;
 import dev.coffer.daemon.keystore.KeyStoreBackend;
 import dev.coffer.daemon.keystore.RootKey;
-import dev.coffer.daemon.keystore.RootKeyProbe;
-import dev.coffer.daemon.keystore.RootKeys;
 import dev.coffer.daemon.keystore.SoftwareKeyStore;
-import dev.coffer.daemon.accesskey.AccessKeyStore;
-import dev.coffer.daemon.cluster.Announcer;
-import dev.coffer.daemon.cluster.Reloaders;
+import dev.coffer.daemon.managed.ManagedKeys;
+import dev.coffer.daemon.metrics.DaemonMetrics;
+import dev.coffer.daemon.metrics.MetricsServer;
 import dev.coffer.daemon.ops.KmsOperations;
 import dev.coffer.daemon.ops.OperationTable;
 import dev.coffer.daemon.ops.RequestPipeline;
+import dev.coffer.daemon.policy.AccountAccess;
+import dev.coffer.daemon.policy.Authorizer;
+import dev.coffer.daemon.policy.PolicyStore;
+import dev.coffer.daemon.policy.Principals;
 import dev.coffer.daemon.server.SocketServer;
 import dev.coffer.daemon.storage.Database;
-import dev.coffer.daemon.storage.NodeId;
-import dev.coffer.daemon.config.StorageSettings;
-import dev.coffer.daemon.cluster.AdvisoryLockLeadership;
-import dev.coffer.daemon.cluster.ChangeFeed;
-import dev.coffer.daemon.cluster.NodeIdClaim;
+import dev.coffer.daemon.usage.UsageAccounting;
 import java.io.Closeable;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
+import java.util.Optional;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
  * A running Coffer daemon: data directory, database, key stores, operations and the socket
  * listener, wired together. {@link #start} returns once the socket accepts connections.
+ *
+ * <p>Its parts live beside it: the data directory and what start-up opens in it in {@code
+ * DataDirectory}, the maintenance pass and its thread in {@code MaintenanceSchedule}, how each
+ * door is opened in {@code Doors}. This class assembles them and keeps the shutdown order.
  */
 public final class Daemon implements Closeable {
 
   private static final Logger LOG = Logger.getLogger(Daemon.class.getName());
-  private static final String DB_FILE = "coffer.db";
-
-  /** Files of the data directory that hold secret or wrapped key material, and what they hold. */
-  private static final Map<String, String> SECRET_FILES = secretFiles();
 
   private final DaemonConfig config;
   private final Database db;
@@ -76,23 +66,19 @@ public final class Daemon implements Closeable {
   private final BackingKeys backingKeys;
   private final KmsOperations ops;
   private SocketServer server; // set once in the constructor
-  private final ScheduledExecutorService scheduler;
+  private final MaintenanceSchedule maintenance;
   private final AuditLog audit;
   private final AuditTrail trail;
-  private final AuditRetention retention;
   private final RequestPipeline pipeline;
   private final RefusedRequestAudit refusedRequests;
   private AwsEndpoints endpoints = AwsEndpoints.none(null); // replaced once in the constructor
   private final DaemonMetrics metrics;
-  private final ExpiryEvents expiryEvents;
   private EventDelivery eventDelivery; // set once in the constructor
   private MetricsServer metricsServer; // set once in the constructor, if metrics-listen is set
   private UsageAccounting usage; // set once in the constructor
   private final Leadership leadership;
   /** This node's hold on its node-id in a shared database (null on SQLite): see NodeIdClaim. */
-  private NodeIdClaim nodeClaim; // set once in the constructor on PostgreSQL
-  /** Whether the last maintenance pass ran the scheduled work: a newly elected leader catches up. */
-  private volatile boolean ledLastPass;
+  private final NodeIdClaim nodeClaim;
   /** What this node reloads when another node announces a change (see {@link #reloaders}). */
   private final Reloaders reloaders = new Reloaders();
   private ChangeFeed feed; // set once in the constructor on PostgreSQL
@@ -122,29 +108,15 @@ public final class Daemon implements Closeable {
 
   private Daemon(DaemonConfig config, LeadershipFactory leadershipFactory) throws IOException {
     this.config = config;
-    prepareHome(config.home());
-    SecureRandom random = newRandom();
-    // A database already used with a root key is opened before a new root.key would be
-    // created, to refuse that (RootKeyProbe); otherwise the root key comes first as always, so
-    // a first start on a full disk fails on root.key and leaves nothing behind. A PostgreSQL
-    // database is always checked first: other nodes may have used it.
-    boolean checkBeforeCreating = RootKeys.wouldCreate(config.home())
-        && (config.storage().engine() == StorageSettings.Engine.POSTGRESQL
-            || Files.exists(config.home().resolve(DB_FILE)));
-    RootKey root = checkBeforeCreating ? null : RootKeys.load(config.home(), random);
-    this.db = openDatabase(config, NodeId.loadOrCreate(config.home(), random));
+    DataDirectory.prepare(config.home());
+    SecureRandom random = new PerThreadDrbg();
+    DataDirectory dir = DataDirectory.open(config, random);
+    this.db = dir.database();
+    this.nodeClaim = dir.nodeClaim();
+    RootKey root = dir.root();
     try {
-      if (db.engine() == StorageSettings.Engine.POSTGRESQL) {
-        nodeClaim = NodeIdClaim.claim(db::newConnection, db.nodeId());
-      }
-      RootKeyProbe probe = new RootKeyProbe(db);
-      if (root == null) {
-        probe.refuseNewRootKey(config.home());
-        root = RootKeys.load(config.home(), random);
-      }
-      probe.verify(root, random, config.home());
       this.leadership = leadershipFactory.open(db);
-    } catch (IOException | RuntimeException e) {
+    } catch (RuntimeException e) {
       releaseNodeId();
       db.close();
       throw e;
@@ -174,7 +146,8 @@ public final class Daemon implements Closeable {
           random, config.account(), authorizer, db.nodeId());
       // Service events are held in the audit outbox by the maintenance pass's own transactions
       // (AuditTrail.maintenance), so KmsOperations does not record them a second time.
-      this.retention = new AuditRetention(audit, config.audit().retention(), config.clock());
+      AuditRetention retention = new AuditRetention(audit, config.audit().retention(),
+          config.clock());
       this.trail = new AuditTrail(audit, db, config.region(), config.account(), config.clock(),
           resolver::keyArn);
       // One pipeline and one refusal budget for every door (the socket and HTTPS).
@@ -186,7 +159,7 @@ public final class Daemon implements Closeable {
       this.pipeline = new RequestPipeline(ops.table(), trail, config.clock(), refusedRequests,
           metrics);
       MonitoringSettings m = config.monitoring();
-      this.expiryEvents = new ExpiryEvents(db, registry, resolver::keyArn, trail,
+      ExpiryEvents expiryEvents = new ExpiryEvents(db, registry, resolver::keyArn, trail,
           config.region(), config.account(), m.expiryWarningDays(),
           EventDelivery.targets(m.webhook(), m.command()));
       this.eventDelivery = new EventDelivery(expiryEvents, m.webhook(), m.command(),
@@ -197,15 +170,7 @@ public final class Daemon implements Closeable {
           accountAccess, trail, config.clock());
       ops.table().setAccessCheck(managed.guarding(authorizer::authorize));
       ops.setAwsManaged(managed::isManaged);
-      // Order of a key announcement's reloads: whether the key is managed and its policy and
-      // grants before its record and aliases, so a key another node created is never seen
-      // (through its alias) as a customer key or with the default policy; then its opened
-      // versions are dropped.
-      managed.registerReloads(reloaders);
-      policies.registerReloads(reloaders);
-      registry.registerReloads(reloaders);
-      backingKeys.registerReloads(reloaders);
-      ops.accessKeys().registerReloads(reloaders);
+      registerReloads(managed);
       if (db.engine() == StorageSettings.Engine.POSTGRESQL) {
         joinChangeFeed();
       }
@@ -213,84 +178,74 @@ public final class Daemon implements Closeable {
           config.usageLimits(), config.clock(), resolver::keyArn);
       usage.register(ops.table());
       pipeline.setUsageMeter(usage);
-      // Records of changes committed before a crash that had not reached the log yet. If the
-      // log cannot take them now they stay in the outbox for the next attempt.
-      try {
-        trail.ship();
-      } catch (RuntimeException e) {
-        LOG.log(Level.WARNING, "audit outbox not shipped at start-up; will retry", e);
-      }
-      runMaintenance();
+      shipOutbox();
+      this.maintenance = new MaintenanceSchedule(config, leadership, refusedRequests,
+          expiryEvents, eventDelivery, trail, ops, retention, metrics);
+      maintenance.run();
       db.checkpoint(); // start-up's many small schema transactions, folded into the file
-      this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "coffer-scheduler");
-        t.setDaemon(true);
-        return t;
-      });
-      long every = Math.max(1, config.deletionCheckInterval().toMillis());
-      scheduler.scheduleWithFixedDelay(this::runMaintenance, every, every, TimeUnit.MILLISECONDS);
-      // A node that becomes leader (its predecessor died) runs a pass within a second rather
-      // than at its next periodic one.
-      scheduler.scheduleWithFixedDelay(this::catchUpIfNewLeader, 1, 1, TimeUnit.SECONDS);
-      if (nodeClaim != null) {
-        // A database restart ends the session holding this node's name: take it back.
-        scheduler.scheduleWithFixedDelay(nodeClaim::keep, 1, 1, TimeUnit.SECONDS);
-      }
-      this.server = new SocketServer(config.socket(), ops.table(), config.maxFrameBytes(),
-          config.maxConnections(), config.workerThreads(), trail, config.clock(),
-          config.access().socketMode(), config.access().socketGroup(),
-          config.connectionLimits(), pipeline, refusedRequests);
-      metrics.addDoor("socket", server::openConnections);
-      startEndpoints(random);
-      startMetrics(random);
+      maintenance.start(nodeClaim);
+      this.server = Doors.openSocket(config, ops.table(), pipeline, trail, refusedRequests,
+          metrics);
+      this.endpoints = Doors.startEndpoints(config, ops.accessKeys(), pipeline, trail, random,
+          metrics);
+      this.metricsServer = Doors.startMetrics(config, random, metrics);
     } catch (IOException | RuntimeException e) {
-      if (metricsServer != null) {
-        metricsServer.close();
-      }
-      if (eventDelivery != null) {
-        eventDelivery.close();
-      }
-      endpoints.close();
-      if (server != null) {
-        server.close();
-      }
-      if (usage != null) {
-        usage.close();
-      }
-      if (feed != null) {
-        feed.close();
-      }
-      leadership.close();
-      audit.close();
-      releaseNodeId();
-      db.close();
+      closeAfterFailedStart();
       throw e;
     }
   }
 
   /**
-   * The AWS-compatible endpoint(s) of {@code https-listen} and {@code http-listen}, if set: the
-   * same request pipeline as the socket, reached with SigV4 and access keys
-   * (docs/https-endpoint.md).
+   * Order of a key announcement's reloads: whether the key is managed and its policy and grants
+   * before its record and aliases, so a key another node created is never seen (through its
+   * alias) as a customer key or with the default policy; then its opened versions are dropped.
    */
-  private void startEndpoints(SecureRandom random) throws IOException {
-    endpoints = AwsEndpoints.start(config.https(), config.home(), config.clock(),
-        config.region(), config.partition(), config.account(), ops.accessKeys(), pipeline,
-        trail, random);
-    endpoints.https().ifPresent(s -> metrics.addDoor("https", s::openConnections));
-    endpoints.http().ifPresent(s -> metrics.addDoor("http", s::openConnections));
+  private void registerReloads(ManagedKeys managed) {
+    managed.registerReloads(reloaders);
+    policies.registerReloads(reloaders);
+    registry.registerReloads(reloaders);
+    backingKeys.registerReloads(reloaders);
+    ops.accessKeys().registerReloads(reloaders);
   }
 
-  /** {@code /metrics} at {@code metrics-listen}, if set (docs/operations.md, "Metrics"). */
-  private void startMetrics(SecureRandom random) throws IOException {
-    MonitoringSettings m = config.monitoring();
-    if (m.metricsListen().isEmpty()) {
-      return;
+  /**
+   * Ships the records of changes committed before a crash that had not reached the log yet. If
+   * the log cannot take them now they stay in the outbox for the next attempt.
+   */
+  private void shipOutbox() {
+    try {
+      trail.ship();
+    } catch (RuntimeException e) {
+      LOG.log(Level.WARNING, "audit outbox not shipped at start-up; will retry", e);
     }
-    metricsServer = MetricsServer.start(m.metricsListen().get(), m.metricsTls()
-        ? Optional.of(AwsEndpoints.tlsMaterial(config.https(), config.home(), random,
-            config.clock()).sslContext()) : Optional.empty(),
-        metrics);
+  }
+
+  /**
+   * Closes what a start that failed after opening the audit log had opened, in {@link #close}'s
+   * order except that this node's node-id is released before the database is closed; the
+   * refused-request window is not closed here, nor the maintenance schedule if it had started.
+   */
+  private void closeAfterFailedStart() {
+    if (metricsServer != null) {
+      metricsServer.close();
+    }
+    if (eventDelivery != null) {
+      eventDelivery.close();
+    }
+    endpoints.close();
+    if (server != null) {
+      server.close();
+    }
+    if (usage != null) {
+      usage.close();
+    }
+    if (feed != null) {
+      feed.close();
+    }
+    leadership.close();
+    audit.close();
+    releaseNodeId();
+    db.close();
   }
 
   /**
@@ -298,12 +253,7 @@ public final class Daemon implements Closeable {
    * metrics-listen}.
    */
   public Optional<String> metricsUrl() {
-    if (metricsServer == null) {
-      return Optional.empty();
-    }
-    MonitoringSettings m = config.monitoring();
-    return Optional.of((m.metricsTls() ? "https://" : "http://") + new HttpsSettings.HostPort(
-        m.metricsListen().get().host(), metricsServer.port()) + "/metrics");
+    return Doors.metricsUrl(config.monitoring(), metricsServer);
   }
 
   /**
@@ -342,10 +292,6 @@ public final class Daemon implements Closeable {
   }
 
   /**
-   * The daemon's access keys: the HTTPS door verifies request signatures with {@link
-   * AccessKeyStore#find}.
-   */
-  /**
    * Every cache of this node's in-memory view, by the announcement topic that invalidates it:
    * what {@code ChangeFeed.start} calls when another node changed something, and reloads whole
    * after a lost feed connection.
@@ -383,6 +329,10 @@ public final class Daemon implements Closeable {
     reloaders.reloadAll();
   }
 
+  /**
+   * The daemon's access keys: the HTTPS door verifies request signatures with {@link
+   * AccessKeyStore#find}.
+   */
   public AccessKeyStore accessKeys() {
     return ops.accessKeys();
   }
@@ -409,52 +359,7 @@ public final class Daemon implements Closeable {
    * that are due and expires imported material, so each due item is acted on by one node.
    */
   public void runMaintenance() {
-    refusedRequests.tick();
-    boolean leader = leadership.isLeader();
-    ledLastPass = leader;
-    if (leader) {
-      runScheduledWork();
-    }
-    try {
-      writeMetrics();
-      retention.run();
-    } catch (RuntimeException | IOException e) {
-      LOG.log(Level.SEVERE, "maintenance failed; will retry", e);
-    }
-  }
-
-  private void catchUpIfNewLeader() {
-    if (!ledLastPass && leadership.isLeader()) {
-      runMaintenance();
-    }
-  }
-
-  /** The cluster's scheduled work on due items: the leader's share of {@link #runMaintenance}. */
-  private void runScheduledWork() {
-    // One instant for the pass: material is erased only once its expiration event is raised.
-    java.time.Instant now = config.clock().instant();
-    java.time.Instant expiredBy = now;
-    try {
-      int raised = expiryEvents.raiseDue(now);
-      if (raised > 0) {
-        LOG.info(() -> "raised " + raised + " imported key material expiry event(s)");
-      }
-    } catch (RuntimeException e) {
-      LOG.log(Level.SEVERE, "expiry events not raised; expired material is erased once they"
-          + " are; will retry", e);
-      expiredBy = java.time.Instant.MIN;
-    }
-    java.time.Instant erase = expiredBy;
-    eventDelivery.deliverDueSoon();
-    try {
-      KmsOperations.Maintenance m = trail.maintenance(() -> ops.runMaintenance(erase));
-      if (m.deleted() + m.rotated() + m.expired() > 0) {
-        LOG.info(() -> "maintenance: deleted " + m.deleted() + " key(s), rotated " + m.rotated()
-            + ", expired imported material of " + m.expired());
-      }
-    } catch (RuntimeException e) {
-      LOG.log(Level.SEVERE, "scheduled key maintenance failed; will retry", e);
-    }
+    maintenance.run();
   }
 
   /** The audit log's tunables, with the file size from {@code audit-max-file-bytes}. */
@@ -462,57 +367,6 @@ public final class Daemon implements Closeable {
     AuditLog.Options d = AuditLog.Options.defaults();
     return new AuditLog.Options(config.audit().maxFileBytes(), d.cryptoFlushBound(),
         d.digestInterval(), d.queueCapacity());
-  }
-
-  /**
-   * {@code metrics.prom}, mode 0644: the key gauges of {@link DaemonMetrics} for a node_exporter
-   * textfile collector; counts only.
-   */
-  private void writeMetrics() throws IOException {
-    SecureFiles.replace(config.home().resolve("metrics.prom"), metrics.keyGaugesText(),
-        SecureFiles.PUBLIC_READ);
-  }
-
-  /**
-   * Creates the data directory (0700) on first start, and refuses to start, saying which
-   * {@code chmod} fixes it, when other users could list or write it or could read or write a
-   * file holding secret or wrapped key material: the ssh rule, because a home made 0755 once let
-   * another user open the database.
-   */
-  private static void prepareHome(Path home) throws IOException {
-    SecureFiles.createPrivateDirectory(home);
-    SecureFiles.requirePrivateDirectory(home);
-    for (Map.Entry<String, String> f : SECRET_FILES.entrySet()) {
-      SecureFiles.requireOwnerOnlyIfPresent(home.resolve(f.getKey()), f.getValue());
-    }
-  }
-
-  private static Map<String, String> secretFiles() {
-    Map<String, String> m = new java.util.LinkedHashMap<>();
-    m.put("root.key", "the root key");
-    m.put(DB_FILE, "wrapped key material, grant tokens and wrapped PINs");
-    for (String journal : Database.JOURNAL_SUFFIXES) {
-      m.put(DB_FILE + journal, "recent database changes (wrapped key material)");
-    }
-    m.put("audit-signing-key.p8", "the audit signing key");
-    return java.util.Collections.unmodifiableMap(m);
-  }
-
-  /**
-   * The database of {@code storage}: {@code home/coffer.db}, or PostgreSQL with the password of
-   * {@code jdbc-password-file} (which must be 0600 or 0400, as the PIN files are) or else {@code
-   * COFFER_JDBC_PASSWORD}.
-   */
-  private static Database openDatabase(DaemonConfig config, String nodeId) throws IOException {
-    StorageSettings s = config.storage();
-    if (s.engine() == StorageSettings.Engine.SQLITE) {
-      return Database.open(config.home().resolve(DB_FILE), nodeId);
-    }
-    return Database.open(s, s.password(config.home()), nodeId);
-  }
-
-  private static SecureRandom newRandom() {
-    return new PerThreadDrbg();
   }
 
   @Override
@@ -523,7 +377,7 @@ public final class Daemon implements Closeable {
     eventDelivery.close();
     endpoints.close();
     server.close();
-    scheduler.shutdownNow();
+    maintenance.stop();
     if (feed != null) {
       feed.close();
     }
