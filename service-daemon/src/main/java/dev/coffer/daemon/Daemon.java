@@ -222,8 +222,10 @@ public final class Daemon implements Closeable {
 
   /**
    * Closes what a start that failed after opening the audit log had opened, in {@link #close}'s
-   * order except that this node's node-id is released before the database is closed; the
-   * refused-request window is not closed here, nor the maintenance schedule if it had started.
+   * order except that this node's node-id is released before the database is closed (nothing
+   * was shipped, so no other process can be waiting for this node's rows). The maintenance
+   * schedule is stopped too: an application that catches the failure must not keep a scheduler
+   * running passes against the closed database.
    */
   private void closeAfterFailedStart() {
     if (metricsServer != null) {
@@ -236,13 +238,19 @@ public final class Daemon implements Closeable {
     if (server != null) {
       server.close();
     }
-    if (usage != null) {
-      usage.close();
+    if (maintenance != null) {
+      maintenance.stop();
     }
     if (feed != null) {
       feed.close();
     }
     leadership.close();
+    if (refusedRequests != null) {
+      refusedRequests.close();
+    }
+    if (usage != null) {
+      usage.close();
+    }
     audit.close();
     releaseNodeId();
     db.close();

@@ -80,6 +80,9 @@ final class MaintenanceSchedule {
 
   /** Stops the scheduler thread, interrupting a pass under way. */
   void stop() {
+    if (scheduler == null) {
+      return; // never started
+    }
     scheduler.shutdownNow();
   }
 
