@@ -29,6 +29,9 @@ final class MaintenanceSchedule {
   // The daemon's logger, as before this class was cut out of Daemon: the CLI's log lines name it.
   private static final Logger LOG = Logger.getLogger(Daemon.class.getName());
 
+  /** How long {@link #stop} waits for a pass under way to end. */
+  static final int STOP_WAIT_SECONDS = 10;
+
   private final DaemonConfig config;
   private final Leadership leadership;
   private final RefusedRequestAudit refusedRequests;
@@ -78,13 +81,26 @@ final class MaintenanceSchedule {
     }
   }
 
-  /** Stops the scheduler thread, interrupting a pass under way. */
+  /**
+   * Stops the scheduler thread, interrupting a pass under way, and waits up to {@value
+   * #STOP_WAIT_SECONDS} s for it to end: the database and audit log close after this, and a
+   * pass still running would write to them as they close.
+   */
   void stop() {
     if (scheduler == null) {
       return; // never started
     }
     scheduler.shutdownNow();
+    try {
+      if (!scheduler.awaitTermination(STOP_WAIT_SECONDS, TimeUnit.SECONDS)) {
+        LOG.warning("a maintenance pass did not end within " + STOP_WAIT_SECONDS
+            + " s of shutdown; closing the database under it");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
+
 
   /** One maintenance pass: see {@link Daemon#runMaintenance}. */
   void run() {
