@@ -16,9 +16,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A daemon whose start fails late (here: its socket directory is world-writable, so the socket
- * is refused after the database, audit log and maintenance schedule are up) leaves nothing of
- * itself running: an embedding application, or a test JVM, that catches the failure must not
- * keep a scheduler running maintenance passes against a closed database.
+ * is refused, by name, after the database, audit log and maintenance schedule are up) leaves
+ * nothing of itself running: an embedding application, or a test JVM, that catches the failure
+ * must not keep a scheduler running maintenance passes against a closed database.
  */
 class FailedStartTest {
 
