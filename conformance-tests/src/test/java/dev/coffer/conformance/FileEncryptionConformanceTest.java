@@ -29,6 +29,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import software.amazon.awssdk.services.kms.KmsClient;
 
 /**
@@ -38,6 +40,9 @@ import software.amazon.awssdk.services.kms.KmsClient;
  * both algorithm suites; damaged files are refused with nothing left at the destination; a
  * multi-gigabyte sparse file round trips in a 64 MiB heap.
  */
+// Two cases at a time: each works in a directory of its own on the shared daemon and key, and
+// the multi-gigabyte case waits on the disk while another uses the cores.
+@Execution(ExecutionMode.CONCURRENT)
 class FileEncryptionConformanceTest {
 
   static final String REGION = "eu-west-2";
