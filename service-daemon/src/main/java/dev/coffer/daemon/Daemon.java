@@ -190,7 +190,7 @@ public final class Daemon implements Closeable {
           metrics);
       this.metricsServer = Doors.startMetrics(config, random, metrics);
     } catch (IOException | RuntimeException e) {
-      closeAfterFailedStart();
+      shutDown(false);
       throw e;
     }
   }
@@ -218,42 +218,6 @@ public final class Daemon implements Closeable {
     } catch (RuntimeException e) {
       LOG.log(Level.WARNING, "audit outbox not shipped at start-up; will retry", e);
     }
-  }
-
-  /**
-   * Closes what a start that failed after opening the audit log had opened, in {@link #close}'s
-   * order except that this node's node-id is released before the database is closed (nothing
-   * was shipped, so no other process can be waiting for this node's rows). The maintenance
-   * schedule is stopped too: an application that catches the failure must not keep a scheduler
-   * running passes against the closed database.
-   */
-  private void closeAfterFailedStart() {
-    if (metricsServer != null) {
-      metricsServer.close();
-    }
-    if (eventDelivery != null) {
-      eventDelivery.close();
-    }
-    endpoints.close();
-    if (server != null) {
-      server.close();
-    }
-    if (maintenance != null) {
-      maintenance.stop();
-    }
-    if (feed != null) {
-      feed.close();
-    }
-    leadership.close();
-    if (refusedRequests != null) {
-      refusedRequests.close();
-    }
-    if (usage != null) {
-      usage.close();
-    }
-    audit.close();
-    releaseNodeId();
-    db.close();
   }
 
   /**
@@ -379,23 +343,55 @@ public final class Daemon implements Closeable {
 
   @Override
   public void close() {
+    shutDown(true);
+  }
+
+  /**
+   * Closes the parts in one order for both ends of a daemon's life: after {@link #close}, or
+   * after a start that failed once the audit log was open (then parts not yet made are
+   * skipped). The maintenance schedule stops before the database closes: an application that
+   * catches a failed start must not keep a scheduler running passes against it.
+   *
+   * @param started whether the start completed: then rows shipped to the audit log are deleted
+   *     and this node's node-id is released last, since another process with this name may
+   *     ship this node's rows once it is; after a failed start nothing was shipped, and the
+   *     node-id is released before the database closes
+   */
+  private void shutDown(boolean started) {
     if (metricsServer != null) {
       metricsServer.close();
     }
-    eventDelivery.close();
+    if (eventDelivery != null) {
+      eventDelivery.close();
+    }
     endpoints.close();
-    server.close();
-    maintenance.stop();
+    if (server != null) {
+      server.close();
+    }
+    if (maintenance != null) {
+      maintenance.stop();
+    }
     if (feed != null) {
       feed.close();
     }
     leadership.close();
-    refusedRequests.close();
-    usage.close();
-    db.deleteShipped();
+    if (refusedRequests != null) {
+      refusedRequests.close();
+    }
+    if (usage != null) {
+      usage.close();
+    }
+    if (started) {
+      db.deleteShipped();
+    }
     audit.close();
+    if (!started) {
+      releaseNodeId();
+    }
     db.close();
-    releaseNodeId(); // last: another process with this name may ship this node's rows now
+    if (started) {
+      releaseNodeId();
+    }
   }
 
   private void releaseNodeId() {
