@@ -26,7 +26,6 @@ record SigV4Authorization(
     List<String> signedHeaders,
     String signature) {
 
-
   static final String ALGORITHM = "AWS4-HMAC-SHA256";
   private static final String INCOMPLETE = ErrorType.INCOMPLETE_SIGNATURE;
 

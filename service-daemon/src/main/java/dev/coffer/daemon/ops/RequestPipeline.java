@@ -1,9 +1,9 @@
 package dev.coffer.daemon.ops;
 
-import dev.coffer.daemon.audit.AuditRecords;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coffer.daemon.audit.AuditEvent;
+import dev.coffer.daemon.audit.AuditRecords;
 import dev.coffer.daemon.audit.RefusedRequestAudit;
 import dev.coffer.daemon.audit.AuditSink;
 import dev.coffer.daemon.audit.AuditSink.RequestAudit;
